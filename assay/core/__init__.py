@@ -1,0 +1,1 @@
+"""Core: results, registry, context and the audit runner."""

@@ -1,0 +1,410 @@
+"""``assay.audit``: prepare the context, select and run checks, collect results."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import platform
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from assay._version import __version__
+from assay.core.audit_result import AuditResult
+from assay.core.config import AuditConfig
+from assay.core.context import AuditContext, AuditSettings
+from assay.core.registry import CheckSpec, SkipCheck, all_checks, get_check
+from assay.core.result import CheckResult, Finding
+from assay.errors import ConfigError, InputError, ModelError, SchemaError
+from assay.io.models import ModelAdapter, load_model, wrap_model
+from assay.io.readers import read_table
+from assay.io.schema import infer_schema, suggest
+
+ProgressFn = Callable[[str, int, int], None]
+
+_LIBS = ("numpy", "scipy", "pandas", "polars", "pyarrow", "sklearn", "skops", "onnxruntime")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that affect results."""
+    import importlib
+    import sys
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in _LIBS:
+        mod = sys.modules.get(name)
+        if mod is None and name in ("numpy", "scipy", "pandas", "polars", "sklearn"):
+            with contextlib.suppress(ImportError):
+                mod = importlib.import_module(name)
+        if mod is not None:
+            out[name] = getattr(mod, "__version__", "unknown")
+    return out
+
+
+def _resolve_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> AuditConfig:
+    if config is None:
+        return AuditConfig()
+    if isinstance(config, AuditConfig):
+        return config
+    if isinstance(config, Mapping):
+        return AuditConfig.from_mapping(config)
+    if isinstance(config, (str, Path)):
+        return AuditConfig.from_file(config)
+    raise ConfigError(f"config must be an AuditConfig, a mapping or a YAML path, not {config!r}")
+
+
+def _as_list(v: str | Iterable[str] | None) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    return list(v)
+
+
+def _order_scores(score_cols: list[str], classes: list[Any], task: str | None) -> list[str]:
+    """Order multiclass score columns by class, matching a class suffix when present."""
+    if task != "multiclass" or len(score_cols) <= 1:
+        return score_cols
+    if len(score_cols) != len(classes):
+        raise SchemaError(
+            f"{len(score_cols)} score column(s) given for {len(classes)} classes; "
+            "give one --score column per class"
+        )
+    by_suffix: list[str] = []
+    for c in classes:
+        match = [s for s in score_cols if s.endswith(str(c))]
+        if len(match) != 1:
+            return score_cols  # fall back to the order given (sorted class order)
+        by_suffix.append(match[0])
+    return by_suffix
+
+
+def _align_columns(frames: dict[str, pl.DataFrame], target: str | None, extra: set[str]) -> None:
+    """Train and test must share their feature columns; current must contain them."""
+    if "train" not in frames:
+        return
+    skip = {target, *extra}
+    train_cols = [c for c in frames["train"].columns if c not in skip]
+    test_cols = [c for c in frames["test"].columns if c not in skip]
+    only_train = [c for c in train_cols if c not in test_cols]
+    only_test = [c for c in test_cols if c not in train_cols]
+    if only_train or only_test:
+        parts = []
+        if only_train:
+            parts.append(f"only in train: {', '.join(only_train[:8])}")
+        if only_test:
+            parts.append(f"only in test: {', '.join(only_test[:8])}")
+        raise SchemaError(
+            f"train and test have different columns ({'; '.join(parts)}); "
+            "give both the same feature columns or --ignore the extra ones"
+        )
+
+
+def build_context(
+    *,
+    train: Any,
+    test: Any,
+    current: Any,
+    model: Any,
+    config: AuditConfig,
+    trust_model: bool,
+) -> AuditContext:
+    """Read inputs, infer the schema, wrap the model; raise on unusable input."""
+    if test is None:
+        raise InputError("test data is required: pass test=... (or --test PATH)")
+    if config.target is None:
+        raise InputError("target is required: pass target=... (or --target COL)")
+    frames: dict[str, pl.DataFrame] = {}
+    sources = {}
+    for name, data in (("train", train), ("test", test), ("current", current)):
+        if data is None:
+            continue
+        frames[name], sources[name] = read_table(data, name=name)
+
+    pred_cols = [c for c in [config.prediction, *config.score] if c]
+    for c in pred_cols:
+        if c not in frames["test"].columns:
+            raise SchemaError(
+                f"prediction column {c!r} is not in test.{suggest(c, frames['test'].columns)}"
+            )
+    for c in config.sensitive:
+        if c not in frames["test"].columns:
+            raise SchemaError(
+                f"sensitive column {c!r} is not in test.{suggest(c, frames['test'].columns)}"
+            )
+    schema = infer_schema(
+        frames["test"],
+        target=config.target,
+        task=config.task,  # type: ignore[arg-type]
+        overrides=config.type_overrides(),  # type: ignore[arg-type]
+        ignore=config.ignore,
+        prediction_columns=pred_cols,
+        name="test",
+    )
+    if "train" in frames:
+        if config.target not in frames["train"].columns:
+            raise InputError(
+                f"target column {config.target!r} is not in train."
+                f"{suggest(config.target, frames['train'].columns)}"
+            )
+        infer_schema(  # validates the target in train (NaN, one class)
+            frames["train"],
+            target=config.target,
+            task=schema.task,
+            ignore=[c for c in config.ignore if c in frames["train"].columns],
+            name="train",
+        )
+        train_classes = set(frames["train"].get_column(config.target).unique().to_list())
+        if schema.task in ("binary", "multiclass"):
+            merged = sorted(
+                train_classes | set(schema.classes), key=lambda v: (str(type(v)), v)
+            )
+            if schema.task == "binary" and len(merged) > 2:
+                raise InputError(
+                    f"target column {config.target!r} has {len(merged)} distinct values across "
+                    "train and test; a binary task has two"
+                )
+            from dataclasses import replace
+
+            schema = replace(schema, classes=tuple(merged))
+    _align_columns(frames, config.target, set(pred_cols) | set(config.ignore))
+    if "current" in frames:
+        missing = [c for c in schema.features if c not in frames["current"].columns]
+        if missing:
+            raise SchemaError(
+                f"current data lacks feature column(s) {', '.join(missing[:8])}; "
+                "give it the same feature columns as test"
+            )
+
+    adapter: ModelAdapter | None = None
+    if model is not None:
+        if isinstance(model, (str, Path)):
+            adapter = load_model(model, trust_model=trust_model)
+        else:
+            adapter = wrap_model(model)
+        names = adapter.feature_names
+        if names is not None:
+            missing = [n for n in names if n not in frames["test"].columns]
+            if missing:
+                raise ModelError(
+                    f"the model expects feature column(s) {', '.join(missing[:8])} "
+                    "that test does not have"
+                )
+            # The model's own feature list is what it uses: everything else is
+            # not a model feature (but remains in the data checks' view).
+    score_cols = _order_scores(list(config.score), list(schema.classes), schema.task)
+    if schema.task == "binary" and len(score_cols) > 1:
+        raise SchemaError(
+            "a binary task takes one --score column (the positive-class probability), "
+            f"got {len(score_cols)}"
+        )
+    settings = AuditSettings(
+        seed=config.seed,
+        n_bootstrap=config.n_bootstrap,
+        max_rows_model_checks=config.max_rows_model_checks,
+        positive_label=config.positive_label,
+        thresholds=config.thresholds,
+    )
+    ctx = AuditContext(
+        frames=frames,
+        sources=sources,
+        schema=schema,
+        settings=settings,
+        model=adapter,
+        prediction_column=config.prediction,
+        score_columns=tuple(score_cols),
+        sensitive=tuple(config.sensitive),
+    )
+    # Predict now: a model that cannot predict is unusable input, not a check error.
+    if ctx.model is not None:
+        for split in ("test", "train"):
+            if ctx.has(split):
+                ctx.predictions(split)
+    return ctx
+
+
+def select_checks(config: AuditConfig) -> list[CheckSpec]:
+    specs = all_checks()
+    if config.include:
+        specs = [get_check(i) for i in config.include]
+    for i in config.exclude:
+        get_check(i)  # unknown ids are an error
+    return [s for s in specs if s.id not in set(config.exclude)]
+
+
+def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:
+    if ctx.task not in spec.tasks:
+        return f"does not apply to {ctx.task} tasks"
+    for need in spec.needs:
+        if need == "train" and not ctx.has("train"):
+            return "no training data was given (pass train=... or --train)"
+        if need == "current" and not ctx.has("current"):
+            return "no current (production) data was given"
+        if need == "model" and not ctx.can_predict("test"):
+            return (
+                "no model and no prediction columns were given "
+                "(pass a model, or --prediction/--score columns)"
+            )
+        if need == "scores" and not ctx.has_scores:
+            return "no class probabilities are available (the model has no predict_proba, "\
+                "or no --score column was given)"
+    return None
+
+
+def run_check(spec: CheckSpec, ctx: AuditContext) -> CheckResult:
+    """Run one check, turning a skip or an exception into a result."""
+    thresholds = {**spec.thresholds, **ctx.settings.thresholds.get(spec.id, {})}
+    base = {
+        "id": spec.id,
+        "area": spec.area,
+        "title": spec.title,
+        "severity": spec.severity,
+        "explanation": spec.explanation,
+        "standards": spec.standards,
+        "thresholds": thresholds,
+    }
+    reason = _skip_reason(spec, ctx)
+    start = time.perf_counter()
+    if reason is None:
+        try:
+            out = spec.fn(ctx, thresholds)
+        except SkipCheck as exc:
+            reason = str(exc)
+        except Exception as exc:  # noqa: BLE001 - isolate every check
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+            return CheckResult(
+                **base,
+                status="error",
+                summary=f"The check could not run: {type(exc).__name__}: {exc}",
+                recommendation="This is a bug in Assay or an input it does not handle; "
+                "please report it with report.json.",
+                details={"exception": type(exc).__name__, "where": where},
+                duration_s=time.perf_counter() - start,
+            )
+        else:
+            return CheckResult(
+                **base,
+                status=out.status,
+                summary=out.summary,
+                metrics=dict(out.metrics),
+                findings=tuple(out.findings),
+                recommendation=out.recommendation,
+                details=dict(out.details),
+                duration_s=time.perf_counter() - start,
+            )
+    return CheckResult(
+        **base,
+        status="skipped",
+        summary=f"Skipped: {reason}.",
+        duration_s=time.perf_counter() - start,
+    )
+
+
+def audit(
+    train: Any = None,
+    test: Any = None,
+    target: str | None = None,
+    model: Any = None,
+    prediction: str | None = None,
+    score: str | Iterable[str] | None = None,
+    sensitive: str | Iterable[str] | None = None,
+    current: Any = None,
+    config: AuditConfig | Mapping[str, Any] | str | Path | None = None,
+    *,
+    task: str | None = None,
+    trust_model: bool = False,
+    progress: ProgressFn | None = None,
+) -> AuditResult:
+    """Audit a model (or its predictions) and the data it was tested on.
+
+    Parameters
+    ----------
+    train, test, current
+        pandas or Polars DataFrames, or paths to CSV/Parquet files. ``test``
+        is required; ``train`` enables baseline, overfitting, overlap checks;
+        ``current`` is unlabeled production data.
+    target
+        Name of the target column.
+    model
+        A fitted scikit-learn-compatible estimator, or a path to a ``.skops``
+        / ``.onnx`` file (pickle/joblib only with ``trust_model=True``).
+    prediction, score
+        Column(s) holding predictions when there is no model: ``prediction``
+        the predicted label/value, ``score`` the positive-class probability
+        (one per class, in class order, for multiclass).
+    sensitive
+        Column(s) with sensitive attributes (used by fairness checks).
+    config
+        An :class:`AuditConfig`, a mapping of its fields, or a YAML path.
+        Keyword arguments win over the config.
+    task
+        ``"binary"``, ``"multiclass"`` or ``"regression"``; inferred if omitted.
+    progress
+        Called as ``progress(check_id, done, total)`` while checks run.
+
+    Returns
+    -------
+    AuditResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> df = pd.DataFrame({"x": range(40), "y": [0, 1] * 20})
+    >>> m = LogisticRegression().fit(df[["x"]], df["y"])
+    >>> r = audit(train=df, test=df, target="y", model=m, config={"n_bootstrap": 20})
+    >>> r.check("evaluation.performance").status in {"pass", "warn", "fail"}
+    True
+    """
+    cfg = _resolve_config(config).merged(
+        target=target,
+        task=task,
+        prediction=prediction,
+        score=_as_list(score),
+        sensitive=_as_list(sensitive),
+    )
+    specs = select_checks(cfg)
+    ctx = build_context(
+        train=train, test=test, current=current, model=model, config=cfg, trust_model=trust_model
+    )
+    results = []
+    for i, spec in enumerate(specs):
+        if progress is not None:
+            progress(spec.id, i, len(specs))
+        results.append(run_check(spec, ctx))
+    if progress is not None:
+        progress("done", len(specs), len(specs))
+
+    inputs: dict[str, Any] = {
+        name: {**ctx.sources[name].to_dict(), "rows": df.height, "columns": df.width}
+        for name, df in ctx.frames.items()
+    }
+    inputs["schema"] = ctx.schema.to_dict()
+    inputs["model"] = ctx.model.describe() if ctx.model is not None else None
+    inputs["prediction_columns"] = {
+        "prediction": ctx.prediction_column,
+        "score": list(ctx.score_columns),
+    }
+    inputs["sensitive"] = list(cfg.sensitive)
+    prov = next((r for r in results if r.id == "data.provenance" and r.status != "error"), None)
+    if prov is not None:
+        for name, fp in prov.details.get("fingerprints", {}).items():
+            if name in inputs:
+                inputs[name]["fingerprint"] = fp
+    return AuditResult(
+        checks=tuple(results),
+        inputs=inputs,
+        settings={**ctx.settings.to_dict(), "checks": [s.id for s in specs]},
+        environment=library_versions(),
+        created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
+        assay_version=__version__,
+        fail_on=cfg.fail_on,
+    )
+
+
+__all__ = ["Finding", "audit", "build_context", "run_check"]

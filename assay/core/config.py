@@ -1,0 +1,126 @@
+"""Audit configuration, from keyword arguments or an ``assay.yaml`` file.
+
+Example ``assay.yaml``::
+
+    target: income
+    task: binary
+    categorical: [education_num]
+    ignore: [fnlwgt]
+    seed: 0
+    n_bootstrap: 500
+    checks:
+      exclude: [data.target_leakage]
+    thresholds:
+      data.integrity: {missing_warn: 0.1}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from assay.errors import ConfigError
+from assay.io.schema import COLUMN_TYPES, TASKS
+
+_LIST_FIELDS = ("categorical", "numeric", "ignore", "score", "sensitive")
+
+
+@dataclass
+class AuditConfig:
+    """Options of an audit. Every field can come from ``assay.yaml``."""
+
+    target: str | None = None
+    task: str | None = None
+    prediction: str | None = None
+    score: list[str] = field(default_factory=list)
+    sensitive: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)
+    positive_label: Any = None
+    seed: int = 0
+    n_bootstrap: int = 500
+    max_rows_model_checks: int = 200_000
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fail_on: str = "fail"
+
+    def __post_init__(self) -> None:
+        if self.task is not None and self.task not in TASKS:
+            raise ConfigError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        if self.fail_on not in ("warn", "fail"):
+            raise ConfigError(f"fail_on must be 'warn' or 'fail', not {self.fail_on!r}")
+        for col, t in self.types.items():
+            if t not in COLUMN_TYPES:
+                raise ConfigError(
+                    f"types.{col} must be one of {', '.join(COLUMN_TYPES)}, not {t!r}"
+                )
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(f"seed must be an integer, not {self.seed!r}")
+        if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
+            raise ConfigError(f"n_bootstrap must be a non-negative integer, not {self.n_bootstrap!r}")
+
+    def type_overrides(self) -> dict[str, str]:
+        out = dict(self.types)
+        out.update({c: "categorical" for c in self.categorical})
+        out.update({c: "numeric" for c in self.numeric})
+        return out
+
+    def merged(self, **overrides: Any) -> AuditConfig:
+        """A copy with the non-empty ``overrides`` applied (CLI flags win over the file)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for k, v in overrides.items():
+            if v is None or (isinstance(v, (list, tuple, dict)) and not v):
+                continue
+            data[k] = list(v) if isinstance(v, tuple) else v
+        return AuditConfig(**data)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "config") -> AuditConfig:
+        known = {f.name for f in fields(cls)}
+        data = dict(data)
+        checks = data.pop("checks", None)
+        if checks is not None:
+            if not isinstance(checks, Mapping):
+                raise ConfigError(f"{source}: 'checks' must be a mapping with include/exclude")
+            data.setdefault("include", checks.get("include", []))
+            data.setdefault("exclude", checks.get("exclude", []))
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown field(s) {', '.join(unknown)}; "
+                f"known fields are {', '.join(sorted(known | {'checks'}))}"
+            )
+        for key in _LIST_FIELDS + ("include", "exclude"):
+            if key in data and isinstance(data[key], str):
+                data[key] = [data[key]]
+            if key in data and not isinstance(data[key], list):
+                raise ConfigError(f"{source}: field {key!r} must be a list of names")
+        for key in ("types", "thresholds"):
+            if key in data and not isinstance(data[key], Mapping):
+                raise ConfigError(f"{source}: field {key!r} must be a mapping")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> AuditConfig:
+        import yaml
+
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"config file {p} does not exist; check the path")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"config file {p} is not valid YAML{where}") from None
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"config file {p} must hold a mapping of options")
+        return cls.from_mapping(data, source=f"config file {p}")

@@ -1,0 +1,131 @@
+"""The one registry of checks.
+
+A check is registered explicitly with :func:`register_check`, which records its
+id, area, title, default thresholds, the standards it serves and what it
+needs. The audit reads this registry; ``docs/checks.md`` documents it (a test
+keeps the two in step).
+
+Example
+-------
+>>> from assay.core.registry import get_check
+>>> get_check("data.integrity").area
+'data'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from assay.core.result import Finding, Severity, Status
+from assay.errors import UnknownCheckError
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+Need = Literal["train", "model", "scores", "labels", "current"]
+"""What a check needs from the audit. ``model`` means predictions from a model
+or from prediction columns; ``scores`` means class probabilities."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns; the audit adds the registered metadata."""
+
+    status: Status
+    summary: str
+    metrics: Mapping[str, float | int | None] = field(default_factory=dict)
+    findings: tuple[Finding, ...] | list[Finding] = ()
+    recommendation: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class SkipCheck(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside a check to report ``skipped`` with a reason."""
+
+
+CheckFn = Callable[["AuditContext", Mapping[str, Any]], Outcome]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """Registered metadata of one check."""
+
+    id: str
+    area: str
+    title: str
+    fn: CheckFn
+    explanation: str
+    standards: tuple[str, ...]
+    severity: Severity = "medium"
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    needs: tuple[Need, ...] = ()
+    tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
+
+
+_REGISTRY: dict[str, CheckSpec] = {}
+
+
+def register_check(
+    id: str,  # noqa: A002 - the public name of the field
+    *,
+    area: str,
+    title: str,
+    explanation: str,
+    standards: tuple[str, ...],
+    severity: Severity = "medium",
+    thresholds: Mapping[str, Any] | None = None,
+    needs: tuple[Need, ...] = (),
+    tasks: tuple[str, ...] = ("binary", "multiclass", "regression"),
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function under a stable dotted ``id``."""
+    if not id.startswith(area + "."):
+        raise ValueError(f"check id {id!r} must start with its area {area!r}")
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if id in _REGISTRY and _REGISTRY[id].fn is not fn:
+            raise ValueError(f"check id {id!r} is registered twice")
+        _REGISTRY[id] = CheckSpec(
+            id=id,
+            area=area,
+            title=title,
+            fn=fn,
+            explanation=explanation,
+            standards=tuple(standards),
+            severity=severity,
+            thresholds=dict(thresholds or {}),
+            needs=tuple(needs),
+            tasks=tuple(tasks),
+        )
+        return fn
+
+    return deco
+
+
+def _load_builtin_checks() -> None:
+    # Importing the packages runs their @register_check decorators.
+    import assay.data  # noqa: F401
+    import assay.evaluation  # noqa: F401
+
+
+def all_checks() -> list[CheckSpec]:
+    """Every registered check, in catalogue order (by area, then id)."""
+    _load_builtin_checks()
+    order = {"data": 0, "evaluation": 1}
+    return sorted(_REGISTRY.values(), key=lambda s: (order.get(s.area, 9), s.id))
+
+
+def get_check(check_id: str) -> CheckSpec:
+    """Return the spec registered as ``check_id``; unknown ids list the valid ones."""
+    _load_builtin_checks()
+    try:
+        return _REGISTRY[check_id]
+    except KeyError:
+        valid = sorted(_REGISTRY)
+        near = difflib.get_close_matches(check_id, valid, n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise UnknownCheckError(
+            f"unknown check id {check_id!r}.{hint} Valid ids: {', '.join(valid)}"
+        ) from None

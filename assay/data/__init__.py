@@ -1,0 +1,1 @@
+"""Data checks: integrity, train/test overlap, target leakage, provenance."""

@@ -1,0 +1,1 @@
+"""Evaluation checks: performance with intervals, calibration, baselines, overfitting."""

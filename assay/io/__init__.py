@@ -1,0 +1,1 @@
+"""Inputs: tables, schema inference and models."""

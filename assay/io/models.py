@@ -1,0 +1,244 @@
+"""Load and wrap models: scikit-learn-like objects, ``.skops``, ``.onnx``, and
+pickle/joblib only when explicitly trusted.
+
+Every model is wrapped in a :class:`ModelAdapter` that takes a Polars frame of
+features and returns labels and, for classifiers, class probabilities aligned to
+the audit's class order.
+
+Example
+-------
+>>> from sklearn.dummy import DummyClassifier
+>>> import numpy as np, polars as pl
+>>> m = DummyClassifier().fit(np.zeros((4, 1)), [0, 1, 1, 1])
+>>> wrap_model(m).describe()["kind"]
+'python'
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from assay.errors import MissingExtraError, ModelError, UntrustedModelError
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".jbl", ".sav")
+
+
+class TrustWarning(UserWarning):
+    """Loading a pickle runs arbitrary code; emitted when a user trusts one."""
+
+
+@dataclass
+class Prediction:
+    """Predicted labels (or values) and, for classifiers, probabilities.
+
+    ``proba`` has one column per class in the audit's class order.
+    """
+
+    labels: np.ndarray
+    proba: np.ndarray | None = None
+
+
+class ModelAdapter:
+    """Uniform ``predict`` over a scikit-learn-like object or an ONNX session."""
+
+    def __init__(self, model: Any, *, kind: str, path: str | None = None) -> None:
+        self.model = model
+        self.kind = kind
+        self.path = path
+
+    # -- introspection -------------------------------------------------------
+    @property
+    def classes(self) -> list[Any] | None:
+        cls = getattr(self.model, "classes_", None)
+        return None if cls is None else list(np.asarray(cls).tolist())
+
+    @property
+    def feature_names(self) -> list[str] | None:
+        names = getattr(self.model, "feature_names_in_", None)
+        if names is not None:
+            return [str(n) for n in names]
+        if self.kind == "onnx":
+            inputs = self.model.get_inputs()
+            if len(inputs) > 1:
+                return [i.name for i in inputs]
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        m = self.model
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "class": f"{type(m).__module__}.{type(m).__name__}",
+            "has_predict_proba": self.kind == "onnx" or hasattr(m, "predict_proba"),
+        }
+
+    # -- prediction ----------------------------------------------------------
+    def _frame(self, X: pl.DataFrame) -> Any:
+        names = self.feature_names
+        if names is not None:
+            missing = [n for n in names if n not in X.columns]
+            if missing:
+                raise ModelError(
+                    f"the model expects feature column(s) {missing} that the data does not have"
+                )
+            X = X.select(names)
+        return X.to_pandas()
+
+    def predict(self, X: pl.DataFrame, classes: list[Any] | None) -> Prediction:
+        """Predict on ``X``; probabilities are re-ordered to ``classes``."""
+        try:
+            if self.kind == "onnx":
+                return self._predict_onnx(X, classes)
+            frame = self._frame(X)
+            labels = np.asarray(self.model.predict(frame))
+            proba = None
+            if classes is not None and hasattr(self.model, "predict_proba"):
+                raw = np.asarray(self.model.predict_proba(frame), dtype=float)
+                proba = self._align(raw, self.classes, classes)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of user code
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"the model failed to predict: {type(exc).__name__}: {msg}") from exc
+        if labels.shape[0] != X.height:
+            raise ModelError(
+                f"the model returned {labels.shape[0]} predictions for {X.height} rows"
+            )
+        return Prediction(labels=labels.reshape(-1), proba=proba)
+
+    @staticmethod
+    def _align(raw: np.ndarray, model_classes: list[Any] | None, classes: list[Any]) -> np.ndarray:
+        if raw.ndim == 1:
+            raw = np.column_stack([1 - raw, raw])
+        if model_classes is None:
+            if raw.shape[1] != len(classes):
+                raise ModelError(
+                    f"predict_proba returned {raw.shape[1]} columns for {len(classes)} classes"
+                )
+            return raw
+        index = {str(c): i for i, c in enumerate(model_classes)}
+        out = np.zeros((raw.shape[0], len(classes)))
+        for j, c in enumerate(classes):
+            i = index.get(str(c))
+            if i is not None:
+                out[:, j] = raw[:, i]
+        return out
+
+    def _predict_onnx(self, X: pl.DataFrame, classes: list[Any] | None) -> Prediction:
+        sess = self.model
+        inputs = sess.get_inputs()
+        if len(inputs) == 1:
+            arr = X.select(pl.all().cast(pl.Float32)).to_numpy()
+            feed = {inputs[0].name: arr.astype(np.float32)}
+        else:
+            feed = {}
+            for inp in inputs:
+                if inp.name not in X.columns:
+                    raise ModelError(f"the ONNX model expects input column {inp.name!r}")
+                col = X.get_column(inp.name)
+                if "string" in inp.type:
+                    feed[inp.name] = col.cast(pl.String).fill_null("").to_numpy().reshape(-1, 1)
+                elif "int" in inp.type:
+                    feed[inp.name] = col.fill_null(0).to_numpy().astype(np.int64).reshape(-1, 1)
+                else:
+                    feed[inp.name] = col.cast(pl.Float32).to_numpy().reshape(-1, 1)
+        outputs = sess.run(None, feed)
+        labels = np.asarray(outputs[0]).reshape(-1)
+        proba = None
+        if len(outputs) > 1 and classes is not None:
+            raw = outputs[1]
+            if isinstance(raw, list):  # ZipMap: list of {class: prob}
+                keys = list(raw[0].keys())
+                raw_arr = np.array([[d[k] for k in keys] for d in raw], dtype=float)
+                proba = self._align(raw_arr, keys, classes)
+            else:
+                proba = self._align(np.asarray(raw, dtype=float), None, classes)
+        return Prediction(labels=labels, proba=proba)
+
+
+def wrap_model(model: Any) -> ModelAdapter:
+    """Wrap an in-memory model with ``predict`` (and optionally ``predict_proba``)."""
+    if isinstance(model, ModelAdapter):
+        return model
+    if not hasattr(model, "predict"):
+        raise ModelError(
+            f"model of type {type(model).__name__} has no predict method; give a "
+            "scikit-learn-compatible estimator"
+        )
+    return ModelAdapter(model, kind="python")
+
+
+def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
+    """Load a model file. Pickle and joblib are refused unless ``trust_model``.
+
+    Raises
+    ------
+    UntrustedModelError
+        For a pickle/joblib file without ``trust_model`` — before any byte is
+        unpickled.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ModelError(f"model file {p} does not exist; check the path")
+    suffix = p.suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        if not trust_model:
+            raise UntrustedModelError(
+                f"model file {p} is a pickle/joblib file, which can run arbitrary code when "
+                "loaded; save it with skops or ONNX, or pass --trust-model if you trust its source"
+            )
+        warnings.warn(
+            f"loading {p} with pickle/joblib: this runs any code the file contains",
+            TrustWarning,
+            stacklevel=2,
+        )
+        try:
+            import joblib
+
+            return ModelAdapter(joblib.load(p), kind="joblib", path=str(p))
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"model file {p} could not be unpickled: {exc}") from None
+    if suffix == ".skops":
+        try:
+            import skops.io as sio
+        except ImportError:
+            raise MissingExtraError("skops", "skops", "loading a .skops model") from None
+        try:
+            untrusted = sio.get_untrusted_types(file=p)
+            if untrusted and not trust_model:
+                raise UntrustedModelError(
+                    f"model file {p} contains types skops does not trust by default "
+                    f"({', '.join(untrusted[:5])}); pass --trust-model if you trust its source"
+                )
+            model = sio.load(p, trusted=untrusted)
+        except UntrustedModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"model file {p} could not be loaded by skops: {exc}") from None
+        return wrap_model_path(model, "skops", p)
+    if suffix == ".onnx":
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise MissingExtraError("onnxruntime", "onnx", "loading an .onnx model") from None
+        try:
+            sess = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001
+            raise ModelError(f"model file {p} could not be loaded by ONNX Runtime: {exc}") from None
+        return ModelAdapter(sess, kind="onnx", path=str(p))
+    raise ModelError(
+        f"model file {p} has an unknown format {suffix!r}; use .skops, .onnx, "
+        "or a pickle/joblib file with --trust-model"
+    )
+
+
+def wrap_model_path(model: Any, kind: str, path: Path) -> ModelAdapter:
+    if not hasattr(model, "predict"):
+        raise ModelError(f"model file {path} holds a {type(model).__name__} with no predict method")
+    return ModelAdapter(model, kind=kind, path=str(path))

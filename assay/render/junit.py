@@ -1,0 +1,5 @@
+"""Placeholder, replaced by the JUnit renderer."""
+
+
+def render_junit(report):
+    return "<testsuites/>"
