@@ -133,6 +133,8 @@ def write_outputs(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, P
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     tmp_paths: list[str] = []
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         for name, text in rendered.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
@@ -141,6 +143,7 @@ def write_outputs(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, P
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~umask)
         for tmp, name in zip(tmp_paths, rendered, strict=True):
             os.replace(tmp, out / name)
             written[name] = out / name

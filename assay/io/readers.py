@@ -12,8 +12,8 @@ Example
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
-import io
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from assay.errors import InputError, SchemaError
+from assay.errors import InputError
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -37,9 +37,12 @@ class TableSource:
     file_sha256: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    duplicate_columns: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        out = {k: v for k, v in self.__dict__.items() if v is not None}
+        out["duplicate_columns"] = list(self.duplicate_columns)
+        return out
 
 
 def _file_sha256(path: Path) -> str:
@@ -62,6 +65,11 @@ def _detect_encoding(head: bytes) -> str:
         # A multi-byte character cut at the end of the sample is still UTF-8.
         if exc.start >= len(head) - 4:
             return "utf-8"
+    try:  # Excel's CSV export on Windows, by far the most common non-UTF-8 case
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
@@ -80,32 +88,52 @@ def _detect_delimiter(text: str) -> str:
         return delim if n > 0 else ","
 
 
+def _dedupe(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Rename repeated column names ``a, a`` to ``a, a__dup1``; return the repeated ones."""
+    seen: Counter[str] = Counter()
+    out = []
+    for n in names:
+        out.append(n if seen[n] == 0 else f"{n}__dup{seen[n]}")
+        seen[n] += 1
+    return out, tuple(n for n, k in seen.items() if k > 1)
+
+
 def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
+    gz = path.suffix.lower() == ".gz"
+    try:
+        if gz:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+        else:
+            with path.open("rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{name} file {path} could not be read ({exc})") from None
     if not head.strip():
         raise InputError(f"{name} file {path} is empty; give a CSV with a header row and data")
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            f"{name} file {path} is binary, not CSV text; give a CSV or Parquet file"
+        )
     encoding = _detect_encoding(head)
     text_head = head.decode(encoding, errors="replace")
     delimiter = _detect_delimiter(text_head)
+    header_line = text_head.lstrip("\ufeff").splitlines()[0] if text_head.strip() else ""
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
     try:
-        if encoding in ("utf-8", "utf-8-sig"):
-            df = pl.read_csv(
-                path,
-                separator=delimiter,
-                infer_schema_length=10000,
-                try_parse_dates=True,
-                encoding="utf8-lossy",
-            )
+        if encoding in ("utf-8", "utf-8-sig") and not gz:
+            source: Any = path
         else:
-            raw = path.read_bytes().decode(encoding, errors="replace")
-            df = pl.read_csv(
-                io.StringIO(raw).read().encode("utf-8"),
-                separator=delimiter,
-                infer_schema_length=10000,
-                try_parse_dates=True,
-            )
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            raw = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
+            source = raw.decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
+        df = pl.read_csv(
+            source,
+            separator=delimiter,
+            infer_schema_length=10000,
+            try_parse_dates=True,
+            encoding="utf8-lossy",
+        )
+    except (pl.exceptions.PolarsError, OSError, ValueError, EOFError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
             f"{name} file {path} could not be read as CSV ({first}); "
@@ -113,6 +141,10 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
         ) from None
     if df.columns and df.columns[0].startswith("\ufeff"):
         df = df.rename({df.columns[0]: df.columns[0].lstrip("\ufeff")})
+    duplicates: tuple[str, ...] = ()
+    if len(header) == df.width and len(set(header)) < len(header):
+        names, duplicates = _dedupe([h.strip('"') for h in header])
+        df.columns = names
     src = TableSource(
         name=name,
         path=str(path),
@@ -120,6 +152,7 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
         file_sha256=_file_sha256(path),
         encoding=encoding,
         delimiter=delimiter,
+        duplicate_columns=duplicates,
     )
     return df, src
 
@@ -135,12 +168,6 @@ def _read_parquet(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
         ) from None
     src = TableSource(name=name, path=str(path), kind="parquet", file_sha256=_file_sha256(path))
     return df, src
-
-
-def _check_columns(df: pl.DataFrame, name: str, where: str) -> None:
-    dupes = [c for c, n in Counter(df.columns).items() if n > 1]
-    if dupes:
-        raise SchemaError(f"{name} {where} has duplicated column names {dupes}; rename them")
 
 
 def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
@@ -160,7 +187,6 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
         The table and a record of where it came from.
     """
     if isinstance(data, pl.DataFrame):
-        _check_columns(data, name, "frame")
         return data, TableSource(name=name, path=None, kind="polars")
     if isinstance(data, pl.LazyFrame):
         return read_table(data.collect(), name=name)
@@ -169,10 +195,7 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
     except ImportError:  # pragma: no cover - pandas is a core dependency
         pd = None
     if pd is not None and isinstance(data, pd.DataFrame):
-        cols = [str(c) for c in data.columns]
-        if len(set(cols)) != len(cols):
-            dupes = sorted({c for c in cols if cols.count(c) > 1})
-            raise SchemaError(f"{name} frame has duplicated column names {dupes}; rename them")
+        cols, duplicates = _dedupe([str(c) for c in data.columns])
         pdf = data.reset_index(drop=True)
         pdf.columns = cols
         try:
@@ -186,7 +209,9 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
                 df = pl.from_pandas(pdf)
             except Exception:  # noqa: BLE001
                 raise InputError(f"{name} frame could not be converted ({exc})") from None
-        return df, TableSource(name=name, path=None, kind="pandas")
+        return df, TableSource(
+            name=name, path=None, kind="pandas", duplicate_columns=duplicates
+        )
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if not path.exists():
@@ -207,7 +232,6 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
             raise InputError(
                 f"{name} file {path} has no data rows; give a file with a header and rows"
             )
-        _check_columns(df, name, f"file {path}")
         return df, src
     raise InputError(
         f"{name} must be a file path, a pandas DataFrame or a Polars DataFrame, "

@@ -1,0 +1,290 @@
+"""``assay`` command line: audit, report, demo, checks.
+
+Exit codes: 0 no gate failed, 1 a gate failed, 2 bad usage or unreadable input
+(one line on stderr, no traceback, nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from assay.errors import AssayError
+
+app = typer.Typer(
+    name="assay",
+    help="Evidence for a machine-learning model: performance with intervals, data trust, "
+    "and a report anyone can read.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _split_csv(values: list[str] | None) -> list[str]:
+    items: list[str] = []
+    for v in values or []:
+        items.extend(x.strip() for x in v.split(",") if x.strip())
+    return items
+
+
+def _print_summary(result, out_dir: Path | None) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    colours = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta",
+               "skipped": "dim"}
+    table = Table(title="Assay audit", show_lines=False, expand=False)
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("summary", overflow="fold", max_width=90)
+    for c in result.checks:
+        col = colours.get(c.status, "white")
+        table.add_row(c.id, f"[{col}]{c.status}[/]", c.summary)
+    out.print(table)
+    counts = result.summary()
+    out.print(
+        "  ".join(f"{k}: {v}" for k, v in counts.items() if v)
+        + (f"   gate ({result.fail_on}): " + ("[red]FAILED[/]" if result.gate_failed()
+                                              else "[green]passed[/]"))
+    )
+    if out_dir is not None:
+        out.print(f"Report written to [bold]{(out_dir / 'report.html').resolve()}[/]")
+
+
+def _run_audit(**kwargs) -> object:  # noqa: ANN003
+    """Run an audit with a rich progress bar on stderr."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    import assay
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading inputs", total=None)
+
+        def progress(check_id: str, done: int, total: int) -> None:
+            bar.update(task, description=check_id, completed=done, total=total)
+
+        return assay.audit(progress=progress, **kwargs)
+
+
+@app.command()
+def audit(
+    test: Annotated[Path, typer.Option(help="Test data (CSV or Parquet) with the target.")],
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    train: Annotated[Path | None, typer.Option(help="Training data (CSV or Parquet).")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Model file: .skops or .onnx (pickle needs --trust-model).")
+    ] = None,
+    trust_model: Annotated[
+        bool, typer.Option("--trust-model", help="Allow pickle/joblib models (runs their code).")
+    ] = False,
+    prediction: Annotated[
+        str | None, typer.Option(help="Column holding predictions (when there is no model).")
+    ] = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option(help="Column with the positive-class probability; repeat per class."),
+    ] = None,
+    sensitive: Annotated[
+        list[str] | None, typer.Option(help="Sensitive attribute column(s), comma-separated.")
+    ] = None,
+    current: Annotated[Path | None, typer.Option(help="Unlabeled production data.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
+        "assay-report"
+    ),
+    fail_on: Annotated[
+        str | None, typer.Option(help="Gate level: 'fail' (default) or 'warn'.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config file (default: ./assay.yaml if present).")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary, multiclass or regression (default: inferred).")
+    ] = None,
+    categorical: Annotated[
+        list[str] | None, typer.Option(help="Columns to treat as categorical, comma-separated.")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Columns to leave out, comma-separated.")
+    ] = None,
+    check: Annotated[
+        list[str] | None, typer.Option(help="Run only these check ids (repeatable).")
+    ] = None,
+    skip: Annotated[list[str] | None, typer.Option(help="Skip these check ids.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
+    n_bootstrap: Annotated[
+        int | None, typer.Option(help="Bootstrap resamples for intervals (default 500).")
+    ] = None,
+) -> None:
+    """Audit a model and its data; write report.json, report.html and junit.xml."""
+    from assay.core.config import AuditConfig
+
+    try:
+        if config is None and Path("assay.yaml").exists():
+            config = Path("assay.yaml")
+        base = AuditConfig.from_file(config) if config is not None else AuditConfig()
+        cfg = base.merged(
+            target=target,
+            task=task,
+            prediction=prediction,
+            score=_split_csv(score),
+            sensitive=_split_csv(sensitive),
+            categorical=_split_csv(categorical) + base.categorical,
+            ignore=_split_csv(ignore) + base.ignore,
+            include=list(check or []),
+            exclude=list(skip or []),
+            seed=seed,
+            n_bootstrap=n_bootstrap,
+            fail_on=fail_on,
+        )
+        if cfg.target is None:
+            _fail("--target is required (or 'target:' in the config file)")
+        if model is not None and trust_model:
+            err.print(
+                f"[yellow]warning:[/] --trust-model: loading {model} may run code it contains"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _run_audit(
+                train=train, test=test, current=current, model=model, config=cfg,
+                trust_model=trust_model,
+            )
+        result.save(out_dir)
+    except AssayError as exc:
+        _fail(str(exc))
+    _print_summary(result, out_dir)
+    raise typer.Exit(EXIT_GATE if result.gate_failed() else EXIT_OK)
+
+
+@app.command()
+def report(
+    report_json: Annotated[Path, typer.Argument(help="A report.json written by assay.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default: next to the JSON).")
+    ] = None,
+) -> None:
+    """Rebuild report.html and junit.xml from a report.json."""
+    from assay.render.html import render_html
+    from assay.render.junit import render_junit
+
+    if not report_json.exists():
+        _fail(f"report file {report_json} does not exist; check the path")
+    try:
+        data = json.loads(report_json.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _fail(f"report file {report_json} is not valid JSON ({exc})")
+    if not isinstance(data, dict) or "checks" not in data:
+        _fail(f"report file {report_json} is not an Assay report (no 'checks' field)")
+    target_dir = out_dir or report_json.parent
+    try:
+        html_text = render_html(data)
+        junit_text = render_junit(data)
+    except Exception as exc:  # noqa: BLE001
+        _fail(f"report file {report_json} could not be rendered ({type(exc).__name__}: {exc})")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in (("report.html", html_text), ("junit.xml", junit_text)):
+        tmp = target_dir / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target_dir / name)
+    out.print(f"Report written to [bold]{(target_dir / 'report.html').resolve()}[/]")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("assay-demo"),
+    n_bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 500,
+) -> None:
+    """Train a model on the bundled UCI Adult data, audit it, write the report."""
+    from assay.demo import run_demo
+
+    try:
+        with err.status("training the demo model on UCI Adult (48,842 rows)"):
+            train, test, model = run_demo.prepare()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _run_audit(
+                train=train, test=test, model=model,
+                config={**run_demo.DEMO_CONFIG, "n_bootstrap": n_bootstrap},
+            )
+        result.save(out_dir)
+        run_demo.save_artifacts(out_dir, model)
+    except AssayError as exc:
+        _fail(str(exc))
+    _print_summary(result, out_dir)
+
+
+@app.command("checks")
+def list_checks_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every registered check with its area, standards and thresholds."""
+    from assay.core.registry import all_checks
+
+    specs = all_checks()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                [
+                    {"id": s.id, "area": s.area, "title": s.title, "needs": list(s.needs),
+                     "standards": list(s.standards), "thresholds": dict(s.thresholds)}
+                    for s in specs
+                ]
+            )
+        )
+        return
+    for s in specs:
+        out.print(f"[bold]{s.id}[/]  {s.title}  [dim]{', '.join(s.standards)}[/]")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        from assay._version import __version__
+
+        out.print(f"assay {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    """Entry point: run the app, turning any unexpected error into one line."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - never show users a traceback
+        if os.environ.get("ASSAY_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                  "(set ASSAY_DEBUG=1 for the traceback and please report it)")
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The bundled demo: UCI Adult, a gradient-boosted model, a full audit."""
