@@ -33,7 +33,7 @@ EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True)
+    err.print(f"error: {message}", soft_wrap=True, markup=False, highlight=False)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -80,6 +80,7 @@ def _run_audit(**kwargs) -> object:  # noqa: ANN003
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("reading inputs", total=None)
 
@@ -270,20 +271,35 @@ def _root(
 
 
 def main() -> None:
-    """Entry point: run the app, turning any unexpected error into one line."""
+    """Entry point: run the app; usage and unexpected errors become one line."""
     try:
-        app(standalone_mode=True)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
+        rc = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - never show users a traceback
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            # Typer's usage errors: missing option, bad value, unknown flag.
+            ctx = getattr(exc, "ctx", None)
+            if not exc.format_message().strip():  # no arguments: help was shown
+                if ctx is not None:
+                    out.print(ctx.get_help())
+                sys.exit(EXIT_USAGE)
+            hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+            err.print(f"error: {exc.format_message()}{hint}", soft_wrap=True, markup=False)
+            sys.exit(EXIT_USAGE)
         if os.environ.get("ASSAY_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
-                  "(set ASSAY_DEBUG=1 for the traceback and please report it)")
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(set ASSAY_DEBUG=1 for the traceback and please report it)",
+            soft_wrap=True,
+            markup=False,
+        )
         sys.exit(EXIT_USAGE)
+    sys.exit(rc if isinstance(rc, int) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

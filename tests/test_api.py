@@ -1,0 +1,50 @@
+"""The public API: curated, documented, light to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import polars as pl
+
+import assay
+
+HEAVY = ("skops", "onnxruntime", "onnx", "skl2onnx", "fastapi", "uvicorn", "matplotlib",
+         "torch", "presidio_analyzer", "art", "dask", "cleanlab", "fairlearn")
+
+
+def test_every_public_name_is_documented():
+    for name in assay.__all__:
+        obj = getattr(assay, name)
+        if name == "__version__":
+            continue
+        assert obj.__doc__ and obj.__doc__.strip(), f"assay.{name} has no docstring"
+
+
+def test_import_is_light():
+    code = "import sys, assay; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import assay pulled in: {out.stdout}"
+
+
+def test_audit_result_api(binary_data, binary_model, tmp_path):
+    train, test, _ = binary_data
+    r = assay.audit(train=pl.from_pandas(train), test=test, target="y", model=binary_model,
+                    config={"n_bootstrap": 30})
+    assert r.to_dict()["checks"] == [c.to_dict() for c in r.checks]
+    assert sum(r.summary().values()) == len(r.checks)
+    assert r.check("data.integrity").id == "data.integrity"
+    assert isinstance(r.to_frame(), pd.DataFrame)
+    assert "<" in r._repr_html_()
+    paths = r.save(tmp_path / "out")
+    assert sorted(paths) == ["junit.xml", "report.html", "report.json"]
+    again = assay.AuditResult.from_dict(r.to_dict())
+    assert again.to_dict() == r.to_dict()
+
+
+def test_errors_share_one_root():
+    for name in ("InputError", "SchemaError", "TargetError", "ModelError", "ConfigError",
+                 "UntrustedModelError", "UnknownCheckError", "MissingExtraError"):
+        assert issubclass(getattr(assay, name), assay.AssayError)
+    assert issubclass(assay.InputError, ValueError)

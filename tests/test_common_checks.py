@@ -1,0 +1,133 @@
+"""One suite over every registered check (in the spirit of scikit-learn's
+``metrics/tests/test_common.py``): each check runs in a full scenario, round-
+trips through JSON, is deterministic, ignores row order, and is documented.
+
+A new check that this scenario cannot run fails ``test_every_check_runs``: add
+what it needs to the scenario rather than leaving it untested.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import assay
+from assay.core.registry import all_checks
+from assay.core.result import CheckResult
+
+from .conftest import fit_logreg
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK_IDS = [s.id for s in all_checks()]
+CONFIG = {"n_bootstrap": 60, "seed": 3}
+NIST_ID = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+\.\d+$")
+
+
+def run(train, test, current, model, **kw):
+    return assay.audit(
+        train=train, test=test, current=current, target="y", model=model, config=CONFIG, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def full(binary_data, binary_model):
+    train, test, current = binary_data
+    return run(train, test, current, binary_model, sensitive="colour")
+
+
+def test_every_check_runs(full):
+    """Every registered check ran (no skip, no error) in the full scenario."""
+    by_id = {c.id: c for c in full.checks}
+    assert sorted(by_id) == sorted(CHECK_IDS)
+    not_run = {i: c.summary for i, c in by_id.items() if c.status in ("skipped", "error")}
+    assert not not_run, not_run
+
+
+@pytest.mark.parametrize("check_id", CHECK_IDS)
+def test_json_round_trip(full, check_id):
+    r = full.check(check_id)
+    text = json.dumps(r.to_dict(), allow_nan=False)
+    again = CheckResult.from_dict(json.loads(text))
+    assert again.to_dict() == r.to_dict()
+
+
+@pytest.mark.parametrize("check_id", CHECK_IDS)
+def test_result_is_well_formed(full, check_id):
+    r = full.check(check_id)
+    assert r.status in ("pass", "warn", "fail", "error", "skipped")
+    assert r.summary and r.summary[0].isupper() and r.summary.rstrip().endswith((".", "!", "?"))
+    assert len(r.explanation) > 40
+    assert r.standards and all(NIST_ID.match(s) for s in r.standards), r.standards
+    for f in r.findings:
+        assert f.status in ("pass", "warn", "fail")
+        assert any(x is not None for x in (f.column, f.columns, f.group, f.rows)), f
+        if f.rows is not None:
+            assert f.split is not None
+    for v in r.metrics.values():
+        assert v is None or (isinstance(v, (int, float)) and math.isfinite(v))
+
+
+def _comparable(result) -> dict:
+    d = result.to_dict()
+    d.pop("duration_s")
+    return d
+
+
+def test_deterministic(binary_data, binary_model, full):
+    train, test, current = binary_data
+    again = run(train, test, current, binary_model, sensitive="colour")
+    for a, b in zip(full.checks, again.checks, strict=True):
+        assert _comparable(a) == _comparable(b), a.id
+
+
+def test_row_order_invariance(binary_data, binary_model, full):
+    """Shuffling rows changes no status and no point estimate (intervals may move a little)."""
+    train, test, current = binary_data
+    perm = np.random.default_rng(7)
+    shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in binary_data]
+    again = run(*shuffled, binary_model, sensitive="colour")
+    for a, b in zip(full.checks, again.checks, strict=True):
+        assert a.status == b.status, (a.id, a.summary, b.summary)
+        assert set(a.metrics) == set(b.metrics), a.id
+        for k, va in a.metrics.items():
+            vb = b.metrics[k]
+            if va is None or vb is None:
+                assert va == vb, (a.id, k)
+                continue
+            tol = 0.03 if k.endswith(("_low", "_high")) else 1e-6
+            assert math.isclose(va, vb, rel_tol=tol, abs_tol=tol), (a.id, k, va, vb)
+
+
+def test_string_and_int_labels_agree(binary_data):
+    train, test, current = binary_data
+    to_str = lambda d: d.assign(y=np.where(d["y"] == 1, "yes", "no"))  # noqa: E731
+    int_model = fit_logreg(train)
+    str_model = fit_logreg(to_str(train))
+    a = run(train, test, current, int_model)
+    b = run(to_str(train), to_str(test), current, str_model)
+    for ca, cb in zip(a.checks, b.checks, strict=True):
+        assert ca.status == cb.status, ca.id
+        for k, v in ca.metrics.items():
+            if v is not None and not k.endswith(("_low", "_high")):
+                assert cb.metrics[k] == pytest.approx(v, rel=1e-6, abs=1e-9), (ca.id, k)
+
+
+def test_catalogue_is_current():
+    """docs/checks.md is generated from the registry and committed."""
+    from assay.core.catalogue import render_catalogue
+
+    committed = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
+    assert committed == render_catalogue(), "run `make catalogue` and commit docs/checks.md"
+    for check_id in CHECK_IDS:
+        assert f"### `{check_id}`" in committed
+
+
+def test_unknown_check_lists_valid_ids():
+    with pytest.raises(assay.UnknownCheckError) as info:
+        assay.get_check("data.integrty")
+    assert "data.integrity" in str(info.value)
