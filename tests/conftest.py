@@ -34,9 +34,7 @@ def fit_logreg(train: pd.DataFrame, target: str = "y"):
     pre = ColumnTransformer(
         [("cat", OneHotEncoder(handle_unknown="ignore"), cat), ("num", StandardScaler(), num)]
     )
-    return Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))]).fit(
-        X, train[target]
-    )
+    return Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))]).fit(X, train[target])
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,21 @@ import polars as pl
 
 import assay
 
-HEAVY = ("skops", "onnxruntime", "onnx", "skl2onnx", "fastapi", "uvicorn", "matplotlib",
-         "torch", "presidio_analyzer", "art", "dask", "cleanlab", "fairlearn")
+HEAVY = (
+    "skops",
+    "onnxruntime",
+    "onnx",
+    "skl2onnx",
+    "fastapi",
+    "uvicorn",
+    "matplotlib",
+    "torch",
+    "presidio_analyzer",
+    "art",
+    "dask",
+    "cleanlab",
+    "fairlearn",
+)
 
 
 def test_every_public_name_is_documented():
@@ -23,15 +36,20 @@ def test_every_public_name_is_documented():
 
 
 def test_import_is_light():
-    code = "import sys, assay; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, assay; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import assay pulled in: {out.stdout}"
 
 
 def test_audit_result_api(binary_data, binary_model, tmp_path):
     train, test, _ = binary_data
-    r = assay.audit(train=pl.from_pandas(train), test=test, target="y", model=binary_model,
-                    config={"n_bootstrap": 30})
+    r = assay.audit(
+        train=pl.from_pandas(train),
+        test=test,
+        target="y",
+        model=binary_model,
+        config={"n_bootstrap": 30},
+    )
     assert r.to_dict()["checks"] == [c.to_dict() for c in r.checks]
     assert sum(r.summary().values()) == len(r.checks)
     assert r.check("data.integrity").id == "data.integrity"
@@ -44,7 +62,15 @@ def test_audit_result_api(binary_data, binary_model, tmp_path):
 
 
 def test_errors_share_one_root():
-    for name in ("InputError", "SchemaError", "TargetError", "ModelError", "ConfigError",
-                 "UntrustedModelError", "UnknownCheckError", "MissingExtraError"):
+    for name in (
+        "InputError",
+        "SchemaError",
+        "TargetError",
+        "ModelError",
+        "ConfigError",
+        "UntrustedModelError",
+        "UnknownCheckError",
+        "MissingExtraError",
+    ):
         assert issubclass(getattr(assay, name), assay.AssayError)
     assert issubclass(assay.InputError, ValueError)

@@ -87,7 +87,7 @@ def test_deterministic(binary_data, binary_model, full):
 
 def test_row_order_invariance(binary_data, binary_model, full):
     """Shuffling rows changes no status and no point estimate (intervals may move a little)."""
-    train, test, current = binary_data
+    _train, _test, _current = binary_data
     perm = np.random.default_rng(7)
     shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in binary_data]
     again = run(*shuffled, binary_model, sensitive="colour")

@@ -44,11 +44,16 @@ def _split_csv(values: list[str] | None) -> list[str]:
     return items
 
 
-def _print_summary(result, out_dir: Path | None) -> None:  # noqa: ANN001
+def _print_summary(result, out_dir: Path | None) -> None:
     from rich.table import Table
 
-    colours = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta",
-               "skipped": "dim"}
+    colours = {
+        "pass": "green",
+        "warn": "yellow",
+        "fail": "red",
+        "error": "magenta",
+        "skipped": "dim",
+    }
     table = Table(title="Assay audit", show_lines=False, expand=False)
     table.add_column("check")
     table.add_column("status")
@@ -60,14 +65,16 @@ def _print_summary(result, out_dir: Path | None) -> None:  # noqa: ANN001
     counts = result.summary()
     out.print(
         "  ".join(f"{k}: {v}" for k, v in counts.items() if v)
-        + (f"   gate ({result.fail_on}): " + ("[red]FAILED[/]" if result.gate_failed()
-                                              else "[green]passed[/]"))
+        + (
+            f"   gate ({result.fail_on}): "
+            + ("[red]FAILED[/]" if result.gate_failed() else "[green]passed[/]")
+        )
     )
     if out_dir is not None:
         out.print(f"Report written to [bold]{(out_dir / 'report.html').resolve()}[/]")
 
 
-def _run_audit(**kwargs) -> object:  # noqa: ANN003
+def _run_audit(**kwargs) -> object:
     """Run an audit with a rich progress bar on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -169,7 +176,11 @@ def audit(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = _run_audit(
-                train=train, test=test, current=current, model=model, config=cfg,
+                train=train,
+                test=test,
+                current=current,
+                model=model,
+                config=cfg,
                 trust_model=trust_model,
             )
         result.save(out_dir)
@@ -202,7 +213,7 @@ def report(
     try:
         html_text = render_html(data)
         junit_text = render_junit(data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _fail(f"report file {report_json} could not be rendered ({type(exc).__name__}: {exc})")
     target_dir.mkdir(parents=True, exist_ok=True)
     for name, text in (("report.html", html_text), ("junit.xml", junit_text)):
@@ -226,7 +237,9 @@ def demo(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = _run_audit(
-                train=train, test=test, model=model,
+                train=train,
+                test=test,
+                model=model,
                 config={**run_demo.DEMO_CONFIG, "n_bootstrap": n_bootstrap},
             )
         result.save(out_dir)
@@ -248,8 +261,14 @@ def list_checks_cmd(
         out.print_json(
             json.dumps(
                 [
-                    {"id": s.id, "area": s.area, "title": s.title, "needs": list(s.needs),
-                     "standards": list(s.standards), "thresholds": dict(s.thresholds)}
+                    {
+                        "id": s.id,
+                        "area": s.area,
+                        "title": s.title,
+                        "needs": list(s.needs),
+                        "standards": list(s.standards),
+                        "thresholds": dict(s.thresholds),
+                    }
                     for s in specs
                 ]
             )
@@ -279,7 +298,7 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - never show users a traceback
+    except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # Typer's usage errors: missing option, bad value, unknown flag.
             ctx = getattr(exc, "ctx", None)

@@ -160,9 +160,7 @@ def build_context(
         )
         train_classes = set(frames["train"].get_column(config.target).unique().to_list())
         if schema.task in ("binary", "multiclass"):
-            merged = sorted(
-                train_classes | set(schema.classes), key=lambda v: (str(type(v)), v)
-            )
+            merged = sorted(train_classes | set(schema.classes), key=lambda v: (str(type(v)), v))
             if schema.task == "binary" and len(merged) > 2:
                 raise InputError(
                     f"target column {config.target!r} has {len(merged)} distinct values across "
@@ -250,8 +248,10 @@ def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:
                 "(pass a model, or --prediction/--score columns)"
             )
         if need == "scores" and not ctx.has_scores:
-            return "no class probabilities are available (the model has no predict_proba, "\
+            return (
+                "no class probabilities are available (the model has no predict_proba, "
                 "or no --score column was given)"
+            )
     return None
 
 
@@ -274,7 +274,7 @@ def run_check(spec: CheckSpec, ctx: AuditContext) -> CheckResult:
             out = spec.fn(ctx, thresholds)
         except SkipCheck as exc:
             reason = str(exc)
-        except Exception as exc:  # noqa: BLE001 - isolate every check
+        except Exception as exc:
             tb = traceback.extract_tb(exc.__traceback__)
             where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
             return CheckResult(

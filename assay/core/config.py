@@ -62,7 +62,9 @@ class AuditConfig:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an integer, not {self.seed!r}")
         if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
-            raise ConfigError(f"n_bootstrap must be a non-negative integer, not {self.n_bootstrap!r}")
+            raise ConfigError(
+                f"n_bootstrap must be a non-negative integer, not {self.n_bootstrap!r}"
+            )
 
     def type_overrides(self) -> dict[str, str]:
         out = dict(self.types)
@@ -95,7 +97,7 @@ class AuditConfig:
                 f"{source}: unknown field(s) {', '.join(unknown)}; "
                 f"known fields are {', '.join(sorted(known | {'checks'}))}"
             )
-        for key in _LIST_FIELDS + ("include", "exclude"):
+        for key in (*_LIST_FIELDS, "include", "exclude"):
             if key in data and isinstance(data[key], str):
                 data[key] = [data[key]]
             if key in data and not isinstance(data[key], list):

@@ -113,8 +113,8 @@ class AuditContext:
     # -- predictions ---------------------------------------------------------
     @property
     def has_predictions(self) -> bool:
-        return self.model is not None or self.prediction_column is not None or bool(
-            self.score_columns
+        return (
+            self.model is not None or self.prediction_column is not None or bool(self.score_columns)
         )
 
     @property

@@ -42,7 +42,7 @@ class Outcome:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-class SkipCheck(Exception):  # noqa: N818 - a signal, not an error
+class SkipCheck(Exception):
     """Raised inside a check to report ``skipped`` with a reason."""
 
 
@@ -69,7 +69,7 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 
 def register_check(
-    id: str,  # noqa: A002 - the public name of the field
+    id: str,
     *,
     area: str,
     title: str,
@@ -106,7 +106,7 @@ def register_check(
 
 def _load_builtin_checks() -> None:
     # Importing the packages runs their @register_check decorators.
-    import assay.data  # noqa: F401
+    import assay.data
     import assay.evaluation  # noqa: F401
 
 

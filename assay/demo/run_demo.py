@@ -46,8 +46,9 @@ def build_model(train: pd.DataFrame) -> Any:
         [
             (
                 "cat",
-                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                               encoded_missing_value=-2),
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2
+                ),
                 categorical,
             ),
             ("num", "passthrough", numeric),

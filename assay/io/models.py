@@ -103,7 +103,7 @@ class ModelAdapter:
                 proba = self._align(raw, self.classes, classes)
         except ModelError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure of user code
+        except Exception as exc:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"the model failed to predict: {type(exc).__name__}: {msg}") from exc
         if labels.shape[0] != X.height:
@@ -202,7 +202,7 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
             import joblib
 
             return ModelAdapter(joblib.load(p), kind="joblib", path=str(p))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ModelError(f"model file {p} could not be unpickled: {exc}") from None
     if suffix == ".skops":
         try:
@@ -219,7 +219,7 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
             model = sio.load(p, trusted=untrusted)
         except UntrustedModelError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ModelError(f"model file {p} could not be loaded by skops: {exc}") from None
         return wrap_model_path(model, "skops", p)
     if suffix == ".onnx":
@@ -229,7 +229,7 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
             raise MissingExtraError("onnxruntime", "onnx", "loading an .onnx model") from None
         try:
             sess = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ModelError(f"model file {p} could not be loaded by ONNX Runtime: {exc}") from None
         return ModelAdapter(sess, kind="onnx", path=str(p))
     raise ModelError(

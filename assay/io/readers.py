@@ -112,9 +112,7 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
     if not head.strip():
         raise InputError(f"{name} file {path} is empty; give a CSV with a header row and data")
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(
-            f"{name} file {path} is binary, not CSV text; give a CSV or Parquet file"
-        )
+        raise InputError(f"{name} file {path} is binary, not CSV text; give a CSV or Parquet file")
     encoding = _detect_encoding(head)
     text_head = head.decode(encoding, errors="replace")
     delimiter = _detect_delimiter(text_head)
@@ -200,18 +198,16 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
         pdf.columns = cols
         try:
             df = pl.from_pandas(pdf)
-        except Exception as exc:  # noqa: BLE001 - mixed object columns etc.
+        except Exception as exc:
             obj = pdf.select_dtypes(include="object").columns
             pdf = pdf.copy()
             for c in obj:
                 pdf[c] = pdf[c].map(lambda v: None if v is None else str(v))
             try:
                 df = pl.from_pandas(pdf)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 raise InputError(f"{name} frame could not be converted ({exc})") from None
-        return df, TableSource(
-            name=name, path=None, kind="pandas", duplicate_columns=duplicates
-        )
+        return df, TableSource(name=name, path=None, kind="pandas", duplicate_columns=duplicates)
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if not path.exists():

@@ -37,9 +37,21 @@ def load(out):
 def test_audit_with_model_writes_three_outputs(workdir):
     out = workdir / "with_model"
     proc = run_cli(
-        "audit", "--train", workdir / "train.csv", "--test", workdir / "test.parquet",
-        "--current", workdir / "current.csv", "--target", "y",
-        "--model", workdir / "model.skops", "--out", out, "--n-bootstrap", "50",
+        "audit",
+        "--train",
+        workdir / "train.csv",
+        "--test",
+        workdir / "test.parquet",
+        "--current",
+        workdir / "current.csv",
+        "--target",
+        "y",
+        "--model",
+        workdir / "model.skops",
+        "--out",
+        out,
+        "--n-bootstrap",
+        "50",
     )
     assert proc.returncode in (0, 1), proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "report.json"]
@@ -63,9 +75,23 @@ def test_audit_with_model_writes_three_outputs(workdir):
 def test_audit_with_prediction_columns(workdir):
     out = workdir / "with_columns"
     proc = run_cli(
-        "audit", "--train", workdir / "train.csv", "--test", workdir / "scored.csv",
-        "--target", "y", "--prediction", "pred", "--score", "p1", "--ignore", "pred,p1",
-        "--out", out, "--check", "evaluation.performance",
+        "audit",
+        "--train",
+        workdir / "train.csv",
+        "--test",
+        workdir / "scored.csv",
+        "--target",
+        "y",
+        "--prediction",
+        "pred",
+        "--score",
+        "p1",
+        "--ignore",
+        "pred,p1",
+        "--out",
+        out,
+        "--check",
+        "evaluation.performance",
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     perf = load(out)["checks"][0]
@@ -95,7 +121,7 @@ def test_report_rebuilds_identical_html(workdir):
 
 def test_report_rejects_non_report(workdir):
     bad = workdir / "bad.json"
-    bad.write_text("{\"hello\": 1}")
+    bad.write_text('{"hello": 1}')
     proc = run_cli("report", bad)
     assert proc.returncode == 2 and "not an Assay report" in proc.stderr
 
@@ -110,8 +136,16 @@ def test_gate_exit_codes_and_config_file(workdir, binary_data):
         "target: y\nchecks:\n  include: [data.train_test_overlap]\n"
     )
     out = workdir / "gate"
-    proc = run_cli("audit", "--train", workdir / "train.csv", "--test", workdir / "leaky.csv",
-                   "--out", out, cwd=workdir)
+    proc = run_cli(
+        "audit",
+        "--train",
+        workdir / "train.csv",
+        "--test",
+        workdir / "leaky.csv",
+        "--out",
+        out,
+        cwd=workdir,
+    )
     assert proc.returncode == 1, proc.stderr + proc.stdout
     rep = load(out)
     assert [c["id"] for c in rep["checks"]] == ["data.train_test_overlap"]
@@ -120,12 +154,11 @@ def test_gate_exit_codes_and_config_file(workdir, binary_data):
 
 
 def test_fail_on_warn_is_stricter(workdir, binary_data):
-    train, test, _ = binary_data
+    _train, test, _ = binary_data
     test = test.copy()
     test.loc[np.arange(0, 900, 10), "x1"] = np.nan  # 10% missing: a warning, not a failure
     test.to_csv(workdir / "holes.csv", index=False)
-    base = ["audit", "--test", workdir / "holes.csv", "--target", "y",
-            "--check", "data.integrity"]
+    base = ["audit", "--test", workdir / "holes.csv", "--target", "y", "--check", "data.integrity"]
     lenient = run_cli(*base, "--out", workdir / "lenient")
     strict = run_cli(*base, "--out", workdir / "strict", "--fail-on", "warn")
     assert load(workdir / "lenient")["checks"][0]["status"] == "warn"

@@ -31,8 +31,16 @@ def assert_usage_error(proc, out_dir, *needles):
 
 def audit(files, *extra):
     out = files / "out"
-    args = ["audit", "--train", files / "train.csv", "--test", files / "test.csv",
-            "--out", out, *extra]
+    args = [
+        "audit",
+        "--train",
+        files / "train.csv",
+        "--test",
+        files / "test.csv",
+        "--out",
+        out,
+        *extra,
+    ]
     return run_cli(*args), out
 
 
@@ -49,8 +57,7 @@ def test_empty_file(files):
 
 def test_unreadable_parquet(files):
     (files / "test.parquet").write_bytes(b"PAR1 not really parquet")
-    proc = run_cli("audit", "--test", files / "test.parquet", "--target", "y",
-                   "--out", files / "o")
+    proc = run_cli("audit", "--test", files / "test.parquet", "--target", "y", "--out", files / "o")
     assert_usage_error(proc, files / "o", "test.parquet", "Parquet")
 
 

@@ -112,5 +112,5 @@ def test_failing_model_is_a_model_error(numeric_data):
             raise RuntimeError("matrix not aligned")
 
     X, _ = numeric_data
-    with pytest.raises(ModelError, match="failed to predict.*matrix not aligned"):
+    with pytest.raises(ModelError, match=r"failed to predict.*matrix not aligned"):
         wrap_model(Broken()).predict(pl.from_pandas(X), ["no", "yes"])

@@ -24,8 +24,9 @@ def frame() -> pl.DataFrame:
             "member": rng.choice([True, False], n).tolist(),
             "flag": rng.integers(0, 2, n),
             "signup": [dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(n)],
-            "review": [f"this product was great number {i} and I would buy it again"
-                       for i in range(n)],
+            "review": [
+                f"this product was great number {i} and I would buy it again" for i in range(n)
+            ],
             "label": rng.choice(["a", "b", "c"], n).tolist(),
             "price": rng.normal(10, 2, n),
         }
@@ -60,19 +61,20 @@ def test_tasks(frame):
 def test_overrides_and_ignore(frame):
     s = infer_schema(frame, target="label", overrides={"age": "categorical"}, ignore=["row"])
     assert s.types["age"] == "categorical" and "row" not in s.features
-    with pytest.raises(SchemaError, match="'agee'.*Did you mean 'age'"):
+    with pytest.raises(SchemaError, match=r"'agee'.*Did you mean 'age'"):
         infer_schema(frame, target="label", ignore=["agee"])
     with pytest.raises(ConfigError, match="must be one of"):
         infer_schema(frame, target="label", overrides={"age": "number"})
 
 
 def test_target_errors(frame):
-    with pytest.raises(TargetError, match="'lable' is not in test.*'label'"):
+    with pytest.raises(TargetError, match=r"'lable' is not in test.*'label'"):
         infer_schema(frame, target="lable")
     with pytest.raises(TargetError, match="missing value"):
         infer_schema(frame.with_columns(pl.lit(None).alias("price")), target="price")
-    nan_target = frame.with_columns(pl.when(pl.col("age") > 80).then(float("nan"))
-                                    .otherwise(pl.col("price")).alias("price"))
+    nan_target = frame.with_columns(
+        pl.when(pl.col("age") > 80).then(float("nan")).otherwise(pl.col("price")).alias("price")
+    )
     with pytest.raises(TargetError, match="missing value"):
         infer_schema(nan_target, target="price")
     with pytest.raises(TargetError, match="one class only"):
