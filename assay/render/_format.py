@@ -23,6 +23,7 @@ STATUS_LABEL = {
     "skipped": "Skipped",
 }
 STATUS_ICON = {"pass": "✓", "warn": "!", "fail": "✕", "error": "⚠", "skipped": "–"}
+_SHARE_WORDS = {"share", "fraction"}
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 # Words that read better in capitals when a snake_case name is humanised.
@@ -73,9 +74,7 @@ def _legal_char(ch: str) -> bool:
         return True
     if cp < 0x20 or 0x7F <= cp <= 0x9F:
         return False
-    if 0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF):
-        return False
-    return True
+    return not (0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF))
 
 
 def shorten(text: Any, limit: int) -> str:
@@ -98,8 +97,9 @@ def as_number(value: Any) -> float | int | None:
 def fmt_number(value: Any, name: str = "") -> str:
     """Format a metric for people: 0.9123 → 0.912, 12345 → 12,345, None → —.
 
-    Names ending in ``share`` or ``fraction`` with a value in [0, 1] are shown
-    as percentages (0.3 → 30.0%).
+    Names with a ``share`` or ``fraction`` part (``missing_share``,
+    ``overlap_share_test``) and a value in [0, 1] are shown as percentages
+    (0.3 → 30.0%).
     """
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -108,8 +108,7 @@ def fmt_number(value: Any, name: str = "") -> str:
         if isinstance(value, str):
             return value
         return DASH
-    lname = name.lower()
-    if isinstance(num, float) and lname.endswith(("share", "fraction")) and 0 <= num <= 1:
+    if isinstance(num, float) and 0 <= num <= 1 and _SHARE_WORDS & set(name.lower().split("_")):
         return fmt_percent(num)
     if isinstance(num, int):
         return f"{num:,}"
@@ -120,13 +119,13 @@ def fmt_number(value: Any, name: str = "") -> str:
         return f"{num:.2e}"
     if a < 10:
         return f"{num:.3f}"
+    if a >= 1e15:
+        return f"{num:.3e}"
     if num.is_integer():
         return f"{num:,.0f}"
     if a < 1000:
         return f"{num:.2f}"
-    if a < 1e15:
-        return f"{num:,.1f}"
-    return f"{num:.3e}"
+    return f"{num:,.1f}"
 
 
 def fmt_percent(value: float) -> str:

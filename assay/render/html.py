@@ -1,7 +1,412 @@
-"""Placeholder, replaced by the HTML renderer."""
-import html
-import json
+"""The HTML report: one self-contained, offline page rebuilt from ``report.json``.
+
+The page reads top-down for someone who does not write code: the verdict in
+plain words, the counts by status, what was audited, the checks that need
+attention, then every check grouped by area (problems first), and the numbers
+needed to reproduce it. Styles are inline (``report.css``), charts are inline
+SVG (:mod:`assay.render.charts`), and the only script is one line that opens
+collapsed sections before printing. No request leaves the page.
+
+The renderer reads the report dict only. It computes no metric and treats
+every field as optional: a missing key or a null shows as "—", never an error.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from assay.render._cards import anchor_id, badge, render_card
+from assay.render._format import (
+    DASH,
+    SEVERITY_RANK,
+    STATUS_RANK,
+    as_list,
+    as_mapping,
+    as_number,
+    as_str_list,
+    count_statuses,
+    esc,
+    fmt_number,
+    plural,
+    short_hash,
+    status_of,
+)
+
+__all__ = ["render_html"]
+
+AREAS: dict[str, tuple[str, str]] = {
+    "data": ("Data quality", "Can the data be trusted: integrity, leakage, overlap, labels."),
+    "evaluation": ("Model performance", "How good the model is, and how sure we are of it."),
+    "drift": ("Drift and monitoring", "Whether production data has moved away from the test data."),
+    "fairness": ("Fairness", "Whether the model treats groups of people alike."),
+    "security": ("Security and privacy", "Personal data, attacks and safe loading."),
+    "efficiency": ("Efficiency and cost", "Speed, memory and the cost of running the model."),
+    "governance": ("Governance", "Documents and standards a reviewer asks for."),
+}
+_TASKS = {
+    "binary": "Binary classification",
+    "multiclass": "Multiclass classification",
+    "regression": "Regression",
+}
+_SPLITS = {"train": "Training data", "test": "Test data", "current": "Current (production) data"}
+_TILES = (
+    ("fail", "Failed"),
+    ("error", "Could not run"),
+    ("warn", "Warnings"),
+    ("pass", "Passed"),
+    ("skipped", "Skipped"),
+)
+_PRINT_JS = (
+    '<script>addEventListener("beforeprint",function(){'
+    'document.querySelectorAll(".assay-report details").forEach(function(d){d.open=true})})'
+    "</script>"
+)
 
 
-def render_html(report, *, fragment=False):
-    return "<pre>" + html.escape(json.dumps(report, indent=1)) + "</pre>"
+@lru_cache(maxsize=1)
+def stylesheet() -> str:
+    """The report's CSS, comments and indentation removed (every rule is scoped)."""
+    text = resources.files("assay.render").joinpath("report.css").read_text(encoding="utf-8")
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r"\s*([{};,>])\s*", r"\1", text).replace(": ", ":").strip()
+
+
+def _when(value: Any) -> str:
+    """An ISO timestamp as ``2 May 2025, 14:03 UTC``; anything else as given."""
+    if not isinstance(value, str) or not value:
+        return DASH
+    try:
+        t = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = "UTC" if t.utcoffset() == _dt.timedelta(0) else (t.strftime("%z") or "")
+    return f"{t.day} {t.strftime('%b %Y, %H:%M')} {zone}".rstrip()
+
+
+# -- header ---------------------------------------------------------------------
+def _verdict(counts: Mapping[str, int], total: int) -> tuple[str, str, str]:
+    """(tone, headline, sentence) for the report's header."""
+    bad = counts["fail"] + counts["error"] + counts["unknown"]
+    attention = bad + counts["warn"]
+    if total == 0:
+        return "skipped", "No checks were run", "This report holds no check results."
+    if attention == 0:
+        if counts["pass"] == 0:
+            return (
+                "skipped",
+                "No check could be evaluated",
+                "Every check was skipped; see why below.",
+            )
+        skipped = counts["skipped"]
+        extra = (
+            f" {plural(skipped, 'check was', 'checks were')} skipped; see why below."
+            if (skipped)
+            else ""
+        )
+        return "pass", "All checks passed", f"{plural(counts['pass'], 'check')} passed.{extra}"
+    parts = []
+    if counts["fail"]:
+        parts.append(f"{counts['fail']:,} failed")
+    if counts["error"]:
+        parts.append(f"{counts['error']:,} could not run")
+    if counts["unknown"]:
+        parts.append(f"{counts['unknown']:,} have an unknown status")
+    if counts["warn"]:
+        parts.append(plural(counts["warn"], "warning"))
+    tone = "fail" if bad else "warn"
+    head = f"{plural(attention, 'check needs', 'checks need')} attention"
+    return tone, head, ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
+
+
+def _gate(report: Mapping[str, Any], counts: Mapping[str, int]) -> str:
+    gate = as_mapping(report.get("gate"))
+    fail_on = gate.get("fail_on") if gate.get("fail_on") in ("fail", "warn") else "fail"
+    failed = gate.get("failed")
+    if not isinstance(failed, bool):
+        bad = counts["fail"] + counts["error"] + (counts["warn"] if fail_on == "warn" else 0)
+        failed = bad > 0
+    rule = "a failed check or a warning" if fail_on == "warn" else "a failed check"
+    word = "failed" if failed else "passed"
+    return (
+        f'<p class="ay-gate ay-gate-{word}">Quality gate <strong>{word}</strong> '
+        f'<span class="ay-muted">(it fails on {rule}, or a check that could not run)</span></p>'
+    )
+
+
+def _header(report: Mapping[str, Any], counts: Mapping[str, int], total: int) -> str:
+    tone, head, sentence = _verdict(counts, total)
+    tiles = []
+    for status, label in _TILES:
+        n = counts[status]
+        zero = " ay-tile-zero" if n == 0 else ""
+        tiles.append(
+            f'<li class="ay-tile ay-tile-{status}{zero}"><span class="ay-tile-n">'
+            f'{n:,}</span><span class="ay-tile-l">{label}</span></li>'
+        )
+    if counts["unknown"]:
+        tiles.append(
+            f'<li class="ay-tile ay-tile-unknown"><span class="ay-tile-n">'
+            f'{counts["unknown"]:,}</span><span class="ay-tile-l">Unknown</span></li>'
+        )
+    return (
+        f'<header class="ay-hero ay-hero-{tone}">'
+        '<div class="ay-brand"><span class="ay-logo" aria-hidden="true">◆</span> Assay '
+        f'<span class="ay-muted">· model audit report · {esc(_when(report.get("created_at")))}'
+        "</span></div>"
+        f'<h1>{esc(head)}</h1><p class="ay-lede">{esc(sentence)}</p>'
+        f"{_gate(report, counts)}"
+        f'<ul class="ay-tiles" aria-label="Checks by status">{"".join(tiles)}</ul></header>'
+    )
+
+
+# -- what was audited -----------------------------------------------------------
+def _fingerprint(split: Mapping[str, Any]) -> str:
+    fp = split.get("fingerprint")
+    if isinstance(fp, Mapping):
+        fp = next(
+            (
+                fp[k]
+                for k in ("sha256", "content_sha256", "hash", "digest", "fingerprint")
+                if isinstance(fp.get(k), str)
+            ),
+            None,
+        )
+    if isinstance(fp, str) and fp:
+        return f'<code title="{esc(fp)}">{esc(short_hash(fp))}</code>'
+    digest = split.get("file_sha256")
+    if isinstance(digest, str) and digest:
+        return (
+            f'<span class="ay-k">file sha256</span> '
+            f'<code title="{esc(digest)}">{esc(short_hash(digest))}</code>'
+        )
+    return DASH
+
+
+def _source(split: Mapping[str, Any]) -> str:
+    path, kind = split.get("path"), split.get("kind")
+    if isinstance(path, str) and path:
+        name = re.split(r"[\\/]", path)[-1] or path
+        return f'<code title="{esc(path)}">{esc(name)}</code>'
+    kinds = {"pandas": "pandas DataFrame", "polars": "Polars DataFrame"}
+    return esc(kinds.get(kind, kind)) if kind else DASH
+
+
+def _data_table(inputs: Mapping[str, Any]) -> str:
+    rows = []
+    for key, split in inputs.items():
+        split = as_mapping(split)
+        if key not in _SPLITS and "rows" not in split and "columns" not in split:
+            continue
+        shape = f"{fmt_number(split.get('rows'))} rows × {fmt_number(split.get('columns'))} columns"
+        rows.append(
+            f'<tr><th scope="row">{esc(_SPLITS.get(key, key))}</th>'
+            f"<td>{_source(split)}</td><td>{esc(shape)}</td>"
+            f"<td>{_fingerprint(split)}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<div class="ay-table-wrap"><table class="ay-data"><thead><tr><th>Data</th>'
+        "<th>Source</th><th>Size</th><th>Fingerprint</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+
+
+def _codes(values: list[str], limit: int = 12) -> str:
+    if not values:
+        return DASH
+    shown = ", ".join(f"<code>{esc(v)}</code>" for v in values[:limit])
+    extra = len(values) - limit
+    return shown + (f" and {extra:,} more" if extra > 0 else "")
+
+
+def _audited(report: Mapping[str, Any]) -> str:
+    inputs = as_mapping(report.get("inputs"))
+    schema = as_mapping(inputs.get("schema"))
+    facts: list[tuple[str, str]] = []
+    task = schema.get("task")
+    facts.append(("Task", esc(_TASKS.get(task, task)) if task else DASH))
+    target = schema.get("target")
+    facts.append(("Target", f"<code>{esc(target)}</code>" if target is not None else DASH))
+    classes = as_str_list(schema.get("classes"))
+    if classes:
+        facts.append(("Classes", _codes(classes, 10)))
+    features = as_str_list(schema.get("features"))
+    if features:
+        facts.append(("Features", f"{len(features):,} columns: {_codes(features, 8)}"))
+    model = inputs.get("model")
+    if isinstance(model, Mapping):
+        cls = str(model.get("class") or "")
+        shown = f'<code title="{esc(cls)}">{esc(cls.rsplit(".", 1)[-1])}</code>' if cls else ""
+        extra = [str(x) for x in (model.get("kind"), model.get("path")) if x]
+        tail = f' <span class="ay-muted">({esc(", ".join(extra))})</span>' if extra else ""
+        facts.append(("Model", (shown or DASH) + tail))
+    else:
+        pred = as_mapping(inputs.get("prediction_columns"))
+        cols = as_str_list(pred.get("prediction")) + as_str_list(pred.get("score"))
+        facts.append(
+            ("Model", "None given; predictions read from " + _codes(cols) if cols else "None given")
+        )
+    sensitive = as_str_list(inputs.get("sensitive"))
+    facts.append(("Sensitive attributes", _codes(sensitive) if sensitive else "None given"))
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)
+    return (
+        '<section class="ay-section ay-audited"><h2>What was audited</h2>'
+        f'{_data_table(inputs)}<dl class="ay-facts">{dl}</dl></section>'
+    )
+
+
+# -- checks ---------------------------------------------------------------------
+def _sort_key(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
+    i, c = item
+    status = status_of(c.get("status"))
+    rank = STATUS_RANK.get(status, 0)  # unknown statuses go first, with errors
+    return rank, SEVERITY_RANK.get(c.get("severity"), 5), i  # type: ignore[arg-type]
+
+
+def _attention(indexed: list[tuple[int, Mapping[str, Any]]]) -> str:
+    problems = [(i, c) for i, c in indexed if status_of(c.get("status")) not in ("pass", "skipped")]
+    if not problems:
+        return ""
+    items = "".join(
+        f'<li>{badge(c.get("status"), small=True)}<a href="#{anchor_id(i, c.get("id"))}">'
+        f"{esc(c.get('title') or c.get('id') or 'Untitled check')}</a>"
+        f'<span class="ay-attn-summary">{esc(c.get("summary") or "")}</span></li>'
+        for i, c in sorted(problems, key=_sort_key)
+    )
+    return (
+        f'<section class="ay-section ay-attention"><h2>Needs attention</h2>'
+        f'<ul class="ay-attn-list">{items}</ul></section>'
+    )
+
+
+def _areas(indexed: list[tuple[int, Mapping[str, Any]]], confidence: Any) -> str:
+    groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    for i, c in indexed:
+        area = c.get("area")
+        groups.setdefault(area if isinstance(area, str) and area else "other", []).append((i, c))
+    order = [a for a in AREAS if a in groups] + [a for a in groups if a not in AREAS]
+    out = []
+    for area in order:
+        members = sorted(groups[area], key=_sort_key)
+        title, blurb = AREAS.get(area, (area.replace("_", " ").capitalize(), ""))
+        counts = count_statuses([c for _, c in members])
+        tally = " · ".join(
+            f'<span class="ay-tally-{s}">{n:,} {label.lower()}</span>'
+            for s, label in (
+                ("fail", "failed"),
+                ("error", "error"),
+                ("warn", "warning"),
+                ("pass", "passed"),
+                ("skipped", "skipped"),
+            )
+            if (n := counts[s])
+        )
+        cards = "".join(render_card(c, i, confidence) for i, c in members)
+        out.append(
+            f'<section class="ay-section ay-area"><div class="ay-area-head"><h2>{esc(title)}</h2>'
+            f'<span class="ay-tally">{tally}</span></div>'
+            + (f'<p class="ay-blurb">{esc(blurb)}</p>' if blurb else "")
+            + cards
+            + "</section>"
+        )
+    return "".join(out)
+
+
+# -- footer ---------------------------------------------------------------------
+def _level(value: Any) -> Any:
+    """0.95 → ``95%``; anything else unchanged."""
+    v = as_number(value)
+    return f"{v * 100:g}%" if v is not None and 0 < v < 1 else value
+
+
+def _footer(report: Mapping[str, Any]) -> str:
+    settings = as_mapping(report.get("settings"))
+    env = as_mapping(report.get("environment"))
+    facts = [
+        ("Assay", report.get("assay_version")),
+        ("Report schema", report.get("schema_version")),
+        ("Created", _when(report.get("created_at"))),
+        ("Random seed", settings.get("seed")),
+        ("Bootstrap resamples", settings.get("n_bootstrap")),
+        ("Confidence level", _level(settings.get("confidence"))),
+    ]
+    if settings.get("max_rows_model_checks") is not None:
+        facts.append(("Row cap for model checks", settings.get("max_rows_model_checks")))
+    if settings.get("positive_label") is not None:
+        facts.append(("Positive label", settings.get("positive_label")))
+    repro = "".join(
+        f"<dt>{esc(k)}</dt><dd>{esc(v if isinstance(v, str) else fmt_number(v))}</dd>"
+        for k, v in facts
+    )
+    libs = " · ".join(
+        f"{esc(k)} <b>{esc(v)}</b>"
+        for k, v in list(env.items())[:30]
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    )
+    return (
+        '<footer class="ay-footer"><h2>Reproducing this report</h2>'
+        f'<dl class="ay-facts ay-facts-small">{repro}</dl>'
+        + (f'<p class="ay-libs">{libs}</p>' if libs else "")
+        + '<p class="ay-muted">Every number above comes from <code>report.json</code>; '
+        "rebuild this page with <code>assay report report.json</code>.</p></footer>"
+    )
+
+
+# -- the page -------------------------------------------------------------------
+def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
+    """Render a report dict (the content of ``report.json``) as HTML.
+
+    Parameters
+    ----------
+    report
+        ``AuditResult.to_dict()``, or ``report.json`` loaded. Missing or odd
+        fields are shown as "—" or left out; they never raise.
+    fragment
+        Return a ``<div>`` with scoped styles (for Jupyter's ``_repr_html_``)
+        instead of a whole document.
+
+    Returns
+    -------
+    str
+        The page (or fragment). The same report always gives the same bytes.
+
+    Examples
+    --------
+    >>> page = render_html({"checks": [], "created_at": "2025-01-01T00:00:00+00:00"})
+    >>> page.startswith("<!DOCTYPE html>") and "No checks were run" in page
+    True
+    >>> render_html({"checks": []}, fragment=True).startswith("<div")
+    True
+    """
+    report = as_mapping(report)
+    checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
+    indexed = list(enumerate(checks))
+    counts = count_statuses(checks)
+    confidence = as_number(as_mapping(report.get("settings")).get("confidence"))
+    body = (
+        _header(report, counts, len(checks))
+        + _attention(indexed)
+        + _audited(report)
+        + _areas(indexed, confidence)
+        + _footer(report)
+    )
+    style = f"<style>{stylesheet()}</style>"
+    if fragment:
+        return f'<div class="assay-report ay-fragment">{style}{body}</div>'
+    _, head, _ = _verdict(counts, len(checks))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light">'
+        f"<title>Assay report: {esc(head)}</title>{style}</head>"
+        f'<body class="ay-body"><div class="assay-report ay-page">{body}</div>'
+        f"{_PRINT_JS}</body></html>\n"
+    )
