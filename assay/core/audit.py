@@ -203,6 +203,7 @@ def build_context(
     settings = AuditSettings(
         seed=config.seed,
         n_bootstrap=config.n_bootstrap,
+        confidence=config.confidence,
         max_rows_model_checks=config.max_rows_model_checks,
         positive_label=config.positive_label,
         thresholds=config.thresholds,

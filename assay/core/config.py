@@ -43,6 +43,7 @@ class AuditConfig:
     positive_label: Any = None
     seed: int = 0
     n_bootstrap: int = 500
+    confidence: float = 0.95
     max_rows_model_checks: int = 200_000
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
@@ -61,6 +62,8 @@ class AuditConfig:
                 )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an integer, not {self.seed!r}")
+        if not (isinstance(self.confidence, float) and 0.5 <= self.confidence < 1):
+            raise ConfigError(f"confidence must be a number in [0.5, 1), not {self.confidence!r}")
         if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0:
             raise ConfigError(
                 f"n_bootstrap must be a non-negative integer, not {self.n_bootstrap!r}"
