@@ -97,6 +97,8 @@ def infer_column_type(name: str, s: pl.Series) -> ColumnType:
         return "boolean"
     if dt.is_temporal():
         return "datetime"
+    if dt == pl.Object or dt.is_nested() or dt == pl.Binary:
+        return "categorical"
     non_null = s.drop_nulls()
     nunique = non_null.n_unique()
     if dt.is_numeric():

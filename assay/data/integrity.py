@@ -1,0 +1,412 @@
+"""``data.integrity``: is the data well-formed?
+
+Missing values, constant and near-constant columns, mixed types, infinities,
+duplicate rows, duplicated column names and identifier-like features, on
+every split given. Column statistics come from one vectorized Polars query per
+split (plus a second, smaller one for the most frequent value of columns that
+repeat values); duplicate rows are found by row hashes verified exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from assay.core.registry import Outcome, register_check
+from assay.core.result import Finding, Status
+from assay.data._common import (
+    and_join,
+    capped_rows,
+    column_type,
+    excluded_columns,
+    overall_status,
+    pct,
+    sort_findings,
+    splits,
+)
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """Vectorized statistics of one column of one split."""
+
+    column: str
+    n_rows: int
+    n_missing: int
+    n_unique: int | None
+    dominant_count: int | None
+    n_infinite: int = 0
+    n_numeric_like: int | None = None
+    is_object: bool = False
+
+    @property
+    def n_present(self) -> int:
+        return self.n_rows - self.n_missing
+
+    @property
+    def missing_share(self) -> float:
+        return self.n_missing / self.n_rows if self.n_rows else 0.0
+
+    @property
+    def dominant_share(self) -> float | None:
+        if self.dominant_count is None or self.n_present == 0:
+            return None
+        return self.dominant_count / self.n_present
+
+
+def _present(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The non-missing values of a column (nulls, and NaN for floats, dropped)."""
+    col = pl.col(name).drop_nulls()
+    return col.drop_nans() if dtype.is_float() else col
+
+
+def profile_columns(df: pl.DataFrame) -> list[ColumnProfile]:
+    """Statistics of every column of ``df``, computed in two vectorized queries.
+
+    Missing values are nulls, and NaN in float columns. ``n_unique`` and
+    ``dominant_count`` (rows holding the most frequent value) count present
+    values only. ``n_numeric_like`` (string columns) counts values that parse
+    as numbers.
+
+    Examples
+    --------
+    >>> p = profile_columns(pl.DataFrame({"a": [1.0, None, float("nan"), 1.0]}))
+    >>> p[0].n_missing, p[0].n_unique, p[0].dominant_share
+    (2, 1, 1.0)
+    """
+    schema = df.schema
+    exprs: list[pl.Expr] = []
+    for i, (name, dtype) in enumerate(schema.items()):
+        col = pl.col(name)
+        key = f"{i}{_SEP}"
+        if dtype == pl.Object:
+            exprs.append(col.null_count().alias(key + "missing"))
+            continue
+        missing = col.null_count()
+        if dtype.is_float():
+            missing = missing + col.is_nan().sum()
+            exprs.append(col.is_infinite().sum().alias(key + "inf"))
+        exprs.append(missing.alias(key + "missing"))
+        exprs.append(_present(name, dtype).n_unique().alias(key + "unique"))
+        if dtype == pl.String:
+            parsed = col.str.strip_chars().cast(pl.Float64, strict=False)
+            exprs.append(parsed.is_not_null().sum().alias(key + "numeric"))
+    row = df.select(exprs).row(0, named=True) if exprs else {}
+
+    def get(i: int, what: str) -> Any:
+        return row.get(f"{i}{_SEP}{what}")
+
+    # The most frequent value's count is needed only where values repeat:
+    # a column of distinct values has a dominant count of 1.
+    top_exprs = []
+    for i, (name, dtype) in enumerate(schema.items()):
+        n_present = df.height - int(get(i, "missing"))
+        n_unique = get(i, "unique")
+        if n_unique is not None and 1 < n_unique < n_present:
+            top_exprs.append(_present(name, dtype).unique_counts().max().alias(str(i)))
+    tops = df.select(top_exprs).row(0, named=True) if top_exprs else {}
+
+    out = []
+    for i, (name, dtype) in enumerate(schema.items()):
+        n_missing = int(get(i, "missing"))
+        n_present = df.height - n_missing
+        n_unique = get(i, "unique")
+        if n_unique is None or n_present == 0:
+            dominant = None
+        elif n_unique == 1:
+            dominant = n_present
+        elif n_unique == n_present:
+            dominant = 1
+        else:
+            dominant = int(tops[str(i)])
+        numeric = get(i, "numeric")
+        out.append(
+            ColumnProfile(
+                column=name,
+                n_rows=df.height,
+                n_missing=n_missing,
+                n_unique=None if n_unique is None else int(n_unique),
+                dominant_count=dominant,
+                n_infinite=int(get(i, "inf") or 0),
+                n_numeric_like=None if numeric is None else int(numeric),
+                is_object=dtype == pl.Object,
+            )
+        )
+    return out
+
+
+def duplicate_row_positions(df: pl.DataFrame) -> pl.Series:
+    """0-based positions of rows that repeat an earlier row exactly (nulls equal).
+
+    Rows are hashed first; only rows whose hash repeats are compared exactly,
+    so a hash collision can never produce a false duplicate.
+
+    Examples
+    --------
+    >>> duplicate_row_positions(pl.DataFrame({"a": [1, 2, 1, None, None]})).to_list()
+    [2, 4]
+    """
+    df = df.select([c for c, t in df.schema.items() if t != pl.Object])
+    if df.width == 0 or df.height < 2:
+        return pl.Series("row", [], dtype=pl.UInt32)
+    candidates = df.hash_rows(seed=0).is_duplicated()
+    if not candidates.any():
+        return pl.Series("row", [], dtype=pl.UInt32)
+    sub = df.with_row_index("__row__").filter(candidates)
+    first = sub.select(pl.struct(df.columns).is_first_distinct()).to_series()
+    return sub.get_column("__row__").filter(~first).alias("row")
+
+
+def _non_numeric_tokens(s: pl.Series, limit: int = 5) -> list[str]:
+    bad = s.filter(s.is_not_null() & s.str.strip_chars().cast(pl.Float64, strict=False).is_null())
+    return bad.value_counts(sort=True).get_column(s.name).head(limit).to_list()
+
+
+def _column_findings(
+    p: ColumnProfile, split: str, df: pl.DataFrame, th: Mapping[str, Any], is_target: bool
+) -> list[tuple[str, Finding]]:
+    """Findings about one column of one split, each with its problem kind."""
+    out: list[tuple[str, Finding]] = []
+    name = p.column
+
+    def add(kind: str, status: Status, msg: str, **kw: Any) -> None:
+        out.append((kind, Finding(status, msg, column=name, split=split, **kw)))
+
+    if p.n_rows and p.n_missing == p.n_rows:
+        msg = f"Column '{name}' is empty in {split}: every value is missing."
+        add("all_null", "fail", msg, metrics={"missing_share": 1.0})
+        return out
+    share = p.missing_share
+    if share > th["missing_warn"]:
+        msg = (
+            f"Column '{name}' is {pct(share)} missing in {split} "
+            f"({p.n_missing:,} of {p.n_rows:,} rows)."
+        )
+        status = "fail" if share > th["missing_fail"] else "warn"
+        add("missing", status, msg, metrics={"missing_share": share, "missing_count": p.n_missing})
+    if p.n_infinite:
+        rows = capped_rows(df.get_column(name).is_infinite().arg_true())
+        msg = (
+            f"Column '{name}' holds {p.n_infinite:,} infinite value(s) in {split}; "
+            "most models cannot use them."
+        )
+        add("infinite", "fail", msg, rows=rows, metrics={"infinite_count": p.n_infinite})
+    if p.is_object:
+        msg = f"Column '{name}' in {split} holds Python objects, not values of one data type."
+        add("mixed_type", "warn", msg)
+    elif p.n_numeric_like is not None and p.n_present:
+        numeric_share = p.n_numeric_like / p.n_present
+        if th["mixed_min_numeric"] <= numeric_share < 1:
+            shown = ", ".join(repr(t) for t in _non_numeric_tokens(df.get_column(name)))
+            msg = (
+                f"Column '{name}' in {split} is mostly numbers ({pct(numeric_share)}) "
+                f"mixed with text such as {shown}."
+            )
+            bad = p.n_present - p.n_numeric_like
+            add(
+                "mixed_type",
+                "warn",
+                msg,
+                metrics={"numeric_share": numeric_share, "non_numeric_count": bad},
+            )
+    if is_target or p.n_unique is None:
+        return out
+    if p.n_unique == 1:
+        value = df.select(_present(name, df.schema[name]).first()).item()
+        extra = " (the other rows are missing)" if p.n_missing else ""
+        msg = (
+            f"Column '{name}' is constant in {split}: every row is {value!r}{extra}, "
+            "so it carries no information."
+        )
+        add("constant", "warn", msg, metrics={"n_unique": 1})
+    elif p.dominant_share is not None and p.dominant_share >= th["near_constant_warn"]:
+        msg = (
+            f"Column '{name}' is nearly constant in {split}: one value fills "
+            f"{pct(p.dominant_share)} of its rows."
+        )
+        add(
+            "near_constant",
+            "warn",
+            msg,
+            metrics={"dominant_share": p.dominant_share, "n_unique": p.n_unique},
+        )
+    return out
+
+
+def _identifier_findings(ctx: AuditContext) -> list[tuple[str, Finding]]:
+    names = ctx.model.feature_names if ctx.model is not None else None
+    used = list(names) if names else list(ctx.schema.features)
+    how = "the model uses it as a feature" if names else "it is treated as a model feature"
+    out = []
+    for c in used:
+        if ctx.schema.types.get(c) == "identifier":
+            msg = (
+                f"Column '{c}' looks like an identifier (a different value in almost every "
+                f"row) and {how}; an identifier cannot generalize to new rows."
+            )
+            out.append(("identifier_feature", Finding("warn", msg, column=c, split="test")))
+    return out
+
+
+# Problem kinds, worst first, with what to do about each.
+_RECOMMENDATIONS = {
+    "all_null": "Drop empty columns or fix the step that should fill them.",
+    "missing": "Find out why values are missing in the named columns: fix the pipeline, "
+    "impute deliberately, or drop a column that is mostly empty.",
+    "infinite": "Replace infinite values (often a division by zero upstream) with a "
+    "missing value or a capped number.",
+    "duplicate_column_names": "Rename columns so that every name appears once.",
+    "mixed_type": "Clean columns that mix numbers and text: declare tokens such as 'NA' or "
+    "'?' as missing when reading the file, or correct the values.",
+    "identifier_feature": "Remove identifier columns from the model's features (or list them "
+    "under ignore) unless the identifier really carries meaning.",
+    "duplicate_rows": "Remove duplicate rows, or confirm that they are real repeated events.",
+    "constant": "Drop constant columns, and check that near-constant ones are not the "
+    "trace of a broken extraction.",
+}
+_RECOMMENDATIONS["near_constant"] = _RECOMMENDATIONS["constant"]
+_PRIORITY = {k: i for i, k in enumerate(_RECOMMENDATIONS)}
+
+
+def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: bool) -> dict:
+    rows = sorted((r for r in table if r["missing_share"]), key=lambda r: -r["missing_share"])
+    items = []
+    for r in rows[:25]:
+        share = r["missing_share"]
+        status = (
+            "fail"
+            if share > th["missing_fail"] or share == 1
+            else "warn"
+            if share > th["missing_warn"]
+            else "pass"
+        )
+        label = f"{r['column']} ({r['split']})" if many else r["column"]
+        items.append({"label": label, "value": share, "status": status})
+    return {
+        "kind": "bars",
+        "title": "Missing values by column",
+        "x_label": "share of rows missing",
+        "items": items,
+        "threshold": th["missing_warn"],
+    }
+
+
+@register_check(
+    "data.integrity",
+    area="data",
+    title="Data integrity",
+    explanation=(
+        "Checks that the data is well-formed before anything is learned from it: columns "
+        "with missing values, columns that never change, numbers mixed with text, "
+        "infinite values, rows or column names that appear twice, and identifier columns "
+        "used as features. Each of these silently degrades a model or makes its "
+        "evaluation misleading. Every problem names its column (or rows) and data split."
+    ),
+    standards=("MAP 2.3", "MEASURE 2.1"),
+    severity="high",
+    thresholds={
+        "missing_warn": 0.05,
+        "missing_fail": 0.5,
+        "near_constant_warn": 0.99,
+        "mixed_min_numeric": 0.5,
+        "duplicate_warn": 0.01,
+    },
+)
+def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Missing, constant, mixed-type, infinite and duplicated data on every split.
+
+    A column entirely missing, a column more than ``missing_fail`` missing, an
+    infinite value or a duplicated column name fails; missing above
+    ``missing_warn``, a constant column, a column whose most frequent value
+    fills at least ``near_constant_warn`` of its rows, a string column whose
+    values are at least ``mixed_min_numeric`` (but not all) numbers, an object
+    column, duplicate rows above ``duplicate_warn`` of a split and an
+    identifier-like feature warn. Constant columns warn rather than fail: they
+    cannot mislead a model, but usually betray a broken extraction.
+    """
+    skip = excluded_columns(ctx)
+    found: list[tuple[str, Finding]] = []
+    table: list[dict[str, Any]] = []
+    metrics: dict[str, float | int | None] = {}
+    for split in splits(ctx):
+        df = ctx.frame(split)
+        view = df.select([c for c in df.columns if c not in skip])
+        for p in profile_columns(view):
+            found += _column_findings(p, split, view, th, is_target=p.column == ctx.target)
+            table.append(
+                {
+                    "column": p.column,
+                    "split": split,
+                    "type": column_type(ctx, p.column, view),
+                    "missing_share": p.missing_share,
+                    "n_unique": p.n_unique,
+                    "dominant_share": p.dominant_share,
+                }
+            )
+        dups = duplicate_row_positions(view)
+        share = dups.len() / df.height if df.height else 0.0
+        if dups.len():
+            status = "warn" if share > th["duplicate_warn"] else "pass"
+            msg = f"{dups.len():,} row(s) of {split} ({pct(share)}) repeat an earlier row exactly."
+            metrics_dup = {"duplicate_count": dups.len(), "duplicate_share": share}
+            finding = Finding(status, msg, rows=capped_rows(dups), split=split, metrics=metrics_dup)
+            found.append(("duplicate_rows", finding))
+        for name in getattr(ctx.sources.get(split), "duplicate_columns", ()) or ():
+            msg = (
+                f"Column name '{name}' appears more than once in {split}; the copies were "
+                f"renamed '{name}__dup1' and so on, and it is unclear which one is meant."
+            )
+            found.append(("duplicate_column_names", Finding("fail", msg, column=name, split=split)))
+        metrics[f"n_rows_{split}"] = df.height
+        metrics[f"n_columns_{split}"] = df.width
+        metrics[f"duplicate_rows_{split}"] = dups.len()
+        metrics[f"duplicate_share_{split}"] = share
+    found += _identifier_findings(ctx)
+
+    problems = [(k, f) for k, f in found if f.status != "pass"]
+    for kind in _PRIORITY:
+        metrics[f"{kind}_count"] = sum(1 for k, _ in problems if k == kind)
+    # Worst first: fails, then by kind, then by size (each finding's first metric
+    # is its size: missing share, count of infinities, duplicated rows...).
+    ordered = sorted(
+        problems,
+        key=lambda kf: (
+            kf[1].status != "fail",
+            _PRIORITY[kf[0]],
+            -float(next(iter(kf[1].metrics.values()), 0) or 0),
+        ),
+    )
+    findings = sort_findings([f for _, f in ordered] + [f for _, f in found if f.status == "pass"])
+    if ordered:
+        rest = len(ordered) - 1
+        summary = ordered[0][1].message
+        if rest:
+            summary = summary.rstrip(".") + f"; {rest} more problem{'s' if rest > 1 else ''} found."
+        kinds = list(dict.fromkeys(k for k, _ in ordered))
+        recommendation = " ".join(dict.fromkeys(_RECOMMENDATIONS[k] for k in kinds))
+    else:
+        rows = sum(ctx.frame(s).height for s in splits(ctx))
+        summary = (
+            f"No data integrity problems were found in {and_join(splits(ctx))} "
+            f"({rows:,} rows checked)."
+        )
+        recommendation = "Nothing to fix."
+    details = {"columns": table, "charts": []}
+    if any(r["missing_share"] for r in table):
+        details["charts"] = [_missing_chart(table, th, many=len(splits(ctx)) > 1)]
+    return Outcome(
+        status=overall_status(findings),
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=recommendation,
+        details=details,
+    )

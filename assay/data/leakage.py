@@ -1,0 +1,503 @@
+"""``data.target_leakage``: features that predict the target too well on their own.
+
+Each feature gets its own small model, a decision tree of depth 4 fitted on
+that feature alone, scored out of fold by 3-fold cross-validation (ROC-AUC for
+classifiers, macro one-vs-rest for several classes; R² for regression). For a
+numeric feature of a binary or regression task, the value itself (its rank, or
+a straight-line fit) is scored too and the better score kept, so a smooth
+relation is not understated by the tree's 16 steps. A feature that alone
+matches the full model, or predicts almost perfectly, is the classic sign of
+target leakage: a value computed from the outcome, or recorded after it.
+
+Folds and the row sample (at most ``max_rows``) come from a seeded hash of
+each row's features, not from positions: the scores do not depend on row
+order, and identical rows never straddle two folds.
+
+How each feature is presented to its tree:
+
+- numbers, booleans and dates: their value (missing as NaN, which the tree
+  routes on its own; infinities clipped to the finite range);
+- categories: the mean target of the category (the share of each class for
+  several classes) learned on the fold's training part only, smoothed toward
+  the overall mean, at most ``max_categories`` categories (the rest pooled);
+  missing values are a category of their own; unseen categories get the
+  overall mean. This orders categories by target mean, leakage-safely;
+- identifiers and free text: the rank of the value in sorted order, so an id
+  assigned in label order (rows sorted by outcome, then numbered) is caught.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status
+from assay.data._common import join_names, overall_status, sort_findings
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+_MAX_DEPTH = 4
+_N_FOLDS = 3
+_SMOOTHING = 10.0
+
+
+def _numeric(s: pl.Series) -> np.ndarray:
+    """Float values of a numeric, boolean or temporal column (NaN when missing)."""
+    if s.dtype.is_temporal():
+        s = s.to_physical()
+    x = s.cast(pl.Float64, strict=False).to_numpy().astype(float, copy=True)
+    finite = x[np.isfinite(x)]
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+    x[np.isposinf(x)] = hi + 1.0
+    x[np.isneginf(x)] = lo - 1.0
+    return x
+
+
+def _codes(s: pl.Series) -> np.ndarray:
+    """Dense category codes in sorted value order; 0 for missing values."""
+    if s.dtype == pl.Object:
+        s = pl.Series(s.name, [None if v is None else str(v) for v in s.to_list()], pl.String)
+    elif s.dtype in (pl.Categorical, pl.Enum):
+        s = s.cast(pl.String)
+    return s.rank("dense").fill_null(0).to_numpy().astype(np.int64)
+
+
+def encode_feature(s: pl.Series, column_type: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Split a column into (values for the tree, category codes to target-encode).
+
+    Examples
+    --------
+    >>> x, codes = encode_feature(pl.Series(["b", None, "a", "b"]), "categorical")
+    >>> x is None, codes.tolist()
+    (True, [2, 0, 1, 2])
+    """
+    dt = s.dtype
+    numeric_dtype = dt.is_numeric() or dt == pl.Boolean or dt.is_temporal()
+    if column_type == "categorical" or (column_type == "boolean" and not numeric_dtype):
+        return None, _codes(s)
+    if numeric_dtype:
+        return _numeric(s), None
+    if column_type in ("identifier", "text"):
+        rank = _codes(s).astype(float)
+        rank[rank == 0] = np.nan
+        return rank, None
+    if column_type == "numeric":
+        return _numeric(s), None
+    return None, _codes(s)
+
+
+def _target_encode(
+    codes: np.ndarray, y: np.ndarray, fit: np.ndarray, max_categories: int
+) -> np.ndarray:
+    """Smoothed target means per category, learned on the rows ``fit`` only.
+
+    ``y`` has one column per target statistic (the target, or one indicator per
+    class). Categories beyond the ``max_categories`` most frequent are pooled.
+    """
+    n_codes = int(codes.max()) + 1
+    prior = y[fit].mean(axis=0)
+    counts = np.bincount(codes[fit], minlength=n_codes).astype(float)
+    sums = np.stack(
+        [np.bincount(codes[fit], weights=y[fit, k], minlength=n_codes) for k in range(y.shape[1])],
+        axis=1,
+    )
+    enc = (sums + _SMOOTHING * prior) / (counts[:, None] + _SMOOTHING)
+    if (counts > 0).sum() > max_categories:
+        rare = np.argsort(-counts, kind="stable")[max_categories:]
+        rare = rare[counts[rare] > 0]
+        pooled = (sums[rare].sum(axis=0) + _SMOOTHING * prior) / (counts[rare].sum() + _SMOOTHING)
+        enc[rare] = pooled
+    enc[counts == 0] = prior
+    return enc[codes]
+
+
+def binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC from ranks (the Mann-Whitney statistic, ties counting half).
+
+    NaN when ``positive`` holds one class only.
+
+    Examples
+    --------
+    >>> binary_auc(np.array([False, True, True]), np.array([0.1, 0.1, 0.9]))
+    0.75
+    """
+    from scipy.stats import rankdata
+
+    positive = np.asarray(positive, dtype=bool)
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def macro_auc(y_codes: np.ndarray, proba: np.ndarray) -> float:
+    """ROC-AUC of column 1 for two classes; else the mean one-vs-rest AUC over classes
+    that have both positive and negative rows. NaN when no class qualifies.
+
+    Examples
+    --------
+    >>> macro_auc(np.array([0, 0, 1, 1]), np.array([[.9, .1], [.6, .4], [.3, .7], [.2, .8]]))
+    1.0
+    """
+    if proba.shape[1] == 2:
+        return binary_auc(y_codes == 1, proba[:, 1])
+    aucs = [binary_auc(y_codes == k, proba[:, k]) for k in range(proba.shape[1])]
+    aucs = [a for a in aucs if not np.isnan(a)]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _tree_score(
+    X_fit: np.ndarray,
+    X_held: np.ndarray,
+    y_fit: np.ndarray,
+    y_held: np.ndarray,
+    task: str,
+    n_classes: int,
+    seed: int,
+) -> float:
+    from sklearn.metrics import r2_score
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    leaf = max(1, min(20, len(y_fit) // 100))
+    if task == "regression":
+        reg = DecisionTreeRegressor(max_depth=_MAX_DEPTH, min_samples_leaf=leaf)
+        return float(r2_score(y_held, reg.fit(X_fit, y_fit).predict(X_held)))
+    clf = DecisionTreeClassifier(max_depth=_MAX_DEPTH, min_samples_leaf=leaf, random_state=seed)
+    clf.fit(X_fit, y_fit)
+    proba = np.zeros((len(y_held), n_classes))
+    proba[:, clf.classes_] = clf.predict_proba(X_held)
+    return macro_auc(y_held, proba)
+
+
+def _direct_score(
+    x_fit: np.ndarray, x_held: np.ndarray, y_fit: np.ndarray, y_held: np.ndarray, task: str
+) -> float:
+    """The numeric value itself as the prediction: its rank (binary, in the direction
+    seen on the fit part) or a straight line fitted on the fit part (regression)."""
+    from sklearn.metrics import r2_score
+
+    present = ~np.isnan(x_fit)
+    if present.sum() < 2 or len(np.unique(y_fit)) < 2:
+        return float("nan")
+    fill = float(np.mean(x_fit[present]))
+    x_fit, x_held = np.nan_to_num(x_fit, nan=fill), np.nan_to_num(x_held, nan=fill)
+    if task == "regression":
+        if np.ptp(x_fit) == 0:
+            return float("nan")
+        slope, intercept = np.polyfit(x_fit, y_fit, 1)
+        return float(r2_score(y_held, slope * x_held + intercept))
+    sign = 1.0 if binary_auc(y_fit == 1, x_fit) >= 0.5 else -1.0
+    return binary_auc(y_held == 1, sign * x_held)
+
+
+def single_feature_score(
+    x: np.ndarray | None,
+    codes: np.ndarray | None,
+    y: np.ndarray,
+    task: str,
+    n_classes: int,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    seed: int,
+    max_categories: int,
+) -> float:
+    """Mean out-of-fold score of one feature alone: ROC-AUC (macro one-vs-rest) or R².
+
+    ``y`` holds class codes ``0..n_classes-1`` for classifiers, values for
+    regression. Each fold scores a depth-4 tree; for a numeric feature of a
+    binary or regression task, the feature used directly (see
+    :func:`_direct_score`) when that scores higher, since a tree's 16 steps
+    lose a little of a smooth relation that a model would keep.
+    """
+    y_stats = np.eye(n_classes)[y] if task == "multiclass" else y.astype(float).reshape(-1, 1)
+    scores = []
+    for fit, held in folds:
+        if codes is not None:
+            enc = _target_encode(codes, y_stats, fit, max_categories)
+            X_fit, X_held = enc[fit], enc[held]
+        else:
+            X_fit, X_held = x[fit].reshape(-1, 1), x[held].reshape(-1, 1)
+        score = _tree_score(X_fit, X_held, y[fit], y[held], task, n_classes, seed)
+        if x is not None and task != "multiclass":
+            direct = _direct_score(x[fit], x[held], y[fit], y[held], task)
+            score = float(np.fmax(score, direct))  # the better of the two; NaN only if both
+        scores.append(score)
+    return float(np.nanmean(scores)) if not np.all(np.isnan(scores)) else float("nan")
+
+
+def _class_codes(values: np.ndarray, classes: list[Any]) -> np.ndarray:
+    index = {str(c): i for i, c in enumerate(classes)}
+    uniq, inverse = np.unique(np.asarray(values).astype(str), return_inverse=True)
+    return np.array([index.get(u, -1) for u in uniq], dtype=np.int64)[inverse]
+
+
+def row_keys(df: pl.DataFrame, columns: list[str], seed: int) -> np.ndarray:
+    """A seeded hash of each row's ``columns``: rows with equal content get equal keys.
+
+    Sampling and fold assignment use these keys instead of positions, so the
+    scores do not depend on row order, and identical rows never straddle folds.
+    """
+    cols = [c for c in columns if df.schema[c] != pl.Object]
+    if not cols:
+        return np.arange(df.height, dtype=np.uint64)
+    return df.select(cols).hash_rows(seed=seed).to_numpy()
+
+
+def folds_from_keys(keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(fit, held)`` row positions of each of the cross-validation folds.
+
+    Examples
+    --------
+    >>> [(f.tolist(), h.tolist()) for f, h in folds_from_keys(np.array([3, 4, 6, 5]))][0]
+    ([1, 3], [0, 2])
+    """
+    fold = keys % _N_FOLDS
+    out = []
+    for k in range(_N_FOLDS):
+        held = np.flatnonzero(fold == k)
+        if 0 < len(held) < len(keys):
+            out.append((np.flatnonzero(fold != k), held))
+    return out
+
+
+def model_score(ctx: AuditContext) -> float | None:
+    """The model's test score in the same metric (``None`` without predictions or scores)."""
+    from sklearn.metrics import r2_score
+
+    if not ctx.can_predict("test"):
+        return None
+    y = ctx.labels("test")
+    pred = ctx.predictions("test")
+    if ctx.task == "regression":
+        return float(r2_score(y.astype(float), np.asarray(pred.labels, dtype=float)))
+    if pred.proba is None:
+        return None
+    codes = _class_codes(y, ctx.classes)
+    proba = np.asarray(pred.proba, dtype=float)
+    if ctx.task == "binary":
+        pos = [str(c) for c in ctx.classes].index(str(ctx.positive_class))
+        return macro_auc(
+            (codes == pos).astype(int), np.column_stack([1 - proba[:, pos], proba[:, pos]])
+        )
+    return macro_auc(codes, proba)
+
+
+def _levels(th: Mapping[str, Any], regression: bool) -> tuple[float, float, float]:
+    """(fail, warn, relative floor) in the task's metric."""
+    if regression:
+        return th["r2_fail"], th["r2_warn"], th["r2_relative_min"]
+    return th["auc_fail"], th["auc_warn"], th["auc_relative_min"]
+
+
+def _judge(
+    score: float, model: float | None, th: Mapping[str, Any], regression: bool
+) -> tuple[Status, str]:
+    """Status of one feature's score and, for a fail, how it predicts."""
+    fail, warn, floor = _levels(th, regression)
+    if np.isnan(score):
+        return "pass", ""
+    if score >= fail:
+        return "fail", "almost perfectly"
+    if model is not None and score >= max(model - th["margin"], floor):
+        return "fail", "about as well as the whole model"
+    return ("warn", "suspiciously well") if score >= warn else ("pass", "")
+
+
+_RECOMMENDATION = {
+    "fail": "Find out how each named column is produced. If its value is computed from the "
+    "target or only known after the outcome, remove it from the features and retrain; if it "
+    "is a genuine predictor that is always available in time, record why in the model card.",
+    "warn": "Confirm that each named column is known at prediction time and is not derived "
+    "from the target.",
+    "pass": "Nothing to fix.",
+}
+
+
+@register_check(
+    "data.target_leakage",
+    area="data",
+    title="Target leakage",
+    explanation=(
+        "Measures how well each column predicts the target on its own, with a small model "
+        "trained on that column alone and scored on rows it did not see. A single column "
+        "that predicts almost perfectly, or as well as the whole model, usually holds the "
+        "answer in disguise: a value computed from the outcome or recorded after it. Such a "
+        "model looks excellent in testing and fails in use, where that value is not known yet."
+    ),
+    standards=("MEASURE 2.5", "MAP 2.3"),
+    severity="critical",
+    thresholds={
+        "margin": 0.02,
+        "auc_fail": 0.98,
+        "r2_fail": 0.95,
+        "auc_warn": 0.9,
+        "r2_warn": 0.8,
+        "auc_relative_min": 0.8,
+        "r2_relative_min": 0.5,
+        "max_rows": 50_000,
+        "max_categories": 1000,
+    },
+    needs=("labels",),
+)
+def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Score every feature alone against the target; flag those that score too well.
+
+    A feature fails when its score reaches ``auc_fail`` (0.98) / ``r2_fail``
+    (0.95), or when it comes within ``margin`` of the model's test score while
+    itself reaching ``auc_relative_min`` (0.8) / ``r2_relative_min`` (0.5); the
+    floor keeps a weak model from making every useful feature look like a
+    leak. It warns at ``auc_warn`` (0.9) / ``r2_warn`` (0.8): strong enough
+    alone to deserve a look, yet seen in honest data. Scores come from 3-fold
+    cross-validation on train (on test when there is no train), on at most
+    ``max_rows`` rows drawn by a seeded hash of their content (so
+    the result does not depend on row order).
+    """
+    split = "train" if ctx.has("train") else "test"
+    df = ctx.frame(split)
+    features = [c for c in ctx.schema.features if c in df.columns]
+    if not features:
+        raise SkipCheck("there are no feature columns to score")
+    seed = ctx.settings.seed
+    n_total = df.height
+    keys = row_keys(df, features, seed)
+    if n_total > int(th["max_rows"]):
+        keep = np.sort(np.argsort(keys, kind="stable")[: int(th["max_rows"])])
+        df, keys = df[keep], keys[keep]
+    regression = ctx.task == "regression"
+    y_raw = df.get_column(ctx.target).to_numpy()
+    y = y_raw.astype(float) if regression else _class_codes(y_raw, ctx.classes)
+    folds = folds_from_keys(keys)
+    model = model_score(ctx)
+
+    table: list[dict[str, Any]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constant folds, single-class leaves
+        for c in features:
+            ctype = ctx.schema.types.get(c, "categorical")
+            x, codes = encode_feature(df.get_column(c), ctype)
+            score = single_feature_score(
+                x,
+                codes,
+                y,
+                ctx.task,
+                len(ctx.classes),
+                folds,
+                seed=seed,
+                max_categories=int(th["max_categories"]),
+            )
+            status, how = _judge(score, model, th, regression)
+            table.append(
+                {"feature": c, "type": ctype, "score": score, "status": status, "how": how}
+            )
+    table.sort(key=lambda r: -np.nan_to_num(r["score"], nan=-np.inf))
+    return _outcome(ctx, th, table, model, split, df.height, n_total)
+
+
+def _outcome(
+    ctx: AuditContext,
+    th: Mapping[str, Any],
+    table: list[dict[str, Any]],
+    model: float | None,
+    split: str,
+    n_used: int,
+    n_total: int,
+) -> Outcome:
+    regression = ctx.task == "regression"
+    metric = "R²" if regression else "ROC-AUC" if ctx.task == "binary" else "macro ROC-AUC"
+    versus = f"; the whole model scores {model:.3f} on test" if model is not None else ""
+    where = f"{_N_FOLDS}-fold cross-validation on {n_used:,} {split} rows"
+    findings = []
+    for r in table:
+        if r["status"] != "pass":
+            msg = (
+                f"Column '{r['feature']}' alone predicts the target {r['how']} "
+                f"({metric} {r['score']:.3f} in {where}{versus})."
+            )
+            findings.append(
+                Finding(
+                    r["status"],
+                    msg,
+                    column=r["feature"],
+                    split=split,
+                    metrics={"score": r["score"], "model_score": model},
+                )
+            )
+    findings = sort_findings(findings)
+    status = overall_status(findings)
+    scored = [r for r in table if not np.isnan(r["score"])]
+    if findings:
+        top = next(r for r in table if r["feature"] == findings[0].column)
+        others = [f.column for f in findings[1:]]
+        summary = (
+            f"Column '{top['feature']}' alone predicts the target {top['how']} "
+            f"({metric} {top['score']:.2f}), "
+            + (
+                "a sign that it leaks the answer"
+                if top["status"] == "fail"
+                else "so check that its value is known before the outcome"
+            )
+            + (f"; also flagged: {join_names(others)}." if others else ".")
+        )
+    elif scored:
+        best = scored[0]
+        model_part = f", against {model:.2f} for the model" if model is not None else ""
+        summary = (
+            "No column predicts the target suspiciously well on its own (the strongest, "
+            f"'{best['feature']}', reaches {metric} {best['score']:.2f}{model_part})."
+        )
+    else:
+        summary = "No column could be scored against the target."
+    fail_level, _, floor = _levels(th, regression)
+    line = fail_level if model is None else min(fail_level, max(model - th["margin"], floor))
+    chart = {
+        "kind": "bars",
+        "title": "Power of each column alone to predict the target",
+        "x_label": f"{metric} of the column alone, on rows not used to fit it",
+        "items": [
+            {"label": r["feature"], "value": r["score"], "status": r["status"]} for r in scored[:25]
+        ],
+        "threshold": line,
+    }
+    details: dict[str, Any] = {
+        "metric": metric,
+        "model_score": model,
+        "fail_line": line,
+        "split": split,
+        "rows_used": n_used,
+        "rows_available": n_total,
+        "sampled": n_used < n_total,
+        "cv_folds": _N_FOLDS,
+        "max_depth": _MAX_DEPTH,
+        "scores": [{k: v for k, v in r.items() if k != "how"} for r in table],
+        "charts": [chart],
+    }
+    if n_used < n_total:
+        details["note"] = (
+            f"Scored on a sample of {n_used:,} of the {n_total:,} {split} rows, drawn by a "
+            f"hash of their content seeded with {ctx.settings.seed}."
+        )
+    metrics = {
+        "model_score": model,
+        "max_feature_score": scored[0]["score"] if scored else None,
+        "n_features": len(table),
+        "n_leaking": sum(r["status"] == "fail" for r in table),
+        "n_suspicious": sum(r["status"] == "warn" for r in table),
+        "rows_used": n_used,
+        "sampled": int(n_used < n_total),
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=_RECOMMENDATION[status],
+        details=details,
+    )
