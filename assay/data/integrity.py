@@ -241,6 +241,21 @@ def _column_findings(
     return out
 
 
+# Metric names for the number of problems of each kind (a column in one split
+# counts once), chosen to read plainly in the report.
+_COUNT_NAMES = {
+    "all_null": "columns_all_null",
+    "missing": "columns_with_missing",
+    "infinite": "columns_with_infinities",
+    "duplicate_column_names": "duplicated_column_names",
+    "mixed_type": "columns_mixed_type",
+    "identifier_feature": "identifier_features",
+    "duplicate_rows": "splits_with_duplicate_rows",
+    "constant": "columns_constant",
+    "near_constant": "columns_near_constant",
+}
+
+
 def _identifier_findings(ctx: AuditContext) -> list[tuple[str, Finding]]:
     names = ctx.model.feature_names if ctx.model is not None else None
     used = list(names) if names else list(ctx.schema.features)
@@ -373,7 +388,7 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
 
     problems = [(k, f) for k, f in found if f.status != "pass"]
     for kind in _PRIORITY:
-        metrics[f"{kind}_count"] = sum(1 for k, _ in problems if k == kind)
+        metrics[_COUNT_NAMES[kind]] = sum(1 for k, _ in problems if k == kind)
     # Worst first: fails, then by kind, then by size (each finding's first metric
     # is its size: missing share, count of infinities, duplicated rows...).
     ordered = sorted(

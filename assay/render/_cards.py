@@ -321,11 +321,12 @@ def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str
     explanation = _para(c.get("explanation"))
     todo = _para(c.get("recommendation"))
     details = as_mapping(c.get("details"))
+    charts = render_charts(details.get("charts"))
     body = [
         f'<div class="ay-block"><h4>What this means</h4>{explanation}</div>' if explanation else "",
         f'<div class="ay-block ay-todo"><h4>What to do</h4>{todo}</div>' if todo else "",
         _metrics_table(as_mapping(c.get("metrics")), confidence),
-        render_charts(details.get("charts")),
+        charts if problem else "",
         _findings_table(
             [f for f in as_list(c.get("findings")) if isinstance(f, Mapping)],
             open_=problem,
@@ -336,8 +337,11 @@ def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str
     ]
     inner = "".join(body)
     if inner and not problem:
+        # A passing check keeps its chart in view (a picture of why it passed);
+        # the rest folds away.
         inner = (
-            '<details class="ay-more-details"><summary>Show details</summary>'
+            (f'<div class="ay-card-body">{charts}</div>' if charts else "")
+            + '<details class="ay-more-details"><summary>Show details</summary>'
             f'<div class="ay-card-body">{inner}</div></details>'
         )
     elif inner:

@@ -86,10 +86,10 @@ def test_status_summary_metrics_and_details(planted):
     assert "'empty'" in planted.summary or "'mostly_empty'" in planted.summary
     m = planted.metrics
     assert (m["n_rows_test"], m["n_columns_test"]) == (1000, 10)
-    assert m["missing_count"] == 2 and m["all_null_count"] == 1
-    assert m["infinite_count"] == 1 and m["constant_count"] == 1
-    assert m["near_constant_count"] == 1 and m["mixed_type_count"] == 1
-    assert m["duplicate_rows_count"] == 1 and m["identifier_feature_count"] == 1
+    assert m["columns_with_missing"] == 2 and m["columns_all_null"] == 1
+    assert m["columns_with_infinities"] == 1 and m["columns_constant"] == 1
+    assert m["columns_near_constant"] == 1 and m["columns_mixed_type"] == 1
+    assert m["splits_with_duplicate_rows"] == 1 and m["identifier_features"] == 1
     table = {r["column"]: r for r in planted.details["columns"]}
     assert set(table) == set(planted_integrity().columns)
     assert table["income_2"]["missing_share"] == pytest.approx(0.4, abs=0.005)
@@ -129,7 +129,7 @@ def test_duplicated_column_names_fail():
     r = run(CHECK, dup)
     (f,) = [f for f in r.findings if "more than once" in f.message]
     assert (f.status, f.column, f.split) == ("fail", "x1", "test")
-    assert r.metrics["duplicate_column_names_count"] == 1
+    assert r.metrics["duplicated_column_names"] == 1
 
 
 def test_identifier_judged_by_the_models_own_features():
