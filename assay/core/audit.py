@@ -22,7 +22,7 @@ from assay.core.result import CheckResult, Finding
 from assay.errors import ConfigError, InputError, ModelError, SchemaError
 from assay.io.models import ModelAdapter, load_model, wrap_model
 from assay.io.readers import read_table
-from assay.io.schema import infer_schema, suggest
+from assay.io.schema import check_target, infer_schema, suggest
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -151,11 +151,11 @@ def build_context(
                 f"target column {config.target!r} is not in train."
                 f"{suggest(config.target, frames['train'].columns)}"
             )
-        infer_schema(  # validates the target in train (NaN, one class)
+        check_target(  # the same rules for the target in train (NaN, one class)
             frames["train"],
-            target=config.target,
+            config.target,
             task=schema.task,
-            ignore=[c for c in config.ignore if c in frames["train"].columns],
+            column_type=schema.types[config.target],
             name="train",
         )
         train_classes = set(frames["train"].get_column(config.target).unique().to_list())

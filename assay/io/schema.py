@@ -99,14 +99,23 @@ def infer_column_type(name: str, s: pl.Series) -> ColumnType:
         return "datetime"
     if dt == pl.Object or dt.is_nested() or dt == pl.Binary:
         return "categorical"
-    non_null = s.drop_nulls()
-    nunique = non_null.n_unique()
     if dt.is_numeric():
-        if nunique == 2 and set(non_null.unique().to_list()) <= {0, 1}:
+        mn, mx = s.min(), s.max()
+        # Integers between 0 and 1 are only 0 and 1; floats need a look.
+        if (
+            mn is not None
+            and mn in (0, 1)
+            and mx in (0, 1)
+            and (not dt.is_float() or s.drop_nulls().is_in([0.0, 1.0]).all())
+        ):
             return "boolean"
+        if dt.is_float():  # a float column is never a row identifier
+            return "numeric"
         if _looks_like_identifier(name, s):
             return "identifier"
         return "numeric"
+    non_null = s.drop_nulls()
+    nunique = non_null.n_unique()
     if dt in (pl.String, pl.Categorical, pl.Enum):
         if dt != pl.String:
             return "categorical"
@@ -147,6 +156,57 @@ def suggest(name: str, options: Iterable[str]) -> str:
     if not near:
         near = [o for o in opts if name.lower() in o.lower() or o.lower() in name.lower()][:3]
     return f" Did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+
+
+def check_target(
+    df: pl.DataFrame,
+    target: str,
+    *,
+    task: Task | None,
+    column_type: ColumnType,
+    name: str,
+) -> tuple[Task, tuple[Any, ...]]:
+    """Validate the target column of ``df``; return the task and sorted classes.
+
+    Raises
+    ------
+    TargetError
+        Missing values, a single class, or a type that does not fit the task.
+    """
+    if target not in df.columns:
+        near = suggest(target, df.columns)
+        raise TargetError(f"target column {target!r} is not in {name}.{near}")
+    y = df.get_column(target)
+    n_missing = y.null_count()
+    if y.dtype.is_float():
+        n_missing += int(y.is_nan().sum())
+    if n_missing:
+        raise TargetError(
+            f"target column {target!r} in {name} has {n_missing} missing value(s); "
+            "drop or fill those rows first"
+        )
+    task = task or infer_task(y, column_type)
+    classes: tuple[Any, ...] = ()
+    if task in ("binary", "multiclass"):
+        classes = tuple(sorted(y.unique().to_list(), key=lambda v: (str(type(v)), v)))
+        if len(classes) < 2:
+            raise TargetError(
+                f"target column {target!r} in {name} has one class only ({classes[0]!r}); "
+                "a classifier needs at least two"
+            )
+        if task == "binary" and len(classes) > 2:
+            raise TargetError(
+                f"target column {target!r} has {len(classes)} classes but task is binary; "
+                "use --task multiclass"
+            )
+    elif not y.dtype.is_numeric():
+        raise TargetError(
+            f"target column {target!r} is {y.dtype} but task is regression; "
+            "a regression target must be numeric"
+        )
+    elif y.n_unique() < 2:
+        raise TargetError(f"target column {target!r} in {name} is constant")
+    return task, classes
 
 
 def infer_schema(
@@ -195,37 +255,10 @@ def infer_schema(
             raise TargetError(
                 f"target column {target!r} is not in {name}.{suggest(target, df.columns)}"
             )
-        y = df.get_column(target)
-        n_missing = y.null_count()
-        if y.dtype.is_float():
-            n_missing += int(y.is_nan().sum())
-        if n_missing:
-            raise TargetError(
-                f"target column {target!r} in {name} has {n_missing} missing value(s); "
-                "drop or fill those rows first"
-            )
         if types[target] == "identifier":
+            y = df.get_column(target)
             types[target] = "categorical" if y.dtype == pl.String else "numeric"
-        task = task or infer_task(y, types[target])
-        if task in ("binary", "multiclass"):
-            classes = tuple(sorted(y.unique().to_list(), key=lambda v: (str(type(v)), v)))
-            if len(classes) < 2:
-                raise TargetError(
-                    f"target column {target!r} in {name} has one class only ({classes[0]!r}); "
-                    "a classifier needs at least two"
-                )
-            if task == "binary" and len(classes) > 2:
-                raise TargetError(
-                    f"target column {target!r} has {len(classes)} classes but task is binary; "
-                    "use --task multiclass"
-                )
-        elif not y.dtype.is_numeric():
-            raise TargetError(
-                f"target column {target!r} is {y.dtype} but task is regression; "
-                "a regression target must be numeric"
-            )
-        elif y.n_unique() < 2:
-            raise TargetError(f"target column {target!r} in {name} is constant")
+        task, classes = check_target(df, target, task=task, column_type=types[target], name=name)
 
     skip = {target, *ignore, *prediction_columns}
     features = tuple(c for c in df.columns if c not in skip)

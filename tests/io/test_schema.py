@@ -79,3 +79,9 @@ def test_target_errors(frame):
         infer_schema(nan_target, target="price")
     with pytest.raises(TargetError, match="one class only"):
         infer_schema(frame.with_columns(pl.lit("x").alias("label")), target="label")
+
+
+def test_numeric_between_zero_and_one_is_not_boolean():
+    df = pl.DataFrame({"p": [0.0, 0.5, 1.0] * 10, "b": [0.0, 1.0, None] * 10, "y": [0, 1, 1] * 10})
+    s = infer_schema(df, target="y")
+    assert s.types["p"] == "numeric" and s.types["b"] == "boolean"
