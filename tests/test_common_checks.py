@@ -17,14 +17,15 @@ import numpy as np
 import pytest
 
 import assay
-from assay.core.registry import all_checks
+from assay.core.registry import AREAS, all_checks
 from assay.core.result import CheckResult
 
 from .conftest import fit_logreg
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_IDS = [s.id for s in all_checks()]
-CONFIG = {"n_bootstrap": 60, "seed": 3}
+CONFIG = {"n_bootstrap": 60, "seed": 3, "enable": list(AREAS)}
+NONDETERMINISTIC = {s.id for s in all_checks() if not s.deterministic}
 NIST_ID = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+\.\d+$")
 
 
@@ -82,6 +83,9 @@ def test_deterministic(binary_data, binary_model, full):
     train, test, current = binary_data
     again = run(train, test, current, binary_model, sensitive="colour")
     for a, b in zip(full.checks, again.checks, strict=True):
+        if a.id in NONDETERMINISTIC:  # timings: same shape, different numbers
+            assert set(a.metrics) == set(b.metrics), a.id
+            continue
         assert _comparable(a) == _comparable(b), a.id
 
 
@@ -92,8 +96,10 @@ def test_row_order_invariance(binary_data, binary_model, full):
     shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in binary_data]
     again = run(*shuffled, binary_model, sensitive="colour")
     for a, b in zip(full.checks, again.checks, strict=True):
-        assert a.status == b.status, (a.id, a.summary, b.summary)
         assert set(a.metrics) == set(b.metrics), a.id
+        if a.id in NONDETERMINISTIC:
+            continue
+        assert a.status == b.status, (a.id, a.summary, b.summary)
         for k, va in a.metrics.items():
             vb = b.metrics[k]
             if va is None or vb is None:
@@ -111,6 +117,8 @@ def test_string_and_int_labels_agree(binary_data):
     a = run(train, test, current, int_model)
     b = run(to_str(train), to_str(test), current, str_model)
     for ca, cb in zip(a.checks, b.checks, strict=True):
+        if ca.id in NONDETERMINISTIC:
+            continue
         assert ca.status == cb.status, ca.id
         for k, v in ca.metrics.items():
             if v is not None and not k.endswith(("_low", "_high")):

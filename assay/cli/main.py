@@ -141,6 +141,13 @@ def audit(
         list[str] | None, typer.Option(help="Run only these check ids (repeatable).")
     ] = None,
     skip: Annotated[list[str] | None, typer.Option(help="Skip these check ids.")] = None,
+    enable: Annotated[
+        list[str] | None,
+        typer.Option(help="Turn on opt-in checks by area or id (e.g. efficiency)."),
+    ] = None,
+    efficiency: Annotated[
+        bool, typer.Option("--efficiency", help="Add the (slower) efficiency checks.")
+    ] = False,
     seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
     n_bootstrap: Annotated[
         int | None, typer.Option(help="Bootstrap resamples for intervals (default 500).")
@@ -163,6 +170,7 @@ def audit(
             ignore=_split_csv(ignore) + base.ignore,
             include=list(check or []),
             exclude=list(skip or []),
+            enable=_split_csv(enable) + (["efficiency"] if efficiency else []) + base.enable,
             seed=seed,
             n_bootstrap=n_bootstrap,
             fail_on=fail_on,
@@ -287,6 +295,33 @@ def _root(
 
         out.print(f"assay {__version__}")
         raise typer.Exit(EXIT_OK)
+
+
+# Commands of other lifecycle areas live in their own modules, each with a
+# ``register(app)`` function; they import their heavy dependencies lazily.
+_COMMAND_MODULES = (
+    "assay.cli._drift",
+    "assay.cli._bench",
+    "assay.cli._anonymize",
+    "assay.cli._serve",
+    "assay.cli._card",
+)
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not built yet
+            raise
+        module.register(app)
+
+
+_register_commands()
 
 
 def main() -> None:

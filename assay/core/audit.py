@@ -227,9 +227,19 @@ def build_context(
 
 
 def select_checks(config: AuditConfig) -> list[CheckSpec]:
+    """The checks an audit runs: ``include`` if given, else every default check
+    plus opt-in checks enabled by id or area; minus ``exclude``."""
+    from assay.core.registry import AREAS
+
     specs = all_checks()
+    for name in config.enable:
+        if name not in AREAS:
+            get_check(name)  # unknown ids are an error
     if config.include:
         specs = [get_check(i) for i in config.include]
+    else:
+        enabled = set(config.enable)
+        specs = [s for s in specs if not s.opt_in or s.id in enabled or s.area in enabled]
     for i in config.exclude:
         get_check(i)  # unknown ids are an error
     return [s for s in specs if s.id not in set(config.exclude)]

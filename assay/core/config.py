@@ -10,6 +10,7 @@ Example ``assay.yaml``::
     n_bootstrap: 500
     checks:
       exclude: [data.target_leakage]
+      enable: [efficiency]        # opt-in checks, by area or id
     thresholds:
       data.integrity: {missing_warn: 0.1}
 """
@@ -24,7 +25,7 @@ from typing import Any
 from assay.errors import ConfigError
 from assay.io.schema import COLUMN_TYPES, TASKS
 
-_LIST_FIELDS = ("categorical", "numeric", "ignore", "score", "sensitive")
+_LIST_FIELDS = ("categorical", "numeric", "ignore", "score", "sensitive", "enable")
 
 
 @dataclass
@@ -46,6 +47,7 @@ class AuditConfig:
     confidence: float = 0.95
     max_rows_model_checks: int = 200_000
     include: list[str] = field(default_factory=list)
+    enable: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_on: str = "fail"
@@ -94,6 +96,7 @@ class AuditConfig:
                 raise ConfigError(f"{source}: 'checks' must be a mapping with include/exclude")
             data.setdefault("include", checks.get("include", []))
             data.setdefault("exclude", checks.get("exclude", []))
+            data.setdefault("enable", checks.get("enable", []))
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(

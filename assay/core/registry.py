@@ -63,6 +63,8 @@ class CheckSpec:
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     needs: tuple[Need, ...] = ()
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
+    opt_in: bool = False
+    deterministic: bool = True
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
@@ -79,8 +81,15 @@ def register_check(
     thresholds: Mapping[str, Any] | None = None,
     needs: tuple[Need, ...] = (),
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression"),
+    opt_in: bool = False,
+    deterministic: bool = True,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register a check function under a stable dotted ``id``."""
+    """Register a check function under a stable dotted ``id``.
+
+    ``opt_in`` checks (slow ones, such as timing measurements) run only when
+    asked for by id or area (``enable=[...]``, ``--enable``); checks that
+    measure time declare ``deterministic=False``.
+    """
     if not id.startswith(area + "."):
         raise ValueError(f"check id {id!r} must start with its area {area!r}")
 
@@ -98,6 +107,8 @@ def register_check(
             thresholds=dict(thresholds or {}),
             needs=tuple(needs),
             tasks=tuple(tasks),
+            opt_in=opt_in,
+            deterministic=deterministic,
         )
         return fn
 

@@ -1,0 +1,1 @@
+"""Drift checks: has production data moved away from what the model learned?"""

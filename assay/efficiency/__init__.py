@@ -1,0 +1,1 @@
+"""Efficiency checks: latency, throughput, quantization, distillation, cost."""

@@ -1,0 +1,1 @@
+"""Fairness checks: does the model treat groups of people alike?"""

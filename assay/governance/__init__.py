@@ -1,0 +1,1 @@
+"""Governance documents: model card, datasheet, standards crosswalk."""

@@ -1,0 +1,1 @@
+"""Security and privacy checks: PII, poisoning, adversarial inputs, inference attacks."""
