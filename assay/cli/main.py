@@ -304,7 +304,8 @@ _COMMAND_MODULES = (
     "assay.cli._bench",
     "assay.cli._anonymize",
     "assay.cli._serve",
-    "assay.cli._card",
+    "assay.cli._governance",
+    "assay.cli._security",
 )
 
 
