@@ -115,17 +115,34 @@ def register_check(
     return deco
 
 
+AREAS: tuple[str, ...] = (
+    "data",
+    "evaluation",
+    "fairness",
+    "drift",
+    "monitoring",
+    "security",
+    "efficiency",
+    "governance",
+)
+"""Lifecycle areas, in the order reports and the catalogue show them."""
+
+
 def _load_builtin_checks() -> None:
     # Importing the packages runs their @register_check decorators.
     import assay.data
-    import assay.evaluation  # noqa: F401
+    import assay.drift
+    import assay.efficiency
+    import assay.evaluation
+    import assay.fairness
+    import assay.security  # noqa: F401
 
 
 def all_checks() -> list[CheckSpec]:
     """Every registered check, in catalogue order (by area, then id)."""
     _load_builtin_checks()
-    order = {"data": 0, "evaluation": 1}
-    return sorted(_REGISTRY.values(), key=lambda s: (order.get(s.area, 9), s.id))
+    order = {a: i for i, a in enumerate(AREAS)}
+    return sorted(_REGISTRY.values(), key=lambda s: (order.get(s.area, 99), s.id))
 
 
 def get_check(check_id: str) -> CheckSpec:
