@@ -51,6 +51,8 @@ class AuditConfig:
     exclude: list[str] = field(default_factory=list)
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_on: str = "fail"
+    model_card: dict[str, Any] = field(default_factory=dict)
+    """Owner answers for the model card (intended use, owners, licence...)."""
 
     def __post_init__(self) -> None:
         if self.task is not None and self.task not in TASKS:
@@ -62,6 +64,10 @@ class AuditConfig:
                 raise ConfigError(
                     f"types.{col} must be one of {', '.join(COLUMN_TYPES)}, not {t!r}"
                 )
+        if self.model_card:
+            from assay.governance import owner_fields
+
+            owner_fields(self.model_card, source="model_card")  # validates field names
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an integer, not {self.seed!r}")
         if not (isinstance(self.confidence, float) and 0.5 <= self.confidence < 1):
@@ -108,7 +114,7 @@ class AuditConfig:
                 data[key] = [data[key]]
             if key in data and not isinstance(data[key], list):
                 raise ConfigError(f"{source}: field {key!r} must be a list of names")
-        for key in ("types", "thresholds"):
+        for key in ("types", "thresholds", "model_card"):
             if key in data and not isinstance(data[key], Mapping):
                 raise ConfigError(f"{source}: field {key!r} must be a mapping")
         try:

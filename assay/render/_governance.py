@@ -1,0 +1,315 @@
+"""Report sections for governance: "What to do next" and the standards crosswalk.
+
+Both read the report dict only. The crosswalk comes from the report's
+``governance`` block (written by the audit into ``report.json`` under
+``extra``); for an older report without it, the same block is rebuilt from the
+crosswalk shipped with Assay (static reference data, not a computation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from assay.render._cards import anchor_id, badge
+from assay.render._format import (
+    STATUS_RANK,
+    as_mapping,
+    as_str_list,
+    esc,
+    plural,
+    shorten,
+    status_of,
+)
+
+__all__ = ["governance_section", "plan_section"]
+
+EFFORT_WORDS = {
+    "low": ("Quick fix", "hours"),
+    "medium": ("Some work", "days"),
+    "high": ("Larger effort", "weeks"),
+}
+SEVERITY_WORDS = {
+    "critical": "Critical",
+    "high": "High importance",
+    "medium": "Medium importance",
+    "low": "Low importance",
+    "info": "For information",
+}
+_FUNCTION_WORDS = {
+    "GOVERN": "Policies, roles and culture",
+    "MAP": "Context, intended use and risks",
+    "MEASURE": "Testing and measuring",
+    "MANAGE": "Acting on the risks",
+}
+_MAX_TEXT = 800
+
+
+def _record(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    from assay.governance._crosswalk import governance_record
+    from assay.governance._plan import governance_of
+
+    block = governance_of(report)
+    if as_mapping(block.get("nist_ai_rmf")):
+        return block
+    ids = [str(c.get("id")) for c in checks if isinstance(c.get("id"), str)]
+    return governance_record(ids)
+
+
+# -- what to do next ------------------------------------------------------------
+def _step(n: int, s: Mapping[str, Any]) -> str:
+    effort, when = EFFORT_WORDS.get(s["effort"], ("Some work", "days"))
+    sev = SEVERITY_WORDS.get(s["severity"], "")
+    said = s["summary"].strip()
+    shown = [
+        f["message"]
+        for f in s["findings"]
+        if f["message"] and not said.startswith(f["message"].strip().rstrip("."))
+    ]  # a finding the summary already states is not repeated
+    findings = "".join(f"<li>{esc(shorten(m, 200))}</li>" for m in shown)
+    more = s["n_findings"] - len(shown)
+    if findings and more > 0:
+        findings += (
+            f'<li class="ay-muted">and {plural(more, "more finding")} in the check below</li>'
+        )
+    anchor = anchor_id(s["index"], s["check_id"])
+    todo = esc(shorten(s["recommendation"], _MAX_TEXT))
+    return (
+        f'<li class="ay-step ay-step-{esc(s["status"])}">'
+        f'<span class="ay-step-n" aria-hidden="true">{n}</span><div class="ay-step-body">'
+        f'<div class="ay-step-head">{badge(s["status"], small=True)}'
+        f'<a href="#{anchor}"><strong>{esc(s["title"])}</strong></a>'
+        f'<span class="ay-pill">{esc(sev)}</span>'
+        f'<span class="ay-pill ay-pill-effort" title="typical effort: {when}">'
+        f"{esc(effort)} ({when})</span></div>"
+        f'<p class="ay-step-why">{esc(shorten(s["summary"], _MAX_TEXT))}</p>'
+        + (f'<p class="ay-step-do"><b>What to do:</b> {todo}</p>' if todo else "")
+        + (f'<ul class="ay-step-findings">{findings}</ul>' if findings else "")
+        + f'<p class="ay-step-rerun">When it is done, run the check again: '
+        f"<code>{esc(s['rerun'])}</code></p></div></li>"
+    )
+
+
+def plan_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+    """ "What to do next": problems as numbered steps, most important first."""
+    from assay.governance._plan import remediation_plan
+
+    if not checks:
+        return ""
+    plan = remediation_plan({**report, "checks": checks})
+    if not plan:
+        return (
+            '<section class="ay-section ay-plan ay-plan-empty"><h2>What to do next</h2>'
+            "<p>Nothing to fix: every check passed or did not apply. The governance section "
+            "at the end lists what people still need to confirm.</p></section>"
+        )
+    fails = sum(1 for s in plan if s["status"] in ("fail", "error"))
+    lead = (
+        f"{plural(len(plan), 'thing')} to look at, most important first: "
+        "failures before warnings, then by importance, quick fixes first."
+    )
+    if fails == len(plan):
+        lead += " All of them must be fixed before the quality gate passes."
+    elif fails:
+        first = "The first one" if fails == 1 else f"The first {fails:,}"
+        lead += f" {first} must be fixed before the quality gate passes."
+    lead += " Each step says what to do and which check to run again afterwards."
+    steps = "".join(_step(n, s) for n, s in enumerate(plan, 1))
+    return (
+        '<section class="ay-section ay-plan"><h2>What to do next</h2>'
+        f'<p class="ay-blurb">{esc(lead)}</p><ol class="ay-steps">{steps}</ol></section>'
+    )
+
+
+# -- governance -----------------------------------------------------------------
+def _worst(statuses: list[str]) -> str:
+    ran = [s for s in statuses if s != "skipped"]
+    if not ran:
+        return "skipped"
+    return min(ran, key=lambda s: STATUS_RANK.get(s, 0))
+
+
+def _evidence(ids: list[str], where: Mapping[str, tuple[int, Mapping[str, Any]]]) -> str:
+    items = []
+    for cid in ids:
+        i, c = where[cid]
+        items.append(
+            f'<li>{badge(c.get("status"), small=True)}<a href="#{anchor_id(i, cid)}">'
+            f"{esc(c.get('title') or cid)}</a></li>"
+        )
+    return f'<ul class="ay-evidence">{"".join(items)}</ul>'
+
+
+def _owner_box(owner: Mapping[str, Any]) -> str:
+    def val(key: str) -> str:
+        v = owner.get(key)
+        if isinstance(v, list):
+            v = "; ".join(str(x) for x in v)
+        if isinstance(v, str) and v.strip():
+            return esc(shorten(v, _MAX_TEXT))
+        return '<span class="ay-ask">Not stated yet</span>'
+
+    rows = (
+        ("What it is for", "intended_use"),
+        ("Must not be used for", "out_of_scope_uses"),
+        ("Owners", "owners"),
+        ("Licence", "licence"),
+    )
+    dl = "".join(f"<dt>{label}</dt><dd>{val(key)}</dd>" for label, key in rows)
+    missing = any(not owner.get(k) for _, k in rows)
+    note = (
+        '<p class="ay-muted">Only the model\'s owner can answer these: add them under '
+        "<code>model_card:</code> in <code>assay.yaml</code>, then run "
+        "<code>assay card report.json</code> to write <code>model_card.md</code>.</p>"
+        if missing
+        else '<p class="ay-muted">The full model card is in <code>model_card.md</code>.</p>'
+    )
+    return f'<div class="ay-gov-card"><h3>Model card</h3><dl class="ay-facts">{dl}</dl>{note}</div>'
+
+
+def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+    """Evidence per NIST AI RMF subcategory, the checklist for people, ISO/IEC 42001."""
+    if not checks:
+        return ""
+    rec = _record(report, checks)
+    nist = {k: as_mapping(v) for k, v in as_mapping(rec.get("nist_ai_rmf")).items()}
+    where = {str(c.get("id")): (i, c) for i, c in enumerate(checks) if isinstance(c.get("id"), str)}
+    frameworks = as_mapping(rec.get("frameworks"))
+    nist_doc = as_mapping(frameworks.get("nist_ai_rmf")).get("document") or "NIST AI 100-1"
+    iso_doc = as_mapping(frameworks.get("iso_42001")).get("document") or "ISO/IEC 42001:2023"
+    nist_name = as_mapping(frameworks.get("nist_ai_rmf")).get("name") or "NIST AI RMF"
+
+    rows, uncovered, people = [], [], []
+    for sid, item in nist.items():
+        ids = [c for c in as_str_list(item.get("checks")) if c in where]
+        statuses = [status_of(where[c][1].get("status")) for c in ids]
+        evidence = bool(ids) and _worst(statuses) != "skipped"
+        if evidence:
+            rows.append((sid, item, ids, _worst(statuses)))
+        if item.get("for_people", not item.get("coverable")):
+            people.append((sid, item, ids if evidence else []))
+        elif item.get("coverable") and not evidence:
+            uncovered.append((sid, item, ids))
+
+    parts = [
+        '<section class="ay-section ay-governance"><div class="ay-area-head">'
+        "<h2>Governance: standards and what people must do</h2></div>"
+        f'<p class="ay-blurb">How this audit\'s checks map to the {esc(nist_name)} '
+        f"({esc(nist_doc)}) and to the controls of {esc(iso_doc)}. A check gives "
+        "evidence for a subcategory; it does not make the system compliant by itself, and many "
+        "subcategories are about how people and the organization work.</p>",
+        '<ul class="ay-gov-tiles">'
+        f'<li><span class="ay-tile-n">{len(rows)}</span>NIST subcategories with evidence '
+        "from this audit</li>"
+        f'<li><span class="ay-tile-n">{len(uncovered)}</span>could have evidence from checks '
+        "that did not run</li>"
+        f'<li><span class="ay-tile-n">{len(people)}</span>are for people to answer '
+        "(checklist below)</li></ul>",
+        _owner_box(as_mapping(rec.get("owner"))),
+    ]
+    if rows:
+        body = "".join(
+            f'<tr><td>{badge(worst, small=True)}</td><th scope="row"><span class="ay-sub-id">'
+            f'{esc(sid)}</span><span class="ay-sub-topic">{esc(item.get("topic"))}</span></th>'
+            f'<td class="ay-sub-q">{esc(item.get("question"))}</td>'
+            f"<td>{_evidence(ids, where)}</td></tr>"
+            for sid, item, ids, worst in rows
+        )
+        parts.append(
+            "<h3>Evidence by NIST AI RMF subcategory</h3>"
+            '<p class="ay-muted">The status is the worst of the checks that give the evidence.</p>'
+            '<div class="ay-table-wrap"><table class="ay-gov-table"><thead><tr><th>Status</th>'
+            "<th>Subcategory</th><th>What it asks</th><th>Evidence from this audit</th>"
+            f"</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+    if uncovered:
+        items = "".join(
+            f'<li><span class="ay-sub-id">{esc(sid)}</span> {esc(item.get("topic"))}: '
+            f"would be covered by "
+            + ", ".join(
+                f"<code>{esc(c)}</code>" for c in [*ids, *as_str_list(item.get("other_checks"))][:6]
+            )
+            + "</li>"
+            for sid, item, ids in uncovered
+        )
+        parts.append(
+            "<h3>Not covered by this audit</h3>"
+            '<p class="ay-muted">Checks exist for these, but they did not run or were skipped '
+            "(for example no production data or no sensitive column was given).</p>"
+            f'<ul class="ay-uncovered">{items}</ul>'
+        )
+    if people:
+        groups: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for sid, item, ids in people:
+            groups.setdefault(str(item.get("function") or sid.split(" ")[0]), []).append(
+                (sid, item, ids)
+            )
+        blocks = []
+        for fn, members in groups.items():
+            lis = "".join(
+                f'<li><span class="ay-box" aria-hidden="true"></span><div>'
+                f'<span class="ay-sub-id">{esc(sid)}</span> <b>{esc(item.get("topic"))}</b>'
+                f'<span class="ay-sub-q">{esc(item.get("question"))}</span>'
+                + (
+                    f'<span class="ay-helped">Assay helps: {esc(item["helped_by"])}</span>'
+                    if item.get("helped_by")
+                    else ""
+                )
+                + (
+                    '<span class="ay-helped">Some evidence from this audit: '
+                    + ", ".join(esc(where[c][1].get("title") or c) for c in ids)
+                    + "</span>"
+                    if ids
+                    else ""
+                )
+                + "</div></li>"
+                for sid, item, ids in members
+            )
+            blocks.append(
+                f'<details class="ay-checklist-group" open><summary><b>{esc(fn)}</b> '
+                f'<span class="ay-muted">{esc(_FUNCTION_WORDS.get(fn, ""))} '
+                f"({len(members)})</span></summary>"
+                f'<ul class="ay-checklist">{lis}</ul></details>'
+            )
+        parts.append(
+            "<h3>For people: what no check can cover</h3>"
+            '<p class="ay-muted">Questions for the model\'s owner and organization. Tick each '
+            "one when the answer is written down, and keep that record with this report.</p>"
+            + "".join(blocks)
+        )
+    iso = {k: as_mapping(v) for k, v in as_mapping(rec.get("iso_42001")).items()}
+    iso_rows = []
+    for cid, item in iso.items():
+        ids = [c for c in as_str_list(item.get("checks")) if c in where]
+        ran = [c for c in ids if status_of(where[c][1].get("status")) != "skipped"]
+        if ran:
+            iso_rows.append(
+                f'<tr><th scope="row"><span class="ay-sub-id">{esc(cid)}</span></th>'
+                f"<td>{esc(item.get('topic'))}</td><td>{_evidence(ran, where)}</td></tr>"
+            )
+    if iso_rows:
+        others = len(iso) - len(iso_rows)
+        parts.append(
+            '<details class="ay-iso"><summary><h3>ISO/IEC 42001 Annex A controls supported '
+            f'<span class="ay-count">{len(iso_rows)}</span></h3></summary>'
+            '<div class="ay-table-wrap"><table class="ay-gov-table"><thead><tr><th>Control</th>'
+            "<th>Topic</th><th>Evidence from this audit</th></tr></thead><tbody>"
+            + "".join(iso_rows)
+            + "</tbody></table></div>"
+            + (
+                f'<p class="ay-muted">The other {others} Annex A controls are about the '
+                "organization's AI management system and need people's records.</p>"
+                if others > 0
+                else ""
+            )
+            + "</details>"
+        )
+    unmapped = as_str_list(rec.get("unmapped_checks"))
+    if unmapped:
+        parts.append(
+            '<p class="ay-muted">Not in the crosswalk: '
+            + ", ".join(f"<code>{esc(c)}</code>" for c in unmapped[:20])
+            + ".</p>"
+        )
+    parts.append("</section>")
+    return "".join(parts)

@@ -1,0 +1,550 @@
+"""The model card (``model_card.md``), after "Model Cards for Model Reporting"
+(Mitchell et al., 2019): model details, intended use, factors, metrics,
+evaluation data, training data, quantitative analyses, ethical
+considerations, caveats and recommendations.
+
+Every number is copied from the report dict (``report.json``); nothing is
+computed. What only the owner can know (intended use, out-of-scope uses,
+owners, licence...) comes from the owner fields (the ``model_card:`` section
+of ``assay.yaml``, see :mod:`assay.governance._owner`) or is left as a
+clearly marked question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["QUESTION", "render_model_card"]
+
+QUESTION = "**Question for the owner:**"
+DASH = "—"
+_TASKS = {
+    "binary": "binary classification",
+    "multiclass": "multiclass classification",
+    "regression": "regression",
+}
+_STATUS = {
+    "pass": "pass",
+    "warn": "warning",
+    "fail": "FAIL",
+    "error": "could not run",
+    "skipped": "skipped",
+}
+_MAX_ROWS = 40  # rows per table
+_ASK = {
+    "name": "What is this model called?",
+    "version": "Which version of the model is this?",
+    "owners": "Who owns this model and answers for it (a team and a contact)?",
+    "licence": "Under which licence or terms may the model be used?",
+    "intended_use": "What is the model for, in which setting, and what decisions does it support?",
+    "intended_users": "Who is meant to use the model's output?",
+    "out_of_scope_uses": "What must the model not be used for?",
+    "factors": "Which groups, settings or conditions could change how well the model works?",
+    "ethical_considerations": (
+        "Who could be harmed by the model's errors, and how were those risks weighed?"
+    ),
+    "caveats": "What else should a user know before relying on the model?",
+}
+
+
+# -- text helpers ---------------------------------------------------------------
+def _m(v: Any) -> Mapping[str, Any]:
+    return v if isinstance(v, Mapping) else {}
+
+
+def _l(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, (list, tuple)) else []
+
+
+def text(value: Any) -> str:
+    """Free text made safe for Markdown: one line, no raw HTML, no table breaks."""
+    if value is None:
+        return ""
+    s = re.sub(r"\s+", " ", str(value)).strip()
+    return s.replace("<", "&lt;").replace("|", "\\|")  # no raw HTML, no table breaks
+
+
+def code(value: Any) -> str:
+    """A name as inline code, whatever backticks or pipes it holds."""
+    s = re.sub(r"\s+", " ", str(value)).replace("|", "\\|")
+    run = max((len(r) for r in re.findall(r"`+", s)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") or not s else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def num(value: Any) -> str:
+    """A number as the card prints it: integers with separators, floats to 4 decimals."""
+    if isinstance(value, bool) or value is None:
+        return DASH if value is None else ("yes" if value else "no")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return DASH
+        return f"{value:,.1f}" if abs(value) >= 1000 else f"{value:.4f}"
+    return text(value)
+
+
+def _table(head: list[str], rows: list[list[str]], more: str = "") -> str:
+    if not rows:
+        return ""
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows[:_MAX_ROWS]]
+    if len(rows) > _MAX_ROWS:
+        out.append(f"\n_{len(rows) - _MAX_ROWS:,} more rows {more or 'in report.json'}._")
+    return "\n".join(out) + "\n"
+
+
+def _owner_value(owner: Mapping[str, Any], key: str) -> str | None:
+    v = owner.get(key)
+    if isinstance(v, list):
+        return "; ".join(text(x) for x in v if str(x).strip()) or None
+    return text(v) or None
+
+
+def _field(owner: Mapping[str, Any], key: str, label: str) -> str:
+    v = _owner_value(owner, key)
+    return f"- **{label}:** {v}" if v else f"- **{label}:** {QUESTION} {_ASK[key]}"
+
+
+def _checks(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [c for c in _l(report.get("checks")) if isinstance(c, Mapping)]
+
+
+def _check(report: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
+    return next((c for c in _checks(report) if c.get("id") == check_id), None)
+
+
+def _conf(report: Mapping[str, Any]) -> str:
+    c = _m(report.get("settings")).get("confidence")
+    return f"{c * 100:g}%" if isinstance(c, float) and 0 < c < 1 else "confidence"
+
+
+def _interval(metrics: Mapping[str, Any], k: str) -> str:
+    lo, hi = metrics.get(f"{k}_low"), metrics.get(f"{k}_high")
+    if lo is None or hi is None:
+        return DASH
+    return f"{num(lo)} – {num(hi)}"
+
+
+def _data_line(name: str, split: Mapping[str, Any]) -> str:
+    src = split.get("path") or split.get("kind") or "not recorded"
+    fp = split.get("fingerprint") or split.get("file_sha256")
+    parts = [
+        f"{num(split.get('rows'))} rows × {num(split.get('columns'))} columns",
+        f"source {code(src)}",
+    ]
+    if fp:
+        parts.append(f"fingerprint {code(fp)}")
+    return f"- **{name}:** " + ", ".join(parts)
+
+
+# -- sections -------------------------------------------------------------------
+def _details(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
+    inputs = _m(report.get("inputs"))
+    schema = _m(inputs.get("schema"))
+    model = _m(inputs.get("model"))
+    lines = ["## Model details", ""]
+    lines.append(_field(owner, "name", "Name"))
+    lines.append(_field(owner, "version", "Version"))
+    if model:
+        kind = f" ({text(model.get('kind'))})" if model.get("kind") else ""
+        where = f", loaded from {code(model['path'])}" if model.get("path") else ""
+        lines.append(f"- **Model type:** {code(model.get('class') or 'unknown')}{kind}{where}")
+    else:
+        cols = _m(inputs.get("prediction_columns"))
+        given = [c for c in [cols.get("prediction"), *_l(cols.get("score"))] if c]
+        shown = ", ".join(code(c) for c in given) or "columns of the test data"
+        lines.append(f"- **Model type:** not given to the audit; predictions read from {shown}")
+    task = schema.get("task")
+    target = schema.get("target")
+    classes = _l(schema.get("classes"))
+    what = _TASKS.get(str(task), text(task) or "unknown task")
+    line = f"- **Task:** {what} of {code(target) if target else 'the target'}"
+    if classes:
+        line += " with classes " + ", ".join(code(c) for c in classes[:20])
+    positive = _m(report.get("settings")).get("positive_label")
+    if positive is not None:
+        line += f" (positive class {code(positive)})"
+    lines.append(line)
+    features = _l(schema.get("features"))
+    if features:
+        shown = ", ".join(code(f) for f in features[:30])
+        extra = f" and {len(features) - 30:,} more" if len(features) > 30 else ""
+        lines.append(f"- **Input features ({len(features):,}):** {shown}{extra}")
+    lines.append(_field(owner, "owners", "Owners"))
+    if owner.get("contact"):
+        lines.append(f"- **Contact:** {text(owner['contact'])}")
+    lines.append(_field(owner, "licence", "Licence"))
+    gate = _m(report.get("gate"))
+    verdict = {True: "failed", False: "passed"}.get(gate.get("failed"), "not recorded")
+    lines.append(
+        f"- **Audit:** Assay {text(report.get('assay_version') or '?')}, "
+        f"{text(report.get('created_at') or 'date not recorded')}; quality gate {verdict}"
+    )
+    return lines
+
+
+def _intended(owner: Mapping[str, Any]) -> list[str]:
+    return [
+        "## Intended use",
+        "",
+        _field(owner, "intended_use", "Primary intended uses"),
+        _field(owner, "intended_users", "Primary intended users"),
+        _field(owner, "out_of_scope_uses", "Out-of-scope uses"),
+    ]
+
+
+def _fairness_checks(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [c for c in _checks(report) if c.get("area") == "fairness"]
+
+
+def _factors(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
+    inputs = _m(report.get("inputs"))
+    sensitive = [str(s) for s in _l(inputs.get("sensitive"))]
+    lines = ["## Factors", ""]
+    if sensitive:
+        lines.append("- **Sensitive attributes audited:** " + ", ".join(code(s) for s in sensitive))
+    else:
+        lines.append(
+            "- **Sensitive attributes audited:** none were given, so results were not broken "
+            "down by group (give `--sensitive COLUMN` to the audit)."
+        )
+    for c in _fairness_checks(report):
+        lines.append(
+            f"- **{text(c.get('title') or c.get('id'))}:** {_STATUS.get(c.get('status'), '?')}"
+            f" — {text(c.get('summary'))}"
+        )
+    lines.append(_field(owner, "factors", "Other relevant factors"))
+    return lines
+
+
+def _metrics(report: Mapping[str, Any]) -> list[str]:
+    perf = _check(report, "evaluation.performance")
+    lines = ["## Metrics", ""]
+    if perf is None or perf.get("status") in ("skipped", "error"):
+        why = text(perf.get("summary")) if perf else "The performance check did not run."
+        return [*lines, f"No performance metrics: {why}"]
+    metrics = _m(perf.get("metrics"))
+    details = _m(perf.get("details"))
+    labels = _m(details.get("metric_labels"))
+    settings = _m(report.get("settings"))
+    lines.append(
+        f"Measured on the test data; intervals are {_conf(report)} bootstrap intervals "
+        f"({num(settings.get('n_bootstrap'))} resamples, seed {num(settings.get('seed'))})."
+        + (
+            f" The headline metric is {code(details['main_metric'])}."
+            if details.get("main_metric")
+            else ""
+        )
+    )
+    lines.append("")
+    rows = []
+    for k, v in metrics.items():
+        if k.endswith(("_low", "_high")) or k.startswith("train_"):
+            continue
+        train = metrics.get(f"train_{k}")
+        rows.append(
+            [
+                text(labels.get(k) or k),
+                code(k),
+                num(v),
+                _interval(metrics, k),
+                num(train) if f"train_{k}" in metrics else DASH,
+            ]
+        )
+    lines.append(
+        _table(["Metric", "Id", "Test", f"{_conf(report)} interval", "Training"], rows).rstrip()
+    )
+    return lines
+
+
+def _data(report: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> list[str]:
+    inputs = _m(report.get("inputs"))
+    labels = {
+        "test": "Test data",
+        "current": "Current (production) data",
+        "train": "Training data",
+    }
+    lines = [f"## {name}", ""]
+    present = [k for k in keys if isinstance(inputs.get(k), Mapping)]
+    for k in present:
+        lines.append(_data_line(labels[k], _m(inputs[k])))
+    if not present:
+        lines.append(f"{name} was not given to the audit.")
+    if "train" in keys:
+        lines.append(
+            "- A datasheet for the data (`datasheet.md`), when the audit wrote one, "
+            "describes its composition and known issues."
+        )
+    return lines
+
+
+def _status_table(report: Mapping[str, Any]) -> str:
+    rows = [
+        [
+            code(c.get("id")),
+            _STATUS.get(c.get("status"), text(c.get("status"))),
+            text(c.get("summary")),
+        ]
+        for c in _checks(report)
+    ]
+    return _table(["Check", "Status", "Summary"], rows)
+
+
+def _interval_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for c in _checks(report):
+        if c.get("id") == "evaluation.performance":
+            continue
+        metrics = _m(c.get("metrics"))
+        for k, v in metrics.items():
+            if k.endswith(("_low", "_high")) or f"{k}_low" not in metrics:
+                continue
+            rows.append([code(c.get("id")), code(k), num(v), _interval(metrics, k)])
+    return rows
+
+
+def _group_lists(details: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """Per-group tables in a check's details: lists of rows with a ``group`` key,
+    at the top level or one level down (e.g. one list per attribute set)."""
+    found = []
+    for key, v in details.items():
+        items = [x for x in _l(v) if isinstance(x, Mapping)]
+        if items and all("group" in x for x in items):
+            found.append((str(key), items))
+            continue
+        for x in items:
+            for k2, v2 in x.items():
+                inner = [y for y in _l(v2) if isinstance(y, Mapping)]
+                if inner and all("group" in y for y in inner):
+                    label = x.get("attributes") or x.get("name") or k2
+                    if isinstance(label, list):
+                        label = " × ".join(str(a) for a in label)
+                    found.append((str(label), inner))
+    return found
+
+
+def _group_table(items: list[Mapping[str, Any]]) -> str:
+    cols: list[str] = []
+    for x in items:
+        for k, v in x.items():
+            if k == "group" or k.endswith(("_low", "_high")) or k in cols:
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and len(cols) < 8:
+                cols.append(str(k))
+    rows = []
+    for x in items:
+        cells = [code(x.get("group"))]
+        for k in cols:
+            v = x.get(k)
+            count_like = k in ("count", "size", "rows", "n") or k.startswith("n_")
+            if count_like and isinstance(v, float) and v.is_integer():
+                v = int(v)
+            cell = num(v)
+            if x.get(f"{k}_low") is not None and x.get(f"{k}_high") is not None:
+                cell += f" ({num(x[f'{k}_low'])} – {num(x[f'{k}_high'])})"
+            cells.append(cell)
+        if x.get("too_small") is True:
+            cells[0] += " (too small to judge)"
+        rows.append(cells)
+    return _table(["group", *(text(c) for c in cols)], rows)
+
+
+def _finding_rows(c: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for f in _l(c.get("findings")):
+        if not isinstance(f, Mapping) or f.get("group") is None:
+            continue
+        numbers = ", ".join(f"{text(k)} {num(v)}" for k, v in _m(f.get("metrics")).items())
+        rows.append(
+            [code(f["group"]), _STATUS.get(f.get("status"), "?"), text(f.get("message")), numbers]
+        )
+    return rows
+
+
+def _disaggregated(report: Mapping[str, Any], c: Mapping[str, Any]) -> list[str]:
+    lines = [
+        f"**{text(c.get('title') or c.get('id'))}** ({code(c.get('id'))}): "
+        f"{text(c.get('summary'))}",
+        "",
+    ]
+    tables = _group_lists(_m(c.get("details")))
+    if tables:
+        lines.append(f"Per group, with {_conf(report)} intervals in brackets:")
+        lines.append("")
+    for label, items in tables:
+        lines += [f"*{text(label)}*", "", _group_table(items).rstrip(), ""]
+    rows = _finding_rows(c)
+    if rows:
+        lines += [
+            "Gaps found:" if tables else "",
+            "",
+            _table(["group", "status", "finding", "numbers"], rows).rstrip(),
+            "",
+        ]
+    return lines
+
+
+def _quantitative(report: Mapping[str, Any]) -> list[str]:
+    lines = ["## Quantitative analyses", "", "### Every check of the audit", ""]
+    lines.append(_status_table(report).rstrip() or "No checks were run.")
+    rows = _interval_rows(report)
+    if rows:
+        lines += ["", "### Other measurements with intervals", ""]
+        lines.append(
+            _table(["Check", "Metric", "Value", f"{_conf(report)} interval"], rows).rstrip()
+        )
+    lines += ["", "### Disaggregated results", ""]
+    found = False
+    for c in [*_fairness_checks(report), _check(report, "evaluation.weak_segments")]:
+        if c is None or c.get("status") in ("skipped", "error"):
+            continue
+        lines += _disaggregated(report, c)
+        found = True
+    if not found:
+        sensitive = _l(_m(report.get("inputs")).get("sensitive"))
+        hint = "" if sensitive else " (give sensitive attributes with `--sensitive COLUMN`)"
+        lines.append(
+            "No results broken down by group: no fairness or segment check ran in this "
+            f"audit{hint}."
+        )
+    return lines
+
+
+def _ethics(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
+    lines = ["## Ethical considerations", ""]
+    relevant = [
+        c
+        for c in _checks(report)
+        if c.get("area") in ("fairness", "security") and c.get("status") != "skipped"
+    ]
+    for c in relevant:
+        lines.append(
+            f"- **{text(c.get('title') or c.get('id'))}** ({code(c.get('id'))}): "
+            f"{_STATUS.get(c.get('status'), '?')} — {text(c.get('summary'))}"
+        )
+    if not relevant:
+        lines.append(
+            "- The audit ran no fairness, privacy or security check; their absence is not "
+            "evidence that the model is fair, private or secure."
+        )
+    lines.append(_field(owner, "ethical_considerations", "Owner's assessment"))
+    return lines
+
+
+def _caveats(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
+    from assay.governance._plan import remediation_plan
+
+    lines = ["## Caveats and recommendations", ""]
+    plan = remediation_plan(report)
+    if plan:
+        lines.append("What the audit found to fix, most important first:")
+        lines.append("")
+        for n, s in enumerate(plan, 1):
+            rec = f" {text(s['recommendation'])}" if s["recommendation"] else ""
+            lines.append(
+                f"{n}. **{text(s['title'])}** ({code(s['check_id'])}, "
+                f"{_STATUS.get(s['status'], '?')}, {s['severity']} severity, "
+                f"{s['effort']} effort): {text(s['summary'])}{rec}"
+            )
+    else:
+        lines.append("The audit found nothing to fix.")
+    skipped = [c for c in _checks(report) if c.get("status") == "skipped"]
+    if skipped:
+        lines += ["", "Not evaluated by this audit:", ""]
+        lines += [f"- {code(c.get('id'))}: {text(c.get('summary'))}" for c in skipped]
+    lines += ["", _field(owner, "caveats", "Owner's caveats")]
+    return lines
+
+
+def _standards(report: Mapping[str, Any]) -> list[str]:
+    from assay.governance._crosswalk import nist_sort_key
+    from assay.governance._plan import governance_of
+
+    nist = _m(governance_of(report).get("nist_ai_rmf"))
+    with_evidence = [k for k, v in nist.items() if _l(_m(v).get("checks"))]
+    if not with_evidence:
+        ids = sorted(
+            {str(s) for c in _checks(report) for s in _l(c.get("standards"))}, key=nist_sort_key
+        )
+        with_evidence = ids
+    if not with_evidence:
+        return []
+    return [
+        "## Standards",
+        "",
+        "This audit gives evidence for these NIST AI RMF 1.0 (NIST AI 100-1) subcategories: "
+        + ", ".join(text(s) for s in with_evidence)
+        + ". The report's governance section maps each check to them and to ISO/IEC "
+        "42001:2023 Annex A controls, and lists what people still have to do.",
+    ]
+
+
+def render_model_card(report: Mapping[str, Any], owner: Mapping[str, Any] | None = None) -> str:
+    """Render ``model_card.md`` from a report dict and the owner's fields.
+
+    Parameters
+    ----------
+    report
+        ``report.json`` loaded (or ``AuditResult.to_dict()``).
+    owner
+        Owner fields (``name``, ``version``, ``owners``, ``contact``,
+        ``licence``, ``intended_use``, ``intended_users``,
+        ``out_of_scope_uses``, ``factors``, ``ethical_considerations``,
+        ``caveats``). Defaults to those recorded in the report's governance
+        block; each one missing becomes a marked question.
+
+    Examples
+    --------
+    >>> card = render_model_card({"checks": [], "inputs": {}}, {"licence": "MIT"})
+    >>> "- **Licence:** MIT" in card and "**Question for the owner:** What is" in card
+    True
+    """
+    from assay.errors import ConfigError
+    from assay.governance._owner import OWNER_FIELDS, owner_fields
+    from assay.governance._plan import governance_of
+
+    report = _m(report)
+    if owner is None:
+        owner = _m(governance_of(report).get("owner"))
+    try:
+        owner = owner_fields(owner)
+    except ConfigError:  # a hand-edited report: keep what is usable, never fail
+        owner = {
+            k: v for k, v in _m(owner).items() if k in OWNER_FIELDS and isinstance(v, (str, list))
+        }
+    name = _owner_value(owner, "name")
+    model_cls = str(_m(_m(report.get("inputs")).get("model")).get("class") or "")
+    title = name or (text(model_cls.rsplit(".", 1)[-1]) if model_cls else "the audited model")
+    questions = sum(1 for k in _ASK if not owner.get(k))
+    intro = [
+        f"# Model card: {title}",
+        "",
+        f"> Generated by Assay from `report.json` ({text(report.get('created_at') or 'undated')})."
+        " Every number below is copied from that report."
+        + (
+            f" {questions} item(s) marked **Question for the owner** need an answer from the "
+            "model's owner: add them under `model_card:` in `assay.yaml` and run "
+            "`assay card report.json`."
+            if questions
+            else ""
+        ),
+    ]
+    sections = [
+        intro,
+        _details(report, owner),
+        _intended(owner),
+        _factors(report, owner),
+        _metrics(report),
+        _data(report, "Evaluation data", ("test", "current")),
+        _data(report, "Training data", ("train",)),
+        _quantitative(report),
+        _ethics(report, owner),
+        _caveats(report, owner),
+        _standards(report),
+    ]
+    return "\n\n".join("\n".join(s).strip() for s in sections if s) + "\n"
