@@ -39,13 +39,13 @@ def fit_logreg(train: pd.DataFrame, target: str = "y"):
 
 @pytest.fixture(scope="session")
 def binary_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(train, test, current) from the same clean distribution."""
+    """(train, test, current) from the same clean distribution; current is labelled."""
     df = make_binary(3000, seed=1)
     train, test, current = df.iloc[:1500], df.iloc[1500:2400], df.iloc[2400:]
     return (
         train.reset_index(drop=True),
         test.reset_index(drop=True),
-        current.drop(columns="y").reset_index(drop=True),
+        current.reset_index(drop=True),
     )
 
 

@@ -26,7 +26,53 @@ import polars as pl
 
 from assay.errors import MissingExtraError, ModelError, UntrustedModelError
 
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".jbl", ".sav")
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".jbl", ".sav", ".cloudpickle", ".cpkl", ".dill")
+
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18", b"\x28\xb5\x2f\xfd")
+"""gzip, bz2, xz, lz4 and zstd: the wrappers joblib compresses pickles in."""
+
+
+def sniff_model_file(path: str | Path) -> str:
+    """What a model file holds, judged from its first bytes, never by unpickling.
+
+    Returns ``"zip"`` (a skops archive, among others), ``"pickle"`` (a pickle,
+    or a joblib/zlib/gzip/bz2/xz/lz4/zstd stream, which holds one) or
+    ``"other"`` (e.g. an ONNX protobuf).
+
+    >>> import pickle, tempfile, os
+    >>> with tempfile.NamedTemporaryFile(suffix=".onnx", delete=False) as f:
+    ...     _ = f.write(pickle.dumps({"a": 1}))
+    >>> sniff_model_file(f.name)
+    'pickle'
+    >>> os.remove(f.name)
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:  # PROTO opcode, protocols 2-5
+        return "pickle"
+    if head.startswith(_COMPRESSED_MAGIC) or (
+        len(head) >= 2 and head[0] == 0x78 and head[1] in (0x01, 0x5E, 0x9C, 0xDA)  # zlib
+    ):
+        return "pickle"
+    if head[:1] in (b"(", b"]", b"}", b")", b"c") and _parses_as_pickle(head):  # protocol 0-1
+        return "pickle"
+    return "other"
+
+
+def _parses_as_pickle(head: bytes) -> bool:
+    """Whether ``head`` reads as a run of pickle opcodes (parsed, not executed)."""
+    import io
+    import pickletools
+
+    n = 0
+    try:
+        for _ in pickletools.genops(io.BytesIO(head)):
+            n += 1
+    except Exception:
+        return n >= 3
+    return n >= 2
 
 
 class TrustWarning(UserWarning):
@@ -177,16 +223,27 @@ def wrap_model(model: Any) -> ModelAdapter:
 def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
     """Load a model file. Pickle and joblib are refused unless ``trust_model``.
 
+    The format is read from the file's content as well as its name: a pickle
+    is never unpickled because of its file name, and a pickle named ``.skops``
+    or ``.onnx`` is refused whatever ``trust_model`` says. A ``.skops`` file
+    loads only the types skops trusts (others are listed and refused without
+    ``trust_model``); an ``.onnx`` file whose tensors point at external data
+    outside its own folder is refused before anything is read.
+
     Raises
     ------
     UntrustedModelError
-        For a pickle/joblib file without ``trust_model`` — before any byte is
-        unpickled.
+        For a pickle/joblib file without ``trust_model``, a pickle under another
+        format's name, a skops file with untrusted types, or an ONNX file whose
+        external data lies outside its folder — before any byte is unpickled.
     """
     p = Path(path)
     if not p.exists():
         raise ModelError(f"model file {p} does not exist; check the path")
+    if not p.is_file():
+        raise ModelError(f"model path {p} is not a file")
     suffix = p.suffix.lower()
+    content = sniff_model_file(p)
     if suffix in PICKLE_SUFFIXES:
         if not trust_model:
             raise UntrustedModelError(
@@ -204,38 +261,102 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
             return ModelAdapter(joblib.load(p), kind="joblib", path=str(p))
         except Exception as exc:
             raise ModelError(f"model file {p} could not be unpickled: {exc}") from None
+    if content == "pickle":
+        raise UntrustedModelError(
+            f"model file {p} is named {suffix or 'without a suffix'} but holds a pickle, which "
+            "can run arbitrary code when loaded; Assay never unpickles a file named as another "
+            "format. If you trust its source, rename it to .pkl and pass --trust-model"
+        )
     if suffix == ".skops":
-        try:
-            import skops.io as sio
-        except ImportError:
-            raise MissingExtraError("skops", "skops", "loading a .skops model") from None
-        try:
-            untrusted = sio.get_untrusted_types(file=p)
-            if untrusted and not trust_model:
-                raise UntrustedModelError(
-                    f"model file {p} contains types skops does not trust by default "
-                    f"({', '.join(untrusted[:5])}); pass --trust-model if you trust its source"
-                )
-            model = sio.load(p, trusted=untrusted)
-        except UntrustedModelError:
-            raise
-        except Exception as exc:
-            raise ModelError(f"model file {p} could not be loaded by skops: {exc}") from None
-        return wrap_model_path(model, "skops", p)
+        return _load_skops(p, trust_model=trust_model, content=content)
     if suffix == ".onnx":
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingExtraError("onnxruntime", "onnx", "loading an .onnx model") from None
-        try:
-            sess = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise ModelError(f"model file {p} could not be loaded by ONNX Runtime: {exc}") from None
-        return ModelAdapter(sess, kind="onnx", path=str(p))
+        return _load_onnx(p)
     raise ModelError(
         f"model file {p} has an unknown format {suffix!r}; use .skops, .onnx, "
         "or a pickle/joblib file with --trust-model"
     )
+
+
+def _load_skops(p: Path, *, trust_model: bool, content: str) -> ModelAdapter:
+    if content != "zip":
+        raise ModelError(f"model file {p} is not a skops archive (a skops file is a zip archive)")
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise MissingExtraError("skops", "skops", "loading a .skops model") from None
+    try:
+        untrusted = sio.get_untrusted_types(file=p)
+    except Exception as exc:
+        raise ModelError(f"model file {p} could not be read by skops: {exc}") from None
+    if untrusted and not trust_model:
+        shown = ", ".join(untrusted[:10]) + (
+            f" and {len(untrusted) - 10} more" if len(untrusted) > 10 else ""
+        )
+        raise UntrustedModelError(
+            f"model file {p} contains {len(untrusted)} type(s) skops does not trust by "
+            f"default: {shown}; loading them could run code. Pass --trust-model only if you "
+            "trust its source"
+        )
+    try:
+        model = sio.load(p, trusted=untrusted or None)
+    except Exception as exc:
+        raise ModelError(f"model file {p} could not be loaded by skops: {exc}") from None
+    return wrap_model_path(model, "skops", p)
+
+
+def onnx_external_data(path: Path) -> list[str]:
+    """The external-data locations an ONNX model's tensors refer to (nothing is read but
+    the model file itself; needs the ``onnx`` package)."""
+    import onnx
+    from onnx.external_data_helper import _get_all_tensors
+
+    model = onnx.load(str(path), load_external_data=False)
+    found = []
+    for t in _get_all_tensors(model):
+        if t.data_location == onnx.TensorProto.EXTERNAL:
+            where = {e.key: e.value for e in t.external_data}.get("location", "")
+            found.append(where)
+    return found
+
+
+def _check_onnx_external(p: Path) -> bool:
+    """Refuse external data outside the model's folder; ``True`` when there is some."""
+    from assay.io.paths import UnsafePathError, safe_path
+
+    locations = onnx_external_data(p)
+    for where in locations:
+        try:
+            safe_path(where, p.parent, must_exist=True)
+        except UnsafePathError as exc:
+            raise UntrustedModelError(
+                f"model file {p} refers to external data {where!r} outside its folder "
+                f"({exc}); Assay reads external data only from the model's own folder"
+            ) from None
+    return bool(locations)
+
+
+def _load_onnx(p: Path) -> ModelAdapter:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise MissingExtraError("onnxruntime", "onnx", "loading an .onnx model") from None
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        external = None  # cannot inspect: load from bytes, where no external file can be reached
+    else:
+        try:
+            external = _check_onnx_external(p)
+        except UntrustedModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(f"model file {p} is not a readable ONNX model: {exc}") from None
+    try:
+        source = str(p) if external else p.read_bytes()
+        sess = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(f"model file {p} could not be loaded by ONNX Runtime: {exc}") from None
+    return ModelAdapter(sess, kind="onnx", path=str(p))
 
 
 def wrap_model_path(model: Any, kind: str, path: Path) -> ModelAdapter:

@@ -1,0 +1,363 @@
+"""``security.adversarial``: can a small, deliberate change to an input flip the decision?
+
+The attack is ART's HopSkipJump (a decision-based black-box evasion attack)
+run through ART's ``BlackBoxClassifier`` on the model's ``predict``. It works
+in a standardized space: each attacked feature is divided by its standard
+deviation on the test data, so a perturbation of ``0.1`` is "a tenth of a
+standard deviation" and the budgets are L∞ balls in those units (no feature
+moves by more than the budget). Only numeric features are perturbed, so
+categorical values always stay in their domain.
+
+Each row's attack starts from the nearest point with another decision on a
+grid of random directions and radii (one batched model call), runs a capped
+number of HopSkipJump iterations, and ends with a batched bisection back to
+the decision boundary (HopSkipJump's last step moves away from it); the
+nearer of the start and ART's result is kept, so the reported change is an
+upper bound on the smallest one.
+
+ART attacks one row at a time and asks the model about one point per step,
+which on a scikit-learn pipeline costs milliseconds per question. To stay
+fast, each row's attack runs in its own thread and the threads take turns in
+a fixed order (:class:`~assay.security._attack.Lockstep`): the questions of one round go to the
+model as one batch, and because only one thread runs at a time, ART's use of
+NumPy's global random state happens in the same order on every run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status, worst_status
+from assay.errors import ConfigError
+from assay.evaluation._bootstrap import bootstrap, make_intervals
+from assay.security._evasion import (
+    INIT_DIRECTIONS,
+    INIT_RADII,
+    Model,
+    build_space,
+    run_attacks,
+)
+
+CHECK_ID = "security.adversarial"
+_STREAM = 41
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One threat model: which features the attacker may change."""
+
+    name: str
+    label: str
+    features: tuple[str, ...]
+    fixed_categorical: tuple[str, ...]
+
+
+def _weighted_median(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Median of ``values`` under each row of resample ``counts`` (inf allowed)."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    c = np.asarray(counts, dtype=np.float64)[:, order]
+    cum = np.cumsum(c, axis=1)
+    half = cum[:, -1:] / 2.0
+    idx = (cum < half).sum(axis=1)
+    idx = np.minimum(idx, len(v) - 1)
+    return v[idx]
+
+
+def _variant_stats(
+    dist: np.ndarray, budgets: list[float], budget: float, ctx: AuditContext
+) -> dict[str, Any]:
+    s = ctx.settings
+    n = dist.size
+
+    def stat(counts: np.ndarray) -> dict[str, np.ndarray]:
+        w = np.asarray(counts, dtype=np.float64)
+        tot = w.sum(axis=1)
+        out = {f"b{j}": w @ (dist <= b).astype(float) / tot for j, b in enumerate(budgets)}
+        out["median"] = _weighted_median(dist, w)
+        return out
+
+    points = {k: float(v[0]) for k, v in stat(np.ones((1, n))).items()}
+    samples = (
+        bootstrap(stat, n, n_resamples=s.n_bootstrap, seed=s.seed, stream=_STREAM)
+        if s.n_bootstrap > 0
+        else None
+    )
+    ivs = make_intervals(points, samples, confidence=s.confidence)
+    med = ivs["median"]
+    judged = budgets.index(budget)
+    return {
+        "budgets": [{"budget_std": b, **ivs[f"b{j}"].to_dict()} for j, b in enumerate(budgets)],
+        "success": ivs[f"b{judged}"],
+        "median": med,
+    }
+
+
+def _mutable(th: Mapping[str, Any], ctx: AuditContext) -> list[str]:
+    raw = th.get("mutable") or []
+    if isinstance(raw, str):
+        raw = [raw]
+    names = [str(c) for c in raw]
+    unknown = [c for c in names if c not in ctx.schema.features]
+    if unknown:
+        raise ConfigError(
+            f"thresholds {CHECK_ID}.mutable names column(s) {', '.join(unknown)} that are not "
+            f"model features; known features: {', '.join(ctx.schema.features[:12])}"
+        )
+    return names
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def _std_text(x: float | None) -> str:
+    if x is None or not np.isfinite(x):
+        return "more than the search reached"
+    return f"{x:.2g} std"
+
+
+@register_check(
+    CHECK_ID,
+    area="security",
+    title="Adversarial robustness (black-box evasion)",
+    explanation=(
+        "Whether a small, deliberate change to an input can flip the model's decision. "
+        "Threat model: an attacker who sees only the model's decisions (no internals, no "
+        "training data) and may nudge the numeric features of a record (all of them, or only "
+        "those listed as mutable), while categorical values stay as they are. On a stated "
+        "sample of test rows, ART's HopSkipJump attack looks for the smallest change that "
+        "flips each decision, measured as the largest change of any one feature in units of "
+        "its standard deviation; the check reports how often a change within each budget "
+        "succeeds. The attack's effort is capped, so a determined attacker can do at least "
+        "this well."
+    ),
+    standards=("MEASURE 2.7", "MEASURE 2.6"),
+    severity="medium",
+    thresholds={
+        "budgets": [0.05, 0.1, 0.25, 0.5],
+        "budget": 0.1,
+        "success_warn": 0.25,
+        "success_fail": 0.5,
+        "n_rows": 50,
+        "max_iter": 4,
+        "init_eval": 20,
+        "max_eval": 60,
+        "mutable": [],
+    },
+    needs=("model",),
+    tasks=("binary", "multiclass"),
+)
+def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Success rate of HopSkipJump within each budget, and the median minimal perturbation."""
+    if ctx.model is None:
+        raise SkipCheck(
+            "the attack queries the model itself; prediction columns cannot be attacked"
+        )
+    budgets = sorted({float(b) for b in th["budgets"]} | {float(th["budget"])})
+    budget = float(th["budget"])
+    mutable = _mutable(th, ctx)
+    space, n_complete = build_space(ctx, int(th["n_rows"]))
+    variants = [
+        _Variant(
+            "all_numeric",
+            "every numeric feature",
+            space.numeric,
+            tuple(c for c in ctx.schema.features if c not in space.numeric),
+        )
+    ]
+    mutable_numeric = tuple(c for c in space.numeric if c in mutable)
+    if mutable:
+        variants.append(
+            _Variant(
+                "mutable",
+                "the mutable features only",
+                mutable_numeric,
+                tuple(c for c in ctx.schema.features if c not in mutable_numeric),
+            )
+        )
+    runnable = [v for v in variants if v.features]
+    cols = [np.array([space.numeric.index(c) for c in v.features]) for v in runnable]
+    model = Model(ctx, space)
+    from threadpoolctl import threadpool_limits
+
+    # Many small model calls: one thread each avoids OpenMP threads fighting for cores.
+    with threadpool_limits(1):
+        dist, _labels, best, run_stats = run_attacks(ctx, model, cols, th)
+
+    findings: list[Finding] = []
+    metrics: dict[str, float | int | None] = {
+        "rows_attacked": len(space.rows),
+        "budget_std": budget,
+        "model_queries": run_stats["queries"],
+        "model_calls": run_stats["model_calls"],
+    }
+    details_variants: list[dict[str, Any]] = []
+    statuses: list[Status] = []
+    chart_items: list[dict[str, Any]] = []
+    head_sentence = ""
+    for vi, v in enumerate(runnable):
+        d = dist[vi]
+        st = _variant_stats(d, budgets, budget, ctx)
+        succ = st["success"]
+        rate = succ.value or 0.0
+        status: Status = (
+            "fail"
+            if rate > float(th["success_fail"])
+            else "warn"
+            if rate > float(th["success_warn"])
+            else "pass"
+        )
+        statuses.append(status)
+        # Which feature carries the largest change in each successful example.
+        movers: Counter[str] = Counter()
+        flipped = np.flatnonzero(d <= budget)
+        anywhere = np.flatnonzero(np.isfinite(d))
+        for i in anywhere:
+            p = best[vi * len(space.rows) + i]
+            if p is None:
+                continue
+            delta = np.abs(p - space.z32[i, cols[vi]])
+            movers[v.features[int(np.argmax(delta))]] += 1
+        top = movers.most_common(1)[0][0] if movers else None
+        prefix = "" if v.name == "all_numeric" else "mutable_"
+        med = st["median"]
+        metrics.update(
+            {
+                f"{prefix}success_rate": succ.value,
+                f"{prefix}success_rate_low": succ.low,
+                f"{prefix}success_rate_high": succ.high,
+                f"{prefix}median_min_perturbation_std": (
+                    med.value if med.value is not None else None
+                ),
+                f"{prefix}rows_flipped_anywhere": int(anywhere.size),
+            }
+        )
+        n_rows = len(space.rows)
+        msg = (
+            f"Changing {v.label} by at most {budget:g} std flips the decision of "
+            f"{flipped.size} of {n_rows} sampled test rows ({_pct(succ.value)}); the median "
+            f"smallest change found is {_std_text(med.value)}"
+            + (f", most often in '{top}'." if top else ".")
+        )
+        findings.append(
+            Finding(
+                status=status,
+                message=msg,
+                columns=tuple(v.features),
+                rows=tuple(int(r) for r in space.rows[flipped]) if flipped.size else None,
+                split="test" if flipped.size else None,
+                column=None,
+                metrics={
+                    "success_rate": succ.value,
+                    "median_min_perturbation_std": med.value,
+                    "rows_attacked": n_rows,
+                },
+            )
+        )
+        details_variants.append(
+            {
+                "variant": v.name,
+                "perturbed_features": list(v.features),
+                "fixed_features": list(v.fixed_categorical),
+                "budgets": st["budgets"],
+                "median_min_perturbation_std": med.to_dict(),
+                "feature_moved_most": dict(movers.most_common()),
+            }
+        )
+        for row in st["budgets"]:
+            chart_items.append(
+                {
+                    "label": (
+                        f"≤ {row['budget_std']:g} std"
+                        if v.name == "all_numeric"
+                        else f"mutable ≤ {row['budget_std']:g} std"
+                    ),
+                    "value": row["value"],
+                    "low": row["value"] if row["low"] is None else row["low"],
+                    "high": row["value"] if row["high"] is None else row["high"],
+                }
+            )
+        if vi == 0:
+            head_sentence = (
+                f"Within {budget:g} std per feature, the attack flips {_pct(succ.value)} of "
+                f"{n_rows} sampled test rows; the median smallest change is "
+                f"{_std_text(med.value)}" + (f", mostly in '{top}'" if top else "")
+            )
+    if mutable and not mutable_numeric:
+        findings.append(
+            Finding(
+                status="pass",
+                message="None of the mutable columns is numeric, so the mutable-only attack "
+                "has nothing to change (categorical values are kept in their domain).",
+                columns=tuple(mutable),
+            )
+        )
+    status = worst_status(statuses)
+    if len(runnable) > 1:
+        mv = metrics.get("mutable_success_rate")
+        head_sentence += f" ({_pct(mv)} when only the mutable features may change)"
+    summary = head_sentence + "."
+    if status == "pass":
+        rec = (
+            "No action needed at this budget. If inputs can be manipulated in your setting, "
+            "rerun with the features a user really controls listed as mutable."
+        )
+    else:
+        rec = (
+            "Decisions flip under small changes: do not let inputs the applicant controls "
+            "decide alone; validate or cap those features, smooth the model (regularise, "
+            "monotonic constraints, fewer features), or train with perturbed copies; and "
+            "rerun with the mutable features that matter."
+        )
+    details = {
+        "threat_model": (
+            "black box (decisions only); numeric features perturbed in units of their test "
+            "standard deviation, L∞ (largest single-feature change); categorical values kept"
+        ),
+        "attack": "ART HopSkipJump, untargeted, norm=inf, started from the nearest flip on a "
+        "grid of random directions",
+        "attack_limits": {
+            "max_iter": int(th["max_iter"]),
+            "init_eval": int(th["init_eval"]),
+            "max_eval": int(th["max_eval"]),
+            "start_directions": INIT_DIRECTIONS,
+            "start_radii_std": list(INIT_RADII),
+        },
+        "sample": {
+            "rows": len(space.rows),
+            "rows_with_complete_numeric_features": n_complete,
+            "rows_available": ctx.frame("test").height,
+            "selection": "rows ordered by a seeded hash of their content",
+        },
+        "clip_std": list(space.clip),
+        "variants": details_variants,
+        "seed": ctx.settings.seed,
+        "n_bootstrap": ctx.settings.n_bootstrap,
+        "confidence": ctx.settings.confidence,
+        "model_calls": run_stats["model_calls"],
+        "model_queries": run_stats["queries"],
+        "charts": [
+            {
+                "kind": "intervals",
+                "title": "Share of sampled rows whose decision flips within each budget",
+                "x_label": "attack success rate",
+                "items": chart_items,
+            }
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )

@@ -1,0 +1,436 @@
+"""``security.attribute_inference``: do the model's outputs give away a sensitive attribute?
+
+For each sensitive column, an attacker model (gradient-boosted trees) learns
+to infer it from the other features alone, and from the other features plus
+the model's outputs (probabilities as logits, or the prediction) and what the
+outputs hold beyond a linear function of the other features (the residuals of
+a least-squares fit, which needs no knowledge of the attribute). Both are scored on
+rows they did not learn from (cross-fitting over three folds of the test
+rows), and the difference comes with a paired bootstrap interval: the same
+resamples of the same rows score both. Scores below chance (AUC under 0.5,
+R² under 0) count as chance, so noise in a useless attacker is no "gain".
+This is the baseline comparison that ART's ``AttributeInferenceBaseline``
+and ``AttributeInferenceBlackBox`` make, written directly on scikit-learn so
+that categorical and numeric columns need no manual encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status, worst_status
+from assay.evaluation._bootstrap import Interval, make_intervals, metric_samples
+from assay.evaluation._metrics import EvalData, MetricPlan
+from assay.security._attack import split_order
+
+CHECK_ID = "security.attribute_inference"
+_STREAM = 47
+_FOLDS = 3
+_MAX_CODES = 250
+_MAX_CLASSES = 20
+
+
+def _codes(s: pl.Series) -> np.ndarray:
+    """Ordinal codes of a categorical column, most frequent first; rare values share one."""
+    text = s.cast(pl.String).fill_null("(missing)").to_numpy().astype(object)
+    values, inverse, counts = np.unique(text, return_inverse=True, return_counts=True)
+    rank = np.lexsort((values, -counts))  # by count, then by value
+    code_of = np.empty(len(values), dtype=np.float64)
+    code_of[rank] = np.minimum(np.arange(len(values)), _MAX_CODES)
+    return code_of[inverse]
+
+
+def _encode(df: pl.DataFrame, types: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """A float matrix for the attacker and a mask of its categorical columns."""
+    cols, cat = [], []
+    for c in df.columns:
+        t = types.get(c, "categorical")
+        s = df.get_column(c)
+        if t == "numeric" and s.dtype.is_numeric():
+            cols.append(s.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64))
+            cat.append(False)
+        elif t == "datetime" and s.dtype.is_temporal():
+            cols.append(s.cast(pl.Int64).cast(pl.Float64).to_numpy().astype(np.float64))
+            cat.append(False)
+        elif t in ("categorical", "boolean"):
+            cols.append(_codes(s))
+            cat.append(True)
+    if not cols:
+        return np.zeros((df.height, 0)), np.zeros(0, dtype=bool)
+    return np.column_stack(cols), np.array(cat, dtype=bool)
+
+
+def _outputs(ctx: AuditContext, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The model's outputs as attacker features: probabilities, else the prediction."""
+    pred = ctx.predictions("test")
+    if ctx.task in ("binary", "multiclass") and pred.proba is not None:
+        p = np.asarray(pred.proba, dtype=np.float64)[rows]
+        p = p[:, 1:] if p.shape[1] == 2 else p
+        return _logit(p), np.zeros(p.shape[1], dtype=bool)
+    labels = np.asarray(pred.labels)[rows]
+    if ctx.task == "regression":
+        return labels.astype(np.float64).reshape(-1, 1), np.zeros(1, dtype=bool)
+    return _codes(pl.Series(labels.astype(str))).reshape(-1, 1), np.ones(1, dtype=bool)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
+
+
+def _residuals(out: np.ndarray, out_cat: np.ndarray, base: np.ndarray, base_cat: np.ndarray):
+    """What the outputs hold beyond a linear function of the other features.
+
+    Scores (as logits) are regressed on the other features (numbers as they are,
+    categories one-hot); the residuals are added to the attacker's features. A
+    score that carries the attribute on top of the features then shows it
+    directly, instead of as a thin diagonal band trees find hard to cut. The
+    attribute itself plays no part in this step.
+    """
+    numeric_out = out[:, ~out_cat]
+    if numeric_out.shape[1] == 0:
+        return np.zeros((len(out), 0))
+    parts = [np.ones((len(base), 1))]
+    for j in range(base.shape[1]):
+        col = base[:, j]
+        if base_cat[j]:
+            codes = col.astype(int)
+            top = min(int(codes.max()) + 1, 21)
+            parts.append((codes[:, None] == np.arange(1, top)[None, :]).astype(float))
+        else:
+            fill = np.nanmean(col) if np.isfinite(col).any() else 0.0
+            parts.append(np.where(np.isfinite(col), col, fill)[:, None])
+    design = np.column_stack(parts)
+    beta, *_ = np.linalg.lstsq(design, numeric_out, rcond=None)
+    return numeric_out - design @ beta
+
+
+def _cross_fit(
+    X: np.ndarray, cat: np.ndarray, y: np.ndarray, kind: str, n_classes: int, seed: int
+) -> np.ndarray:
+    """Out-of-fold predictions (class probabilities, or values) of the attacker model."""
+    from threadpoolctl import threadpool_limits
+
+    n = len(y)
+    fold = np.arange(n) % _FOLDS
+    out = np.zeros((n, n_classes)) if kind == "classification" else np.zeros(n)
+    params = {
+        "max_iter": 40,
+        "learning_rate": 0.15,
+        "max_leaf_nodes": 8,
+        "max_bins": 64,
+        "min_samples_leaf": 20,
+        "early_stopping": False,
+        "random_state": seed,
+        "categorical_features": cat if cat.any() else None,
+    }
+    # One thread: on a busy machine OpenMP threads fighting over cores cost 30x.
+    with threadpool_limits(1):
+        for f in range(_FOLDS):
+            _fit_fold(X, cat, y, kind, fold == f, out, params)
+    return out
+
+
+def _fit_fold(
+    X: np.ndarray,
+    cat: np.ndarray,
+    y: np.ndarray,
+    kind: str,
+    te: np.ndarray,
+    out: np.ndarray,
+    params: Mapping[str, Any],
+) -> None:
+    """Fit the attacker on the rows outside ``te`` and write its predictions for ``te``."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    tr = ~te
+    if kind == "regression":
+        out[te] = HistGradientBoostingRegressor(**params).fit(X[tr], y[tr]).predict(X[te])
+        return
+    present = np.unique(y[tr])
+    if present.size < 2:
+        out[np.ix_(te, present)] = 1.0
+        return
+    model = HistGradientBoostingClassifier(**params).fit(X[tr], y[tr])
+    out[np.ix_(te, model.classes_.astype(int))] = model.predict_proba(X[te])
+
+
+def _target(s: pl.Series, col_type: str) -> tuple[str, np.ndarray, list[str]]:
+    """How to infer the attribute: ``classification`` over its values, or ``regression``."""
+    if col_type == "numeric" and s.dtype.is_numeric() and s.n_unique() > _MAX_CLASSES:
+        return "regression", s.cast(pl.Float64).to_numpy().astype(np.float64), []
+    codes = _codes(s)
+    text = s.cast(pl.String).fill_null("(missing)").to_numpy().astype(object)
+    names: dict[int, str] = {}
+    for code, value in zip(codes.astype(int), text, strict=True):
+        names.setdefault(code, str(value))
+    # Keep at most _MAX_CLASSES values; the rarer ones become one "other" class.
+    codes = np.minimum(codes.astype(int), _MAX_CLASSES - 1)
+    labels = [names[c] if c < _MAX_CLASSES - 1 else "(other)" for c in range(int(codes.max()) + 1)]
+    if int(codes.max()) >= _MAX_CLASSES - 1 and len(names) == _MAX_CLASSES:
+        labels[-1] = names[_MAX_CLASSES - 1]
+    return "classification", codes, labels
+
+
+def _attribute(
+    ctx: AuditContext, column: str, rows: np.ndarray, th: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    s = ctx.settings
+    test = ctx.frame("test")[rows.tolist()]
+    other = [c for c in ctx.schema.features if c != column and c in test.columns]
+    base, base_cat = _encode(test.select(other), ctx.schema.types)
+    out, out_cat = _outputs(ctx, rows)
+    col_type = ctx.schema.types.get(column, "categorical")
+    kind, y, labels = _target(test.get_column(column), col_type)
+    if kind == "classification" and len(labels) < 2:
+        return None
+    k = len(labels)
+    if kind == "regression":  # rows without a value cannot be scored
+        keep = np.isfinite(y)
+        if keep.sum() < 60:
+            return None
+        y, base, out = y[keep], base[keep], out[keep]
+    resid = _residuals(out, out_cat, base, base_cat)
+    with_out = np.column_stack([base, out, resid])
+    with_cat = np.r_[base_cat, out_cat, np.zeros(resid.shape[1], dtype=bool)]
+    if base.shape[1] == 0:  # nothing else is known: the baseline is the class shares
+        without = (
+            np.tile(np.bincount(y, minlength=k) / len(y), (len(y), 1))
+            if kind == "classification"
+            else np.full(len(y), float(np.mean(y)))
+        )
+    else:
+        without = _cross_fit(base, base_cat, y, kind, k, s.seed)
+    with_pred = _cross_fit(with_out, with_cat, y, kind, k, s.seed)
+
+    if kind == "classification":
+        task = "binary" if k == 2 else "multiclass"
+        metric = "roc_auc"
+        datas = {
+            name: EvalData.from_arrays(
+                task,
+                y,
+                np.argmax(p, axis=1),
+                p,
+                classes=list(range(k)),
+                positive_class=1 if k == 2 else None,
+            )
+            for name, p in (("with_outputs", with_pred), ("without_outputs", without))
+        }
+        warn_at, fail_at = float(th["auc_gain_warn"]), float(th["auc_gain_fail"])
+    else:
+        metric = "r2"
+        datas = {
+            name: EvalData.from_arrays("regression", y, p)
+            for name, p in (("with_outputs", with_pred), ("without_outputs", without))
+        }
+        warn_at, fail_at = float(th["r2_gain_warn"]), float(th["r2_gain_fail"])
+    # Below chance (AUC < 0.5, R² < 0) is no information: both scores are floored at
+    # chance before the difference, resample by resample (the same resamples for both).
+    chance = 0.5 if metric == "roc_auc" else 0.0
+    n = len(y)
+    points = {
+        name: float(MetricPlan(d, [metric])(np.ones((1, n)))[metric][0])
+        for name, d in datas.items()
+    }
+    samples = (
+        {
+            name: metric_samples(
+                d, [metric], n_resamples=s.n_bootstrap, seed=s.seed, stream=_STREAM
+            )[metric]
+            for name, d in datas.items()
+        }
+        if s.n_bootstrap > 0
+        else None
+    )
+    points["gain"] = max(points["with_outputs"], chance) - max(points["without_outputs"], chance)
+    if samples is not None:
+        samples["gain"] = np.maximum(samples["with_outputs"], chance) - np.maximum(
+            samples["without_outputs"], chance
+        )
+    ivs = make_intervals(points, samples, confidence=s.confidence)
+    scores = {k: ivs[k] for k in ("with_outputs", "without_outputs")}
+    diffs = {"without_outputs": ivs["gain"]}
+    gain = diffs["without_outputs"]
+    g = gain.value or 0.0
+    sure = gain.low is None or gain.low > 0
+    status: Status = "fail" if g > fail_at and sure else "warn" if g > warn_at and sure else "pass"
+    return {
+        "column": column,
+        "kind": kind,
+        "metric": metric,
+        "values": labels if kind == "classification" else None,
+        "with": scores["with_outputs"],
+        "without": scores["without_outputs"],
+        "gain": gain,
+        "status": status,
+        "n_rows": len(rows),
+    }
+
+
+def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
+    f = "+.2f" if signed else ".2f"
+    if iv.value is None:
+        return "n/a"
+    if iv.low is None or iv.high is None:
+        return format(iv.value, f)
+    return f"{format(iv.value, f)} ({conf:.0%} CI {format(iv.low, f)} to {format(iv.high, f)})"
+
+
+@register_check(
+    CHECK_ID,
+    area="security",
+    title="Attribute inference (model inversion)",
+    explanation=(
+        "Whether someone who knows a person's other details and sees the model's output can "
+        "work out a sensitive attribute the person did not disclose, such as their ethnicity "
+        "or health. For each sensitive column, an attacker model learns to infer it from the "
+        "other features alone, and again with the model's outputs added; both are scored on "
+        "rows they did not learn from. If the outputs make the guess clearly better, the model "
+        "leaks that attribute, usually because it uses it (or a close stand-in) directly."
+    ),
+    standards=("MEASURE 2.10", "MEASURE 2.7"),
+    severity="high",
+    thresholds={
+        "auc_gain_warn": 0.02,
+        "auc_gain_fail": 0.1,
+        "r2_gain_warn": 0.02,
+        "r2_gain_fail": 0.1,
+        "max_rows": 3000,
+    },
+    needs=("model",),
+)
+def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Held-out gain from adding the model's outputs when inferring each sensitive column."""
+    if not ctx.sensitive:
+        raise SkipCheck(
+            "no sensitive attribute was given (pass sensitive=... or --sensitive COLUMN)"
+        )
+    s = ctx.settings
+    conf = s.confidence
+    test = ctx.frame("test")
+    if test.height < 60:
+        raise SkipCheck(f"the test data has {test.height} rows; the attack needs at least 60")
+    rows = split_order(ctx, "test")[: int(th["max_rows"])]
+    results = []
+    for col in ctx.sensitive:
+        if col not in test.columns or col == ctx.target:
+            continue
+        res = _attribute(ctx, col, rows, th)
+        if res is not None:
+            results.append(res)
+    if not results:
+        raise SkipCheck("every sensitive column has a single value in the test data")
+
+    findings: list[Finding] = []
+    metrics: dict[str, float | int | None] = {"rows_used": len(rows)}
+    items: list[dict[str, Any]] = []
+    for r in results:
+        label = "AUC" if r["metric"] == "roc_auc" else "R²"
+        msg = (
+            f"'{r['column']}' is inferred with {label} {_iv(r['without'], conf)} from the other "
+            f"features and {_iv(r['with'], conf)} with the model's outputs added: a gain of "
+            f"{_iv(r['gain'], conf, signed=True)}."
+        )
+        findings.append(
+            Finding(
+                status=r["status"],
+                message=msg,
+                column=r["column"],
+                split="test",
+                metrics={
+                    f"{r['metric']}_without_outputs": r["without"].value,
+                    f"{r['metric']}_with_outputs": r["with"].value,
+                    "gain": r["gain"].value,
+                    "gain_low": r["gain"].low,
+                    "gain_high": r["gain"].high,
+                },
+            )
+        )
+        key = r["column"]
+        metrics[f"{key}_gain"] = r["gain"].value
+        metrics[f"{key}_gain_low"] = r["gain"].low
+        metrics[f"{key}_gain_high"] = r["gain"].high
+        metrics[f"{key}_{r['metric']}_with_outputs"] = r["with"].value
+        metrics[f"{key}_{r['metric']}_without_outputs"] = r["without"].value
+        for name, iv in (("other features", r["without"]), ("+ model outputs", r["with"])):
+            if iv.value is not None:
+                items.append(
+                    {
+                        "label": f"{r['column']}: {name}",
+                        "value": iv.value,
+                        "low": iv.value if iv.low is None else iv.low,
+                        "high": iv.value if iv.high is None else iv.high,
+                    }
+                )
+    worst = max(results, key=lambda r: r["gain"].value or 0.0)
+    metrics["max_gain"] = worst["gain"].value
+    status = worst_status([r["status"] for r in results])
+    label = "AUC" if worst["metric"] == "roc_auc" else "R²"
+    head = (
+        f"Adding the model's outputs to the other features raises the {label} of inferring "
+        f"'{worst['column']}' by {_iv(worst['gain'], conf, signed=True)}"
+    )
+    if status == "fail":
+        summary = f"{head}: the model's outputs give this attribute away."
+        rec = (
+            f"The model leaks '{worst['column']}'. Check whether it uses the attribute or a "
+            "close stand-in as a feature and remove it if it need not; expose labels or coarse "
+            "scores rather than raw probabilities; and review who can query the model."
+        )
+    elif status == "warn":
+        summary = f"{head}: the outputs reveal a little about this attribute."
+        rec = (
+            f"Look at which features carry '{worst['column']}' into the model, and limit the "
+            "detail of the outputs that are exposed."
+        )
+    else:
+        summary = f"{head}: the outputs add nothing material beyond the other features."
+        rec = "No action needed."
+    details = {
+        "attributes": [
+            {
+                "column": r["column"],
+                "kind": r["kind"],
+                "metric": r["metric"],
+                "values": r["values"],
+                "without_outputs": r["without"].to_dict(),
+                "with_outputs": r["with"].to_dict(),
+                "gain": r["gain"].to_dict(),
+            }
+            for r in results
+        ],
+        "attacker": (
+            "gradient-boosted trees (40 rounds, 8 leaves) on the other features, plus the "
+            "outputs and their residuals after a linear fit on the other features; 3-fold "
+            "cross-fitting on test rows; scores floored at chance before the difference"
+        ),
+        "rows_used": len(rows),
+        "rows_available": test.height,
+        "selection": "rows ordered by a seeded hash of their content",
+        "seed": s.seed,
+        "n_bootstrap": s.n_bootstrap,
+        "confidence": conf,
+        "charts": [
+            {
+                "kind": "intervals",
+                "title": "How well each sensitive attribute can be inferred",
+                "x_label": "AUC (R² for numbers)",
+                "items": items,
+            }
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )

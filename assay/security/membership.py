@@ -1,0 +1,362 @@
+"""``security.membership_inference``: can an attacker tell training rows from unseen rows?
+
+Two attacks on the model's outputs, each scored on training rows (members)
+against test rows (non-members), equal numbers of each:
+
+- the loss-threshold attack (Yeom et al., 2018): a row whose label the model
+  predicts with unusually high confidence is guessed to be a training row; its
+  AUC and its advantage (the best true-positive rate minus false-positive rate
+  over all thresholds) come with bootstrap intervals, computed for every
+  resample at once;
+- ART's ``MembershipInferenceBlackBox``: a random forest learns membership
+  from the probability vector and the label on one half of the rows and is
+  scored on the other half (classifiers with probabilities only).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status
+from assay.evaluation._bootstrap import Interval, bootstrap, make_intervals
+from assay.evaluation._metrics import encode_labels
+from assay.security._attack import import_art, split_order
+
+CHECK_ID = "security.membership_inference"
+_STREAM = 43
+
+
+def attack_scores(ctx: AuditContext, split: str, rows: np.ndarray) -> np.ndarray:
+    """Membership score of each row: higher means "looks like a training row".
+
+    The probability the model gives the true class (``exp(-log loss)``) for a
+    classifier with probabilities; 1 for a right and 0 for a wrong label
+    otherwise; minus the squared error for a regression model.
+    """
+    y = ctx.labels(split)
+    pred = ctx.predictions(split)
+    assert y is not None
+    y, labels = y[rows], np.asarray(pred.labels)[rows]
+    if ctx.task == "regression":
+        err = np.asarray(y, dtype=float) - np.asarray(labels, dtype=float)
+        return -np.nan_to_num(err**2, nan=np.inf)
+    codes = encode_labels(y, ctx.classes)
+    if pred.proba is not None:
+        proba = np.asarray(pred.proba, dtype=float)[rows]
+        got = proba[np.arange(len(rows)), np.maximum(codes, 0)]
+        return np.where(codes >= 0, np.nan_to_num(got, nan=0.0), 0.0)
+    return (encode_labels(labels, ctx.classes) == codes).astype(float)
+
+
+class AttackStats:
+    """Attack AUC and advantage of ``score`` for ``member`` rows, under many row weightings.
+
+    Scores are sorted once; each weighting sums weights per tied score and
+    takes cumulative sums, so ties count half in the AUC as in scikit-learn.
+    """
+
+    def __init__(self, score: np.ndarray, member: np.ndarray) -> None:
+        self.order = np.argsort(score, kind="stable")
+        s = np.asarray(score)[self.order]
+        self.member = np.asarray(member, dtype=float)[self.order]
+        self.starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if s.size else np.zeros(0, int)
+
+    def __call__(self, counts: np.ndarray) -> dict[str, np.ndarray]:
+        w = np.atleast_2d(np.asarray(counts, dtype=np.float64))[:, self.order]
+        M = np.add.reduceat(w * self.member, self.starts, axis=1)
+        N = np.add.reduceat(w * (1.0 - self.member), self.starts, axis=1)
+        tm, tn = M.sum(axis=1), N.sum(axis=1)
+        below_n = np.cumsum(N, axis=1) - N
+        below_m = np.cumsum(M, axis=1) - M
+        with np.errstate(divide="ignore", invalid="ignore"):
+            auc = (M * (below_n + 0.5 * N)).sum(axis=1) / (tm * tn)
+            tpr = (tm[:, None] - below_m) / tm[:, None]
+            fpr = (tn[:, None] - below_n) / tn[:, None]
+        adv = np.maximum(np.nanmax(tpr - fpr, axis=1), 0.0)
+        return {"auc": auc, "advantage": adv}
+
+
+def _intervals(ctx: AuditContext, score: np.ndarray, member: np.ndarray, stream: int):
+    s = ctx.settings
+    plan = AttackStats(score, member)
+    points = {k: float(v[0]) for k, v in plan(np.ones((1, score.size))).items()}
+    samples = (
+        bootstrap(plan, score.size, n_resamples=s.n_bootstrap, seed=s.seed, stream=stream)
+        if s.n_bootstrap > 0
+        else None
+    )
+    return make_intervals(points, samples, confidence=s.confidence)
+
+
+def _art_attack(
+    ctx: AuditContext, rows: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """ART's black-box attack: trained on even, scored on odd positions of each split.
+
+    Returns the attack's membership probability and the membership of the
+    scored rows, or ``None`` when the model has no probabilities.
+    """
+    if ctx.task == "regression":
+        return None
+    preds = {sp: ctx.predictions(sp) for sp in ("train", "test")}
+    if any(p.proba is None for p in preds.values()):
+        return None
+    (mi_mod, bb_mod) = import_art(
+        "art.attacks.inference.membership_inference.black_box",
+        "art.estimators.classification.blackbox",
+    )
+    k = len(ctx.classes)
+    proba, labels = {}, {}
+    for sp in ("train", "test"):
+        r = rows[sp]
+        proba[sp] = np.asarray(preds[sp].proba, dtype=np.float32)[r]
+        y = encode_labels(ctx.labels(sp)[r], ctx.classes)  # type: ignore[index]
+        labels[sp] = np.maximum(y, 0)
+
+    def no_queries(_x: np.ndarray) -> np.ndarray:  # the outputs are given; never asked
+        raise RuntimeError("the membership attack uses precomputed predictions")
+
+    estimator = bb_mod.BlackBoxClassifier(no_queries, input_shape=(1,), nb_classes=k)
+    attack = mi_mod.MembershipInferenceBlackBox(
+        estimator, input_type="prediction", attack_model_type="rf"
+    )
+    attack.attack_model.set_params(
+        n_estimators=60, min_samples_leaf=5, random_state=ctx.settings.seed, n_jobs=1
+    )
+    tr, te = slice(0, None, 2), slice(1, None, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        attack.fit(
+            x=None,
+            y=labels["train"][tr],
+            test_x=None,
+            test_y=labels["test"][tr],
+            pred=proba["train"][tr],
+            test_pred=proba["test"][tr],
+        )
+        got = [
+            np.asarray(
+                attack.infer(None, labels[sp][te], pred=proba[sp][te], probabilities=True)
+            ).reshape(-1)
+            for sp in ("train", "test")
+        ]
+    member = np.r_[np.ones(got[0].size), np.zeros(got[1].size)]
+    return np.r_[got[0], got[1]], member
+
+
+def _status(auc: Interval, adv: Interval, th: Mapping[str, Any]) -> Status:
+    a = auc.value if auc.value is not None else 0.5
+    d = adv.value if adv.value is not None else 0.0
+    signal = auc.low is None or auc.low > 0.5
+    if signal and (a > float(th["auc_fail"]) or d > float(th["advantage_fail"])):
+        return "fail"
+    if signal and (a > float(th["auc_warn"]) or d > float(th["advantage_warn"])):
+        return "warn"
+    return "pass"
+
+
+def _ci(iv: Interval, conf: float) -> str:
+    if iv.low is None or iv.high is None:
+        return f"{iv.value:.2f}" if iv.value is not None else "n/a"
+    return f"{iv.value:.2f} ({conf:.0%} CI {iv.low:.2f}–{iv.high:.2f})"
+
+
+@register_check(
+    CHECK_ID,
+    area="security",
+    title="Membership inference",
+    explanation=(
+        "Whether someone who can query the model could tell if a given person's record was "
+        "in its training data, a privacy leak in itself (being in a hospital's training set "
+        "can reveal a diagnosis); models that fit their training rows much more tightly than "
+        "new rows give this away through their confidence. Two attacks try to tell equal "
+        "numbers of training and test rows apart: a threshold on the model's confidence in "
+        "the true label, and ART's black-box attack, which learns membership from the "
+        "model's outputs. An attack AUC of 0.5 means guessing; the advantage is the best "
+        "share of training rows caught minus the share of new rows wrongly accused."
+    ),
+    standards=("MEASURE 2.10", "MEASURE 2.7"),
+    severity="high",
+    thresholds={
+        "auc_warn": 0.6,
+        "auc_fail": 0.7,
+        "advantage_warn": 0.1,
+        "advantage_fail": 0.3,
+        "max_rows": 5000,
+    },
+    needs=("model", "train"),
+)
+def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Loss-threshold and ART black-box membership attacks: AUC and advantage with intervals."""
+    if not ctx.can_predict("train"):
+        raise SkipCheck(
+            "the model's outputs on the training rows are needed; pass the model itself or "
+            "add the prediction columns to the training data"
+        )
+    s = ctx.settings
+    conf = s.confidence
+    n_each = min(ctx.frame("train").height, ctx.frame("test").height, int(th["max_rows"]))
+    if n_each < 20:
+        raise SkipCheck(f"only {n_each} rows per side; the attacks need at least 20")
+    rows = {sp: split_order(ctx, sp)[:n_each] for sp in ("train", "test")}
+    score = np.r_[
+        attack_scores(ctx, "train", rows["train"]), attack_scores(ctx, "test", rows["test"])
+    ]
+    member = np.r_[np.ones(n_each), np.zeros(n_each)]
+    loss = _intervals(ctx, score, member, _STREAM)
+    attacks: dict[str, dict[str, Interval]] = {"loss_threshold": loss}
+    art = _art_attack(ctx, rows)
+    if art is not None:
+        attacks["art_black_box"] = _intervals(ctx, art[0], art[1], _STREAM + 1)
+
+    names = {
+        "loss_threshold": "confidence-threshold attack",
+        "art_black_box": "ART black-box attack",
+    }
+    statuses = {k: _status(v["auc"], v["advantage"], th) for k, v in attacks.items()}
+    worst = max(attacks, key=lambda k: (attacks[k]["auc"].value or 0.0, k == "loss_threshold"))
+    order = {"pass": 0, "warn": 1, "fail": 2}
+    status: Status = max(statuses.values(), key=lambda x: order[x])  # type: ignore[assignment]
+
+    # Where the leak is worst: the attack AUC within each class (classifiers).
+    findings: list[Finding] = []
+    group_items: list[tuple[str, Interval]] = []
+    target = ctx.target or "target"
+    if ctx.task in ("binary", "multiclass"):
+        codes = np.r_[
+            encode_labels(ctx.labels("train")[rows["train"]], ctx.classes),  # type: ignore[index]
+            encode_labels(ctx.labels("test")[rows["test"]], ctx.classes),  # type: ignore[index]
+        ]
+        for j, c in enumerate(ctx.classes):
+            sel = codes == j
+            if sel[:n_each].sum() < 10 or sel[n_each:].sum() < 10:
+                continue
+            iv = _intervals(ctx, score[sel], member[sel], _STREAM + 2 + j)
+            st = _status(iv["auc"], iv["advantage"], th)
+            group = f"{target} = {c}"
+            group_items.append((group, iv["auc"]))
+            findings.append(
+                Finding(
+                    status=st,
+                    message=(
+                        f"Among rows labelled {c}, the confidence-threshold attack reaches AUC "
+                        f"{_ci(iv['auc'], conf)} and advantage {iv['advantage'].value:.2f}."
+                    ),
+                    group=group,
+                    metrics={
+                        "auc": iv["auc"].value,
+                        "auc_low": iv["auc"].low,
+                        "auc_high": iv["auc"].high,
+                        "advantage": iv["advantage"].value,
+                    },
+                )
+            )
+    for k, v in attacks.items():
+        findings.append(
+            Finding(
+                status=statuses[k],
+                message=(
+                    f"The {names[k]} tells training rows from test rows with AUC "
+                    f"{_ci(v['auc'], conf)} and advantage {_ci(v['advantage'], conf)}."
+                ),
+                group="training rows vs test rows",
+                metrics={
+                    "auc": v["auc"].value,
+                    "auc_low": v["auc"].low,
+                    "auc_high": v["auc"].high,
+                    "advantage": v["advantage"].value,
+                    "advantage_low": v["advantage"].low,
+                    "advantage_high": v["advantage"].high,
+                },
+            )
+        )
+    worst_group = max(group_items, key=lambda g: g[1].value or 0.0)[0] if group_items else None
+    w = attacks[worst]
+    head = (
+        f"The strongest attack ({names[worst]}) tells training rows from new rows with AUC "
+        f"{_ci(w['auc'], conf)} and advantage {w['advantage'].value:.2f}"
+    )
+    where = f", most for rows with {worst_group}" if worst_group and status != "pass" else ""
+    if status == "fail":
+        summary = f"{head}{where}: the model reveals who was in its training data."
+        rec = (
+            "The model memorises its training rows. Regularise it (shallower trees, larger "
+            "leaves, stronger penalty, early stopping), train on more data, return labels or "
+            "rounded scores instead of raw probabilities, or train with differential privacy."
+        )
+    elif status == "warn":
+        summary = f"{head}{where}: some membership signal leaks through the model's outputs."
+        rec = (
+            "Reduce the train/test confidence gap (more regularisation or data) and avoid "
+            "exposing raw probabilities where membership is sensitive."
+        )
+    else:
+        summary = f"{head}: an attacker can do little better than guessing."
+        rec = "No action needed."
+    metrics: dict[str, float | int | None] = {
+        "attack_auc": w["auc"].value,
+        "attack_auc_low": w["auc"].low,
+        "attack_auc_high": w["auc"].high,
+        "attack_advantage": w["advantage"].value,
+        "rows_per_side": n_each,
+    }
+    for k, v in attacks.items():
+        prefix = "loss" if k == "loss_threshold" else "art"
+        for m in ("auc", "advantage"):
+            metrics[f"{prefix}_attack_{m}"] = v[m].value
+            metrics[f"{prefix}_attack_{m}_low"] = v[m].low
+            metrics[f"{prefix}_attack_{m}_high"] = v[m].high
+    items = [(f"{names[k]}", v["auc"]) for k, v in attacks.items()] + group_items
+    details = {
+        "attacks": {k: {m: iv.to_dict() for m, iv in v.items()} for k, v in attacks.items()},
+        "score": (
+            "probability of the true label"
+            if ctx.task != "regression" and ctx.has_scores
+            else "negative squared error"
+            if ctx.task == "regression"
+            else "whether the predicted label is right"
+        ),
+        "rows_per_side": n_each,
+        "rows_available": {sp: ctx.frame(sp).height for sp in ("train", "test")},
+        "selection": "equal numbers of train and test rows, chosen by a seeded hash of content",
+        "art_attack": (
+            "random forest on the probability vector and the label, fitted on half the rows "
+            "and scored on the other half"
+            if "art_black_box" in attacks
+            else "not run: it needs class probabilities"
+        ),
+        "seed": s.seed,
+        "n_bootstrap": s.n_bootstrap,
+        "confidence": conf,
+        "charts": [
+            {
+                "kind": "intervals",
+                "title": "Membership attack AUC (0.5 = guessing)",
+                "x_label": "attack AUC",
+                "items": [
+                    {
+                        "label": lab,
+                        "value": iv.value,
+                        "low": iv.value if iv.low is None else iv.low,
+                        "high": iv.value if iv.high is None else iv.high,
+                    }
+                    for lab, iv in items
+                    if iv.value is not None
+                ],
+            }
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )

@@ -1,0 +1,127 @@
+"""``security.attribute_inference``: outputs that leak a sensitive attribute are caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import assay.security.attribute_inference  # noqa: F401  (registers the check)
+from assay.core.audit import build_context, run_check
+from assay.core.config import AuditConfig
+from assay.core.registry import get_check
+
+CHECK = "security.attribute_inference"
+
+
+def _data(n: int = 1400, seed: int = 0) -> pd.DataFrame:
+    """``group`` is sensitive and independent of ``x1``/``x2``; ``age`` is sensitive and
+    numeric, correlated with ``x1`` (so the other features already say something)."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    group = rng.choice(["a", "b"], size=n)
+    age = 40 + 8 * x1 + rng.normal(0, 8, n)
+    y = (x1 - x2 + rng.logistic(size=n) > 0).astype(int)
+    return pd.DataFrame({"x1": x1, "x2": x2, "group": group, "age": age, "y": y})
+
+
+class Leaky:
+    """A planted model: a fair-looking score that carries ``group`` in its last digits."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, X):
+        base = 1 / (1 + np.exp(-(X["x1"] - X["x2"]).to_numpy()))
+        p = np.clip(base, 0.01, 0.98) + 0.01 * (X["group"].to_numpy() == "b")
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+class Clean(Leaky):
+    """The same score without the leak."""
+
+    def predict_proba(self, X):
+        p = 1 / (1 + np.exp(-(X["x1"] - X["x2"]).to_numpy()))
+        return np.column_stack([1 - p, p])
+
+
+def _run(model, sensitive, df=None, **kw):
+    df = _data() if df is None else df
+    test = df.iloc[700:].reset_index(drop=True)
+    cfg = AuditConfig(target="y", n_bootstrap=200, seed=3, sensitive=sensitive, **kw)
+    ctx = build_context(train=None, test=test, current=None, model=model, config=cfg,
+                        trust_model=False)  # fmt: skip
+    return run_check(get_check(CHECK), ctx)
+
+
+def test_planted_leak_fails_and_names_the_attribute():
+    r = _run(Leaky(), ["group"])
+    assert r.status == "fail", r.summary
+    assert "'group'" in r.summary
+    assert r.metrics["group_gain"] > 0.3 and r.metrics["group_gain_low"] > 0.1
+    f = r.findings[0]
+    assert f.column == "group" and f.status == "fail"
+
+
+def test_clean_model_passes():
+    r = _run(Clean(), ["group"])
+    assert r.status == "pass", r.summary
+    assert r.metrics["group_gain"] < 0.02
+
+
+def test_model_trained_with_the_attribute_leaks_it():
+    """A real scikit-learn model that uses the sensitive column as a feature."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    df = _data()
+    noise = np.random.default_rng(2).logistic(size=len(df))
+    df["y"] = (df["x1"] + 2.5 * (df["group"] == "b") + noise > 1).astype(int)
+    pre = make_column_transformer((OneHotEncoder(), ["group"]), remainder="passthrough")
+    feats = ["x1", "x2", "group", "age"]
+    fair = make_pipeline(pre, LogisticRegression()).fit(df[feats][:700], df["y"][:700])
+    unaware = LogisticRegression().fit(df[["x1", "x2", "age"]][:700], df["y"][:700])
+    leaky = _run(fair, ["group"], df=df)
+    assert leaky.status == "fail", leaky.summary
+    blind = _run(unaware, ["group"], df=df)
+    assert blind.status == "pass", blind.summary
+
+
+def test_numeric_attribute_uses_r2_and_baseline_knows_correlated_features():
+    """``age`` is largely predictable from ``x1`` alone; a model whose score repeats x1
+    adds nothing, while one that encodes age itself does."""
+
+    class AgeLeak(Clean):
+        def predict_proba(self, X):
+            p = 1 / (1 + np.exp(-(X["age"].to_numpy() - 40) / 5))
+            return np.column_stack([1 - p, p])
+
+    clean = _run(Clean(), ["age"])
+    leak = _run(AgeLeak(), ["age"])
+    assert clean.details["attributes"][0]["metric"] == "r2"
+    assert clean.metrics["age_r2_without_outputs"] > 0.3  # x1 carries it already
+    assert clean.status == "pass", clean.summary
+    assert leak.status == "fail", leak.summary
+
+
+def test_several_attributes_worst_named():
+    r = _run(Leaky(), ["age", "group"])
+    assert {f.column for f in r.findings} == {"age", "group"}
+    assert "'group'" in r.summary
+
+
+def test_skipped_without_sensitive_columns():
+    r = _run(Clean(), [])
+    assert r.status == "skipped" and "sensitive" in r.summary
+
+
+def test_row_order_does_not_matter():
+    df = _data()
+    a = _run(Leaky(), ["group"], df=df)
+    shuffled = pd.concat([df.iloc[:700], df.iloc[700:].sample(frac=1, random_state=5)])
+    b = _run(Leaky(), ["group"], df=shuffled.reset_index(drop=True))
+    assert a.metrics["group_gain"] == pytest.approx(b.metrics["group_gain"], abs=1e-9)
