@@ -56,7 +56,10 @@ def test_audit_result_api(binary_data, binary_model, tmp_path):
     assert isinstance(r.to_frame(), pd.DataFrame)
     assert "<" in r._repr_html_()
     paths = r.save(tmp_path / "out")
-    assert sorted(paths) == ["junit.xml", "report.html", "report.json"]
+    from assay.core.audit_result import OUTPUT_FILES
+
+    assert "datasheet.md" in OUTPUT_FILES
+    assert sorted(paths) == sorted(OUTPUT_FILES)
     again = assay.AuditResult.from_dict(r.to_dict())
     assert again.to_dict() == r.to_dict()
 

@@ -415,7 +415,16 @@ def audit(
         created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
         assay_version=__version__,
         fail_on=cfg.fail_on,
+        extra={"governance": _governance(results, cfg)},
     )
+
+
+def _governance(results: list[CheckResult], cfg: AuditConfig) -> dict[str, Any]:
+    """The standards crosswalk of the checks that ran, and the model card's owner fields."""
+    from assay.governance import governance_record, owner_fields
+
+    owner = owner_fields(getattr(cfg, "model_card", None), source="model_card")
+    return governance_record([r.id for r in results], owner or None)
 
 
 __all__ = ["Finding", "audit", "build_context", "run_check"]

@@ -18,7 +18,7 @@ from assay.core.result import STATUSES, CheckResult, to_jsonable
 from assay.errors import UnknownCheckError
 
 REPORT_SCHEMA_VERSION = "1.0"
-OUTPUT_FILES = ("report.json", "report.html", "junit.xml")
+OUTPUT_FILES = ("report.json", "report.html", "junit.xml", "model_card.md", "datasheet.md")
 
 
 @dataclass(frozen=True)
@@ -121,13 +121,17 @@ class AuditResult:
 
 def write_outputs(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:
     """Render every output from a report dict and write them atomically."""
+    from assay.render.datasheet import render_datasheet
     from assay.render.html import render_html
     from assay.render.junit import render_junit
+    from assay.render.model_card import render_model_card
 
     rendered = {
         "report.json": json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False),
         "report.html": render_html(report),
         "junit.xml": render_junit(report),
+        "model_card.md": render_model_card(report),
+        "datasheet.md": render_datasheet(report),
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

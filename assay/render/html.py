@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from assay.render._cards import anchor_id, badge, render_card
+from assay.render._cards import render_card
 from assay.render._format import (
     DASH,
     SEVERITY_RANK,
@@ -36,6 +36,8 @@ from assay.render._format import (
     short_hash,
     status_of,
 )
+from assay.render._governance import governance_section, plan_section
+from assay.render.datasheet import datasheet_section
 
 __all__ = ["render_html"]
 
@@ -71,7 +73,11 @@ _PRINT_JS = (
 @lru_cache(maxsize=1)
 def stylesheet() -> str:
     """The report's CSS, comments and indentation removed (every rule is scoped)."""
-    text = resources.files("assay.render").joinpath("report.css").read_text(encoding="utf-8")
+    files = resources.files("assay.render")
+    text = "\n".join(
+        files.joinpath(name).read_text(encoding="utf-8")
+        for name in ("report.css", "governance.css")
+    )
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r"\s+", " ", text)
     return re.sub(r"\s*([{};,>])\s*", r"\1", text).replace(": ", ":").strip()
@@ -271,22 +277,6 @@ def _sort_key(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
     return rank, SEVERITY_RANK.get(c.get("severity"), 5), i  # type: ignore[arg-type]
 
 
-def _attention(indexed: list[tuple[int, Mapping[str, Any]]]) -> str:
-    problems = [(i, c) for i, c in indexed if status_of(c.get("status")) not in ("pass", "skipped")]
-    if not problems:
-        return ""
-    items = "".join(
-        f'<li>{badge(c.get("status"), small=True)}<a href="#{anchor_id(i, c.get("id"))}">'
-        f"{esc(c.get('title') or c.get('id') or 'Untitled check')}</a>"
-        f'<span class="ay-attn-summary">{esc(c.get("summary") or "")}</span></li>'
-        for i, c in sorted(problems, key=_sort_key)
-    )
-    return (
-        f'<section class="ay-section ay-attention"><h2>Needs attention</h2>'
-        f'<ul class="ay-attn-list">{items}</ul></section>'
-    )
-
-
 def _areas(indexed: list[tuple[int, Mapping[str, Any]]], confidence: Any) -> str:
     groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
     for i, c in indexed:
@@ -393,9 +383,11 @@ def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
     confidence = as_number(as_mapping(report.get("settings")).get("confidence"))
     body = (
         _header(report, counts, len(checks))
-        + _attention(indexed)
+        + plan_section(report, checks)  # "What to do next" replaces "Needs attention"
         + _audited(report)
         + _areas(indexed, confidence)
+        + governance_section(report, checks)
+        + datasheet_section(report)
         + _footer(report)
     )
     style = f"<style>{stylesheet()}</style>"

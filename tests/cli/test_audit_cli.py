@@ -54,7 +54,11 @@ def test_audit_with_model_writes_three_outputs(workdir):
         "50",
     )
     assert proc.returncode in (0, 1), proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "report.json"]
+    from assay.core.audit_result import OUTPUT_FILES
+
+    assert "datasheet.md" in OUTPUT_FILES
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert (out / "datasheet.md").read_text(encoding="utf-8").startswith("# Datasheet")
     rep = load(out)
     assert {"assay_version", "created_at", "inputs", "checks", "summary"} <= set(rep)
     assert rep["inputs"]["test"]["kind"] == "parquet"

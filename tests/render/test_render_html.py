@@ -172,8 +172,8 @@ def test_checks_grouped_by_area_problems_first(clean_report):
     assert pos["evaluation.overfitting"] < pos["evaluation.calibration"]  # error first
     assert pos["evaluation.slices"] < pos["evaluation.performance"]
     assert page.index("<h2>Data quality</h2>") < page.index("<h2>Model performance</h2>")
-    attention = page.split('class="ay-attn-list"', 1)[1].split("</ul>", 1)[0]
-    assert attention.count("<li>") == 7 and "Representativeness" not in attention
+    plan = page.split('<ol class="ay-steps">', 1)[1].split("</ol>", 1)[0]  # "What to do next"
+    assert plan.count('<li class="ay-step ') == 7 and "Representativeness" not in plan
 
 
 def test_card_sections(clean_report):

@@ -1,0 +1,482 @@
+"""``data.representativeness``: does the evaluated and served data look like training?
+
+Test data and current (production) data are compared with the training data:
+
+- categories that never occur in training (the model has never seen them);
+- numeric values outside the training range (the model extrapolates there);
+- the class balance of the labels and how far it shifts between train and test;
+- the size of each group of every sensitive attribute (a group too small in a
+  split gives unreliable fairness and performance numbers for it);
+- optionally, a population reference from the configuration: the expected
+  share of each category (census marginals, customer base), compared with the
+  shares in train and test::
+
+      thresholds:
+        data.representativeness:
+          population:
+            sex: {Female: 0.51, Male: 0.49}
+
+Everything is counted with vectorized Polars expressions; no sampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from assay.core.registry import Outcome, register_check
+from assay.core.result import Finding, Status
+from assay.data._common import and_join, excluded_columns, overall_status, pct, sort_findings
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+_SHOW_VALUES = 5
+_MAX_CATEGORIES = 100  # population / group tables list at most this many values
+
+
+def _level(share: float, warn: float, fail: float) -> Status:
+    if share >= fail:
+        return "fail"
+    return "warn" if share >= warn else "pass"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _as_text(s: pl.Series) -> pl.Series:
+    if s.dtype == pl.Object:
+        return pl.Series(s.name, [None if v is None else str(v) for v in s.to_list()], pl.String)
+    return s.cast(pl.String)
+
+
+def _shares(s: pl.Series) -> dict[str, tuple[int, float]]:
+    """{value: (rows, share)} of a column's present values, as text, largest first."""
+    s = _as_text(s).drop_nulls()
+    if s.len() == 0:
+        return {}
+    vc = s.value_counts(sort=True)
+    name = vc.columns[0]
+    total = s.len()
+    rows = sorted(
+        zip(vc.get_column(name).to_list(), vc.get_column("count").to_list(), strict=True),
+        key=lambda kv: (-kv[1], kv[0]),
+    )
+    return {str(v): (int(n), n / total) for v, n in rows}
+
+
+# -- unseen categories and out-of-range values ------------------------------------
+def _unseen(
+    col: str, train: pl.Series, other: pl.Series, split: str, th: Mapping[str, Any]
+) -> tuple[Finding | None, dict[str, Any]]:
+    seen = _as_text(train).drop_nulls().unique()
+    vals = _as_text(other)
+    present = vals.is_not_null()
+    new = present & ~vals.is_in(seen.implode()).fill_null(False)
+    n_new = int(new.sum())
+    share = n_new / other.len() if other.len() else 0.0
+    row = {"column": col, "split": split, "unseen_rows": n_new, "unseen_share": share}
+    if not n_new:
+        return None, row
+    from assay.security._pii_engine import for_display
+
+    counts = _shares(vals.filter(new))
+    shown = ", ".join(f"'{for_display(v)}'" for v in list(counts)[:_SHOW_VALUES])
+    extra = len(counts) - _SHOW_VALUES
+    shown += f" and {extra:,} more" if extra > 0 else ""
+    row["values"] = [for_display(v) for v in list(counts)[:_SHOW_VALUES]]
+    status = _level(share, th["unseen_warn"], th["unseen_fail"])
+    msg = (
+        f"Column '{col}' in {split} holds {len(counts):,} categor"
+        f"{'y' if len(counts) == 1 else 'ies'} never seen in training ({shown}), "
+        f"in {n_new:,} rows ({pct(share)})."
+    )
+    metrics = {"unseen_share": share, "unseen_rows": n_new, "unseen_categories": len(counts)}
+    return Finding(status, msg, column=col, split=split, metrics=metrics), row
+
+
+def _out_of_range(
+    col: str, train: pl.Series, other: pl.Series, split: str, th: Mapping[str, Any]
+) -> tuple[Finding | None, dict[str, Any] | None]:
+    tr = train.cast(pl.Float64, strict=False)
+    tr = tr.filter(tr.is_finite())
+    if tr.len() == 0:
+        return None, None
+    lo, hi = float(tr.min()), float(tr.max())
+    x = other.cast(pl.Float64, strict=False)
+    below = x < lo
+    above = x > hi
+    n_below, n_above = int(below.sum() or 0), int(above.sum() or 0)
+    n_out = n_below + n_above
+    share = n_out / other.len() if other.len() else 0.0
+    row = {
+        "column": col,
+        "split": split,
+        "train_min": lo,
+        "train_max": hi,
+        "out_of_range_rows": n_out,
+        "out_of_range_share": share,
+    }
+    if not n_out:
+        return None, row
+    parts = []
+    if n_above:
+        parts.append(f"up to {_fmt(x.filter(above).max())}")
+    if n_below:
+        parts.append(f"down to {_fmt(x.filter(below).min())}")
+    status = _level(share, th["range_warn"], th["range_fail"])
+    msg = (
+        f"Column '{col}' in {split} is outside the training range {_fmt(lo)} to {_fmt(hi)} "
+        f"in {n_out:,} rows ({pct(share)}; values {' and '.join(parts)})."
+    )
+    metrics = {"out_of_range_share": share, "rows_above": n_above, "rows_below": n_below}
+    return Finding(status, msg, column=col, split=split, metrics=metrics), row
+
+
+def _identifier_like(train: pl.DataFrame, columns: list[str]) -> list[str]:
+    """Categorical columns with a different value in most training rows: every new row
+    brings an unseen value, so counting them says nothing (and their values may be
+    personal data)."""
+    if not columns or train.height == 0:
+        return []
+    uniques = train.select(pl.col(c).n_unique() for c in columns).row(0)
+    limit = max(_MAX_CATEGORIES, 0.5 * train.height)
+    return [c for c, n in zip(columns, uniques, strict=True) if n > limit]
+
+
+# -- labels, groups, population ---------------------------------------------------
+def _class_balance(
+    ctx: AuditContext, th: Mapping[str, Any]
+) -> tuple[list[Finding], dict[str, dict[str, dict[str, float]]], float | None, dict | None]:
+    """Findings, {split: {class: {rows, share}}}, the largest share shift, a chart."""
+    findings: list[Finding] = []
+    balance: dict[str, dict[str, dict[str, float]]] = {}
+    if ctx.task not in ("binary", "multiclass"):
+        return findings, balance, None, None
+    classes = [str(c) for c in ctx.classes]
+    for split in ("train", "test"):
+        if not ctx.has(split) or ctx.target not in ctx.frame(split).columns:
+            continue
+        got = _shares(ctx.frame(split).get_column(ctx.target))
+        balance[split] = {
+            c: {"rows": got.get(c, (0, 0.0))[0], "share": got.get(c, (0, 0.0))[1]} for c in classes
+        }
+    train = balance.get("train", {})
+    for c in classes:
+        share = train.get(c, {}).get("share")
+        if share is not None and share < th["min_class_share"]:
+            msg = (
+                f"Class '{c}' is only {pct(share)} of the training rows "
+                f"({int(train[c]['rows']):,}); the model sees few examples of it."
+            )
+            findings.append(
+                Finding(
+                    "warn", msg, group=f"{ctx.target}={c}", split="train", metrics={"share": share}
+                )
+            )
+    shift = None
+    chart = None
+    if "train" in balance and "test" in balance:
+        diffs = {c: balance["test"][c]["share"] - balance["train"][c]["share"] for c in classes}
+        worst = max(classes, key=lambda c: (abs(diffs[c]), c))
+        shift = abs(diffs[worst])
+        status = _level(shift, th["class_shift_warn"], th["class_shift_fail"])
+        if status != "pass":
+            msg = (
+                f"The class balance shifts between train and test: class '{worst}' is "
+                f"{pct(balance['train'][worst]['share'])} of train but "
+                f"{pct(balance['test'][worst]['share'])} of test."
+            )
+            findings.append(
+                Finding(status, msg, group=f"{ctx.target}={worst}", metrics={"share_shift": shift})
+            )
+        chart = {
+            "kind": "distribution",
+            "title": "Class balance: train (reference) and test (current)",
+            "labels": classes,
+            "series": {
+                "reference": [balance["train"][c]["share"] for c in classes],
+                "current": [balance["test"][c]["share"] for c in classes],
+            },
+        }
+    return findings, balance, shift, chart
+
+
+def _groups(
+    ctx: AuditContext, th: Mapping[str, Any]
+) -> tuple[list[Finding], list[dict[str, Any]], int | None]:
+    """Findings about small sensitive groups, the table of group sizes, the smallest size."""
+    findings: list[Finding] = []
+    table: list[dict[str, Any]] = []
+    smallest: int | None = None
+    min_size = int(th["min_group_size"])
+    for col in ctx.sensitive:
+        per_split = {
+            s: _shares(ctx.frame(s).get_column(col))
+            for s in ("train", "test", "current")
+            if ctx.has(s) and col in ctx.frame(s).columns
+        }
+        groups = sorted({g for counts in per_split.values() for g in counts})
+        for g in groups[:_MAX_CATEGORIES]:
+            for split, counts in per_split.items():
+                rows, share = counts.get(g, (0, 0.0))
+                table.append(
+                    {"column": col, "group": g, "split": split, "rows": rows, "share": share}
+                )
+                if split == "test":
+                    smallest = rows if smallest is None else min(smallest, rows)
+                if rows >= min_size:
+                    continue
+                if rows == 0:
+                    msg = (
+                        f"Group {col}='{g}' is absent from {split}, though it occurs in "
+                        f"{and_join([s for s, c in per_split.items() if g in c])}."
+                    )
+                else:
+                    msg = (
+                        f"Group {col}='{g}' has only {rows:,} rows in {split} (fewer than "
+                        f"{min_size}); numbers measured on it there are unreliable."
+                    )
+                findings.append(
+                    Finding("warn", msg, group=f"{col}={g}", split=split, metrics={"rows": rows})
+                )
+    return findings, table, smallest
+
+
+def _population(
+    ctx: AuditContext, th: Mapping[str, Any]
+) -> tuple[list[Finding], list[dict[str, Any]], float | None]:
+    """Compare observed shares with a user-given population reference."""
+    reference = th.get("population") or {}
+    findings: list[Finding] = []
+    table: list[dict[str, Any]] = []
+    worst: float | None = None
+    if not isinstance(reference, Mapping):
+        msg = (
+            "The population reference must map column names to {category: expected share}; "
+            f"got {type(reference).__name__}."
+        )
+        return [Finding("warn", msg, group="population")], table, None
+    tol = float(th["population_tolerance"])
+    for col, expected in reference.items():
+        if not isinstance(expected, Mapping) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in expected.values()
+        ):
+            msg = f"The population reference for '{col}' must map each category to a share."
+            findings.append(Finding("warn", msg, column=str(col)))
+            continue
+        for split in ("train", "test"):
+            if not ctx.has(split) or col not in ctx.frame(split).columns:
+                if split == "train" or not ctx.has(split):
+                    msg = f"Column '{col}' of the population reference is not in {split}."
+                    findings.append(Finding("warn", msg, column=str(col), split=split))
+                continue
+            got = _shares(ctx.frame(split).get_column(col))
+            for value, exp in list(expected.items())[:_MAX_CATEGORIES]:
+                obs = got.get(str(value), (0, 0.0))[1]
+                diff = obs - float(exp)
+                worst = abs(diff) if worst is None else max(worst, abs(diff))
+                table.append(
+                    {
+                        "column": str(col),
+                        "category": str(value),
+                        "split": split,
+                        "expected_share": float(exp),
+                        "observed_share": obs,
+                    }
+                )
+                if abs(diff) > tol:
+                    word = "over" if diff > 0 else "under"
+                    msg = (
+                        f"{col}='{value}' is {word}-represented in {split}: {pct(obs)} of rows "
+                        f"against {pct(float(exp))} in the population reference."
+                    )
+                    findings.append(
+                        Finding(
+                            "warn",
+                            msg,
+                            group=f"{col}={value}",
+                            split=split,
+                            metrics={"observed_share": obs, "expected_share": float(exp)},
+                        )
+                    )
+    return findings, table, worst
+
+
+_RECOMMENDATIONS = {
+    "unseen": "For categories never seen in training, collect labelled examples of them and "
+    "retrain, or map them deliberately to a known category; until then expect the model to "
+    "treat them as an average row.",
+    "range": "For values outside the training range, check whether they are errors (units, "
+    "sentinels such as 999) or real; if real, add such rows to training before trusting "
+    "predictions on them.",
+    "classes": "Compare how train and test were sampled: a shifted class balance changes "
+    "precision and calibration, and a tiny class is learned poorly.",
+    "groups": "Collect more rows for small groups, or report their numbers with wide "
+    "intervals and do not draw conclusions from them.",
+    "population": "Re-weight or re-sample the data towards the population, or state in the "
+    "model card which population the model was built for.",
+}
+
+
+@register_check(
+    "data.representativeness",
+    area="data",
+    title="Representativeness",
+    explanation=(
+        "Checks that the data the model is tested on and used on looks like the data it "
+        "learned from: categories it never saw, numbers outside the range it learned, a "
+        "class balance that shifts, and groups of people too small to measure. Optionally "
+        "it compares the data with population shares you provide. A model is only "
+        "reliable for the kinds of rows it was trained on."
+    ),
+    standards=("MAP 2.3", "MEASURE 2.11"),
+    severity="medium",
+    thresholds={
+        "unseen_warn": 0.01,
+        "unseen_fail": 0.1,
+        "range_warn": 0.01,
+        "range_fail": 0.1,
+        "class_shift_warn": 0.1,
+        "class_shift_fail": 0.25,
+        "min_class_share": 0.02,
+        "min_group_size": 30,
+        "population_tolerance": 0.05,
+        "population": {},
+    },
+    needs=("train",),
+)
+def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Compare test and current data with train, and the data with a population.
+
+    Unseen categories and out-of-range values warn from ``unseen_warn`` /
+    ``range_warn`` of a split's rows and fail from ``unseen_fail`` /
+    ``range_fail``. A class-share shift between train and test warns from
+    ``class_shift_warn`` and fails from ``class_shift_fail``; a class below
+    ``min_class_share`` of train warns. A sensitive group with fewer than
+    ``min_group_size`` rows in a split, and a category whose share differs
+    from the ``population`` reference by more than ``population_tolerance``,
+    warn.
+    """
+    train = ctx.frame("train")
+    skip = excluded_columns(ctx) | {ctx.target}
+    others = [s for s in ("test", "current") if ctx.has(s)]
+    found: list[tuple[str, Finding]] = []
+    unseen_table: list[dict[str, Any]] = []
+    range_table: list[dict[str, Any]] = []
+    columns = [c for c in ctx.schema.features if c not in skip and c in train.columns]
+    busy = _identifier_like(train, [c for c in columns if ctx.schema.types.get(c) == "categorical"])
+    for col in columns:
+        ctype = ctx.schema.types.get(col)
+        for split in others:
+            df = ctx.frame(split)
+            if col not in df.columns:
+                continue
+            if ctype in ("categorical", "boolean"):
+                if col in busy:
+                    continue
+                f, row = _unseen(col, train.get_column(col), df.get_column(col), split, th)
+                unseen_table.append(row)
+                if f is not None:
+                    found.append(("unseen", f))
+            elif ctype == "numeric":
+                f, row = _out_of_range(col, train.get_column(col), df.get_column(col), split, th)
+                if row is not None:
+                    range_table.append(row)
+                if f is not None:
+                    found.append(("range", f))
+    class_findings, balance, shift, chart = _class_balance(ctx, th)
+    found += [("classes", f) for f in class_findings]
+    group_findings, group_table, smallest = _groups(ctx, th)
+    found += [("groups", f) for f in group_findings]
+    pop_findings, pop_table, pop_worst = _population(ctx, th)
+    found += [("population", f) for f in pop_findings]
+
+    findings = sort_findings([f for _, f in found])
+    status = overall_status(findings)
+    problems = [(k, f) for k, f in found if f.status != "pass"]
+    problems.sort(
+        key=lambda kf: (kf[1].status != "fail", -float(next(iter(kf[1].metrics.values()), 0) or 0))
+    )
+    if problems:
+        summary = problems[0][1].message
+        if len(problems) > 1:
+            n = len(problems) - 1
+            summary = summary.rstrip(".") + f"; {n} more finding{'s' if n > 1 else ''}."
+        kinds = list(dict.fromkeys(k for k, _ in problems))
+        recommendation = " ".join(_RECOMMENDATIONS[k] for k in kinds)
+    else:
+        compared = and_join(others)
+        summary = (
+            f"The {compared} data look like the training data: no unseen categories or "
+            "out-of-range values above the thresholds"
+            + (", a stable class balance" if shift is not None else "")
+            + (", and every sensitive group large enough." if ctx.sensitive else ".")
+        )
+        recommendation = "Nothing to fix."
+
+    unseen_max = max((r["unseen_share"] for r in unseen_table), default=0.0)
+    range_max = max((r["out_of_range_share"] for r in range_table), default=0.0)
+    metrics: dict[str, float | int | None] = {
+        "max_unseen_category_share": unseen_max,
+        "max_out_of_range_share": range_max,
+        "columns_with_unseen_categories": len(
+            {f.column for k, f in found if k == "unseen" and f.status != "pass"}
+        ),
+        "columns_out_of_range": len(
+            {f.column for k, f in found if k == "range" and f.status != "pass"}
+        ),
+        "class_share_shift": shift,
+        "smallest_group_rows_test": smallest,
+        "population_max_deviation": pop_worst,
+    }
+    charts = []
+    if chart is not None:
+        charts.append(chart)
+    bar_items = [
+        {
+            "label": f"{r['column']} ({r['split']})",
+            "value": r.get("unseen_share", r.get("out_of_range_share", 0.0)),
+            "status": _level(
+                r.get("unseen_share", r.get("out_of_range_share", 0.0)),
+                th["unseen_warn"] if "unseen_share" in r else th["range_warn"],
+                th["unseen_fail"] if "unseen_share" in r else th["range_fail"],
+            ),
+        }
+        for r in [*unseen_table, *range_table]
+        if r.get("unseen_share", r.get("out_of_range_share", 0.0)) > 0
+    ]
+    if bar_items:
+        bar_items.sort(key=lambda i: (-i["value"], i["label"]))
+        charts.append(
+            {
+                "kind": "bars",
+                "title": "Rows the training data does not cover",
+                "x_label": "share of rows with an unseen category or an out-of-range value",
+                "items": bar_items[:25],
+                "threshold": th["range_warn"],
+            }
+        )
+    details = {
+        "compared": ["train", *others],
+        "identifier_like_columns_skipped": busy,
+        "class_balance": balance,
+        "sensitive_groups": group_table,
+        "unseen_categories": [r for r in unseen_table if r["unseen_rows"]],
+        "out_of_range": [r for r in range_table if r["out_of_range_rows"]],
+        "population": pop_table,
+        "charts": charts,
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=recommendation,
+        details=details,
+    )
