@@ -205,9 +205,8 @@ def report(
         Path | None, typer.Option("--out", help="Directory (default: next to the JSON).")
     ] = None,
 ) -> None:
-    """Rebuild report.html and junit.xml from a report.json."""
-    from assay.render.html import render_html
-    from assay.render.junit import render_junit
+    """Rebuild report.html, junit.xml, the model card and datasheet from a report.json."""
+    from assay.core.audit_result import write_outputs
 
     if not report_json.exists():
         _fail(f"report file {report_json} does not exist; check the path")
@@ -219,15 +218,9 @@ def report(
         _fail(f"report file {report_json} is not an Assay report (no 'checks' field)")
     target_dir = out_dir or report_json.parent
     try:
-        html_text = render_html(data)
-        junit_text = render_junit(data)
+        write_outputs(data, target_dir, include_json=False)
     except Exception as exc:
         _fail(f"report file {report_json} could not be rendered ({type(exc).__name__}: {exc})")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in (("report.html", html_text), ("junit.xml", junit_text)):
-        tmp = target_dir / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target_dir / name)
     out.print(f"Report written to [bold]{(target_dir / 'report.html').resolve()}[/]")
 
 
@@ -250,11 +243,14 @@ def demo(
                 model=model,
                 config={**run_demo.DEMO_CONFIG, "n_bootstrap": n_bootstrap},
             )
+        result = run_demo.with_model_card(result)
         result.save(out_dir)
         run_demo.save_artifacts(out_dir, model)
+        evidence = run_demo.write_evidence(out_dir)
     except AssayError as exc:
         _fail(str(exc))
     _print_summary(result, out_dir)
+    out.print(evidence, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command("checks")

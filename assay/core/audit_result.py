@@ -119,8 +119,13 @@ class AuditResult:
         return render_html(self.to_dict(), fragment=True)
 
 
-def write_outputs(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, Path]:
-    """Render every output from a report dict and write them atomically."""
+def write_outputs(
+    report: Mapping[str, Any], out_dir: str | Path, *, include_json: bool = True
+) -> dict[str, Path]:
+    """Render every output from a report dict and write them atomically.
+
+    ``include_json=False`` rebuilds only the renderings (``assay report``).
+    """
     from assay.render.datasheet import render_datasheet
     from assay.render.html import render_html
     from assay.render.junit import render_junit
@@ -133,6 +138,8 @@ def write_outputs(report: Mapping[str, Any], out_dir: str | Path) -> dict[str, P
         "model_card.md": render_model_card(report),
         "datasheet.md": render_datasheet(report),
     }
+    if not include_json:
+        del rendered["report.json"]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
