@@ -19,7 +19,28 @@ DEMO_CONFIG: dict[str, Any] = {
     "sensitive": ["sex", "race"],
     "positive_label": ">50K",
     "seed": 0,
+    "enable": ["efficiency"],  # opt-in timing checks: latency, ONNX, distillation, cost
 }
+
+
+# What only a model's owner can say, for the demo's model card.
+DEMO_MODEL_CARD: dict[str, Any] = {
+    "name": "Assay demo: income classifier on UCI Adult",
+    "version": "demo",
+    "owners": ["Nobody: a demonstration model built by assay demo"],
+    "licence": "Apache-2.0 (the demo code); the UCI Adult data are under CC BY 4.0",
+    "intended_use": "Showing what an Assay audit produces. Not for any real decision.",
+    "intended_users": ["People trying Assay"],
+    "out_of_scope_uses": [
+        "Any decision about a real person: credit, hiring, housing, insurance or benefits"
+    ],
+    "ethical_considerations": (
+        "The data come from the 1994 US census and carry that time's inequalities by sex and "
+        "race; a model trained on them reproduces those inequalities."
+    ),
+    "caveats": "Trained and tested on 1994 data: its numbers say nothing about today.",
+}
+DEMO_KEY = "demo-signing"
 
 
 def load_adult() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -79,3 +100,52 @@ def save_artifacts(out_dir: str | Path, model: Any) -> None:
     except ImportError:  # pragma: no cover - the demo works without skops
         return
     sio.dump(model, Path(out_dir) / "model.skops")
+
+
+def with_model_card(result: Any) -> Any:
+    """The demo's ``AuditResult`` with :data:`DEMO_MODEL_CARD` recorded in its report.
+
+    The owner's fields then reach ``report.json``, the HTML report and
+    ``model_card.md`` alike.
+    """
+    from dataclasses import replace
+
+    from assay.governance import owner_fields
+
+    governance = {**result.extra.get("governance", {}), "owner": owner_fields(DEMO_MODEL_CARD)}
+    return replace(result, extra={**result.extra, "governance": governance})
+
+
+def write_evidence(out_dir: str | Path) -> str:
+    """Pack the demo's outputs into ``evidence.zip`` and verify the pack.
+
+    The pack is signed with a throwaway key made in ``out_dir`` (``demo-signing.key``
+    and ``.pub``, replaced on every run; a real pack is signed with a key kept
+    elsewhere). Without the ``cryptography`` package the pack is hashed but not
+    signed. Returns one line saying what was written.
+    """
+    from assay.governance import build_pack, generate_keypair, verify_pack
+    from assay.governance._evidence import EvidenceError
+
+    out = Path(out_dir)
+    for suffix in (".key", ".pub"):
+        (out / f"{DEMO_KEY}{suffix}").unlink(missing_ok=True)
+    try:
+        key, pub = generate_keypair(out, DEMO_KEY)
+    except ImportError:  # MissingExtraError: no cryptography
+        key = pub = None
+    pack = out / "evidence.zip"
+    build_pack(out, pack, private_key=key)
+    check = verify_pack(pack, public_key=pub)
+    if not check.ok:
+        problems = "; ".join(str(p) for p in check.problems)
+        raise EvidenceError(f"the demo's evidence pack failed verification: {problems}")
+    if pub is None:
+        return (
+            f"Evidence pack {pack}: {len(check.files)} files hashed and verified, NOT signed "
+            "(install assay[governance] to sign)"
+        )
+    return (
+        f"Evidence pack {pack}: {len(check.files)} files, signed with a throwaway demo key "
+        f"and verified (assay verify {pack} --key {pub})"
+    )

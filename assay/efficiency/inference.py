@@ -1,0 +1,303 @@
+"""``efficiency.inference``: how fast is the model, one row at a time and in batches,
+and what does a million predictions cost?
+
+Timed on the first rows of the test split, prepared as the model takes them
+(a pandas frame, or an ONNX input feed) before the clock starts. Single-row
+latency percentiles, throughput for batch sizes 1, 4, 16, ... 4096 (capped by
+the rows available), peak memory of one prediction (tracemalloc), model size,
+thread pools, the batch size recommended for a latency budget, and the cost
+per million predictions on instance profiles (:mod:`._cost`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, register_check
+from assay.core.result import Finding, Status
+from assay.efficiency._cost import (
+    COST_ASSUMPTION,
+    DEFAULT_INSTANCES,
+    INFERENCE_ID,
+    costs,
+    fmt_usd,
+    machine_cores,
+    resolve_instances,
+    slug,
+)
+from assay.efficiency._timing import (
+    FULL_BUDGET_ROWS,
+    MIN_BUDGET_SHARE,
+    Runner,
+    Timing,
+    batch_sizes,
+    measure_batch,
+    measure_latency,
+    one_thread,
+    peak_memory_bytes,
+    scaled_budget,
+    thread_info,
+)
+from assay.efficiency._variants import (
+    bars_chart,
+    fmt_bytes,
+    fmt_ms,
+    fmt_rate,
+    model_features,
+    onnx_feed_from_polars,
+    onnx_runner,
+    prediction_method,
+    python_runner,
+    require_model,
+    serialized_size,
+)
+
+PROTOCOL = (
+    "Inputs are prepared before timing (only the prediction call is timed). Single rows: "
+    "{warm} warm-up calls, then one call per row cycling through up to 64 rows, at least "
+    "20 repetitions, until {single:.2g} s is spent. Batches: 1 warm-up call per size, then "
+    "at least 3 repetitions each, until {each:.2g} s per size is spent. Throughput = batch "
+    "size / median call time. The time budget ({budget:.2g} s) is time_budget_s × "
+    "min(1, rows / {full:,}), at least {floor:.0%} of it."
+)
+
+
+def _runner(ctx: AuditContext, n_rows: int) -> tuple[Runner, str]:
+    model = ctx.model
+    assert model is not None
+    X = model_features(ctx, "test", None).head(n_rows)
+    if model.kind == "onnx":
+        feed = onnx_feed_from_polars(model.model, X)
+        runner = onnx_runner("model", model.model, feed, threads=machine_cores())
+        return runner, "ONNX Runtime InferenceSession.run (the session's own threads)"
+    method = prediction_method(ctx, model.model)
+    return python_runner("model", model.model, X.to_pandas(), method), f"{method} on pandas"
+
+
+def _size(ctx: AuditContext) -> tuple[int | None, str]:
+    model = ctx.model
+    assert model is not None
+    if model.path is not None and os.path.exists(model.path):
+        return os.path.getsize(model.path), f"size of the model file {os.path.basename(model.path)}"
+    size = serialized_size(model.model)
+    return size, "bytes of the model pickled in memory (no file was given)"
+
+
+def _recommended(batches: list[Timing], budget_ms: float) -> Timing | None:
+    """The batch size with the highest throughput whose p95 call time meets the budget."""
+    within = [t for t in batches if t.p95_ms <= budget_ms]
+    return max(within, key=lambda t: (t.rows_per_s, -t.batch_size)) if within else None
+
+
+@register_check(
+    INFERENCE_ID,
+    area="efficiency",
+    title="Inference latency, throughput and cost",
+    explanation=(
+        "A model that is accurate but too slow or too costly does not ship. This check times "
+        "the model on test rows: how long one prediction takes (median and slowest 5% and 1%), "
+        "how many rows per second it scores in batches of growing size, how much memory a "
+        "prediction allocates, and how large the model is. It recommends the batch size that "
+        "scores fastest within the latency budget and prices a million predictions on example "
+        "instance profiles that you should edit."
+    ),
+    standards=("MEASURE 2.3", "MEASURE 2.12", "MAP 3.2"),
+    severity="medium",
+    thresholds={
+        "latency_budget_ms": 100.0,
+        "time_budget_s": 3.0,
+        "max_batch_size": 4096,
+        "instances": [dict(i) for i in DEFAULT_INSTANCES],
+    },
+    needs=("model",),
+    opt_in=True,
+    deterministic=False,
+)
+def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Latency percentiles, throughput by batch size, memory, size, threads and cost."""
+    require_model(ctx)
+    instances = resolve_instances(ctx.settings.thresholds, INFERENCE_ID, th)
+    budget_ms = float(th["latency_budget_ms"])
+    max_batch = int(th["max_batch_size"])
+    n_rows = min(ctx.frame("test").height, 3 * max_batch)
+    runner, method = _runner(ctx, n_rows)
+    sizes = batch_sizes(n_rows, max_batch)
+    budget = scaled_budget(float(th["time_budget_s"]), n_rows)
+    each = 0.6 * budget / len(sizes)
+    with one_thread():
+        single = measure_latency(runner, n_rows=n_rows, budget_s=0.4 * budget, min_reps=20)
+        batches = [measure_batch(runner, b, n_rows=n_rows, budget_s=each) for b in sizes]
+        memory = peak_memory_bytes(runner, sizes[-1])
+    size, size_method = _size(ctx)
+    pools = thread_info()
+    cores = machine_cores()
+    rec = _recommended(batches, budget_ms)
+    best = max(batches, key=lambda t: t.rows_per_s)
+    costed = rec or best
+    cost = costs(costed.rows_per_s, instances, runner.threads)
+    cost_single = costs(single.rows_per_s, instances, runner.threads)
+
+    if single.p50_ms > budget_ms:
+        status: Status = "fail"
+    elif single.p95_ms > budget_ms:
+        status = "warn"
+    else:
+        status = "pass"
+    first = instances[0]["name"]
+    pct = (
+        f"p50 {fmt_ms(single.p50_ms)}, p95 {fmt_ms(single.p95_ms)}, "
+        f"p99 {fmt_ms(single.p99_ms)} over {single.reps} calls"
+    )
+    tail = f"p95 {fmt_ms(single.p95_ms)}, p99 {fmt_ms(single.p99_ms)}, {single.reps} calls"
+    batch_text = (
+        f"batches of {rec.batch_size:,} rows score {fmt_rate(rec.rows_per_s)} within it"
+        if rec is not None
+        else f"no batch size meets it (the fastest, {best.batch_size:,} rows, scores "
+        f"{fmt_rate(best.rows_per_s)})"
+    )
+    if status == "pass":
+        summary = (
+            f"One prediction takes {fmt_ms(single.p50_ms)} at the median ({tail}), within the "
+            f"{budget_ms:g} ms budget; {batch_text}, about {fmt_usd(cost[first])} per million "
+            f"predictions on {first}."
+        )
+        rec_text = (
+            f"Serve in batches of {costed.batch_size:,} rows where requests can wait for each "
+            "other; edit the instance profiles to your own prices before relying on the cost."
+        )
+    else:
+        which = "the typical" if status == "fail" else "the slowest 5% of"
+        summary = (
+            f"Single rows miss the {budget_ms:g} ms latency budget for {which} requests "
+            f"({pct}); {batch_text}."
+        )
+        rec_text = (
+            "Try the ONNX and distilled variants (efficiency.quantization, "
+            "efficiency.distillation), a smaller model, or a larger budget if the use allows it."
+        )
+
+    findings = [
+        Finding(
+            status=status,
+            group="single rows",
+            split="test",
+            message=f"One row at a time: {pct} (budget {budget_ms:g} ms).",
+            metrics={
+                "p50_ms": single.p50_ms,
+                "p95_ms": single.p95_ms,
+                "p99_ms": single.p99_ms,
+                "repetitions": single.reps,
+            },
+        ),
+        Finding(
+            status="pass" if rec is not None else status,
+            group=f"batch size {costed.batch_size}",
+            split="test",
+            message=(
+                f"Batches of {costed.batch_size:,} rows: p95 {fmt_ms(costed.p95_ms)} per call, "
+                f"{fmt_rate(costed.rows_per_s)}"
+                + (" (the fastest within the budget)." if rec is not None else " (the fastest).")
+            ),
+            metrics={
+                "p95_ms": costed.p95_ms,
+                "rows_per_s": costed.rows_per_s,
+                "repetitions": costed.reps,
+            },
+        ),
+    ]
+    metrics: dict[str, Any] = {
+        "latency_p50_ms": single.p50_ms,
+        "latency_p95_ms": single.p95_ms,
+        "latency_p99_ms": single.p99_ms,
+        "single_row_repetitions": single.reps,
+        "recommended_batch_size": None if rec is None else rec.batch_size,
+        "peak_memory_bytes": memory,
+        "model_size_bytes": size,
+        "threads": runner.threads,
+        "cpu_cores": cores,
+        "time_budget_s": budget,
+    }
+    for t in batches:
+        metrics[f"rows_per_s_batch_{t.batch_size}"] = t.rows_per_s
+        metrics[f"latency_p95_ms_batch_{t.batch_size}"] = t.p95_ms
+        metrics[f"repetitions_batch_{t.batch_size}"] = t.reps
+    for name in cost:
+        metrics[f"usd_per_million_{slug(name)}"] = cost[name]
+        metrics[f"usd_per_million_single_row_{slug(name)}"] = cost_single[name]
+
+    details = {
+        "method": method,
+        "rows_timed": n_rows,
+        "single_row": single.to_dict(),
+        "batches": [t.to_dict() for t in batches],
+        "recommended_batch_size": None if rec is None else rec.batch_size,
+        "latency_budget_ms": budget_ms,
+        "timing": PROTOCOL.format(
+            warm=single.warmup,
+            single=0.4 * budget,
+            each=each,
+            budget=budget,
+            full=FULL_BUDGET_ROWS,
+            floor=MIN_BUDGET_SHARE,
+        ),
+        "memory": {
+            "bytes": memory,
+            "batch_size": sizes[-1],
+            "method": "tracemalloc: the peak of what Python and NumPy allocate during one call "
+            "on the batch; native buffers of libraries such as ONNX Runtime or LightGBM are "
+            "not counted",
+        },
+        "model_size": {"bytes": size, "method": size_method, "text": fmt_bytes(size)},
+        "threads": {
+            "used_for_timing": runner.threads,
+            "why": "one worker per core, as the cost assumes; BLAS and OpenMP pools limited "
+            "with threadpoolctl"
+            if runner.threads == 1
+            else "an ONNX session loaded from a file runs on its own threads",
+            **pools,
+        },
+        "cpu_cores": cores,
+        "instances": instances,
+        "cost": {
+            name: {
+                "usd_per_million": cost[name],
+                "usd_per_million_single_row": cost_single[name],
+                "batch_size": costed.batch_size,
+            }
+            for name in cost
+        },
+        "cost_assumption": COST_ASSUMPTION,
+        "charts": [
+            bars_chart(
+                "Throughput by batch size",
+                "rows per second",
+                [(f"batch {t.batch_size:,}", t.rows_per_s, "pass") for t in batches],
+            ),
+            {
+                **bars_chart(
+                    "Time per call by batch size (p95)",
+                    "milliseconds per call",
+                    [
+                        (
+                            f"batch {t.batch_size:,}",
+                            t.p95_ms,
+                            "pass" if t.p95_ms <= budget_ms else "warn",
+                        )
+                        for t in batches
+                    ],
+                ),
+                "threshold": budget_ms,
+            },
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec_text,
+        details=details,
+    )

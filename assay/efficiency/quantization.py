@@ -1,0 +1,283 @@
+"""``efficiency.quantization``: what does exporting the model to ONNX, and quantizing it
+to int8, change in speed, size, predictions and accuracy?
+
+The model is converted with skl2onnx (LightGBM and XGBoost through onnxmltools)
+and run with ONNX Runtime in float32; then its weights are quantized to int8
+with ONNX Runtime's dynamic quantization where the graph has operators it
+applies to (matrix products: neural networks; not tree ensembles or the
+linear-model operators). Each variant is timed like the original, its
+predictions compared with the original's row by row, and its main metric
+compared on the same bootstrap resamples (paired). A model that cannot be
+converted is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status, worst_status
+from assay.efficiency._cost import (
+    COST_ASSUMPTION,
+    DEFAULT_INSTANCES,
+    fmt_usd,
+    resolve_instances,
+)
+from assay.efficiency._onnx import (
+    ConversionError,
+    OnnxModel,
+    convert,
+    onnx_predictions,
+    quantize_int8,
+    require_onnx,
+)
+from assay.efficiency._timing import scaled_budget, throughput_batch
+from assay.efficiency._variants import (
+    Variant,
+    add_costs,
+    agreement,
+    align_proba,
+    bars_chart,
+    change_text,
+    compare,
+    eval_data,
+    fmt_ms,
+    fmt_rate,
+    fmt_share,
+    fmt_times,
+    max_score_difference,
+    measure,
+    model_features,
+    onnx_runner,
+    prediction_method,
+    python_runner,
+    require_model,
+    serialized_size,
+    variant_metrics,
+    variant_rows,
+)
+from assay.evaluation._bootstrap import split_data
+from assay.evaluation._common import fmt, intervals_chart, label, sampling_details
+from assay.evaluation._metrics import main_metric_name
+
+CHECK_ID = "efficiency.quantization"
+
+
+def _onnx_variant(
+    ctx: AuditContext, key: str, text: str, converted: OnnxModel, X: Any, y: Any
+) -> Variant:
+    classifier = ctx.task in ("binary", "multiclass")
+    session = converted.session()
+    feed = converted.feed(X)
+    labels, proba = onnx_predictions(session, feed, classifier=classifier)
+    if proba is not None and ctx.has_scores:  # else they are decision scores, not probabilities
+        proba = align_proba(proba, ctx.model.classes if ctx.model else None, ctx.classes)
+    else:
+        proba = None
+    return Variant(
+        key=key,
+        label=text,
+        runner=onnx_runner(key, session, feed),
+        data=eval_data(ctx, y, labels, proba),
+        size_bytes=converted.size_bytes,
+    )
+
+
+def _verdict(v: Variant, th: Mapping[str, Any]) -> Status:
+    ok_agree = v.agreement is not None and v.agreement >= float(th["agreement_min"])
+    ok_metric = v.change is None or v.change.value is None
+    ok_metric = ok_metric or v.change.value >= -float(th["max_metric_drop"])
+    return "pass" if ok_agree and ok_metric else "warn"
+
+
+@register_check(
+    CHECK_ID,
+    area="efficiency",
+    title="ONNX export and int8 quantization",
+    explanation=(
+        "Exporting a model to ONNX and running it with ONNX Runtime often makes it much "
+        "faster, and quantizing its weights to 8-bit integers can shrink and speed it up "
+        "further, but either may change its predictions. This check converts the model, "
+        "times each version like the original, and measures how often it predicts the same "
+        "thing and how much the main metric moves (with a confidence interval), so the "
+        "speed is never bought blind."
+    ),
+    standards=("MEASURE 2.3", "MEASURE 2.12", "MAP 3.2"),
+    severity="medium",
+    thresholds={
+        "agreement_min": 0.99,
+        "max_metric_drop": 0.01,
+        "regression_tolerance": 0.01,
+        "time_budget_s": 3.0,
+        "instances": [dict(i) for i in DEFAULT_INSTANCES],
+    },
+    needs=("model",),
+    opt_in=True,
+    deterministic=False,
+)
+def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """ONNX float32 and dynamic-int8 variants against the original."""
+    require_model(ctx)
+    assert ctx.model is not None
+    if ctx.model.kind == "onnx":
+        raise SkipCheck(
+            "the model is already an ONNX graph; quantize the file with "
+            "onnxruntime.quantization.quantize_dynamic and audit the result"
+        )
+    require_onnx()
+    instances = resolve_instances(ctx.settings.thresholds, CHECK_ID, th)
+    test = split_data(ctx, "test")
+    X = model_features(ctx, "test", test.rows).to_pandas()
+    y = ctx.labels("test")
+    y = y if test.rows is None else y[test.rows]
+    classifier = ctx.task in ("binary", "multiclass")
+    model = ctx.model.model
+    try:
+        converted = convert(model, X, classifier=classifier)
+    except ConversionError as exc:
+        raise SkipCheck(f"the model could not be converted to ONNX: {exc}") from None
+    original = Variant(
+        key="original",
+        label="original model",
+        runner=python_runner("original", model, X, prediction_method(ctx, model)),
+        data=test.data,
+        size_bytes=serialized_size(model),
+        note="pickled in memory",
+        short="original",
+    )
+    variants = [original, _onnx_variant(ctx, "onnx_float32", "ONNX float32", converted, X, y)]
+    int8, int8_reason = quantize_int8(converted)
+    if int8 is not None:
+        try:
+            variants.append(_onnx_variant(ctx, "onnx_int8", "ONNX int8 (dynamic)", int8, X, y))
+        except Exception as exc:  # a quantized graph ONNX Runtime cannot run
+            int8_reason = f"the quantized graph does not run ({type(exc).__name__})"
+    tol = float(th["regression_tolerance"])
+    for v in variants:
+        v.agreement = agreement(original.data, v.data, tolerance=tol)
+        v.max_difference = max_score_difference(original.data, v.data)
+    main = main_metric_name(ctx)
+    compare(ctx, test, variants, main)
+    n_rows = X.shape[0]
+    batch = throughput_batch(n_rows)
+    budget = scaled_budget(th["time_budget_s"], n_rows)
+    measure(variants, n_rows=n_rows, batch=batch, budget_s=budget)
+    add_costs(variants, instances)
+
+    conf = ctx.settings.confidence
+    findings = []
+    for v in variants[1:]:
+        st = _verdict(v, th)
+        ch = v.change
+        findings.append(
+            Finding(
+                status=st,
+                group=v.label,
+                split="test",
+                message=(
+                    f"{v.label}: {fmt_share(v.agreement)} of test rows predicted as the original "
+                    f"does; {label(main)} {change_text(main, ch, conf)}; one row "
+                    f"{fmt_ms(v.latency.p50_ms)} against {fmt_ms(original.latency.p50_ms)}; "
+                    f"{fmt_rate(v.rows_per_s)} against {fmt_rate(original.rows_per_s)}."
+                ),
+                metrics={
+                    "agreement": v.agreement,
+                    "metric_change": ch.value,
+                    "metric_change_low": ch.low,
+                    "metric_change_high": ch.high,
+                    "latency_p50_ms": v.latency.p50_ms,
+                    "rows_per_s": v.rows_per_s,
+                },
+            )
+        )
+    if int8 is None or len(variants) < 3:
+        findings.append(
+            Finding(status="pass", group="ONNX int8 (dynamic)", message=f"Not made: {int8_reason}.")
+        )
+    status = worst_status([f.status for f in findings])
+    onnx = variants[1]
+    speed = original.latency.p50_ms / onnx.latency.p50_ms if onnx.latency.p50_ms > 0 else None
+    first = instances[0]["name"]
+    speed_text = f"{fmt_times(speed)} the speed" if speed is not None else "a different speed"
+    if _verdict(onnx, th) == "pass":
+        summary = (
+            f"ONNX Runtime runs the model at {speed_text} one row at a time "
+            f"({fmt_ms(onnx.latency.p50_ms)} against {fmt_ms(original.latency.p50_ms)} at the "
+            f"median) and agrees with it on {fmt_share(onnx.agreement)} of test rows"
+        )
+    else:
+        summary = (
+            f"The ONNX export of the model predicts differently on "
+            f"{fmt_share(1 - onnx.agreement)} of test rows ({label(main)} "
+            f"{fmt(main, onnx.change.value, signed=True)})"
+        )
+    if len(variants) == 3:
+        q = variants[2]
+        summary += (
+            f"; int8 quantization agrees on {fmt_share(q.agreement)} of rows with {label(main)} "
+            f"{fmt(main, q.change.value, signed=True)} and costs {fmt_usd(q.cost[first])} per "
+            f"million predictions on {first}."
+        )
+    else:
+        summary += "; int8 quantization does not apply to this graph."
+    if status == "pass":
+        rec = (
+            "Serving the ONNX version is safe on this evidence: it predicts as the original "
+            "does; deploy it where its speed matters and keep this check in CI."
+        )
+    else:
+        bad = [v.label for v in variants[1:] if _verdict(v, th) != "pass"]
+        rec = (
+            f"Do not deploy {' or '.join(bad)} without looking into the rows where predictions "
+            "change; keep the original model (or the ONNX float32 version if it passed)."
+        )
+    metrics: dict[str, Any] = {"int8_applies": int(len(variants) == 3)}
+    for v in variants:
+        metrics.update(variant_metrics(v))
+    rows = variant_rows(variants, main)
+    details = {
+        "main_metric": main,
+        "variants": rows,
+        "input_mode": converted.mode,
+        "int8": "made" if len(variants) == 3 else int8_reason,
+        "throughput_batch_size": batch,
+        "timing": "Every variant is timed alike on the same prepared rows: single rows (at "
+        "least 10 calls) then batches of the throughput batch size (at least 3 calls), each "
+        "variant with an equal share of the time budget.",
+        "sizes": "original: pickled in memory; ONNX variants: the serialized graph",
+        "instances": instances,
+        "cost_assumption": COST_ASSUMPTION,
+        **sampling_details(ctx, [test]),
+        "charts": [
+            bars_chart(
+                "Time for one row by variant (median)",
+                "milliseconds",
+                [(v.label, v.latency.p50_ms, "pass") for v in variants],
+            ),
+            bars_chart(
+                f"Throughput by variant (batches of {batch:,})",
+                "rows per second",
+                [(v.label, v.rows_per_s, "pass") for v in variants],
+            ),
+            bars_chart(
+                "Agreement with the original's predictions",
+                "share of test rows",
+                [(v.label, v.agreement, _verdict(v, th)) for v in variants[1:]],
+            ),
+            intervals_chart(
+                f"{label(main, start=True)} by variant on test",
+                label(main),
+                [(v.label, v.metric) for v in variants],
+            ),
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
