@@ -1,0 +1,234 @@
+"""Helpers shared by the in-depth checks (robustness, weak segments, ablation,
+uncertainty) and by fairness: a row order that does not depend on how the
+input was sorted, stated samples, model re-prediction in batches, and small
+interval formulas.
+
+Row order. Every random choice these checks make (which rows to sample, which
+noise a row gets, which half of test calibrates a conformal predictor, which
+rows a bootstrap resample draws) is made over the *canonical order* of the
+test rows: the rows sorted by a seeded hash of their feature values. Shuffling
+the input rows therefore changes no number, and the seed still changes them.
+
+Example
+-------
+>>> [round(v, 3) for v in wilson(45, 50, 0.95)]
+[0.786, 0.957]
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.registry import SkipCheck
+from assay.evaluation._metrics import EvalData, encode_labels
+from assay.io.models import Prediction
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+    from assay.io.models import ModelAdapter
+
+PREDICT_CHUNK_CELLS = 6_000_000
+"""Most cells (rows × columns) sent to the model in one ``predict`` call."""
+
+
+def _hashable(df: pl.DataFrame) -> pl.DataFrame:
+    """Columns whose hash depends on their values only (not on dictionary codes)."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        if dtype in (pl.Categorical, pl.Object) or isinstance(dtype, pl.Enum):
+            exprs.append(pl.col(name).cast(pl.String))
+        else:
+            exprs.append(pl.col(name))
+    return df.select(exprs)
+
+
+def target_codes(ctx: AuditContext, y: np.ndarray) -> np.ndarray:
+    """Class positions (classification) or the float target (regression)."""
+    if ctx.task == "regression":
+        return np.asarray(y, dtype=np.float64)
+    return encode_labels(y, ctx.classes)
+
+
+def canonical_order(ctx: AuditContext, split: str = "test") -> np.ndarray:
+    """Positions of the rows of ``split`` sorted by a seeded hash of their features.
+
+    The same rows give the same order whatever order they came in; ties
+    (rows with equal features) are broken by the target.
+    """
+    cache = getattr(ctx, "_depth_order_cache", None)
+    if cache is None:
+        cache = {}
+        ctx._depth_order_cache = cache  # type: ignore[attr-defined]
+    if split in cache:
+        return cache[split]
+    df = ctx.frame(split)
+    cols = [c for c in ctx.schema.features if c in df.columns]
+    cols += [c for c in ctx.sensitive if c in df.columns and c not in cols]
+    if cols:
+        h = _hashable(df.select(cols)).hash_rows(seed=ctx.settings.seed).to_numpy()
+    else:
+        h = np.zeros(df.height, dtype=np.uint64)
+    y = ctx.labels(split)
+    # np.lexsort sorts by its last key first: the hash, then the target.
+    keys = [h] if y is None else [target_codes(ctx, y), h]
+    order = np.lexsort(keys)
+    cache[split] = order
+    return order
+
+
+def sample_positions(ctx: AuditContext, max_rows: int, split: str = "test") -> np.ndarray:
+    """Positions of at most ``max_rows`` rows of ``split``: the first of the canonical order
+    (a seeded random sample, the same for the same rows in any order)."""
+    order = canonical_order(ctx, split)
+    return order[: max(1, int(max_rows))]
+
+
+def model_features(ctx: AuditContext) -> list[str]:
+    """The columns the model is given: schema features, narrowed to the model's own list."""
+    features = list(ctx.schema.features)
+    if ctx.model is not None and ctx.model.feature_names is not None:
+        used = set(ctx.model.feature_names)
+        features = [c for c in features if c in used]
+    return features
+
+
+def require_model(ctx: AuditContext, what: str) -> ModelAdapter:
+    """The model adapter, or a skip saying why predictions given as columns are not enough."""
+    if ctx.model is None:
+        raise SkipCheck(
+            f"{what} needs the model itself to predict on changed rows; predictions given as "
+            "columns cannot be recomputed (pass model=...)"
+        )
+    return ctx.model
+
+
+def predict_frames(ctx: AuditContext, frames: Sequence[pl.DataFrame]) -> list[Prediction]:
+    """Predict on several frames of the same columns with as few model calls as possible."""
+    if not frames:
+        return []
+    model = require_model(ctx, "this check")
+    classes = ctx.classes if ctx.task in ("binary", "multiclass") else None
+    sizes = [f.height for f in frames]
+    width = max(1, frames[0].width)
+    per_call = max(1, PREDICT_CHUNK_CELLS // width)
+    labels: list[np.ndarray] = []
+    probas: list[np.ndarray] = []
+    batch: list[pl.DataFrame] = []
+    rows = 0
+
+    def flush() -> None:
+        nonlocal batch, rows
+        if not batch:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pred = model.predict(pl.concat(batch, how="vertical_relaxed"), classes)
+        labels.append(np.asarray(pred.labels))
+        if pred.proba is not None:
+            probas.append(pred.proba)
+        batch, rows = [], 0
+
+    for f in frames:
+        batch.append(f)
+        rows += f.height
+        if rows >= per_call:
+            flush()
+    flush()
+    all_labels = np.concatenate(labels)
+    all_proba = np.concatenate(probas) if probas and len(probas) == len(labels) else None
+    out = []
+    start = 0
+    for size in sizes:
+        stop = start + size
+        out.append(
+            Prediction(
+                labels=all_labels[start:stop],
+                proba=None if all_proba is None else all_proba[start:stop],
+            )
+        )
+        start = stop
+    return out
+
+
+def eval_data(ctx: AuditContext, y: np.ndarray, pred: Prediction) -> EvalData:
+    """Encode true values and a prediction for the metric kernels."""
+    proba = pred.proba if ctx.task in ("binary", "multiclass") else None
+    return EvalData.from_arrays(
+        ctx.task or "regression",
+        y,
+        pred.labels,
+        proba,
+        classes=ctx.classes,
+        positive_class=ctx.positive_class,
+    )
+
+
+def wilson(k: float, n: float, confidence: float) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion ``k / n``."""
+    if n <= 0:
+        return None, None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def changed(ctx: AuditContext, base: Prediction, other: Prediction, tol: float) -> np.ndarray:
+    """Which rows' prediction changed: another label, or (regression) a move over ``tol``."""
+    if ctx.task == "regression":
+        a = np.asarray(base.labels, dtype=np.float64)
+        b = np.asarray(other.labels, dtype=np.float64)
+        return np.abs(a - b) > tol
+    return np.asarray(base.labels) != np.asarray(other.labels)
+
+
+def score_change(ctx: AuditContext, base: Prediction, other: Prediction) -> np.ndarray:
+    """Per-row size of the change in what the model outputs: the largest class-probability
+    change, or the absolute change of a regression prediction."""
+    if ctx.task == "regression":
+        return np.abs(
+            np.asarray(base.labels, dtype=np.float64) - np.asarray(other.labels, dtype=np.float64)
+        )
+    if base.proba is not None and other.proba is not None:
+        return np.abs(base.proba - other.proba).max(axis=1)
+    return changed(ctx, base, other, 0.0).astype(np.float64)
+
+
+def numeric_spread(values: np.ndarray) -> float:
+    """Standard deviation of the finite values (0 when fewer than two)."""
+    v = values[np.isfinite(values)]
+    return float(v.std()) if v.size > 1 else 0.0
+
+
+def fmt_value(v: Any) -> str:
+    """A number for a predicate or a sentence: at most four significant digits."""
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if f.is_integer() and abs(f) < 1e15:
+            return str(int(f))
+        return f"{f:.4g}"
+    return str(v)
+
+
+def nice_number(v: float, *, integer: bool = False) -> float:
+    """``v`` rounded to two significant digits (to a whole number for integer columns),
+    so that a cut point reads well in a predicate.
+
+    >>> nice_number(37.4, integer=True), nice_number(-0.8416), nice_number(52347.0)
+    (37.0, -0.84, 52000.0)
+    """
+    if v == 0 or not np.isfinite(v):
+        return float(v)
+    digits = -math.floor(math.log10(abs(v))) + 1
+    r = float(round(v, digits))
+    return float(round(r)) if integer else r

@@ -1,0 +1,542 @@
+"""``evaluation.ablation``: which features the model relies on, which it ignores.
+
+Permutation importance: the values of one feature are shuffled across the test
+rows (a stated sample), breaking its link to the target while keeping its
+distribution, and the model predicts again. The drop in the main metric,
+averaged over a few shuffles, is the feature's importance; its interval comes
+from a paired bootstrap over the rows (every shuffle scored on the same
+resamples as the unshuffled predictions). This is what
+``sklearn.inspection.permutation_importance`` computes, with all shuffles
+predicted in one batch and intervals added.
+
+A feature is *unused* when even the top of its interval is below a small
+level (its shuffling changes nothing measurable), and *harmful* when the whole
+interval is below zero (shuffling it makes the model better). Feature groups
+from the configuration (``thresholds: {evaluation.ablation: {groups: {name:
+[col, ...]}}}``) are shuffled together.
+
+Drop-column ablation: when the model is a scikit-learn estimator that
+``sklearn.base.clone`` can copy and training data is given, it is refitted (on
+a stated sample of train, on one thread) without each of the most important
+features and without each group, and compared with the same estimator
+refitted with every feature. A column is dropped by replacing it with a
+constant (its median or most frequent value in train), which removes its
+information and keeps the
+input shape any pipeline expects.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status
+from assay.errors import ConfigError
+from assay.evaluation._bootstrap import metric_samples, paired_comparison, percentile_interval
+from assay.evaluation._common import conf_text, fmt, label
+from assay.evaluation._depth import (
+    canonical_order,
+    eval_data,
+    model_features,
+    predict_frames,
+    require_model,
+    sample_positions,
+    score_change,
+)
+from assay.evaluation._metrics import LOWER_IS_BETTER, compute_metrics, main_metric_name
+from assay.io.models import Prediction, wrap_model
+
+CHECK_ID = "evaluation.ablation"
+
+
+def _groups(th: Mapping[str, Any], features: list[str]) -> dict[str, list[str]]:
+    raw = th.get("groups") or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"thresholds.{CHECK_ID}.groups must map a group name to a list of feature columns, "
+            f"e.g. {{address: [zip, city]}}, not {raw!r}"
+        )
+    out = {}
+    for name, cols in raw.items():
+        cols = [cols] if isinstance(cols, str) else list(cols or [])
+        unknown = [c for c in cols if c not in features]
+        if unknown or not cols:
+            raise ConfigError(
+                f"thresholds.{CHECK_ID}.groups.{name} names {unknown or 'no columns'}, which "
+                f"are not model features; features are {', '.join(features[:20])}"
+            )
+        out[str(name)] = cols
+    return out
+
+
+def _permuted(X: pl.DataFrame, cols: list[str], perm: np.ndarray) -> pl.DataFrame:
+    return X.with_columns([X.get_column(c).gather(perm) for c in cols])
+
+
+def _importances(
+    ctx: AuditContext,
+    X: pl.DataFrame,
+    y: np.ndarray,
+    base: Prediction,
+    units: dict[str, list[str]],
+    main: str,
+    sign: float,
+    n_repeats: int,
+    n_boot: int,
+) -> dict[str, dict[str, Any]]:
+    """Permutation importance of each unit (a feature or a group) with its interval."""
+    s = ctx.settings
+    m = X.height
+    rng = np.random.default_rng([s.seed, 43])
+    keys = list(units)
+    perms = {(k, r): rng.permutation(m) for k in keys for r in range(n_repeats)}
+    frames = [_permuted(X, units[k], perms[(k, r)]) for k in keys for r in range(n_repeats)]
+    preds = predict_frames(ctx, frames)
+    base_data = eval_data(ctx, y, base)
+    base_value = compute_metrics(base_data, [main])[main]
+    boot = n_boot > 0
+    base_samples = (
+        metric_samples(base_data, [main], n_resamples=n_boot, seed=s.seed)[main] if boot else None
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for i, k in enumerate(keys):
+        block = preds[i * n_repeats : (i + 1) * n_repeats]
+        values, samples, change = [], [], []
+        for p in block:
+            d = eval_data(ctx, y, p)
+            values.append(compute_metrics(d, [main])[main])
+            change.append(score_change(ctx, base, p))
+            if boot:
+                samples.append(metric_samples(d, [main], n_resamples=n_boot, seed=s.seed)[main])
+        imp = sign * float(np.mean(base_value - np.asarray(values)))
+        low = high = None
+        if boot and base_samples is not None:
+            imp_samples = sign * (base_samples - np.mean(samples, axis=0))
+            low, high = percentile_interval(imp_samples, imp, confidence=s.confidence)
+        ch = np.concatenate(change)
+        out[k] = {
+            "columns": units[k],
+            "importance": None if not np.isfinite(imp) else imp,
+            "importance_low": low,
+            "importance_high": high,
+            "repeat_std": float(np.std(values)),
+            "mean_change": float(ch.mean()),
+            "max_change": float(ch.max()) if ch.size else 0.0,
+        }
+    return out
+
+
+def _verdict(r: Mapping[str, Any], th: Mapping[str, Any]) -> str:
+    imp = r["importance"]
+    if imp is None:
+        return "unknown"
+    high = r["importance_high"] if r["importance_high"] is not None else imp
+    if r["max_change"] <= 1e-12:
+        return "ignored"
+    if high < 0 and imp <= -float(th["harmful_min"]):
+        return "harmful"
+    if high < float(th["unused_max"]):
+        return "unused"
+    return "used"
+
+
+def _refit(
+    ctx: AuditContext,
+    X_test: pl.DataFrame,
+    y_test: np.ndarray,
+    units: dict[str, list[str]],
+    main: str,
+    sign: float,
+    th: Mapping[str, Any],
+) -> tuple[dict[str, dict[str, Any]], str | None, dict[str, Any]]:
+    """Drop-column importance by refitting a clone of the model; or why it was not done."""
+    if not ctx.has("train") or ctx.labels("train") is None:
+        return {}, "no training data with a target was given", {}
+    est = ctx.model.model if ctx.model is not None else None
+    if not (hasattr(est, "fit") and hasattr(est, "get_params")):
+        return {}, "the model is not a scikit-learn estimator that can be refitted", {}
+    try:
+        from sklearn.base import clone
+        from threadpoolctl import threadpool_limits
+
+        clone(est)
+    except Exception as exc:  # clone raises TypeError/RuntimeError on odd estimators
+        return {}, f"sklearn.base.clone cannot copy the model ({type(exc).__name__})", {}
+    s = ctx.settings
+    rows = canonical_order(ctx, "train")[: int(th["refit_max_rows"])]
+    train = ctx.features("train")[rows]
+    y_train = ctx.labels("train")[rows]
+    names = ctx.model.feature_names if ctx.model is not None else None
+
+    def fitted(cols: list[str]) -> Any:
+        Xtr, Xte = train, X_test
+        for c in cols:
+            const = _constant(train.get_column(c))
+            Xtr = Xtr.with_columns(pl.lit(const, dtype=train.schema[c]).alias(c))
+            Xte = Xte.with_columns(pl.lit(const, dtype=X_test.schema[c]).alias(c))
+        frame = Xtr.select(names) if names is not None else Xtr
+        # One thread: on a sample this size threads save little, and OpenMP workers that
+        # wait for a busy CPU can make a fit many times slower.
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
+            warnings.simplefilter("ignore")
+            model = clone(est).fit(frame.to_pandas(), y_train)
+            classes = ctx.classes if ctx.task in ("binary", "multiclass") else None
+            pred = wrap_model(model).predict(Xte, classes)
+        return eval_data(ctx, y_test, pred)
+
+    try:
+        datas = {"__all__": fitted([])}
+    except Exception as exc:
+        return {}, f"refitting the model failed ({type(exc).__name__}: {exc})", {}
+    failed = {}
+    for k, cols in units.items():
+        try:
+            datas[k] = fitted(cols)
+        except Exception as exc:
+            failed[k] = f"{type(exc).__name__}: {exc}"
+    about = {"n_rows_fit": int(rows.size), "n_rows_train": ctx.frame("train").height}
+    if failed:
+        about["failed"] = failed
+    scores, diffs = paired_comparison(
+        datas,
+        main,
+        reference="__all__",
+        n_resamples=s.n_bootstrap,
+        seed=s.seed,
+        confidence=s.confidence,
+    )
+    about["refit_metric"] = scores["__all__"].value
+    out = {}
+    for k in datas:
+        if k == "__all__":
+            continue
+        iv = diffs[k]
+        lo, hi = (
+            sorted((sign * iv.low, sign * iv.high))
+            if iv.low is not None and iv.high is not None
+            else (None, None)
+        )
+        out[k] = {
+            "columns": units[k],
+            "metric_without": scores[k].value,
+            "drop": None if iv.value is None else sign * iv.value,
+            "drop_low": lo,
+            "drop_high": hi,
+        }
+    return out, None, about
+
+
+def _constant(s: pl.Series) -> Any:
+    """The median of a numeric column, otherwise its most frequent value."""
+    if s.dtype.is_numeric() and s.drop_nulls().len():
+        v = s.median()
+        return round(v) if s.dtype.is_integer() else v
+    counts = s.drop_nulls().value_counts(sort=True)
+    if counts.height == 0:
+        return None
+    top = counts.filter(pl.col("count") == counts.get_column("count").max())
+    return sorted(top.get_column(s.name).to_list(), key=str)[0]
+
+
+@register_check(
+    CHECK_ID,
+    area="evaluation",
+    title="Feature ablation",
+    explanation=(
+        "Which features the model actually relies on. Each feature's values are shuffled "
+        "across the test rows and the drop in the main metric measures how much the model "
+        "needs it (permutation importance, with a confidence interval). Features whose "
+        "shuffling changes nothing are unused and can be removed; features whose shuffling "
+        "improves the model are harmful. When the model can be retrained, the most important "
+        "features and configured groups are also removed one at a time and the model refitted, "
+        "which shows what a retrained model would lose."
+    ),
+    standards=("MEASURE 2.9", "MEASURE 2.5"),
+    severity="low",
+    thresholds={
+        "n_repeats": 3,
+        "max_rows": 2000,
+        "max_bootstrap": 200,
+        "unused_max": 0.005,
+        "harmful_min": 0.002,
+        "refit": True,
+        "top_k_refit": 3,
+        "refit_max_rows": 5000,
+        "groups": {},
+    },
+    needs=("model",),
+)
+def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Permutation importance with intervals; unused and harmful features; drop-column refits."""
+    require_model(ctx, "the ablation check")
+    s = ctx.settings
+    conf = s.confidence
+    main = main_metric_name(ctx)
+    sign = -1.0 if main in LOWER_IS_BETTER else 1.0
+    features = model_features(ctx)
+    if not features:
+        raise SkipCheck("the model has no feature columns to shuffle")
+    groups = _groups(th, features)
+    y_all = ctx.labels("test")
+    if y_all is None:
+        raise SkipCheck("the test data has no target column")
+    n_total = int(y_all.shape[0])
+    pos = sample_positions(ctx, int(th["max_rows"]))
+    X = ctx.features("test")[pos]
+    y = y_all[pos]
+    full = ctx.predictions("test")
+    base = Prediction(
+        labels=np.asarray(full.labels)[pos], proba=None if full.proba is None else full.proba[pos]
+    )
+    units = {c: [c] for c in features}
+    units.update({f"group {g}": cols for g, cols in groups.items()})
+    n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
+    imps = _importances(ctx, X, y, base, units, main, sign, max(1, int(th["n_repeats"])), n_boot)
+    for r in imps.values():
+        r["verdict"] = _verdict(r, th)
+    feats = {k: imps[k] for k in features}
+    ranked = sorted(features, key=lambda c: (-(feats[c]["importance"] or 0.0), c))
+    unused = [c for c in ranked if feats[c]["verdict"] in ("unused", "ignored")]
+    harmful = [c for c in ranked if feats[c]["verdict"] == "harmful"]
+
+    refit: dict[str, dict[str, Any]] = {}
+    refit_note: str | None = "turned off in the thresholds (refit: false)"
+    refit_about: dict[str, Any] = {}
+    if th.get("refit", True):
+        top = [c for c in ranked if feats[c]["verdict"] == "used"][: int(th["top_k_refit"])]
+        todo = {c: [c] for c in top}
+        todo.update({f"group {g}": cols for g, cols in groups.items()})
+        if todo:
+            refit, refit_note, refit_about = _refit(ctx, X, y, todo, main, sign, th)
+        else:
+            refit_note = "no feature was found important enough to refit without"
+
+    findings = _findings(feats, imps, groups, unused, harmful, refit, main, conf)
+    status: Status = "warn" if unused or harmful else "pass"
+    top_c = ranked[0]
+    t = feats[top_c]
+    top_txt = f"'{top_c}' (shuffling it moves {label(main)} by {_signed(main, t, conf)})"
+    if harmful:
+        h = feats[harmful[0]]
+        summary = (
+            f"Shuffling '{harmful[0]}' makes the model better ({label(main)} "
+            f"{_signed(main, h, conf)}): it hurts more than it helps"
+            + (f", and {len(unused)} feature(s) are unused." if unused else ".")
+        )
+        rec = (
+            "Remove the harmful features, or check them for leakage-like quirks or a shift "
+            "between train and test; remove unused features to simplify the model."
+        )
+    elif unused:
+        names = ", ".join(f"'{c}'" for c in unused[:3]) + (
+            f" and {len(unused) - 3} more" if len(unused) > 3 else ""
+        )
+        summary = (
+            f"Unused features ({len(unused)} of {len(features)}): {names}; shuffling them "
+            f"changes {label(main)} by less than {th['unused_max']:g}. The most important "
+            f"is {top_txt}."
+        )
+        rec = (
+            "Consider removing the unused features: a smaller model is easier to explain, "
+            "monitor and secure. If a feature should matter, check how it is encoded."
+        )
+    else:
+        summary = f"Every feature contributes; the most important is {top_txt}."
+        rec = "No action needed; compare these importances with domain expectations."
+    refit_top = refit.get(top_c, {}).get("drop") if refit else None
+    metrics: dict[str, float | int | None] = {
+        main: compute_metrics(eval_data(ctx, y, base), [main])[main],
+        "top_importance": t["importance"],
+        "top_importance_low": t["importance_low"],
+        "top_importance_high": t["importance_high"],
+        "n_unused": len(unused),
+        "n_harmful": len(harmful),
+        "n_features": len(features),
+        "refit_top_drop": refit_top,
+        "refit_done": int(bool(refit)),
+        "n_rows": X.height,
+    }
+    details = {
+        "main_metric": main,
+        "importance": "drop in the main metric when the feature is shuffled (mean over "
+        f"{int(th['n_repeats'])} shuffles); intervals by a paired bootstrap over the rows "
+        f"({n_boot} resamples)",
+        "n_bootstrap_importance": n_boot,
+        "features": [{"feature": c, **feats[c]} for c in ranked],
+        "groups": [{"group": g, **imps[f"group {g}"]} for g in groups],
+        "unused": unused,
+        "harmful": harmful,
+        "drop_column": [{"dropped": k, **v} for k, v in refit.items()],
+        "drop_column_note": refit_note,
+        "drop_column_method": "refit a clone of the model with the column(s) replaced by a "
+        "constant (median or most frequent value in train)",
+        **refit_about,
+        "n_rows": X.height,
+        "n_rows_available": n_total,
+        "sampled": X.height < n_total,
+        "seed": s.seed,
+        "n_bootstrap": s.n_bootstrap,
+        "confidence": conf,
+        "charts": _charts(feats, ranked, imps, groups, refit, main, conf, th),
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _signed(main: str, r: Mapping[str, Any], conf: float) -> str:
+    imp = r["importance"]
+    text = fmt(main, None if imp is None else -imp, signed=True)
+    if r["importance_low"] is None or r["importance_high"] is None:
+        return text
+    lo, hi = (
+        fmt(main, -r["importance_high"], signed=True),
+        fmt(main, -r["importance_low"], signed=True),
+    )
+    return f"{text}, {conf_text(conf)} {lo} to {hi}"
+
+
+def _findings(
+    feats: Mapping[str, Mapping[str, Any]],
+    imps: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, list[str]],
+    unused: list[str],
+    harmful: list[str],
+    refit: Mapping[str, Mapping[str, Any]],
+    main: str,
+    conf: float,
+) -> list[Finding]:
+    out = []
+    for c in harmful:
+        r = feats[c]
+        out.append(
+            Finding(
+                status="warn",
+                column=c,
+                split="test",
+                message=f"Shuffling '{c}' improves {label(main)} ({_signed(main, r, conf)}).",
+                metrics=_nums(r),
+            )
+        )
+    for c in unused:
+        r = feats[c]
+        why = (
+            "the model ignores it: shuffling it changes no prediction"
+            if r["verdict"] == "ignored"
+            else f"shuffling it moves {label(main)} by {_signed(main, r, conf)}"
+        )
+        out.append(
+            Finding(
+                status="warn",
+                column=c,
+                split="test",
+                message=f"'{c}' is unused: {why}.",
+                metrics=_nums(r),
+            )
+        )
+    for g, cols in groups.items():
+        r = imps[f"group {g}"]
+        d = refit.get(f"group {g}", {})
+        extra = (
+            f"; a model refitted without it loses {fmt(main, d['drop'])} of {label(main)}"
+            if d.get("drop") is not None
+            else ""
+        )
+        out.append(
+            Finding(
+                status="warn" if r["verdict"] in ("unused", "ignored", "harmful") else "pass",
+                columns=tuple(cols),
+                group=g,
+                split="test",
+                message=f"Group '{g}' shuffled together moves {label(main)} by "
+                f"{_signed(main, r, conf)}{extra}.",
+                metrics={**_nums(r), "refit_drop": d.get("drop")},
+            )
+        )
+    return out
+
+
+def _nums(r: Mapping[str, Any]) -> dict[str, float | None]:
+    keys = ("importance", "importance_low", "importance_high", "mean_change")
+    return {k: r.get(k) for k in keys}
+
+
+def _charts(
+    feats: Mapping[str, Mapping[str, Any]],
+    ranked: list[str],
+    imps: Mapping[str, Mapping[str, Any]],
+    groups: Mapping[str, list[str]],
+    refit: Mapping[str, Mapping[str, Any]],
+    main: str,
+    conf: float,
+    th: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    status = {"used": "pass", "unknown": "pass"}
+    charts: list[dict[str, Any]] = [
+        {
+            "kind": "bars",
+            "title": f"Permutation importance: drop in {label(main)} when a feature is shuffled",
+            "x_label": f"drop in {label(main)}",
+            "items": [
+                {
+                    "label": c,
+                    "value": feats[c]["importance"] or 0.0,
+                    "status": status.get(feats[c]["verdict"], "warn"),
+                }
+                for c in ranked
+            ],
+            "threshold": float(th["unused_max"]),
+        }
+    ]
+    items = []
+    for k in ranked + [f"group {g}" for g in groups]:
+        r = imps[k]
+        if r["importance"] is None:
+            continue
+        items.append(
+            {
+                "label": k,
+                "value": r["importance"],
+                "low": r["importance"] if r["importance_low"] is None else r["importance_low"],
+                "high": r["importance"] if r["importance_high"] is None else r["importance_high"],
+            }
+        )
+    charts.append(
+        {
+            "kind": "intervals",
+            "title": f"Permutation importance with {conf_text(conf).replace('CI', 'intervals')}",
+            "x_label": f"drop in {label(main)}",
+            "items": items,
+        }
+    )
+    if refit:
+        charts.append(
+            {
+                "kind": "intervals",
+                "title": f"Drop-column ablation: {label(main)} lost by a model refitted without "
+                f"each ({conf_text(conf)})",
+                "x_label": f"drop in {label(main)}",
+                "items": [
+                    {
+                        "label": k,
+                        "value": v["drop"],
+                        "low": v["drop"] if v["drop_low"] is None else v["drop_low"],
+                        "high": v["drop"] if v["drop_high"] is None else v["drop_high"],
+                    }
+                    for k, v in refit.items()
+                    if v["drop"] is not None
+                ],
+            }
+        )
+    return charts

@@ -1,0 +1,648 @@
+"""``evaluation.robustness``: do small changes to the inputs change the predictions?
+
+The test rows (a stated sample of them) are perturbed in several ways and the
+model predicts again:
+
+- Gaussian noise on every numeric feature, with a standard deviation that is
+  a stated fraction of that feature's own standard deviation (several levels);
+- a small shift of every numeric feature (up and down, by a fraction of its
+  standard deviation);
+- categorical values swapped to another of the column's frequent categories
+  (in a share of rows);
+- missing values injected in a share of cells, when the model accepts missing
+  values (tried on a few rows first; when it does not, the result says so).
+
+Each perturbation is applied to all features at once, and the noise, the swap
+and the missing values also to one feature at a time. For each, the check
+reports how much the main metric drops (with a paired bootstrap interval) and
+the share of predictions that change (the *flip rate*, with a Wilson
+interval). The most fragile features are those whose small noise flips most
+predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status, worst_status
+from assay.errors import ModelError
+from assay.evaluation._bootstrap import Interval, paired_comparison
+from assay.evaluation._common import conf_text, fmt, label
+from assay.evaluation._depth import (
+    changed,
+    eval_data,
+    model_features,
+    numeric_spread,
+    predict_frames,
+    require_model,
+    sample_positions,
+    wilson,
+)
+from assay.evaluation._metrics import LOWER_IS_BETTER, compute_metrics, main_metric_name
+from assay.io.models import Prediction
+
+CHECK_ID = "evaluation.robustness"
+_CATEGORICAL = ("categorical", "boolean")
+_PROBE_ROWS = 8
+_MAX_INTERVALS = 12
+"""Paired-bootstrap intervals are computed for the perturbations of all features
+at once and for this many of the most fragile single features."""
+
+
+@dataclass
+class _Block:
+    """One perturbed copy of the sample rows."""
+
+    key: str
+    kind: str  # noise | shift | swap | missing
+    scope: str  # "all" or a column name
+    level: float
+    frame: pl.DataFrame
+    judged: bool
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _series_like(name: str, values: Any, dtype: pl.DataType) -> pl.Series:
+    """A column of new numeric values, in the original dtype (integers are rounded)."""
+    values = np.asarray(values, dtype=np.float64)
+    s = pl.Series(name, values).fill_nan(None)
+    if dtype.is_integer():
+        return s.round(0).cast(dtype, strict=False)
+    return s.cast(dtype, strict=False) if dtype.is_numeric() else s
+
+
+def _frequent(values: Sequence[Any], k: int) -> list[Any]:
+    """The ``k`` most frequent non-missing values, most frequent first (ties by text)."""
+    counts: dict[Any, int] = {}
+    for v in values:
+        if v is not None and not (isinstance(v, float) and np.isnan(v)):
+            counts[v] = counts.get(v, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [v for v, _ in ranked[:k]]
+
+
+def _swapped(values: list[Any], top: list[Any], u: np.ndarray) -> list[Any]:
+    """Each value replaced by another of ``top``, chosen by the uniform draws ``u``."""
+    index = {v: i for i, v in enumerate(top)}
+    out = []
+    for v, draw in zip(values, u, strict=True):
+        if v is None:
+            out.append(None)
+            continue
+        own = index.get(v, -1)
+        if own < 0:
+            out.append(top[int(draw * len(top))])
+        else:
+            j = int(draw * (len(top) - 1))
+            out.append(top[j if j < own else j + 1])
+    return out
+
+
+def _missing_support(ctx: AuditContext, X: pl.DataFrame, cols: list[str]) -> tuple[list[str], str]:
+    """The columns whose values the model accepts as missing, tried on a few rows."""
+    probe = X.head(_PROBE_ROWS)
+    frames = [probe.with_columns(pl.lit(None, dtype=X.schema[c]).alias(c)) for c in cols]
+
+    def ok(preds: list[Prediction]) -> bool:
+        for p in preds:
+            if ctx.task == "regression" and not np.isfinite(p.labels.astype(float)).all():
+                return False
+            if p.proba is not None and not np.isfinite(p.proba).all():
+                return False
+        return True
+
+    try:
+        if ok(predict_frames(ctx, frames)):
+            return cols, ""
+    except ModelError as exc:
+        reason = str(exc)
+    else:
+        reason = "the model returned missing predictions for rows with missing values"
+    accepted = []
+    for c, f in zip(cols, frames, strict=True):
+        try:
+            if ok(predict_frames(ctx, [f])):
+                accepted.append(c)
+        except ModelError:
+            continue
+    return accepted, reason
+
+
+def _blocks(
+    ctx: AuditContext, X: pl.DataFrame, num: list[str], cat: list[str], th: Mapping[str, Any]
+) -> tuple[list[_Block], dict[str, Any]]:
+    """Every perturbed copy of the sample, and what was perturbed how."""
+    s = ctx.settings
+    m = X.height
+    rng = np.random.default_rng([s.seed, 41])
+    levels = sorted(float(v) for v in th["noise_levels"])
+    judged = float(th["judged_level"])
+    shift = float(th["shift"])
+    swap_share, missing_share = float(th["swap_share"]), float(th["missing_share"])
+    spreads: dict[str, float] = {}
+    z: dict[str, np.ndarray] = {}
+    raw: dict[str, np.ndarray] = {}
+    for c in num:
+        v = X.get_column(c).cast(pl.Float64, strict=False).to_numpy().astype(np.float64)
+        sd = numeric_spread(v)
+        draw = rng.standard_normal(m)
+        if sd > 0:
+            spreads[c], z[c], raw[c] = sd, draw, v
+    num = [c for c in num if c in spreads]
+    swaps: dict[str, tuple[list[Any], list[Any], np.ndarray]] = {}
+    for c in cat:
+        values = X.get_column(c).to_list()
+        top = _frequent(values, int(th["frequent_categories"]))
+        u_pick, u_share = rng.random(m), rng.random(m)
+        if len(top) >= 2:
+            swaps[c] = (values, _swapped(values, top, u_pick), u_share)
+    cat = [c for c in cat if c in swaps]
+
+    def noisy(c: str, scale: float, shift_only: bool = False) -> pl.Series:
+        delta = scale * spreads[c] * (np.ones(m) if shift_only else z[c])
+        return _series_like(c, raw[c] + delta, X.schema[c])
+
+    def swapped(c: str, share: float) -> pl.Series:
+        values, new, u = swaps[c]
+        mixed = [b if draw < share else a for a, b, draw in zip(values, new, u, strict=True)]
+        return pl.Series(c, mixed, dtype=X.schema[c], strict=False)
+
+    blocks: list[_Block] = []
+    if num:
+        for lv in levels:
+            frame = X.with_columns([noisy(c, lv) for c in num])
+            blocks.append(_Block(f"noise {lv:g} sd", "noise", "all", lv, frame, lv <= judged))
+        for sign, word in ((1.0, "+"), (-1.0, "−")):
+            frame = X.with_columns([noisy(c, sign * shift, shift_only=True) for c in num])
+            blocks.append(_Block(f"shift {word}{shift:g} sd", "shift", "all", shift, frame, True))
+        for c in num:
+            frame = X.with_columns(noisy(c, judged))
+            blocks.append(_Block(f"noise {judged:g} sd: {c}", "noise", c, judged, frame, True))
+    if cat:
+        frame = X.with_columns([swapped(c, swap_share) for c in cat])
+        blocks.append(
+            _Block(f"swap {swap_share:.0%} of rows", "swap", "all", swap_share, frame, True)
+        )
+        for c in cat:
+            frame = X.with_columns(swapped(c, 1.0))
+            blocks.append(_Block(f"swap: {c}", "swap", c, 1.0, frame, False))
+    accepted, reason = _missing_support(ctx, X, num + cat) if num + cat else ([], "")
+    if accepted:
+        masks = {c: rng.random(m) < missing_share for c in accepted}
+        frame = X.with_columns(
+            [
+                pl.when(pl.Series(masks[c])).then(None).otherwise(pl.col(c)).alias(c)
+                for c in accepted
+            ]
+        )
+        key = f"missing {missing_share:.0%} of cells"
+        blocks.append(_Block(key, "missing", "all", missing_share, frame, True))
+        for c in accepted:
+            frame = X.with_columns(pl.lit(None, dtype=X.schema[c]).alias(c))
+            blocks.append(_Block(f"missing: {c}", "missing", c, 1.0, frame, False))
+    about = {
+        "numeric_perturbed": num,
+        "categorical_perturbed": cat,
+        "noise_spread": {c: spreads[c] for c in num},
+        "missing_values": {
+            "accepted": bool(accepted),
+            "columns_accepted": accepted,
+            "columns_not_accepted": [c for c in num + cat if c not in accepted],
+            "reason": reason or None,
+        },
+    }
+    return blocks, about
+
+
+def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction | None]:
+    try:
+        return list(predict_frames(ctx, [b.frame for b in blocks]))
+    except ModelError:
+        out: list[Prediction | None] = []
+        for b in blocks:
+            try:
+                out.append(predict_frames(ctx, [b.frame])[0])
+            except ModelError as exc:
+                b.result["error"] = str(exc)
+                out.append(None)
+        return out
+
+
+def _judge(drop: float | None, flip: float, th: Mapping[str, Any], judged: bool) -> Status:
+    if drop is not None and drop >= float(th["drop_fail"]) and judged:
+        return "fail"
+    if (drop is not None and drop >= float(th["drop_warn"])) or (
+        judged and flip >= float(th["flip_warn"])
+    ):
+        return "warn" if judged else "pass"
+    return "pass"
+
+
+@register_check(
+    CHECK_ID,
+    area="evaluation",
+    title="Robustness to small perturbations",
+    explanation=(
+        "Whether the model's predictions survive the small changes real data brings: a bit of "
+        "measurement noise, a slightly shifted sensor, a category recorded as another, a missing "
+        "value. Test rows are changed in these ways and the model predicts again; the check "
+        "reports how much its main metric drops and how many predictions change. A model whose "
+        "predictions flip under noise far smaller than a feature's natural spread is fragile: "
+        "its test score will not hold in use."
+    ),
+    standards=("MEASURE 2.5", "MEASURE 2.6"),
+    severity="medium",
+    thresholds={
+        "noise_levels": [0.05, 0.1, 0.25],
+        "judged_level": 0.1,
+        "shift": 0.1,
+        "swap_share": 0.1,
+        "missing_share": 0.1,
+        "frequent_categories": 5,
+        "drop_warn": 0.02,
+        "drop_fail": 0.05,
+        "flip_warn": 0.1,
+        "regression_tolerance": 0.25,
+        "max_rows": 2000,
+        "max_bootstrap": 200,
+    },
+    needs=("model",),
+)
+def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Metric drop and flip rate under noise, shifts, category swaps and missing values."""
+    require_model(ctx, "the robustness check")
+    s = ctx.settings
+    conf = s.confidence
+    main = main_metric_name(ctx)
+    sign = -1.0 if main in LOWER_IS_BETTER else 1.0
+    features = model_features(ctx)
+    types = ctx.schema.types
+    num = [c for c in features if types.get(c) == "numeric"]
+    cat = [c for c in features if types.get(c) in _CATEGORICAL]
+    left_out = [c for c in features if c not in num and c not in cat]
+    if not num and not cat:
+        raise SkipCheck("the model has no numeric, categorical or boolean feature to perturb")
+    y_all = ctx.labels("test")
+    if y_all is None:
+        raise SkipCheck("the test data has no target column")
+    n_total = int(y_all.shape[0])
+    pos = sample_positions(ctx, int(th["max_rows"]))
+    X = ctx.features("test")[pos]
+    y = y_all[pos]
+    full = ctx.predictions("test")
+    base = Prediction(
+        labels=np.asarray(full.labels)[pos],
+        proba=None if full.proba is None else full.proba[pos],
+    )
+    base_data = eval_data(ctx, y, base)
+    base_value = compute_metrics(base_data, [main])[main]
+    blocks, about = _blocks(ctx, X, num, cat, th)
+    if not blocks:
+        raise SkipCheck("no feature varies enough in the test data to be perturbed")
+    preds = _predict_blocks(ctx, blocks)
+    tol = float(th["regression_tolerance"]) * (
+        numeric_spread(np.asarray(y, dtype=float)) if ctx.task == "regression" else 0.0
+    )
+    datas = {}
+    for b, p in zip(blocks, preds, strict=True):
+        if p is None:
+            continue
+        data = eval_data(ctx, y, p)
+        after = compute_metrics(data, [main])[main]
+        drop = None if np.isnan(after) or np.isnan(base_value) else sign * (base_value - after)
+        flips = int(changed(ctx, base, p, tol).sum())
+        low, high = wilson(flips, X.height, conf)
+        b.result.update(
+            metric_after=None if np.isnan(after) else float(after),
+            drop=drop,
+            flip_rate=flips / X.height,
+            flip_rate_low=low,
+            flip_rate_high=high,
+        )
+        datas[b.key] = data
+        b.result["status"] = _judge(drop, flips / X.height, th, b.judged)
+    n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
+    _add_intervals(ctx, blocks, datas, base_data, main, sign, n_boot)
+
+    agg = [b for b in blocks if b.scope == "all"]
+    single = [b for b in blocks if b.scope != "all" and "status" in b.result]
+    noise_single = sorted(
+        (b for b in single if b.kind == "noise"),
+        key=lambda b: (-b.result["flip_rate"], -(b.result["drop"] or 0.0), b.scope),
+    )
+    statuses = [b.result.get("status", "pass") for b in blocks]
+    status: Status = worst_status(statuses)
+    judged_agg = next((b for b in agg if b.kind == "noise" and b.level == th["judged_level"]), None)
+    findings = _findings(blocks, noise_single, main, conf, about)
+    summary, rec = _words(status, judged_agg, noise_single, blocks, main, X.height, n_total, about)
+    worst = noise_single[0] if noise_single else None
+    judged_blocks = [b for b in blocks if b.judged and b.result.get("drop") is not None]
+    metrics: dict[str, float | int | None] = {
+        main: base_value if np.isfinite(base_value) else None,
+        "noise_drop": _get(judged_agg, "drop"),
+        "noise_drop_low": _get(judged_agg, "drop_low"),
+        "noise_drop_high": _get(judged_agg, "drop_high"),
+        "noise_flip_rate": _get(judged_agg, "flip_rate"),
+        "max_judged_drop": max((b.result["drop"] for b in judged_blocks), default=None),
+        "worst_feature_flip_rate": _get(worst, "flip_rate"),
+        "worst_feature_drop": _get(worst, "drop"),
+        "missing_drop": _get(next((b for b in agg if b.kind == "missing"), None), "drop"),
+        "missing_accepted": int(about["missing_values"]["accepted"]),
+        "n_rows": X.height,
+        "n_features_perturbed": len(about["numeric_perturbed"])
+        + len(about["categorical_perturbed"]),
+    }
+    details = {
+        "main_metric": main,
+        "metric_on_sample": base_value if np.isfinite(base_value) else None,
+        "judged_level": th["judged_level"],
+        "judged_on": "point estimates of the metric drop and of the flip rate",
+        "flip_definition": "the predicted label changes"
+        if ctx.task != "regression"
+        else f"the prediction moves by more than {th['regression_tolerance']:g} standard "
+        f"deviation of the target ({tol:.4g})",
+        "perturbations": [_row(b) for b in agg],
+        "features": [_row(b) for b in single],
+        "features_not_perturbed": left_out,
+        **about,
+        "n_rows": X.height,
+        "n_rows_available": n_total,
+        "sampled": X.height < n_total,
+        "sample": "the first rows of the test data in a seeded order that does not depend on "
+        "the input row order",
+        "seed": s.seed,
+        "n_bootstrap": n_boot,
+        "confidence": conf,
+        "charts": _charts(blocks, noise_single, main, th, conf),
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _get(b: _Block | None, key: str) -> float | None:
+    return None if b is None else b.result.get(key)
+
+
+def _row(b: _Block) -> dict[str, Any]:
+    return {
+        "perturbation": b.key,
+        "kind": b.kind,
+        "scope": b.scope,
+        "level": b.level,
+        "judged": b.judged,
+        **b.result,
+    }
+
+
+def _add_intervals(
+    ctx: AuditContext,
+    blocks: list[_Block],
+    datas: Mapping[str, Any],
+    base_data: Any,
+    main: str,
+    sign: float,
+    n_boot: int,
+) -> None:
+    """Paired-bootstrap intervals of the drop, for the all-feature perturbations and the
+    most fragile single features."""
+    s = ctx.settings
+    singles = sorted(
+        (b for b in blocks if b.scope != "all" and b.key in datas),
+        key=lambda b: -(b.result.get("drop") or 0.0),
+    )[:_MAX_INTERVALS]
+    chosen = [b for b in blocks if b.scope == "all" and b.key in datas] + singles
+    if not chosen or n_boot <= 0:
+        return
+    try:
+        _, diffs = paired_comparison(
+            {"__base__": base_data, **{b.key: datas[b.key] for b in chosen}},
+            main,
+            reference="__base__",
+            n_resamples=n_boot,
+            seed=s.seed,
+            confidence=s.confidence,
+        )
+    except ValueError:
+        return
+    for b in chosen:
+        iv: Interval = diffs[b.key]
+        if iv.low is None or iv.high is None:
+            continue
+        lo, hi = sorted((sign * iv.low, sign * iv.high))
+        b.result["drop_low"], b.result["drop_high"] = lo, hi
+
+
+def _findings(
+    blocks: list[_Block],
+    noise_single: list[_Block],
+    main: str,
+    conf: float,
+    about: Mapping[str, Any],
+) -> list[Finding]:
+    out: list[Finding] = []
+    flagged = [b for b in noise_single if b.result["status"] != "pass"][:5]
+    for rank, b in enumerate(flagged):
+        r = b.result
+        lead = "the most fragile feature: " if rank == 0 else ""
+        out.append(
+            Finding(
+                status=r["status"],
+                column=b.scope,
+                split="test",
+                message=(
+                    f"'{b.scope}' is {lead}noise of {b.level:g} of its standard deviation "
+                    f"changes {r['flip_rate']:.1%} of predictions and moves {label(main)} "
+                    f"by {fmt(main, -(r['drop'] or 0.0), signed=True)}."
+                ),
+                metrics={
+                    "flip_rate": r["flip_rate"],
+                    "flip_rate_low": r["flip_rate_low"],
+                    "flip_rate_high": r["flip_rate_high"],
+                    "drop": r["drop"],
+                    "drop_low": r.get("drop_low"),
+                    "drop_high": r.get("drop_high"),
+                },
+            )
+        )
+    for b in blocks:
+        r = b.result
+        if b.scope != "all" or r.get("status", "pass") == "pass":
+            continue
+        cols = (
+            about["numeric_perturbed"]
+            if b.kind in ("noise", "shift")
+            else about["categorical_perturbed"]
+            if b.kind == "swap"
+            else about["missing_values"]["columns_accepted"]
+        )
+        out.append(
+            Finding(
+                status=r["status"],
+                columns=tuple(cols),
+                split="test",
+                message=(
+                    f"Perturbation '{b.key}' on all these features changes {r['flip_rate']:.1%} "
+                    f"of predictions and moves {label(main)} by "
+                    f"{fmt(main, -(r['drop'] or 0.0), signed=True)}."
+                ),
+                metrics={k: r.get(k) for k in ("flip_rate", "drop", "drop_low", "drop_high")},
+            )
+        )
+    refused = about["missing_values"]["columns_not_accepted"]
+    if refused:
+        out.append(
+            Finding(
+                status="pass",
+                columns=tuple(refused),
+                split="test",
+                message=(
+                    f"The model does not accept missing values in {len(refused)} feature(s), so "
+                    "no missing values were injected there; make sure the pipeline in use "
+                    "handles them before the model sees them."
+                ),
+            )
+        )
+    return out
+
+
+def _words(
+    status: Status,
+    judged: _Block | None,
+    noise_single: list[_Block],
+    blocks: list[_Block],
+    main: str,
+    n: int,
+    n_total: int,
+    about: Mapping[str, Any],
+) -> tuple[str, str]:
+    rows = f"{n:,} test rows" if n == n_total else f"a sample of {n:,} of {n_total:,} test rows"
+    worst = noise_single[0] if noise_single else None
+    if status == "pass":
+        if judged is not None:
+            r = judged.result
+            summary = (
+                f"Predictions are stable under small perturbations: noise of {judged.level:g} "
+                f"standard deviation on every numeric feature changes {r['flip_rate']:.1%} of "
+                f"predictions and moves {label(main)} by "
+                f"{fmt(main, -(r['drop'] or 0.0), signed=True)} ({rows})."
+            )
+        else:
+            summary = f"Predictions are stable when categorical values are swapped ({rows})."
+        if worst is not None:
+            summary = summary[:-1] + f"; the most sensitive feature is '{worst.scope}'."
+        rec = "No action needed; repeat this check after retraining or when the inputs change."
+        if not about["missing_values"]["accepted"]:
+            rec += " The model does not accept missing values: impute them before it."
+        return summary, rec
+    # The headline: the most fragile feature at the worst status, else the perturbation
+    # of all features that reached it.
+    single = next((b for b in noise_single if b.result["status"] == status), None)
+    if single is not None:
+        r = single.result
+        summary = (
+            f"The most fragile feature is '{single.scope}': noise of {single.level:g} of its "
+            f"standard deviation changes {r['flip_rate']:.1%} of predictions and moves "
+            f"{label(main)} by {fmt(main, -(r['drop'] or 0.0), signed=True)}."
+        )
+    else:
+        bad = max(
+            (b for b in blocks if b.result.get("status") == status),
+            key=lambda b: (b.scope == "all", b.result.get("drop") or 0.0),
+        )
+        r = bad.result
+        where = "all these features" if bad.scope == "all" else f"'{bad.scope}'"
+        summary = (
+            f"Perturbation '{bad.key}' on {where} changes {r['flip_rate']:.1%} of predictions "
+            f"and moves {label(main)} by {fmt(main, -(r['drop'] or 0.0), signed=True)}."
+        )
+    kind = "noise" if single is not None else bad.kind
+    rec = {
+        "missing": (
+            "Missing values change this model's predictions markedly: make sure production "
+            "data is complete or imputed exactly as in training, or train with missing values "
+            "present so the model learns to handle them."
+        ),
+        "swap": (
+            "A category recorded as another changes many predictions: check how reliably these "
+            "categorical features are recorded in production, and consider grouping rare or "
+            "similar categories."
+        ),
+    }.get(
+        kind,
+        "Make the model less sensitive to small input changes: regularise it more, smooth or "
+        "bin the fragile features, train with noise added to them (data augmentation), or "
+        "check how precisely those features are measured in production.",
+    )
+    return summary, rec
+
+
+def _charts(
+    blocks: list[_Block],
+    noise_single: list[_Block],
+    main: str,
+    th: Mapping[str, Any],
+    conf: float,
+) -> list[dict[str, Any]]:
+    charts: list[dict[str, Any]] = []
+    if noise_single:
+        charts.append(
+            {
+                "kind": "bars",
+                "title": f"Predictions changed by noise of {th['judged_level']:g} standard "
+                "deviation, one feature at a time",
+                "x_label": "share of predictions changed",
+                "items": [
+                    {"label": b.scope, "value": b.result["flip_rate"], "status": b.result["status"]}
+                    for b in noise_single
+                ],
+                "threshold": float(th["flip_warn"]),
+            }
+        )
+    agg = [b for b in blocks if b.scope == "all" and b.result.get("drop") is not None]
+    if agg:
+        charts.append(
+            {
+                "kind": "intervals",
+                "title": f"Drop in {label(main)} per perturbation of all features "
+                f"({conf_text(conf)})",
+                "x_label": f"drop in {label(main)} (higher is worse)",
+                "items": [
+                    {
+                        "label": b.key,
+                        "value": b.result["drop"],
+                        "low": b.result.get("drop_low", b.result["drop"]),
+                        "high": b.result.get("drop_high", b.result["drop"]),
+                    }
+                    for b in agg
+                ],
+            }
+        )
+    swaps = [b for b in blocks if b.kind == "swap" and b.scope != "all" and "flip_rate" in b.result]
+    if swaps:
+        charts.append(
+            {
+                "kind": "bars",
+                "title": "Predictions changed when every value of one categorical feature is "
+                "swapped to another frequent category",
+                "x_label": "share of predictions changed",
+                "items": [
+                    {"label": b.scope, "value": b.result["flip_rate"], "status": "pass"}
+                    for b in sorted(swaps, key=lambda b: -b.result["flip_rate"])
+                ],
+                "threshold": None,
+            }
+        )
+    return charts

@@ -1,0 +1,622 @@
+"""``evaluation.weak_segments``: automatic discovery of slices where the model is worse.
+
+Every feature becomes a few readable conditions: numeric columns are cut at
+rounded quantiles (``age < 25``, ``25 <= age < 38``, ``age >= 52``), other
+columns give one condition per frequent value (``workclass = Private``), and
+missing values their own (``age is missing``). Segments are those conditions
+and every pair of them on two different columns (a lattice of depth two, as
+SliceLine searches). Counts and error sums for all of them come from one
+``bincount`` per column pair, so the search is vectorized.
+
+Each segment large enough is tested against the rest of the rows (a one-sided
+Welch test of the per-row loss), and the Benjamini–Hochberg procedure keeps the false discovery
+rate at the stated level over every segment tested. Among the significant
+segments that are worse by at least the warning gap, those with the strongest
+evidence (the largest Welch statistic, which weighs the gap by the segment's
+size) are reported first, each only if it is still worse once the rows
+of segments already reported are set aside (so a segment and its parent are
+not both reported for the same rows), and a pair only if it is clearly worse
+than each of its two single conditions.
+
+The per-row loss judged is the absolute error for regression. For a classifier
+with class scores it is, by default (``judge: unexpected``), the
+misclassification minus the error the model's own score expected (one minus
+the probability of the predicted class): near the decision boundary every model
+errs often and says so, and that is not a weak segment; a slice where the
+model is confidently wrong is. ``judge: raw`` judges plain misclassification.
+Either way the reported metric is the segment's plain accuracy (or MAE) with a
+bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status
+from assay.errors import ConfigError
+from assay.evaluation._bootstrap import Interval, metric_intervals
+from assay.evaluation._common import conf_text, fmt, label, with_interval
+from assay.evaluation._depth import eval_data, fmt_value, nice_number, sample_positions
+from assay.io.models import Prediction
+
+CHECK_ID = "evaluation.weak_segments"
+_NUMERIC = "numeric"
+_VALUED = ("categorical", "boolean")
+_MAX_ROWS_LISTED = 1000
+_MAX_SCAN = 300
+"""Significant segments examined, worst first, when choosing which to report."""
+
+
+@dataclass
+class _Column:
+    """A column as integer codes, and the conditions (sets of codes) it offers."""
+
+    name: str
+    codes: np.ndarray  # (n,) in [0, k)
+    k: int
+    conditions: np.ndarray  # (c, k) 0/1: which codes each condition holds
+    predicates: list[str]
+
+
+def _numeric_column(name: str, s: pl.Series, n_bins: int) -> _Column | None:
+    v = s.cast(pl.Float64, strict=False).to_numpy().astype(np.float64)
+    finite = np.isfinite(v)
+    if finite.sum() < 2:
+        return None
+    vals = v[finite]
+    integer = bool(np.all(vals == np.round(vals)))
+    raw = np.quantile(vals, np.linspace(0, 1, n_bins + 1)[1:-1])
+    lo, hi = vals.min(), vals.max()
+    edges = sorted({nice_number(float(e), integer=integer) for e in raw})
+    edges = [e for e in edges if lo < e <= hi]
+    if not edges:
+        return None
+    b = len(edges) + 1
+    codes = np.where(finite, np.searchsorted(edges, np.where(finite, v, 0.0), side="right"), b)
+    has_missing = bool((~finite).any())
+    k = b + 1
+    rows: list[np.ndarray] = []
+    preds: list[str] = []
+
+    def cond(members: range | list[int], text: str) -> None:
+        row = np.zeros(k)
+        row[list(members)] = 1.0
+        rows.append(row)
+        preds.append(text)
+
+    e = [fmt_value(x) for x in edges]
+    for j in range(1, b):  # x < e_j: bins 0..j-1
+        cond(range(0, j), f"{name} < {e[j - 1]}")
+    for i in range(1, b):  # x >= e_i: bins i..b-1
+        cond(range(i, b), f"{name} >= {e[i - 1]}")
+    for i in range(1, b - 1):  # e_i <= x < e_{i+1}
+        cond([i], f"{e[i - 1]} <= {name} < {e[i]}")
+    if has_missing:
+        cond([b], f"{name} is missing")
+    return _Column(name, codes.astype(np.int64), k, np.array(rows), preds)
+
+
+def _valued_column(name: str, s: pl.Series, max_values: int) -> _Column | None:
+    text = s.cast(pl.String, strict=False)
+    counts = text.drop_nulls().value_counts()
+    if counts.height == 0:
+        return None
+    counts = counts.sort(["count", text.name], descending=[True, False])
+    top = counts.get_column(text.name).to_list()[:max_values]
+    index = {v: i for i, v in enumerate(top)}
+    other, missing = len(top), len(top) + 1
+    values = text.to_list()
+    codes = np.array(
+        [missing if v is None else index.get(v, other) for v in values], dtype=np.int64
+    )
+    k = len(top) + 2
+    rows, preds = [], []
+    for i, v in enumerate(top):
+        row = np.zeros(k)
+        row[i] = 1.0
+        rows.append(row)
+        preds.append(f"{name} = {v}")
+    if (codes == missing).any():
+        row = np.zeros(k)
+        row[missing] = 1.0
+        rows.append(row)
+        preds.append(f"{name} is missing")
+    return _Column(name, codes, k, np.array(rows), preds)
+
+
+def _columns(ctx: AuditContext, df: pl.DataFrame, th: Mapping[str, Any]) -> list[_Column]:
+    names = list(ctx.schema.features) + [c for c in ctx.sensitive if c not in ctx.schema.features]
+    out = []
+    for c in names:
+        if c not in df.columns:
+            continue
+        t = ctx.schema.types.get(c)
+        s = df.get_column(c)
+        col = None
+        if t == _NUMERIC and s.n_unique() > max(int(th["n_bins"]), 6):
+            col = _numeric_column(c, s, int(th["n_bins"]))
+        elif t == _NUMERIC or t in _VALUED:
+            col = _valued_column(c, s, int(th["max_categories"]))
+        if col is not None and col.conditions.shape[0]:
+            out.append(col)
+    return out
+
+
+def _stats(codes: np.ndarray, k: int, loss: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """``(4, k)``: count, sum and sum of squares of the judged loss, and sum of the raw
+    loss, per code."""
+    return np.stack(
+        [
+            np.bincount(codes, minlength=k).astype(np.float64),
+            np.bincount(codes, weights=loss, minlength=k),
+            np.bincount(codes, weights=loss**2, minlength=k),
+            np.bincount(codes, weights=raw, minlength=k),
+        ]
+    )
+
+
+def _welch(n, s, q, N, S, Q):
+    """Welch statistic ``z`` of the segment's mean loss against the rest's, and its
+    one-sided p-value (normal approximation; every segment has at least ``min_size`` rows).
+    Returns ``(z, p)``."""
+    from scipy.stats import norm
+
+    nc, sc, qc = N - n, S - s, Q - q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m1, m2 = s / n, sc / nc
+        v1 = np.maximum(q / n - m1**2, 0) * n / np.maximum(n - 1, 1)
+        v2 = np.maximum(qc / nc - m2**2, 0) * nc / np.maximum(nc - 1, 1)
+        se = np.sqrt(v1 / n + v2 / nc)
+        z = np.where(se > 0, (m1 - m2) / se, np.where(m1 > m2, np.inf, 0.0))
+    return z, norm.sf(z)
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values)."""
+    m = p.size
+    if m == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+@dataclass
+class _Candidate:
+    cols: tuple[int, ...]
+    conds: tuple[int, ...]
+    n: float
+    mean: float  # mean judged loss
+    raw_mean: float  # mean raw loss (error, or absolute error)
+    p: float
+    z: float
+    parents: tuple[tuple[float, float], ...] = ()  # (mean, raw_mean) of each single parent
+
+
+def _search(
+    cols: list[_Column], loss: np.ndarray, raw: np.ndarray, th: Mapping[str, Any], min_size: int
+) -> tuple[list[_Candidate], np.ndarray, np.ndarray]:
+    """Every segment of one or two conditions with its size, mean losses and p-value."""
+    N, S, Q = float(loss.size), float(loss.sum()), float((loss**2).sum())
+    cands: list[_Candidate] = []
+    single: dict[tuple[int, int], tuple[float, float]] = {}
+    for ci, c in enumerate(cols):
+        st = _stats(c.codes, c.k, loss, raw) @ c.conditions.T  # (4, conds)
+        for j in range(st.shape[1]):
+            n = st[0, j]
+            means = (st[1, j] / n, st[3, j] / n) if n > 0 else (np.nan, np.nan)
+            single[(ci, j)] = means
+            if min_size <= n <= N - min_size:
+                z, p = _welch(n, st[1, j], st[2, j], N, S, Q)
+                cands.append(_Candidate((ci,), (j,), n, *means, float(p), float(z)))
+    if th.get("pairs", True):
+        # Pairs among the columns whose single conditions reach the worst means.
+        best = {
+            ci: max(single[(ci, j)][0] for j in range(c.conditions.shape[0]))
+            for ci, c in enumerate(cols)
+        }
+        keep = sorted(best, key=lambda ci: (-np.nan_to_num(best[ci], nan=-np.inf), ci))
+        keep = sorted(keep[: int(th["max_pair_columns"])])
+        for a_i, a in enumerate(keep):
+            for b in keep[a_i + 1 :]:
+                A, B = cols[a], cols[b]
+                joint = A.codes * B.k + B.codes
+                st = _stats(joint, A.k * B.k, loss, raw).reshape(4, A.k, B.k)
+                # Condition sums: A_cond @ table @ B_cond.T for each statistic.
+                tab = np.einsum("ak,skl,bl->sab", A.conditions, st, B.conditions)
+                n = tab[0]
+                ok = (n >= min_size) & (n <= N - min_size)
+                if not ok.any():
+                    continue
+                z, p = _welch(n, tab[1], tab[2], N, S, Q)
+                for ja, jb in zip(*np.nonzero(ok), strict=True):
+                    nn = float(n[ja, jb])
+                    cands.append(
+                        _Candidate(
+                            (a, b),
+                            (int(ja), int(jb)),
+                            nn,
+                            float(tab[1][ja, jb] / nn),
+                            float(tab[3][ja, jb] / nn),
+                            float(p[ja, jb]),
+                            float(z[ja, jb]),
+                            (single[(a, int(ja))], single[(b, int(jb))]),
+                        )
+                    )
+    pvals = np.array([c.p for c in cands])
+    return cands, pvals, _bh(pvals)
+
+
+def _members(cols: list[_Column], cand: _Candidate) -> np.ndarray:
+    mask = np.ones(cols[0].codes.size, dtype=bool)
+    for ci, j in zip(cand.cols, cand.conds, strict=True):
+        c = cols[ci]
+        mask &= c.conditions[j][c.codes] > 0
+    return mask
+
+
+def _predicate(cols: list[_Column], cand: _Candidate) -> str:
+    return " and ".join(cols[ci].predicates[j] for ci, j in zip(cand.cols, cand.conds, strict=True))
+
+
+@register_check(
+    CHECK_ID,
+    area="evaluation",
+    title="Weak segments",
+    explanation=(
+        "An overall score can hide a part of the population where the model does much worse. "
+        "This check searches every slice described by one or two feature conditions (such as "
+        "'age < 25 and workclass = Private') for one whose error is clearly higher than "
+        "elsewhere, keeps only slices large enough to matter, and controls the share of false "
+        "discoveries among the many slices it tests. Each weak slice is named with its size, "
+        "its metric with a confidence interval, and its gap to the overall metric. For a "
+        "classifier with scores, a slice is judged on the errors its own scores did not "
+        "expect, so the region near the decision boundary, where any model is unsure, is not "
+        "blamed."
+    ),
+    standards=("MEASURE 2.3", "MEASURE 2.5", "MEASURE 2.11"),
+    severity="medium",
+    thresholds={
+        "n_bins": 5,
+        "max_categories": 10,
+        "min_size": 30,
+        "min_share": 0.01,
+        "fdr": 0.05,
+        "judge": "unexpected",
+        "warn_gap": 0.05,
+        "fail_gap": 0.15,
+        "warn_ratio": 1.25,
+        "fail_ratio": 1.5,
+        "pairs": True,
+        "max_pair_columns": 30,
+        "max_segments": 5,
+    },
+    needs=("model",),
+)
+def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """The worst significant segments of one or two conditions, with intervals."""
+    s = ctx.settings
+    conf = s.confidence
+    y_all = ctx.labels("test")
+    if y_all is None:
+        raise SkipCheck("the test data has no target column")
+    if th["judge"] not in ("unexpected", "raw"):
+        raise ConfigError(
+            f"thresholds.{CHECK_ID}.judge must be 'unexpected' or 'raw', not {th['judge']!r}"
+        )
+    pos = sample_positions(ctx, s.max_rows_model_checks)
+    n_total = int(y_all.shape[0])
+    df = ctx.frame("test")[pos]
+    full = ctx.predictions("test")
+    pred = Prediction(
+        labels=np.asarray(full.labels)[pos], proba=None if full.proba is None else full.proba[pos]
+    )
+    data = eval_data(ctx, y_all[pos], pred)
+    n = data.n
+    regression = ctx.task == "regression"
+    metric = "mae" if regression else "accuracy"
+    raw = np.abs(data.y - data.pred) if regression else (data.y != data.pred).astype(np.float64)
+    expected = None  # the error rate the model's own scores expect, row by row
+    if not regression and data.proba is not None:
+        p_pred = data.proba[np.arange(n), np.clip(data.pred, 0, None)]
+        expected = 1.0 - np.where(data.pred >= 0, p_pred, 0.0)
+    unexpected = expected is not None and th["judge"] == "unexpected"
+    loss = raw - expected if unexpected else raw
+    overall_loss = float(loss.mean())
+    overall_raw = float(raw.mean())
+    min_size = max(int(th["min_size"]), math.ceil(float(th["min_share"]) * n))
+    cols = _columns(ctx, df, th)
+    if not cols:
+        raise SkipCheck("no numeric, categorical or boolean column to describe segments with")
+    warn_e, fail_e = _effect_limits(th, regression)
+
+    def effect(mean: float, raw_mean: float) -> float:
+        """How much worse a segment is: for regression its MAE over the overall one, minus
+        one; for classification its error rate minus the overall one, and with ``judge:
+        unexpected`` the smaller of that and the same gap in unexpected errors."""
+        if regression:
+            return raw_mean / overall_raw - 1 if overall_raw > 0 else 0.0
+        gap = raw_mean - overall_raw
+        return min(gap, mean - overall_loss) if unexpected else gap
+
+    cands, _, qvals = _search(cols, loss, raw, th, min_size)
+    fdr = float(th["fdr"])
+
+    def clearly_worse(c: _Candidate) -> bool:
+        e = effect(c.mean, c.raw_mean)
+        parents = max((effect(*m) for m in c.parents), default=-np.inf)
+        return e >= warn_e and e >= parents + warn_e / 2
+
+    significant = [
+        (c, float(q)) for c, q in zip(cands, qvals, strict=True) if q <= fdr and clearly_worse(c)
+    ]
+    # Strongest evidence first: the Welch statistic weighs the gap by the segment's size,
+    # so a large clearly-worse slice comes before a tiny extreme corner of it.
+    significant.sort(key=lambda cq: (-cq[0].z, -cq[0].n, _predicate(cols, cq[0])))
+    chosen = _choose(cols, significant[:_MAX_SCAN], loss, raw, effect, warn_e, fdr, th)
+    # With nothing to report, the chart shows the worst segments found, none significant.
+    shown = chosen or [
+        (c, float(q), _members(cols, c))
+        for c, q in sorted(
+            ((c, q) for c, q in zip(cands, qvals, strict=True) if len(c.cols) == 1),
+            key=lambda cq: (-effect(cq[0].mean, cq[0].raw_mean), -cq[0].n, _predicate(cols, cq[0])),
+        )[: int(th["max_segments"])]
+    ]
+
+    overall_iv = _interval(ctx, data, np.arange(n), metric)
+    rows_out = []
+    findings = []
+    for cand, q, mask in shown:
+        idx = np.flatnonzero(mask)  # positions within the sample, in canonical order
+        iv = _interval(ctx, data, idx, metric)
+        e = effect(cand.mean, cand.raw_mean)
+        st: Status = "fail" if e >= fail_e else "warn" if chosen else "pass"
+        text = _predicate(cols, cand)
+        columns = tuple(cols[ci].name for ci in cand.cols)
+        row: dict[str, Any] = {
+            "segment": text,
+            "columns": list(columns),
+            "size": int(cand.n),
+            "share": cand.n / n,
+            metric: iv.value,
+            f"{metric}_low": iv.low,
+            f"{metric}_high": iv.high,
+            f"overall_{metric}": overall_iv.value,
+            "gap": (iv.value or 0.0) - (overall_iv.value or 0.0),
+            "judged_gap": e,
+            "p_value": cand.p,
+            "q_value": q,
+            "status": st,
+        }
+        tail = ""
+        if expected is not None:
+            row["expected_accuracy"] = float(1.0 - expected[idx].mean())
+            tail = f"; the model's own scores expected {row['expected_accuracy']:.2f} there"
+        rows_out.append(row)
+        if not chosen:
+            continue
+        where = np.sort(pos[idx])
+        findings.append(
+            Finding(
+                status=st,
+                group=text,
+                columns=columns,
+                rows=tuple(int(r) for r in where[:_MAX_ROWS_LISTED]),
+                split="test",
+                message=(
+                    f"Where {text} ({int(cand.n):,} rows, {cand.n / n:.1%}), "
+                    f"{label(metric)} is {with_interval(metric, iv, conf)} against "
+                    f"{fmt(metric, overall_iv.value)} overall{tail}."
+                ),
+                metrics={
+                    k: row[k] for k in (metric, "gap", "judged_gap", "size", "share", "q_value")
+                },
+            )
+        )
+    charts = _charts(rows_out, overall_iv, metric, conf, th, regression, bool(chosen), unexpected)
+    worst_found = rows_out
+    rows_out = rows_out if chosen else []
+    status: Status = "pass"
+    if rows_out:
+        status = "fail" if any(r["status"] == "fail" for r in rows_out) else "warn"
+    n_tested = len(cands)
+    rows_text = (
+        f"{n:,} test rows" if n == n_total else f"a sample of {n:,} of {n_total:,} test rows"
+    )
+    if rows_out:
+        r0 = rows_out[0]
+        summary = (
+            f"The model is weakest where {r0['segment']} ({r0['size']:,} rows, "
+            f"{r0['share']:.1%}): {label(metric)} "
+            f"{with_interval(metric, _iv(r0, metric), conf)} against "
+            f"{fmt(metric, overall_iv.value)} overall."
+        )
+        rec = (
+            f"Look at the rows where {r0['segment']} (listed in the finding): check their labels, "
+            "collect more training data like them, add features that describe them, or give them "
+            "their own threshold or model; then monitor this segment separately."
+        )
+    else:
+        worse = "worse than its scores expect" if unexpected else "worse than overall"
+        summary = (
+            f"No segment of at least {min_size:,} rows is clearly {worse} "
+            f"({n_tested:,} segments tested at a {fdr:.0%} false discovery rate; "
+            f"{label(metric)} {fmt(metric, overall_iv.value)} over {rows_text})."
+        )
+        rec = "No action needed; repeat this search after retraining or on new labelled data."
+    metrics: dict[str, float | int | None] = {
+        f"overall_{metric}": overall_iv.value,
+        "worst_segment_gap": rows_out[0]["gap"] if rows_out else None,
+        "worst_segment_judged_gap": rows_out[0]["judged_gap"] if rows_out else None,
+        f"worst_segment_{metric}": rows_out[0][metric] if rows_out else None,
+        "worst_segment_size": rows_out[0]["size"] if rows_out else None,
+        "n_weak_segments": len(rows_out),
+        "n_segments_tested": n_tested,
+        "n_significant": int((qvals <= fdr).sum()) if qvals.size else 0,
+        "min_size": min_size,
+        "n_rows": n,
+    }
+    if unexpected:
+        judged_on = (
+            "errors beyond those the model's own scores expect (observed minus expected "
+            "misclassification, row by row), segment against overall"
+        )
+    elif regression:
+        judged_on = "mean absolute error of the segment divided by the overall one"
+    else:
+        judged_on = "misclassification rate of the segment minus the overall one"
+    details = {
+        "metric": metric,
+        "judged_on": judged_on,
+        "overall_error": overall_raw,
+        "segments": rows_out,
+        "worst_segments_not_significant": [] if rows_out else worst_found,
+        "columns_searched": [c.name for c in cols],
+        "conditions_per_column": {c.name: c.predicates for c in cols},
+        "test": "one-sided Welch test of the judged per-row loss, segment against the other rows",
+        "false_discovery_control": f"Benjamini–Hochberg at {fdr:g} over all "
+        f"{n_tested:,} segments tested",
+        "n_rows": n,
+        "n_rows_available": n_total,
+        "sampled": n < n_total,
+        "seed": s.seed,
+        "n_bootstrap": s.n_bootstrap,
+        "confidence": conf,
+        "charts": charts,
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _effect_limits(th: Mapping[str, Any], regression: bool) -> tuple[float, float]:
+    try:
+        if regression:
+            return float(th["warn_ratio"]) - 1.0, float(th["fail_ratio"]) - 1.0
+        return float(th["warn_gap"]), float(th["fail_gap"])
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"thresholds.{CHECK_ID}: warn_gap, fail_gap, warn_ratio and fail_ratio must be numbers"
+        ) from None
+
+
+def _choose(
+    cols: list[_Column],
+    ranked: list[tuple[_Candidate, float]],
+    loss: np.ndarray,
+    raw: np.ndarray,
+    effect: Any,
+    warn_e: float,
+    fdr: float,
+    th: Mapping[str, Any],
+) -> list[tuple[_Candidate, float, np.ndarray]]:
+    """The worst segments, each still worse on the rows not already reported."""
+    covered = np.zeros(loss.size, dtype=bool)
+    N, S, Q = float(loss.size), float(loss.sum()), float((loss**2).sum())
+    out = []
+    for cand, q in ranked:
+        if len(out) >= int(th["max_segments"]):
+            break
+        mask = _members(cols, cand)
+        rest = mask & ~covered
+        n = float(rest.sum())
+        if n < int(th["min_size"]):
+            continue
+        if covered.any():
+            sub = loss[rest]
+            _, p = _welch(n, sub.sum(), (sub**2).sum(), N, S, Q)
+            if float(p) > fdr or effect(float(sub.mean()), float(raw[rest].mean())) < warn_e:
+                continue
+        out.append((cand, q, mask))
+        covered |= mask
+    return out
+
+
+def _interval(ctx: AuditContext, data: Any, idx: np.ndarray, metric: str) -> Interval:
+    from assay.evaluation._metrics import EvalData
+
+    s = ctx.settings
+    sub = EvalData(data.task, data.y[idx], data.pred[idx], None, data.n_classes, data.positive)
+    return metric_intervals(
+        sub,
+        [metric],
+        n_resamples=s.n_bootstrap,
+        seed=s.seed,
+        confidence=s.confidence,
+    )[metric]
+
+
+def _iv(row: Mapping[str, Any], metric: str) -> Interval:
+    return Interval(row[metric], row[f"{metric}_low"], row[f"{metric}_high"])
+
+
+def _charts(
+    rows: list[dict[str, Any]],
+    overall: Interval,
+    metric: str,
+    conf: float,
+    th: Mapping[str, Any],
+    regression: bool,
+    significant: bool,
+    unexpected: bool,
+) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    which = "weakest segments" if significant else "worst segments found (none significant)"
+    items = [{"label": "overall", **overall.to_dict()}] + [
+        {
+            "label": r["segment"],
+            "value": r[metric],
+            "low": r[f"{metric}_low"],
+            "high": r[f"{metric}_high"],
+        }
+        for r in rows
+    ]
+    for it in items:
+        it["low"] = it["value"] if it["low"] is None else it["low"]
+        it["high"] = it["value"] if it["high"] is None else it["high"]
+    if regression:
+        gap_label = f"{label(metric)} of the segment ÷ overall"
+    elif unexpected:
+        gap_label = "errors beyond what the model's scores expect, against overall (points)"
+    else:
+        gap_label = "error rate above overall (points)"
+    return [
+        {
+            "kind": "intervals",
+            "title": f"{label(metric, start=True)} of the {which} against overall "
+            f"({conf_text(conf)})",
+            "x_label": label(metric) + (" (lower is better)" if regression else ""),
+            "items": items,
+        },
+        {
+            "kind": "bars",
+            "title": f"How much worse each of the {which} is",
+            "x_label": gap_label,
+            "items": [
+                {
+                    "label": r["segment"],
+                    "value": r["judged_gap"] + (1.0 if regression else 0.0),
+                    "status": r["status"],
+                }
+                for r in rows
+            ],
+            "threshold": float(th["warn_ratio"]) if regression else float(th["warn_gap"]),
+        },
+    ]
