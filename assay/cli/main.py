@@ -243,7 +243,6 @@ def demo(
                 model=model,
                 config={**run_demo.DEMO_CONFIG, "n_bootstrap": n_bootstrap},
             )
-        result = run_demo.with_model_card(result)
         result.save(out_dir)
         run_demo.save_artifacts(out_dir, model)
         evidence = run_demo.write_evidence(out_dir)

@@ -41,6 +41,7 @@ DEMO_MODEL_CARD: dict[str, Any] = {
     "caveats": "Trained and tested on 1994 data: its numbers say nothing about today.",
 }
 DEMO_KEY = "demo-signing"
+DEMO_CONFIG["model_card"] = DEMO_MODEL_CARD
 
 
 def load_adult() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -100,20 +101,6 @@ def save_artifacts(out_dir: str | Path, model: Any) -> None:
     except ImportError:  # pragma: no cover - the demo works without skops
         return
     sio.dump(model, Path(out_dir) / "model.skops")
-
-
-def with_model_card(result: Any) -> Any:
-    """The demo's ``AuditResult`` with :data:`DEMO_MODEL_CARD` recorded in its report.
-
-    The owner's fields then reach ``report.json``, the HTML report and
-    ``model_card.md`` alike.
-    """
-    from dataclasses import replace
-
-    from assay.governance import owner_fields
-
-    governance = {**result.extra.get("governance", {}), "owner": owner_fields(DEMO_MODEL_CARD)}
-    return replace(result, extra={**result.extra, "governance": governance})
 
 
 def write_evidence(out_dir: str | Path) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from assay.core.audit_result import AuditResult
+import assay
 from assay.demo import run_demo
 from assay.governance import verify_pack
 
 
-def test_demo_card_and_evidence(report, tmp_path):
-    result = run_demo.with_model_card(AuditResult.from_dict(report))
+def test_demo_card_and_evidence(binary_data, binary_model, tmp_path):
+    train, test, _ = binary_data
+    config = {
+        "model_card": run_demo.DEMO_MODEL_CARD,
+        "n_bootstrap": 20,
+        "include": ["evaluation.performance", "data.integrity"],
+    }
+    result = assay.audit(train=train, test=test, target="y", model=binary_model, config=config)
     owner = result.to_dict()["extra"]["governance"]["owner"]
     assert owner["out_of_scope_uses"] and owner["licence"]
     result.save(tmp_path)
