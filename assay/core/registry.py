@@ -135,6 +135,7 @@ def _load_builtin_checks() -> None:
     import assay.efficiency
     import assay.evaluation
     import assay.fairness
+    import assay.monitoring
     import assay.security  # noqa: F401
 
 
