@@ -1,0 +1,101 @@
+"""``assay serve``, ``assay token create`` and ``assay ingest``: the monitoring service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assay.errors import AssayError
+
+
+def _fail(message: str) -> None:
+    from assay.cli.main import _fail as fail
+
+    fail(message)
+
+
+def serve(
+    store: Annotated[str, typer.Option(help="sqlite:///FILE (default) or postgresql://...")] = (
+        "sqlite:///assay.db"
+    ),
+    host: Annotated[str, typer.Option(help="address to bind (loopback by default)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
+    max_body_mb: Annotated[int, typer.Option(help="largest request body, in MiB")] = 64,
+) -> None:
+    """Run the monitoring service (FastAPI on uvicorn). $ASSAY_TOKEN, when set, is
+    stored as an admin token."""
+    try:
+        import uvicorn
+
+        from assay.monitor import Settings, create_app, open_store
+
+        settings = Settings.from_env(store_url=store, max_body_bytes=max_body_mb * 1024 * 1024)
+        app = create_app(settings, open_store(store))
+    except (AssayError, ImportError) as exc:
+        _fail(str(exc))
+        return
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+token_app = typer.Typer(help="Manage the service's API tokens.", no_args_is_help=True)
+
+
+@token_app.command("create")
+def token_create(
+    store: Annotated[str, typer.Option(help="the service's store URL")],
+    scope: Annotated[str, typer.Option(help="read, write or admin")] = "read",
+    name: Annotated[str | None, typer.Option(help="a note to recognise the token")] = None,
+) -> None:
+    """Create a token and print it once (only its SHA-256 digest is stored)."""
+    from assay.monitor import open_store
+    from assay.monitor._auth import SCOPES, create_token
+
+    if scope not in SCOPES:
+        _fail(f"--scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    try:
+        s = open_store(store)
+    except AssayError as exc:
+        _fail(str(exc))
+        return
+    try:
+        print(create_token(s, scope, name=name))
+    finally:
+        s.close()
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(help="CSV or Parquet file of predictions")],
+    url: Annotated[str, typer.Option(help="the service, e.g. http://127.0.0.1:8080")],
+    token_file: Annotated[Path, typer.Option(help="file holding a write token")],
+    model: Annotated[str, typer.Option(help="registered model name")],
+    labels: Annotated[bool, typer.Option(help="the file holds labels (id, label)")] = False,
+) -> None:
+    """Send a file of predictions (or labels) to the service in 1,000-row batches."""
+    try:
+        from assay.monitor import Client
+
+        token = token_file.read_text(encoding="utf-8").strip()
+        with Client(url, token) as client:
+            send = client.log_labels if labels else client.log_predictions
+            n = send(model, str(path))
+    except OSError as exc:
+        _fail(f"cannot read {exc.filename}: {exc.strerror}")
+        return
+    except AssayError as exc:
+        _fail(str(exc))
+        return
+    except Exception as exc:  # httpx transport errors after retries
+        _fail(f"cannot reach {url}: {exc}")
+        return
+    print(f"{n} rows acknowledged", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("ingest")(ingest)
+    app.add_typer(token_app, name="token")

@@ -1,0 +1,194 @@
+"""The FastAPI app factory: settings and a store in, an app out.
+
+Every error, from a bad token to a 404, a 405 or a validation failure, is one JSON
+envelope ``{"error": {"code", "message", "details"}}``. Bodies over
+``Settings.max_body_bytes`` are refused with 413 before they are buffered.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assay._version import __version__
+from assay.errors import AssayError
+from assay.monitor._auth import allows, create_token, token_scope
+from assay.monitor._store import Store, open_store
+
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service settings. ``admin_token`` (default: ``$ASSAY_TOKEN``) is stored as an
+    admin token at start-up."""
+
+    store_url: str = "sqlite:///assay.db"
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    admin_token: str | None = None
+    max_windows: int = 24
+    seed: int = 0
+
+    @classmethod
+    def from_env(cls, **kw: Any) -> Settings:
+        return cls(admin_token=os.environ.get("ASSAY_TOKEN") or None, **kw)
+
+
+class ApiError(StarletteHTTPException):
+    """An HTTP error with a stable ``code`` and structured ``details``."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.code = code
+        self.details = details
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+}
+
+
+def envelope(status: int, code: str, message: str, details: Any = None, headers=None):
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "details": details}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+class BodyLimit:
+    """ASGI middleware: 413 when Content-Length, or the bytes received so far, pass
+    ``limit`` — the body is never buffered past it."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._refuse(scope, receive, send)
+                    return
+        seen = 0
+        limit = self.limit
+
+        async def limited() -> dict:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:
+                    raise ApiError(413, "payload_too_large", self._message())
+            return msg
+
+        await self.app(scope, limited, send)
+
+    def _message(self) -> str:
+        return f"the request body is larger than the limit of {self.limit} bytes"
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        resp = envelope(413, "payload_too_large", self._message(), headers={"Connection": "close"})
+        await resp(scope, receive, send)
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def require(scope: str):
+    """A dependency: the request's bearer token must allow ``scope``."""
+
+    def check(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        kind, _, token = header.partition(" ")
+        if kind.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401, "unauthorized", "send Authorization: Bearer <token> (assay token create)"
+            )
+        have = token_scope(request.app.state.store, token.strip())
+        if have is None:
+            raise ApiError(401, "unauthorized", "the token is not valid")
+        if not allows(have, scope):
+            raise ApiError(403, "forbidden", f"this token has scope {have!r}; this needs {scope!r}")
+        return have
+
+    return Depends(check)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the monitoring app on ``store`` (opened from ``settings.store_url`` when
+    not given).
+
+    Examples
+    --------
+    >>> from assay.monitor import Settings, create_app, open_store
+    >>> app = create_app(Settings(), open_store("sqlite:///:memory:"))
+    >>> app.title
+    'Assay monitor'
+    """
+    from assay.monitor import _routes
+
+    settings = settings or Settings.from_env()
+    store = store if store is not None else open_store(settings.store_url)
+    if settings.admin_token:
+        create_token(store, "admin", name="ASSAY_TOKEN", token=settings.admin_token)
+    app = FastAPI(
+        title="Assay monitor",
+        version=__version__,
+        description="Prediction logs, windowed drift and performance for registered models.",
+    )
+    app.state.store = store
+    app.state.settings = settings
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = getattr(exc, "code", None) or _CODES.get(exc.status_code, "error")
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return envelope(
+            exc.status_code, code, str(exc.detail), getattr(exc, "details", None), headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+            for e in exc.errors()
+        ]
+        return envelope(422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(AssayError)
+    async def _assay(request: Request, exc: AssayError):
+        return envelope(400, "bad_request", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        return envelope(500, "internal", f"internal error: {type(exc).__name__}")
+
+    app.include_router(_routes.health)
+    app.include_router(_routes.models, prefix="/api/v1")
+    app.include_router(_routes.records, prefix="/api/v1")
+    app.include_router(_routes.windows, prefix="/api/v1")
+    app.include_router(_routes.tokens, prefix="/api/v1")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

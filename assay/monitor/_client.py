@@ -1,0 +1,142 @@
+"""``assay.monitor.Client``: register models, log predictions and labels, read windows.
+
+Requests are retried with exponential backoff on connection errors, 429 and 5xx
+(at-least-once); record ids make a resent batch harmless.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import httpx
+import polars as pl
+
+from assay.errors import InputError
+from assay.io.readers import read_table
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class MonitorError(InputError):
+    """The service refused a request; ``status`` and ``error`` (the envelope) say why."""
+
+    def __init__(self, status: int, error: dict[str, Any]) -> None:
+        self.status, self.error = status, error
+        super().__init__(f"HTTP {status} {error.get('code')}: {error.get('message')}")
+
+
+class Client:
+    """A client of ``assay serve``.
+
+    Examples
+    --------
+    >>> client = Client("http://127.0.0.1:8080", token="...")  # doctest: +SKIP
+    >>> client.log_predictions("churn", df)                    # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        retries: int = 5,
+        backoff: float = 0.2,
+        timeout: float = 60.0,
+        batch_size: int = 1000,
+    ) -> None:
+        self.retries, self.backoff, self.batch_size = retries, backoff, batch_size
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kw: Any) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                resp = self._http.request(method, path, **kw)
+            except httpx.TransportError:
+                if attempt == self.retries:
+                    raise
+            else:
+                if resp.status_code not in RETRY_STATUS or attempt == self.retries:
+                    if resp.status_code >= 400:
+                        try:
+                            error = resp.json()["error"]
+                        except Exception:
+                            error = {"code": "http", "message": resp.text[:200]}
+                        raise MonitorError(resp.status_code, error)
+                    return resp.json()
+            time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _parquet(df: pl.DataFrame) -> bytes:
+        buf = io.BytesIO()
+        df.write_parquet(buf)
+        return buf.getvalue()
+
+    def register_model(
+        self,
+        name: str,
+        reference_df: Any,
+        target: str | None = None,
+        prediction: str | None = None,
+        score: str | None = None,
+        task: str | None = None,
+    ) -> dict[str, Any]:
+        """Register ``name`` with its reference data (a frame or a CSV/Parquet path)."""
+        ref, _ = read_table(reference_df, name="reference")
+        fields = {"name": name, "target": target, "prediction": prediction, "score": score}
+        if task:
+            fields["task"] = task
+        data = {k: v for k, v in fields.items() if v}
+        files = {"reference": ("reference.parquet", self._parquet(ref), "application/octet-stream")}
+        return self._request("POST", "/api/v1/models", data=data, files=files)
+
+    def _send(self, path: str, df: Any, name: str) -> int:
+        frame, _ = read_table(df, name=name)
+        total = 0
+        for start in range(0, frame.height, self.batch_size):
+            chunk = frame.slice(start, self.batch_size)
+            out = self._request(
+                "POST",
+                path,
+                content=self._parquet(chunk),
+                headers={"Content-Type": "application/vnd.apache.parquet"},
+            )
+            total += int(out["accepted"])
+        return total
+
+    def log_predictions(self, name: str, df: Any) -> int:
+        """Send predictions (columns ``id``, ``timestamp``, the features,
+        ``prediction``, ``score``) in batches; returns the rows acknowledged."""
+        return self._send(f"/api/v1/models/{name}/predictions", df, "predictions")
+
+    def log_labels(self, name: str, df: Any) -> int:
+        """Send labels (columns ``id``, ``label``); returns the rows acknowledged."""
+        return self._send(f"/api/v1/models/{name}/labels", df, "labels")
+
+    def model(self, name: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v1/models/{name}")
+
+    def windows(self, name: str, size: str = "1d", limit: int = 12) -> list[dict[str, Any]]:
+        """The most recent windows of ``name`` (``size``: ``1h``, ``1d``, ``Nrows``)."""
+        out = self._request(
+            "GET", f"/api/v1/models/{name}/windows", params={"size": size, "limit": limit}
+        )
+        return out["windows"]
+
+    def alerts(self, name: str) -> list[dict[str, Any]]:
+        return self._request("GET", f"/api/v1/models/{name}/alerts")["alerts"]

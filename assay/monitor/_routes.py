@@ -1,0 +1,398 @@
+"""The service's routers, one per resource: health, models, predictions and labels,
+windows and alerts, tokens."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from typing import Any
+
+import polars as pl
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from assay.monitor._app import ApiError, require
+from assay.monitor._auth import SCOPES, create_token
+from assay.monitor._records import (
+    BodyError,
+    RecordsError,
+    frame_from_body,
+    records_from_body,
+    validate_labels,
+    validate_predictions,
+)
+from assay.monitor._store import ModelRecord
+from assay.monitor._windows import compute_windows, parse_size, reference_frame
+
+health = APIRouter(tags=["health"])
+models = APIRouter(tags=["models"])
+records = APIRouter(tags=["records"])
+windows = APIRouter(tags=["windows"])
+tokens = APIRouter(tags=["tokens"])
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_TABLE_BODY = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+}
+_RECORD = {
+    "type": "object",
+    "required": ["id", "timestamp", "features"],
+    "properties": {
+        "id": {"type": ["string", "integer"]},
+        "timestamp": {"type": ["string", "number"], "description": "ISO-8601 or epoch seconds"},
+        "features": {"type": "object"},
+        "prediction": {"type": ["string", "number", "boolean", "null"]},
+        "score": {"type": ["number", "null"]},
+    },
+}
+_LABEL = {
+    "type": "object",
+    "required": ["id", "label"],
+    "properties": {"id": {"type": ["string", "integer"]}, "label": {}},
+}
+
+
+def _body_doc(item: dict[str, Any]) -> dict[str, Any]:
+    records_schema = {
+        "type": "object",
+        "required": ["records"],
+        "properties": {"records": {"type": "array", "items": item}},
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": records_schema}, **_TABLE_BODY},
+        }
+    }
+
+
+def _model_or_404(request: Request, name: str) -> ModelRecord:
+    model = request.app.state.store.get_model(name)
+    if model is None:
+        raise ApiError(404, "not_found", f"no model named {name!r}; register it first")
+    return model
+
+
+def _model_json(store: Any, model: ModelRecord) -> dict[str, Any]:
+    preds, labels = store.counts(model.name)
+    return {**model.to_dict(), "predictions": preds, "labels": labels}
+
+
+# -- health -------------------------------------------------------------------
+
+
+@health.get("/healthz")
+def healthz(request: Request) -> dict[str, Any]:
+    """Liveness and the store's schema version (no token needed)."""
+    store = request.app.state.store
+    return {"status": "ok", "store": store.dialect, "schema_version": store.schema_version()}
+
+
+# -- models -------------------------------------------------------------------
+
+
+def _register(store: Any, fields: dict[str, Any], ref: pl.DataFrame) -> dict[str, Any]:
+    from assay.io.schema import infer_schema
+
+    name = fields.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ApiError(
+            422,
+            "invalid",
+            "name must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            [{"field": "name", "message": "invalid model name"}],
+        )
+    if ref.height == 0:
+        raise ApiError(422, "invalid", "the reference data has no rows", [{"field": "reference"}])
+    cols = {k: fields.get(k) or None for k in ("target", "prediction", "score", "task")}
+    for key in ("target", "prediction", "score"):
+        if cols[key] is not None and cols[key] not in ref.columns:
+            raise ApiError(
+                422,
+                "invalid",
+                f"{key} column {cols[key]!r} is not in the reference data",
+                [{"field": key, "message": "not a reference column"}],
+            )
+    schema = infer_schema(
+        ref,
+        target=cols["target"],
+        task=cols["task"],
+        prediction_columns=[c for c in (cols["prediction"], cols["score"]) if c],
+        name="reference",
+    )
+    buf = io.BytesIO()
+    ref.write_parquet(buf)
+    model = ModelRecord(
+        name=name,
+        created_at=time.time(),
+        task=schema.task,
+        target=cols["target"],
+        prediction=cols["prediction"],
+        score=cols["score"],
+        schema=schema.to_dict(),
+        reference=buf.getvalue(),
+    )
+    if not store.create_model(model):
+        raise ApiError(409, "conflict", f"a model named {name!r} already exists")
+    return _model_json(store, model)
+
+
+@models.post(
+    "/models",
+    status_code=201,
+    dependencies=[require("write")],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["name", "reference"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "target": {"type": "string"},
+                            "prediction": {"type": "string"},
+                            "score": {"type": "string"},
+                            "task": {"enum": ["binary", "multiclass", "regression"]},
+                            "reference": {"type": "array", "items": {"type": "object"}},
+                        },
+                    }
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["name", "reference"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "target": {"type": "string"},
+                            "prediction": {"type": "string"},
+                            "score": {"type": "string"},
+                            "task": {"type": "string"},
+                            "reference": {"type": "string", "format": "binary"},
+                        },
+                    }
+                },
+            },
+        }
+    },
+)
+async def register_model(request: Request) -> dict[str, Any]:
+    """Register a model with its reference data: JSON rows, or a CSV/Parquet upload
+    (multipart field ``reference``), plus ``target``, ``prediction``, ``score``, ``task``."""
+    ct = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ct == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("reference")
+        if upload is None or isinstance(upload, str):
+            raise ApiError(422, "invalid", "upload the reference data as the file 'reference'")
+        body = await upload.read()
+        kind = "text/csv" if (upload.filename or "").endswith(".csv") else "parquet"
+        try:
+            ref = frame_from_body(body, kind)
+        except BodyError as exc:
+            raise ApiError(422, "invalid", str(exc), [{"field": "reference"}]) from exc
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    elif ct == "application/json":
+        try:
+            fields = json.loads(await request.body())
+        except ValueError as exc:
+            raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+        rows = fields.get("reference") if isinstance(fields, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ApiError(
+                422, "invalid", "reference must be a list of row objects", [{"field": "reference"}]
+            )
+        try:
+            ref = pl.DataFrame(rows, infer_schema_length=None)
+        except Exception as exc:
+            raise ApiError(422, "invalid", f"reference rows are not a table: {exc}") from exc
+    else:
+        raise ApiError(
+            415, "unsupported_media_type", "send application/json or multipart/form-data"
+        )
+    return await run_in_threadpool(_register, request.app.state.store, fields, ref)
+
+
+@models.get("/models", dependencies=[require("read")])
+def list_models(request: Request) -> dict[str, Any]:
+    """Every registered model with its stored counts."""
+    store = request.app.state.store
+    return {"models": [_model_json(store, m) for m in store.list_models()]}
+
+
+@models.get("/models/{name}", dependencies=[require("read")])
+def get_model(request: Request, name: str) -> dict[str, Any]:
+    """One model: columns, task, and the numbers of ``predictions`` and ``labels`` stored."""
+    return _model_json(request.app.state.store, _model_or_404(request, name))
+
+
+# -- predictions and labels ---------------------------------------------------
+
+
+def _ingest_predictions(store: Any, model: ModelRecord, body: bytes, ct: str) -> dict[str, Any]:
+    ref = reference_frame(model)
+    features = list(model.schema.get("features", []))
+    types = model.schema.get("types", {})
+    columns = set(ref.columns) - {model.target, model.prediction, model.score}
+    try:
+        recs = records_from_body(
+            body, ct, fields=("id", "timestamp", "features", "prediction", "score")
+        )
+        rows = validate_predictions(
+            recs,
+            columns=columns,
+            features=features,
+            numeric={c for c in features if types.get(c) == "numeric"},
+        )
+    except RecordsError as exc:
+        raise ApiError(422, "invalid_records", str(exc), exc.errors) from exc
+    except BodyError as exc:
+        code = 415 if "content type" in str(exc) else 400
+        raise ApiError(code, _codes(code), str(exc)) from exc
+    stored = store.insert_predictions(model.name, rows)
+    return {"accepted": len(rows), "stored": stored, "duplicates": len(rows) - stored}
+
+
+def _codes(status: int) -> str:
+    return "unsupported_media_type" if status == 415 else "bad_request"
+
+
+def _ingest_labels(store: Any, model: ModelRecord, body: bytes, ct: str) -> dict[str, Any]:
+    try:
+        rows = validate_labels(records_from_body(body, ct, fields=("id", "label")))
+    except RecordsError as exc:
+        raise ApiError(422, "invalid_records", str(exc), exc.errors) from exc
+    except BodyError as exc:
+        code = 415 if "content type" in str(exc) else 400
+        raise ApiError(code, _codes(code), str(exc)) from exc
+    store.insert_labels(model.name, rows)
+    return {"accepted": len(rows)}
+
+
+@records.post(
+    "/models/{name}/predictions",
+    dependencies=[require("write")],
+    openapi_extra=_body_doc(_RECORD),
+)
+async def log_predictions(request: Request, name: str) -> dict[str, Any]:
+    """Store a batch of predictions (JSON records, CSV or Parquet). The batch is
+    validated whole and committed before the reply; a known ``id`` is not stored twice."""
+    model = await run_in_threadpool(_model_or_404, request, name)
+    body = await request.body()
+    ct = request.headers.get("content-type", "application/json")
+    return await run_in_threadpool(_ingest_predictions, request.app.state.store, model, body, ct)
+
+
+@records.post(
+    "/models/{name}/labels",
+    dependencies=[require("write")],
+    openapi_extra=_body_doc(_LABEL),
+)
+async def log_labels(request: Request, name: str) -> dict[str, Any]:
+    """Store labels joined to predictions by ``id`` (they may arrive before or after
+    them); a resent id replaces its label."""
+    model = await run_in_threadpool(_model_or_404, request, name)
+    body = await request.body()
+    ct = request.headers.get("content-type", "application/json")
+    return await run_in_threadpool(_ingest_labels, request.app.state.store, model, body, ct)
+
+
+# -- windows and alerts -------------------------------------------------------
+
+
+def _alerts_for(store: Any, model: ModelRecord, items: list[dict[str, Any]]) -> None:
+    """Record a ``drift`` alert for each window whose feature drift failed.
+
+    TODO(monitoring): replace with the trigger policies of ``assay.monitoring``
+    (YAML policy, cooldown, webhook) once that module exists.
+    """
+    for w in items:
+        alerts = []
+        if w.get("drift_status") == "fail":
+            kind = "drift"
+            if not store.has_alert(model.name, kind, w["start"]):
+                msg = (
+                    f"feature drift in the window from {w['start']}: drift share "
+                    f"{w['drift_share']:.2f}, columns {', '.join(w['drifted_columns'][:5])}"
+                )
+                store.add_alert(
+                    model.name, kind, w["start"], msg, json.dumps({"window": w["start"]})
+                )
+            alerts.append(kind)
+        w["alerts"] = alerts
+
+
+def _windows(store: Any, model: ModelRecord, size: str, limit: int, seed: int) -> dict:
+    try:
+        parse_size(size)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", str(exc), [{"field": "size", "message": str(exc)}]) from exc
+    items = compute_windows(store, model, size, limit=limit, seed=seed)
+    _alerts_for(store, model, items)
+    return {"model": model.name, "size": size, "windows": items}
+
+
+@windows.get("/models/{name}/windows", dependencies=[require("read")])
+def get_windows(
+    request: Request,
+    name: str,
+    size: str = Query("1d", description="1h, 1d, 30m, ... or Nrows (e.g. 500rows)"),
+    limit: int = Query(12, ge=1, le=200, description="the most recent windows to return"),
+) -> dict[str, Any]:
+    """Per window: rows, drift share and drifted columns (``drift.features``),
+    prediction drift (``drift.prediction``), realized performance when labels are
+    stored, estimated performance (CBPE) and the alerts raised."""
+    model = _model_or_404(request, name)
+    settings = request.app.state.settings
+    return _windows(
+        request.app.state.store, model, size, min(limit, settings.max_windows), settings.seed
+    )
+
+
+@windows.get("/models/{name}/alerts", dependencies=[require("read")])
+def get_alerts(request: Request, name: str) -> dict[str, Any]:
+    """The alerts stored for a model, oldest first."""
+    model = _model_or_404(request, name)
+    return {"model": model.name, "alerts": request.app.state.store.list_alerts(model.name)}
+
+
+# -- tokens -------------------------------------------------------------------
+
+
+@tokens.post(
+    "/tokens",
+    status_code=201,
+    dependencies=[require("admin")],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["scope"],
+                        "properties": {
+                            "scope": {"enum": list(SCOPES)},
+                            "name": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def new_token(request: Request) -> dict[str, Any]:
+    """Create a token (admin only); the token is shown once, only its digest is kept."""
+    try:
+        doc = json.loads(await request.body())
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+    scope = doc.get("scope") if isinstance(doc, dict) else None
+    if scope not in SCOPES:
+        raise ApiError(422, "invalid", f"scope must be one of {', '.join(SCOPES)}")
+    token = await run_in_threadpool(create_token, request.app.state.store, scope, doc.get("name"))
+    return {"token": token, "scope": scope}

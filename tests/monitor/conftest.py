@@ -1,0 +1,127 @@
+"""Fixtures for the monitoring service: an in-process app and a real server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("fastapi", reason="needs the service extra: pip install 'assay[service]'")
+
+ADMIN = "test-admin-token"
+
+
+def reference_frame(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    score = 1 / (1 + np.exp(-(1.5 * x + (colour == "red"))))
+    y = (rng.random(n) < score).astype(int)
+    return pd.DataFrame(
+        {"x": x, "colour": colour, "score": score, "pred": (score > 0.5) * 1, "y": y}
+    )
+
+
+def prediction_records(n: int, *, start: int = 0, shift: float = 0.0, seed: int = 1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n) + shift
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    score = 1 / (1 + np.exp(-(1.5 * x + (colour == "red"))))
+    return [
+        {
+            "id": f"r{start + i}",
+            "timestamp": 1_700_000_000 + (start + i) * 10,
+            "features": {"x": float(x[i]), "colour": str(colour[i])},
+            "prediction": int(score[i] > 0.5),
+            "score": float(score[i]),
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def auth():
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+@pytest.fixture
+def client(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assay.monitor import Settings, create_app, open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    app = create_app(Settings(admin_token=ADMIN, max_body_bytes=2_000_000), store)
+    with TestClient(app) as c:
+        c.store = store
+        yield c
+    store.close()
+
+
+@pytest.fixture
+def registered(client, auth):
+    ref = reference_frame()
+    r = client.post(
+        "/api/v1/models",
+        json={
+            "name": "churn",
+            "target": "y",
+            "prediction": "pred",
+            "score": "score",
+            "reference": ref.to_dict("records"),
+        },
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    return client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen:
+    """``assay serve`` in a child process, waited for until /healthz answers."""
+    env = {**os.environ, "ASSAY_TOKEN": ADMIN}
+    code = "import sys; from assay.cli.main import main; sys.argv[0] = 'assay'; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--store", f"sqlite:///{db}", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start in 30 s")
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    proc = start_server(tmp_path / "server.db", port)
+    yield f"http://127.0.0.1:{port}", proc, tmp_path / "server.db"
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
