@@ -115,7 +115,7 @@ def test_string_and_int_labels_agree(binary_data):
     int_model = fit_logreg(train)
     str_model = fit_logreg(to_str(train))
     a = run(train, test, current, int_model)
-    b = run(to_str(train), to_str(test), current, str_model)
+    b = run(to_str(train), to_str(test), to_str(current), str_model)
     for ca, cb in zip(a.checks, b.checks, strict=True):
         if ca.id in NONDETERMINISTIC:
             continue

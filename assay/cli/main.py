@@ -301,6 +301,7 @@ _COMMAND_MODULES = (
     "assay.cli._serve",
     "assay.cli._governance",
     "assay.cli._security",
+    "assay.cli._promote",
 )
 
 

@@ -1,0 +1,89 @@
+"""``assay promote``: audit a champion and a candidate model on the same labeled
+data and promote the candidate only if it passes the gates and is not worse
+beyond the interval (:mod:`assay.monitoring.promote`).
+
+Writes ``decision.json`` and both audits (``champion/``, ``candidate/``) under
+``--out``. Exit codes: 0 promote, 1 keep the champion, 2 bad usage or
+unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``promote`` command to the ``assay`` app."""
+    app.command("promote")(promote)
+
+
+def promote(
+    model_file: Annotated[
+        Path, typer.Option("--model-file", help="The champion model (.skops, .onnx, pickle).")
+    ],
+    candidate: Annotated[Path, typer.Option(help="The candidate model file.")],
+    data: Annotated[Path, typer.Option(help="Labeled recent data (CSV or Parquet).")],
+    target: Annotated[str, typer.Option(help="Target column.")],
+    trust_model: Annotated[
+        bool, typer.Option("--trust-model", help="Allow pickle/joblib models (runs their code).")
+    ] = False,
+    metric: Annotated[
+        str | None, typer.Option(help="Metric to compare (default: the main metric).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config file (same gates).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
+        "assay-promote"
+    ),
+) -> None:
+    """Promote CANDIDATE over the champion only if it passes the same gates and is not
+    worse beyond the interval on the same labeled data."""
+    from assay.cli.main import EXIT_GATE, _fail, err, out
+    from assay.errors import AssayError
+    from assay.monitoring.promote import promote as run_promotion
+
+    for flag, path in (("--model-file", model_file), ("--candidate", candidate), ("--data", data)):
+        if not path.exists():
+            _fail(f"{flag}: {str(path)!r} does not exist")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with err.status("auditing champion and candidate", spinner="dots"):
+                decision = run_promotion(
+                    model_file,
+                    candidate,
+                    data,
+                    target=target,
+                    config=config,
+                    metric=metric,
+                    trust_model=trust_model,
+                )
+    except AssayError as exc:
+        _fail(str(exc))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, result in (
+        ("champion", decision.champion_result),
+        ("candidate", decision.candidate_result),
+    ):
+        if result is not None:
+            result.save(out_dir / name)
+    tmp = out_dir / "decision.json.tmp"
+    tmp.write_text(json.dumps(decision.to_dict(), indent=2), encoding="utf-8")
+    os.replace(tmp, out_dir / "decision.json")
+    verdict = "[green]PROMOTE[/]" if decision.promote else "[red]KEEP THE CHAMPION[/]"
+    out.print(f"{verdict}: " + "; ".join(decision.reasons), soft_wrap=True)
+    for who in ("champion", "candidate"):
+        iv = getattr(decision, who)
+        if iv:
+            out.print(
+                f"  {who}: {decision.metric} {iv.get('value')} [{iv.get('low')}, {iv.get('high')}]"
+            )
+    out.print(f"Decision written to [bold]{(out_dir / 'decision.json').resolve()}[/]")
+    if not decision.promote:
+        raise typer.Exit(EXIT_GATE)

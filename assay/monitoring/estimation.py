@@ -1,0 +1,227 @@
+"""``monitoring.estimated_performance``: how well is the model doing on unlabeled
+current data? Confidence-based performance estimation (CBPE, see
+:mod:`assay.monitoring._cbpe`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status
+from assay.evaluation._bootstrap import SPLIT_STREAMS, Interval, sample_rows, split_data
+from assay.evaluation._common import fmt, intervals_chart, label, with_interval
+from assay.evaluation._metrics import encode_labels
+from assay.monitoring._cbpe import ESTIMATED_METRICS, INTERVAL_TEXT, estimate_codes
+
+CHECK_ID = "monitoring.estimated_performance"
+
+
+def judge(
+    drop: float | None,
+    high: float | None,
+    reference: float | None,
+    *,
+    warn_at: float,
+    fail_at: float,
+) -> Status:
+    """Status of an estimated drop: ``fail`` at ``fail_at`` when the whole interval
+    lies below the reference, else ``warn`` from ``warn_at``."""
+    if drop is None:
+        return "pass"
+    if drop >= fail_at and (high is None or reference is None or high < reference):
+        return "fail"
+    return "warn" if drop >= warn_at else "pass"
+
+
+@register_check(
+    CHECK_ID,
+    area="monitoring",
+    title="Estimated performance on current data",
+    explanation=(
+        "Labels for production data often arrive late or never, so the model's accuracy "
+        "there cannot be measured directly. This check calibrates the model's scores on the "
+        "labeled reference (test) data and then uses the calibrated confidence of each "
+        "current row as its expected chance of being right (confidence-based performance "
+        "estimation, as in NannyML's CBPE). A drop in estimated accuracy, precision, recall, "
+        "F1 or ROC-AUC means production has moved toward cases the model finds hard; the "
+        "estimate assumes the link between features and target has not changed."
+    ),
+    standards=("MEASURE 2.4", "MEASURE 2.5", "MANAGE 4.1"),
+    severity="high",
+    thresholds={
+        "metric": "accuracy",
+        "drop_warn": 0.03,
+        "drop_fail": 0.05,
+        "calibration": "auto",
+        "reference": "test",
+    },
+    needs=("model", "scores", "current"),
+    tasks=("binary", "multiclass"),
+)
+def estimated_performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Expected metrics on current data from calibrated scores, against the reference."""
+    s = ctx.settings
+    main = str(th["metric"])
+    if main not in ESTIMATED_METRICS:
+        raise SkipCheck(
+            f"threshold 'metric' must be one of {', '.join(ESTIMATED_METRICS)}, got {main!r}"
+        )
+    ref_split = str(th["reference"])
+    if ref_split not in ("test", "train") or not ctx.has(ref_split):
+        raise SkipCheck(f"the reference split {ref_split!r} was not given (use 'test' or 'train')")
+    sd = split_data(ctx, ref_split)
+    if sd.data.proba is None:
+        raise SkipCheck(f"the model gave no class probabilities for the {ref_split} data")
+    pred = ctx.predictions("current")
+    if pred.proba is None:
+        raise SkipCheck("the model gave no class probabilities for the current data")
+    n_total = int(np.asarray(pred.labels).shape[0])
+    stream = SPLIT_STREAMS["current"]
+    rows = sample_rows(n_total, s.max_rows_model_checks, seed=s.seed, stream=stream)
+    pick = (lambda a: a) if rows is None else (lambda a: np.asarray(a)[rows])
+    cur_proba = pick(np.asarray(pred.proba, dtype=np.float64))
+    cur_pred = encode_labels(pick(pred.labels), ctx.classes)
+    y_raw = ctx.labels("current")
+    y_cur, labels_note = None, "the current data has no target column"
+    if y_raw is not None:
+        codes = encode_labels(pick(y_raw), ctx.classes)
+        if (codes >= 0).all():
+            y_cur, labels_note = codes, "realized metrics computed from the current labels"
+        else:
+            labels_note = "current labels are not all values of the reference classes; ignored"
+    est = estimate_codes(
+        sd.data.proba,
+        sd.data.y,
+        sd.data.pred,
+        cur_proba,
+        cur_pred,
+        y_cur,
+        positive=sd.data.positive,
+        n_bootstrap=s.n_bootstrap,
+        seed=s.seed,
+        confidence=s.confidence,
+        calibration=th["calibration"],
+        stream=stream,
+    )
+    m = est["metrics"]
+    warn_at, fail_at = float(th["drop_warn"]), float(th["drop_fail"])
+    statuses = {
+        name: judge(
+            m[f"estimated_{name}_drop"],
+            m[f"estimated_{name}_high"],
+            m[f"reference_{name}"],
+            warn_at=warn_at,
+            fail_at=fail_at,
+        )
+        for name in ESTIMATED_METRICS
+    }
+    status = statuses[main]
+    iv = Interval(m[f"estimated_{main}"], m[f"estimated_{main}_low"], m[f"estimated_{main}_high"])
+    drop = m[f"estimated_{main}_drop"]
+    est_txt = with_interval(main, iv, s.confidence)
+    ref_txt = fmt(main, m[f"reference_{main}"])
+    n_cur = est["n_current"]
+    what = "binary" if ctx.task == "binary" else "macro-averaged"
+    if status == "pass":
+        summary = (
+            f"Estimated {label(main)} on the {n_cur:,} current rows is {est_txt}, "
+            f"close to the {ref_txt} measured on the {ref_split} data."
+        )
+        rec = (
+            "No action needed; keep estimating per production window and compare with "
+            "realized performance when labels arrive."
+        )
+    else:
+        level = fail_at if status == "fail" else warn_at
+        summary = (
+            f"Estimated {label(main)} on the {n_cur:,} current rows dropped to {est_txt} from "
+            f"{ref_txt} on the {ref_split} data (a drop of {fmt(main, drop)}, at or above the "
+            f"{status} level of {level:g})."
+        )
+        rec = (
+            "Production has moved toward cases the model is less sure about: see which "
+            "features drifted (drift.features), collect labels for recent data to confirm the "
+            "drop, and plan retraining on data that covers the new region."
+        )
+    if y_cur is not None and m.get(f"realized_{main}") is not None:
+        summary = summary[:-1] + (
+            f"; the realized {label(main)} with the labels given is "
+            f"{fmt(main, m[f'realized_{main}'])}."
+        )
+    findings = []
+    for name in ESTIMATED_METRICS:
+        if statuses[name] == "pass":
+            continue
+        findings.append(
+            Finding(
+                status=statuses[name],
+                split="current",
+                group=f"estimated {label(name)}",
+                metrics={
+                    "estimated": m[f"estimated_{name}"],
+                    "reference": m[f"reference_{name}"],
+                    "drop": m[f"estimated_{name}_drop"],
+                },
+                message=(
+                    f"Estimated {label(name)} on current data is "
+                    f"{fmt(name, m[f'estimated_{name}'])} against "
+                    f"{fmt(name, m[f'reference_{name}'])} on {ref_split} "
+                    f"(drop {fmt(name, m[f'estimated_{name}_drop'])})."
+                ),
+            )
+        )
+    metrics = {
+        k: v
+        for k, v in m.items()
+        if k.startswith(("estimated_", "reference_")) and not k.startswith("estimation_error")
+    }
+    realized = {k: v for k, v in m.items() if k.startswith(("realized_", "estimation_error_"))}
+    items: list[tuple[str, Interval]] = []
+    for name in ESTIMATED_METRICS:
+        items.append((f"{label(name)} — {ref_split} (realized)", Interval(m[f"reference_{name}"])))
+        items.append(
+            (
+                f"{label(name)} — current (estimated)",
+                Interval(
+                    m[f"estimated_{name}"], m[f"estimated_{name}_low"], m[f"estimated_{name}_high"]
+                ),
+            )
+        )
+        if f"realized_{name}" in m:
+            items.append((f"{label(name)} — current (realized)", Interval(m[f"realized_{name}"])))
+    details = {
+        "method": "confidence-based performance estimation (CBPE)",
+        "main_metric": main,
+        "averaging": what,
+        "reference": ref_split,
+        "calibration": est["calibration"],
+        "interval": INTERVAL_TEXT,
+        "judged_on": "estimated drop of the main metric; fail also needs the whole interval "
+        "below the reference",
+        "realized_current": realized,
+        "current_labels": labels_note,
+        "n_bootstrap": s.n_bootstrap,
+        "seed": s.seed,
+        "confidence": s.confidence,
+        "n_rows": {ref_split: sd.data.n, "current": n_cur},
+        "sampled": bool(sd.sampled or rows is not None),
+        "charts": [
+            intervals_chart(
+                "Estimated performance on current data against the reference",
+                "metric value",
+                items,
+            )
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )

@@ -1,0 +1,446 @@
+"""Retraining-trigger policies: parse them from YAML, evaluate them over windows.
+
+A policy names conditions on per-window metrics (``drift_share``,
+``estimated_accuracy_drop``, any number a window carries), how many windows
+in a row must meet them, a cooldown, and what to do when one fires (a signed
+webhook, a command; see :mod:`assay.monitoring.webhook`). Evaluation is a pure
+function of the policy, the windows and the previous state.
+
+Example policy file::
+
+    name: retrain-credit
+    triggers:
+      - metric: drift_share
+        op: ">"
+        value: 0.3
+        consecutive: 2
+      - metric: estimated_accuracy_drop
+        op: ">"
+        value: 0.05
+    cooldown: 3            # windows; or a duration such as "6h", "30m", "1d"
+    actions:
+      webhook:
+        url: https://hooks.example.com/assay
+        secret_env: ASSAY_WEBHOOK_SECRET   # or secret: "..."
+      command:
+        argv: [python, retrain.py]
+        timeout_s: 600
+
+Example
+-------
+>>> p = parse_policy({"triggers": [{"metric": "drift_share", "op": ">", "value": 0.3,
+...                                 "consecutive": 2}]})
+>>> ws = [{"start": i, "drift_share": v} for i, v in enumerate([0.1, 0.4, 0.5, 0.6])]
+>>> [a.window for a in evaluate(p, ws)]
+[2]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from assay.errors import ConfigError
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class PolicyError(ConfigError):
+    """A policy field has an invalid value; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """``metric op value`` in ``consecutive`` windows in a row."""
+
+    metric: str
+    op: str
+    value: float
+    consecutive: int = 1
+    name: str = ""
+
+    def met(self, x: float | None) -> bool:
+        return x is not None and math.isfinite(x) and OPS[self.op](x, self.value)
+
+    def describe(self) -> str:
+        times = f" in {self.consecutive} consecutive windows" if self.consecutive > 1 else ""
+        return f"{self.metric} {self.op} {self.value:g}{times}"
+
+
+@dataclass(frozen=True)
+class WebhookAction:
+    """POST the alert as JSON, signed with HMAC-SHA256 when a secret is set."""
+
+    url: str
+    secret: str | None = field(default=None, repr=False)
+    secret_env: str | None = None
+    allow_private: bool = False
+    timeout_s: float = 10.0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class CommandAction:
+    """Run ``argv`` (no shell) with the alert JSON on stdin."""
+
+    argv: tuple[str, ...]
+    timeout_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Triggers, a cooldown (windows, or seconds of window time) and actions."""
+
+    triggers: tuple[Trigger, ...]
+    name: str = "policy"
+    cooldown_windows: int = 0
+    cooldown_s: float | None = None
+    webhooks: tuple[WebhookAction, ...] = ()
+    commands: tuple[CommandAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """What evaluation remembers between calls (JSON-able for a store)."""
+
+    streaks: tuple[int, ...] = ()
+    last_start: Any = None
+    windows_since_alert: int | None = None
+    last_alert_time: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "streaks": list(self.streaks),
+            "last_start": self.last_start,
+            "windows_since_alert": self.windows_since_alert,
+            "last_alert_time": self.last_alert_time,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PolicyState:
+        return cls(
+            streaks=tuple(int(x) for x in d.get("streaks", ())),
+            last_start=d.get("last_start"),
+            windows_since_alert=d.get("windows_since_alert"),
+            last_alert_time=d.get("last_alert_time"),
+        )
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A trigger that fired on a window."""
+
+    id: str
+    policy: str
+    trigger: str
+    metric: str
+    value: float
+    threshold: float
+    op: str
+    consecutive: int
+    window: Any
+    window_end: Any = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "policy": self.policy,
+            "trigger": self.trigger,
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": self.threshold,
+            "op": self.op,
+            "consecutive": self.consecutive,
+            "window": self.window,
+            "window_end": self.window_end,
+            "message": self.message,
+        }
+
+
+# -- parsing -------------------------------------------------------------------
+
+
+def _need(d: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in d or d[key] is None:
+        raise PolicyError(f"{where}.{key}: required field is missing")
+    return d[key]
+
+
+def _number(v: Any, where: str, *, minimum: float | None = None, integer: bool = False) -> Any:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise PolicyError(f"{where}: must be a number, got {v!r}")
+    if integer and int(v) != v:
+        raise PolicyError(f"{where}: must be a whole number, got {v!r}")
+    if minimum is not None and v < minimum:
+        raise PolicyError(f"{where}: must be at least {minimum:g}, got {v!r}")
+    return int(v) if integer else float(v)
+
+
+def _no_extra(d: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    extra = sorted(set(d) - allowed)
+    if extra:
+        raise PolicyError(
+            f"{where}: unknown field(s) {', '.join(map(str, extra))}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _mapping(v: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(v, Mapping):
+        raise PolicyError(f"{where}: must be a mapping, got {type(v).__name__}")
+    return v
+
+
+def _as_list(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def parse_duration(text: str, where: str = "cooldown") -> float:
+    """``"30s"``, ``"15m"``, ``"6h"``, ``"1d"`` → seconds."""
+    m = _DURATION.match(str(text))
+    if not m:
+        raise PolicyError(
+            f"{where}: must be a number of windows or a duration like '30m', '6h', '1d'; "
+            f"got {text!r}"
+        )
+    return float(m.group(1)) * _UNIT_S[m.group(2)]
+
+
+def _trigger(d: Any, where: str) -> Trigger:
+    d = _mapping(d, where)
+    _no_extra(d, {"metric", "op", "value", "consecutive", "name"}, where)
+    metric = _need(d, "metric", where)
+    if not isinstance(metric, str) or not metric:
+        raise PolicyError(f"{where}.metric: must be a metric name, got {metric!r}")
+    op = str(d.get("op", ">"))
+    if op not in OPS:
+        raise PolicyError(f"{where}.op: must be one of {', '.join(OPS)}, got {op!r}")
+    value = _number(_need(d, "value", where), f"{where}.value")
+    consecutive = _number(d.get("consecutive", 1), f"{where}.consecutive", minimum=1, integer=True)
+    return Trigger(metric, op, value, consecutive, str(d.get("name") or ""))
+
+
+def _webhook(d: Any, where: str) -> WebhookAction:
+    if isinstance(d, str):
+        d = {"url": d}
+    d = _mapping(d, where)
+    allowed = {"url", "secret", "secret_env", "allow_private", "timeout_s", "max_attempts"}
+    _no_extra(d, allowed, where)
+    url = _need(d, "url", where)
+    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
+        raise PolicyError(f"{where}.url: must be an http:// or https:// URL, got {url!r}")
+    allow_private = d.get("allow_private", False)
+    if not isinstance(allow_private, bool):
+        raise PolicyError(f"{where}.allow_private: must be true or false, got {allow_private!r}")
+    for key in ("secret", "secret_env"):
+        if d.get(key) is not None and not isinstance(d[key], str):
+            raise PolicyError(f"{where}.{key}: must be a string")
+    return WebhookAction(
+        url=url,
+        secret=d.get("secret"),
+        secret_env=d.get("secret_env"),
+        allow_private=allow_private,
+        timeout_s=_number(d.get("timeout_s", 10.0), f"{where}.timeout_s", minimum=0.1),
+        max_attempts=_number(
+            d.get("max_attempts", 5), f"{where}.max_attempts", minimum=1, integer=True
+        ),
+    )
+
+
+def _command(d: Any, where: str) -> CommandAction:
+    if isinstance(d, (list, tuple)):
+        d = {"argv": d}
+    d = _mapping(d, where)
+    _no_extra(d, {"argv", "timeout_s"}, where)
+    argv = _need(d, "argv", where)
+    if isinstance(argv, str) or not argv or not all(isinstance(a, str) for a in argv):
+        raise PolicyError(
+            f"{where}.argv: must be a non-empty list of strings (no shell), got {argv!r}"
+        )
+    timeout = _number(d.get("timeout_s", 600.0), f"{where}.timeout_s", minimum=0.1)
+    return CommandAction(tuple(argv), timeout)
+
+
+def parse_policy(data: Mapping[str, Any]) -> Policy:
+    """Validate a policy mapping; :class:`PolicyError` names the bad field."""
+    data = _mapping(data, "policy")
+    _no_extra(data, {"name", "model", "triggers", "cooldown", "actions"}, "policy")
+    raw = _need(data, "triggers", "policy")
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise PolicyError("policy.triggers: must be a non-empty list of triggers")
+    triggers = tuple(_trigger(t, f"triggers[{i}]") for i, t in enumerate(raw))
+    cooldown = data.get("cooldown", 0)
+    cooldown_windows, cooldown_s = 0, None
+    if isinstance(cooldown, str):
+        cooldown_s = parse_duration(cooldown)
+    else:
+        cooldown_windows = _number(cooldown, "cooldown", minimum=0, integer=True)
+    actions = _mapping(data.get("actions") or {}, "actions")
+    _no_extra(actions, {"webhook", "command"}, "actions")
+    hooks = [] if actions.get("webhook") is None else _as_list(actions["webhook"])
+    cmds = actions.get("command")
+    if cmds is None:
+        cmds = []
+    elif isinstance(cmds, Mapping) or (cmds and all(isinstance(a, str) for a in cmds)):
+        cmds = [cmds]
+    return Policy(
+        triggers=triggers,
+        name=str(data.get("name") or "policy"),
+        cooldown_windows=cooldown_windows,
+        cooldown_s=cooldown_s,
+        webhooks=tuple(_webhook(h, f"actions.webhook[{i}]") for i, h in enumerate(hooks)),
+        commands=tuple(_command(c, f"actions.command[{i}]") for i, c in enumerate(cmds)),
+    )
+
+
+def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
+    """A policy from a mapping, a YAML file path, or YAML text."""
+    if isinstance(source, Mapping):
+        return parse_policy(source)
+    import yaml
+
+    text = str(source)
+    if isinstance(source, Path) or ("\n" not in text and text.endswith((".yaml", ".yml"))):
+        path = Path(source)
+        if not path.is_file():
+            raise PolicyError(f"policy file {str(path)!r} does not exist")
+        text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"policy: not valid YAML ({exc})") from None
+    return parse_policy(data)
+
+
+# -- evaluation ------------------------------------------------------------------
+
+
+def _value(window: Mapping[str, Any], metric: str) -> float | None:
+    v = window.get(metric)
+    if v is None and isinstance(window.get("metrics"), Mapping):
+        v = window["metrics"].get(metric)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
+def _time(v: Any) -> float | None:
+    """Seconds since the epoch from a number, a datetime or an ISO 8601 string."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, _dt.datetime):
+        dt = v
+    else:
+        try:
+            dt = _dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=_dt.UTC)
+    return dt.timestamp()
+
+
+def _alert_id(policy: str, index: int, window: Any) -> str:
+    key = json.dumps([policy, index, str(window)])
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _cooling(policy: Policy, since: int | None, now: float | None, last: float | None) -> bool:
+    """Whether an alert is held back (alerts of one window never hold each other back)."""
+    if since is None or since == 0:
+        return False
+    if policy.cooldown_s is None:
+        return since <= policy.cooldown_windows
+    return last is not None and now is not None and now - last < policy.cooldown_s
+
+
+def advance(
+    policy: Policy, windows: Sequence[Mapping[str, Any]], state: PolicyState | None = None
+) -> tuple[list[Alert], PolicyState]:
+    """Evaluate ``policy`` over ``windows`` (oldest first) from ``state``.
+
+    Returns the alerts and the new state; nothing is mutated. Windows whose
+    ``start`` is not after ``state.last_start`` were seen before and are
+    skipped, so the caller may pass overlapping lists. A window lacking a
+    trigger's metric breaks that trigger's streak. After an alert, a trigger's
+    streak restarts, and no alert fires while the policy cools down
+    (``cooldown`` windows, or a duration of window time measured on each
+    window's ``end``, else ``start``).
+    """
+    st = state or PolicyState()
+    streaks = list(st.streaks) if len(st.streaks) == len(policy.triggers) else []
+    streaks = streaks or [0] * len(policy.triggers)
+    last_start, since, last_time = st.last_start, st.windows_since_alert, st.last_alert_time
+    alerts: list[Alert] = []
+    for w in windows:
+        start = w.get("start")
+        if start is not None and last_start is not None:
+            try:
+                if start <= last_start:
+                    continue
+            except TypeError:
+                pass
+        if start is not None:
+            last_start = start
+        since = None if since is None else since + 1
+        now = _time(w.get("end", start))
+        for i, t in enumerate(policy.triggers):
+            x = _value(w, t.metric)
+            streaks[i] = streaks[i] + 1 if t.met(x) else 0
+            if streaks[i] < t.consecutive or x is None:
+                continue
+            if _cooling(policy, since, now, last_time):
+                continue
+            streaks[i] = 0
+            since, last_time = 0, now
+            label = t.name or t.describe()
+            alerts.append(
+                Alert(
+                    id=_alert_id(policy.name, i, start),
+                    policy=policy.name,
+                    trigger=label,
+                    metric=t.metric,
+                    value=x,
+                    threshold=t.value,
+                    op=t.op,
+                    consecutive=t.consecutive,
+                    window=start,
+                    window_end=w.get("end"),
+                    message=f"{t.metric} = {x:.4g} {t.op} {t.value:g}"
+                    + (f" for {t.consecutive} consecutive windows" if t.consecutive > 1 else "")
+                    + f" (policy {policy.name!r}).",
+                )
+            )
+    new = replace(
+        st,
+        streaks=tuple(streaks),
+        last_start=last_start,
+        windows_since_alert=since,
+        last_alert_time=last_time,
+    )
+    return alerts, new
+
+
+def evaluate(
+    policy: Policy, windows: Sequence[Mapping[str, Any]], state: PolicyState | None = None
+) -> list[Alert]:
+    """The alerts ``policy`` fires over ``windows`` (see :func:`advance`)."""
+    return advance(policy, windows, state)[0]
