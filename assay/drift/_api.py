@@ -1,0 +1,285 @@
+"""``assay.drift.drift``: compare a current table with a reference, in process or on Dask."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from assay._version import __version__
+from assay.core.audit import _resolve_config, run_check
+from assay.core.audit_result import AuditResult
+from assay.core.config import AuditConfig
+from assay.core.context import AuditContext, AuditSettings
+from assay.core.registry import CheckSpec, all_checks, get_check
+from assay.errors import ConfigError, InputError, SchemaError
+from assay.io.readers import TableSource, read_table
+from assay.io.schema import infer_column_type, infer_schema, suggest
+
+ENGINES = ("local", "dask")
+SCHEMA_ROWS = 50_000
+"""Rows read (whole row groups) to infer column types with the Dask engine."""
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def _local_side(data: Any, name: str) -> tuple[Any, pl.DataFrame, TableSource]:
+    """A table for the local engine, a frame of it for column types, and its source.
+
+    Parquet (a file, a folder or a glob) stays on disk and is read a column at a
+    time; CSV files and in-memory frames are read whole.
+    """
+    from assay.engine._parquet import ParquetTable, file_sha256, is_parquet_path
+
+    if not is_parquet_path(data):
+        df, src = read_table(data, name=name)
+        return df, df, src
+    table = ParquetTable(data, name=name)
+    single = len(table.files) == 1 and Path(table.files[0]) == Path(str(data))
+    src = TableSource(
+        name=name,
+        path=str(data),
+        kind="parquet",
+        file_sha256=file_sha256(table.files[0]) if single else None,
+    )
+    return table, table.head(SCHEMA_ROWS), src
+
+
+def _dask_side(data: Any, name: str) -> tuple[list[Any], pl.DataFrame, TableSource]:
+    """Partitions, a head for column types, and the source record of one table."""
+    from assay.engine._dask import split_frame
+    from assay.engine._parquet import is_parquet_path, parquet_head, parquet_parts
+
+    if isinstance(data, (str, os.PathLike)):
+        if Path(str(data)).exists() and not is_parquet_path(data):
+            raise InputError(
+                f"{name} file {data} is not Parquet; the dask engine reads Parquet (a file, a "
+                "folder or a glob): convert it, or use the local engine"
+            )
+        parts = parquet_parts(data, name=name)
+        head = parquet_head(parts, SCHEMA_ROWS)
+        if sum(p.rows for p in parts) == 0:
+            raise InputError(f"{name} Parquet data {data} has no rows")
+        return parts, head, TableSource(name=name, path=str(data), kind="parquet")
+    df, src = read_table(data, name=name)
+    return split_frame(df), df, src
+
+
+def _full_types(table: Any, columns: Iterable[str]) -> dict[str, str]:
+    """Column types inferred from every value, one column read at a time."""
+    return {c: infer_column_type(c, table.column(c).get_column(c)) for c in columns}
+
+
+def _rows(active: Any, ref: pl.DataFrame, cur: pl.DataFrame) -> tuple[int, int]:
+    return active.rows if active is not None else (ref.height, cur.height)
+
+
+def _drift_checks(cfg: AuditConfig) -> list[CheckSpec]:
+    """The drift checks, narrowed by the config's ``include``/``exclude`` (ids checked)."""
+    for check_id in (*cfg.include, *cfg.exclude):
+        get_check(check_id)  # an unknown id is an error that lists the valid ones
+    specs = [s for s in all_checks() if s.area == "drift"]
+    if cfg.include:
+        specs = [s for s in specs if s.id in set(cfg.include)]
+    return [s for s in specs if s.id not in set(cfg.exclude)]
+
+
+def _versions(engine: str) -> dict[str, str]:
+    """Python, platform and library versions, as ``assay.audit`` records them, read
+    from package metadata so that nothing heavy is imported just to name it."""
+    import platform
+    import sys
+    from importlib import metadata
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    dists = {
+        "numpy": "numpy",
+        "scipy": "scipy",
+        "pandas": "pandas",
+        "polars": "polars",
+        "pyarrow": "pyarrow",
+        "sklearn": "scikit-learn",
+    }
+    if engine == "dask":
+        dists.update(dask="dask", distributed="distributed")
+    for name, dist in dists.items():
+        mod = sys.modules.get(name)
+        version = getattr(mod, "__version__", None) if mod is not None else None
+        if version is None:
+            try:
+                version = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
+        out[name] = version
+    return out
+
+
+def _as_list(v: str | Iterable[str] | None) -> list[str]:
+    if v is None:
+        return []
+    return [v] if isinstance(v, str) else list(v)
+
+
+def drift(
+    reference: Any,
+    current: Any,
+    *,
+    target: str | None = None,
+    prediction: str | None = None,
+    score: str | Iterable[str] | None = None,
+    config: AuditConfig | Mapping[str, Any] | str | Path | None = None,
+    engine: Literal["local", "dask"] = "local",
+    scheduler: Any = None,
+    progress: ProgressFn | None = None,
+) -> AuditResult:
+    """Compare ``current`` with ``reference``: feature, prediction, target and
+    multivariate drift.
+
+    Parameters
+    ----------
+    reference, current
+        pandas or Polars frames, or paths to CSV/Parquet files; a folder or a
+        glob of Parquet files is read whole (local engine) or partition by
+        partition (Dask engine).
+    target
+        Target column; ``drift.target`` compares it when current has it.
+    prediction, score
+        Prediction and score columns present in both tables
+        (``drift.prediction``).
+    config
+        An :class:`~assay.AuditConfig`, a mapping or a YAML path (thresholds,
+        column types, ``ignore``, ``seed``, ``fail_on``, checks to include or
+        exclude).
+    engine
+        ``"local"`` (Polars and NumPy in this process) or ``"dask"``
+        (mergeable per-partition summaries on a Dask cluster).
+    scheduler
+        With ``engine="dask"``: a scheduler address, a ``distributed.Client``,
+        or ``None`` to start a ``LocalCluster`` for this call.
+    progress
+        Called as ``progress(check_id, done, total)``.
+
+    Returns
+    -------
+    AuditResult
+        The drift checks' results; ``result.save(out_dir)`` writes the report.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pd.DataFrame({"x": rng.normal(size=500), "c": rng.choice(["a", "b"], 500)})
+    >>> cur = ref.assign(x=ref["x"] + 1.0)
+    >>> r = drift(ref, cur, config={"n_bootstrap": 50})
+    >>> r.check("drift.features").findings[0].column
+    'x'
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    cfg = _resolve_config(config).merged(
+        target=target, prediction=prediction, score=_as_list(score)
+    )
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    active: Any = None
+    partitions: dict[str, int] = {}
+    try:
+        types: dict[str, str] = {}
+        if engine == "dask":
+            from assay.engine._dask import DaskEngine, start_client
+
+            ref_parts, ref_df, ref_src = _dask_side(reference, "reference")
+            cur_parts, cur_df, cur_src = _dask_side(current, "current")
+            client, close = start_client(scheduler)
+            active = DaskEngine(ref_parts, cur_parts, client)
+            partitions = {"reference": len(ref_parts), "current": len(cur_parts)}
+        else:
+            from assay.engine import LocalEngine
+
+            ref_table, ref_df, ref_src = _local_side(reference, "reference")
+            cur_table, cur_df, cur_src = _local_side(current, "current")
+            if ref_table is not ref_df or cur_table is not cur_df:
+                # Parquet stays on disk: the checks use this engine, not the frames.
+                active = LocalEngine(ref_table, cur_table)
+                if ref_table is not ref_df:
+                    types = _full_types(ref_table, ref_df.columns)
+        rows = dict(zip(("reference", "current"), _rows(active, ref_df, cur_df), strict=True))
+        cur_columns = active.columns("current") if active is not None else cur_df.columns
+        pred_cols = [c for c in [cfg.prediction, *cfg.score] if c]
+        overrides = cfg.type_overrides()
+        schema = infer_schema(
+            ref_df,
+            target=cfg.target,
+            task=cfg.task,  # type: ignore[arg-type]
+            overrides={**types, **overrides},  # type: ignore[arg-type]
+            ignore=cfg.ignore,
+            prediction_columns=pred_cols,
+            name="reference",
+        )
+        schema = replace(schema, overridden=tuple(overrides))
+        missing = [c for c in schema.features if c not in cur_columns]
+        if missing:
+            hint = suggest(missing[0], cur_columns)
+            raise SchemaError(
+                f"current data lacks feature column(s) {', '.join(missing[:8])}; give it the "
+                f"reference's columns or --ignore them.{hint}"
+            )
+        settings = AuditSettings(
+            seed=cfg.seed,
+            n_bootstrap=cfg.n_bootstrap,
+            confidence=cfg.confidence,
+            max_rows_model_checks=cfg.max_rows_model_checks,
+            positive_label=cfg.positive_label,
+            thresholds=cfg.thresholds,
+        )
+        ctx = AuditContext(
+            frames={"test": ref_df, "current": cur_df},
+            sources={"test": ref_src, "current": cur_src},
+            schema=schema,
+            settings=settings,
+            prediction_column=cfg.prediction,
+            score_columns=tuple(cfg.score),
+        )
+        specs = _drift_checks(cfg)
+        if schema.task is None:  # drift needs no task: let the checks run without one
+            specs = [replace(s, tasks=(*s.tasks, None)) for s in specs]  # type: ignore[arg-type]
+        results = []
+        with contextlib.ExitStack() as stack:
+            if active is not None:
+                from assay.engine import use_engine
+
+                stack.enter_context(use_engine(active))
+            for i, spec in enumerate(specs):
+                if progress is not None:
+                    progress(spec.id, i, len(specs))
+                results.append(run_check(spec, ctx))
+        if progress is not None:
+            progress("done", len(specs), len(specs))
+    finally:
+        close()
+
+    inputs: dict[str, Any] = {
+        name: {
+            **src.to_dict(),
+            "rows": rows[name],
+            "columns": len(df.columns),
+            **({"partitions": partitions[name]} if partitions else {}),
+        }
+        for name, src, df in (("reference", ref_src, ref_df), ("current", cur_src, cur_df))
+    }
+    inputs["schema"] = schema.to_dict()
+    inputs["prediction_columns"] = {"prediction": cfg.prediction, "score": list(cfg.score)}
+    return AuditResult(
+        checks=tuple(results),
+        inputs=inputs,
+        settings={**settings.to_dict(), "engine": engine, "checks": [s.id for s in specs]},
+        environment=_versions(engine),
+        created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
+        assay_version=__version__,
+        fail_on=cfg.fail_on,
+    )

@@ -1,0 +1,156 @@
+"""``drift.features``: has each feature's distribution moved from reference to current?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Status
+from assay.drift._common import (
+    charts_for,
+    engine_name,
+    feature_specs,
+    findings_for,
+    overview_chart,
+    pct,
+    ranked,
+    reference_choice,
+    reference_name,
+    reference_split,
+    rows_text,
+    short_statistic,
+)
+from assay.drift._univariate import DEFAULTS, assess, correction_text
+from assay.engine import engine_for
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+CHECK_ID = "drift.features"
+
+METHOD_RULE = (
+    "Numeric columns: Wasserstein distance normalised by the reference standard deviation "
+    "(drift at >= {wasserstein}) when both tables have more than {small} values, otherwise the "
+    "two-sample Kolmogorov-Smirnov test (drift at p < {p_value}). Categorical and boolean "
+    "columns, and numeric columns with at most 5 distinct values: Jensen-Shannon distance "
+    "(drift at >= {jensenshannon}) above {small} values, otherwise a z-test for two "
+    "proportions (two categories; Fisher's exact test when a count is expected fewer than 5 "
+    "times) or a chi-square test of homogeneity (drift at p < {p_value}). P-values corrected "
+    "with {correction}. PSI is reported for every column."
+)
+
+
+@register_check(
+    CHECK_ID,
+    area="drift",
+    title="Feature drift",
+    explanation=(
+        "Compares the distribution of every feature in current (production) data with the "
+        "reference the model was built on, one column at a time. The test is chosen by column "
+        "type and size, as Evidently does: a Kolmogorov-Smirnov, chi-square or proportion "
+        "test on small samples, a Wasserstein or Jensen-Shannon distance on large ones, with "
+        "the population stability index (PSI) shown for every column. When many columns move, "
+        "the model is working on data unlike what it learned from and its accuracy may have "
+        "dropped without anyone noticing."
+    ),
+    standards=("MEASURE 2.4", "MANAGE 4.1"),
+    severity="high",
+    thresholds={
+        **DEFAULTS,
+        "drift_share_fail": 0.5,
+        "drifted_columns_warn": 1,
+        "max_charts": 8,
+    },
+    needs=("current",),
+)
+def feature_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Univariate drift of every feature; ``fail`` when at least ``drift_share_fail``
+    of the tested columns drift (Evidently's dataset-drift rule), ``warn`` when at
+    least ``drifted_columns_warn`` columns drift."""
+    split = reference_split(ctx)
+    ref_name = reference_name(ctx)
+    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    current_columns = set(engine.columns("current"))
+    columns = [c for c in ctx.schema.features if c in current_columns]
+    specs, skipped = feature_specs(columns, ctx.schema.types, ctx.frame(split))
+    if not specs:
+        raise SkipCheck("no feature column can be compared between reference and current")
+    drifts = assess(engine.summarize(specs), specs, th)
+    n_ref, n_cur = engine.rows
+
+    tested = [d for d in drifts if d.tested]
+    drifted = [d for d in tested if d.drifted]
+    share = len(drifted) / len(tested) if tested else 0.0
+    status: Status = "pass"
+    if tested and share >= th["drift_share_fail"]:
+        status = "fail"
+    elif len(drifted) >= th["drifted_columns_warn"]:
+        status = "warn"
+
+    where = f"from {ref_name} ({rows_text(n_ref)}) to current ({rows_text(n_cur)})"
+    if drifted:
+        top = ranked(drifted)[0]
+        summary = (
+            f"Drift in {len(drifted)} of {len(tested)} columns ({pct(share)}) {where}; "
+            f"the most drifted is '{top.name}' ({short_statistic(top)})."
+        )
+    elif tested:
+        summary = f"No column drifted {where}: all {len(tested)} tested columns are consistent."
+    else:
+        summary = f"No column could be tested {where}: every column has too few values."
+    untested = len(drifts) - len(tested)
+    if untested and tested:
+        summary = summary[:-1] + f"; {untested} column(s) had too few values to test."
+
+    if status == "fail":
+        recommendation = (
+            "Most columns moved: production data no longer looks like the data the model "
+            "learned from. Find the cause (a pipeline change, a new population, a season), "
+            "measure the model's performance on recent labelled data, and retrain on recent "
+            "data if it has dropped."
+        )
+    elif status == "warn":
+        recommendation = (
+            "Look at the drifted columns first: check whether the change is real (a new "
+            "population) or a pipeline fault (a unit change, a broken join, a new category "
+            "code), and how much the model relies on these columns; then watch its performance."
+        )
+    else:
+        recommendation = "Nothing to do now; keep comparing new production data as it arrives."
+
+    psis = [d.psi for d in tested if d.psi is not None]
+    metrics: dict[str, float | int | None] = {
+        "drift_share": share,
+        "drifted_columns": len(drifted),
+        "tested_columns": len(tested),
+        "untested_columns": untested,
+        "reference_rows": n_ref,
+        "current_rows": n_cur,
+        "max_psi": max(psis) if psis else None,
+    }
+    charts = charts_for(drifts, ref_name, int(th["max_charts"]))
+    overview = overview_chart(drifts)
+    if overview is not None and len(tested) > 1:
+        charts.insert(0, overview)
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings_for(drifts, status, th["correction"]),
+        recommendation=recommendation,
+        details={
+            "reference": ref_name,
+            "reference_choice": reference_choice(ctx),
+            "engine": engine_name(),
+            "rows_used": {"reference": n_ref, "current": n_cur, "sampled": False},
+            "method_rule": METHOD_RULE.format(
+                small=f"{th['small_sample_rows']:,}",
+                correction=correction_text(th["correction"]),
+                **{k: th[k] for k in ("wasserstein", "p_value", "jensenshannon")},
+            ),
+            "columns": [d.row() for d in ranked(drifts)],
+            "skipped_columns": skipped,
+            "charts": charts,
+        },
+    )

@@ -1,0 +1,345 @@
+"""``drift.multivariate``: can a classifier tell current rows from reference rows?
+
+A domain classifier (scikit-learn's ``HistGradientBoostingClassifier``) learns
+to predict whether a row comes from current (1) or reference (0). On rows it
+did not learn from, an ROC-AUC near 0.5 means the two tables cannot be told
+apart; near 1, they are different populations, even when every column taken
+alone looks the same (a change in how columns relate to each other).
+
+Sampling is stated and reproducible: at most ``max_rows`` rows of each table,
+those with the smallest content hash (so the sample does not depend on row
+order or, with the Dask engine, on partitioning); of these, rows whose hash
+falls in the lowest ``holdout`` share are held out for the AUC and its
+bootstrap interval (:mod:`assay.evaluation._bootstrap`); the first
+``importance_rows`` of them (in hash order) give the permutation importance
+of each feature (the drop in held-out AUC when that feature is shuffled). A
+feature is named when that drop is at least ``importance_min`` and more than
+twice the spread of its repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Finding, Status
+from assay.drift._common import (
+    engine_name,
+    feature_specs,
+    reference_choice,
+    reference_name,
+    reference_split,
+    rows_text,
+)
+from assay.engine import ColumnSpec, engine_for
+from assay.engine._columns import WEEKDAYS
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+CHECK_ID = "drift.multivariate"
+MAX_CATEGORIES = 250
+"""Categories per column given to the classifier; rarer ones share one code."""
+BOOTSTRAP_STREAM = 11
+MAX_ITER = 60
+LEARNING_RATE = 0.15
+
+
+def _encode(
+    ref: pl.DataFrame, cur: pl.DataFrame, specs: Sequence[ColumnSpec]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features as a float matrix (categories as codes) and the categorical mask."""
+    both = pl.concat([ref.drop("__hash__"), cur.drop("__hash__")], how="vertical_relaxed")
+    cols, mask = [], []
+    for spec in specs:
+        s = both.get_column(spec.column)
+        if spec.part == "weekday":
+            s = s.dt.weekday().replace_strict(WEEKDAYS, return_dtype=pl.String, default=None)
+        elif spec.part == "hour":
+            s = s.dt.hour().cast(pl.String)
+        if spec.kind == "numeric":
+            a = s.cast(pl.Float64, strict=False).to_numpy().astype(np.float64, copy=True)
+            a[~np.isfinite(a)] = np.nan
+            cols.append(a)
+            mask.append(False)
+            continue
+        s = s.cast(pl.String)
+        vc = s.drop_nulls().value_counts(name="n")
+        vc = vc.sort(["n", s.name], descending=[True, False]).head(MAX_CATEGORIES)
+        keep = vc.get_column(s.name).sort()
+        codes = pl.DataFrame({s.name: keep, "code": np.arange(keep.len(), dtype=np.float64)})
+        mapped = pl.DataFrame({s.name: s}).join(codes, on=s.name, how="left", nulls_equal=False)
+        a = mapped.get_column("code").to_numpy().astype(np.float64, copy=True)
+        other = s.is_not_null().to_numpy() & np.isnan(a)
+        a[other] = float(keep.len())
+        cols.append(a)
+        mask.append(True)
+    return np.column_stack(cols), np.array(mask)
+
+
+def _auc_interval(ctx: AuditContext, y: np.ndarray, p: np.ndarray):
+    from assay.evaluation._bootstrap import metric_intervals
+    from assay.evaluation._metrics import EvalData
+
+    data = EvalData.from_arrays(
+        "binary",
+        y,
+        (p >= 0.5).astype(int),
+        np.column_stack([1 - p, p]),
+        classes=[0, 1],
+        positive_class=1,
+    )
+    s = ctx.settings
+    return metric_intervals(
+        data,
+        ["roc_auc"],
+        n_resamples=s.n_bootstrap,
+        seed=s.seed,
+        confidence=s.confidence,
+        stream=BOOTSTRAP_STREAM,
+    )["roc_auc"]
+
+
+@register_check(
+    CHECK_ID,
+    area="drift",
+    title="Multivariate drift (domain classifier)",
+    explanation=(
+        "Trains a classifier to tell current rows from reference rows and measures, on rows it "
+        "did not learn from, how well it succeeds (ROC-AUC: 0.5 means the tables cannot be told "
+        "apart, 1 that they are entirely different). It catches changes that no single column "
+        "shows, such as two columns that used to move together and no longer do, and names the "
+        "features that give current data away. The status is judged on the lower end of the "
+        "AUC's confidence interval, so that chance alone does not raise an alarm."
+    ),
+    standards=("MEASURE 2.4", "MANAGE 4.1"),
+    severity="medium",
+    thresholds={
+        "auc_warn": 0.55,
+        "auc_fail": 0.7,
+        "max_rows": 10_000,
+        "holdout": 0.3,
+        "min_rows": 50,
+        "top_features": 5,
+        "importance_min": 0.005,
+        "importance_rows": 2000,
+        "importance_repeats": 3,
+    },
+    needs=("current",),
+)
+def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Domain-classifier drift; ``fail``/``warn`` when the lower bound of the held-out
+    AUC's interval reaches ``auc_fail``/``auc_warn``."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+    from threadpoolctl import threadpool_limits
+
+    split = reference_split(ctx)
+    ref_name = reference_name(ctx)
+    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    current_columns = set(engine.columns("current"))
+    columns = [c for c in ctx.schema.features if c in current_columns]
+    specs, skipped = feature_specs(columns, ctx.schema.types, ctx.frame(split))
+    if not specs:
+        raise SkipCheck("no feature column can be given to the domain classifier")
+    seed = ctx.settings.seed
+    ref, cur, (n_ref, n_cur) = engine.sample(
+        sorted({s.column for s in specs}), int(th["max_rows"]), seed
+    )
+    if min(ref.height, cur.height) < th["min_rows"]:
+        raise SkipCheck(
+            f"too few rows for a domain classifier ({ref.height:,} in {ref_name}, "
+            f"{cur.height:,} in current; at least {th['min_rows']} each)"
+        )
+    X, cat_mask = _encode(ref, cur, specs)
+    y = np.concatenate([np.zeros(ref.height, dtype=int), np.ones(cur.height, dtype=int)])
+    h = np.concatenate(
+        [ref.get_column("__hash__").to_numpy(), cur.get_column("__hash__").to_numpy()]
+    )
+    hold = (h % np.uint64(10_000)).astype(np.int64) < int(th["holdout"] * 10_000)
+    if len(set(y[hold])) < 2 or len(set(y[~hold])) < 2:
+        raise SkipCheck("the held-out rows do not contain both tables")
+    clf = HistGradientBoostingClassifier(
+        max_iter=MAX_ITER,
+        learning_rate=LEARNING_RATE,
+        categorical_features=cat_mask if cat_mask.any() else None,
+        early_stopping=False,
+        random_state=seed,
+    )
+    # One OpenMP thread: on a sample this size threads gain little, and on a busy
+    # machine OpenMP's spinning threads can make a fit a hundred times slower.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        clf.fit(X[~hold], y[~hold])
+        p = clf.predict_proba(X[hold])[:, 1]
+        # Importance on the first held-out rows in hash order (both tables mixed),
+        # to bound its cost.
+        held = np.flatnonzero(hold)
+        probe = held[np.argsort(h[held], kind="stable")][: int(th["importance_rows"])]
+        if len(set(y[probe])) < 2:
+            probe = held
+        imp = permutation_importance(
+            clf,
+            X[probe],
+            y[probe],
+            scoring="roc_auc",
+            n_repeats=int(th["importance_repeats"]),
+            random_state=seed,
+        )
+    iv = _auc_interval(ctx, y[hold], p)
+    auc = float(iv.value) if iv.value is not None else 0.5
+    low = iv.low if iv.low is not None else auc
+    order = sorted(range(len(specs)), key=lambda k: (-imp.importances_mean[k], specs[k].name))
+    # A feature "gives current away" when shuffling it costs a clear share of AUC,
+    # beyond the spread of its own repeats.
+    top_idx = [
+        k
+        for k in order[: int(th["top_features"])]
+        if imp.importances_mean[k] >= th["importance_min"]
+        and imp.importances_mean[k] > 2 * imp.importances_std[k]
+    ]
+    top = [specs[k] for k in top_idx]
+
+    status: Status = "pass"
+    if low >= th["auc_fail"]:
+        status = "fail"
+    elif low >= th["auc_warn"]:
+        status = "warn"
+    conf = f"{ctx.settings.confidence:.0%} CI"
+    ci = f"{conf} {low:.2f}–{iv.high:.2f}" if iv.high is not None else "no interval"
+    sampled = ref.height < n_ref or cur.height < n_cur
+    used = (
+        f"on a sample of {ref.height:,} of {n_ref:,} {ref_name} rows and {cur.height:,} of "
+        f"{n_cur:,} current rows"
+        if sampled
+        else f"on {rows_text(n_ref)} of {ref_name} and {rows_text(n_cur)} of current"
+    )
+    names = ", ".join(f"'{s.name}'" for s in top[:3])
+    if status == "pass":
+        summary = (
+            f"Current cannot be reliably told apart from {ref_name}: a classifier reaches "
+            f"ROC-AUC {auc:.2f} ({ci}) on held-out rows, {used}."
+        )
+    else:
+        line = th["auc_fail"] if status == "fail" else th["auc_warn"]
+        summary = (
+            f"A classifier tells current from {ref_name} with ROC-AUC {auc:.2f} ({ci}; lower "
+            f"bound at or above {line}), {used}"
+            + (f"; {names} give current away most." if names else ".")
+        )
+    findings = []
+    if top:
+        findings.append(
+            Finding(
+                status=status,
+                message=(
+                    f"The features that separate current from {ref_name} most are {names}"
+                    + (f" and {len(top) - 3} more" if len(top) > 3 else "")
+                    + " (held-out AUC drop when each is shuffled)."
+                ),
+                columns=tuple(dict.fromkeys(s.column for s in top)),
+                split="current",
+                metrics={
+                    f"importance_{specs[k].name}": float(imp.importances_mean[k]) for k in top_idx
+                },
+            )
+        )
+    if status == "fail":
+        recommendation = (
+            "Current data is a different population from the reference. Look at the features "
+            "named here and in drift.features, find the cause, and evaluate the model on recent "
+            "labelled data before trusting its predictions."
+        )
+    elif status == "warn":
+        recommendation = (
+            "Current data can be told apart from the reference: check the named features "
+            "for a real change or a pipeline fault, and watch the model's performance."
+        )
+    else:
+        recommendation = "Nothing to do now; repeat the comparison on new production data."
+    importance = [
+        {
+            "feature": specs[k].name,
+            "importance": float(imp.importances_mean[k]),
+            "std": float(imp.importances_std[k]),
+        }
+        for k in order
+    ]
+    charts: list[dict[str, Any]] = [
+        {
+            "kind": "intervals",
+            "title": "Domain classifier ROC-AUC on held-out rows (0.5: indistinguishable)",
+            "x_label": "ROC-AUC",
+            "items": [
+                {
+                    "label": "current vs " + ref_name,
+                    "value": auc,
+                    "low": low,
+                    "high": iv.high if iv.high is not None else auc,
+                }
+            ],
+        }
+    ]
+    bars = [
+        {
+            "label": r["feature"],
+            "value": max(r["importance"], 0.0),
+            "status": "warn"
+            if specs[k].name in {s.name for s in top} and status != "pass"
+            else "pass",
+        }
+        for r, k in zip(importance, order, strict=True)
+    ][:15]
+    if bars:
+        charts.append(
+            {
+                "kind": "bars",
+                "title": "What gives current data away: drop in held-out AUC when shuffled",
+                "x_label": "permutation importance (AUC drop)",
+                "items": bars,
+                "threshold": None,
+            }
+        )
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics={
+            "auc": auc,
+            "auc_low": iv.low,
+            "auc_high": iv.high,
+            "reference_rows_used": ref.height,
+            "current_rows_used": cur.height,
+            "holdout_rows": int(hold.sum()),
+            "features": len(specs),
+        },
+        findings=findings,
+        recommendation=recommendation,
+        details={
+            "reference": ref_name,
+            "reference_choice": reference_choice(ctx),
+            "engine": engine_name(),
+            "classifier": f"HistGradientBoostingClassifier(max_iter={MAX_ITER}, "
+            f"learning_rate={LEARNING_RATE}, early_stopping=False, random_state={seed})",
+            "rows_used": {
+                "reference": ref.height,
+                "current": cur.height,
+                "reference_available": n_ref,
+                "current_available": n_cur,
+                "sampled": sampled,
+                "sampling": f"the {int(th['max_rows']):,} rows of each table with the smallest "
+                "content hash; rows whose hash falls in the lowest "
+                f"{th['holdout']:.0%} are held out; permutation importance on the first "
+                f"{int(th['importance_rows']):,} held-out rows",
+                "holdout": int(hold.sum()),
+                "importance_rows": int(probe.size),
+            },
+            "n_bootstrap": ctx.settings.n_bootstrap,
+            "confidence": ctx.settings.confidence,
+            "importance": importance,
+            "skipped_columns": skipped,
+            "charts": charts,
+        },
+    )

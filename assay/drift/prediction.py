@@ -1,0 +1,131 @@
+"""``drift.prediction``: have the model's predictions moved from reference to current?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
+from assay.drift._univariate import DEFAULTS, assess
+from assay.engine import ColumnSpec, Engine, LocalEngine, engine_for
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+CHECK_ID = "drift.prediction"
+MAX_CLASS_SCORES = 10
+"""Multiclass: at most this many per-class probability series are compared."""
+
+_ADVICE = (
+    "The model now answers differently on production data: confirm whether its inputs "
+    "drifted (see drift.features) or the population changed, measure its performance on "
+    "recent labelled data, and retrain or recalibrate if it has dropped.",
+    "Nothing to do now; keep comparing the model's predictions as new data arrives.",
+)
+
+
+def _model_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSpec], str]:
+    """Series of the model's own predictions on both tables, in an in-memory engine."""
+    frames = {}
+    specs: list[ColumnSpec] = []
+    main = "predicted class" if ctx.task in ("binary", "multiclass") else "prediction"
+    for side, name in (("reference", split), ("current", "current")):
+        pred = ctx.predictions(name)
+        cols: dict[str, Any] = {}
+        if ctx.task == "regression":
+            cols["prediction"] = np.asarray(pred.labels, dtype=np.float64)
+        else:
+            cols["predicted class"] = pl.Series([str(v) for v in np.asarray(pred.labels).tolist()])
+            if pred.proba is not None and ctx.task == "binary":
+                pos = ctx.classes.index(ctx.positive_class)
+                cols[f"score P({ctx.positive_class})"] = pred.proba[:, pos]
+            elif pred.proba is not None:
+                for k, c in enumerate(ctx.classes[:MAX_CLASS_SCORES]):
+                    cols[f"score P({c})"] = pred.proba[:, k]
+        frames[side] = pl.DataFrame(cols)
+    for col in frames["reference"].columns:
+        kind = "categorical" if col == "predicted class" else "numeric"
+        specs.append(ColumnSpec(col, col, kind))
+    if ctx.task == "binary" and len(specs) > 1:
+        main = specs[1].name  # the score says more than the thresholded class
+    return LocalEngine(frames["reference"], frames["current"]), specs, main
+
+
+def _column_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSpec], str]:
+    """Series of the prediction and score columns present in both tables."""
+    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    cols = [c for c in (ctx.prediction_column, *ctx.score_columns) if c is not None]
+    missing = [c for c in cols if c not in engine.columns("current")]
+    if missing:
+        raise SkipCheck(
+            f"current data lacks the prediction column(s) {', '.join(repr(c) for c in missing)}; "
+            "add the model's predictions for current (or pass the model)"
+        )
+    specs = []
+    for c in cols:
+        numeric = c in ctx.score_columns or (
+            ctx.schema.types.get(c) == "numeric" and ctx.task not in ("binary", "multiclass")
+        )
+        specs.append(ColumnSpec(c, c, "numeric" if numeric else "categorical"))
+    single_score = ctx.task is None and len(ctx.score_columns) == 1
+    main = (
+        ctx.score_columns[0]
+        if ctx.score_columns and (ctx.task == "binary" or single_score)
+        else cols[0]
+    )
+    return engine, specs, main
+
+
+@register_check(
+    CHECK_ID,
+    area="drift",
+    title="Prediction drift",
+    explanation=(
+        "Compares what the model predicts on current data with what it predicts on the "
+        "reference: the distribution of its scores and of its predicted classes (or values). "
+        "Predictions that move mean the model now behaves differently in production, whether "
+        "because its inputs changed or the population did; this is often the first sign of "
+        "decay, visible before any label arrives. The test is chosen as for feature drift."
+    ),
+    standards=("MEASURE 2.4", "MANAGE 4.1"),
+    severity="high",
+    thresholds=dict(DEFAULTS),
+    needs=("model", "current"),
+)
+def prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Drift of the predictions; ``fail`` when the main series (the score of a binary
+    classifier, else the predicted class or value) drifts, ``warn`` when another does."""
+    split = reference_split(ctx)
+    if ctx.model is not None:
+        engine, specs, main = _model_series(ctx, split)
+        source = "model"
+    else:
+        engine, specs, main = _column_series(ctx, split)
+        source = "columns"
+    drifts = assess(engine.summarize(specs), specs, th)
+    status, summary, metrics, findings, advice, details = series_outcome(
+        drifts,
+        main=main,
+        what="model's predictions",
+        ref_name=reference_name(ctx),
+        rows=engine.rows,
+        correction=th["correction"],
+        advice=_ADVICE,
+        details={
+            "engine": engine_name() if source == "columns" else "local",
+            "predictions_from": source,
+            "main_series": main,
+        },
+    )
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=advice,
+        details=details,
+    )

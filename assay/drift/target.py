@@ -1,0 +1,80 @@
+"""``drift.target``: has the distribution of the target moved (label shift)?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
+from assay.drift._univariate import DEFAULTS, assess
+from assay.engine import ColumnSpec, engine_for
+
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
+CHECK_ID = "drift.target"
+
+_ADVICE = (
+    "The outcome the model predicts has become more or less frequent (or its values moved): "
+    "re-check the model's decision threshold and calibration on recent labelled data, and "
+    "retrain on recent data if its accuracy has dropped.",
+    "Nothing to do now; compare the target again when new labels arrive.",
+)
+
+
+@register_check(
+    CHECK_ID,
+    area="drift",
+    title="Target drift",
+    explanation=(
+        "Compares the distribution of the target (the true outcome) in current data with the "
+        "reference, when current data carries labels. A change in how often each class occurs, "
+        "or in the range of a predicted quantity, means the world the model predicts has "
+        "changed: its thresholds and probabilities may no longer fit even if its inputs look "
+        "the same. The test is chosen as for feature drift."
+    ),
+    standards=("MEASURE 2.4", "MEASURE 3.1"),
+    severity="high",
+    thresholds=dict(DEFAULTS),
+    needs=("labels", "current"),
+)
+def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Drift of the target between reference and current; ``fail`` when it drifts."""
+    target = ctx.target
+    if target is None:
+        raise SkipCheck("no target column was given (pass target=... or --target)")
+    split = reference_split(ctx)
+    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    if target not in engine.columns("current"):
+        raise SkipCheck(
+            f"current data has no target column '{target}' (labels usually arrive later in "
+            "production); add it when they do to compare the target's distribution"
+        )
+    kind = "categorical" if ctx.task in ("binary", "multiclass") else "numeric"
+    spec = ColumnSpec(target, target, kind)
+    summaries = engine.summarize([spec])
+    if summaries[target][1].n == 0:
+        raise SkipCheck(
+            f"every value of the target '{target}' is missing in current: no labels yet"
+        )
+    drifts = assess(summaries, [spec], th)
+    ref_name = reference_name(ctx)
+    status, summary, metrics, findings, advice, details = series_outcome(
+        drifts,
+        main=target,
+        what=f"target '{target}'",
+        ref_name=ref_name,
+        rows=engine.rows,
+        correction=th["correction"],
+        advice=_ADVICE,
+        details={"engine": engine_name(), "task": ctx.task},
+    )
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=advice,
+        details=details,
+    )

@@ -1,0 +1,112 @@
+"""Column summaries computed once, and every drift statistic derived from them.
+
+Two engines produce the same summaries (:mod:`assay.engine._summary`):
+
+- :class:`LocalEngine` — Polars and NumPy over two in-memory tables, one
+  vectorised pass per column (the default, and what ``assay.audit`` uses);
+- :class:`~assay.engine._dask.DaskEngine` — the same per-chunk functions run
+  on each partition of partitioned Parquet on a Dask cluster, merged in a
+  tree (``pip install 'assay[dask]'``; imported only when asked for).
+
+Statistics (:mod:`assay.engine._stats`) read summaries only, so both engines
+give the same numbers up to the documented sketch tolerance.
+
+While :func:`use_engine` is active, checks that call :func:`engine_for` get
+that engine (``assay drift --engine dask`` sets it); otherwise they get a
+:class:`LocalEngine` over the audit's frames.
+
+Example
+-------
+>>> import polars as pl
+>>> eng = LocalEngine(pl.DataFrame({"c": ["a", "b"]}), pl.DataFrame({"c": ["a", "a"]}))
+>>> r, c = eng.summarize([ColumnSpec("c", "c", "categorical")])["c"]
+>>> round(compare_categorical(r, c).jensenshannon, 3)
+0.465
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+import polars as pl
+
+from assay.engine._columns import ColumnSpec
+from assay.engine._local import LocalEngine
+from assay.engine._stats import (
+    CategoricalComparison,
+    NumericComparison,
+    category_chart,
+    compare_categorical,
+    compare_numeric,
+)
+from assay.engine._summary import (
+    LOW_CARDINALITY,
+    CategoricalSummary,
+    NumericSummary,
+    Summary,
+    numeric_as_categorical,
+)
+
+
+class Engine(Protocol):
+    """What the drift checks ask of an engine."""
+
+    name: str
+
+    @property
+    def rows(self) -> tuple[int, int]: ...
+
+    def columns(self, side: str) -> list[str]: ...
+
+    def summarize(self, specs: Any) -> dict[str, tuple[Summary, Summary]]: ...
+
+    def sample(
+        self, columns: Any, n: int, seed: int
+    ) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, int]]: ...
+
+
+_ACTIVE: ContextVar[Engine | None] = ContextVar("assay_drift_engine", default=None)
+
+
+@contextlib.contextmanager
+def use_engine(engine: Engine) -> Iterator[Engine]:
+    """Make ``engine`` the one :func:`engine_for` returns inside the ``with`` block."""
+    token = _ACTIVE.set(engine)
+    try:
+        yield engine
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active_engine() -> Engine | None:
+    """The engine set by :func:`use_engine`, if any."""
+    return _ACTIVE.get()
+
+
+def engine_for(reference: pl.DataFrame, current: pl.DataFrame) -> Engine:
+    """The active engine, or a :class:`LocalEngine` over ``reference`` and ``current``."""
+    active = _ACTIVE.get()
+    return active if active is not None else LocalEngine(reference, current)
+
+
+__all__ = [
+    "LOW_CARDINALITY",
+    "CategoricalComparison",
+    "CategoricalSummary",
+    "ColumnSpec",
+    "Engine",
+    "LocalEngine",
+    "NumericComparison",
+    "NumericSummary",
+    "Summary",
+    "active_engine",
+    "category_chart",
+    "compare_categorical",
+    "compare_numeric",
+    "engine_for",
+    "numeric_as_categorical",
+    "use_engine",
+]
