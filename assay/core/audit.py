@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import platform
 import time
@@ -29,19 +28,20 @@ ProgressFn = Callable[[str, int, int], None]
 _LIBS = ("numpy", "scipy", "pandas", "polars", "pyarrow", "sklearn", "skops", "onnxruntime")
 
 
+_DISTRIBUTIONS = {"sklearn": "scikit-learn"}
+
+
 def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries that affect results."""
-    import importlib
-    import sys
+    """Versions of Python and the libraries that affect results (read from
+    package metadata, so nothing is imported to learn them)."""
+    from importlib import metadata
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for name in _LIBS:
-        mod = sys.modules.get(name)
-        if mod is None and name in ("numpy", "scipy", "pandas", "polars", "sklearn"):
-            with contextlib.suppress(ImportError):
-                mod = importlib.import_module(name)
-        if mod is not None:
-            out[name] = getattr(mod, "__version__", "unknown")
+        try:
+            out[name] = metadata.version(_DISTRIBUTIONS.get(name, name))
+        except metadata.PackageNotFoundError:
+            continue
     return out
 
 
