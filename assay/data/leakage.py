@@ -308,6 +308,11 @@ def _judge(
         return "fail", "almost perfectly"
     if model is not None and score >= max(model - th["margin"], floor):
         return "fail", "about as well as the whole model"
+    if model is not None and score >= floor:
+        # Share of the model's skill above chance that this one column carries.
+        chance = 0.0 if regression else 0.5
+        if model > chance and (score - chance) / (model - chance) >= th["skill_share"]:
+            return "fail", "with most of the whole model's skill"
     return ("warn", "suspiciously well") if score >= warn else ("pass", "")
 
 
@@ -342,6 +347,7 @@ _RECOMMENDATION = {
         "r2_warn": 0.8,
         "auc_relative_min": 0.8,
         "r2_relative_min": 0.5,
+        "skill_share": 0.9,
         "max_rows": 50_000,
         "max_categories": 1000,
     },
@@ -352,10 +358,12 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
 
     A feature fails when its score reaches ``auc_fail`` (0.98) / ``r2_fail``
     (0.95), or when it comes within ``margin`` of the model's test score while
-    itself reaching ``auc_relative_min`` (0.8) / ``r2_relative_min`` (0.5); the
-    floor keeps a weak model from making every useful feature look like a
-    leak. It warns at ``auc_warn`` (0.9) / ``r2_warn`` (0.8): strong enough
-    alone to deserve a look, yet seen in honest data. Scores come from 3-fold
+    itself reaching ``auc_relative_min`` (0.8) / ``r2_relative_min`` (0.5), or
+    when, above that floor, it alone carries at least ``skill_share`` (0.9) of
+    the model's skill above chance (AUC − 0.5, or R²); the floor keeps a weak
+    model from making every useful feature look like a leak. It warns at
+    ``auc_warn`` (0.9) / ``r2_warn`` (0.8): strong enough alone to deserve a
+    look, yet seen in honest data. Scores come from 3-fold
     cross-validation on train (on test when there is no train), on at most
     ``max_rows`` rows drawn by a seeded hash of their content (so
     the result does not depend on row order).

@@ -165,3 +165,27 @@ def test_macro_auc_skips_classes_absent_from_a_fold():
     y = np.array([0, 0, 1, 1])
     proba = np.array([[0.8, 0.2, 0.0], [0.6, 0.4, 0.0], [0.3, 0.7, 0.0], [0.1, 0.9, 0.0]])
     assert macro_auc(y, proba) == 1.0
+
+
+def test_feature_carrying_most_of_the_models_skill_fails():
+    """A noisy copy of the label (AUC ~0.9 alone) that the model leans on is a leak,
+    even when the model, thanks to it, scores a little higher."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    import assay
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    x = rng.normal(size=(n, 3))
+    y = (x[:, 0] * 0.6 + rng.logistic(size=n) > 0).astype(int)
+    leak = np.where(rng.random(n) < 0.82, y, 1 - y) + rng.normal(0, 0.3, n)
+    df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "leak": leak, "y": y})
+    train, test = df.iloc[:2000], df.iloc[2000:]
+    model = LogisticRegression().fit(train.drop(columns="y"), train["y"])
+    r = assay.audit(
+        train=train, test=test, target="y", model=model, config={"include": ["data.target_leakage"]}
+    ).check("data.target_leakage")
+    assert r.status == "fail", r.summary
+    assert [f.column for f in r.findings if f.status == "fail"] == ["leak"]
