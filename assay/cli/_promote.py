@@ -24,12 +24,22 @@ def register(app: typer.Typer) -> None:
 
 
 def promote(
-    model_file: Annotated[
-        Path, typer.Option("--model-file", help="The champion model (.skops, .onnx, pickle).")
-    ],
     candidate: Annotated[Path, typer.Option(help="The candidate model file.")],
-    data: Annotated[Path, typer.Option(help="Labeled recent data (CSV or Parquet).")],
-    target: Annotated[str, typer.Option(help="Target column.")],
+    model_file: Annotated[
+        Path | None,
+        typer.Option("--model-file", help="The champion model (.skops, .onnx, pickle)."),
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="Labeled recent data (CSV or Parquet).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="A monitoring store (sqlite:///... or postgresql://...): audit on "
+            "its most recent labeled window against the stored champion."
+        ),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="The model's name in --store.")] = None,
+    window: Annotated[str, typer.Option(help="Window size with --store (1h, 1d, Nrows).")] = "1d",
     trust_model: Annotated[
         bool, typer.Option("--trust-model", help="Allow pickle/joblib models (runs their code).")
     ] = False,
@@ -47,6 +57,11 @@ def promote(
     from assay.errors import AssayError
     from assay.monitoring.promote import promote as run_promotion
 
+    if store is not None:
+        _promote_in_store(store, model, candidate, window, metric, config)
+        return
+    if model_file is None or data is None or target is None:
+        _fail("give --model-file, --data and --target, or --store and --model")
     for flag, path in (("--model-file", model_file), ("--candidate", candidate), ("--data", data)):
         if not path.exists():
             _fail(f"{flag}: {str(path)!r} does not exist")
@@ -86,4 +101,55 @@ def promote(
             )
     out.print(f"Decision written to [bold]{(out_dir / 'decision.json').resolve()}[/]")
     if not decision.promote:
+        raise typer.Exit(EXIT_GATE)
+
+
+def _promote_in_store(
+    url: str,
+    name: str | None,
+    candidate: Path,
+    window: str,
+    metric: str | None,
+    config: Path | None,
+) -> None:
+    """``--store`` mode: the service's promotion (same gates, model history kept)."""
+    from assay.cli.main import EXIT_GATE, _fail, err, out
+
+    if not name:
+        _fail("--store needs --model NAME")
+    if not candidate.is_file():
+        _fail(f"--candidate: {str(candidate)!r} does not exist")
+    if candidate.suffix.lower() not in (".skops", ".onnx"):
+        _fail("--candidate must be a .skops or .onnx file with --store (pickles are never loaded)")
+    from assay.errors import AssayError
+    from assay.monitor._app import ApiError
+    from assay.monitor._store import open_store
+    from assay.monitor._trigger_routes import _promote
+
+    cfg = None
+    if config is not None:
+        import yaml
+
+        cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+    try:
+        st = open_store(url)
+        try:
+            record = st.get_model(name)
+            if record is None:
+                _fail(f"--model: no model named {name!r} in the store")
+            with err.status("auditing champion and candidate", spinner="dots"):
+                doc = _promote(
+                    st, record, candidate.name, candidate.read_bytes(), window, metric, cfg
+                )
+        finally:
+            st.close()
+    except ApiError as exc:
+        _fail(str(exc.detail))
+        return
+    except AssayError as exc:
+        _fail(str(exc))
+        return
+    verdict = "[green]PROMOTE[/]" if doc["promote"] else "[red]KEEP THE CHAMPION[/]"
+    out.print(f"{verdict} (version {doc['version']}): " + "; ".join(doc["reasons"]), soft_wrap=True)
+    if not doc["promote"]:
         raise typer.Exit(EXIT_GATE)

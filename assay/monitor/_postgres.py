@@ -52,6 +52,9 @@ class PostgresStore(_SQLStore):
         """Drop every table (tests only)."""
         with self._write() as cur:
             for table in (
+                "model_versions",
+                "outbox",
+                "policies",
                 "alerts",
                 "tokens",
                 "labels",

@@ -17,6 +17,8 @@ import polars as pl
 
 MAX_ERRORS = 50
 ID_MAX = 200
+MAX_FEATURES = 1000
+"""The most feature fields one record (or a reference table) may carry."""
 PARQUET_TYPES = (
     "application/vnd.apache.parquet",
     "application/x-parquet",
@@ -92,6 +94,8 @@ def records_from_body(body: bytes, content_type: str, *, fields: tuple[str, ...]
         return doc["records"]
     if ct == "text/csv" or ct in PARQUET_TYPES:
         df = frame_from_body(body, ct)
+        if df.width > MAX_FEATURES + len(fields):
+            raise BodyError(f"the table has {df.width} columns; at most {MAX_FEATURES} features")
         named = [c for c in fields if c in df.columns]
         rest = [c for c in df.columns if c not in fields]
         out = []
@@ -149,6 +153,8 @@ def validate_predictions(
         feats = rec.get("features")
         if not isinstance(feats, dict):
             bad(i, "features", "must be an object of feature values")
+        elif len(feats) > MAX_FEATURES:
+            bad(i, "features", f"has {len(feats)} fields; at most {MAX_FEATURES} are accepted")
         else:
             for name in features:
                 if name not in feats:

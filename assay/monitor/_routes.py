@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from assay.monitor._app import ApiError, require
 from assay.monitor._auth import SCOPES, create_token
 from assay.monitor._records import (
+    MAX_FEATURES,
     BodyError,
     RecordsError,
     frame_from_body,
@@ -107,6 +108,13 @@ def _register(store: Any, fields: dict[str, Any], ref: pl.DataFrame) -> dict[str
         )
     if ref.height == 0:
         raise ApiError(422, "invalid", "the reference data has no rows", [{"field": "reference"}])
+    if ref.width > MAX_FEATURES + 3:
+        raise ApiError(
+            422,
+            "invalid",
+            f"the reference data has {ref.width} columns; at most {MAX_FEATURES} features",
+            [{"field": "reference", "message": "too many columns"}],
+        )
     cols = {k: fields.get(k) or None for k in ("target", "prediction", "score", "task")}
     for key in ("target", "prediction", "score"):
         if cols[key] is not None and cols[key] not in ref.columns:
@@ -304,35 +312,18 @@ async def log_labels(request: Request, name: str) -> dict[str, Any]:
 # -- windows and alerts -------------------------------------------------------
 
 
-def _alerts_for(store: Any, model: ModelRecord, items: list[dict[str, Any]]) -> None:
-    """Record a ``drift`` alert for each window whose feature drift failed.
+def _windows(
+    store: Any, model: ModelRecord, size: str, limit: int, seed: int, dispatcher: Any = None
+) -> dict:
+    from assay.monitor._policies import apply_policy
 
-    TODO(monitoring): replace with the trigger policies of ``assay.monitoring``
-    (YAML policy, cooldown, webhook) once that module exists.
-    """
-    for w in items:
-        alerts = []
-        if w.get("drift_status") == "fail":
-            kind = "drift"
-            if not store.has_alert(model.name, kind, w["start"]):
-                msg = (
-                    f"feature drift in the window from {w['start']}: drift share "
-                    f"{w['drift_share']:.2f}, columns {', '.join(w['drifted_columns'][:5])}"
-                )
-                store.add_alert(
-                    model.name, kind, w["start"], msg, json.dumps({"window": w["start"]})
-                )
-            alerts.append(kind)
-        w["alerts"] = alerts
-
-
-def _windows(store: Any, model: ModelRecord, size: str, limit: int, seed: int) -> dict:
     try:
         parse_size(size)
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), [{"field": "size", "message": str(exc)}]) from exc
     items = compute_windows(store, model, size, limit=limit, seed=seed)
-    _alerts_for(store, model, items)
+    if apply_policy(store, model, size, items) and dispatcher is not None:
+        dispatcher.notify()  # deliver the new alerts' actions outside this request
     return {"model": model.name, "size": size, "windows": items}
 
 
@@ -345,11 +336,17 @@ def get_windows(
 ) -> dict[str, Any]:
     """Per window: rows, drift share and drifted columns (``drift.features``),
     prediction drift (``drift.prediction``), realized performance when labels are
-    stored, estimated performance (CBPE) and the alerts raised."""
+    stored, estimated performance (CBPE) and the alerts raised. The model's trigger
+    policy is evaluated over the complete windows; its actions run in the background."""
     model = _model_or_404(request, name)
     settings = request.app.state.settings
     return _windows(
-        request.app.state.store, model, size, min(limit, settings.max_windows), settings.seed
+        request.app.state.store,
+        model,
+        size,
+        min(limit, settings.max_windows),
+        settings.seed,
+        getattr(request.app.state, "dispatcher", None),
     )
 
 

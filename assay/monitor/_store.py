@@ -79,6 +79,42 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        2,
+        "trigger policies, idempotent alert ids, action outbox, model history",
+        (
+            """CREATE TABLE policies (
+                model TEXT PRIMARY KEY REFERENCES models(name),
+                policy_yaml TEXT NOT NULL,
+                state_json TEXT NOT NULL,
+                updated_at {real} NOT NULL
+            )""",
+            "ALTER TABLE alerts ADD COLUMN alert_id TEXT",
+            "CREATE UNIQUE INDEX alerts_alert_id ON alerts (model, alert_id)",
+            """CREATE TABLE outbox (
+                id {serial} PRIMARY KEY,
+                model TEXT NOT NULL,
+                alert_id TEXT NOT NULL,
+                action TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_error TEXT,
+                created_at {real} NOT NULL,
+                updated_at {real} NOT NULL,
+                UNIQUE (model, alert_id, action)
+            )""",
+            """CREATE TABLE model_versions (
+                id {serial} PRIMARY KEY,
+                model TEXT NOT NULL REFERENCES models(name),
+                created_at {real} NOT NULL,
+                filename TEXT NOT NULL,
+                artifact {blob} NOT NULL,
+                role TEXT NOT NULL,
+                decision TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 DIALECTS = {
@@ -135,6 +171,22 @@ class Store(Protocol):
     ) -> None: ...
     def has_alert(self, model: str, kind: str, window_start: str | None) -> bool: ...
     def list_alerts(self, model: str) -> list[dict[str, Any]]: ...
+    def get_policy(self, model: str) -> tuple[str, str] | None: ...
+    def put_policy(self, model: str, policy_yaml: str) -> None: ...
+    def record_policy_run(
+        self,
+        model: str,
+        state_json: str,
+        alerts: Sequence[tuple[str, str, str | None, str, str]],
+        actions: Sequence[tuple[str, str, str]],
+    ) -> int: ...
+    def pending_actions(self, limit: int = 20) -> list[tuple[Any, ...]]: ...
+    def finish_action(self, row_id: int, status: str, error: str | None) -> None: ...
+    def add_model_version(
+        self, model: str, filename: str, artifact: bytes, role: str, decision: str
+    ) -> int: ...
+    def champion(self, model: str) -> tuple[str, bytes] | None: ...
+    def model_history(self, model: str) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
 
 
@@ -336,6 +388,128 @@ class _SQLStore:
         )
         keys = ("id", "created_at", "kind", "window_start", "message")
         return [{**dict(zip(keys, r[:5], strict=True)), "details": json.loads(r[5])} for r in rows]
+
+    # -- trigger policies and their actions ------------------------------------
+    def get_policy(self, model: str) -> tuple[str, str] | None:
+        """``(policy_yaml, state_json)`` of ``model``'s trigger policy, if it has one."""
+        rows = self._read("SELECT policy_yaml, state_json FROM policies WHERE model = ?", (model,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def put_policy(self, model: str, policy_yaml: str) -> None:
+        """Store (or replace) ``model``'s policy; its evaluation state starts afresh."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO policies VALUES (?, ?, ?, ?) ON CONFLICT (model) DO UPDATE "
+                    "SET policy_yaml = excluded.policy_yaml, state_json = excluded.state_json, "
+                    "updated_at = excluded.updated_at"
+                ),
+                (model, policy_yaml, "{}", time.time()),
+            )
+
+    def record_policy_run(
+        self,
+        model: str,
+        state_json: str,
+        alerts: Sequence[tuple[str, str, str | None, str, str]],
+        actions: Sequence[tuple[str, str, str]],
+    ) -> int:
+        """In one transaction: store ``(alert_id, kind, window_start, message,
+        details_json)`` alerts (a known alert id is left as it is), queue
+        ``(alert_id, action, payload_json)`` actions once each, and save the
+        policy state. Returns how many alerts were new."""
+        now = time.time()
+        new = 0
+        with self._write() as cur:
+            for alert_id, kind, start, message, details in alerts:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO alerts (model, created_at, kind, window_start, message, "
+                        "details, alert_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (model, alert_id) DO NOTHING"
+                    ),
+                    (model, now, kind, start, message, details, alert_id),
+                )
+                new += max(int(cur.rowcount), 0)
+            for alert_id, action, payload in actions:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO outbox (model, alert_id, action, payload, status, attempts, "
+                        "last_error, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, "
+                        "NULL, ?, ?) ON CONFLICT (model, alert_id, action) DO NOTHING"
+                    ),
+                    (model, alert_id, action, payload, now, now),
+                )
+            cur.execute(
+                self._sql("UPDATE policies SET state_json = ?, updated_at = ? WHERE model = ?"),
+                (state_json, now, model),
+            )
+        return new
+
+    def pending_actions(self, limit: int = 20) -> list[tuple[Any, ...]]:
+        """``(row_id, model, alert_id, action, payload_json, attempts)``, oldest first."""
+        return self._read(
+            "SELECT id, model, alert_id, action, payload, attempts FROM outbox "
+            "WHERE status = 'pending' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+
+    def finish_action(self, row_id: int, status: str, error: str | None) -> None:
+        """Mark an outbox row ``done``, ``failed`` or still ``pending`` (one more attempt)."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
+                    "updated_at = ? WHERE id = ?"
+                ),
+                (status, error, time.time(), row_id),
+            )
+
+    def list_actions(self, model: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT alert_id, action, status, attempts, last_error FROM outbox "
+            "WHERE model = ? ORDER BY id",
+            (model,),
+        )
+        keys = ("alert_id", "action", "status", "attempts", "error")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # -- model history (champion / challenger) ---------------------------------
+    def add_model_version(
+        self, model: str, filename: str, artifact: bytes, role: str, decision: str
+    ) -> int:
+        """Store an uploaded model file with its ``role`` (``champion`` when promoted,
+        ``rejected`` otherwise) and the decision JSON; returns its version id."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO model_versions (model, created_at, filename, artifact, role, "
+                    "decision) VALUES (?, ?, ?, ?, ?, ?)"
+                ),
+                (model, time.time(), filename, artifact, role, decision),
+            )
+            cur.execute(self._sql("SELECT MAX(id) FROM model_versions WHERE model = ?"), (model,))
+            return int(cur.fetchone()[0])
+
+    def champion(self, model: str) -> tuple[str, bytes] | None:
+        """``(filename, artifact)`` of the latest promoted version, if any."""
+        rows = self._read(
+            "SELECT filename, artifact FROM model_versions WHERE model = ? AND role = 'champion' "
+            "ORDER BY id DESC LIMIT 1",
+            (model,),
+        )
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def model_history(self, model: str) -> list[dict[str, Any]]:
+        import json
+
+        rows = self._read(
+            "SELECT id, created_at, filename, role, decision FROM model_versions "
+            "WHERE model = ? ORDER BY id",
+            (model,),
+        )
+        keys = ("version", "created_at", "filename", "role")
+        return [{**dict(zip(keys, r[:4], strict=True)), "decision": json.loads(r[4])} for r in rows]
 
 
 class SQLiteStore(_SQLStore):

@@ -36,7 +36,7 @@ def test_wrong_scope_is_403(client):
     for method, path in _routes(client):
         if path == "/healthz":
             continue
-        needed = {"GET": "read", "POST": "write"}[method]
+        needed = {"GET": "read", "POST": "write", "PUT": "write"}[method]
         if path == "/api/v1/tokens":
             needed = "admin"
         for token, scope in ((read, "read"), (write, "write")):

@@ -1,0 +1,284 @@
+"""Trigger policies in the service: stored per model, evaluated over windows, their
+actions delivered from an outbox by a background thread.
+
+Window metrics a policy can name (per window, from ``GET .../windows``):
+
+- ``rows``: rows in the window;
+- ``drift_share``: share of feature columns ``drift.features`` found drifted;
+- ``drifted_columns``: how many feature columns drifted;
+- ``drift_failed``: 1 when ``drift.features`` failed on the window, else 0;
+- ``prediction_drift_psi``, ``prediction_drift_p_value``, ``prediction_drift_statistic``;
+- every number of the CBPE estimate: ``estimated_<m>``, ``estimated_<m>_low``/``_high``,
+  ``estimated_<m>_drop`` (reference minus estimate), ``reference_<m>`` for ``m`` in
+  accuracy, precision, recall, f1, roc_auc (binary classifiers with a score column);
+- ``realized_accuracy`` (or ``realized_mae``, ``realized_rmse`` for regression),
+  ``labeled_rows``, and ``realized_accuracy_drop`` (reference accuracy minus realized).
+
+Only complete windows are evaluated (a time window whose end has passed, a row
+window holding its full count), so a window still filling never advances the
+policy's state. The state is kept per window size. A model without a policy uses
+:data:`DEFAULT_POLICY` (an alert named ``drift`` when ``drift.features`` fails).
+
+Alerts are stored by their policy alert id (a resent window never stores one
+twice), and each action of an alert is queued in the ``outbox`` table in the same
+transaction. :class:`Dispatcher` delivers queued actions outside the request path:
+a row stays ``pending`` until its webhook answered 2xx or its command ran, so a
+crash means a second delivery, never none (at-least-once; receivers drop
+duplicates by ``X-Assay-Delivery``). Secrets stay in the policy; the outbox and
+the logs never hold them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from assay.monitor._store import ModelRecord
+
+log = logging.getLogger("assay.monitor.actions")
+
+DEFAULT_POLICY: dict[str, Any] = {
+    "name": "default",
+    "triggers": [{"metric": "drift_failed", "op": ">=", "value": 1, "name": "drift"}],
+}
+POLICY_MAX_BYTES = 64 * 1024
+
+
+# -- window metrics -----------------------------------------------------------
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v)
+
+
+def window_metrics(w: Mapping[str, Any]) -> dict[str, float]:
+    """The flat ``{metric: number}`` a policy sees for one window (see the module notes)."""
+    out: dict[str, float] = {}
+    for key in ("rows", "drift_share"):
+        if _num(w.get(key)) is not None:
+            out[key] = float(w[key])
+    out["drifted_columns"] = float(len(w.get("drifted_columns") or []))
+    out["drift_failed"] = 1.0 if w.get("drift_status") == "fail" else 0.0
+    pdrift = w.get("prediction_drift") or {}
+    for key in ("psi", "p_value", "statistic"):
+        if _num(pdrift.get(key)) is not None:
+            out[f"prediction_drift_{key}"] = float(pdrift[key])
+    est = w.get("estimated_performance") or {}
+    for key, v in est.items():
+        if _num(v) is not None:
+            out[key] = float(v)
+    real = w.get("realized_performance") or {}
+    for key, v in real.items():
+        if _num(v) is None:
+            continue
+        out[key if key == "labeled_rows" else f"realized_{key}"] = float(v)
+    if "realized_accuracy" in out and "reference_accuracy" in out:
+        out["realized_accuracy_drop"] = out["reference_accuracy"] - out["realized_accuracy"]
+    return out
+
+
+def _complete(w: Mapping[str, Any], kind: str, n: int, now: float) -> bool:
+    if kind == "rows":
+        return int(w.get("rows", 0)) >= n
+    from assay.monitoring.policy import _time
+
+    end = _time(w.get("end"))
+    return end is not None and end <= now
+
+
+# -- policies -------------------------------------------------------------------
+
+
+def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
+    """A policy mapping from a JSON or YAML body (``PolicyError`` when unreadable)."""
+    from assay.monitoring.policy import PolicyError
+
+    ct = content_type.split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyError("policy: the body is not UTF-8 text") from None
+    if ct == "application/json" or ct.endswith("+json"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PolicyError(f"policy: not valid JSON ({exc})") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"policy: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise PolicyError("policy: must be a mapping with 'triggers'")
+    return data
+
+
+def validate(data: Mapping[str, Any]) -> Any:
+    """``parse_policy`` plus what the service needs: a webhook's ``secret_env`` set."""
+    import os
+
+    from assay.monitoring.policy import PolicyError, parse_policy
+
+    policy = parse_policy(data)
+    for i, hook in enumerate(policy.webhooks):
+        if hook.secret_env and not os.environ.get(hook.secret_env):
+            raise PolicyError(
+                f"actions.webhook[{i}].secret_env: the variable {hook.secret_env!r} is not set "
+                "in the service's environment"
+            )
+    return policy
+
+
+def redact(data: Any) -> Any:
+    """``data`` with every ``secret`` value replaced (for GET and logs)."""
+    if isinstance(data, Mapping):
+        return {k: ("***" if k == "secret" and v else redact(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    return data
+
+
+def load_stored(store: Any, model: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """``(policy mapping, state by window size, stored?)`` of ``model``."""
+    import yaml
+
+    found = store.get_policy(model)
+    if found is None:
+        return DEFAULT_POLICY, {}, False
+    return yaml.safe_load(found[0]), json.loads(found[1] or "{}"), True
+
+
+def apply_policy(store: Any, model: ModelRecord, size: str, items: list[dict[str, Any]]) -> int:
+    """Evaluate ``model``'s policy over the complete ``items`` (windows of ``size``),
+    store new alerts and queue their actions; set each window's ``alerts``. Returns
+    how many alerts were new."""
+    from assay.monitor._windows import parse_size
+    from assay.monitoring.policy import PolicyState, advance, parse_policy
+
+    data, states, stored = load_stored(store, model.name)
+    policy = parse_policy(data)
+    kind, n = parse_size(size)
+    now = time.time()
+    done = [w for w in items if _complete(w, kind, n, now)]
+    evaluated = [{"start": w["start"], "end": w["end"], **window_metrics(w)} for w in done]
+    state = PolicyState.from_dict(states.get(size) or {})
+    fired, new_state = advance(policy, evaluated, state)
+    alerts, actions = [], []
+    for a in fired:
+        payload = {**a.to_dict(), "model": model.name, "window_size": size}
+        alerts.append((a.id, a.trigger, a.window, a.message, json.dumps(payload)))
+        for i in range(len(policy.webhooks)):
+            actions.append((a.id, f"webhook:{i}", json.dumps(payload)))
+        for i in range(len(policy.commands)):
+            actions.append((a.id, f"command:{i}", json.dumps(payload)))
+    new = 0
+    if stored:
+        states[size] = new_state.to_dict()
+        new = store.record_policy_run(model.name, json.dumps(states), alerts, actions)
+    elif alerts:  # the default policy keeps no state: alert ids make it idempotent
+        for _id, trig, start, message, details in alerts:
+            if not store.has_alert(model.name, trig, start):
+                store.add_alert(model.name, trig, start, message, details)
+                new += 1
+    by_start: dict[str, list[str]] = {}
+    for a in store.list_alerts(model.name):
+        by_start.setdefault(a["window_start"], []).append(a["kind"])
+    for w in items:
+        w["alerts"] = by_start.get(w["start"], [])
+    return new
+
+
+# -- the outbox worker ------------------------------------------------------------
+
+
+class Dispatcher:
+    """A background thread that delivers queued actions (webhooks, commands)."""
+
+    def __init__(self, store: Any, poll_s: float = 2.0) -> None:
+        self.store = store
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="assay-actions", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def notify(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until the outbox has nothing pending (tests, shutdown)."""
+        self.notify()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.store.pending_actions(1):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception as exc:  # keep the worker alive; the row stays pending
+                log.warning("action worker error: %s", type(exc).__name__)
+                worked = False
+            if not worked:
+                self._idle.set()
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+
+    def run_once(self) -> bool:
+        """Deliver what is pending now; whether anything was."""
+        rows = self.store.pending_actions(20)
+        for row_id, model, alert_id, action, payload, _attempts in rows:
+            if self._stop.is_set():
+                break
+            status, error = self._deliver(model, alert_id, action, json.loads(payload))
+            self.store.finish_action(row_id, status, error)
+        return bool(rows)
+
+    def _deliver(
+        self, model: str, alert_id: str, action: str, alert: dict[str, Any]
+    ) -> tuple[str, str | None]:
+        from assay.errors import AssayError
+        from assay.monitoring.policy import parse_policy
+        from assay.monitoring.webhook import deliver, run_command
+
+        data, _, stored = load_stored(self.store, model)
+        kind, _, index = action.partition(":")
+        policy = parse_policy(data) if stored else None
+        group = (policy.webhooks if kind == "webhook" else policy.commands) if policy else ()
+        if int(index) >= len(group):
+            return "failed", "the model's policy no longer has this action"
+        try:
+            if kind == "webhook":
+                d = deliver(alert, group[int(index)])
+                error = None if d.ok else d.error
+            else:
+                r = run_command(alert, group[int(index)])
+                error = None if r.ok else ("timed out" if r.timed_out else f"exit {r.returncode}")
+        except AssayError as exc:
+            error = str(exc)
+        log.info("alert %s %s: %s", alert_id, action, "done" if error is None else "failed")
+        return ("done", None) if error is None else ("failed", error)
