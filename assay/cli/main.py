@@ -228,6 +228,13 @@ def report(
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("assay-demo"),
     n_bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 500,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            help="Then replay a drifting production stream through the monitoring service, "
+            "retrain and promote a challenger (monitoring.html)."
+        ),
+    ] = True,
 ) -> None:
     """Train a model on the bundled UCI Adult data, audit it, write the report."""
     from assay.demo import run_demo
@@ -246,10 +253,18 @@ def demo(
         result.save(out_dir)
         run_demo.save_artifacts(out_dir, model)
         evidence = run_demo.write_evidence(out_dir)
+        monitoring: list[str] = []
+        if stream:
+            from assay.demo.stream import demo_lines
+
+            with err.status("replaying a production stream into the monitoring service") as st:
+                monitoring = demo_lines(out_dir, model, train, test, progress=st.update)
     except AssayError as exc:
         _fail(str(exc))
     _print_summary(result, out_dir)
     out.print(evidence, soft_wrap=True, markup=False, highlight=False)
+    for line in monitoring:
+        out.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command("checks")

@@ -7,6 +7,7 @@ envelope ``{"error": {"code", "message", "details"}}``. Bodies over
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -147,19 +148,32 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     >>> app.title
     'Assay monitor'
     """
-    from assay.monitor import _routes
+    from assay.monitor import _routes, _trigger_routes
+    from assay.monitor._policies import Dispatcher
 
     settings = settings or Settings.from_env()
     store = store if store is not None else open_store(settings.store_url)
     if settings.admin_token:
         create_token(store, "admin", name="ASSAY_TOKEN", token=settings.admin_token)
+    dispatcher = Dispatcher(store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        dispatcher.start()  # delivers alert actions outside the request path
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Assay monitor",
         version=__version__,
         description="Prediction logs, windowed drift and performance for registered models.",
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.dispatcher = dispatcher
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -181,6 +195,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def _assay(request: Request, exc: AssayError):
         return envelope(400, "bad_request", str(exc))
 
+    @app.exception_handler(RecursionError)
+    async def _deep(request: Request, exc: RecursionError):
+        return envelope(422, "too_deep", "the body is nested too deeply")
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
         return envelope(500, "internal", f"internal error: {type(exc).__name__}")
@@ -190,5 +208,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(_routes.records, prefix="/api/v1")
     app.include_router(_routes.windows, prefix="/api/v1")
     app.include_router(_routes.tokens, prefix="/api/v1")
+    app.include_router(_trigger_routes.policies, prefix="/api/v1")
+    app.include_router(_trigger_routes.promotion, prefix="/api/v1")
+    from assay.monitor._dashboard import router as dashboard
+
+    app.include_router(dashboard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -1,9 +1,10 @@
 """Inline SVG charts drawn from the neutral chart specs in ``details["charts"]``.
 
 A check describes a chart as data (see ``docs/dev/contracts.md``); this module
-draws it. Four kinds are known: ``bars``, ``intervals``, ``reliability`` and
-``distribution``. An unknown kind, or a spec with nothing drawable in it, gives
-an empty string: the report is rendered without that chart, never broken.
+draws it. Five kinds are known: ``bars``, ``intervals``, ``reliability``,
+``distribution`` and ``line`` (series over ordered points, e.g. windows). An
+unknown kind, or a spec with nothing drawable in it, gives an empty string:
+the report is rendered without that chart, never broken.
 
 Every string from the spec is HTML-escaped, in text and in attributes alike.
 Colours come from CSS classes (``ay-fill-fail`` ...) defined in ``report.css``,
@@ -362,11 +363,105 @@ def _distribution(spec: Mapping[str, Any]) -> tuple[str, str]:
     return svg, _more_note(len(labels), total)
 
 
+_LINE_COLOURS = ("#2f5bd3", "#d98a0b", "#1a7f37", "#8a4fd6")  # fixed, never from the spec
+_LINE_W = 600
+
+
+def _line(spec: Mapping[str, Any]) -> tuple[str, str]:
+    """Series over ordered points (e.g. windows in time); ``None`` breaks a line,
+    ``marks`` (point indexes) draw a flagged vertical line (an alert); the y axis
+    starts at zero unless ``zero`` is false."""
+    labels = [_str(x) for x in as_list(spec.get("labels"))][:200]
+    series = []
+    for name, values in as_mapping(spec.get("series")).items():
+        vals = [as_number(v) for v in as_list(values)][: len(labels)]
+        if any(v is not None for v in vals):
+            series.append((_str(name), vals))
+    series = series[:MAX_SERIES]
+    if not labels or not series:
+        return "", ""
+    thr = as_number(spec.get("threshold"))
+    values = [v for _, vals in series for v in vals if v is not None]
+    values += [thr] if thr is not None else []
+    percent = _all_unit(values)
+    floor = min(0.0, *values) if spec.get("zero", True) is not False else min(values)
+    lo, hi, step, ticks = _ticks(floor, max(values))
+    x0, x1, top = 54.0, _LINE_W - 16.0, 30.0
+    bottom = top + 190.0
+    n = len(labels)
+    sx = (lambda i: (x0 + x1) / 2) if n == 1 else _scale(0, n - 1, x0, x1)
+    sy = _scale(lo, hi, bottom, top)
+    tick = _tick_fmt(percent, step)
+    fmt = _value_fmt(percent)
+    body = []
+    for t in ticks:
+        y = sy(t)
+        body.append(
+            f'<line class="ay-grid" x1="{_f(x0)}" x2="{_f(x1)}" y1="{_f(y)}" y2="{_f(y)}"/>'
+        )
+        body.append(_text(x0 - 6, y + 4, tick(t), "ay-tick", "end"))
+    every = max(1, math.ceil(n / 6))
+    shown = list(range(0, n, every))
+    if shown[-1] != n - 1:  # the last point is labelled, its crowded neighbour is not
+        shown[-1 if n - 1 - shown[-1] < every else len(shown) :] = [n - 1]
+    for i in shown:
+        anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 and n > 1 else "middle"
+        body.append(_text(sx(i), bottom + 15, shorten(labels[i], 18), "ay-tick", anchor))
+    for i in as_list(spec.get("marks")):
+        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n:
+            x = sx(i)
+            body.append(
+                f'<line class="ay-threshold" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(top)}" '
+                f'y2="{_f(bottom)}"/><path class="ay-fill-fail" d="M{_f(x - 5)} {_f(top - 8)}'
+                f'H{_f(x + 5)}L{_f(x)} {_f(top)}Z"><title>alert: {esc(labels[i])}</title></path>'
+            )
+    if thr is not None:
+        y = sy(thr)
+        body.append(
+            f'<line class="ay-threshold" x1="{_f(x0)}" x2="{_f(x1)}" y1="{_f(y)}" y2="{_f(y)}"/>'
+        )
+        body.append(_text(x1, y - 4, f"threshold {fmt(thr)}", "ay-threshold-label", "end"))
+    lx = x0
+    for k, (name, vals) in enumerate(series):
+        colour = _LINE_COLOURS[k]
+        short = shorten(name, 28)
+        body.append(
+            f'<line x1="{_f(lx)}" x2="{_f(lx + 16)}" y1="12" y2="12" stroke="{colour}" '
+            'stroke-width="2.5"/>'
+        )
+        body.append(_text(lx + 21, 16, short, "ay-legend"))
+        lx += 21 + len(short) * _CHAR_W + 16
+        run: list[str] = []
+        for i, v in enumerate([*vals, None]):
+            if v is not None:
+                run.append(f"{_f(sx(i))},{_f(sy(v))}")
+                continue
+            if len(run) > 1:
+                body.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                    'stroke-width="2"/>'
+                )
+            run = []
+        for i, v in enumerate(vals):
+            if v is not None:
+                tip = f"{name}, {labels[i]}: {fmt(v)}"
+                body.append(
+                    f'<circle cx="{_f(sx(i))}" cy="{_f(sy(v))}" r="3.5" fill="{colour}" '
+                    f'stroke="#fff" stroke-width="1"><title>{esc(tip)}</title></circle>'
+                )
+    x_label = str(spec.get("x_label") or "")
+    if x_label:
+        body.append(_text((x0 + x1) / 2, bottom + 34, x_label, "ay-axis-label", "middle"))
+    height = bottom + (42 if x_label else 24)
+    return _svg(_LINE_W, height, str(spec.get("title") or "line chart"), body), ""
+
+
 _KINDS: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     "bars": _bars,
     "intervals": _intervals,
     "reliability": _reliability,
     "distribution": _distribution,
+    "line": _line,
 }
 CHART_KINDS: tuple[str, ...] = tuple(_KINDS)
 

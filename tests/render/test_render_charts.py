@@ -53,11 +53,21 @@ DISTRIBUTION = {
     "labels": ["north", "south", "east"],
     "series": {"reference": [0.5, 0.3, 0.2], "current": [0.4, 0.4, 0.2]},
 }
+LINE = {
+    "kind": "line",
+    "title": "Drift share per window",
+    "x_label": "window",
+    "labels": ["w1", "w2", "w3"],
+    "series": {"drift share": [0.1, None, 0.5], "accuracy": [0.8, 0.82, 0.7]},
+    "marks": [2],
+    "threshold": 0.3,
+}
 SPECS = {
     "bars": BARS,
     "intervals": INTERVALS,
     "reliability": RELIABILITY,
     "distribution": DISTRIBUTION,
+    "line": LINE,
 }
 
 
