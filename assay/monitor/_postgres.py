@@ -12,6 +12,8 @@ from typing import Any
 from assay.errors import MissingExtraError
 from assay.monitor._store import _SQLStore
 
+_MIGRATION_LOCK = 0x61737361  # "assa": the advisory lock key that serialises migrations
+
 
 class PostgresStore(_SQLStore):
     """A store on PostgreSQL at ``url`` (``postgresql://user:pass@host/db``)."""
@@ -39,6 +41,11 @@ class PostgresStore(_SQLStore):
 
     def _writer(self) -> Any:
         return self._conn
+
+    def _lock_migrations(self, cur: Any) -> None:
+        # Two services starting at once would both create the tables; a transaction
+        # advisory lock makes the second wait and then find the migrations applied.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
     def _reader(self) -> Any:
         conn = getattr(self._local, "conn", None)

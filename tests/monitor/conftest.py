@@ -51,13 +51,43 @@ def auth():
     return {"Authorization": f"Bearer {ADMIN}"}
 
 
+BACKENDS = ["sqlite", "postgres"]
+
+
+def postgres_url() -> str:
+    """The test server's URL from ``ASSAY_TEST_POSTGRES``, or skip (``.ci/run`` sets it)."""
+    url = os.environ.get("ASSAY_TEST_POSTGRES")
+    if not url:
+        pytest.skip("no PostgreSQL server: set ASSAY_TEST_POSTGRES=postgresql://... to run")
+    pytest.importorskip("psycopg", reason="needs psycopg: pip install 'assay[postgres]'")
+    return url
+
+
+def fresh_store(backend: str, tmp_path: Path):
+    """An empty, migrated store on ``backend`` (PostgreSQL: every table dropped first)."""
+    from assay.monitor import open_store
+
+    if backend == "sqlite":
+        return open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    store = open_store(postgres_url())
+    store._drop_all()
+    store.migrate()
+    return store
+
+
 @pytest.fixture
-def client(tmp_path):
+def backend() -> str:
+    """The store behind ``client``; a test module overrides it to run on both backends."""
+    return "sqlite"
+
+
+@pytest.fixture
+def client(tmp_path, backend):
     from fastapi.testclient import TestClient
 
-    from assay.monitor import Settings, create_app, open_store
+    from assay.monitor import Settings, create_app
 
-    store = open_store(f"sqlite:///{tmp_path / 'm.db'}")
+    store = fresh_store(backend, tmp_path)
     app = create_app(Settings(admin_token=ADMIN, max_body_bytes=2_000_000), store)
     with TestClient(app) as c:
         c.store = store

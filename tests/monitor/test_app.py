@@ -5,8 +5,15 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 
-from tests.monitor.conftest import prediction_records, reference_frame
+from tests.monitor.conftest import BACKENDS, prediction_records, reference_frame
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """These tests run on SQLite, and on PostgreSQL when ASSAY_TEST_POSTGRES is set."""
+    return request.param
 
 
 def _error(r, status: int) -> dict:

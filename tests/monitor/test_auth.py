@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assay.monitor._auth import create_token, digest
+from tests.monitor.conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """These tests run on SQLite, and on PostgreSQL when ASSAY_TEST_POSTGRES is set."""
+    return request.param
 
 
 def _routes(client):

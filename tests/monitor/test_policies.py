@@ -13,7 +13,14 @@ from typing import ClassVar
 
 import pytest
 
-from tests.monitor.conftest import prediction_records
+from tests.monitor.conftest import BACKENDS, prediction_records
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """These tests run on SQLite, and on PostgreSQL when ASSAY_TEST_POSTGRES is set."""
+    return request.param
+
 
 POLICY_URL = "/api/v1/models/churn/policy"
 SECRET = "webhook-shared-secret-xyz"

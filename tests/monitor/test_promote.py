@@ -8,7 +8,14 @@ import pickle
 import numpy as np
 import pytest
 
-from tests.monitor.conftest import prediction_records, reference_frame
+from tests.monitor.conftest import BACKENDS, prediction_records, reference_frame
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """These tests run on SQLite, and on PostgreSQL when ASSAY_TEST_POSTGRES is set."""
+    return request.param
+
 
 URL = "/api/v1/models/churn/promote"
 
@@ -115,7 +122,8 @@ def test_cli_promote_against_a_store(registered, auth, tmp_path):
     from assay.cli.main import app
 
     _labeled(registered, auth)
-    url = f"sqlite:///{registered.store.path}"
+    store = registered.store
+    url = store.url if store.dialect == "postgres" else f"sqlite:///{store.path}"
     good = _model(tmp_path, "good.skops")
     cfg = tmp_path / "gates.yaml"
     cfg.write_text("exclude: [data.target_leakage]\n")
