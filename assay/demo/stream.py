@@ -72,6 +72,14 @@ class StreamReport:
     lines: list[str] = field(default_factory=list)
 
 
+PROMOTION_GATES = (
+    "data.integrity",
+    "evaluation.performance",
+    "evaluation.calibration",
+    "evaluation.baseline_comparison",
+)
+
+
 def in_shifted_group(frame: pd.DataFrame) -> np.ndarray:
     """The group the traffic shifts towards: people aged 40 or more, or holding a
     university degree (about 56% of the Adult test rows)."""
@@ -305,7 +313,14 @@ def replay(
             challenger,
             last[[*features, TARGET]].reset_index(drop=True),
             target=TARGET,
-            config={"positive_label": ">50K", "seed": seed, "n_bootstrap": n_bootstrap},
+            config={
+                "positive_label": ">50K",
+                "seed": seed,
+                "n_bootstrap": n_bootstrap,
+                # The promotion gates: data fit to score, the model's quality with
+                # its interval, and calibration (the full audit ran above).
+                "include": list(PROMOTION_GATES),
+            },
         )
         decision = result.to_dict()
         decision["window"] = {"day": n_windows, "rows": len(last)}

@@ -11,6 +11,7 @@ where each flag names a column, rows or group the tool flagged; or
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -73,9 +74,25 @@ def evidently(problem, meta, train, test, current):
                 if drifted:
                     flags.append({"column": col, "check": "DataDriftPreset", "value": val})
     if problem in ("missing_burst", "clean"):
+        from evidently.metrics import MissingValueCount
+
+        dd = DataDefinition(
+            numerical_columns=[c for c in feats if c not in cats], categorical_columns=cats
+        )
+
+        def shares(df):
+            snap = Report([MissingValueCount(column=c) for c in feats]).run(
+                Dataset.from_pandas(df[feats], data_definition=dd)
+            )
+            return {
+                m["config"]["column"]: float(m["value"]["share"]) for m in snap.dict()["metrics"]
+            }
+
+        # Flag: the test set has missing cells in a column the training set had none in.
+        before, after = shares(train), shares(test)
         for c in feats:
-            if test[c].isna().any() and not train[c].isna().any():
-                flags.append({"column": c, "check": "missing values"})
+            if after.get(c, 0) > 0 and before.get(c, 0) == 0:
+                flags.append({"column": c, "check": "MissingValueCount", "share": after[c]})
     return {"flags": flags}
 
 
@@ -109,12 +126,33 @@ def deepchecks(problem, meta, train, test, current):
             r = C.TrainTestSamplesMix().run(tr, te)
             share = float(r.value.get("ratio", 0)) if isinstance(r.value, dict) else 0.0
             if share > 0:
-                flags.append({"check": "TrainTestSamplesMix", "share": share, "rows": None})
+                # the tool's table is indexed "Train indices: i, ...\nTest indices: j, ..."
+                pos = {lab: i for i, lab in enumerate(test.index)}
+                rows = []
+                data = r.value.get("data")
+                for label in [] if data is None else data.index:
+                    part = str(label).split("Test indices:")[-1]
+                    for tok in re.findall(r"-?\d+", part):
+                        if int(tok) in pos:
+                            rows.append(pos[int(tok)])
+                flags.append(
+                    {
+                        "check": "TrainTestSamplesMix",
+                        "share": share,
+                        "rows": sorted(set(rows)),
+                        "split": "test",
+                    }
+                )
         elif p == "conflicting_duplicates":
             r = C.ConflictingLabels().run(tr)
             share = float(r.value.get("percent_of_conflicting_samples", 0))
             if share > 0:
-                flags.append({"check": "ConflictingLabels", "share": share})
+                pos = {lab: i for i, lab in enumerate(train.index)}
+                groups = r.value.get("samples_indices") or []
+                rows = sorted({pos[i] for g in groups for i in g if i in pos})
+                flags.append(
+                    {"check": "ConflictingLabels", "share": share, "rows": rows, "split": "train"}
+                )
         elif p.startswith("drift") and p != "drift_new_category":
             cu = Dataset(current, cat_features=cats)
             trf = Dataset(train.drop(columns=[target]), cat_features=cats)

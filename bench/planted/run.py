@@ -4,8 +4,9 @@
     .venv/bin/python -m bench.planted.run --datasets adult --problems drift_scale --no-peers
 
 Writes results.json and results.md (one table per problem type) under --out.
-Peers run in bench/.venv-peers (pip install deepchecks evidently polars pyarrow
-"scikit-learn<1.6" "pandas<3") via peer_worker.py, one process per tool.
+Peers run in bench/.venv-peers (pip install deepchecks==0.19.1 evidently==0.7.23 polars
+"scikit-learn<1.6" "pandas<3" "numpy<2" "category-encoders<2.7" "pyarrow<19") via
+peer_worker.py, one process per tool.
 """
 
 from __future__ import annotations
