@@ -80,13 +80,61 @@ def frame_from_body(body: bytes, content_type: str) -> pl.DataFrame:
         raise BodyError(f"the body is not readable {kind}: {exc}") from exc
 
 
+def _loads(body: bytes) -> Any:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson comes with the service extra
+        return json.loads(body)
+    return orjson.loads(body)
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text; the standard library for what orjson refuses (huge ints)."""
+    try:
+        import orjson
+
+        return orjson.dumps(value).decode()
+    except (ImportError, TypeError):
+        return json.dumps(value)
+
+
 def records_from_body(body: bytes, content_type: str, *, fields: tuple[str, ...]) -> list[Any]:
     """Records from a JSON ``{"records": [...]}`` body, or a CSV/Parquet table whose
     columns ``fields`` are record fields and the rest go under ``features``."""
+    out = body_records(body, content_type, fields=fields)
+    return out if isinstance(out, list) else out.records()
+
+
+class TableRecords:
+    """A CSV/Parquet batch kept as a frame, so predictions are validated column-wise;
+    ``records()`` gives the per-record dicts the detailed validator names errors from."""
+
+    def __init__(self, df: pl.DataFrame, fields: tuple[str, ...]) -> None:
+        self.df, self.fields = df, fields
+        self.named = [c for c in fields if c in df.columns]
+        self.rest = [c for c in df.columns if c not in fields]
+
+    def __len__(self) -> int:
+        return self.df.height
+
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.df.iter_rows(named=True):
+            rec = {c: row[c] for c in self.named}
+            if "features" in self.fields:
+                rec["features"] = {c: row[c] for c in self.rest}
+            out.append(rec)
+        return out
+
+
+def body_records(
+    body: bytes, content_type: str, *, fields: tuple[str, ...]
+) -> list[Any] | TableRecords:
+    """Like :func:`records_from_body`, but a CSV/Parquet table stays a frame."""
     ct = content_type.split(";")[0].strip().lower()
     if ct == "application/json" or ct.endswith("+json"):
         try:
-            doc = json.loads(body)
+            doc = _loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BodyError(f"the body is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
@@ -96,15 +144,7 @@ def records_from_body(body: bytes, content_type: str, *, fields: tuple[str, ...]
         df = frame_from_body(body, ct)
         if df.width > MAX_FEATURES + len(fields):
             raise BodyError(f"the table has {df.width} columns; at most {MAX_FEATURES} features")
-        named = [c for c in fields if c in df.columns]
-        rest = [c for c in df.columns if c not in fields]
-        out = []
-        for row in df.iter_rows(named=True):
-            rec = {c: row[c] for c in named}
-            if "features" in fields:
-                rec["features"] = {c: row[c] for c in rest}
-            out.append(rec)
-        return out
+        return TableRecords(df, fields)
     raise BodyError(
         f"unsupported content type {content_type!r}; send application/json, text/csv or "
         "application/vnd.apache.parquet"
@@ -121,12 +161,186 @@ def _record_id(rec: dict[str, Any]) -> str:
     return rid
 
 
-def validate_predictions(
-    records: list[Any], *, columns: set[str], features: list[str], numeric: set[str]
+_RECORD_KEYS = frozenset({"id", "timestamp", "features", "prediction", "score"})
+_NONE = type(None)
+_SCALARS = frozenset({str, int, float, bool, _NONE})
+_NUMBERS = frozenset({int, float, _NONE})
+
+
+class _Slow(Exception):
+    """The fast path cannot vouch for the batch: the per-record validator decides."""
+
+
+def _all_finite(values: list[Any]) -> bool:
+    try:
+        return all(map(math.isfinite, [v for v in values if v is not None]))
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _dumps_all(values: list[Any]) -> list[str]:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover
+        return [json.dumps(v) for v in values]
+    dumps = orjson.dumps
+    try:
+        return [dumps(v).decode() for v in values]
+    except TypeError:
+        return [_dumps(v) for v in values]
+
+
+def _ids(ids: list[Any]) -> list[str]:
+    kinds = set(map(type, ids))
+    if not kinds <= {str, int}:
+        raise _Slow
+    if kinds != {str}:
+        ids = list(map(str, ids))
+    lens = list(map(len, ids))
+    if min(lens) < 1 or max(lens) > ID_MAX:
+        raise _Slow
+    return ids
+
+
+def _timestamps(ts: list[Any]) -> list[float]:
+    kinds = set(map(type, ts))
+    if kinds <= {int, float}:
+        if not _all_finite(ts):
+            raise _Slow
+        return list(map(float, ts))
+    try:
+        return list(map(parse_timestamp, ts))
+    except ValueError as exc:
+        raise _Slow from exc
+
+
+def _fast_json_rows(
+    records: list[Any], columns: set[str], features: list[str], numeric: set[str]
 ) -> list[tuple[Any, ...]]:
-    """Rows ``(id, ts, features_json, prediction_json, score)``, or :class:`RecordsError`."""
-    if not records:
+    """Column-wise checks of JSON records; :class:`_Slow` on anything it would reject."""
+    if set(map(type, records)) != {dict}:
+        raise _Slow
+    for keys in {tuple(r) for r in records}:
+        if not _RECORD_KEYS.issuperset(keys) or "id" not in keys or "features" not in keys:
+            raise _Slow
+    ids = _ids([r["id"] for r in records])
+    ts = _timestamps([r.get("timestamp") for r in records])
+    feats = [r["features"] for r in records]
+    if set(map(type, feats)) != {dict}:
+        raise _Slow
+    names: set[str] = set()
+    for keys in {tuple(f) for f in feats}:
+        ks = set(keys)
+        if len(ks) > MAX_FEATURES or not ks <= columns or not ks.issuperset(features):
+            raise _Slow
+        names |= ks
+    for name in names:
+        col = [f.get(name) for f in feats]
+        kinds = set(map(type, col))
+        if name in numeric:
+            if not kinds <= _NUMBERS or (float in kinds and not _all_finite(col)):
+                raise _Slow
+        elif not kinds <= _SCALARS:
+            raise _Slow
+    preds = [r.get("prediction") for r in records]
+    if not set(map(type, preds)) <= _SCALARS:
+        raise _Slow
+    scores = [r.get("score") for r in records]
+    if not set(map(type, scores)) <= _NUMBERS or not _all_finite(scores):
+        raise _Slow
+    return list(zip(ids, ts, _dumps_all(feats), _dumps_all(preds), scores, strict=True))
+
+
+def _num_dtype(dt: pl.DataType) -> bool:
+    return dt.is_integer() or dt.is_float() or dt == pl.Null
+
+
+def _scalar_dtype(dt: pl.DataType) -> bool:
+    return _num_dtype(dt) or dt in (pl.String, pl.Boolean)
+
+
+def _fast_table_rows(
+    t: TableRecords, columns: set[str], features: list[str], numeric: set[str]
+) -> list[tuple[Any, ...]]:
+    """Column-wise (Polars) checks of a CSV/Parquet batch; :class:`_Slow` on anything
+    it would reject, so the per-record validator names each bad record and field."""
+    df = t.df
+    if "id" not in df.columns or "timestamp" not in df.columns:
+        raise _Slow
+    rest = set(t.rest)
+    if not rest <= columns or not rest.issuperset(features):
+        raise _Slow
+    sid = df["id"]
+    if not (sid.dtype == pl.String or sid.dtype.is_integer()) or sid.null_count():
+        raise _Slow
+    ids = _ids(sid.cast(pl.String).to_list())
+    st = df["timestamp"]
+    if st.null_count():
+        raise _Slow
+    if st.dtype.is_integer() or st.dtype.is_float():
+        ts = st.cast(pl.Float64)
+        if not ts.is_finite().all():
+            raise _Slow
+        ts_list = ts.to_list()
+    elif isinstance(st.dtype, pl.Datetime):
+        ts_list = (st.dt.epoch("us").cast(pl.Float64) / 1e6).to_list()  # naive = UTC
+    elif st.dtype == pl.String:
+        ts_list = _timestamps(st.to_list())
+    else:
+        raise _Slow
+    for name in t.rest:
+        s = df[name]
+        if not _scalar_dtype(s.dtype):
+            raise _Slow
+        if name in numeric:
+            if not _num_dtype(s.dtype):
+                raise _Slow
+            if s.dtype.is_float() and not s.is_finite().all():
+                raise _Slow
+    if t.rest:
+        feats = df.select(pl.struct(t.rest).struct.json_encode()).to_series().to_list()
+    else:
+        feats = ["{}"] * df.height
+    if "prediction" in df.columns:
+        sp = df["prediction"]
+        if not _scalar_dtype(sp.dtype):
+            raise _Slow
+        preds = _dumps_all(sp.to_list())
+    else:
+        preds = ["null"] * df.height
+    if "score" in df.columns:
+        ss = df["score"]
+        if not _num_dtype(ss.dtype):
+            raise _Slow
+        if ss.dtype.is_float() and not ss.is_finite().all():
+            raise _Slow
+        scores = ss.to_list()
+    else:
+        scores = [None] * df.height
+    return list(zip(ids, ts_list, feats, preds, scores, strict=True))
+
+
+def validate_predictions(
+    records: list[Any] | TableRecords,
+    *,
+    columns: set[str],
+    features: list[str],
+    numeric: set[str],
+) -> list[tuple[Any, ...]]:
+    """Rows ``(id, ts, features_json, prediction_json, score)``, or :class:`RecordsError`.
+
+    A column-wise fast path accepts a clean batch; a batch it cannot vouch for goes
+    through the per-record checks, which name each bad record and field."""
+    if not len(records):
         raise BodyError("the batch has no records")
+    try:
+        if isinstance(records, TableRecords):
+            return _fast_table_rows(records, columns, features, numeric)
+        return _fast_json_rows(records, columns, features, numeric)
+    except _Slow:
+        pass
+    if isinstance(records, TableRecords):
+        records = records.records()
     errors: list[dict[str, Any]] = []
     total = 0
     rows: list[tuple[Any, ...]] = []

@@ -19,6 +19,7 @@ from assay.monitor._records import (
     MAX_FEATURES,
     BodyError,
     RecordsError,
+    body_records,
     frame_from_body,
     records_from_body,
     validate_labels,
@@ -247,9 +248,7 @@ def _ingest_predictions(store: Any, model: ModelRecord, body: bytes, ct: str) ->
     types = model.schema.get("types", {})
     columns = set(ref.columns) - {model.target, model.prediction, model.score}
     try:
-        recs = records_from_body(
-            body, ct, fields=("id", "timestamp", "features", "prediction", "score")
-        )
+        recs = body_records(body, ct, fields=("id", "timestamp", "features", "prediction", "score"))
         rows = validate_predictions(
             recs,
             columns=columns,
