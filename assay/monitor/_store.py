@@ -540,7 +540,18 @@ class SQLiteStore(_SQLStore):
             isolation_level="DEFERRED",
         )
         if not self._memory:
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Switching a new file to WAL needs an exclusive lock, and SQLite answers
+            # "locked" at once (no busy handler) when another process is opening the
+            # same file: retry until the timeout.
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
         conn.execute("PRAGMA synchronous=FULL")
         # Checkpoint the WAL every ~40 MB rather than 4 MB: batch ingest spends far less
         # time copying pages back; every commit is still fsynced to the WAL first.
