@@ -86,10 +86,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Write a de-identified copy of a table, then re-scan it to prove nothing remains."""
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
         from rich.table import Table
 
-        from assay.cli.main import EXIT_GATE, EXIT_OK, _fail, _split_csv, err, out
+        from assay.cli.main import EXIT_GATE, EXIT_OK, _fail, _split_csv, err, out, progress_bar
         from assay.errors import AssayError
         from assay.io.readers import read_table
         from assay.security.anonymize import OPERATORS, anonymize, verify
@@ -103,15 +102,7 @@ def register(app: typer.Typer) -> None:
         wanted = _split_csv(columns)
         try:
             frame, _source = read_table(input_path, name="input")
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar:
+            with progress_bar() as bar:
                 task = bar.add_task("scanning", total=None)
 
                 def progress(column: str, done: int, total: int) -> None:

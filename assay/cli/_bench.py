@@ -61,16 +61,21 @@ def bench(
 ) -> None:
     """Time the model one row at a time and in batches, convert and quantize it, distil
     it, and price a million predictions; write report.json, report.html and junit.xml."""
-    from assay.cli.main import EXIT_GATE, EXIT_OK, _fail, _print_summary, _run_audit, err
-    from assay.core.config import AuditConfig
+    from assay.cli.main import (
+        EXIT_GATE,
+        EXIT_OK,
+        _fail,
+        _print_summary,
+        _run_audit,
+        err,
+        load_base_config,
+    )
     from assay.errors import AssayError
 
     if latency_budget_ms is not None and not latency_budget_ms > 0:
         _fail(f"--latency-budget-ms must be a positive number of ms, not {latency_budget_ms}")
     try:
-        if config is None and Path("assay.yaml").exists():
-            config = Path("assay.yaml")
-        base = AuditConfig.from_file(config) if config is not None else AuditConfig()
+        base = load_base_config(config)
         thresholds = {k: dict(v) for k, v in base.thresholds.items()}
         if latency_budget_ms is not None:
             thresholds.setdefault("efficiency.inference", {})["latency_budget_ms"] = float(

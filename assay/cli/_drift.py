@@ -90,10 +90,14 @@ def drift(
 ) -> None:
     """Compare current data with a reference: feature, prediction, target and multivariate
     drift; write report.json, report.html and junit.xml."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from assay.cli.main import EXIT_GATE, EXIT_OK, _fail, _split_csv, err
-    from assay.core.config import AuditConfig
+    from assay.cli.main import (
+        EXIT_GATE,
+        EXIT_OK,
+        _fail,
+        _split_csv,
+        load_base_config,
+        progress_bar,
+    )
     from assay.drift import drift as run_drift
     from assay.errors import AssayError
 
@@ -102,9 +106,7 @@ def drift(
     if scheduler and engine != "dask":
         _fail("--scheduler needs --engine dask")
     try:
-        if config is None and Path("assay.yaml").exists():
-            config = Path("assay.yaml")
-        base = AuditConfig.from_file(config) if config is not None else AuditConfig()
+        base = load_base_config(config)
         cfg = base.merged(
             target=target,
             prediction=prediction,
@@ -118,15 +120,7 @@ def drift(
         logging.getLogger("distributed").setLevel(logging.ERROR)
         with (
             warnings.catch_warnings(),
-            Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar,
+            progress_bar() as bar,
         ):
             warnings.simplefilter("ignore")
             first = "starting a Dask cluster" if engine == "dask" else "reading inputs"

@@ -11,12 +11,15 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from assay.errors import AssayError
+
+if TYPE_CHECKING:
+    from assay.core.config import AuditConfig
 
 app = typer.Typer(
     name="assay",
@@ -74,13 +77,11 @@ def _print_summary(result, out_dir: Path | None) -> None:
         out.print(f"Report written to [bold]{(out_dir / 'report.html').resolve()}[/]")
 
 
-def _run_audit(**kwargs) -> object:
-    """Run an audit with a rich progress bar on stderr."""
+def progress_bar():
+    """The progress bar every long command shows on stderr (off when not a terminal)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    import assay
-
-    with Progress(
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
@@ -88,7 +89,23 @@ def _run_audit(**kwargs) -> object:
         console=err,
         transient=True,
         disable=not err.is_terminal,
-    ) as bar:
+    )
+
+
+def load_base_config(config: Path | None) -> AuditConfig:
+    """The config file given, else ``./assay.yaml`` when present, else defaults."""
+    from assay.core.config import AuditConfig
+
+    if config is None and Path("assay.yaml").exists():
+        config = Path("assay.yaml")
+    return AuditConfig.from_file(config) if config is not None else AuditConfig()
+
+
+def _run_audit(**kwargs) -> object:
+    """Run an audit with a rich progress bar on stderr."""
+    import assay
+
+    with progress_bar() as bar:
         task = bar.add_task("reading inputs", total=None)
 
         def progress(check_id: str, done: int, total: int) -> None:
@@ -154,12 +171,9 @@ def audit(
     ] = None,
 ) -> None:
     """Audit a model and its data; write report.json, report.html and junit.xml."""
-    from assay.core.config import AuditConfig
 
     try:
-        if config is None and Path("assay.yaml").exists():
-            config = Path("assay.yaml")
-        base = AuditConfig.from_file(config) if config is not None else AuditConfig()
+        base = load_base_config(config)
         cfg = base.merged(
             target=target,
             task=task,
