@@ -189,3 +189,45 @@ def test_feature_carrying_most_of_the_models_skill_fails():
     ).check("data.target_leakage")
     assert r.status == "fail", r.summary
     assert [f.column for f in r.findings if f.status == "fail"] == ["leak"]
+
+
+def _leaky_frame(strength: float, keep: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(5)
+    n = 3000
+    x = rng.normal(size=(n, 3))
+    y = (x[:, 0] * strength + rng.logistic(size=n) > 0).astype(int)
+    leak = np.where(rng.random(n) < keep, y, 1 - y) + rng.normal(0, 0.3, n)
+    df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "leak": leak, "y": y})
+    return df.iloc[:2000], df.iloc[2000:]
+
+
+def test_feature_carrying_much_of_the_skill_warns_below_the_absolute_line():
+    """A label copy with 13% noise (AUC ~0.86 alone, under the 0.9 warn line) that carries
+    ~88% of the model's skill warns; alone, without a model to compare, it passes; a column
+    carrying as large a share of a weak model's skill (AUC ~0.78, under the 0.8 floor)
+    passes too."""
+    from sklearn.linear_model import LogisticRegression
+
+    import assay
+
+    def audit(train, test, with_model=True):
+        model = LogisticRegression().fit(train.drop(columns="y"), train["y"])
+        return assay.audit(
+            train=train,
+            test=test,
+            target="y",
+            model=model if with_model else None,
+            config={"include": [CHECK]},
+        ).check(CHECK)
+
+    train, test = _leaky_frame(1.2, 0.87)
+    r = audit(train, test)
+    assert r.status == "warn", r.summary
+    (f,) = r.findings
+    assert (f.column, f.status) == ("leak", "warn")
+    assert "much of the whole model's skill" in f.message
+    assert f.metrics["score"] < 0.9
+    assert audit(train, test, with_model=False).status == "pass"
+    weak = audit(*_leaky_frame(0.6, 0.80))
+    assert weak.status == "pass", weak.summary
+    assert weak.metrics["max_feature_score"] < 0.8
