@@ -314,7 +314,9 @@ def _judge(
         share = (score - chance) / (model - chance) if model > chance else 0.0
         if share >= th["skill_share"]:
             return "fail", "with most of the whole model's skill"
-        if share >= th["skill_share_warn"]:
+        # Classification only: in regression one dominant driver (income for house
+        # prices) often explains most of what a model explains.
+        if not regression and share >= th["skill_share_warn"]:
             return "warn", "with much of the whole model's skill"
     return ("warn", "suspiciously well") if score >= warn else ("pass", "")
 
@@ -365,9 +367,11 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     itself reaching ``auc_relative_min`` (0.8) / ``r2_relative_min`` (0.5), or
     when, above that floor, it alone carries at least ``skill_share`` (0.9) of
     the model's skill above chance (AUC − 0.5, or R²); the floor keeps a weak
-    model from making every useful feature look like a leak. It warns from
-    ``skill_share_warn`` (0.8) of the model's skill above the same floor (a label
-    copy with 10% noise reaches AUC ≈ 0.9 and 85–90% of the skill), and at
+    model from making every useful feature look like a leak. For classification
+    it warns from ``skill_share_warn`` (0.8) of the model's skill above the same
+    floor (a label copy with 10% noise reaches AUC ≈ 0.9 and 85–90% of the skill;
+    not for regression, where one driver often explains most of what the model
+    does), and at
     ``auc_warn`` (0.9) / ``r2_warn`` (0.8): strong enough alone to deserve a
     look, yet seen in honest data. Scores come from 3-fold
     cross-validation on train (on test when there is no train), on at most
