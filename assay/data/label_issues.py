@@ -10,8 +10,15 @@ each class is confused with each other one.
 
 Confident learning also flags rows whose labels are merely hard to predict:
 where the features do not settle the label, some "suspects" are honest hard
-cases. The share of suspects is therefore a prompt to review, judged by
-plain thresholds, and the explanation says so.
+cases, often 5–20% of the rows of real tabular data. So when the test split is
+labelled and a model is given, the train share is judged against the test
+split's share under the model (rows it never saw either): train labels that
+disagree with the model significantly more often than the test labels do are
+noisier. The same comparison, per category and numeric decile, names the slice
+where suspect labels concentrate. Without that comparison the share alone is
+judged against plain thresholds. Random label noise that is in both splits
+cannot be told apart from honest hard cases by any of this; the explanation
+says so.
 
 Regression flags rows whose out-of-fold residual is an outlier (a robust
 z-score, from the median and the median absolute deviation, above ``z_max``).
@@ -20,20 +27,29 @@ z-score, from the median and the median absolute deviation, above ``z_max``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import capped_rows, pct
-from assay.data._crossval import OutOfFold, out_of_fold
+from assay.data._crossval import (
+    OutOfFold,
+    canonical_sample,
+    class_codes,
+    model_features,
+    out_of_fold,
+)
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
 
-_N_NULL = 10  # label redraws for the noise baseline
 _MAX_TABLE = 50  # suspect rows listed in details
+_MAX_CELL_VALUES = 30  # categories per column examined as cells (numeric: deciles beyond)
+_MAX_CONCENTRATIONS = 3  # columns named where suspect labels concentrate
 
 
 def _status(share: float, th: Mapping[str, Any]) -> Status:
@@ -52,6 +68,147 @@ def _label(v: Any) -> Any:
     return v if isinstance(v, (int, float, str)) else str(v)
 
 
+def _z_two(k1: float, n1: int, k2: float, n2: int) -> float:
+    """One-sided two-proportion z statistic (share 1 above share 2)."""
+    if n1 == 0 or n2 == 0:
+        return 0.0
+    pooled = (k1 + k2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float((k1 / n1 - k2 / n2) / se) if se > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """The test split seen through the user's model: the honest comparison for train.
+
+    Test rows are predicted by a model that never saw them, as the out-of-fold
+    train rows are; if the train labels are no noisier than the test labels,
+    both disagree with the model about as often.
+    """
+
+    frame: pl.DataFrame
+    y: np.ndarray  # codes into the out-of-fold classes
+    proba: np.ndarray  # columns in the out-of-fold classes' order
+    issues: np.ndarray
+
+
+def _reference(ctx: AuditContext, oof: OutOfFold, max_rows: int) -> _Reference | None:
+    """Suspects on the labelled test split under the user's model, when there is one."""
+    if oof.split != "train" or ctx.model is None or not ctx.has("test"):
+        return None
+    if ctx.labels("test") is None:
+        return None
+    proba = ctx.predictions("test").proba
+    if proba is None:
+        return None
+    positions, _, _ = canonical_sample(ctx, "test", max_rows)
+    codes = class_codes(np.asarray(ctx.labels("test"))[positions], ctx.classes)
+    present = [list(ctx.classes).index(c) for c in oof.classes]
+    remap = {c: i for i, c in enumerate(present)}
+    y = np.array([remap.get(int(c), -1) for c in codes], dtype=np.int64)
+    keep = y >= 0
+    if keep.sum() < 30:
+        return None
+    p = np.asarray(proba, dtype=float)[positions][:, present][keep]
+    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
+    y = y[keep]
+    if len(np.unique(y)) < 2:
+        return None
+    issues = _cleanlab_issues(y, p)
+    return _Reference(ctx.frame("test")[positions[keep]], y, p, issues)
+
+
+def _cells(
+    ctx: AuditContext, train: pl.DataFrame, test: pl.DataFrame
+) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(column, readable cell, train mask, test mask) for each category and numeric decile."""
+    out = []
+    for col in model_features(ctx, train):
+        kind = ctx.schema.types.get(col)
+        if col not in test.columns or kind in ("identifier", "text", "datetime"):
+            continue
+        a, b = train.get_column(col), test.get_column(col)
+        if kind == "numeric" and a.dtype.is_numeric() and a.n_unique() > _MAX_CELL_VALUES:
+            va = a.cast(pl.Float64).to_numpy()
+            vb = b.cast(pl.Float64).to_numpy()
+            edges = np.unique(np.nanquantile(va, np.linspace(0.1, 0.9, 9)))
+            ba, bb = np.searchsorted(edges, va, "right"), np.searchsorted(edges, vb, "right")
+            for k in range(len(edges) + 1):
+                lo = f"{edges[k - 1]:.4g} <= " if k > 0 else ""
+                hi = f" < {edges[k]:.4g}" if k < len(edges) else ""
+                out.append((col, f"{lo}{col}{hi}", ba == k, bb == k))
+            continue
+        sa = a.cast(pl.String).fill_null("(missing)").to_numpy()
+        sb = b.cast(pl.String).fill_null("(missing)").to_numpy()
+        values, counts = np.unique(sa, return_counts=True)
+        for v in values[np.argsort(-counts, kind="stable")][:_MAX_CELL_VALUES]:
+            out.append((col, f"{col} = {v}", sa == v, sb == v))
+    return out
+
+
+def _concentrations(
+    ctx: AuditContext, oof: OutOfFold, ref: _Reference, th: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Cells where the train labels fit the model far worse than the test labels do.
+
+    Per cell (a category, or a decile of a numeric feature, holding at least
+    ``cell_min_share`` of the rows): the mean out-of-fold ``1 − p(given label)``
+    of the train labels minus the test labels' under the model in the same cell
+    (a bounded score: log loss has a tail that makes the test too liberal), less
+    that difference over all rows (so labels noisier everywhere do not make every
+    cell stand out); a one-sided Welch z-test, Bonferroni-corrected over every
+    cell at ``alpha``, with an effect-size floor ``cell_gap_min`` (nats). Flips
+    concentrated in one slice show up here even when the model has partly learnt
+    to expect them there.
+    """
+    from scipy.stats import norm
+
+    train = ctx.frame("train")[oof.positions]
+    n = len(oof.y)
+    loss_tr = 1.0 - oof.proba[np.arange(n), oof.y]
+    loss_te = 1.0 - ref.proba[np.arange(len(ref.y)), ref.y]
+    err_tr = np.argmax(oof.proba, axis=1) != oof.y
+    err_te = np.argmax(ref.proba, axis=1) != ref.y
+    min_rows = max(30, int(float(th["cell_min_share"]) * n))
+    cells = [
+        c
+        for c in _cells(ctx, train, ref.frame)
+        if c[2].sum() >= min_rows and c[3].sum() >= max(15, min_rows * len(ref.y) // (2 * n))
+    ]
+    if not cells:
+        return []
+    z_crit = float(norm.isf(float(th["alpha"]) / len(cells)))
+    hits = []
+    for col, desc, m_tr, m_te in cells:
+        a, b = loss_tr[m_tr], loss_te[m_te]
+        ra, rb = loss_tr[~m_tr], loss_te[~m_te]
+        if len(ra) < 2 or len(rb) < 2:
+            continue
+        gap = float(a.mean() - b.mean()) - float(ra.mean() - rb.mean())
+        se = float(np.sqrt(sum(v.var(ddof=1) / len(v) for v in (a, b, ra, rb))))
+        z = gap / se if se > 0 else 0.0
+        if z >= z_crit and gap >= float(th["cell_gap_min"]):
+            hits.append(
+                {
+                    "column": col,
+                    "cell": desc,
+                    "gap": gap,
+                    "train_error": float(err_tr[m_tr].mean()),
+                    "test_error": float(err_te[m_te].mean()),
+                    "train_rows": len(a),
+                    "test_rows": len(b),
+                    "z": z,
+                    "z_critical": z_crit,
+                    "mask": m_tr,
+                }
+            )
+    hits.sort(key=lambda h: -h["z"])
+    best: dict[str, dict[str, Any]] = {}
+    for h in hits:  # the strongest cell of each column
+        best.setdefault(h["column"], h)
+    return list(best.values())[:_MAX_CONCENTRATIONS]
+
+
 def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> dict[str, Any]:
     from cleanlab.rank import get_label_quality_scores
 
@@ -62,7 +219,21 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
     quality = np.asarray(get_label_quality_scores(y, proba), dtype=float)
     suggested = np.argmax(proba, axis=1)
     share = float(issues.mean())
-    status = _status(share, th)
+    ref = _reference(ctx, oof, int(th["max_rows"]))
+    compared: dict[str, Any] = {}
+    if ref is not None:
+        ref_share = float(ref.issues.mean())
+        z = _z_two(float(issues.sum()), len(issues), float(ref.issues.sum()), len(ref.issues))
+        noisier = z >= float(th["z_warn"]) and share - ref_share >= float(th["excess_min"])
+        status: Status = "fail" if share >= th["share_fail"] else "warn" if noisier else "pass"
+        compared = {
+            "test_share": ref_share,
+            "z": z,
+            "test_rows": len(ref.issues),
+            "noisier": noisier,
+        }
+    else:
+        status = _status(share, th)
 
     flagged = np.flatnonzero(issues)
     flagged = flagged[np.lexsort((oof.positions[flagged], quality[flagged]))]  # worst first
@@ -105,6 +276,36 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
                 },
             )
         )
+    concentrations = _concentrations(ctx, oof, ref, th) if ref is not None else []
+    for h in concentrations:
+        in_cell = np.flatnonzero(h["mask"] & issues)
+        in_cell = in_cell[np.argsort(quality[in_cell], kind="stable")]
+        findings.insert(
+            0,
+            Finding(
+                "warn",
+                f"Suspect labels concentrate where {h['cell']}: the training labels there "
+                f"disagree with a model that never saw them on {pct(h['train_error'])} of "
+                f"{h['train_rows']:,} rows, the test labels on {pct(h['test_error'])} of "
+                f"{h['test_rows']:,}; their mean 1 − p(given label) exceeds the test labels' "
+                f"by {h['gap']:.2f} more than elsewhere (z = {h['z']:.1f}, Bonferroni "
+                f"line {h['z_critical']:.1f}).",
+                column=h["column"],
+                rows=capped_rows(oof.positions[in_cell]),
+                split=oof.split,
+                group=h["cell"],
+                metrics={
+                    "train_error": h["train_error"],
+                    "test_error": h["test_error"],
+                    "train_rows": h["train_rows"],
+                    "test_rows": h["test_rows"],
+                    "gap": h["gap"],
+                    "z": h["z"],
+                },
+            ),
+        )
+    if concentrations and status == "pass":
+        status = "warn"
     per_class = []
     for k, c in enumerate(classes):
         in_class = y == k
@@ -126,6 +327,8 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
         "worst_rows": [int(oof.positions[i]) for i in flagged[:3]],
         "chart": chart,
         "method": "cleanlab.filter.find_label_issues (confident learning, prune_by_noise_rate)",
+        "compared": compared,
+        "concentrations": [{k: v for k, v in h.items() if k != "mask"} for h in concentrations],
     }
 
 
@@ -210,13 +413,21 @@ _RECOMMENDATION = {
         "suspects (cleanlab's confident learning; for regression, rows with an extreme "
         "error). Wrong labels teach the model mistakes and make its test scores "
         "unreliable. Some suspects are honest hard cases where the features do not settle "
-        "the label, so the list is a place to start reviewing, not a verdict."
+        "the label, so the check compares the training labels with the test labels, which "
+        "the model also never saw: it warns when the training labels disagree with the "
+        "model clearly more often, overall or in one slice (named). The list is a place to "
+        "start reviewing, not a verdict."
     ),
     standards=("MAP 2.3", "MEASURE 2.5"),
     severity="high",
     thresholds={
         "share_warn": 0.03,
         "share_fail": 0.3,
+        "z_warn": 2.33,
+        "excess_min": 0.02,
+        "alpha": 0.01,
+        "cell_gap_min": 0.05,
+        "cell_min_share": 0.05,
         "z_max": 4.0,
         "max_rows": 5000,
         "folds": 5,
@@ -226,9 +437,17 @@ _RECOMMENDATION = {
 def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Flag suspect labels; judge the share of suspect rows.
 
-    The check warns when at least ``share_warn`` of the rows checked are
-    flagged and fails from ``share_fail`` (labels that contradict the features
-    this often mean broken labels or a broken join). Regression flags residuals
+    Classification on train with a labelled test split and a model: it warns
+    when the train share of suspects exceeds the test split's (under the model)
+    by at least ``excess_min`` with a one-sided two-proportion z of at least
+    ``z_warn``, or when one cell (category or numeric decile holding at least
+    ``cell_min_share`` of the rows) shows train labels fitting the model worse
+    than that cell's test labels, beyond the same difference elsewhere, by at
+    least ``cell_gap_min`` in mean ``1 − p(given label)`` (z-test, Bonferroni
+    over the cells at ``alpha``). Otherwise it warns when at least ``share_warn``
+    of the rows checked are flagged. It fails from ``share_fail`` either way
+    (labels that contradict the features this often mean broken labels or a
+    broken join). Regression flags residuals
     beyond ``z_max`` robust standard deviations. It runs on train when given,
     else on test, on at most ``max_rows`` rows (a seeded, row-order-independent
     sample) with ``folds``-fold cross-validation.
@@ -249,21 +468,40 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     where = f"{oof.split} rows"
     sample = f", a sample of the {oof.n_rows_split:,}" if oof.sampled else ""
     noun = "labels" if ctx.task != "regression" else "target values"
+    compared = res.get("compared") or {}
+    conc = res.get("concentrations") or []
     if res["n_issues"] == 0:
         summary = f"No suspect {noun} were found in {n:,} {where}{sample}."
     else:
         summary = (
-            f"Suspect {noun} in {res['n_issues']:,} of {n:,} {where} ({pct(res['share'])})"
-            f"{sample}." + _rows_words(res["worst_rows"])
+            f"Suspect {noun} in {res['n_issues']:,} of {n:,} {where} ({pct(res['share'])}){sample}"
         )
+        if compared:
+            summary += f", against {pct(compared['test_share'])} of test rows under the model" + (
+                ": the training labels are noisier than the test labels."
+                if compared["noisier"]
+                else ", about as many: most look like honest hard cases."
+            )
+        else:
+            summary += "."
+        if conc:
+            summary += f" They concentrate where {conc[0]['cell']}."
+        summary += _rows_words(res["worst_rows"])
     metrics = {
         "label_issue_share": res["share"],
         "label_issues": res["n_issues"],
         "rows_checked": n,
     }
+    if compared:
+        metrics["test_label_issue_share"] = compared["test_share"]
+        metrics["excess_z"] = compared["z"]
     details: dict[str, Any] = {
         **oof.describe(),
         "method": res["method"],
+        "compared_with": (
+            f"{compared['test_rows']:,} labelled test rows under the model" if compared else None
+        ),
+        "concentrations": conc,
         "suspect_rows": res["table"],
         "charts": [res["chart"]] if res["chart"] is not None else [],
     }

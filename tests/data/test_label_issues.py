@@ -174,3 +174,52 @@ def test_skipped_without_cleanlab(planted, monkeypatch):
     monkeypatch.setitem(sys.modules, "cleanlab", None)
     r = run(CHECK, test, train)
     assert r.status == "skipped" and "assay[labels]" in r.summary
+
+
+def hard(n: int, seed: int) -> pd.DataFrame:
+    """A binary task the features only partly settle (Bayes error ~20%), with a category."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=(2, n))
+    group = rng.choice(["a", "b", "c", "d"], size=n, p=[0.4, 0.3, 0.2, 0.1])
+    y = (x1 + 0.5 * x2 + rng.logistic(scale=0.6, size=n) > 0).astype(int)
+    return pd.DataFrame({"x1": x1, "x2": x2, "group": group, "y": y})
+
+
+def test_honest_hard_cases_pass_when_test_labels_are_as_hard():
+    """Many rows disagree with the model (real aleatoric noise), as many in train as in
+    test: the check lists them but does not cry wolf."""
+    train, test = hard(2000, seed=11), hard(1000, seed=12)
+    r = run(CHECK, test, train, model=fit_logreg(train))
+    assert r.metrics["label_issue_share"] > 0.03  # the old absolute line would have warned
+    assert r.status == "pass", r.summary
+    assert abs(r.metrics["label_issue_share"] - r.metrics["test_label_issue_share"]) < 0.03
+    assert "honest hard cases" in r.summary
+    assert r.details["concentrations"] == []
+
+
+def test_train_labels_noisier_than_test_labels_warn():
+    train, rows = flip(hard(2000, seed=11), 0.10, seed=13)
+    test = hard(1000, seed=12)
+    r = run(CHECK, test, train, model=fit_logreg(train))
+    assert r.status == "warn", r.summary
+    assert r.metrics["excess_z"] >= 2.33
+    assert "noisier than the test labels" in r.summary
+    precision, _ = precision_recall(flagged(r), rows)
+    assert precision >= 0.2  # named rows hold flips at twice their 10% rate (rest: hard cases)
+    assert r.details["concentrations"] == []  # spread everywhere: no cell singled out
+
+
+def test_flips_concentrated_in_one_slice_are_named():
+    train = hard(2000, seed=11)
+    rng = np.random.default_rng(14)
+    in_slice = np.flatnonzero(train["group"].to_numpy() == "c")
+    rows = rng.choice(in_slice, int(0.4 * len(in_slice)), replace=False)
+    train.loc[rows, "y"] = 1 - train.loc[rows, "y"]
+    test = hard(1000, seed=12)
+    r = run(CHECK, test, train, model=fit_logreg(train))
+    assert r.status == "warn", r.summary
+    first = r.findings[0]
+    assert (first.column, first.group) == ("group", "group = c")
+    assert "concentrate where group = c" in r.summary
+    assert set(first.rows) <= set(in_slice.tolist())
+    assert first.metrics["train_error"] > first.metrics["test_error"] + 0.15
