@@ -1,31 +1,39 @@
 """``evaluation.weak_segments``: automatic discovery of slices where the model is worse.
 
 Every feature becomes a few readable conditions: numeric columns are cut at
-rounded quantiles (``age < 25``, ``25 <= age < 38``, ``age >= 52``), other
-columns give one condition per frequent value (``workclass = Private``), and
-missing values their own (``age is missing``). Segments are those conditions
-and every pair of them on two different columns (a lattice of depth two, as
-SliceLine searches). Counts and error sums for all of them come from one
+rounded quantiles (``age < 25``, ``25 <= age < 38``, ``age >= 52``; each cut kept
+with the precision its neighbouring quantiles need, so ``-121.9 <= longitude < -120``
+rather than a single cut at -120), other columns give one condition per frequent value
+(``workclass = Private``), and missing values their own (``age is missing``). Segments
+are those conditions and every pair of them on two different columns (a lattice of
+depth two, as SliceLine searches). Counts and error sums for all of them come from one
 ``bincount`` per column pair, so the search is vectorized.
 
 Each segment large enough is tested against the rest of the rows (a one-sided
-Welch test of the per-row loss), and the Benjamini–Hochberg procedure keeps the false discovery
-rate at the stated level over every segment tested. Among the significant
+Welch test of the per-row loss), and the Benjamini–Hochberg procedure keeps the false
+discovery rate at the stated level over every segment tested. For a classifier judged on
+unexpected errors (the default) the test is a minimum-effect test: its null
+hypothesis is that the segment is worse than overall by at most the warning gap, so a
+segment is reported when the data show it is worse by more than that gap, not merely
+worse (among thousands of segments, the most extreme gaps
+are inflated by selection; on a fresh sample they shrink). Among the significant
 segments that are worse by at least the warning gap, those with the strongest
-evidence (the largest Welch statistic, which weighs the gap by the segment's
-size) are reported first, each only if it is still worse once the rows
-of segments already reported are set aside (so a segment and its parent are
-not both reported for the same rows), and a pair only if it is clearly worse
-than each of its two single conditions.
+evidence (the largest Welch statistic, which weighs the gap by the segment's size) are
+reported first, each only if it is still worse once the rows of segments already
+reported are set aside (so a segment and its parent are not both reported for the same
+rows), and a pair only if it is clearly worse than each of its two single conditions.
 
-The per-row loss judged is the absolute error for regression. For a classifier
-with class scores it is, by default (``judge: unexpected``), the
-misclassification minus the error the model's own score expected (one minus
-the probability of the predicted class): near the decision boundary every model
-errs often and says so, and that is not a weak segment; a slice where the
-model is confidently wrong is. ``judge: raw`` judges plain misclassification.
-Either way the reported metric is the segment's plain accuracy (or MAE) with a
-bootstrap interval.
+By default (``judge: unexpected``) a segment is judged on the errors the model's own
+output did not expect. For a classifier with class scores the per-row loss is the
+misclassification minus the error the score expected (one minus the probability of the
+predicted class): near the decision boundary every model errs often and says so, and
+that is not a weak segment; a slice where the model is confidently wrong is. For a
+regressor it is the absolute error divided by the mean absolute error of the rows whose
+prediction lies in the same decile: absolute errors grow with the predicted value, and a
+slice of expensive houses is not weak for that alone. The segment must be worse by the
+warning gap both plainly and in those judged errors. ``judge: raw`` judges plain
+misclassification or absolute error. Either way the reported metric is the segment's
+plain accuracy (or MAE) with a bootstrap interval.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from assay.core.result import Finding, Status
 from assay.errors import ConfigError
 from assay.evaluation._bootstrap import Interval, metric_intervals
 from assay.evaluation._common import conf_text, fmt, label, with_interval
-from assay.evaluation._depth import eval_data, fmt_value, nice_number, sample_positions
+from assay.evaluation._depth import eval_data, fmt_value, sample_positions
 from assay.io.models import Prediction
 
 CHECK_ID = "evaluation.weak_segments"
@@ -75,7 +83,7 @@ def _numeric_column(name: str, s: pl.Series, n_bins: int) -> _Column | None:
     integer = bool(np.all(vals == np.round(vals)))
     raw = np.quantile(vals, np.linspace(0, 1, n_bins + 1)[1:-1])
     lo, hi = vals.min(), vals.max()
-    edges = sorted({nice_number(float(e), integer=integer) for e in raw})
+    edges = sorted(set(_cut_points(raw, float(lo), float(hi), integer)))
     edges = [e for e in edges if lo < e <= hi]
     if not edges:
         return None
@@ -102,6 +110,30 @@ def _numeric_column(name: str, s: pl.Series, n_bins: int) -> _Column | None:
     if has_missing:
         cond([b], f"{name} is missing")
     return _Column(name, codes.astype(np.int64), k, np.array(rows), preds)
+
+
+def _cut_points(raw: np.ndarray, lo: float, hi: float, integer: bool) -> list[float]:
+    """Quantile cut points rounded so that they read well and stay apart.
+
+    Two significant digits read best (``age < 38``, ``income >= 52000``), but they merge
+    the quantiles of a column whose values sit far from zero (longitude -122.3, -121.9 and
+    -118.6 all become -120). Each cut is therefore kept with the precision of its distance
+    to the neighbouring quantiles (at most four significant digits, as printed)."""
+    out = []
+    pts = np.concatenate([[lo], raw, [hi]])
+    for i, v in enumerate(raw, start=1):
+        v = float(v)
+        if v == 0 or not np.isfinite(v):
+            out.append(v)
+            continue
+        gaps = [g for g in (v - pts[i - 1], pts[i + 1] - v) if g > 0]
+        digits = -math.floor(math.log10(abs(v))) + 1  # two significant digits
+        if gaps:
+            digits = max(digits, -math.floor(math.log10(min(gaps))))
+        digits = min(digits, -math.floor(math.log10(abs(v))) + 3)
+        r = float(round(v, digits))
+        out.append(float(round(r)) if integer else r)
+    return out
 
 
 def _valued_column(name: str, s: pl.Series, max_values: int) -> _Column | None:
@@ -163,10 +195,18 @@ def _stats(codes: np.ndarray, k: int, loss: np.ndarray, raw: np.ndarray) -> np.n
     )
 
 
-def _welch(n, s, q, N, S, Q):
-    """Welch statistic ``z`` of the segment's mean loss against the rest's, and its
-    one-sided p-value (normal approximation; every segment has at least ``min_size`` rows).
-    Returns ``(z, p)``."""
+def _welch(n, s, q, N, S, Q, floor=0.0):
+    """Evidence that the segment's mean loss exceeds the overall one by more than
+    ``floor``: the statistic ``z`` of a one-sided Welch test of the segment's mean loss
+    against the rest's, and its p-value (normal approximation; every segment has at least
+    ``min_size`` rows). Returns ``(z, p)``.
+
+    With ``floor > 0`` the null hypothesis is not "no worse" but "worse than overall by at
+    most the floor" (a minimum-effect test; overall = f m1 + (1 - f) m2 for a segment of
+    share f, so m1 - overall = (1 - f)(m1 - m2)). Among thousands of segments the most
+    extreme gaps are inflated by selection; this test reports a segment only when the data
+    show, after the false discovery control, that it is worse by more than the warning
+    gap, not merely that it is worse."""
     from scipy.stats import norm
 
     nc, sc, qc = N - n, S - s, Q - q
@@ -175,8 +215,25 @@ def _welch(n, s, q, N, S, Q):
         v1 = np.maximum(q / n - m1**2, 0) * n / np.maximum(n - 1, 1)
         v2 = np.maximum(qc / nc - m2**2, 0) * nc / np.maximum(nc - 1, 1)
         se = np.sqrt(v1 / n + v2 / nc)
-        z = np.where(se > 0, (m1 - m2) / se, np.where(m1 > m2, np.inf, 0.0))
+        d = m1 - m2 - floor / (1 - n / N)
+        z = np.where(se > 0, d / se, np.where(d > 0, np.inf, -np.inf))
     return z, norm.sf(z)
+
+
+def _expected_abs_error(pred: np.ndarray, err: np.ndarray, n_groups: int = 10) -> np.ndarray:
+    """Row by row, the mean absolute error of the rows whose prediction falls in the same
+    decile of predictions: the error the model makes at that level of its output.
+
+    Absolute errors grow with the size of the predicted value (a house predicted at a
+    million is off by more dollars than one predicted at a hundred thousand); a segment of
+    large predictions is not weak for that alone, just as a classifier's slice near its
+    decision boundary is not."""
+    k = int(max(1, min(n_groups, pred.size // 50)))
+    edges = np.unique(np.quantile(pred, np.linspace(0, 1, k + 1)[1:-1]))
+    g = np.searchsorted(edges, pred, side="right")
+    counts = np.bincount(g, minlength=edges.size + 1)
+    means = np.bincount(g, weights=err, minlength=edges.size + 1) / np.maximum(counts, 1)
+    return means[g]
 
 
 def _bh(p: np.ndarray) -> np.ndarray:
@@ -205,7 +262,12 @@ class _Candidate:
 
 
 def _search(
-    cols: list[_Column], loss: np.ndarray, raw: np.ndarray, th: Mapping[str, Any], min_size: int
+    cols: list[_Column],
+    loss: np.ndarray,
+    raw: np.ndarray,
+    th: Mapping[str, Any],
+    min_size: int,
+    floor: float,
 ) -> tuple[list[_Candidate], np.ndarray, np.ndarray]:
     """Every segment of one or two conditions with its size, mean losses and p-value."""
     N, S, Q = float(loss.size), float(loss.sum()), float((loss**2).sum())
@@ -218,7 +280,8 @@ def _search(
             means = (st[1, j] / n, st[3, j] / n) if n > 0 else (np.nan, np.nan)
             single[(ci, j)] = means
             if min_size <= n <= N - min_size:
-                z, p = _welch(n, st[1, j], st[2, j], N, S, Q)
+                z, _ = _welch(n, st[1, j], st[2, j], N, S, Q)
+                _, p = _welch(n, st[1, j], st[2, j], N, S, Q, floor)
                 cands.append(_Candidate((ci,), (j,), n, *means, float(p), float(z)))
     if th.get("pairs", True):
         # Pairs among the columns whose single conditions reach the worst means.
@@ -239,7 +302,8 @@ def _search(
                 ok = (n >= min_size) & (n <= N - min_size)
                 if not ok.any():
                     continue
-                z, p = _welch(n, tab[1], tab[2], N, S, Q)
+                z, _ = _welch(n, tab[1], tab[2], N, S, Q)
+                _, p = _welch(n, tab[1], tab[2], N, S, Q, floor)
                 for ja, jb in zip(*np.nonzero(ok), strict=True):
                     nn = float(n[ja, jb])
                     cands.append(
@@ -283,7 +347,8 @@ def _predicate(cols: list[_Column], cand: _Candidate) -> str:
         "its metric with a confidence interval, and its gap to the overall metric. For a "
         "classifier with scores, a slice is judged on the errors its own scores did not "
         "expect, so the region near the decision boundary, where any model is unsure, is not "
-        "blamed."
+        "blamed; for a regressor, a slice is compared with rows given similar predictions, "
+        "since absolute errors grow with the predicted value."
     ),
     standards=("MEASURE 2.3", "MEASURE 2.5", "MEASURE 2.11"),
     severity="medium",
@@ -327,12 +392,17 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     regression = ctx.task == "regression"
     metric = "mae" if regression else "accuracy"
     raw = np.abs(data.y - data.pred) if regression else (data.y != data.pred).astype(np.float64)
-    expected = None  # the error rate the model's own scores expect, row by row
+    expected = None  # the error the model's own output expects, row by row
     if not regression and data.proba is not None:
         p_pred = data.proba[np.arange(n), np.clip(data.pred, 0, None)]
         expected = 1.0 - np.where(data.pred >= 0, p_pred, 0.0)
+    elif regression and th["judge"] == "unexpected":
+        expected = _expected_abs_error(data.pred, raw)
     unexpected = expected is not None and th["judge"] == "unexpected"
-    loss = raw - expected if unexpected else raw
+    if unexpected and regression:
+        loss = raw / np.maximum(expected, np.finfo(float).tiny) if raw.any() else raw
+    else:
+        loss = raw - expected if unexpected else raw
     overall_loss = float(loss.mean())
     overall_raw = float(raw.mean())
     min_size = max(int(th["min_size"]), math.ceil(float(th["min_share"]) * n))
@@ -343,14 +413,23 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
 
     def effect(mean: float, raw_mean: float) -> float:
         """How much worse a segment is: for regression its MAE over the overall one, minus
-        one; for classification its error rate minus the overall one, and with ``judge:
-        unexpected`` the smaller of that and the same gap in unexpected errors."""
+        one; for classification its error rate minus the overall one. With ``judge:
+        unexpected``, the smaller of that and the same comparison of the errors the
+        model's output did not expect."""
         if regression:
-            return raw_mean / overall_raw - 1 if overall_raw > 0 else 0.0
+            r = raw_mean / overall_raw - 1 if overall_raw > 0 else 0.0
+            if unexpected and overall_loss > 0:
+                r = min(r, mean / overall_loss - 1)
+            return r
         gap = raw_mean - overall_raw
         return min(gap, mean - overall_loss) if unexpected else gap
 
-    cands, _, qvals = _search(cols, loss, raw, th, min_size)
+    # With ``judge: unexpected`` a classifier's segments are tested against "worse by at
+    # most the warning gap"; the same minimum-effect test on a ratio of mean absolute errors
+    # (heavy-tailed) has too little power, so a regression segment, like any segment with
+    # ``judge: raw`` (the plain search), is tested against "no worse".
+    test_floor = warn_e if unexpected and not regression else 0.0
+    cands, _, qvals = _search(cols, loss, raw, th, min_size, test_floor)
     fdr = float(th["fdr"])
 
     def clearly_worse(c: _Candidate) -> bool:
@@ -364,7 +443,7 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     # Strongest evidence first: the Welch statistic weighs the gap by the segment's size,
     # so a large clearly-worse slice comes before a tiny extreme corner of it.
     significant.sort(key=lambda cq: (-cq[0].z, -cq[0].n, _predicate(cols, cq[0])))
-    chosen = _choose(cols, significant[:_MAX_SCAN], loss, raw, effect, warn_e, fdr, th)
+    chosen = _choose(cols, significant[:_MAX_SCAN], loss, raw, effect, warn_e, fdr, th, test_floor)
     # With nothing to report, the chart shows the worst segments found, none significant.
     shown = chosen or [
         (c, float(q), _members(cols, c))
@@ -400,7 +479,13 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "status": st,
         }
         tail = ""
-        if expected is not None:
+        if expected is not None and regression:
+            row["expected_mae"] = float(expected[idx].mean())
+            tail = (
+                f"; rows given similar predictions have {fmt(metric, row['expected_mae'])} "
+                "on average"
+            )
+        elif expected is not None:
             row["expected_accuracy"] = float(1.0 - expected[idx].mean())
             tail = f"; the model's own scores expected {row['expected_accuracy']:.2f} there"
         rows_out.append(row)
@@ -448,7 +533,12 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "their own threshold or model; then monitor this segment separately."
         )
     else:
-        worse = "worse than its scores expect" if unexpected else "worse than overall"
+        if unexpected and regression:
+            worse = "worse than overall and than rows given similar predictions"
+        elif unexpected:
+            worse = "worse than its scores expect"
+        else:
+            worse = "worse than overall"
         summary = (
             f"No segment of at least {min_size:,} rows is clearly {worse} "
             f"({n_tested:,} segments tested at a {fdr:.0%} false discovery rate; "
@@ -467,7 +557,13 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "min_size": min_size,
         "n_rows": n,
     }
-    if unexpected:
+    if unexpected and regression:
+        judged_on = (
+            "mean absolute error of the segment divided by the overall one, and the same "
+            "ratio for the absolute error divided by the mean absolute error of the rows in "
+            "the same decile of predictions (the smaller counts)"
+        )
+    elif unexpected:
         judged_on = (
             "errors beyond those the model's own scores expect (observed minus expected "
             "misclassification, row by row), segment against overall"
@@ -484,7 +580,14 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "worst_segments_not_significant": [] if rows_out else worst_found,
         "columns_searched": [c.name for c in cols],
         "conditions_per_column": {c.name: c.predicates for c in cols},
-        "test": "one-sided Welch test of the judged per-row loss, segment against the other rows",
+        "test": (
+            "one-sided Welch test of the judged per-row loss, segment against the other rows"
+            + (
+                f", against a gap of at most {warn_e:g} (minimum-effect test)"
+                if test_floor > 0
+                else ""
+            )
+        ),
         "false_discovery_control": f"Benjamini–Hochberg at {fdr:g} over all "
         f"{n_tested:,} segments tested",
         "n_rows": n,
@@ -525,6 +628,7 @@ def _choose(
     warn_e: float,
     fdr: float,
     th: Mapping[str, Any],
+    test_floor: float,
 ) -> list[tuple[_Candidate, float, np.ndarray]]:
     """The worst segments, each still worse on the rows not already reported."""
     covered = np.zeros(loss.size, dtype=bool)
@@ -540,7 +644,7 @@ def _choose(
             continue
         if covered.any():
             sub = loss[rest]
-            _, p = _welch(n, sub.sum(), (sub**2).sum(), N, S, Q)
+            _, p = _welch(n, sub.sum(), (sub**2).sum(), N, S, Q, test_floor)
             if float(p) > fdr or effect(float(sub.mean()), float(raw[rest].mean())) < warn_e:
                 continue
         out.append((cand, q, mask))

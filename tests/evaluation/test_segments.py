@@ -96,3 +96,87 @@ def test_benjamini_hochberg_matches_scipy():
 
     p = np.random.default_rng(0).random(200) ** 3
     np.testing.assert_allclose(_bh(p), false_discovery_control(p, method="bh"))
+
+
+def test_cut_points_keep_quantiles_of_offset_columns_apart():
+    """Two significant digits would merge longitude's quintiles (-122.3, -121.9, -118.6)
+    into one cut at -120; the cuts keep the precision their neighbours need."""
+    from assay.evaluation.segments import _cut_points
+
+    cuts = _cut_points(np.array([-122.3, -121.89, -118.61, -118.02]), -124.3, -114.3, False)
+    assert cuts == [-122.3, -121.9, -118.6, -118.0]
+    # Columns near zero or of large magnitude still read with two significant digits.
+    assert _cut_points(np.array([-0.8416, 0.2533]), -3.0, 3.0, False) == [-0.84, 0.25]
+    assert _cut_points(np.array([26130.0, 52347.0]), 0.0, 1e6, False) == [26000.0, 52000.0]
+    assert _cut_points(np.array([37.4, 52.6]), 17.0, 90.0, True) == [37.0, 53.0]
+
+
+def offset_regression(n, seed):
+    """A regression whose feature ``lon`` sits far from zero (like a longitude)."""
+    rng = np.random.default_rng(seed)
+    df = frame(n, seed, task="regression")
+    df["lon"] = -124.0 + 10.0 * rng.random(n)
+    return df
+
+
+def test_noisy_slice_of_an_offset_column_is_found_and_named():
+    from sklearn.linear_model import LinearRegression
+
+    from .depth_helpers import pipeline
+
+    train, test = offset_regression(2000, 6), offset_regression(2000, 7)
+    model = pipeline(LinearRegression(), ["a", "b", "c", "lon"], ["c"])
+    model.fit(train.drop(columns="y"), train["y"])
+    where = ((test.lon >= -122.0) & (test.lon < -120.0)).to_numpy()
+    noise = np.random.default_rng(8).normal(0.0, 6.0, len(test))
+    noisy = test.assign(y=np.where(where & (np.arange(len(test)) % 5 < 2), test.y + noise, test.y))
+    r = run_one(CHECK, train, noisy, model, n_bootstrap=60)
+    assert r.status in ("warn", "fail"), r.summary
+    first = r.findings[0]
+    assert first.columns == ("lon",) and "lon <" in first.group, first.group
+    assert where[np.array(first.rows)].mean() > 0.9
+    assert r.details["segments"][0]["expected_mae"] > 0
+
+
+def test_regression_errors_that_grow_with_the_prediction_are_not_a_weak_segment():
+    """Noise proportional to the target: the rows with large predictions have larger
+    absolute errors, as the rows given similar predictions do; ``judge: raw`` blames them."""
+    from sklearn.linear_model import LinearRegression
+
+    from .depth_helpers import pipeline
+
+    def hetero(n, seed):
+        rng = np.random.default_rng(seed + 100)  # independent of frame()'s columns
+        a = rng.normal(size=n)
+        y = 5.0 + 2.0 * a
+        df = frame(n, seed, task="regression").assign(a=a)
+        return df.assign(y=y + rng.normal(size=n) * 0.5 * np.abs(y))
+
+    train, test = hetero(2000, 9), hetero(2000, 10)
+    model = pipeline(LinearRegression(), ["a", "b", "c"], ["c"])
+    model.fit(train.drop(columns="y"), train["y"])
+    r = run_one(CHECK, train, test, model, n_bootstrap=30)
+    assert r.status == "pass", r.summary
+    assert "similar predictions" in r.summary
+    raw = run_one(CHECK, train, test, model, n_bootstrap=30, thresholds={"judge": "raw"})
+    assert raw.status in ("warn", "fail") and "a" in raw.findings[0].columns, raw.summary
+
+
+def test_minimum_effect_test_needs_a_gap_beyond_the_floor():
+    """A segment worse than the rest by exactly the warning gap is not evidence of a
+    gap beyond it (p about one half); a clearly larger gap is."""
+    from assay.evaluation.segments import _welch
+
+    rng = np.random.default_rng(0)
+    n, N = 200, 2000
+    rest = (rng.random(N - n) < 0.2).astype(float)
+
+    def p_for(rate, floor):
+        seg = (rng.random(n) < rate).astype(float)
+        allv = np.concatenate([seg, rest])
+        return float(_welch(n, seg.sum(), (seg**2).sum(), N, allv.sum(), (allv**2).sum(), floor)[1])
+
+    gap = rest.mean()
+    assert p_for(gap + 0.06, 0.0) < 0.05  # plainly worse
+    assert p_for(gap + 0.06, 0.05) > 0.05  # but not clearly worse by more than 0.05
+    assert p_for(gap + 0.30, 0.05) < 1e-6
