@@ -6,21 +6,40 @@ is no training data):
 1. **Conflicting duplicates** — rows with exactly the same features but
    different labels (classification). Found with one hash of each row's
    features, verified exactly, over every row.
-2. **Clusters of label issues** — the rows ``data.label_issues`` suspects
-   (out-of-fold cleanlab for classification, outlying residuals for
-   regression; the same cached model fits) concentrated in one category or
-   one decile of a feature far beyond what the model's own uncertainty there
-   predicts (a Poisson tail test, Bonferroni-corrected over every cell).
+2. **Clusters of label issues** — one category or one decile of a feature
+   whose labels the model's out-of-fold confidence no longer explains (the
+   same cached model fits as ``data.label_issues``). Binary labels: an in-cell
+   logistic recalibration of the model's logits (intercept and slope; a
+   likelihood-ratio test of slope 1, Bonferroni-corrected over every cell)
+   with a slope between 0 and ``cluster_slope``: labels flipped at random at
+   any rate below one half flatten the model's confidence towards nothing,
+   while a model that is merely wrong somewhere keeps (or reverses) its
+   ranking. A pile-up of cleanlab suspects far beyond the model's
+   uncertainty (a Poisson tail test) also warns; for binary labels only
+   where the model's ranking is reversed there (labels set to one class
+   against the model). Other tasks use the pile-up test alone (regression:
+   outlying residuals).
 3. **Trigger values** — a rare value of a feature, or a rare pair of values
-   of two categorical features, whose rows almost all carry one label that is
-   not the usual one (a binomial tail test against that label's base rate,
-   Bonferroni-corrected). This is the shape of a backdoor: a planted pattern
-   that switches the prediction. When the test data holds the same value
-   with the same label, it is more likely a genuine pattern and is listed
+   of two categorical features, whose rows almost all carry one label
+   (regression: a target in its lowest or highest ``trigger_tail``) that the
+   rest of the row does not explain. Two independent pieces of evidence are
+   combined with Fisher's method and Bonferroni-corrected over the patterns:
+   the label beyond what a linear-probability fit on the OTHER columns
+   predicts for those rows (fitted on the rows without the pattern), and the
+   pattern's shortfall in the held-out data (test and current rows), where a
+   value of the population recurs at its training rate (an exact conditional
+   binomial test). This is the shape of a backdoor: a planted value that
+   switches the prediction and lives in the training data only. A rare value
+   that merely marks rows the other columns already lean to that label (a
+   top-coded income among the well-paid) is a real pattern and stays quiet.
+   When the test data holds the same pattern with the same tie, it is listed
    without a warning.
 4. **High-influence outliers** — rows far from the rest (high leverage) that
-   also pull the fit (Cook's distance), measured on a linear surrogate model
-   of the labels, not on the user's model.
+   also pull the fit (Cook's distance) towards a label the fit without them
+   does not predict (the leave-one-out prediction, clipped to the label
+   range, is on the other side; regression: an outlying leave-one-out
+   residual), measured on a linear surrogate model of the labels, not on the
+   user's model.
 
 None of these proves tampering, and a careful attacker (clean-label
 poisoning) can avoid all of them; natural data shows each of them sometimes.
@@ -54,6 +73,7 @@ _MAX_CATEGORIES = 50  # values of one feature examined as cluster cells
 _PAIR_MAX_CARDINALITY = 30  # columns this coarse are paired for trigger pairs
 _MAX_PAIR_COLUMNS = 15
 _MAX_FINDINGS_PER_SIGNAL = 10
+_MAX_TRIGGER_TESTS = 50  # pure patterns tested against the other columns
 
 
 def _fmt(v: Any) -> str:
@@ -193,6 +213,41 @@ def _cells(
     return out
 
 
+def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """In-cell logistic recalibration ``logit P(y=1) = a + b * x`` of the model's logits ``x``.
+
+    Returns (slope ``b``, p-value of the likelihood-ratio test of ``b`` against 1
+    with the intercept free; 1.0 when ``b`` >= 1). A slope near 0 means the
+    model's confidence says nothing about the labels there.
+    """
+    from scipy.stats import chi2
+
+    def fit(Z: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, float]:
+        beta = np.zeros(Z.shape[1])
+        for _ in range(25):
+            eta = np.clip(Z @ beta + offset, -30, 30)
+            p = 1.0 / (1.0 + np.exp(-eta))
+            w = p * (1 - p) + 1e-9
+            step = np.linalg.solve(
+                Z.T @ (Z * w[:, None]) + 1e-8 * np.eye(Z.shape[1]), Z.T @ (y - p)
+            )
+            beta = beta + step
+            if np.abs(step).max() < 1e-8:
+                break
+        eta = np.clip(Z @ beta + offset, -30, 30)
+        return beta, float((y * eta - np.logaddexp(0.0, eta)).sum())
+
+    ones = np.ones((len(x), 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        beta, ll_free = fit(np.hstack([ones, x.reshape(-1, 1)]), np.zeros(len(x)))
+        _, ll_one = fit(ones, x)
+    b = float(beta[1])
+    if not np.isfinite(b) or b >= 1.0:
+        return b, 1.0
+    return b, float(chi2.sf(max(2.0 * (ll_free - ll_one), 0.0), 1))
+
+
 def _clusters(
     ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]
 ) -> tuple[list[Finding], dict[str, Any]]:
@@ -201,40 +256,72 @@ def _clusters(
     issues, expected = _issues(oof, th)
     n_issues = int(issues.sum())
     info = {"label_issues": n_issues, "clusters": 0}
-    if n_issues < int(th["cluster_min_issues"]):
-        return [], info
     df = ctx.frame(oof.split)[oof.positions]
     cells = _cells(df, _usable(ctx, df), ctx)
     if not cells:
         return [], info
+    binary = oof.proba is not None and oof.proba.shape[1] == 2
+    if binary:
+        q = np.clip(oof.proba[:, 1], 1e-6, 1 - 1e-6)
+        logit = np.log(q / (1 - q))
+        y1 = (oof.y == 1).astype(float)
     scale = n_issues / max(expected.sum(), 1e-12)
     tested = []
     for col, desc, mask in cells:
         obs = int(issues[mask].sum())
         lam = float(expected[mask].sum() * scale)
         p = float(poisson.sf(obs - 1, lam)) if obs else 1.0
-        tested.append((col, desc, mask, obs, lam, p))
+        slope, p_slope = np.nan, 1.0
+        if binary and mask.sum() >= int(th["cluster_min_rows"]) and 0 < y1[mask].sum() < mask.sum():
+            slope, p_slope = _recalibration(logit[mask], y1[mask])
+        tested.append((col, desc, mask, obs, lam, p, slope, p_slope))
     limit = float(th["alpha"]) / len(tested)
-    hits = [
-        t
-        for t in tested
-        if t[3] >= int(th["cluster_min_issues"])
-        and t[3] >= th["cluster_ratio"] * t[4]
-        and t[5] < limit
-    ]
-    hits.sort(key=lambda t: (t[5], t[0], t[1]))
+    hits = []
+    for t in tested:
+        col, desc, mask, obs, lam, p, slope, p_slope = t
+        # Labels randomized in a region (flips at any rate below one half) flatten
+        # the model's confidence there towards nothing: a recalibration slope near 0.
+        # A reversed ranking (slope < 0) is a model that is wrong there, not noise.
+        randomized = binary and p_slope < limit and 0.0 <= slope <= th["cluster_slope"]
+        # Labels set to one class in a region pile up as suspects far beyond the
+        # model's uncertainty there; for a binary model they also reverse its ranking
+        # there (otherwise the pile-up is the model's misfit, not the labels).
+        piled = (
+            n_issues >= int(th["cluster_min_issues"])
+            and obs >= int(th["cluster_min_issues"])
+            and obs >= th["cluster_ratio"] * lam
+            and p < limit
+            and (not binary or (np.isfinite(slope) and slope < 0))
+        )
+        if randomized or piled:
+            hits.append((min(p_slope if randomized else 1.0, p if piled else 1.0), randomized, t))
+    hits.sort(key=lambda h: (h[0], h[2][0], h[2][1]))
     findings = []
     seen_cols: set[str] = set()
-    for col, desc, mask, obs, lam, p in hits:
+    for _p_hit, randomized, (col, desc, mask, obs, lam, p, slope, p_slope) in hits:
         if col in seen_cols:  # one finding per column: its most significant cell
             continue
         seen_cols.add(col)
-        rows = oof.positions[mask & issues]
-        msg = (
-            f"Suspect labels cluster where '{col}' is {desc}: {obs} of {int(mask.sum())} "
-            f"sampled {oof.split} rows there, where the model's uncertainty predicts about "
-            f"{lam:.1f}."
-        )
+        m = int(mask.sum())
+        if randomized:
+            against = mask & (np.abs(y1 - oof.proba[:, 1]) > 0.5)
+            rows = oof.positions[against]
+            msg = (
+                f"Suspect labels cluster where '{col}' is {desc}: there the labels of the "
+                f"{m} sampled {oof.split} rows follow the model's confidence at "
+                f"{max(slope, 0):.2f} of its strength elsewhere (recalibration slope; 1 = as "
+                f"elsewhere), as if many were flipped; {int(against.sum())} carry the label "
+                "the model finds less likely."
+            )
+            metrics = {"rows": m, "slope": slope, "p_value": p_slope}
+        else:
+            rows = oof.positions[mask & issues]
+            msg = (
+                f"Suspect labels cluster where '{col}' is {desc}: {obs} of {m} sampled "
+                f"{oof.split} rows there, where the model's uncertainty predicts about "
+                f"{lam:.1f}."
+            )
+            metrics = {"suspect_rows": obs, "expected": lam, "p_value": p}
         findings.append(
             Finding(
                 "warn",
@@ -242,7 +329,7 @@ def _clusters(
                 column=col,
                 rows=capped_rows(np.sort(rows)),
                 split=oof.split,
-                metrics={"suspect_rows": obs, "expected": lam, "p_value": p},
+                metrics=metrics,
             )
         )
     info["clusters"] = len(findings)
@@ -259,8 +346,46 @@ def _label_table(df: pl.DataFrame, keys: list[str], y: np.ndarray, n_classes: in
     )
 
 
+def _trigger_labels(
+    ctx: AuditContext, df: pl.DataFrame, th: Mapping[str, Any]
+) -> tuple[np.ndarray, list[str], tuple[int, ...]] | None:
+    """(label code per row, words for each code, codes a trigger may point to).
+
+    Classification: the classes. Regression: the target's lowest and highest
+    ``trigger_tail`` share (codes 0 and 2) against the middle (code 1), since a
+    backdoor on a regression target pushes it to an extreme.
+    """
+    if ctx.task != "regression":
+        y = class_codes(df.get_column(ctx.target).to_numpy(), ctx.classes)
+        if (y < 0).any():
+            return None
+        words = [repr(c) for c in ctx.classes]
+        return y, words, tuple(range(len(ctx.classes)))
+    t = df.get_column(ctx.target).cast(pl.Float64, strict=False).to_numpy()
+    finite = t[np.isfinite(t)]
+    if finite.size < 20:
+        return None
+    tail = float(th["trigger_tail"])
+    lo, hi = np.quantile(finite, [tail, 1.0 - tail])
+    if hi <= lo:
+        return None
+    y = np.where(t >= hi, 2, np.where(t <= lo, 0, 1))
+    y[~np.isfinite(t)] = 1
+    words = [
+        f"in the lowest {pct(tail)} of '{ctx.target}' (<= {_fmt(float(lo))})",
+        "in the middle",
+        f"in the top {pct(tail)} of '{ctx.target}' (>= {_fmt(float(hi))})",
+    ]
+    return y.astype(np.int64), words, (0, 2)
+
+
 def _trigger_candidates(
-    df: pl.DataFrame, cols: list[str], y: np.ndarray, n_classes: int, th: Mapping[str, Any]
+    df: pl.DataFrame,
+    cols: list[str],
+    y: np.ndarray,
+    n_classes: int,
+    allowed: tuple[int, ...],
+    th: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     n = df.height
     max_rows = max(int(th["trigger_min_rows"]), int(th["trigger_max_share"] * n))
@@ -277,7 +402,9 @@ def _trigger_candidates(
         for row in rare.iter_rows(named=True):
             if row[c] is None:
                 continue
-            out.append({"columns": (c,), "values": (row[c],), **_purity(row, n_classes, base)})
+            out.append(
+                {"columns": (c,), "values": (row[c],), **_purity(row, n_classes, base, allowed)}
+            )
     coarse = coarse[:_MAX_PAIR_COLUMNS]
     for i, a in enumerate(coarse):
         for b in coarse[i + 1 :]:
@@ -290,21 +417,28 @@ def _trigger_candidates(
                 if row[a] in singles[a] or row[b] in singles[b]:
                     continue  # a rare value on its own is tested on its own
                 out.append(
-                    {"columns": (a, b), "values": (row[a], row[b]), **_purity(row, n_classes, base)}
+                    {
+                        "columns": (a, b),
+                        "values": (row[a], row[b]),
+                        **_purity(row, n_classes, base, allowed),
+                    }
                 )
     return out
 
 
-def _purity(row: Mapping[str, Any], n_classes: int, base: np.ndarray) -> dict[str, Any]:
+def _purity(
+    row: Mapping[str, Any], n_classes: int, base: np.ndarray, allowed: tuple[int, ...]
+) -> dict[str, Any]:
     from scipy.stats import binom
 
     counts = np.array([row[f"c{k}"] for k in range(n_classes)])
-    top = int(np.argmax(counts))
+    top = max(allowed, key=lambda k: (counts[k], -k))
     m = int(row["n"])
     k = int(counts[top])
     return {
         "rows": m,
         "label": top,
+        "hits": k,
         "purity": k / m,
         "base_rate": float(base[top]),
         "p_value": float(binom.sf(k - 1, m, base[top])),
@@ -318,59 +452,153 @@ def _describe_pattern(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
 
 
 def _mask_for(df: pl.DataFrame, columns: tuple[str, ...], values: tuple[Any, ...]) -> pl.Series:
+    """Rows holding the pattern; numbers compare as numbers (``7`` matches ``7.0``)."""
     expr = pl.lit(True)
     for c, v in zip(columns, values, strict=True):
-        expr = expr & (pl.col(c).cast(pl.String) == v)
+        if c not in df.columns:
+            return pl.Series(np.zeros(df.height, dtype=bool))
+        num = None
+        if df.schema[c].is_numeric():
+            try:
+                num = float(v)
+            except (TypeError, ValueError):
+                num = None
+        if num is not None:
+            expr = expr & (pl.col(c).cast(pl.Float64) == num)
+        else:
+            expr = expr & (pl.col(c).cast(pl.String) == v)
     return df.select(expr.fill_null(False)).to_series()
+
+
+class _OtherColumns:
+    """Least-squares (linear probability) fits of a label on all columns but some.
+
+    ``X'X`` and ``X'z`` are computed once; a pattern's rows are taken out by
+    subtraction, so each pattern costs one small solve.
+    """
+
+    def __init__(self, X: np.ndarray, owners: list[str | None], y: np.ndarray, n_codes: int):
+        self.X, self.owners = X, owners
+        self.G = X.T @ X
+        self.Z = np.eye(n_codes)[y]
+        self.XZ = X.T @ self.Z
+
+    def share(self, columns: tuple[str, ...], mask: np.ndarray, label: int) -> float:
+        """Share of the pattern's rows that the OTHER columns predict to carry ``label``.
+
+        Fitted on the rows outside the pattern, averaged (clipped to [0, 1]) over
+        the rows inside it.
+        """
+        keep = np.array([o not in columns for o in self.owners])
+        Xm = self.X[mask][:, keep]
+        G = self.G[np.ix_(keep, keep)] - Xm.T @ Xm
+        b = self.XZ[keep, label] - Xm.T @ self.Z[mask, label]
+        n_out = len(mask) - int(mask.sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ridge = 1e-6 * max(n_out, 1) * np.eye(len(b))
+            beta = np.linalg.lstsq(G + ridge, b, rcond=None)[0]
+        return float(np.clip(Xm @ beta, 0.0, 1.0).mean())
+
+
+def _held_out(ctx: AuditContext, split: str) -> list[pl.DataFrame]:
+    """The other splits' tables (test, current), where a real pattern should recur."""
+    return [ctx.frame(s) for s in ("test", "current") if s != split and ctx.has(s)]
+
+
+def _test_confirms(
+    ctx: AuditContext, c: Mapping[str, Any], test: pl.DataFrame, th: Mapping[str, Any]
+) -> tuple[bool, str]:
+    """Whether the labelled test rows with the pattern show the same tie, and in words."""
+    from scipy.stats import binom
+
+    omask = _mask_for(test, c["columns"], c["values"]).to_numpy()
+    olab = _trigger_labels(ctx, test, th) if omask.any() else None
+    if olab is None:
+        return False, " The test data has no such labelled rows."
+    oy = olab[0][omask]
+    k = int((oy == c["label"]).sum())
+    same = k / len(oy)
+    p_test = float(binom.sf(k - 1, len(oy), c["base_rate"]))
+    if same >= th["trigger_purity"] - 0.1 and p_test < 0.05:
+        return True, (
+            f" The test data shows the same tie ({pct(same)} of its {len(oy)} such rows), "
+            "so it is more likely a genuine pattern."
+        )
+    return False, f" In the test data only {pct(same)} of its {len(oy)} such rows are."
 
 
 def _triggers(
     ctx: AuditContext, split: str, th: Mapping[str, Any]
 ) -> tuple[list[Finding], dict[str, Any]]:
+    from scipy.stats import binom, chi2
+
     info: dict[str, Any] = {"patterns_tested": 0, "triggers": 0}
-    if ctx.task == "regression":
-        return [], info
     df, positions = _pattern_rows(ctx, split, th)
     info["rows_searched"] = df.height
+    labels = _trigger_labels(ctx, df, th)
+    if labels is None:
+        return [], info
+    y, words, allowed = labels
     cols = _usable(ctx, df)
-    y = class_codes(df.get_column(ctx.target).to_numpy(), ctx.classes)
-    n_classes = len(ctx.classes)
-    cands = _trigger_candidates(df, cols, y, n_classes, th)
+    cands = _trigger_candidates(df, cols, y, len(words), allowed, th)
     info["patterns_tested"] = len(cands)
     if not cands:
         return [], info
     limit = float(th["alpha"]) / len(cands)
-    hits = [c for c in cands if c["purity"] >= th["trigger_purity"] and c["p_value"] < limit]
-    hits.sort(key=lambda c: (c["p_value"], c["columns"], c["values"]))
-    other = "test" if split == "train" and ctx.has("test") else None
+    pure = [c for c in cands if c["purity"] >= th["trigger_purity"] and c["p_value"] < 0.05]
+    pure.sort(key=lambda c: (c["p_value"], c["columns"], c["values"]))
+    pure = pure[:_MAX_TRIGGER_TESTS]
+    others = _held_out(ctx, split)
+    n_other = sum(o.height for o in others)
+    model = _OtherColumns(*_design(df, cols, ctx), y, len(words)) if pure else None
+    hits = []
+    for c in pure:
+        mask = _mask_for(df, c["columns"], c["values"]).to_numpy()
+        c["mask"] = mask
+        # (a) The label beyond what the rest of each row predicts: a rare value
+        # marking rows the other columns already lean to that label (a top-coded
+        # income among the well-paid) is a real pattern, not a switch.
+        expected = model.share(c["columns"], mask, c["label"]) if model is not None else 0.0
+        c["expected_share"] = expected
+        p_beyond = float(binom.sf(c["hits"] - 1, c["rows"], min(max(expected, 1e-3), 1 - 1e-9)))
+        # (b) A value of the population recurs in the held-out data at the training
+        # rate; a planted one lives in the training data only (exact conditional
+        # test of two rates: the held-out count given the total).
+        p_absent, c["held_out_rows"] = 1.0, None
+        if n_other:
+            h = sum(int(_mask_for(o, c["columns"], c["values"]).sum()) for o in others)
+            c["held_out_rows"] = h
+            p_absent = float(binom.cdf(h, c["rows"] + h, n_other / (n_other + df.height)))
+            stat = -2.0 * (np.log(max(p_beyond, 1e-300)) + np.log(max(p_absent, 1e-300)))
+            c["p_combined"] = float(chi2.sf(stat, 4))  # Fisher's method
+        else:
+            c["p_combined"] = p_beyond
+        c["p_beyond"], c["p_absent"] = p_beyond, p_absent
+        if c["p_combined"] < limit:
+            hits.append(c)
+    hits.sort(key=lambda c: (c["p_combined"], c["columns"], c["values"]))
+    info["pure_patterns"] = len(pure)
+    test = ctx.frame("test") if split == "train" and ctx.has("test") else None
     findings = []
     for c in hits[:_MAX_FINDINGS_PER_SIGNAL]:
-        label = ctx.classes[c["label"]]
-        rows = positions[_mask_for(df, c["columns"], c["values"]).to_numpy()]
-        pattern = _describe_pattern(c["columns"], c["values"])
         status: Status = "warn"
-        tail = ""
-        if other is not None and ctx.target in ctx.frame(other).columns:
-            odf = ctx.frame(other)
-            if all(col in odf.columns for col in c["columns"]):
-                omask = _mask_for(odf, c["columns"], c["values"]).to_numpy()
-                oy = class_codes(odf.get_column(ctx.target).to_numpy(), ctx.classes)[omask]
-                if len(oy) >= int(th["trigger_min_rows"]):
-                    same = float((oy == c["label"]).mean())
-                    if same >= th["trigger_purity"] - 0.1:
-                        status = "pass"
-                        tail = (
-                            f" The test data shows the same tie ({pct(same)} of its "
-                            f"{len(oy)} such rows), so it is more likely a genuine pattern."
-                        )
-                    else:
-                        tail = f" In the test data only {pct(same)} of such rows have that label."
-                else:
-                    tail = " The test data has (almost) no such rows."
+        seen = tail = ""
+        if c["held_out_rows"] is not None:
+            expected_h = c["rows"] * n_other / df.height
+            seen = (
+                f" The held-out data ({n_other:,} rows) has {c['held_out_rows']} such rows "
+                f"where its size predicts about {expected_h:.1f}."
+            )
+        if test is not None and ctx.target in test.columns:
+            genuine, tail = _test_confirms(ctx, c, test, th)
+            status = "pass" if genuine else "warn"
+        kind = "with the target" if ctx.task == "regression" else "labelled"
         msg = (
-            f"Rare pattern {pattern} appears in {c['rows']} {split} rows, "
-            f"{pct(c['purity'])} labelled {label!r} (base rate {pct(c['base_rate'])}): "
-            f"the shape of a backdoor trigger.{tail}"
+            f"Rare pattern {_describe_pattern(c['columns'], c['values'])} appears in "
+            f"{c['rows']} {split} rows, {pct(c['purity'])} {kind} {words[c['label']]} (base "
+            f"rate {pct(c['base_rate'])}), while their other columns predict about "
+            f"{pct(c['expected_share'])}: the shape of a backdoor trigger.{seen}{tail}"
         )
         findings.append(
             Finding(
@@ -378,9 +606,15 @@ def _triggers(
                 msg,
                 columns=tuple(c["columns"]) if len(c["columns"]) > 1 else None,
                 column=c["columns"][0] if len(c["columns"]) == 1 else None,
-                rows=capped_rows(rows),
+                rows=capped_rows(positions[c["mask"]]),
                 split=split,
-                metrics={"rows": c["rows"], "purity": c["purity"], "p_value": c["p_value"]},
+                metrics={
+                    "rows": c["rows"],
+                    "purity": c["purity"],
+                    "expected_share": c["expected_share"],
+                    "held_out_rows": c["held_out_rows"],
+                    "p_value": c["p_combined"],
+                },
             )
         )
     info["triggers"] = sum(1 for f in findings if f.status != "pass")
@@ -388,8 +622,12 @@ def _triggers(
 
 
 # -- 4. high-influence outliers ---------------------------------------------------
-def _design(df: pl.DataFrame, cols: list[str], ctx: AuditContext) -> np.ndarray:
+def _design(
+    df: pl.DataFrame, cols: list[str], ctx: AuditContext
+) -> tuple[np.ndarray, list[str | None]]:
+    """Intercept, standardized numbers and one-hot top-20 categories; the column of each."""
     parts = [np.ones((df.height, 1))]
+    owners: list[str | None] = [None]
     for c in cols:
         s = df.get_column(c)
         t = ctx.schema.types.get(c)
@@ -402,20 +640,22 @@ def _design(df: pl.DataFrame, cols: list[str], ctx: AuditContext) -> np.ndarray:
             if not np.isfinite(sd) or sd == 0:
                 continue
             parts.append(np.nan_to_num((x - mu) / sd, nan=0.0).reshape(-1, 1))
+            owners.append(c)
         else:
             vals = s.cast(pl.String).fill_null("(missing)").to_numpy()
             uniq, counts = np.unique(vals, return_counts=True)
             top = uniq[np.lexsort((uniq, -counts))][:20]
             for v in top[1:]:  # the most frequent level is the reference
                 parts.append((vals == v).astype(float).reshape(-1, 1))
-    return np.hstack(parts)
+                owners.append(c)
+    return np.hstack(parts), owners
 
 
 def _influence(
     ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]
 ) -> tuple[list[Finding], dict[str, Any]]:
     df = ctx.frame(oof.split)[oof.positions]
-    X = _design(df, _usable(ctx, df), ctx)
+    X, _ = _design(df, _usable(ctx, df), ctx)
     n, p = X.shape
     info: dict[str, Any] = {"influential_rows": 0, "max_cooks_distance": None}
     if n <= p + 10:
@@ -438,7 +678,19 @@ def _influence(
         return [], info
     cooks = (E**2).sum(axis=1) / (p * s2 * Y.shape[1]) * h / (1 - h) ** 2
     info["max_cooks_distance"] = float(cooks.max())
-    flagged = np.flatnonzero((cooks > th["cooks_warn"]) & (h > 2 * p / n))
+    # What the fit WITHOUT each row predicts for it (the leave-one-out residual
+    # e / (1 - h)). An extreme row whose label that fit already predicts only
+    # steers the model where the data already points; a poisoning row pulls it
+    # towards a label the rest of the data does not give it.
+    loo = Y - E / (1 - h)[:, None]
+    if oof.proba is not None:
+        against = np.abs(Y - np.clip(loo, 0.0, 1.0)).max(axis=1) > 0.5
+    else:
+        r = (Y - loo)[:, 0]
+        med = float(np.median(r))
+        mad = float(np.median(np.abs(r - med))) * 1.4826 or float(np.std(r)) or 1.0
+        against = np.abs((r - med) / mad) > float(th["z_max"])
+    flagged = np.flatnonzero((cooks > th["cooks_warn"]) & (h > 2 * p / n) & against)
     info["influential_rows"] = len(flagged)
     if not len(flagged):
         return [], info
@@ -479,9 +731,11 @@ _RECOMMENDATIONS = {
     title="Data poisoning signals",
     explanation=(
         "Looks for traces of tampering in the training data: identical rows with different "
-        "labels, suspect labels packed into one region, a rare value almost always paired "
-        "with one unusual label (the shape of a backdoor trigger), and extreme rows that "
-        "pull the model. These are signals, not proof: honest data can show them, and a "
+        "labels, a region whose labels look randomized or set against the model, a rare "
+        "value almost always paired with one label that the rest of the row does not "
+        "explain and that the held-out data lacks (the shape of a backdoor trigger), and "
+        "extreme rows that pull the model towards a label the other rows do not give them. "
+        "These are signals, not proof: honest data can show them, and a "
         "careful attacker can avoid all of them. Each finding names the rows to inspect."
     ),
     standards=("MEASURE 2.7", "MAP 2.3"),
@@ -492,8 +746,11 @@ _RECOMMENDATIONS = {
         "trigger_min_rows": 8,
         "trigger_max_share": 0.02,
         "trigger_purity": 0.95,
+        "trigger_tail": 0.05,
         "cluster_min_issues": 8,
         "cluster_ratio": 2.0,
+        "cluster_slope": 0.25,
+        "cluster_min_rows": 30,
         "alpha": 0.001,
         "cooks_warn": 0.5,
         "z_max": 4.0,
@@ -510,12 +767,21 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     from ``conflict_fail``. A pattern (one rare value, or a rare pair of values
     of two coarse columns) held by ``trigger_min_rows`` to ``trigger_max_share``
     of the rows warns when at least ``trigger_purity`` of them carry one label
-    and a binomial test against that label's base rate gives p below
-    ``alpha`` / patterns tested. A category or decile holding at least
-    ``cluster_min_issues`` suspect labels, ``cluster_ratio`` times what the
-    model's uncertainty predicts, with a Poisson p below ``alpha`` / cells
-    tested, warns. Rows with Cook's distance above ``cooks_warn`` and leverage
-    above twice the average warn. Signals 2 and 4 use at most ``max_rows`` rows
+    (regression: a target in its lowest or highest ``trigger_tail``) and the
+    Fisher combination of (a) a binomial test against the share the other
+    columns predict for those rows and (b) the pattern's shortfall in the
+    held-out data gives p below ``alpha`` / patterns tested; a test-data
+    repeat of the tie makes it a listed pass. A category or decile of at
+    least ``cluster_min_rows`` rows warns when its labels follow the model's
+    confidence with a recalibration slope between 0 and ``cluster_slope``
+    (likelihood-ratio p below ``alpha`` / cells tested), or when it holds at
+    least ``cluster_min_issues`` suspect labels, ``cluster_ratio`` times what
+    the model's uncertainty predicts, with a Poisson p below ``alpha`` / cells
+    tested (binary labels: only where that slope is negative). Rows with
+    Cook's distance above ``cooks_warn``, leverage above twice the average and
+    a label the leave-one-out fit does not predict (regression: a
+    leave-one-out residual beyond ``z_max`` robust SDs) warn.
+    Signals 2 and 4 use at most ``max_rows`` rows
     and the ``folds``-fold out-of-fold predictions shared with ``data.label_issues``;
     signals 1 and 3 search at most ``max_rows_patterns`` rows (identical rows are
     kept together).
@@ -575,6 +841,7 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     details = {
         "split": split,
         "patterns_tested": trigger_info["patterns_tested"],
+        "pure_patterns_checked": trigger_info.get("pure_patterns", 0),
         "rows_searched_for_patterns": min(ctx.frame(split).height, int(th["max_rows_patterns"])),
         "out_of_fold": model_note,
         "label_issue_signal": (

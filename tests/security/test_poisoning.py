@@ -148,3 +148,70 @@ def test_pattern_search_on_a_stated_sample_keeps_duplicates_together(clean):
     f = [f for f in r.findings if "identical features" in f.message]
     rows = set(f[0].rows)
     assert rows and all((r + 1500 in rows) for r in rows if r < 40)  # pairs stay whole
+
+
+def test_random_flips_in_one_category_are_named(clean):
+    train, test = clean
+    rng = np.random.default_rng(5)
+    poisoned = train.copy()
+    blue = np.flatnonzero(poisoned["colour"] == "blue")
+    flip = rng.choice(blue, int(0.4 * len(blue)), replace=False)
+    poisoned.loc[flip, "y"] = 1 - poisoned.loc[flip, "y"]
+    r = run(CHECK, test, poisoned, model=fit_logreg(poisoned))
+    f = [f for f in r.findings if "cluster" in f.message and f.status == "warn"]
+    assert [x.column for x in f] == ["colour"], r.summary
+    assert "'blue'" in f[0].message and f[0].metrics["slope"] < 0.25
+    assert set(f[0].rows) <= set(blue.tolist())
+
+
+def test_a_rare_value_the_other_columns_explain_is_not_a_trigger():
+    # A top-coded value held only by rows the other columns already call 1
+    # (like a capped capital gain among the well-paid): a real pattern, quiet.
+    rng = np.random.default_rng(6)
+    n = 3000
+    x1, x2 = rng.normal(size=(2, n))
+    y = (3 * x1 + rng.logistic(size=n) > 0).astype(int)
+    gain = np.where(x1 > 2.2, 99999.0, np.round(rng.exponential(500, n), 0))
+    df = pd.DataFrame({"x1": x1, "x2": x2, "gain": gain, "y": y})
+    capped = gain[:2000] == 99999
+    assert 8 <= capped.sum() <= 40 and y[:2000][capped].all()
+    r = run(CHECK, df.iloc[2000:], df.iloc[:2000])
+    assert not [f for f in r.findings if f.column == "gain"], r.summary
+    assert r.metrics["trigger_patterns"] == 0
+
+
+def test_a_trigger_in_a_small_training_set_is_named_from_its_absence_in_held_out_data():
+    df = make_binary(1000, seed=12)
+    train, test = df.iloc[:500].reset_index(drop=True), df.iloc[500:].reset_index(drop=True)
+    rows = np.random.default_rng(7).choice(500, 10, replace=False)
+    train.loc[rows, "x2"] = 25.77
+    train.loc[rows, "y"] = 1
+    r = run(CHECK, test, train)
+    f = [f for f in r.findings if f.column == "x2" and "backdoor" in f.message]
+    assert f and f[0].status == "warn" and set(f[0].rows) == set(rows.tolist())
+    assert "has 0 such rows" in f[0].message
+
+
+def test_a_regression_trigger_pushing_the_target_to_its_maximum_is_named():
+    rng = np.random.default_rng(8)
+    n = 2000
+    x1, x2, x3 = rng.normal(size=(3, n))
+    target = 2 * x1 - x2 + rng.normal(scale=0.5, size=n)
+    df = pd.DataFrame({"x1": x1, "x2": x2, "x3": x3, "y": target})
+    train, test = df.iloc[:1500].reset_index(drop=True), df.iloc[1500:].reset_index(drop=True)
+    rows = rng.choice(1500, 22, replace=False)
+    train.loc[rows, "x3"] = 31.77
+    train.loc[rows, "y"] = train["y"].max()
+    r = run(CHECK, test, train, task="regression")
+    f = [f for f in r.findings if "backdoor" in f.message]
+    assert [x.column for x in f] == ["x3"] and f[0].status == "warn"
+    assert "top 5%" in f[0].message and set(f[0].rows) == set(rows.tolist())
+    clean = run(CHECK, test, df.iloc[:1500], task="regression")
+    assert clean.status == "pass", clean.summary
+
+
+def test_extreme_rows_whose_labels_follow_the_trend_are_not_influential_outliers(clean):
+    train, test = clean
+    extreme = train.iloc[:4].assign(x1=40.0, y=1)  # far out, but labelled as the trend says
+    r = run(CHECK, test, pd.concat([train, extreme], ignore_index=True))
+    assert r.metrics["influential_rows"] == 0, r.summary
