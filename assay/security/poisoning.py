@@ -183,14 +183,16 @@ def _issues(oof: OutOfFold, th: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarr
 
 
 def _cells(
-    df: pl.DataFrame, cols: list[str], ctx: AuditContext
-) -> list[tuple[str, str, np.ndarray]]:
-    """(column, description, row mask) for each category and numeric decile."""
+    df: pl.DataFrame, cols: list[str], ctx: AuditContext, other: pl.DataFrame | None = None
+) -> list[tuple[str, str, np.ndarray, np.ndarray | None]]:
+    """(column, description, row mask, mask of the same cell in ``other``) for each
+    category and numeric decile of ``df`` (the cells are defined on ``df`` alone)."""
     from assay.security._pii_engine import for_display
 
-    out = []
+    out: list[tuple[str, str, np.ndarray, np.ndarray | None]] = []
     for c in cols:
         s = df.get_column(c)
+        o = other.get_column(c) if other is not None and c in other.columns else None
         t = ctx.schema.types.get(c)
         if t == "numeric" and (s.dtype.is_numeric()):
             x = s.cast(pl.Float64).to_numpy()
@@ -201,16 +203,41 @@ def _cells(
             if len(edges) < 3:
                 continue
             b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+            xo = bo = None
+            if o is not None and o.dtype.is_numeric():
+                xo = o.cast(pl.Float64).to_numpy()
+                bo = np.clip(np.searchsorted(edges, xo, side="right") - 1, 0, len(edges) - 2)
             for k in range(len(edges) - 1):
                 mask = (b == k) & np.isfinite(x)
-                out.append((c, f"{_fmt(edges[k])} to {_fmt(edges[k + 1])}", mask))
+                m_o = None if xo is None else (bo == k) & np.isfinite(xo)
+                out.append((c, f"{_fmt(edges[k])} to {_fmt(edges[k + 1])}", mask, m_o))
         else:
             vals = s.cast(pl.String).fill_null("(missing)").to_numpy()
+            vo = None if o is None else o.cast(pl.String).fill_null("(missing)").to_numpy()
             uniq, counts = np.unique(vals, return_counts=True)
             top = uniq[np.lexsort((uniq, -counts))][:_MAX_CATEGORIES]
             for v in top:
-                out.append((c, f"'{for_display(v)}'", vals == v))
+                out.append((c, f"'{for_display(v)}'", vals == v, None if vo is None else vo == v))
     return out
+
+
+def _test_logits(
+    ctx: AuditContext, oof: OutOfFold
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray] | None:
+    """(test frame, the model's logits for the second class, labels as 0/1) when the
+    rows examined are train, the labels binary and the test split labelled."""
+    if oof.split != "train" or ctx.model is None or not ctx.has("test"):
+        return None
+    labels = ctx.labels("test")
+    if labels is None or len(oof.classes) != 2:
+        return None
+    proba = ctx.predictions("test").proba
+    if proba is None:
+        return None
+    pos = [str(c) for c in ctx.classes].index(str(oof.classes[1]))
+    q = np.clip(np.asarray(proba, dtype=float)[:, pos], 1e-6, 1 - 1e-6)
+    y1 = (np.asarray(labels).astype(str) == str(oof.classes[1])).astype(float)
+    return ctx.frame("test"), np.log(q / (1 - q)), y1
 
 
 def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -257,7 +284,8 @@ def _clusters(
     n_issues = int(issues.sum())
     info = {"label_issues": n_issues, "clusters": 0}
     df = ctx.frame(oof.split)[oof.positions]
-    cells = _cells(df, _usable(ctx, df), ctx)
+    ref = _test_logits(ctx, oof)
+    cells = _cells(df, _usable(ctx, df), ctx, other=ref[0] if ref is not None else None)
     if not cells:
         return [], info
     binary = oof.proba is not None and oof.proba.shape[1] == 2
@@ -267,7 +295,7 @@ def _clusters(
         y1 = (oof.y == 1).astype(float)
     scale = n_issues / max(expected.sum(), 1e-12)
     tested = []
-    for col, desc, mask in cells:
+    for col, desc, mask, _ in cells:
         obs = int(issues[mask].sum())
         lam = float(expected[mask].sum() * scale)
         p = float(poisson.sf(obs - 1, lam)) if obs else 1.0
@@ -275,6 +303,7 @@ def _clusters(
         if binary and mask.sum() >= int(th["cluster_min_rows"]) and 0 < y1[mask].sum() < mask.sum():
             slope, p_slope = _recalibration(logit[mask], y1[mask])
         tested.append((col, desc, mask, obs, lam, p, slope, p_slope))
+    test_mask = {(c, d): m for c, d, _, m in cells}
     limit = float(th["alpha"]) / len(tested)
     hits = []
     for t in tested:
@@ -283,6 +312,15 @@ def _clusters(
         # the model's confidence there towards nothing: a recalibration slope near 0.
         # A reversed ranking (slope < 0) is a model that is wrong there, not noise.
         randomized = binary and p_slope < limit and 0.0 <= slope <= th["cluster_slope"]
+        if randomized and ref is not None:
+            # A model that merely cannot predict this region is as flat on the test
+            # labels there (which nobody tampered with): that is misfit, not flips.
+            m_te = test_mask.get((col, desc))
+            if m_te is not None and m_te.sum() >= int(th["cluster_min_rows"]) // 2:
+                y_te = ref[2][m_te]
+                if 0 < y_te.sum() < len(y_te):
+                    test_slope, _ = _recalibration(ref[1][m_te], y_te)
+                    randomized = test_slope > float(th["cluster_test_slope"])
         # Labels set to one class in a region pile up as suspects far beyond the
         # model's uncertainty there; for a binary model they also reverse its ranking
         # there (otherwise the pile-up is the model's misfit, not the labels).
@@ -750,6 +788,7 @@ _RECOMMENDATIONS = {
         "cluster_min_issues": 8,
         "cluster_ratio": 2.0,
         "cluster_slope": 0.25,
+        "cluster_test_slope": 0.5,
         "cluster_min_rows": 30,
         "alpha": 0.001,
         "cooks_warn": 0.5,
@@ -774,7 +813,10 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     repeat of the tie makes it a listed pass. A category or decile of at
     least ``cluster_min_rows`` rows warns when its labels follow the model's
     confidence with a recalibration slope between 0 and ``cluster_slope``
-    (likelihood-ratio p below ``alpha`` / cells tested), or when it holds at
+    (likelihood-ratio p below ``alpha`` / cells tested) unless the labelled
+    test split, under the model, is about as flat in the same cell (slope at
+    most ``cluster_test_slope``: the model's misfit there, not flipped train
+    labels), or when it holds at
     least ``cluster_min_issues`` suspect labels, ``cluster_ratio`` times what
     the model's uncertainty predicts, with a Poisson p below ``alpha`` / cells
     tested (binary labels: only where that slope is negative). Rows with

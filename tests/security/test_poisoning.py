@@ -215,3 +215,26 @@ def test_extreme_rows_whose_labels_follow_the_trend_are_not_influential_outliers
     extreme = train.iloc[:4].assign(x1=40.0, y=1)  # far out, but labelled as the trend says
     r = run(CHECK, test, pd.concat([train, extreme], ignore_index=True))
     assert r.metrics["influential_rows"] == 0, r.summary
+
+
+def test_a_region_as_noisy_in_test_as_in_train_is_misfit_not_flips():
+    """Labels that follow the features only loosely in one region, in train and test
+    alike (40% noise in both: the model misfits there, nobody tampered with train),
+    give the flat out-of-fold slope of flipped labels; the test labels are as flat
+    there, so no cluster is reported. With the same train and clean test labels in
+    that region, the cluster is reported and named."""
+    rng = np.random.default_rng(8)
+    n = 4500
+    x1, x2 = rng.normal(size=(2, n))
+    zone = rng.choice(["north", "south", "east", "west"], n)
+    y = (2 * x1 + rng.logistic(size=n) > 0).astype(int)
+    noisy = np.where((zone == "west") & (rng.random(n) < 0.4), 1 - y, y)
+    df = pd.DataFrame({"x1": x1, "x2": x2, "zone": zone, "y": noisy})
+    train, test = df.iloc[:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
+    r = run(CHECK, test, train, model=fit_logreg(train))
+    assert not [f for f in r.findings if "cluster" in f.message and f.status == "warn"], r.summary
+    test_clean = test.assign(y=y[3000:])
+    r = run(CHECK, test_clean, train, model=fit_logreg(train))
+    f = [f for f in r.findings if "cluster" in f.message and f.status == "warn"]
+    assert [x.column for x in f] == ["zone"], r.summary
+    assert "'west'" in f[0].message
