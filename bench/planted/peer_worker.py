@@ -113,110 +113,123 @@ def deepchecks(problem, meta, train, test, current):
         if problem != "clean"
         else [p for p, v in DEEPCHECKS.items() if v and p != "clean"]
     )
-    flags = []
+    flags: list[dict] = []
+    errors: dict[str, str] = {}
     for p in want:
-        if p == "leaking_feature":
-            r = C.FeatureLabelCorrelation().add_condition_feature_pps_less_than(0.8).run(tr)
-            for col, v in r.value.items():
-                if v >= 0.8:
-                    flags.append(
-                        {"column": col, "check": "FeatureLabelCorrelation", "pps": float(v)}
-                    )
-        elif p == "train_test_duplicates":
-            r = C.TrainTestSamplesMix().run(tr, te)
-            share = float(r.value.get("ratio", 0)) if isinstance(r.value, dict) else 0.0
-            if share > 0:
-                # the tool's table is indexed "Train indices: i, ...\nTest indices: j, ..."
-                pos = {lab: i for i, lab in enumerate(test.index)}
-                rows = []
-                data = r.value.get("data")
-                for label in [] if data is None else data.index:
-                    part = str(label).split("Test indices:")[-1]
-                    for tok in re.findall(r"-?\d+", part):
-                        if int(tok) in pos:
-                            rows.append(pos[int(tok)])
-                flags.append(
-                    {
-                        "check": "TrainTestSamplesMix",
-                        "share": share,
-                        "rows": sorted(set(rows)),
-                        "split": "test",
-                    }
-                )
-        elif p == "conflicting_duplicates":
-            r = C.ConflictingLabels().run(tr)
-            share = float(r.value.get("percent_of_conflicting_samples", 0))
-            if share > 0:
-                pos = {lab: i for i, lab in enumerate(train.index)}
-                groups = r.value.get("samples_indices") or []
-                rows = sorted({pos[i] for g in groups for i in g if i in pos})
-                flags.append(
-                    {"check": "ConflictingLabels", "share": share, "rows": rows, "split": "train"}
-                )
-        elif p.startswith("drift") and p != "drift_new_category":
-            cu = Dataset(current, cat_features=cats)
-            trf = Dataset(train.drop(columns=[target]), cat_features=cats)
-            r = C.FeatureDrift().add_condition_drift_score_less_than().run(trf, cu)
-            for col, v in r.value.items():
-                if (
-                    (v["Method"].startswith("Kolmogorov") or "Earth" in v["Method"])
-                    and v["Drift score"] >= 0.1
-                ) or (
-                    ("PSI" in v["Method"] or "Cramer" in v["Method"]) and v["Drift score"] >= 0.2
-                ):
-                    flags.append(
-                        {"column": col, "check": "FeatureDrift", "score": float(v["Drift score"])}
-                    )
-        elif p == "drift_new_category":
-            cu = Dataset(current, cat_features=cats)
-            trf = Dataset(train.drop(columns=[target]), cat_features=cats)
-            r = C.NewCategoryTrainTest().run(trf, cu)
-            val = r.value
-            items = val.items() if isinstance(val, dict) else []
-            if hasattr(val, "iterrows"):
-                items = [(i, row.to_dict()) for i, row in val.iterrows()]
-            for col, v in items:
-                n = (
-                    v.get("# New Categories", v.get("Number of new categories", 0))
-                    if isinstance(v, dict)
-                    else 0
-                )
-                if n:
-                    flags.append({"column": col, "check": "NewCategoryTrainTest"})
-        elif p == "weak_slice":
-            from sklearn.compose import ColumnTransformer
-            from sklearn.linear_model import LogisticRegression, Ridge
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import OneHotEncoder, StandardScaler
+        # One check that cannot run (e.g. ConflictingLabels on a regression task)
+        # must not void the other checks of a clean control.
+        try:
+            _deepchecks_one(
+                p, C, Dataset, tr, te, train, test, current, target, cats, label_type, flags
+            )
+        except Exception as exc:
+            if problem != "clean":
+                raise
+            errors[p] = (
+                f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            )
+    return {"flags": flags, "check_errors": errors}
 
-            X = train.drop(columns=[target])
-            nums = [c for c in X.columns if c not in cats]
-            est = Ridge() if label_type == "regression" else LogisticRegression(max_iter=500)
-            model = make_pipeline(
-                ColumnTransformer(
-                    [
-                        ("n", StandardScaler(), nums),
-                        ("c", OneHotEncoder(handle_unknown="ignore"), cats),
-                    ]
-                ),
-                est,
-            ).fit(X, train[target])
-            r = C.WeakSegmentsPerformance().run(te, model)
-            df = r.value["weak_segments_list"]
-            for _, row in df.head(3).iterrows():
+
+def _deepchecks_one(p, C, Dataset, tr, te, train, test, current, target, cats, label_type, flags):
+    """Run the Deepchecks check for problem type ``p``; append its flags to ``flags``."""
+    if p == "leaking_feature":
+        r = C.FeatureLabelCorrelation().add_condition_feature_pps_less_than(0.8).run(tr)
+        for col, v in r.value.items():
+            if v >= 0.8:
+                flags.append({"column": col, "check": "FeatureLabelCorrelation", "pps": float(v)})
+    elif p == "train_test_duplicates":
+        r = C.TrainTestSamplesMix().run(tr, te)
+        share = float(r.value.get("ratio", 0)) if isinstance(r.value, dict) else 0.0
+        if share > 0:
+            # the tool's table is indexed "Train indices: i, ...\nTest indices: j, ..."
+            pos = {lab: i for i, lab in enumerate(test.index)}
+            rows = []
+            data = r.value.get("data")
+            for label in [] if data is None else data.index:
+                part = str(label).split("Test indices:")[-1]
+                for tok in re.findall(r"-?\d+", part):
+                    if int(tok) in pos:
+                        rows.append(pos[int(tok)])
+            flags.append(
+                {
+                    "check": "TrainTestSamplesMix",
+                    "share": share,
+                    "rows": sorted(set(rows)),
+                    "split": "test",
+                }
+            )
+    elif p == "conflicting_duplicates":
+        r = C.ConflictingLabels().run(tr)
+        share = float(r.value.get("percent_of_conflicting_samples", 0))
+        if share > 0:
+            pos = {lab: i for i, lab in enumerate(train.index)}
+            groups = r.value.get("samples_indices") or []
+            rows = sorted({pos[i] for g in groups for i in g if i in pos})
+            flags.append(
+                {"check": "ConflictingLabels", "share": share, "rows": rows, "split": "train"}
+            )
+    elif p.startswith("drift") and p != "drift_new_category":
+        cu = Dataset(current, cat_features=cats)
+        trf = Dataset(train.drop(columns=[target]), cat_features=cats)
+        r = C.FeatureDrift().add_condition_drift_score_less_than().run(trf, cu)
+        for col, v in r.value.items():
+            if (
+                (v["Method"].startswith("Kolmogorov") or "Earth" in v["Method"])
+                and v["Drift score"] >= 0.1
+            ) or (("PSI" in v["Method"] or "Cramer" in v["Method"]) and v["Drift score"] >= 0.2):
                 flags.append(
-                    {
-                        "columns": [row["Feature1"], row.get("Feature2")],
-                        "check": "WeakSegmentsPerformance",
-                    }
+                    {"column": col, "check": "FeatureDrift", "score": float(v["Drift score"])}
                 )
-        elif p == "missing_burst":
-            r = C.PercentOfNulls().run(te)
-            v = r.value
-            for col, row in v.iterrows() if hasattr(v, "iterrows") else []:
-                if float(row.iloc[0]) > 0:
-                    flags.append({"column": col, "check": "PercentOfNulls"})
-    return {"flags": flags}
+    elif p == "drift_new_category":
+        cu = Dataset(current, cat_features=cats)
+        trf = Dataset(train.drop(columns=[target]), cat_features=cats)
+        r = C.NewCategoryTrainTest().run(trf, cu)
+        val = r.value
+        items = val.items() if isinstance(val, dict) else []
+        if hasattr(val, "iterrows"):
+            items = [(i, row.to_dict()) for i, row in val.iterrows()]
+        for col, v in items:
+            n = (
+                v.get("# New Categories", v.get("Number of new categories", 0))
+                if isinstance(v, dict)
+                else 0
+            )
+            if n:
+                flags.append({"column": col, "check": "NewCategoryTrainTest"})
+    elif p == "weak_slice":
+        from sklearn.compose import ColumnTransformer
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        X = train.drop(columns=[target])
+        nums = [c for c in X.columns if c not in cats]
+        est = Ridge() if label_type == "regression" else LogisticRegression(max_iter=500)
+        model = make_pipeline(
+            ColumnTransformer(
+                [
+                    ("n", StandardScaler(), nums),
+                    ("c", OneHotEncoder(handle_unknown="ignore"), cats),
+                ]
+            ),
+            est,
+        ).fit(X, train[target])
+        r = C.WeakSegmentsPerformance().run(te, model)
+        df = r.value["weak_segments_list"]
+        for _, row in df.head(3).iterrows():
+            flags.append(
+                {
+                    "columns": [row["Feature1"], row.get("Feature2")],
+                    "check": "WeakSegmentsPerformance",
+                }
+            )
+    elif p == "missing_burst":
+        r = C.PercentOfNulls().run(te)
+        v = r.value
+        for col, row in v.iterrows() if hasattr(v, "iterrows") else []:
+            if float(row.iloc[0]) > 0:
+                flags.append({"column": col, "check": "PercentOfNulls"})
 
 
 def main():

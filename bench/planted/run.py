@@ -58,8 +58,16 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "planted"))
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--peers", nargs="*", default=["evidently", "deepchecks"])
+    ap.add_argument(
+        "--tables-only", action="store_true", help="rewrite results.md from results.json"
+    )
     args = ap.parse_args(argv)
     out = Path(args.out)
+    if args.tables_only:
+        rows = json.loads((out / "results.json").read_text())
+        (out / "results.md").write_text(tables(rows, args))
+        print(tables(rows, args))
+        return
     cases_dir = out / "cases"
     cases_dir.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
@@ -175,13 +183,22 @@ def tables(rows: list[dict], args) -> str:
                 fa = sum(bool(relevant(problem, r["assay"]["flags"])) for r in clean)
                 nfa = len(clean)
             else:
-                cl = [r[tool] for r in clean if tool in r and "flags" in r[tool]]
+                # a clean control where this problem's check could not run is left out
+                cl = [
+                    r[tool]
+                    for r in clean
+                    if tool in r
+                    and "flags" in r[tool]
+                    and problem not in r[tool].get("check_errors", {})
+                ]
                 fa = sum(bool(peer_relevant(problem, tool, c["flags"])) for c in cl)
                 nfa = len(cl)
             secs = sorted(g["seconds"] for g in got)
             errs = [g for g in got if "error" in g]
             if errs:
                 note = f"{len(errs)} case(s) errored: {errs[0]['error'][:120]}"
+            if tool != "assay" and nfa < len(clean):
+                note += f" {len(clean) - nfa} clean control(s) where the check could not run."
             lines.append(
                 f"| {tool} | {_fmt(k, len(ok))} | {_fmt(det, len(ok))} | {_fmt(fa, nfa)} | "
                 f"{_fmt(extra, len(ok))} | {secs[len(secs) // 2]:.2f} | {note} |"
