@@ -22,6 +22,10 @@ from planted.score import DETECTORS, flagged, judge, run_assay
 PROBLEMS = (
     "leaking_feature",
     "train_test_duplicates",
+    "label_flips_random",
+    "label_flips_slice",
+    "weak_slice",
+    "backdoor_trigger",
     "drift_mean_shift",
     "drift_new_category",
     "pii_column",
@@ -29,7 +33,7 @@ PROBLEMS = (
     "missing_burst",
 )
 SEEDS = (0, 1)
-RECALL_FLOOR = 1.0  # measured: 1.00 on Adult for every problem above
+RECALL_FLOOR = 1.0  # measured: 1.00 on Adult (both seeds) for every problem above
 CLEAN_CEILING = (
     0.5  # measured: seed 0 drift.features flags relationship (BH p=0.021) on a random split
 )
@@ -53,9 +57,10 @@ def test_planted_problem_is_found_and_named(adult, problem):
 
 
 def test_clean_controls_stay_quiet(adult):
-    # security.poisoning is left out: on clean Adult it (correctly, measured 2/2) flags
-    # real rare capital_gain/capital_loss values that are all labelled '>50K'.
-    checks = tuple(sorted({c for p in PROBLEMS for c in DETECTORS[p]} - {"security.poisoning"}))
+    # Every responsible check of the problems above (measured quiet on both seeds but
+    # for the drift alarm noted at CLEAN_CEILING). fairness.group_metrics is not among
+    # them: on Adult it rightly reports the real sex gap in error rates.
+    checks = tuple(sorted({c for p in PROBLEMS for c in DETECTORS[p]}))
     alarms = []
     for seed in SEEDS:
         case = make_case(adult, "clean", seed, sizes=(1500, 700, 700))
