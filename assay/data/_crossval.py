@@ -63,6 +63,14 @@ class OutOfFold:
         Number of cross-validation folds.
     keys
         The seeded row hashes (same order as ``positions``).
+    ref_positions, ref_y, ref_proba, ref_pred
+        When the rows come from train and the test split is labelled: a sample of
+        test rows (positions, class codes into ``classes`` with ``-1`` for a class
+        not in the sample, probabilities or predicted values), each predicted by
+        the fold model of the fold its hash falls in. Models trained on as many
+        rows as those that produced the out-of-fold values, so train and test can
+        be compared fairly (the user's model, fitted on all of train, would make
+        the test rows look easier than the train rows).
     """
 
     split: str
@@ -77,6 +85,10 @@ class OutOfFold:
     n_rows_split: int
     n_folds: int
     keys: np.ndarray
+    ref_positions: np.ndarray | None = None
+    ref_y: np.ndarray | None = None
+    ref_proba: np.ndarray | None = None
+    ref_pred: np.ndarray | None = None
 
     @property
     def sampled(self) -> bool:
@@ -240,13 +252,21 @@ def _fit_predict_clone(
     n_folds: int,
     ctx: AuditContext,
     classes: list[Any] | None,
-) -> np.ndarray:
+    ref: tuple[pl.DataFrame, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     from sklearn.base import clone
 
     from assay.io.models import wrap_model
 
+    def empty(n: int) -> np.ndarray:
+        return np.zeros((n, len(classes))) if classes is not None else np.zeros(n)
+
+    def values(pred: Any) -> np.ndarray:
+        return pred.proba if classes is not None else np.asarray(pred.labels, dtype=float)
+
     X_pd = X.to_pandas()
-    out = np.zeros((X.height, len(classes))) if classes is not None else np.zeros(X.height)
+    out = empty(X.height)
+    out_ref = empty(ref[0].height) if ref is not None else None
     for k in range(n_folds):
         held = folds == k
         if not held.any():
@@ -254,10 +274,33 @@ def _fit_predict_clone(
         fit = ~held
         if classes is not None and len(np.unique(y_raw[fit].astype(str))) < 2:
             raise ValueError("a fold holds a single class")
-        model = clone(est).fit(X_pd[fit], y_raw[fit])
-        pred = wrap_model(model).predict(X.filter(pl.Series(held)), classes)
-        out[held] = pred.proba if classes is not None else np.asarray(pred.labels, dtype=float)
-    return out
+        model = wrap_model(clone(est).fit(X_pd[fit], y_raw[fit]))
+        out[held] = values(model.predict(X.filter(pl.Series(held)), classes))
+        if ref is not None and out_ref is not None:
+            mine = ref[1] == k
+            if mine.any():
+                out_ref[mine] = values(model.predict(ref[0].filter(pl.Series(mine)), classes))
+    return out, out_ref
+
+
+def _reference_rows(
+    ctx: AuditContext, split: str, feats: list[str], max_rows: int, n_folds: int
+) -> tuple[np.ndarray, pl.DataFrame, np.ndarray, np.ndarray] | None:
+    """(positions, frame, fold of each row, labels) of the labelled test rows that the
+    fold models also predict, when the rows examined come from train."""
+    if split != "train" or not ctx.has("test"):
+        return None
+    test = ctx.frame("test")
+    if ctx.target not in test.columns or any(c not in test.columns for c in feats):
+        return None
+    positions, keys, _ = canonical_sample(ctx, "test", max_rows)
+    df = test[positions]
+    y_raw = df.get_column(ctx.target).to_numpy()
+    keep = np.asarray(df.get_column(ctx.target).is_not_null().to_numpy(), dtype=bool)
+    if keep.sum() < 2:
+        return None
+    y = y_raw.astype(float) if ctx.task == "regression" else class_codes(y_raw, ctx.classes)
+    return positions[keep], df.filter(pl.Series(keep)), _folds(keys[keep], n_folds), y[keep]
 
 
 def _fit_predict_default(
@@ -269,24 +312,38 @@ def _fit_predict_default(
     n_classes: int,
     regression: bool,
     seed: int,
-) -> np.ndarray:
-    out = np.zeros(len(y)) if regression else np.zeros((len(y), n_classes))
+    ref: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    def empty(n: int) -> np.ndarray:
+        return np.zeros(n) if regression else np.zeros((n, n_classes))
+
+    out = empty(len(y))
+    out_ref = empty(len(ref[0])) if ref is not None else None
     for k in range(n_folds):
         held = folds == k
         if not held.any():
             continue
         fit = ~held
+        mine = ref[1] == k if ref is not None else None
         model = _default_estimator(regression, cat_mask, seed)
         if regression:
-            out[held] = model.fit(X[fit], y[fit]).predict(X[held])
+            model.fit(X[fit], y[fit])
+            out[held] = model.predict(X[held])
+            if ref is not None and out_ref is not None and mine is not None and mine.any():
+                out_ref[mine] = model.predict(ref[0][mine])
             continue
         present = np.unique(y[fit])
         if len(present) < 2:
             out[held, present[0]] = 1.0
+            if out_ref is not None and mine is not None:
+                out_ref[mine, present[0]] = 1.0
             continue
         model.fit(X[fit], y[fit])
-        out[np.ix_(held, model.classes_.astype(int))] = model.predict_proba(X[held])
-    return out
+        cols = model.classes_.astype(int)
+        out[np.ix_(held, cols)] = model.predict_proba(X[held])
+        if ref is not None and out_ref is not None and mine is not None and mine.any():
+            out_ref[np.ix_(mine, cols)] = model.predict_proba(ref[0][mine])
+    return out, out_ref
 
 
 def out_of_fold(
@@ -325,6 +382,8 @@ def out_of_fold(
     est, reason = _clone_user_model(ctx)
     feats = model_features(ctx, df)
     X = df.select(feats)
+    ref = _reference_rows(ctx, split, feats, int(max_rows), n_folds)
+    X_ref = ref[1].select(feats) if ref is not None else None
     result = None
     from threadpoolctl import threadpool_limits
 
@@ -334,19 +393,40 @@ def out_of_fold(
         warnings.simplefilter("ignore")
         if est is not None and n_used_folds >= 2:
             try:
-                out = _fit_predict_clone(
-                    est, X, y_raw, folds, n_folds, ctx, None if regression else list(classes)
+                out, out_ref = _fit_predict_clone(
+                    est,
+                    X,
+                    y_raw,
+                    folds,
+                    n_folds,
+                    ctx,
+                    None if regression else list(classes),
+                    None if ref is None or X_ref is None else (X_ref, ref[2]),
                 )
                 name = type(est).__name__
-                result = (out, f"{n_folds}-fold clones of your model ({name})", "clone", "")
+                result = (
+                    out,
+                    out_ref,
+                    f"{n_folds}-fold clones of your model ({name})",
+                    "clone",
+                    "",
+                )
             except Exception as exc:
                 msg = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
                 reason = f"refitting your model failed ({type(exc).__name__}: {msg})".replace(
                     ": )", ")"
                 )
         if result is None:
-            Xd, cat_mask = _encode_for_default(X, ctx)
-            out = _fit_predict_default(
+            if X_ref is not None and ref is not None:
+                # one encoding for both, so a category has the same code in each
+                both, cat_mask = _encode_for_default(
+                    pl.concat([X, X_ref], how="vertical_relaxed"), ctx
+                )
+                Xd, ref_enc = both[: X.height], (both[X.height :], ref[2])
+            else:
+                Xd, cat_mask = _encode_for_default(X, ctx)
+                ref_enc = None
+            out, out_ref = _fit_predict_default(
                 Xd,
                 cat_mask,
                 y,
@@ -355,15 +435,26 @@ def out_of_fold(
                 len(classes),
                 regression,
                 ctx.settings.seed,
+                ref_enc,
             )
             kind = "HistGradientBoosting" + ("Regressor" if regression else "Classifier")
-            result = (out, f"{n_folds}-fold default model ({kind})", "default", reason)
+            result = (out, out_ref, f"{n_folds}-fold default model ({kind})", "default", reason)
 
-    out, model, kind, reason = result
+    out, out_ref, model, kind, reason = result
+
+    def normalized(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 0.0, None)
+        sums = p.sum(axis=1, keepdims=True)
+        return np.where(sums > 0, p / np.where(sums > 0, sums, 1), 1.0 / p.shape[1])
+
     if not regression:
-        out = np.clip(out, 0.0, None)
-        sums = out.sum(axis=1, keepdims=True)
-        out = np.where(sums > 0, out / np.where(sums > 0, sums, 1), 1.0 / out.shape[1])
+        out = normalized(out)
+        if out_ref is not None:
+            out_ref = normalized(out_ref)
+    ref_y = None
+    if ref is not None and out_ref is not None:
+        # class codes into the sample's classes (``-1``: a class train does not hold)
+        ref_y = ref[3] if regression else np.array([remap.get(int(c), -1) for c in ref[3]])
     oof = OutOfFold(
         split=split,
         positions=positions,
@@ -377,6 +468,10 @@ def out_of_fold(
         n_rows_split=n_total,
         n_folds=n_folds,
         keys=keys,
+        ref_positions=None if ref is None or out_ref is None else ref[0],
+        ref_y=ref_y,
+        ref_proba=None if regression or out_ref is None else out_ref,
+        ref_pred=out_ref if regression else None,
     )
     store[key] = oof
     return oof

@@ -11,8 +11,9 @@ each class is confused with each other one.
 Confident learning also flags rows whose labels are merely hard to predict:
 where the features do not settle the label, some "suspects" are honest hard
 cases, often 5–20% of the rows of real tabular data. So when the test split is
-labelled and a model is given, the train share is judged against the test
-split's share under the model (rows it never saw either): train labels that
+labelled, the train share is judged against the test split's share under the
+same fold models (rows they never saw either, each predicted by the model of
+its fold, so both sides come from models fitted on as many rows): train labels that
 disagree with the model significantly more often than the test labels do are
 noisier. The same comparison, per category and numeric decile, names the slice
 where suspect labels concentrate. Without that comparison the share alone is
@@ -38,8 +39,6 @@ from assay.core.result import Finding, Status
 from assay.data._common import capped_rows, pct
 from assay.data._crossval import (
     OutOfFold,
-    canonical_sample,
-    class_codes,
     model_features,
     out_of_fold,
 )
@@ -79,11 +78,12 @@ def _z_two(k1: float, n1: int, k2: float, n2: int) -> float:
 
 @dataclass(frozen=True)
 class _Reference:
-    """The test split seen through the user's model: the honest comparison for train.
+    """The test split seen through the same fold models: the honest comparison for train.
 
-    Test rows are predicted by a model that never saw them, as the out-of-fold
-    train rows are; if the train labels are no noisier than the test labels,
-    both disagree with the model about as often.
+    Test rows are predicted by models that never saw them and were fitted on as
+    many rows as those behind the out-of-fold train scores; if the train labels
+    are no noisier than the test labels, both disagree with the models about as
+    often.
     """
 
     frame: pl.DataFrame
@@ -92,30 +92,19 @@ class _Reference:
     issues: np.ndarray
 
 
-def _reference(ctx: AuditContext, oof: OutOfFold, max_rows: int) -> _Reference | None:
-    """Suspects on the labelled test split under the user's model, when there is one."""
-    if oof.split != "train" or ctx.model is None or not ctx.has("test"):
+def _reference(ctx: AuditContext, oof: OutOfFold) -> _Reference | None:
+    """Suspects among the labelled test rows, each predicted by the fold model of its
+    fold: models fitted on as many rows as those behind the train rows' scores."""
+    if oof.ref_proba is None or oof.ref_y is None or oof.ref_positions is None:
         return None
-    if ctx.labels("test") is None:
-        return None
-    proba = ctx.predictions("test").proba
-    if proba is None:
-        return None
-    positions, _, _ = canonical_sample(ctx, "test", max_rows)
-    codes = class_codes(np.asarray(ctx.labels("test"))[positions], ctx.classes)
-    present = [list(ctx.classes).index(c) for c in oof.classes]
-    remap = {c: i for i, c in enumerate(present)}
-    y = np.array([remap.get(int(c), -1) for c in codes], dtype=np.int64)
-    keep = y >= 0
+    keep = oof.ref_y >= 0
     if keep.sum() < 30:
         return None
-    p = np.asarray(proba, dtype=float)[positions][:, present][keep]
-    p = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
-    y = y[keep]
+    y, p = oof.ref_y[keep], oof.ref_proba[keep]
     if len(np.unique(y)) < 2:
         return None
     issues = _cleanlab_issues(y, p)
-    return _Reference(ctx.frame("test")[positions[keep]], y, p, issues)
+    return _Reference(ctx.frame("test")[oof.ref_positions[keep]], y, p, issues)
 
 
 def _cells(
@@ -149,17 +138,17 @@ def _cells(
 def _concentrations(
     ctx: AuditContext, oof: OutOfFold, ref: _Reference, th: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """Cells where the train labels fit the model far worse than the test labels do.
+    """Cells where the train labels fit the models far worse than the test labels do.
 
     Per cell (a category, or a decile of a numeric feature, holding at least
     ``cell_min_share`` of the rows): the mean out-of-fold ``1 − p(given label)``
-    of the train labels minus the test labels' under the model in the same cell
-    (a bounded score: log loss has a tail that makes the test too liberal), less
-    that difference over all rows (so labels noisier everywhere do not make every
-    cell stand out); a one-sided Welch z-test, Bonferroni-corrected over every
-    cell at ``alpha``, with an effect-size floor ``cell_gap_min`` (nats). Flips
-    concentrated in one slice show up here even when the model has partly learnt
-    to expect them there.
+    of the train labels minus the test labels' under the same fold models in
+    that cell (a bounded score: log loss has a tail that makes the test too
+    liberal), less that difference over the other rows (so labels noisier
+    everywhere do not make every cell stand out); a one-sided z-test,
+    Bonferroni-corrected over every cell at ``alpha``, with an effect-size floor
+    ``cell_gap_min``. Flips concentrated in one slice show up here even when the
+    models have partly learnt to expect them there.
     """
     from scipy.stats import norm
 
@@ -219,7 +208,7 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
     quality = np.asarray(get_label_quality_scores(y, proba), dtype=float)
     suggested = np.argmax(proba, axis=1)
     share = float(issues.mean())
-    ref = _reference(ctx, oof, int(th["max_rows"]))
+    ref = _reference(ctx, oof)
     compared: dict[str, Any] = {}
     if ref is not None:
         ref_share = float(ref.issues.mean())
@@ -437,8 +426,8 @@ _RECOMMENDATION = {
 def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Flag suspect labels; judge the share of suspect rows.
 
-    Classification on train with a labelled test split and a model: it warns
-    when the train share of suspects exceeds the test split's (under the model)
+    Classification on train with a labelled test split: it warns when the
+    train share of suspects exceeds the test split's (under the same fold models)
     by at least ``excess_min`` with a one-sided two-proportion z of at least
     ``z_warn``, or when one cell (category or numeric decile holding at least
     ``cell_min_share`` of the rows) shows train labels fitting the model worse
@@ -477,10 +466,13 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"Suspect {noun} in {res['n_issues']:,} of {n:,} {where} ({pct(res['share'])}){sample}"
         )
         if compared:
-            summary += f", against {pct(compared['test_share'])} of test rows under the model" + (
-                ": the training labels are noisier than the test labels."
-                if compared["noisier"]
-                else ", about as many: most look like honest hard cases."
+            summary += (
+                f", against {pct(compared['test_share'])} of test rows under the same models"
+                + (
+                    ": the training labels are noisier than the test labels."
+                    if compared["noisier"]
+                    else ", about as many: most look like honest hard cases."
+                )
             )
         else:
             summary += "."
@@ -499,7 +491,10 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         **oof.describe(),
         "method": res["method"],
         "compared_with": (
-            f"{compared['test_rows']:,} labelled test rows under the model" if compared else None
+            f"{compared['test_rows']:,} labelled test rows, each predicted by the fold model "
+            "of its fold"
+            if compared
+            else None
         ),
         "concentrations": conc,
         "suspect_rows": res["table"],

@@ -224,20 +224,19 @@ def _cells(
 def _test_logits(
     ctx: AuditContext, oof: OutOfFold
 ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray] | None:
-    """(test frame, the model's logits for the second class, labels as 0/1) when the
-    rows examined are train, the labels binary and the test split labelled."""
-    if oof.split != "train" or ctx.model is None or not ctx.has("test"):
+    """(test frame, logits for the second class, labels as 0/1) of the labelled test
+    rows, each predicted by the fold model of its fold (fitted on as many rows as
+    the models behind the train rows' logits), when the labels are binary."""
+    if oof.ref_proba is None or oof.ref_y is None or oof.ref_positions is None:
         return None
-    labels = ctx.labels("test")
-    if labels is None or len(oof.classes) != 2:
+    if len(oof.classes) != 2:
         return None
-    proba = ctx.predictions("test").proba
-    if proba is None:
+    keep = oof.ref_y >= 0
+    if keep.sum() < 2:
         return None
-    pos = [str(c) for c in ctx.classes].index(str(oof.classes[1]))
-    q = np.clip(np.asarray(proba, dtype=float)[:, pos], 1e-6, 1 - 1e-6)
-    y1 = (np.asarray(labels).astype(str) == str(oof.classes[1])).astype(float)
-    return ctx.frame("test"), np.log(q / (1 - q)), y1
+    q = np.clip(oof.ref_proba[keep, 1], 1e-6, 1 - 1e-6)
+    y1 = (oof.ref_y[keep] == 1).astype(float)
+    return ctx.frame("test")[oof.ref_positions[keep]], np.log(q / (1 - q)), y1
 
 
 def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -814,7 +813,7 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     least ``cluster_min_rows`` rows warns when its labels follow the model's
     confidence with a recalibration slope between 0 and ``cluster_slope``
     (likelihood-ratio p below ``alpha`` / cells tested) unless the labelled
-    test split, under the model, is about as flat in the same cell (slope at
+    test split, under the same fold models, is about as flat in the same cell (slope at
     most ``cluster_test_slope``: the model's misfit there, not flipped train
     labels), or when it holds at
     least ``cluster_min_issues`` suspect labels, ``cluster_ratio`` times what
