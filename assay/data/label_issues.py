@@ -299,10 +299,15 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
     for k, c in enumerate(classes):
         in_class = y == k
         rate = float(issues[in_class].mean()) if in_class.any() else 0.0
-        per_class.append({"label": f"labelled {c}", "value": rate, "status": status})
+        side = f"{oof.split}, " if ref is not None else ""
+        per_class.append({"label": f"{side}labelled {c}", "value": rate, "status": status})
+        if ref is not None and (ref.y == k).any():
+            ref_rate = float(ref.issues[ref.y == k].mean())
+            per_class.append({"label": f"test, labelled {c}", "value": ref_rate, "status": "pass"})
     chart = {
         "kind": "bars",
-        "title": "Share of rows flagged, by given label",
+        "title": "Share of rows flagged, by given label"
+        + (" (train against test, same models)" if ref is not None else ""),
         "x_label": "share of rows with a suspect label",
         "items": per_class,
         "threshold": None,
