@@ -220,15 +220,25 @@ def fmt_value(v: Any) -> str:
     return str(v)
 
 
-def nice_number(v: float, *, integer: bool = False) -> float:
-    """``v`` rounded to two significant digits (to a whole number for integer columns),
-    so that a cut point reads well in a predicate.
+def cut_points(raw: np.ndarray, lo: float, hi: float, integer: bool) -> list[float]:
+    """Quantile cut points rounded so that they read well and stay apart.
 
-    >>> nice_number(37.4, integer=True), nice_number(-0.8416), nice_number(52347.0)
-    (37.0, -0.84, 52000.0)
-    """
-    if v == 0 or not np.isfinite(v):
-        return float(v)
-    digits = -math.floor(math.log10(abs(v))) + 1
-    r = float(round(v, digits))
-    return float(round(r)) if integer else r
+    Two significant digits read best (``age < 38``, ``income >= 52000``), but they merge
+    the quantiles of a column whose values sit far from zero (longitude -122.3, -121.9 and
+    -118.6 all become -120). Each cut is therefore kept with the precision of its distance
+    to the neighbouring quantiles (at most four significant digits, as printed)."""
+    out = []
+    pts = np.concatenate([[lo], raw, [hi]])
+    for i, v in enumerate(raw, start=1):
+        v = float(v)
+        if v == 0 or not np.isfinite(v):
+            out.append(v)
+            continue
+        gaps = [g for g in (v - pts[i - 1], pts[i + 1] - v) if g > 0]
+        digits = -math.floor(math.log10(abs(v))) + 1  # two significant digits
+        if gaps:
+            digits = max(digits, -math.floor(math.log10(min(gaps))))
+        digits = min(digits, -math.floor(math.log10(abs(v))) + 3)
+        r = float(round(v, digits))
+        out.append(float(round(r)) if integer else r)
+    return out

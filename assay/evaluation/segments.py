@@ -52,7 +52,7 @@ from assay.core.result import Finding, Status
 from assay.errors import ConfigError
 from assay.evaluation._bootstrap import Interval, metric_intervals
 from assay.evaluation._common import conf_text, fmt, label, with_interval
-from assay.evaluation._depth import eval_data, fmt_value, sample_positions
+from assay.evaluation._depth import cut_points, eval_data, fmt_value, sample_positions
 from assay.io.models import Prediction
 
 CHECK_ID = "evaluation.weak_segments"
@@ -83,7 +83,7 @@ def _numeric_column(name: str, s: pl.Series, n_bins: int) -> _Column | None:
     integer = bool(np.all(vals == np.round(vals)))
     raw = np.quantile(vals, np.linspace(0, 1, n_bins + 1)[1:-1])
     lo, hi = vals.min(), vals.max()
-    edges = sorted(set(_cut_points(raw, float(lo), float(hi), integer)))
+    edges = sorted(set(cut_points(raw, float(lo), float(hi), integer)))
     edges = [e for e in edges if lo < e <= hi]
     if not edges:
         return None
@@ -110,30 +110,6 @@ def _numeric_column(name: str, s: pl.Series, n_bins: int) -> _Column | None:
     if has_missing:
         cond([b], f"{name} is missing")
     return _Column(name, codes.astype(np.int64), k, np.array(rows), preds)
-
-
-def _cut_points(raw: np.ndarray, lo: float, hi: float, integer: bool) -> list[float]:
-    """Quantile cut points rounded so that they read well and stay apart.
-
-    Two significant digits read best (``age < 38``, ``income >= 52000``), but they merge
-    the quantiles of a column whose values sit far from zero (longitude -122.3, -121.9 and
-    -118.6 all become -120). Each cut is therefore kept with the precision of its distance
-    to the neighbouring quantiles (at most four significant digits, as printed)."""
-    out = []
-    pts = np.concatenate([[lo], raw, [hi]])
-    for i, v in enumerate(raw, start=1):
-        v = float(v)
-        if v == 0 or not np.isfinite(v):
-            out.append(v)
-            continue
-        gaps = [g for g in (v - pts[i - 1], pts[i + 1] - v) if g > 0]
-        digits = -math.floor(math.log10(abs(v))) + 1  # two significant digits
-        if gaps:
-            digits = max(digits, -math.floor(math.log10(min(gaps))))
-        digits = min(digits, -math.floor(math.log10(abs(v))) + 3)
-        r = float(round(v, digits))
-        out.append(float(round(r)) if integer else r)
-    return out
 
 
 def _valued_column(name: str, s: pl.Series, max_values: int) -> _Column | None:

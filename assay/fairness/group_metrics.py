@@ -35,7 +35,7 @@ import polars as pl
 from assay.core.context import AuditContext
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.evaluation._bootstrap import percentile_interval, resample_counts
-from assay.evaluation._depth import eval_data, fmt_value, nice_number, sample_positions
+from assay.evaluation._depth import cut_points, eval_data, fmt_value, sample_positions
 from assay.fairness._report import Disparity, SetResult, outcome
 from assay.io.models import Prediction
 
@@ -144,7 +144,8 @@ def _attribute_labels(df: pl.DataFrame, col: str, th: Mapping[str, Any]) -> np.n
         finite = np.isfinite(v)
         integer = bool(np.all(v[finite] == np.round(v[finite])))
         q = np.quantile(v[finite], np.linspace(0, 1, int(th["numeric_bins"]) + 1)[1:-1])
-        edges = sorted({nice_number(float(e), integer=integer) for e in q})
+        lo, hi = float(v[finite].min()), float(v[finite].max())
+        edges = sorted(set(cut_points(q, lo, hi, integer)))
         edges = [e for e in edges if v[finite].min() < e <= v[finite].max()]
         names = [f"< {fmt_value(edges[0])}"] if edges else ["all"]
         names += [f"{fmt_value(a)}–{fmt_value(b)}" for a, b in pairwise(edges)]

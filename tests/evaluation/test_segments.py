@@ -101,7 +101,7 @@ def test_benjamini_hochberg_matches_scipy():
 def test_cut_points_keep_quantiles_of_offset_columns_apart():
     """Two significant digits would merge longitude's quintiles (-122.3, -121.9, -118.6)
     into one cut at -120; the cuts keep the precision their neighbours need."""
-    from assay.evaluation.segments import _cut_points
+    from assay.evaluation._depth import cut_points as _cut_points
 
     cuts = _cut_points(np.array([-122.3, -121.89, -118.61, -118.02]), -124.3, -114.3, False)
     assert cuts == [-122.3, -121.9, -118.6, -118.0]

@@ -126,3 +126,22 @@ def test_skips_naming_the_extra_without_fairlearn(data, monkeypatch):
     monkeypatch.setitem(sys.modules, "fairlearn.metrics", None)
     r = run_one(CHECK, train, test, model, sensitive="group")
     assert r.status == "skipped" and "pip install 'assay[fairness]'" in r.summary
+
+
+def test_numeric_attribute_far_from_zero_keeps_its_quartiles_apart():
+    """Quartiles of a longitude-like attribute (-121.9, -118.5, -117.9) must not all
+    round to -120 and merge the groups; an age-like attribute still reads in whole
+    years."""
+    import polars as pl
+
+    from assay.core.registry import get_check
+    from assay.fairness.group_metrics import _attribute_labels
+
+    th = get_check("fairness.group_metrics").thresholds
+    rng = np.random.default_rng(0)
+    lon = np.concatenate([rng.uniform(-124.3, -121.0, 500), rng.uniform(-119.0, -114.3, 500)])
+    labels = _attribute_labels(pl.DataFrame({"lon": lon}), "lon", th)
+    assert len(set(labels)) == 4, sorted(set(labels))
+    age = rng.integers(18, 90, 1000).astype(float)
+    groups = sorted(set(_attribute_labels(pl.DataFrame({"age": age}), "age", th)))
+    assert len(groups) == 4 and all("." not in g for g in groups), groups
