@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import warnings
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,11 +64,11 @@ class OutOfFold:
         Number of cross-validation folds.
     keys
         The seeded row hashes (same order as ``positions``).
-    ref_positions, ref_y, ref_proba, ref_pred
-        When the rows come from train and the test split is labelled: a sample of
-        test rows (positions, class codes into ``classes`` with ``-1`` for a class
-        not in the sample, probabilities or predicted values), each predicted by
-        the fold model of the fold its hash falls in. Models trained on as many
+    ref_positions, ref_y, ref_proba
+        Classification, when the rows come from train and the test split is
+        labelled: a sample of test rows whose class the train sample holds
+        (positions, class codes into ``classes``, probabilities), each predicted
+        by the fold model of the fold its hash falls in. Models trained on as many
         rows as those that produced the out-of-fold values, so train and test can
         be compared fairly (the user's model, fitted on all of train, would make
         the test rows look easier than the train rows).
@@ -88,7 +89,6 @@ class OutOfFold:
     ref_positions: np.ndarray | None = None
     ref_y: np.ndarray | None = None
     ref_proba: np.ndarray | None = None
-    ref_pred: np.ndarray | None = None
 
     @property
     def sampled(self) -> bool:
@@ -266,7 +266,7 @@ def _fit_predict_clone(
 
     X_pd = X.to_pandas()
     out = empty(X.height)
-    out_ref = empty(ref[0].height) if ref is not None else None
+    out_ref = empty(ref[0].height if ref is not None else 0)
     for k in range(n_folds):
         held = folds == k
         if not held.any():
@@ -276,31 +276,37 @@ def _fit_predict_clone(
             raise ValueError("a fold holds a single class")
         model = wrap_model(clone(est).fit(X_pd[fit], y_raw[fit]))
         out[held] = values(model.predict(X.filter(pl.Series(held)), classes))
-        if ref is not None and out_ref is not None:
-            mine = ref[1] == k
-            if mine.any():
-                out_ref[mine] = values(model.predict(ref[0].filter(pl.Series(mine)), classes))
-    return out, out_ref
+        mine = ref[1] == k if ref is not None else None
+        if ref is not None and mine is not None and mine.any():
+            out_ref[mine] = values(model.predict(ref[0].filter(pl.Series(mine)), classes))
+    return out, out_ref if ref is not None else None
 
 
 def _reference_rows(
-    ctx: AuditContext, split: str, feats: list[str], max_rows: int, n_folds: int
+    ctx: AuditContext,
+    split: str,
+    feats: list[str],
+    max_rows: int,
+    n_folds: int,
+    present: Sequence[int],
 ) -> tuple[np.ndarray, pl.DataFrame, np.ndarray, np.ndarray] | None:
-    """(positions, frame, fold of each row, labels) of the labelled test rows that the
-    fold models also predict, when the rows examined come from train."""
-    if split != "train" or not ctx.has("test"):
+    """(positions, features, fold of each row, class codes into ``present``) of the
+    labelled test rows whose class the train sample holds, for the fold models to
+    predict too (classification, when the rows examined come from train)."""
+    if ctx.task == "regression" or split != "train" or not ctx.has("test"):
         return None
     test = ctx.frame("test")
     if ctx.target not in test.columns or any(c not in test.columns for c in feats):
         return None
     positions, keys, _ = canonical_sample(ctx, "test", max_rows)
-    df = test[positions]
-    y_raw = df.get_column(ctx.target).to_numpy()
-    keep = np.asarray(df.get_column(ctx.target).is_not_null().to_numpy(), dtype=bool)
+    remap = {c: i for i, c in enumerate(present)}
+    codes = class_codes(test.get_column(ctx.target).to_numpy()[positions], ctx.classes)
+    y = np.array([remap.get(int(c), -1) for c in codes], dtype=np.int64)
+    keep = y >= 0  # a missing label or a class train does not hold is not comparable
     if keep.sum() < 2:
         return None
-    y = y_raw.astype(float) if ctx.task == "regression" else class_codes(y_raw, ctx.classes)
-    return positions[keep], df.filter(pl.Series(keep)), _folds(keys[keep], n_folds), y[keep]
+    X = test[positions[keep]].select(feats)
+    return positions[keep], X, _folds(keys[keep], n_folds), y[keep]
 
 
 def _fit_predict_default(
@@ -318,32 +324,30 @@ def _fit_predict_default(
         return np.zeros(n) if regression else np.zeros((n, n_classes))
 
     out = empty(len(y))
-    out_ref = empty(len(ref[0])) if ref is not None else None
+    # reference rows (classification only), each predicted by its fold's model
+    X_ref, ref_folds = ref if ref is not None else (X[:0], np.zeros(0, dtype=np.int64))
+    out_ref = empty(len(X_ref))
     for k in range(n_folds):
         held = folds == k
         if not held.any():
             continue
         fit = ~held
-        mine = ref[1] == k if ref is not None else None
+        mine = ref_folds == k
         model = _default_estimator(regression, cat_mask, seed)
         if regression:
-            model.fit(X[fit], y[fit])
-            out[held] = model.predict(X[held])
-            if ref is not None and out_ref is not None and mine is not None and mine.any():
-                out_ref[mine] = model.predict(ref[0][mine])
+            out[held] = model.fit(X[fit], y[fit]).predict(X[held])
             continue
         present = np.unique(y[fit])
         if len(present) < 2:
             out[held, present[0]] = 1.0
-            if out_ref is not None and mine is not None:
-                out_ref[mine, present[0]] = 1.0
+            out_ref[mine, present[0]] = 1.0
             continue
         model.fit(X[fit], y[fit])
         cols = model.classes_.astype(int)
         out[np.ix_(held, cols)] = model.predict_proba(X[held])
-        if ref is not None and out_ref is not None and mine is not None and mine.any():
-            out_ref[np.ix_(mine, cols)] = model.predict_proba(ref[0][mine])
-    return out, out_ref
+        if mine.any():
+            out_ref[np.ix_(mine, cols)] = model.predict_proba(X_ref[mine])
+    return out, out_ref if ref is not None else None
 
 
 def out_of_fold(
@@ -366,6 +370,7 @@ def out_of_fold(
     df = ctx.frame(split)[positions]
     regression = ctx.task == "regression"
     y_raw = df.get_column(ctx.target).to_numpy()
+    present: list[int] = []  # codes into ctx.classes of the classes in the sample
     if regression:
         y = y_raw.astype(float)
         classes: tuple[Any, ...] = ()
@@ -382,8 +387,7 @@ def out_of_fold(
     est, reason = _clone_user_model(ctx)
     feats = model_features(ctx, df)
     X = df.select(feats)
-    ref = _reference_rows(ctx, split, feats, int(max_rows), n_folds)
-    X_ref = ref[1].select(feats) if ref is not None else None
+    ref = _reference_rows(ctx, split, feats, int(max_rows), n_folds, present)
     result = None
     from threadpoolctl import threadpool_limits
 
@@ -401,7 +405,7 @@ def out_of_fold(
                     n_folds,
                     ctx,
                     None if regression else list(classes),
-                    None if ref is None or X_ref is None else (X_ref, ref[2]),
+                    None if ref is None else (ref[1], ref[2]),
                 )
                 name = type(est).__name__
                 result = (
@@ -417,10 +421,10 @@ def out_of_fold(
                     ": )", ")"
                 )
         if result is None:
-            if X_ref is not None and ref is not None:
+            if ref is not None:
                 # one encoding for both, so a category has the same code in each
                 both, cat_mask = _encode_for_default(
-                    pl.concat([X, X_ref], how="vertical_relaxed"), ctx
+                    pl.concat([X, ref[1]], how="vertical_relaxed"), ctx
                 )
                 Xd, ref_enc = both[: X.height], (both[X.height :], ref[2])
             else:
@@ -449,12 +453,6 @@ def out_of_fold(
 
     if not regression:
         out = normalized(out)
-        if out_ref is not None:
-            out_ref = normalized(out_ref)
-    ref_y = None
-    if ref is not None and out_ref is not None:
-        # class codes into the sample's classes (``-1``: a class train does not hold)
-        ref_y = ref[3] if regression else np.array([remap.get(int(c), -1) for c in ref[3]])
     oof = OutOfFold(
         split=split,
         positions=positions,
@@ -468,10 +466,9 @@ def out_of_fold(
         n_rows_split=n_total,
         n_folds=n_folds,
         keys=keys,
-        ref_positions=None if ref is None or out_ref is None else ref[0],
-        ref_y=ref_y,
-        ref_proba=None if regression or out_ref is None else out_ref,
-        ref_pred=out_ref if regression else None,
+        ref_positions=ref[0] if ref is not None else None,
+        ref_y=ref[3] if ref is not None else None,
+        ref_proba=normalized(out_ref) if out_ref is not None else None,
     )
     store[key] = oof
     return oof

@@ -95,16 +95,12 @@ class _Reference:
 def _reference(ctx: AuditContext, oof: OutOfFold) -> _Reference | None:
     """Suspects among the labelled test rows, each predicted by the fold model of its
     fold: models fitted on as many rows as those behind the train rows' scores."""
-    if oof.ref_proba is None or oof.ref_y is None or oof.ref_positions is None:
+    y, p = oof.ref_y, oof.ref_proba
+    if y is None or p is None or oof.ref_positions is None:
         return None
-    keep = oof.ref_y >= 0
-    if keep.sum() < 30:
+    if len(y) < 30 or len(np.unique(y)) < 2:
         return None
-    y, p = oof.ref_y[keep], oof.ref_proba[keep]
-    if len(np.unique(y)) < 2:
-        return None
-    issues = _cleanlab_issues(y, p)
-    return _Reference(ctx.frame("test")[oof.ref_positions[keep]], y, p, issues)
+    return _Reference(ctx.frame("test")[oof.ref_positions], y, p, _cleanlab_issues(y, p))
 
 
 def _cells(
@@ -296,10 +292,10 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
     if concentrations and status == "pass":
         status = "warn"
     per_class = []
+    side = f"{oof.split}, " if ref is not None else ""
     for k, c in enumerate(classes):
         in_class = y == k
         rate = float(issues[in_class].mean()) if in_class.any() else 0.0
-        side = f"{oof.split}, " if ref is not None else ""
         per_class.append({"label": f"{side}labelled {c}", "value": rate, "status": status})
         if ref is not None and (ref.y == k).any():
             ref_rate = float(ref.issues[ref.y == k].mean())

@@ -231,12 +231,9 @@ def _test_logits(
         return None
     if len(oof.classes) != 2:
         return None
-    keep = oof.ref_y >= 0
-    if keep.sum() < 2:
-        return None
-    q = np.clip(oof.ref_proba[keep, 1], 1e-6, 1 - 1e-6)
-    y1 = (oof.ref_y[keep] == 1).astype(float)
-    return ctx.frame("test")[oof.ref_positions[keep]], np.log(q / (1 - q)), y1
+    q = np.clip(oof.ref_proba[:, 1], 1e-6, 1 - 1e-6)
+    y1 = (oof.ref_y == 1).astype(float)
+    return ctx.frame("test")[oof.ref_positions], np.log(q / (1 - q)), y1
 
 
 def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -294,32 +291,34 @@ def _clusters(
         y1 = (oof.y == 1).astype(float)
     scale = n_issues / max(expected.sum(), 1e-12)
     tested = []
-    for col, desc, mask, _ in cells:
+    for col, desc, mask, m_te in cells:
         obs = int(issues[mask].sum())
         lam = float(expected[mask].sum() * scale)
         p = float(poisson.sf(obs - 1, lam)) if obs else 1.0
         slope, p_slope = np.nan, 1.0
         if binary and mask.sum() >= int(th["cluster_min_rows"]) and 0 < y1[mask].sum() < mask.sum():
             slope, p_slope = _recalibration(logit[mask], y1[mask])
-        tested.append((col, desc, mask, obs, lam, p, slope, p_slope))
-    test_mask = {(c, d): m for c, d, _, m in cells}
+        tested.append((col, desc, mask, m_te, obs, lam, p, slope, p_slope))
     limit = float(th["alpha"]) / len(tested)
     hits = []
     for t in tested:
-        col, desc, mask, obs, lam, p, slope, p_slope = t
+        col, desc, mask, m_te, obs, lam, p, slope, p_slope = t
         # Labels randomized in a region (flips at any rate below one half) flatten
         # the model's confidence there towards nothing: a recalibration slope near 0.
         # A reversed ranking (slope < 0) is a model that is wrong there, not noise.
         randomized = binary and p_slope < limit and 0.0 <= slope <= th["cluster_slope"]
-        if randomized and ref is not None:
-            # A model that merely cannot predict this region is as flat on the test
-            # labels there (which nobody tampered with): that is misfit, not flips.
-            m_te = test_mask.get((col, desc))
-            if m_te is not None and m_te.sum() >= int(th["cluster_min_rows"]) // 2:
-                y_te = ref[2][m_te]
-                if 0 < y_te.sum() < len(y_te):
-                    test_slope, _ = _recalibration(ref[1][m_te], y_te)
-                    randomized = test_slope > float(th["cluster_test_slope"])
+        # A model that merely cannot predict this region is as flat on the test
+        # labels there (which nobody tampered with): that is misfit, not flips.
+        if (
+            randomized
+            and ref is not None
+            and m_te is not None
+            and m_te.sum() >= int(th["cluster_min_rows"]) // 2
+        ):
+            y_te = ref[2][m_te]
+            if 0 < y_te.sum() < len(y_te):
+                test_slope, _ = _recalibration(ref[1][m_te], y_te)
+                randomized = test_slope > float(th["cluster_test_slope"])
         # Labels set to one class in a region pile up as suspects far beyond the
         # model's uncertainty there; for a binary model they also reverse its ranking
         # there (otherwise the pile-up is the model's misfit, not the labels).
@@ -335,7 +334,7 @@ def _clusters(
     hits.sort(key=lambda h: (h[0], h[2][0], h[2][1]))
     findings = []
     seen_cols: set[str] = set()
-    for _p_hit, randomized, (col, desc, mask, obs, lam, p, slope, p_slope) in hits:
+    for _p_hit, randomized, (col, desc, mask, _, obs, lam, p, slope, p_slope) in hits:
         if col in seen_cols:  # one finding per column: its most significant cell
             continue
         seen_cols.add(col)
