@@ -52,13 +52,17 @@ class Case:
         return [self.dataset.group] if self.dataset.group else []
 
 
+def split_order(ds: Dataset, seed: int, sizes=(2000, 1000, 1000)) -> tuple[np.ndarray, tuple]:
+    """(seeded row order, split sizes): train, test and current are taken in that order;
+    rows after them are never used (none when the dataset is smaller than ``sizes``)."""
+    if len(ds.frame) < sum(sizes):
+        sizes = tuple(int(len(ds.frame) * s) for s in (0.5, 0.3, 0.2))
+    return np.random.default_rng(seed).permutation(len(ds.frame)), sizes
+
+
 def base_case(ds: Dataset, seed: int, sizes=(2000, 1000, 1000)) -> Case:
     """A random, exchangeable train/test/current split (current unlabeled)."""
-    n = sum(sizes)
-    if len(ds.frame) < n:
-        sizes = tuple(int(len(ds.frame) * s) for s in (0.5, 0.3, 0.2))
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(ds.frame))
+    idx, sizes = split_order(ds, seed, sizes)
     a, b, c = sizes
     take = lambda s: ds.frame.iloc[idx[s]].reset_index(drop=True)  # noqa: E731
     current = take(slice(a + b, a + b + c)).drop(columns=[ds.target])

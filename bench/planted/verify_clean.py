@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import LOADERS
-from .planters import base_case
+from .planters import base_case, split_order
 from .score import fit_model
 
 _GROUP = re.compile(
@@ -28,12 +28,13 @@ _GROUP = re.compile(
 )
 
 
-def _unused(ds, seed: int, sizes=(2000, 1000, 1000)):
-    n = sum(sizes)
-    if len(ds.frame) < n:
+def _unused(ds, seed: int):
+    """The rows the seed's split never used (``None`` when it used them all)."""
+    idx, sizes = split_order(ds, seed)
+    rest = idx[sum(sizes) :]
+    if sizes != (2000, 1000, 1000) or not len(rest):
         return None
-    idx = np.random.default_rng(seed).permutation(len(ds.frame))
-    return ds.frame.iloc[idx[n:]].reset_index(drop=True)
+    return ds.frame.iloc[rest].reset_index(drop=True)
 
 
 def _score(model, df, target: str, regression: bool) -> np.ndarray:
