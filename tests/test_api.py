@@ -77,3 +77,33 @@ def test_errors_share_one_root():
     ):
         assert issubclass(getattr(assay, name), assay.AssayError)
     assert issubclass(assay.InputError, ValueError)
+
+
+def test_config_files_are_read_one_way_for_audit_and_model_card(tmp_path):
+    """A missing file, a folder, bad YAML and a non-mapping each give one ConfigError
+    naming the file, whether read as an audit config or for the model card fields."""
+    import pytest
+
+    from assay.core.config import AuditConfig
+    from assay.errors import ConfigError
+    from assay.governance import read_owner_fields
+
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("target: [unclosed\n")
+    a_list = tmp_path / "list.yaml"
+    a_list.write_text("- a\n- b\n")
+    cases = {
+        tmp_path / "missing.yaml": "does not exist",
+        tmp_path: "does not exist",
+        bad_yaml: "is not valid YAML at line",
+        a_list: "must hold a mapping",
+    }
+    for path, words in cases.items():
+        for read in (AuditConfig.from_file, read_owner_fields):
+            with pytest.raises(ConfigError, match=words) as err:
+                read(path)
+            assert str(path) in str(err.value)
+    good = tmp_path / "assay.yaml"
+    good.write_text("target: y\nmodel_card:\n  licence: MIT\n")
+    assert AuditConfig.from_file(good).target == "y"
+    assert read_owner_fields(good) == {"licence": "MIT"}

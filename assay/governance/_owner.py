@@ -73,17 +73,7 @@ def owner_fields(data: Mapping[str, Any] | None, *, source: str = "model_card") 
 
 def read_owner_fields(path: str | Path) -> dict[str, Any]:
     """The ``model_card:`` section of a YAML config file (``{}`` when it has none)."""
-    import yaml
+    from assay.core.config import read_yaml_mapping
 
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file {p} does not exist; check the path")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config file {p} is not valid YAML{where}") from None
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"config file {p} must hold a mapping of options")
-    return owner_fields(data.get("model_card"), source=f"config file {p}: model_card")
+    data = read_yaml_mapping(path)
+    return owner_fields(data.get("model_card"), source=f"config file {Path(path)}: model_card")
