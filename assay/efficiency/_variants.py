@@ -20,7 +20,15 @@ import polars as pl
 from assay.core.context import AuditContext
 from assay.core.registry import SkipCheck
 from assay.efficiency._cost import costs, slug
-from assay.efficiency._timing import Runner, Timing, measure_batch, measure_latency, one_thread
+from assay.efficiency._timing import (
+    Runner,
+    Timing,
+    measure_batch,
+    measure_latency,
+    one_thread,
+    scaled_budget,
+    throughput_batch,
+)
 from assay.evaluation._bootstrap import Interval, SplitData, paired_comparison
 from assay.evaluation._metrics import EvalData, encode_labels
 
@@ -229,6 +237,26 @@ def _neg(x: float | None) -> float | None:
 def add_costs(variants: Sequence[Variant], instances: Sequence[Mapping[str, Any]]) -> None:
     for v in variants:
         v.cost = costs(v.rows_per_s, instances, v.runner.threads)
+
+
+def judge_variants(
+    ctx: AuditContext,
+    test: SplitData,
+    variants: Sequence[Variant],
+    metric: str,
+    *,
+    n_rows: int,
+    time_budget_s: float,
+    instances: Sequence[Mapping[str, Any]],
+) -> int:
+    """Metric and its change (:func:`compare`), timing (:func:`measure`) within the
+    budget scaled to ``n_rows``, and cost of every variant; returns the batch size
+    throughput was timed at."""
+    compare(ctx, test, variants, metric)
+    batch = throughput_batch(n_rows)
+    measure(variants, n_rows=n_rows, batch=batch, budget_s=scaled_budget(time_budget_s, n_rows))
+    add_costs(variants, instances)
+    return batch
 
 
 # -- reporting ---------------------------------------------------------------------

@@ -30,21 +30,19 @@ from assay.efficiency._cost import (
     machine_cores,
     resolve_instances,
 )
-from assay.efficiency._timing import Runner, one_thread, scaled_budget, throughput_batch
+from assay.efficiency._timing import Runner, one_thread
 from assay.efficiency._variants import (
     Variant,
-    add_costs,
     align_proba,
     bars_chart,
     change_text,
-    compare,
     eval_data,
     fidelity,
     fmt_bytes,
     fmt_rate,
     fmt_share,
     fmt_times,
-    measure,
+    judge_variants,
     model_features,
     onnx_feed_from_polars,
     onnx_runner,
@@ -249,12 +247,15 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     for v in variants:
         v.agreement = fidelity(teacher.data, v.data)
     main = main_metric_name(ctx)
-    compare(ctx, test, variants, main)
-    n_rows = X_test.shape[0]
-    batch = throughput_batch(n_rows)
-    budget = scaled_budget(th["time_budget_s"], n_rows)
-    measure(variants, n_rows=n_rows, batch=batch, budget_s=budget)
-    add_costs(variants, instances)
+    batch = judge_variants(
+        ctx,
+        test,
+        variants,
+        main,
+        n_rows=X_test.shape[0],
+        time_budget_s=th["time_budget_s"],
+        instances=instances,
+    )
 
     students = variants[1:]
     good = [v for v in students if _qualifies(v, th)]

@@ -33,22 +33,19 @@ from assay.efficiency._onnx import (
     quantize_int8,
     require_onnx,
 )
-from assay.efficiency._timing import scaled_budget, throughput_batch
 from assay.efficiency._variants import (
     Variant,
-    add_costs,
     agreement,
     align_proba,
     bars_chart,
     change_text,
-    compare,
     eval_data,
     fmt_ms,
     fmt_rate,
     fmt_share,
     fmt_times,
+    judge_variants,
     max_score_difference,
-    measure,
     model_features,
     onnx_runner,
     prediction_method,
@@ -159,12 +156,15 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         v.agreement = agreement(original.data, v.data, tolerance=tol)
         v.max_difference = max_score_difference(original.data, v.data)
     main = main_metric_name(ctx)
-    compare(ctx, test, variants, main)
-    n_rows = X.shape[0]
-    batch = throughput_batch(n_rows)
-    budget = scaled_budget(th["time_budget_s"], n_rows)
-    measure(variants, n_rows=n_rows, batch=batch, budget_s=budget)
-    add_costs(variants, instances)
+    batch = judge_variants(
+        ctx,
+        test,
+        variants,
+        main,
+        n_rows=X.shape[0],
+        time_budget_s=th["time_budget_s"],
+        instances=instances,
+    )
 
     conf = ctx.settings.confidence
     findings = []
