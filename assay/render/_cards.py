@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from assay.render._escape import html_attr, html_text
 from assay.render._format import (
     DASH,
     SEVERITY_RANK,
@@ -20,7 +21,6 @@ from assay.render._format import (
     as_number,
     as_str_list,
     clean_text,
-    esc,
     fmt_number,
     humanize,
     shorten,
@@ -67,7 +67,7 @@ def _para(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         return ""
     parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    return "".join(f"<p>{esc(p)}</p>" for p in parts)
+    return "".join(f"<p>{html_text(p)}</p>" for p in parts)
 
 
 # -- metrics --------------------------------------------------------------------
@@ -86,16 +86,17 @@ def _metrics_table(metrics: Mapping[str, Any], confidence: Any) -> str:
     rows = []
     shown = [k for k in keys if k not in hidden]
     for k in shown[:MAX_METRICS]:
-        value = esc(fmt_number(metrics[k], k))
+        value = html_text(fmt_number(metrics[k], k))
         if k in bounds:
             lo, hi = (metrics[b] for b in bounds[k])
             if as_number(lo) is not None and as_number(hi) is not None:
                 value += (
-                    f' <span class="ay-ci-text">{ci_name} {esc(fmt_number(lo, k))} – '
-                    f"{esc(fmt_number(hi, k))}</span>"
+                    f' <span class="ay-ci-text">{ci_name} {html_text(fmt_number(lo, k))} – '
+                    f"{html_text(fmt_number(hi, k))}</span>"
                 )
         rows.append(
-            f'<tr><th scope="row" title="{esc(k)}">{esc(humanize(k))}</th><td>{value}</td></tr>'
+            f'<tr><th scope="row" title="{html_attr(k)}">{html_text(humanize(k))}</th>'
+            f"<td>{value}</td></tr>"
         )
     more = len(shown) - MAX_METRICS
     if more > 0:
@@ -115,33 +116,34 @@ def _about(f: Mapping[str, Any]) -> str:
     """What a finding is about: column(s), group, rows, split."""
     parts = []
     if f.get("column") is not None:
-        parts.append(f"<small>column</small> <code>{esc(f['column'])}</code>")
+        parts.append(f"<small>column</small> <code>{html_text(f['column'])}</code>")
     cols = as_str_list(f.get("columns"))
     if cols:
-        listed = ", ".join(f"<code>{esc(c)}</code>" for c in cols[:MAX_COLUMNS_LISTED])
+        listed = ", ".join(f"<code>{html_text(c)}</code>" for c in cols[:MAX_COLUMNS_LISTED])
         extra = len(cols) - MAX_COLUMNS_LISTED
         if extra > 0:
             listed += f" and {extra:,} more"
         parts.append(f"<small>columns</small> {listed}")
     if f.get("group") is not None:
-        parts.append(f"<small>group</small> <code>{esc(f['group'])}</code>")
+        parts.append(f"<small>group</small> <code>{html_text(f['group'])}</code>")
     rows = as_list(f.get("rows"))
     if rows:
-        listed = ", ".join(esc(r) for r in rows[:MAX_ROWS_LISTED])
+        listed = ", ".join(html_text(r) for r in rows[:MAX_ROWS_LISTED])
         extra = len(rows) - MAX_ROWS_LISTED
         if extra > 0:
             listed += f" and {extra:,} more"
         word = "row" if len(rows) == 1 else "rows"
         parts.append(f"<small>{word}</small> {listed}")
     if f.get("split") is not None:
-        parts.append(f"<small>in</small> {esc(f['split'])} data")
+        parts.append(f"<small>in</small> {html_text(f['split'])} data")
     return " · ".join(parts) or DASH
 
 
 def _finding_numbers(metrics: Mapping[str, Any]) -> str:
     items = list(metrics.items())[:MAX_FINDING_NUMBERS]
     return "<br>".join(
-        f"<small>{esc(humanize(k))}</small> {esc(fmt_number(v, str(k)))}" for k, v in items
+        f"<small>{html_text(humanize(k))}</small> {html_text(fmt_number(v, str(k)))}"
+        for k, v in items
     )
 
 
@@ -161,7 +163,7 @@ def _findings_table(findings: list[Mapping[str, Any]], open_: bool, key: str) ->
         cells = [
             badge(f.get("status"), small=True),
             _about(f),
-            esc(shorten(f.get("message", ""), MAX_MESSAGE)) or DASH,
+            html_text(shorten(f.get("message", ""), MAX_MESSAGE)) or DASH,
         ]
         if with_numbers:
             cells.append(_finding_numbers(as_mapping(f.get("metrics"))))
@@ -205,7 +207,7 @@ def _scalar(v: Any, limit: int = MAX_TEXT) -> str | None:
 def _detail_value(v: Any) -> str | None:
     s = _scalar(v)
     if s is not None:
-        return esc(s)
+        return html_text(s)
     if isinstance(v, Mapping):
         if v and all(isinstance(x, Mapping) for x in v.values()):  # one row per key
             return _detail_table(
@@ -213,7 +215,7 @@ def _detail_value(v: Any) -> str | None:
             )
         pairs = [(k, _scalar(x)) for k, x in list(v.items())[:MAX_DETAIL_ITEMS]]
         if pairs and all(x is not None for _, x in pairs):
-            return ", ".join(f"{esc(k)}: {esc(x)}" for k, x in pairs) + (
+            return ", ".join(f"{html_text(k)}: {html_text(x)}" for k, x in pairs) + (
                 " …" if len(v) > MAX_DETAIL_ITEMS else ""
             )
         return None
@@ -223,7 +225,8 @@ def _detail_value(v: Any) -> str | None:
     scalars = [_scalar(x) for x in items[:MAX_DETAIL_ITEMS]]
     if items and all(x is not None for x in scalars):
         extra = len(items) - MAX_DETAIL_ITEMS
-        return ", ".join(esc(x) for x in scalars) + (f" and {extra:,} more" if extra > 0 else "")
+        tail = f" and {extra:,} more" if extra > 0 else ""
+        return ", ".join(html_text(x) for x in scalars) + tail
     return None
 
 
@@ -240,7 +243,7 @@ def _detail_table(rows: list[Mapping[str, Any]]) -> str | None:
         cells = [_scalar(r.get(c), MAX_CELL) for c in cols]
         body.append(
             "<tr>"
-            + "".join(f"<td>{esc(c) if c is not None else '…'}</td>" for c in cells)
+            + "".join(f"<td>{html_text(c) if c is not None else '…'}</td>" for c in cells)
             + "</tr>"
         )
     extra = len(rows) - MAX_DETAIL_ITEMS
@@ -249,7 +252,7 @@ def _detail_table(rows: list[Mapping[str, Any]]) -> str | None:
             f'<tr><td colspan="{len(cols)}" class="ay-more">and {extra:,} more '
             "rows in report.json</td></tr>"
         )
-    head = "".join(f"<th>{esc(humanize(c))}</th>" for c in cols)
+    head = "".join(f"<th>{html_text(humanize(c))}</th>" for c in cols)
     return (
         f'<div class="ay-table-wrap"><table class="ay-detail-table"><thead><tr>{head}'
         f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
@@ -267,7 +270,7 @@ def _technical(details: Mapping[str, Any]) -> str:
         shown = _detail_value(v)
         if shown is None:
             shown = '<span class="ay-muted">(structured data, see report.json)</span>'
-        entries.append(f"<dt>{esc(humanize(k))}</dt><dd>{shown}</dd>")
+        entries.append(f"<dt>{html_text(humanize(k))}</dt><dd>{shown}</dd>")
     if not entries:
         return ""
     return (
@@ -281,7 +284,7 @@ def _card_footer(c: Mapping[str, Any]) -> str:
     parts = []
     standards = as_str_list(c.get("standards"))
     if standards:
-        chips = "".join(f'<span class="ay-chip">{esc(s)}</span>' for s in standards[:20])
+        chips = "".join(f'<span class="ay-chip">{html_text(s)}</span>' for s in standards[:20])
         parts.append(
             f'<div class="ay-standards"><span class="ay-k">NIST AI RMF</span> {chips}</div>'
         )
@@ -291,11 +294,11 @@ def _card_footer(c: Mapping[str, Any]) -> str:
         for k, v in list(th.items())[:MAX_DETAIL_ITEMS]:
             shown = _scalar(v)
             shown = shown if shown is not None else shorten(clean_text(v), 120)
-            items.append(f"{esc(humanize(k))} <b>{esc(shown)}</b>")
+            items.append(f"{html_text(humanize(k))} <b>{html_text(shown)}</b>")
         parts.append('<div class="ay-thresholds">Thresholds: ' + " · ".join(items) + "</div>")
     duration = as_number(c.get("duration_s"))
     if duration is not None and c.get("status") != "skipped":
-        parts.append(f'<div class="ay-duration">Ran in {esc(fmt_number(duration))} s</div>')
+        parts.append(f'<div class="ay-duration">Ran in {html_text(fmt_number(duration))} s</div>')
     return f'<footer class="ay-card-foot">{"".join(parts)}</footer>' if parts else ""
 
 
@@ -307,16 +310,16 @@ def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str
     problem = status in _PROBLEMS or status == "unknown"
     title = c.get("title") or c.get("id") or "Untitled check"
     severity = c.get("severity")
-    meta = f"<code>{esc(c.get('id') or '')}</code>"
+    meta = f"<code>{html_text(c.get('id') or '')}</code>"
     if isinstance(severity, str) and severity:
         klass = f" ay-sev-{severity}" if severity in SEVERITY_RANK else ""
-        meta += f' · <span class="ay-sev{klass}">{esc(severity)} severity</span>'
+        meta += f' · <span class="ay-sev{klass}">{html_text(severity)} severity</span>'
     head = (
-        f'<header class="ay-card-head">{badge(status)}<h3>{esc(title)}</h3>'
+        f'<header class="ay-card-head">{badge(status)}<h3>{html_text(title)}</h3>'
         f'<div class="ay-meta">{meta}</div></header>'
     )
     summary = c.get("summary")
-    summary_html = f'<p class="ay-summary">{esc(summary)}</p>' if summary else ""
+    summary_html = f'<p class="ay-summary">{html_text(summary)}</p>' if summary else ""
 
     explanation = _para(c.get("explanation"))
     todo = _para(c.get("recommendation"))

@@ -1,4 +1,6 @@
-"""Small, defensive helpers shared by the renderers: escaping, numbers, labels.
+"""Small, defensive helpers shared by the renderers: numbers, labels, statuses.
+
+Escaping lives in :mod:`assay.render._escape` (one function per format).
 
 Everything here takes whatever a ``report.json`` may hold (including nulls,
 wrong types and hostile strings) and never raises.
@@ -6,10 +8,11 @@ wrong types and hostile strings) and never raises.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from assay.render._escape import clean_text, html_text
 
 DASH = "—"
 
@@ -53,28 +56,9 @@ _ACRONYMS = {
 }
 
 
-def esc(value: Any) -> str:
-    """HTML-escape any value (quotes included), safe in text and attributes."""
-    if value is None:
-        return ""
-    return html.escape(clean_text(value), quote=True)
-
-
-def clean_text(value: Any) -> str:
-    """``str(value)`` without characters that are illegal in XML 1.0 / HTML."""
-    text = value if isinstance(value, str) else str(value)
-    if text.isprintable():
-        return text
-    return "".join(ch for ch in text if _legal_char(ch))
-
-
-def _legal_char(ch: str) -> bool:
-    cp = ord(ch)
-    if cp in (0x9, 0xA, 0xD):
-        return True
-    if cp < 0x20 or 0x7F <= cp <= 0x9F:
-        return False
-    return not (0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF))
+esc = html_text
+"""The HTML escaper under its older name (used by the monitor's dashboard);
+see :func:`assay.render._escape.html_text`."""
 
 
 def shorten(text: Any, limit: int) -> str:

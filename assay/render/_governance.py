@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.render._cards import anchor_id, badge
+from assay.render._escape import html_text
 from assay.render._format import (
     STATUS_RANK,
     as_mapping,
     as_str_list,
-    esc,
     plural,
     shorten,
     status_of,
@@ -66,27 +66,27 @@ def _step(n: int, s: Mapping[str, Any]) -> str:
         for f in s["findings"]
         if f["message"] and not said.startswith(f["message"].strip().rstrip("."))
     ]  # a finding the summary already states is not repeated
-    findings = "".join(f"<li>{esc(shorten(m, 200))}</li>" for m in shown)
+    findings = "".join(f"<li>{html_text(shorten(m, 200))}</li>" for m in shown)
     more = s["n_findings"] - len(shown)
     if findings and more > 0:
         findings += (
             f'<li class="ay-muted">and {plural(more, "more finding")} in the check below</li>'
         )
     anchor = anchor_id(s["index"], s["check_id"])
-    todo = esc(shorten(s["recommendation"], _MAX_TEXT))
+    todo = html_text(shorten(s["recommendation"], _MAX_TEXT))
     return (
-        f'<li class="ay-step ay-step-{esc(s["status"])}">'
+        f'<li class="ay-step ay-step-{html_text(s["status"])}">'
         f'<span class="ay-step-n" aria-hidden="true">{n}</span><div class="ay-step-body">'
         f'<div class="ay-step-head">{badge(s["status"], small=True)}'
-        f'<a href="#{anchor}"><strong>{esc(s["title"])}</strong></a>'
-        f'<span class="ay-pill">{esc(sev)}</span>'
+        f'<a href="#{anchor}"><strong>{html_text(s["title"])}</strong></a>'
+        f'<span class="ay-pill">{html_text(sev)}</span>'
         f'<span class="ay-pill ay-pill-effort" title="typical effort: {when}">'
-        f"{esc(effort)} ({when})</span></div>"
-        f'<p class="ay-step-why">{esc(shorten(s["summary"], _MAX_TEXT))}</p>'
+        f"{html_text(effort)} ({when})</span></div>"
+        f'<p class="ay-step-why">{html_text(shorten(s["summary"], _MAX_TEXT))}</p>'
         + (f'<p class="ay-step-do"><b>What to do:</b> {todo}</p>' if todo else "")
         + (f'<ul class="ay-step-findings">{findings}</ul>' if findings else "")
         + f'<p class="ay-step-rerun">When it is done, run the check again: '
-        f"<code>{esc(s['rerun'])}</code></p></div></li>"
+        f"<code>{html_text(s['rerun'])}</code></p></div></li>"
     )
 
 
@@ -117,7 +117,7 @@ def plan_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> 
     steps = "".join(_step(n, s) for n, s in enumerate(plan, 1))
     return (
         '<section class="ay-section ay-plan"><h2>What to do next</h2>'
-        f'<p class="ay-blurb">{esc(lead)}</p><ol class="ay-steps">{steps}</ol></section>'
+        f'<p class="ay-blurb">{html_text(lead)}</p><ol class="ay-steps">{steps}</ol></section>'
     )
 
 
@@ -135,7 +135,7 @@ def _evidence(ids: list[str], where: Mapping[str, tuple[int, Mapping[str, Any]]]
         i, c = where[cid]
         items.append(
             f'<li>{badge(c.get("status"), small=True)}<a href="#{anchor_id(i, cid)}">'
-            f"{esc(c.get('title') or cid)}</a></li>"
+            f"{html_text(c.get('title') or cid)}</a></li>"
         )
     return f'<ul class="ay-evidence">{"".join(items)}</ul>'
 
@@ -146,7 +146,7 @@ def _owner_box(owner: Mapping[str, Any]) -> str:
         if isinstance(v, list):
             v = "; ".join(str(x) for x in v)
         if isinstance(v, str) and v.strip():
-            return esc(shorten(v, _MAX_TEXT))
+            return html_text(shorten(v, _MAX_TEXT))
         return '<span class="ay-ask">Not stated yet</span>'
 
     rows = (
@@ -194,8 +194,8 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
     parts = [
         '<section class="ay-section ay-governance"><div class="ay-area-head">'
         "<h2>Governance: standards and what people must do</h2></div>"
-        f'<p class="ay-blurb">How this audit\'s checks map to the {esc(nist_name)} '
-        f"({esc(nist_doc)}) and to the controls of {esc(iso_doc)}. A check gives "
+        f'<p class="ay-blurb">How this audit\'s checks map to the {html_text(nist_name)} '
+        f"({html_text(nist_doc)}) and to the controls of {html_text(iso_doc)}. A check gives "
         "evidence for a subcategory; it does not make the system compliant by itself, and many "
         "subcategories are about how people and the organization work.</p>",
         '<ul class="ay-gov-tiles">'
@@ -210,8 +210,9 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
     if rows:
         body = "".join(
             f'<tr><td>{badge(worst, small=True)}</td><th scope="row"><span class="ay-sub-id">'
-            f'{esc(sid)}</span><span class="ay-sub-topic">{esc(item.get("topic"))}</span></th>'
-            f'<td class="ay-sub-q">{esc(item.get("question"))}</td>'
+            f'{html_text(sid)}</span><span class="ay-sub-topic">'
+            f"{html_text(item.get('topic'))}</span></th>"
+            f'<td class="ay-sub-q">{html_text(item.get("question"))}</td>'
             f"<td>{_evidence(ids, where)}</td></tr>"
             for sid, item, ids, worst in rows
         )
@@ -224,10 +225,11 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
         )
     if uncovered:
         items = "".join(
-            f'<li><span class="ay-sub-id">{esc(sid)}</span> {esc(item.get("topic"))}: '
+            f'<li><span class="ay-sub-id">{html_text(sid)}</span> {html_text(item.get("topic"))}: '
             f"would be covered by "
             + ", ".join(
-                f"<code>{esc(c)}</code>" for c in [*ids, *as_str_list(item.get("other_checks"))][:6]
+                f"<code>{html_text(c)}</code>"
+                for c in [*ids, *as_str_list(item.get("other_checks"))][:6]
             )
             + "</li>"
             for sid, item, ids in uncovered
@@ -248,16 +250,17 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
         for fn, members in groups.items():
             lis = "".join(
                 f'<li><span class="ay-box" aria-hidden="true"></span><div>'
-                f'<span class="ay-sub-id">{esc(sid)}</span> <b>{esc(item.get("topic"))}</b>'
-                f'<span class="ay-sub-q">{esc(item.get("question"))}</span>'
+                f'<span class="ay-sub-id">{html_text(sid)}</span> '
+                f"<b>{html_text(item.get('topic'))}</b>"
+                f'<span class="ay-sub-q">{html_text(item.get("question"))}</span>'
                 + (
-                    f'<span class="ay-helped">Assay helps: {esc(item["helped_by"])}</span>'
+                    f'<span class="ay-helped">Assay helps: {html_text(item["helped_by"])}</span>'
                     if item.get("helped_by")
                     else ""
                 )
                 + (
                     '<span class="ay-helped">Some evidence from this audit: '
-                    + ", ".join(esc(where[c][1].get("title") or c) for c in ids)
+                    + ", ".join(html_text(where[c][1].get("title") or c) for c in ids)
                     + "</span>"
                     if ids
                     else ""
@@ -266,8 +269,8 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
                 for sid, item, ids in members
             )
             blocks.append(
-                f'<details class="ay-checklist-group" open><summary><b>{esc(fn)}</b> '
-                f'<span class="ay-muted">{esc(_FUNCTION_WORDS.get(fn, ""))} '
+                f'<details class="ay-checklist-group" open><summary><b>{html_text(fn)}</b> '
+                f'<span class="ay-muted">{html_text(_FUNCTION_WORDS.get(fn, ""))} '
                 f"({len(members)})</span></summary>"
                 f'<ul class="ay-checklist">{lis}</ul></details>'
             )
@@ -284,8 +287,8 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
         ran = [c for c in ids if status_of(where[c][1].get("status")) != "skipped"]
         if ran:
             iso_rows.append(
-                f'<tr><th scope="row"><span class="ay-sub-id">{esc(cid)}</span></th>'
-                f"<td>{esc(item.get('topic'))}</td><td>{_evidence(ran, where)}</td></tr>"
+                f'<tr><th scope="row"><span class="ay-sub-id">{html_text(cid)}</span></th>'
+                f"<td>{html_text(item.get('topic'))}</td><td>{_evidence(ran, where)}</td></tr>"
             )
     if iso_rows:
         others = len(iso) - len(iso_rows)
@@ -308,7 +311,7 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
     if unmapped:
         parts.append(
             '<p class="ay-muted">Not in the crosswalk: '
-            + ", ".join(f"<code>{esc(c)}</code>" for c in unmapped[:20])
+            + ", ".join(f"<code>{html_text(c)}</code>" for c in unmapped[:20])
             + ".</p>"
         )
     parts.append("</section>")

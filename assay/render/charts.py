@@ -26,11 +26,11 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from assay.render._escape import html_attr, html_text
 from assay.render._format import (
     as_list,
     as_mapping,
     as_number,
-    esc,
     fmt_number,
     fmt_percent,
     fmt_tick,
@@ -98,21 +98,21 @@ def _tick_fmt(percent: bool, step: float) -> Callable[[float], str]:
 def _svg(width: float, height: float, label: str, body: list[str]) -> str:
     return (
         f'<svg class="ay-svg" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
-        f'role="img" aria-label="{esc(label)}">' + "".join(body) + "</svg>"
+        f'role="img" aria-label="{html_attr(label)}">' + "".join(body) + "</svg>"
     )
 
 
 def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "start") -> str:
     klass = f' class="{cls}"' if cls else ""
     anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
-    return f'<text x="{_f(x)}" y="{_f(y)}"{klass}{anchor_attr}>{esc(text)}</text>'
+    return f'<text x="{_f(x)}" y="{_f(y)}"{klass}{anchor_attr}>{html_text(text)}</text>'
 
 
 def _label(x: float, y: float, text: str, max_chars: int) -> str:
     """A right-aligned row label, cut to fit, with the full text as a tooltip."""
     short = shorten(text, max_chars)
-    tip = f"<title>{esc(text)}</title>" if short != text else ""
-    return f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="end">{tip}{esc(short)}</text>'
+    tip = f"<title>{html_text(text)}</title>" if short != text else ""
+    return f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="end">{tip}{html_text(short)}</text>'
 
 
 def _x_axis(
@@ -288,7 +288,7 @@ def _reliability(spec: Mapping[str, Any]) -> tuple[str, str]:
             tip += f", {fmt_number(n)} rows"
         body.append(
             f'<circle class="ay-point" cx="{_f(sx(p))}" cy="{_f(sy(o))}" r="{_f(r)}">'
-            f"<title>{esc(tip)}</title></circle>"
+            f"<title>{html_text(tip)}</title></circle>"
         )
     mid = y0 + size / 2
     body.append(
@@ -413,7 +413,8 @@ def _line(spec: Mapping[str, Any]) -> tuple[str, str]:
             body.append(
                 f'<line class="ay-threshold" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(top)}" '
                 f'y2="{_f(bottom)}"/><path class="ay-fill-fail" d="M{_f(x - 5)} {_f(top - 8)}'
-                f'H{_f(x + 5)}L{_f(x)} {_f(top)}Z"><title>alert: {esc(labels[i])}</title></path>'
+                f'H{_f(x + 5)}L{_f(x)} {_f(top)}Z">'
+                f"<title>alert: {html_text(labels[i])}</title></path>"
             )
     if thr is not None:
         y = sy(thr)
@@ -447,7 +448,7 @@ def _line(spec: Mapping[str, Any]) -> tuple[str, str]:
                 tip = f"{name}, {labels[i]}: {fmt(v)}"
                 body.append(
                     f'<circle cx="{_f(sx(i))}" cy="{_f(sy(v))}" r="3.5" fill="{colour}" '
-                    f'stroke="#fff" stroke-width="1"><title>{esc(tip)}</title></circle>'
+                    f'stroke="#fff" stroke-width="1"><title>{html_text(tip)}</title></circle>'
                 )
     x_label = str(spec.get("x_label") or "")
     if x_label:
@@ -483,7 +484,7 @@ def render_chart(spec: Any) -> str:
     if not svg:
         return ""
     title = spec.get("title")
-    caption = f"<figcaption>{esc(title)}</figcaption>" if title else ""
+    caption = f"<figcaption>{html_text(title)}</figcaption>" if title else ""
     return f'<figure class="ay-chart">{caption}<div class="ay-chart-box">{svg}</div>{note}</figure>'
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from assay.render._escape import html_text
 from assay.render._format import (
     DASH,
     as_list,
@@ -25,7 +26,6 @@ from assay.render._format import (
     as_number,
     as_str_list,
     clean_text,
-    esc,
     fmt_number,
     fmt_percent,
     short_hash,
@@ -431,19 +431,23 @@ def datasheet_section(report: Mapping[str, Any]) -> str:
             _html_table(
                 ["Split", "Rows", "Columns"],
                 [
-                    [esc(s["label"]), esc(fmt_number(s["rows"])), esc(fmt_number(s["columns"]))]
+                    [
+                        html_text(s["label"]),
+                        html_text(fmt_number(s["rows"])),
+                        html_text(fmt_number(s["columns"])),
+                    ]
                     for s in d["splits"]
                 ],
             )
         )
     if d["columns"]:
         rows = [
-            [f"<code>{esc(c['name'])}</code>", esc(c["type"]), esc(c["role"])]
-            + [esc(_share(c["missing"].get(n))) for n in names]
+            [f"<code>{html_text(c['name'])}</code>", html_text(c["type"]), html_text(c["role"])]
+            + [html_text(_share(c["missing"].get(n))) for n in names]
             for c in d["columns"][:_MAX_COLUMNS]
         ]
         table = _html_table(
-            ["Column", "Type", "Role"] + [f"Missing ({esc(n)})" for n in names], rows
+            ["Column", "Type", "Role"] + [f"Missing ({html_text(n)})" for n in names], rows
         )
         parts.append(
             f'<details class="ay-block"><summary><h4>Columns ({len(d["columns"]):,})</h4>'
@@ -454,47 +458,48 @@ def datasheet_section(report: Mapping[str, Any]) -> str:
         bsplits = [s for s in ("train", "test") if s in balance]
         classes = list(as_mapping(balance.get(bsplits[0])).keys()) if bsplits else []
         rows = [
-            [f"<code>{esc(c)}</code>"]
+            [f"<code>{html_text(c)}</code>"]
             + [
-                esc(_share(as_mapping(as_mapping(balance.get(s)).get(c)).get("share")))
+                html_text(_share(as_mapping(as_mapping(balance.get(s)).get(c)).get("share")))
                 for s in bsplits
             ]
             for c in classes
         ]
         parts.append(
             "<h4>Class balance</h4>"
-            + _html_table(["Class", *[f"Share of {esc(s)}" for s in bsplits]], rows)
+            + _html_table(["Class", *[f"Share of {html_text(s)}" for s in bsplits]], rows)
         )
     facts = []
     facts.append(
         "<li>Sensitive attributes: "
-        + (", ".join(f"<code>{esc(s)}</code>" for s in d["sensitive"]) or "none declared")
+        + (", ".join(f"<code>{html_text(s)}</code>" for s in d["sensitive"]) or "none declared")
         + "</li>"
     )
     if d["pii_status"] in (None, "skipped"):
         facts.append("<li>Personal data: not checked.</li>")
     elif d["pii_columns"]:
         found = ", ".join(
-            f"<code>{esc(r.get('column'))}</code> ({esc(r.get('label'))}, e.g. "
-            f"<code>{esc(r.get('example'))}</code>)"
+            f"<code>{html_text(r.get('column'))}</code> ({html_text(r.get('label'))}, e.g. "
+            f"<code>{html_text(r.get('example'))}</code>)"
             for r in d["pii_columns"]
         )
         facts.append(f"<li>Personal data found: {found}.</li>")
     else:
         facts.append("<li>Personal data: none found in the values.</li>")
     if d["pii_named"]:
-        named = ", ".join(f"<code>{esc(h.get('column'))}</code>" for h in d["pii_named"])
+        named = ", ".join(f"<code>{html_text(h.get('column'))}</code>" for h in d["pii_named"])
         facts.append(f"<li>Columns named like personal data: {named}.</li>")
     parts.append(f'<ul class="ay-datasheet-facts">{"".join(facts)}</ul>')
     if d["known_issues"]:
         items = "".join(
-            f"<li><strong>{esc(i['title'])}</strong> ({esc(i['status'])}): {esc(i['summary'])}</li>"
+            f"<li><strong>{html_text(i['title'])}</strong> ({html_text(i['status'])}): "
+            f"{html_text(i['summary'])}</li>"
             for i in d["known_issues"]
         )
         parts.append(f"<h4>Known issues</h4><ul>{items}</ul>")
     questions = "".join(
-        f"<p><strong>{esc(section)}</strong></p><ul>"
-        + "".join(f"<li>☐ {esc(q)}</li>" for q in qs)
+        f"<p><strong>{html_text(section)}</strong></p><ul>"
+        + "".join(f"<li>☐ {html_text(q)}</li>" for q in qs)
         + "</ul>"
         for section, qs in CHECKLIST
     )

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from assay.render._cards import render_card
+from assay.render._escape import html_attr, html_text
 from assay.render._format import (
     DASH,
     SEVERITY_RANK,
@@ -30,7 +31,6 @@ from assay.render._format import (
     as_number,
     as_str_list,
     count_statuses,
-    esc,
     fmt_number,
     plural,
     short_hash,
@@ -163,9 +163,10 @@ def _header(report: Mapping[str, Any], counts: Mapping[str, int], total: int) ->
     return (
         f'<header class="ay-hero ay-hero-{tone}">'
         '<div class="ay-brand"><span class="ay-logo" aria-hidden="true">◆</span> Assay '
-        f'<span class="ay-muted">· model audit report · {esc(_when(report.get("created_at")))}'
+        '<span class="ay-muted">· model audit report · '
+        f"{html_text(_when(report.get('created_at')))}"
         "</span></div>"
-        f'<h1>{esc(head)}</h1><p class="ay-lede">{esc(sentence)}</p>'
+        f'<h1>{html_text(head)}</h1><p class="ay-lede">{html_text(sentence)}</p>'
         f"{_gate(report, counts)}"
         f'<ul class="ay-tiles" aria-label="Checks by status">{"".join(tiles)}</ul></header>'
     )
@@ -184,12 +185,12 @@ def _fingerprint(split: Mapping[str, Any]) -> str:
             None,
         )
     if isinstance(fp, str) and fp:
-        return f'<code title="{esc(fp)}">{esc(short_hash(fp))}</code>'
+        return f'<code title="{html_attr(fp)}">{html_text(short_hash(fp))}</code>'
     digest = split.get("file_sha256")
     if isinstance(digest, str) and digest:
         return (
             f'<span class="ay-k">file sha256</span> '
-            f'<code title="{esc(digest)}">{esc(short_hash(digest))}</code>'
+            f'<code title="{html_attr(digest)}">{html_text(short_hash(digest))}</code>'
         )
     return DASH
 
@@ -198,9 +199,9 @@ def _source(split: Mapping[str, Any]) -> str:
     path, kind = split.get("path"), split.get("kind")
     if isinstance(path, str) and path:
         name = re.split(r"[\\/]", path)[-1] or path
-        return f'<code title="{esc(path)}">{esc(name)}</code>'
+        return f'<code title="{html_attr(path)}">{html_text(name)}</code>'
     kinds = {"pandas": "pandas DataFrame", "polars": "Polars DataFrame"}
-    return esc(kinds.get(kind, kind)) if kind else DASH
+    return html_text(kinds.get(kind, kind)) if kind else DASH
 
 
 def _data_table(inputs: Mapping[str, Any]) -> str:
@@ -211,8 +212,8 @@ def _data_table(inputs: Mapping[str, Any]) -> str:
             continue
         shape = f"{fmt_number(split.get('rows'))} rows × {fmt_number(split.get('columns'))} columns"
         rows.append(
-            f'<tr><th scope="row">{esc(_SPLITS.get(key, key))}</th>'
-            f"<td>{_source(split)}</td><td>{esc(shape)}</td>"
+            f'<tr><th scope="row">{html_text(_SPLITS.get(key, key))}</th>'
+            f"<td>{_source(split)}</td><td>{html_text(shape)}</td>"
             f"<td>{_fingerprint(split)}</td></tr>"
         )
     if not rows:
@@ -228,7 +229,7 @@ def _data_table(inputs: Mapping[str, Any]) -> str:
 def _codes(values: list[str], limit: int = 12) -> str:
     if not values:
         return DASH
-    shown = ", ".join(f"<code>{esc(v)}</code>" for v in values[:limit])
+    shown = ", ".join(f"<code>{html_text(v)}</code>" for v in values[:limit])
     extra = len(values) - limit
     return shown + (f" and {extra:,} more" if extra > 0 else "")
 
@@ -238,9 +239,9 @@ def _audited(report: Mapping[str, Any]) -> str:
     schema = as_mapping(inputs.get("schema"))
     facts: list[tuple[str, str]] = []
     task = schema.get("task")
-    facts.append(("Task", esc(_TASKS.get(task, task)) if task else DASH))
+    facts.append(("Task", html_text(_TASKS.get(task, task)) if task else DASH))
     target = schema.get("target")
-    facts.append(("Target", f"<code>{esc(target)}</code>" if target is not None else DASH))
+    facts.append(("Target", f"<code>{html_text(target)}</code>" if target is not None else DASH))
     classes = as_str_list(schema.get("classes"))
     if classes:
         facts.append(("Classes", _codes(classes, 10)))
@@ -250,9 +251,10 @@ def _audited(report: Mapping[str, Any]) -> str:
     model = inputs.get("model")
     if isinstance(model, Mapping):
         cls = str(model.get("class") or "")
-        shown = f'<code title="{esc(cls)}">{esc(cls.rsplit(".", 1)[-1])}</code>' if cls else ""
+        short = cls.rsplit(".", 1)[-1]
+        shown = f'<code title="{html_attr(cls)}">{html_text(short)}</code>' if cls else ""
         extra = [str(x) for x in (model.get("kind"), model.get("path")) if x]
-        tail = f' <span class="ay-muted">({esc(", ".join(extra))})</span>' if extra else ""
+        tail = f' <span class="ay-muted">({html_text(", ".join(extra))})</span>' if extra else ""
         facts.append(("Model", (shown or DASH) + tail))
     else:
         pred = as_mapping(inputs.get("prediction_columns"))
@@ -262,7 +264,7 @@ def _audited(report: Mapping[str, Any]) -> str:
         )
     sensitive = as_str_list(inputs.get("sensitive"))
     facts.append(("Sensitive attributes", _codes(sensitive) if sensitive else "None given"))
-    dl = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)
+    dl = "".join(f"<dt>{html_text(k)}</dt><dd>{v}</dd>" for k, v in facts)
     return (
         '<section class="ay-section ay-audited"><h2>What was audited</h2>'
         f'{_data_table(inputs)}<dl class="ay-facts">{dl}</dl></section>'
@@ -301,9 +303,10 @@ def _areas(indexed: list[tuple[int, Mapping[str, Any]]], confidence: Any) -> str
         )
         cards = "".join(render_card(c, i, confidence) for i, c in members)
         out.append(
-            f'<section class="ay-section ay-area"><div class="ay-area-head"><h2>{esc(title)}</h2>'
+            '<section class="ay-section ay-area"><div class="ay-area-head">'
+            f"<h2>{html_text(title)}</h2>"
             f'<span class="ay-tally">{tally}</span></div>'
-            + (f'<p class="ay-blurb">{esc(blurb)}</p>' if blurb else "")
+            + (f'<p class="ay-blurb">{html_text(blurb)}</p>' if blurb else "")
             + cards
             + "</section>"
         )
@@ -333,11 +336,11 @@ def _footer(report: Mapping[str, Any]) -> str:
     if settings.get("positive_label") is not None:
         facts.append(("Positive label", settings.get("positive_label")))
     repro = "".join(
-        f"<dt>{esc(k)}</dt><dd>{esc(v if isinstance(v, str) else fmt_number(v))}</dd>"
+        f"<dt>{html_text(k)}</dt><dd>{html_text(v if isinstance(v, str) else fmt_number(v))}</dd>"
         for k, v in facts
     )
     libs = " · ".join(
-        f"{esc(k)} <b>{esc(v)}</b>"
+        f"{html_text(k)} <b>{html_text(v)}</b>"
         for k, v in list(env.items())[:30]
         if isinstance(v, (str, int, float)) and not isinstance(v, bool)
     )
@@ -398,7 +401,7 @@ def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light">'
-        f"<title>Assay report: {esc(head)}</title>{style}</head>"
+        f"<title>Assay report: {html_text(head)}</title>{style}</head>"
         f'<body class="ay-body"><div class="assay-report ay-page">{body}</div>'
         f"{_PRINT_JS}</body></html>\n"
     )
