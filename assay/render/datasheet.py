@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from assay.render._escape import html_text
+from assay.render._escape import html_text, markdown_code, markdown_text
 from assay.render._format import (
     DASH,
     as_list,
@@ -221,22 +221,18 @@ def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- Markdown -------------------------------------------------------------------------
 def _md(value: Any) -> str:
-    """A report value as safe Markdown table text (pipes, backticks and newlines escaped)."""
-    if value is None:
-        return DASH
-    text = clean_text(value) if not isinstance(value, str) else value
-    text = " ".join(text.split())
-    for ch in ("\\", "|", "`", "*", "_", "<", ">", "[", "]"):
-        text = text.replace(ch, "\\" + ch)
-    return text or DASH
+    """A report value as literal Markdown text (see :func:`markdown_text`), ``—`` when empty."""
+    return markdown_text(value) or DASH
 
 
 def _code(value: Any) -> str:
-    """A value as inline code in a Markdown table (no escapes work inside code)."""
-    if value is None:
-        return DASH
-    text = " ".join(clean_text(value).split()).replace("`", "'").replace("|", "\\|")
-    return f"`{text}`" if text else DASH
+    """A report value as a Markdown code span (see :func:`markdown_code`), ``—`` when empty."""
+    return markdown_code(value) or DASH
+
+
+def _count(value: Any) -> str:
+    """A count as the datasheet prints it; text where a number belongs is escaped too."""
+    return _md(fmt_number(value))
 
 
 def _share(value: Any) -> str:
@@ -278,9 +274,9 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
             [
                 s["label"],
                 _md(s["source"]),
-                fmt_number(s["rows"]),
-                fmt_number(s["columns"]),
-                f"`{short_hash(s['fingerprint'], 16)}`" if s["fingerprint"] else DASH,
+                _count(s["rows"]),
+                _count(s["columns"]),
+                _code(short_hash(s["fingerprint"], 16)) if s["fingerprint"] else DASH,
             ]
             for s in d["splits"]
         ],
@@ -317,7 +313,7 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
             cells = [_md(c)]
             for s in bsplits:
                 cell = as_mapping(as_mapping(balance.get(s)).get(c))
-                cells.append(f"{_share(cell.get('share'))} ({fmt_number(cell.get('rows'))})")
+                cells.append(f"{_share(cell.get('share'))} ({_count(cell.get('rows'))})")
             rows.append(cells)
         lines += _table(["class", *[f"share of {s} (rows)" for s in bsplits]], rows)
 
@@ -333,7 +329,7 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
                         _md(g.get("column")),
                         _md(g.get("group")),
                         _md(g.get("split")),
-                        fmt_number(g.get("rows")),
+                        _count(g.get("rows")),
                         _share(g.get("share")),
                     ]
                     for g in d["sensitive_groups"][:_MAX_GROUPS]

@@ -5,20 +5,23 @@ A ``fail`` check is a ``<failure>``, an ``error`` check an ``<error>``, a
 on warnings, in which case it is a ``<failure type="warn">``. The text of a
 failure lists the check's findings (capped) and what to do, so the CI page is
 useful without opening the HTML report.
+
+Every text and attribute value is written through :func:`xml_text` and
+:func:`xml_attr` (XML 1.0 illegal characters dropped, markup escaped).
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from assay.render._escape import xml_attr, xml_text
 from assay.render._format import (
     as_list,
     as_mapping,
     as_number,
     as_str_list,
-    clean_text,
     fmt_number,
     shorten,
     status_of,
@@ -28,13 +31,36 @@ __all__ = ["render_junit"]
 
 MAX_FINDINGS = 50  # findings listed in one failure's text
 MAX_MESSAGE = 1000  # characters of a failure's message attribute
+MAX_ATTRIBUTE = 4000
+"""Characters of any other attribute value (default 4,000); longer ones end with ``…``."""
 
 
-def _text(value: Any, limit: int | None = None) -> str:
-    """A string safe for XML 1.0 (illegal characters dropped), optionally cut."""
-    if value is None:
-        return ""
-    return shorten(value, limit) if limit else clean_text(value)
+@dataclass
+class _Node:
+    """One XML element; its text and attribute values are raw and escaped on writing."""
+
+    tag: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+    children: list[_Node] = field(default_factory=list)
+
+    def add(self, tag: str, attrs: dict[str, Any] | None = None, text: str | None = None) -> _Node:
+        child = _Node(tag, attrs or {}, text)
+        self.children.append(child)
+        return child
+
+    def lines(self, depth: int = 0) -> list[str]:
+        """The element indented by two spaces a level, every value through the XML escapers."""
+        pad = "  " * depth
+        attrs = "".join(
+            f' {k}="{xml_attr(v, MAX_ATTRIBUTE)}"' for k, v in self.attrs.items() if v is not None
+        )
+        if self.children:
+            inner = [line for c in self.children for line in c.lines(depth + 1)]
+            return [f"{pad}<{self.tag}{attrs}>", *inner, f"{pad}</{self.tag}>"]
+        if self.text:
+            return [f"{pad}<{self.tag}{attrs}>{xml_text(self.text)}</{self.tag}>"]
+        return [f"{pad}<{self.tag}{attrs} />"]
 
 
 def _finding_line(f: Mapping[str, Any]) -> str:
@@ -81,7 +107,7 @@ def _body(c: Mapping[str, Any]) -> str:
         lines += ["", f"Exception: {details.get('exception', '')} at {details.get('where', '')}"]
     if c.get("recommendation"):
         lines += ["", f"What to do: {c['recommendation']}"]
-    return _text("\n".join(lines))
+    return "\n".join(lines)
 
 
 def _duration(value: Any) -> str:
@@ -119,53 +145,51 @@ def render_junit(report: Mapping[str, Any], *, fail_on: str | None = None) -> st
     warn_fails = level == "warn"
     checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
 
-    suite = ET.Element("testsuite", {"name": "assay"})
+    suite = _Node("testsuite", {"name": "assay"})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_time = 0.0
+    cases = []
     for c in checks:
         status = status_of(c.get("status"))
-        area = _text(c.get("area") or "other")
-        name = _text(c.get("id") or c.get("title") or "unnamed")
         time = _duration(c.get("duration_s"))
         total_time += float(time)
-        case = ET.SubElement(
-            suite, "testcase", {"classname": f"assay.{area}", "name": name, "time": time}
+        case = _Node(
+            "testcase",
+            {
+                "classname": f"assay.{c.get('area') or 'other'}",
+                "name": c.get("id") or c.get("title") or "unnamed",
+                "time": time,
+            },
         )
-        message = _text(c.get("summary") or status, MAX_MESSAGE)
+        cases.append(case)
+        message = shorten(c.get("summary") or status, MAX_MESSAGE)
         counts["tests"] += 1
         if status == "fail" or (status == "warn" and warn_fails):
             counts["failures"] += 1
-            node = ET.SubElement(case, "failure", {"message": message, "type": status})
-            node.text = _body(c)
+            case.add("failure", {"message": message, "type": status}, _body(c))
         elif status in ("error", "unknown"):
             counts["errors"] += 1
-            node = ET.SubElement(case, "error", {"message": message, "type": status})
-            node.text = _body(c)
+            case.add("error", {"message": message, "type": status}, _body(c))
         elif status == "skipped":
             counts["skipped"] += 1
-            ET.SubElement(case, "skipped", {"message": message})
+            case.add("skipped", {"message": message})
         elif status == "warn":
-            out = ET.SubElement(case, "system-out")
-            out.text = _text("Warning (does not fail the gate): " + _body(c))
+            case.add("system-out", None, "Warning (does not fail the gate): " + _body(c))
 
-    attrs = {k: str(v) for k, v in counts.items()}
+    attrs: dict[str, Any] = {k: str(v) for k, v in counts.items()}
     attrs["time"] = f"{total_time:.3f}"
-    for k, v in attrs.items():
-        suite.set(k, v)
+    suite.attrs.update(attrs)
     created = report.get("created_at")
     if isinstance(created, str) and created:
-        suite.set("timestamp", _text(created, 64))
-    props = ET.Element("properties")
+        suite.attrs["timestamp"] = shorten(created, 64)
+    props = _Node("properties")
     for key, value in (
         ("assay_version", report.get("assay_version")),
         ("fail_on", level),
         ("seed", as_mapping(report.get("settings")).get("seed")),
     ):
         if value is not None:
-            ET.SubElement(props, "property", {"name": key, "value": _text(value, 200)})
-    if len(props):
-        suite.insert(0, props)
-    root = ET.Element("testsuites", {"name": "assay", **attrs})
-    root.append(suite)
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            props.add("property", {"name": key, "value": shorten(value, 200)})
+    suite.children = ([props] if props.children else []) + cases
+    root = _Node("testsuites", {"name": "assay", **attrs}, children=[suite])
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(root.lines()) + "\n"

@@ -12,9 +12,10 @@ clearly marked question.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from assay.render._escape import markdown_code, markdown_text
 
 __all__ = ["QUESTION", "render_model_card"]
 
@@ -59,20 +60,13 @@ def _l(v: Any) -> list[Any]:
 
 
 def text(value: Any) -> str:
-    """Free text made safe for Markdown: one line, no raw HTML, no table breaks."""
-    if value is None:
-        return ""
-    s = re.sub(r"\s+", " ", str(value)).strip()
-    return s.replace("<", "&lt;").replace("|", "\\|")  # no raw HTML, no table breaks
+    """Free text as literal Markdown on one line (see :func:`markdown_text`)."""
+    return markdown_text(value)
 
 
 def code(value: Any) -> str:
-    """A name as inline code, whatever backticks or pipes it holds."""
-    s = re.sub(r"\s+", " ", str(value)).replace("|", "\\|")
-    run = max((len(r) for r in re.findall(r"`+", s)), default=0)
-    fence = "`" * (run + 1)
-    pad = " " if s.startswith("`") or s.endswith("`") or not s else ""
-    return f"{fence}{pad}{s}{pad}{fence}"
+    """A name as inline code, whatever backticks or pipes it holds (see :func:`markdown_code`)."""
+    return markdown_code(value) or "` `"
 
 
 def num(value: Any) -> str:
@@ -448,8 +442,8 @@ def _caveats(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
             rec = f" {text(s['recommendation'])}" if s["recommendation"] else ""
             lines.append(
                 f"{n}. **{text(s['title'])}** ({code(s['check_id'])}, "
-                f"{_STATUS.get(s['status'], '?')}, {s['severity']} severity, "
-                f"{s['effort']} effort): {text(s['summary'])}{rec}"
+                f"{_STATUS.get(s['status'], '?')}, {text(s['severity'])} severity, "
+                f"{text(s['effort'])} effort): {text(s['summary'])}{rec}"
             )
     else:
         lines.append("The audit found nothing to fix.")
