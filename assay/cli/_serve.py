@@ -26,6 +26,13 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
     max_body_mb: Annotated[int, typer.Option(help="largest request body, in MiB")] = 64,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="the operator's YAML file: commands run on alerts, private networks "
+            "webhooks may reach, limits (see docs/security.md)"
+        ),
+    ] = None,
 ) -> None:
     """Run the monitoring service (FastAPI on uvicorn). $ASSAY_TOKEN, when set, is
     stored as an admin token."""
@@ -33,9 +40,13 @@ def serve(
         import uvicorn
 
         from assay.monitor import Settings, create_app, open_store
+        from assay.monitor._config import load_config
 
-        settings = Settings.from_env(store_url=store, max_body_bytes=max_body_mb * 1024 * 1024)
-        app = create_app(settings, open_store(store))
+        options = {"store_url": store, "max_body_bytes": max_body_mb * 1024 * 1024}
+        if config is not None:
+            options.update(load_config(config))
+        settings = Settings.from_env(**options)
+        app = create_app(settings, open_store(settings.store_url))
     except (AssayError, ImportError) as exc:
         _fail(str(exc))
         return

@@ -121,20 +121,71 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     return data
 
 
-def validate(data: Mapping[str, Any]) -> Any:
-    """``parse_policy`` plus what the service needs: a webhook's ``secret_env`` set."""
+def validate(data: Mapping[str, Any], allow_networks: tuple[Any, ...] = ()) -> Any:
+    """A policy received over the API: ``parse_policy(origin="api")`` (webhooks only),
+    each webhook's destination public (or inside the operator's ``allow_networks``)
+    and its ``secret_env`` set. A host that does not resolve now is accepted: it is
+    vetted again at every delivery."""
     import os
 
     from assay.monitoring.policy import PolicyError, parse_policy
+    from assay.monitoring.webhook import UnsafeDestinationError, WebhookError, vet_destination
 
-    policy = parse_policy(data)
+    policy = parse_policy(data, origin="api")
     for i, hook in enumerate(policy.webhooks):
+        where = f"actions.webhook[{i}]"
+        try:
+            vet_destination(hook.url, allow_networks=allow_networks)
+        except UnsafeDestinationError as exc:
+            raise PolicyError(f"{where}.url: {exc}") from None
+        except WebhookError:
+            pass  # not resolvable from here now; refused at delivery if not public then
         if hook.secret_env and not os.environ.get(hook.secret_env):
             raise PolicyError(
-                f"actions.webhook[{i}].secret_env: the variable {hook.secret_env!r} is not set "
+                f"{where}.secret_env: the variable {hook.secret_env!r} is not set "
                 "in the service's environment"
             )
     return policy
+
+
+def stored_policy(data: Mapping[str, Any]) -> Any:
+    """The policy a stored mapping may run: parsed as from the API, so a policy stored
+    by an older version never runs a command nor reaches a private address (those
+    parts are dropped with a warning); an unreadable one falls back to the default."""
+    from assay.monitoring.policy import PolicyError, parse_policy
+
+    clean = dict(data)
+    actions = dict(clean.get("actions") or {}) if isinstance(clean.get("actions"), dict) else {}
+    if "command" in actions:
+        log.warning("ignoring a stored policy's command action: set commands in --config")
+        actions.pop("command")
+    hooks = actions.get("webhook")
+    if isinstance(hooks, (dict, list)):
+        hooks = [hooks] if isinstance(hooks, dict) else hooks
+        actions["webhook"] = [
+            {k: v for k, v in h.items() if k != "allow_private"} if isinstance(h, dict) else h
+            for h in hooks
+        ]
+    if "actions" in clean:
+        clean["actions"] = actions
+    try:
+        return parse_policy(clean, origin="api")
+    except PolicyError as exc:
+        log.warning("a stored policy no longer validates (%s); using the default", exc)
+        return parse_policy(DEFAULT_POLICY)
+
+
+def destinations(data: Mapping[str, Any] | None) -> set[str]:
+    """The webhook URLs a policy mapping names (to tell whether a change widens them)."""
+    actions = (data or {}).get("actions") if isinstance(data, Mapping) else None
+    hooks = actions.get("webhook") if isinstance(actions, Mapping) else None
+    if hooks is None:
+        return set()
+    out = set()
+    for h in hooks if isinstance(hooks, list) else [hooks]:
+        url = h.get("url") if isinstance(h, Mapping) else h
+        out.add(str(url))
+    return out
 
 
 def redact(data: Any) -> Any:
@@ -156,15 +207,23 @@ def load_stored(store: Any, model: str) -> tuple[dict[str, Any], dict[str, Any],
     return yaml.safe_load(found[0]), json.loads(found[1] or "{}"), True
 
 
-def apply_policy(store: Any, model: ModelRecord, size: str, items: list[dict[str, Any]]) -> int:
+def apply_policy(
+    store: Any,
+    model: ModelRecord,
+    size: str,
+    items: list[dict[str, Any]],
+    dispatcher: Dispatcher | None = None,
+) -> int:
     """Evaluate ``model``'s policy over the complete ``items`` (windows of ``size``),
-    store new alerts and queue their actions; set each window's ``alerts``. Returns
+    store new alerts and queue their actions (the policy's webhooks and the commands
+    the operator configured for the model); set each window's ``alerts``. Returns
     how many alerts were new."""
     from assay.monitor._windows import parse_size
-    from assay.monitoring.policy import PolicyState, advance, parse_policy
+    from assay.monitoring.policy import PolicyState, advance
 
     data, states, stored = load_stored(store, model.name)
-    policy = parse_policy(data)
+    policy = stored_policy(data)
+    commands = dispatcher.commands_for(model.name) if dispatcher is not None else ()
     kind, n = parse_size(size)
     now = time.time()
     done = [w for w in items if _complete(w, kind, n, now)]
@@ -173,21 +232,19 @@ def apply_policy(store: Any, model: ModelRecord, size: str, items: list[dict[str
     fired, new_state = advance(policy, evaluated, state)
     alerts, actions = [], []
     for a in fired:
+        if not stored and store.has_alert(model.name, a.trigger, a.window):
+            continue  # the default policy keeps no state: its alerts are found by window
         payload = {**a.to_dict(), "model": model.name, "window_size": size}
         alerts.append((a.id, a.trigger, a.window, a.message, json.dumps(payload)))
         for i in range(len(policy.webhooks)):
             actions.append((a.id, f"webhook:{i}", json.dumps(payload)))
-        for i in range(len(policy.commands)):
+        for i in range(len(commands)):
             actions.append((a.id, f"command:{i}", json.dumps(payload)))
     new = 0
     if stored:
         states[size] = new_state.to_dict()
+    if stored or alerts:
         new = store.record_policy_run(model.name, json.dumps(states), alerts, actions)
-    elif alerts:  # the default policy keeps no state: alert ids make it idempotent
-        for _id, trig, start, message, details in alerts:
-            if not store.has_alert(model.name, trig, start):
-                store.add_alert(model.name, trig, start, message, details)
-                new += 1
     by_start: dict[str, list[str]] = {}
     for a in store.list_alerts(model.name):
         by_start.setdefault(a["window_start"], []).append(a["kind"])
@@ -200,11 +257,23 @@ def apply_policy(store: Any, model: ModelRecord, size: str, items: list[dict[str
 
 
 class Dispatcher:
-    """A background thread that delivers queued actions (webhooks, commands)."""
+    """A background thread that delivers queued actions (webhooks, commands).
 
-    def __init__(self, store: Any, poll_s: float = 2.0) -> None:
+    ``commands`` (by model name, ``"*"`` for all) and ``allow_networks`` come from
+    the operator's configuration, never from a stored policy."""
+
+    def __init__(
+        self,
+        store: Any,
+        poll_s: float = 2.0,
+        *,
+        commands: Mapping[str, tuple[Any, ...]] | None = None,
+        allow_networks: tuple[Any, ...] = (),
+    ) -> None:
         self.store = store
         self.poll_s = poll_s
+        self.commands = dict(commands or {})
+        self.allow_networks = tuple(allow_networks)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -221,6 +290,10 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def commands_for(self, model: str) -> tuple[Any, ...]:
+        """The operator's commands for ``model``'s alerts (its own, then ``"*"``)."""
+        return tuple(self.commands.get(model, ())) + tuple(self.commands.get("*", ()))
 
     def notify(self) -> None:
         self._idle.clear()
@@ -262,18 +335,20 @@ class Dispatcher:
         self, model: str, alert_id: str, action: str, alert: dict[str, Any]
     ) -> tuple[str, str | None]:
         from assay.errors import AssayError
-        from assay.monitoring.policy import parse_policy
         from assay.monitoring.webhook import deliver, run_command
 
-        data, _, stored = load_stored(self.store, model)
         kind, _, index = action.partition(":")
-        policy = parse_policy(data) if stored else None
-        group = (policy.webhooks if kind == "webhook" else policy.commands) if policy else ()
-        if int(index) >= len(group):
-            return "failed", "the model's policy no longer has this action"
+        if kind == "webhook":
+            data, _, stored = load_stored(self.store, model)
+            group = stored_policy(data).webhooks if stored else ()
+        else:
+            group = self.commands_for(model)
+        if not index.isdigit() or int(index) >= len(group):
+            what = "policy" if kind == "webhook" else "server configuration"
+            return "failed", f"the model's {what} no longer has this action"
         try:
             if kind == "webhook":
-                d = deliver(alert, group[int(index)])
+                d = deliver(alert, group[int(index)], allow_networks=self.allow_networks)
                 error = None if d.ok else d.error
             else:
                 r = run_command(alert, group[int(index)])

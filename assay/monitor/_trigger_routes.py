@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from assay.monitor._app import ApiError, require
+from assay.monitor._auth import allows
 from assay.monitor._routes import _model_or_404
 from assay.monitor._store import ModelRecord
 
@@ -27,19 +28,38 @@ def _policy_error(exc: Exception) -> ApiError:
     return ApiError(422, "invalid", msg, [{"field": field, "message": msg}])
 
 
-def _put_policy(store: Any, model: ModelRecord, body: bytes, ct: str) -> dict[str, Any]:
+def _put_policy(
+    store: Any, model: ModelRecord, body: bytes, ct: str, scope: str, settings: Any
+) -> dict[str, Any]:
     import yaml
 
-    from assay.monitor._policies import POLICY_MAX_BYTES, parse_body, redact, validate
+    from assay.monitor._policies import (
+        POLICY_MAX_BYTES,
+        destinations,
+        load_stored,
+        parse_body,
+        redact,
+        validate,
+    )
     from assay.monitoring.policy import PolicyError
 
     if len(body) > POLICY_MAX_BYTES:
         raise ApiError(413, "payload_too_large", f"a policy is at most {POLICY_MAX_BYTES} bytes")
     try:
         data = parse_body(body, ct)
-        validate(data)
+        validate(data, settings.webhook_allow_networks)
     except PolicyError as exc:
         raise _policy_error(exc) from exc
+    old, _, stored = load_stored(store, model.name)
+    added = destinations(data) - (destinations(old) if stored else set())
+    if added and not allows(scope, "admin"):
+        raise ApiError(
+            403,
+            "forbidden",
+            "adding or changing a webhook destination needs an admin token; a write token "
+            "may change triggers and keep the destinations the policy already has",
+            [{"field": "actions.webhook", "message": ", ".join(sorted(added))[:500]}],
+        )
     store.put_policy(model.name, yaml.safe_dump(data, sort_keys=False))
     return {"model": model.name, "policy": redact(data), "state": {}}
 
@@ -79,17 +99,27 @@ _POLICY_BODY = {
 }
 
 
-@policies.put("/models/{name}/policy", dependencies=[require("write")], openapi_extra=_POLICY_BODY)
-async def put_policy(request: Request, name: str) -> dict[str, Any]:
+@policies.put("/models/{name}/policy", openapi_extra=_POLICY_BODY)
+async def put_policy(request: Request, name: str, scope: str = require("write")) -> dict[str, Any]:
     """Set the model's trigger policy (YAML or JSON; see ``assay.monitoring.policy``).
     Metrics it may name: ``drift_share``, ``drifted_columns``, ``drift_failed``,
     ``prediction_drift_psi``, ``estimated_<m>``, ``estimated_<m>_drop``,
     ``realized_<m>``, ``realized_accuracy_drop``, ``rows``. Replacing a policy
-    restarts its state."""
+    restarts its state. Actions may be webhooks only (commands are set in the
+    server's configuration file); a webhook destination the stored policy does not
+    already name needs an ``admin`` token, and must be a public address."""
     model = await run_in_threadpool(_model_or_404, request, name)
     body = await request.body()
     ct = request.headers.get("content-type", "application/yaml")
-    return await run_in_threadpool(_put_policy, request.app.state.store, model, body, ct)
+    return await run_in_threadpool(
+        _put_policy,
+        request.app.state.store,
+        model,
+        body,
+        ct,
+        scope,
+        request.app.state.settings,
+    )
 
 
 @policies.get("/models/{name}/policy", dependencies=[require("read")])

@@ -6,6 +6,14 @@ in a row must meet them, a cooldown, and what to do when one fires (a signed
 webhook, a command; see :mod:`assay.monitoring.webhook`). Evaluation is a pure
 function of the policy, the windows and the previous state.
 
+Where a policy comes from decides what it may do. A policy file on the
+operator's own machine (``origin="file"``) may run commands and send to private
+addresses. A policy sent to the service over HTTP (``origin="api"``) may name
+webhooks only: no ``command`` action (commands are the operator's decision, set
+in the server's configuration file), no ``allow_private`` (private networks are
+allowed only by that file), and ``secret_env`` only among the variables named
+``ASSAY_WEBHOOK_*`` (so a token cannot probe the server's environment).
+
 Example policy file::
 
     name: retrain-credit
@@ -46,7 +54,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from assay.errors import ConfigError
 
@@ -58,6 +66,17 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_WEBHOOK_TIMEOUT_S = 30.0
+"""The longest a webhook attempt may wait for its receiver (default 10 s)."""
+MAX_WEBHOOK_ATTEMPTS = 10
+"""The most attempts of one delivery (default 5)."""
+MAX_ACTIONS = 10
+"""The most webhooks (and, in a file, commands) one policy may name."""
+MAX_TRIGGERS = 50
+"""The most triggers one policy may hold."""
+SECRET_ENV_PREFIX = "ASSAY_WEBHOOK_"
+"""Over the API, ``secret_env`` must name a variable with this prefix."""
+Origin = Literal["file", "api"]
 
 
 class PolicyError(ConfigError):
@@ -182,13 +201,22 @@ def _need(d: Mapping[str, Any], key: str, where: str) -> Any:
     return d[key]
 
 
-def _number(v: Any, where: str, *, minimum: float | None = None, integer: bool = False) -> Any:
+def _number(
+    v: Any,
+    where: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    integer: bool = False,
+) -> Any:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise PolicyError(f"{where}: must be a number, got {v!r}")
+        raise PolicyError(f"{where}: must be a number, got {v!r:.80}")
     if integer and int(v) != v:
         raise PolicyError(f"{where}: must be a whole number, got {v!r}")
     if minimum is not None and v < minimum:
         raise PolicyError(f"{where}: must be at least {minimum:g}, got {v!r}")
+    if maximum is not None and v > maximum:
+        raise PolicyError(f"{where}: must be at most {maximum:g}, got {v!r}")
     return int(v) if integer else float(v)
 
 
@@ -236,34 +264,59 @@ def _trigger(d: Any, where: str) -> Trigger:
     return Trigger(metric, op, value, consecutive, str(d.get("name") or ""))
 
 
-def _webhook(d: Any, where: str) -> WebhookAction:
+def _webhook(d: Any, where: str, origin: Origin) -> WebhookAction:
     if isinstance(d, str):
         d = {"url": d}
     d = _mapping(d, where)
     allowed = {"url", "secret", "secret_env", "allow_private", "timeout_s", "max_attempts"}
+    if origin == "api" and "allow_private" in d:
+        raise PolicyError(
+            f"{where}.allow_private: not accepted over the API; the service's operator "
+            "allows private networks with webhook_allow_networks in its configuration file"
+        )
     _no_extra(d, allowed, where)
     url = _need(d, "url", where)
-    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
-        raise PolicyError(f"{where}.url: must be an http:// or https:// URL, got {url!r}")
+    if not isinstance(url, str) or len(url) > 2048 or not re.match(r"^https?://[^/\s]+", url):
+        raise PolicyError(f"{where}.url: must be an http:// or https:// URL, got {url!r:.200}")
     allow_private = d.get("allow_private", False)
     if not isinstance(allow_private, bool):
         raise PolicyError(f"{where}.allow_private: must be true or false, got {allow_private!r}")
     for key in ("secret", "secret_env"):
         if d.get(key) is not None and not isinstance(d[key], str):
             raise PolicyError(f"{where}.{key}: must be a string")
+    env = d.get("secret_env")
+    if origin == "api" and env is not None and not _secret_env_ok(env):
+        raise PolicyError(
+            f"{where}.secret_env: over the API it must name a variable "
+            f"{SECRET_ENV_PREFIX}<NAME> (letters, digits, _), got {env!r:.80}"
+        )
     return WebhookAction(
         url=url,
         secret=d.get("secret"),
-        secret_env=d.get("secret_env"),
+        secret_env=env,
         allow_private=allow_private,
-        timeout_s=_number(d.get("timeout_s", 10.0), f"{where}.timeout_s", minimum=0.1),
+        timeout_s=_number(
+            d.get("timeout_s", 10.0),
+            f"{where}.timeout_s",
+            minimum=0.1,
+            maximum=MAX_WEBHOOK_TIMEOUT_S,
+        ),
         max_attempts=_number(
-            d.get("max_attempts", 5), f"{where}.max_attempts", minimum=1, integer=True
+            d.get("max_attempts", 5),
+            f"{where}.max_attempts",
+            minimum=1,
+            maximum=MAX_WEBHOOK_ATTEMPTS,
+            integer=True,
         ),
     )
 
 
-def _command(d: Any, where: str) -> CommandAction:
+def _secret_env_ok(name: str) -> bool:
+    return bool(re.fullmatch(re.escape(SECRET_ENV_PREFIX) + r"[A-Z0-9_]{1,64}", name))
+
+
+def parse_command(d: Any, where: str) -> CommandAction:
+    """One command action (``argv`` list, optional ``timeout_s``) from a mapping or a list."""
     if isinstance(d, (list, tuple)):
         d = {"argv": d}
     d = _mapping(d, where)
@@ -277,13 +330,30 @@ def _command(d: Any, where: str) -> CommandAction:
     return CommandAction(tuple(argv), timeout)
 
 
-def parse_policy(data: Mapping[str, Any]) -> Policy:
-    """Validate a policy mapping; :class:`PolicyError` names the bad field."""
+def command_list(cmds: Any) -> list[Any]:
+    """One command or a list of them, as a list."""
+    if cmds is None:
+        return []
+    if isinstance(cmds, Mapping) or (
+        isinstance(cmds, (list, tuple)) and cmds and all(isinstance(a, str) for a in cmds)
+    ):
+        return [cmds]
+    return _as_list(cmds)
+
+
+def parse_policy(data: Mapping[str, Any], *, origin: Origin = "file") -> Policy:
+    """Validate a policy mapping; :class:`PolicyError` names the bad field.
+
+    ``origin="api"`` is a policy received over HTTP: it may name webhooks only
+    (see the module notes).
+    """
     data = _mapping(data, "policy")
     _no_extra(data, {"name", "model", "triggers", "cooldown", "actions"}, "policy")
     raw = _need(data, "triggers", "policy")
     if not isinstance(raw, (list, tuple)) or not raw:
         raise PolicyError("policy.triggers: must be a non-empty list of triggers")
+    if len(raw) > MAX_TRIGGERS:
+        raise PolicyError(f"policy.triggers: at most {MAX_TRIGGERS} triggers, got {len(raw)}")
     triggers = tuple(_trigger(t, f"triggers[{i}]") for i, t in enumerate(raw))
     cooldown = data.get("cooldown", 0)
     cooldown_windows, cooldown_s = 0, None
@@ -292,20 +362,24 @@ def parse_policy(data: Mapping[str, Any]) -> Policy:
     else:
         cooldown_windows = _number(cooldown, "cooldown", minimum=0, integer=True)
     actions = _mapping(data.get("actions") or {}, "actions")
+    if origin == "api" and "command" in actions:
+        raise PolicyError(
+            "actions.command: commands are not accepted over the API; the service's "
+            "operator sets them in its configuration file (assay serve --config)"
+        )
     _no_extra(actions, {"webhook", "command"}, "actions")
     hooks = [] if actions.get("webhook") is None else _as_list(actions["webhook"])
-    cmds = actions.get("command")
-    if cmds is None:
-        cmds = []
-    elif isinstance(cmds, Mapping) or (cmds and all(isinstance(a, str) for a in cmds)):
-        cmds = [cmds]
+    cmds = command_list(actions.get("command"))
+    for key, items in (("webhook", hooks), ("command", cmds)):
+        if len(items) > MAX_ACTIONS:
+            raise PolicyError(f"actions.{key}: at most {MAX_ACTIONS}, got {len(items)}")
     return Policy(
         triggers=triggers,
         name=str(data.get("name") or "policy"),
         cooldown_windows=cooldown_windows,
         cooldown_s=cooldown_s,
-        webhooks=tuple(_webhook(h, f"actions.webhook[{i}]") for i, h in enumerate(hooks)),
-        commands=tuple(_command(c, f"actions.command[{i}]") for i, c in enumerate(cmds)),
+        webhooks=tuple(_webhook(h, f"actions.webhook[{i}]", origin) for i, h in enumerate(hooks)),
+        commands=tuple(parse_command(c, f"actions.command[{i}]") for i, c in enumerate(cmds)),
     )
 
 

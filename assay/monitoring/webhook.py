@@ -14,10 +14,18 @@ The alert is POSTed as JSON with these headers:
 Failures that may pass (connection errors, timeouts, 408, 429, 5xx) are
 retried with exponential backoff; other 4xx and any redirect are final
 (redirects are never followed). Before connecting, the host is resolved and
-refused if any address is loopback, link-local, private, multicast, reserved
-or unspecified, unless the action sets ``allow_private``; the connection then
-goes to the vetted address (no second lookup), so DNS rebinding cannot swap it.
-The secret is never logged nor put in an error message.
+refused unless every address is public: :func:`is_public` (globally routable,
+not multicast nor reserved, and an IPv4 address embedded in an IPv6 one —
+mapped, 6to4, Teredo, NAT64 — public too). So loopback, private, link-local,
+carrier-grade NAT (``100.64.0.0/10``, where cloud metadata services such as
+``100.100.100.200`` live) and documentation ranges are all refused. Only the
+operator can widen this, by naming networks (``allow_networks``, from the
+server's configuration file; a local policy file may also set
+``allow_private``). The connection then goes to the vetted address (no second
+lookup), so DNS rebinding cannot swap it. At most :data:`MAX_RESPONSE_BYTES` of
+the answer are read, each attempt is bounded by the action's time-out (at most
+:data:`~assay.monitoring.policy.MAX_WEBHOOK_TIMEOUT_S`). The secret is never
+logged nor put in an error message.
 
 Receiver side, in Python::
 
@@ -55,6 +63,8 @@ RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 USER_AGENT = "assay-webhook/1"
+MAX_RESPONSE_BYTES = 64 * 1024
+"""The most of a receiver's answer that is read (the rest is dropped)."""
 
 
 class WebhookError(AssayError):
@@ -92,17 +102,59 @@ def sign(secret: bytes, body: bytes, timestamp: int) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def _unsafe(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64)."""
+    out = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        out.extend(ip.teredo)
+    if any(ip in net for net in _NAT64):
+        out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return out
+
+
+def is_public(ip: Address) -> bool:
+    """Whether ``ip`` is a public, unicast internet address a webhook may reach.
+
+    An allow-list, not a deny-list: the address must be globally routable
+    (``is_global``), not multicast nor reserved, and so must every IPv4
+    address embedded in it.
+
+    >>> [is_public(ipaddress.ip_address(a)) for a in ("8.8.8.8", "100.100.100.200", "::1")]
+    [True, False, False]
+    """
+    if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(is_public(v4) for v4 in _embedded_v4(ip))
+    return True
+
+
+def _allowed(ip: Address, networks: tuple[Network, ...]) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_link_local
-        or ip.is_private
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def parse_networks(values: Any, where: str = "webhook_allow_networks") -> tuple[Network, ...]:
+    """CIDR strings (``"10.20.0.0/16"``) → networks; :class:`ConfigError` names a bad one."""
+    if values is None:
+        return ()
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ConfigError(f"{where}: must be a list of networks such as '10.20.0.0/16'")
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(ipaddress.ip_network(str(v), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{where}[{i}]: {v!r} is not a network such as '10.20.0.0/16'"
+            ) from None
+    return tuple(out)
 
 
 Resolver = Callable[[str, int], list[str]]
@@ -114,32 +166,42 @@ def _resolve(host: str, port: int) -> list[str]:
 
 
 def vet_destination(
-    url: str, *, allow_private: bool = False, resolver: Resolver = _resolve
+    url: str,
+    *,
+    allow_private: bool = False,
+    allow_networks: tuple[Network, ...] = (),
+    resolver: Resolver = _resolve,
 ) -> tuple[urllib.parse.SplitResult, str]:
     """Parse ``url`` and pick the address to connect to; refuse unsafe ones.
 
-    Raises :class:`UnsafeDestinationError` when any resolved address is
-    loopback, link-local, private, multicast, reserved or unspecified and
-    ``allow_private`` is false.
+    Raises :class:`UnsafeDestinationError` unless every resolved address is
+    public (:func:`is_public`) or inside one of ``allow_networks`` (the
+    operator's configuration). ``allow_private`` lets any address through; it
+    comes only from a policy file on the operator's own machine, never from
+    the service's API.
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"webhook url must be http:// or https:// with a host, got {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ConfigError(f"webhook url {url!r} has an invalid port") from None
     try:
         addrs = resolver(parts.hostname, port)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise WebhookError(f"cannot resolve webhook host {parts.hostname!r}: {exc}") from None
     if not addrs:
         raise WebhookError(f"webhook host {parts.hostname!r} has no address")
     if not allow_private:
-        bad = [a for a in addrs if _unsafe(ipaddress.ip_address(a.split("%")[0]))]
-        if bad:
-            raise UnsafeDestinationError(
-                f"webhook host {parts.hostname!r} resolves to {bad[0]}, a loopback, private, "
-                "link-local or multicast address; set allow_private: true on the webhook "
-                "action to send there"
-            )
+        for a in addrs:
+            ip = ipaddress.ip_address(a.split("%")[0])
+            if not is_public(ip) and not _allowed(ip, allow_networks):
+                raise UnsafeDestinationError(
+                    f"webhook url {_safe_url(parts)!r} resolves to {a}, which is not a public "
+                    "internet address; the service's operator can allow a private network "
+                    "with webhook_allow_networks in its configuration file"
+                )
     return parts, addrs[0]
 
 
@@ -160,7 +222,7 @@ def _post(parts: urllib.parse.SplitResult, ip: str, body: bytes, headers: dict, 
     try:
         conn.request("POST", path, body=body, headers=headers)
         resp = conn.getresponse()
-        resp.read(65536)
+        resp.read(MAX_RESPONSE_BYTES)
         return resp.status
     finally:
         conn.close()
@@ -193,13 +255,20 @@ def deliver(
     backoff_base_s: float = BACKOFF_BASE_S,
     sleep: Callable[[float], None] = time.sleep,
     resolver: Resolver = _resolve,
+    allow_networks: tuple[Network, ...] = (),
 ) -> Delivery:
     """POST ``alert`` as signed JSON, retrying with exponential backoff.
 
     Returns a :class:`Delivery` (``ok`` only after a 2xx answer). Raises
-    :class:`UnsafeDestinationError` for a refused destination.
+    :class:`UnsafeDestinationError` for a refused destination (checked before
+    the first attempt, against ``allow_networks`` from the operator).
     """
-    parts, ip = vet_destination(action.url, allow_private=action.allow_private, resolver=resolver)
+    parts, ip = vet_destination(
+        action.url,
+        allow_private=action.allow_private,
+        allow_networks=allow_networks,
+        resolver=resolver,
+    )
     body = json.dumps(dict(alert), sort_keys=True, separators=(",", ":"), default=str).encode()
     secret = secret_of(action)
     where = _safe_url(parts)

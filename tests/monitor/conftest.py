@@ -82,13 +82,22 @@ def backend() -> str:
 
 
 @pytest.fixture
-def client(tmp_path, backend):
+def settings_extra(request) -> dict:
+    """More ``Settings`` fields for ``client`` (the operator's configuration); a test
+    sets them with ``@pytest.mark.parametrize("settings_extra", [...], indirect=True)``
+    or a module overrides this fixture."""
+    return dict(getattr(request, "param", {}) or {})
+
+
+@pytest.fixture
+def client(tmp_path, backend, settings_extra):
     from fastapi.testclient import TestClient
 
     from assay.monitor import Settings, create_app
 
     store = fresh_store(backend, tmp_path)
-    app = create_app(Settings(admin_token=ADMIN, max_body_bytes=2_000_000), store)
+    settings = Settings(admin_token=ADMIN, max_body_bytes=2_000_000, **settings_extra)
+    app = create_app(settings, store)
     with TestClient(app) as c:
         c.store = store
         yield c

@@ -99,17 +99,33 @@ def test_default_policy_alerts_on_drift_once(registered, auth):
     assert len(alerts) == 1
 
 
-def test_policy_fires_signed_webhook_and_command(registered, auth, receiver, tmp_path):
+COPY = "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read())"
+
+
+@pytest.fixture
+def settings_extra(request, tmp_path):
+    """``operator``: the server's configuration runs a command on churn's alerts and
+    lets webhooks reach loopback (where the test receiver listens)."""
+    if getattr(request, "param", None) != "operator":
+        return {}
+    from assay.monitoring.policy import CommandAction
+    from assay.monitoring.webhook import parse_networks
+
+    argv = (sys.executable, "-c", COPY, str(tmp_path / "alert.json"))
+    return {
+        "commands": {"churn": (CommandAction(argv, 30),)},
+        "webhook_allow_networks": parse_networks(["127.0.0.0/8"]),
+    }
+
+
+@pytest.mark.parametrize("settings_extra", ["operator"], indirect=True)
+def test_policy_fires_signed_webhook_and_operator_command(registered, auth, receiver, tmp_path):
     url, got = receiver
     marker = tmp_path / "alert.json"
-    copy = "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read())"
     policy = {
         "name": "retrain",
         "triggers": [{"metric": "drift_share", "op": ">", "value": 0.3, "name": "drift-high"}],
-        "actions": {
-            "webhook": {"url": url, "secret": SECRET, "allow_private": True},
-            "command": {"argv": [sys.executable, "-c", copy, str(marker)], "timeout_s": 30},
-        },
+        "actions": {"webhook": {"url": url, "secret": SECRET}},
     }
     assert registered.put(POLICY_URL, json=policy, headers=auth).status_code == 200
     _drifting(registered, auth)
@@ -136,19 +152,44 @@ def test_policy_fires_signed_webhook_and_command(registered, auth, receiver, tmp
     assert len(stored) == 1 and stored[0]["details"]["id"] == alert["id"]
 
 
-def test_private_destination_is_refused_unless_allowed(registered, auth, receiver):
+@pytest.mark.parametrize("settings_extra", ["operator"], indirect=True)
+def test_operator_command_runs_on_the_default_policy_too(registered, auth, tmp_path):
+    _drifting(registered, auth)
+    registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth)
+    assert registered.app.state.dispatcher.drain(30)
+    assert json.loads((tmp_path / "alert.json").read_text())["model"] == "churn"
+    alerts = registered.get("/api/v1/models/churn/alerts", headers=auth).json()["alerts"]
+    assert [a["kind"] for a in alerts] == ["drift"]
+
+
+def test_private_destination_is_refused_when_saved(registered, auth, receiver):
     url, got = receiver
     policy = {
         "triggers": [{"metric": "drift_share", "op": ">", "value": 0.3}],
         "actions": {"webhook": {"url": url, "secret": SECRET}},
     }
-    assert registered.put(POLICY_URL, json=policy, headers=auth).status_code == 200
+    r = registered.put(POLICY_URL, json=policy, headers=auth)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"][0]["field"] == "actions.webhook[0].url"
+    assert "127.0.0.1" in r.json()["error"]["message"] and SECRET not in r.text
+
+
+def test_private_destination_stored_earlier_is_refused_at_delivery(registered, auth, receiver):
+    """A policy stored by an older version (allow_private and all) never reaches loopback."""
+    import yaml
+
+    url, got = receiver
+    policy = {
+        "triggers": [{"metric": "drift_share", "op": ">", "value": 0.3}],
+        "actions": {"webhook": {"url": url, "secret": SECRET, "allow_private": True}},
+    }
+    registered.store.put_policy("churn", yaml.safe_dump(policy))
     _drifting(registered, auth)
     registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth)
     assert registered.app.state.dispatcher.drain(30)
     assert got == []
     (action,) = registered.get(POLICY_URL, headers=auth).json()["actions"]
-    assert action["status"] == "failed" and "allow_private" in action["error"]
+    assert action["status"] == "failed" and "not a public internet address" in action["error"]
     assert SECRET not in action["error"]
 
 

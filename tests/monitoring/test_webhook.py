@@ -16,6 +16,7 @@ from assay.monitoring.policy import CommandAction, WebhookAction
 from assay.monitoring.webhook import (
     UnsafeDestinationError,
     deliver,
+    parse_networks,
     run_command,
     vet_destination,
 )
@@ -129,11 +130,38 @@ def test_redirects_are_not_followed():
         "http://224.0.0.1/x",
         "http://0.0.0.0/x",
         "http://[::ffff:127.0.0.1]/x",
+        # carrier-grade NAT: neither private nor global (a cloud metadata address lives here)
+        "http://100.100.100.200/latest/meta-data",
+        "http://100.64.0.1/x",
+        # documentation, benchmarking, reserved and 6to4 / NAT64 / Teredo wrapped private
+        "http://192.0.2.1/x",
+        "http://198.18.0.1/x",
+        "http://240.0.0.1/x",
+        "http://255.255.255.255/x",
+        "http://[2002:a00:1::1]/x",
+        "http://[64:ff9b::a9fe:a9fe]/x",
+        "http://[fc00::1]/x",
     ],
 )
 def test_private_destinations_are_refused(url):
-    with pytest.raises(UnsafeDestinationError, match="allow_private"):
+    with pytest.raises(UnsafeDestinationError, match="not a public internet address"):
         deliver(ALERT, WebhookAction(url=url, secret=SECRET), sleep=lambda s: None)
+
+
+@pytest.mark.parametrize("ip", ["8.8.8.8", "93.184.216.34", "2606:4700::1111"])
+def test_public_destinations_pass(ip):
+    _, chosen = vet_destination("https://hooks.example.com/x", resolver=lambda h, p: [ip])
+    assert chosen == ip
+
+
+def test_operator_networks_widen_the_guard_only_where_named():
+    nets = parse_networks(["10.20.0.0/16"])
+    _, ip = vet_destination("http://10.20.3.4/x", allow_networks=nets)
+    assert ip == "10.20.3.4"
+    with pytest.raises(UnsafeDestinationError):
+        vet_destination("http://10.21.0.1/x", allow_networks=nets)
+    with pytest.raises(UnsafeDestinationError):
+        vet_destination("http://100.100.100.200/x", allow_networks=nets)
 
 
 def test_public_name_resolving_to_private_is_refused():
