@@ -5,7 +5,8 @@ plain words, the counts by status, what was audited, the checks that need
 attention, then every check grouped by area (problems first), and the numbers
 needed to reproduce it. Styles are inline (``report.css``), charts are inline
 SVG (:mod:`assay.render.charts`), and the only script is one line that opens
-collapsed sections before printing. No request leaves the page.
+collapsed sections before printing. No request leaves the page, and a strict
+Content-Security-Policy (:func:`content_security_policy`) makes sure of it.
 
 The renderer reads the report dict only. It computes no metric and treats
 every field as optional: a missing key or a null shows as "—", never an error.
@@ -13,7 +14,9 @@ every field as optional: a missing key or a null shows as "—", never an error.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import hashlib
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -39,7 +42,7 @@ from assay.render._format import (
 from assay.render._governance import governance_section, plan_section
 from assay.render.datasheet import datasheet_section
 
-__all__ = ["render_html"]
+__all__ = ["content_security_policy", "render_html"]
 
 AREAS: dict[str, tuple[str, str]] = {
     "data": ("Data quality", "Can the data be trusted: integrity, leakage, overlap, labels."),
@@ -63,11 +66,11 @@ _TILES = (
     ("pass", "Passed"),
     ("skipped", "Skipped"),
 )
-_PRINT_JS = (
-    '<script>addEventListener("beforeprint",function(){'
+PRINT_SCRIPT = (
+    'addEventListener("beforeprint",function(){'
     'document.querySelectorAll(".assay-report details").forEach(function(d){d.open=true})})'
-    "</script>"
 )
+"""The page's only script: open every collapsed section before printing."""
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +84,35 @@ def stylesheet() -> str:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r"\s+", " ", text)
     return re.sub(r"\s*([{};,>])\s*", r"\1", text).replace(": ", ":").strip()
+
+
+def _source_hash(source: str) -> str:
+    """A CSP source expression allowing exactly this inline script or style."""
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+@lru_cache(maxsize=1)
+def content_security_policy() -> str:
+    """The report page's Content-Security-Policy, hashes computed from what it inlines.
+
+    Nothing may load from anywhere (``default-src 'none'``): no remote script,
+    style, font, frame, form target or connection. The page's one ``<style>``
+    and one ``<script>`` are allowed by their SHA-256 hashes, so an injected
+    inline script or style would not run even if it got past the escaping;
+    images only as ``data:`` URLs (the charts are inline SVG).
+
+    Examples
+    --------
+    >>> policy = content_security_policy()
+    >>> policy.startswith("default-src 'none'") and "script-src 'sha256-" in policy
+    True
+    """
+    return (
+        f"default-src 'none'; style-src {_source_hash(stylesheet())}; "
+        f"script-src {_source_hash(PRINT_SCRIPT)}; img-src data:; "
+        "base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
 
 
 def _when(value: Any) -> str:
@@ -399,9 +431,11 @@ def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
     _, head, _ = _verdict(counts, len(checks))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" '
+        f'content="{html_attr(content_security_policy())}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light">'
         f"<title>Assay report: {html_text(head)}</title>{style}</head>"
         f'<body class="ay-body"><div class="assay-report ay-page">{body}</div>'
-        f"{_PRINT_JS}</body></html>\n"
+        f"<script>{PRINT_SCRIPT}</script></body></html>\n"
     )

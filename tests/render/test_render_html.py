@@ -11,7 +11,7 @@ import pytest
 
 from assay.core.audit_result import AuditResult, write_outputs
 from assay.render._cards import FINDINGS_FIRST, MAX_FINDINGS, anchor_id
-from assay.render.html import _PRINT_JS, render_html, stylesheet
+from assay.render.html import PRINT_SCRIPT, render_html, stylesheet
 from tests.render.report_samples import HOSTILE, IMG, SCRIPT, build_report
 
 VOID = {"meta", "br", "input", "img", "link", "hr", "col", "wbr", "source"}
@@ -74,7 +74,7 @@ def test_hostile_strings_are_escaped_everywhere(report, fragment):
     # No element came from the data: no <img>, no event handler, only our own script.
     assert "img" not in {t for t, _ in tree.tags}
     assert not [a for _, attrs in tree.tags for a in attrs if a.startswith("on")]
-    expected_scripts = [] if fragment else [_PRINT_JS.removeprefix("<script>")[: -len("</script>")]]
+    expected_scripts = [] if fragment else [PRINT_SCRIPT]
     assert tree.scripts == expected_scripts
     # ... and the hostile text is shown, as text.
     text = "".join(tree.text)

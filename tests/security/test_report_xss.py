@@ -27,7 +27,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from assay.render.html import render_html
+from assay.render.html import content_security_policy, render_html
+
+CSP = content_security_policy()
 
 CHROMIUM = next(
     (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p),
@@ -260,7 +262,10 @@ def assert_inert(page: str, own_scripts: list[str]) -> None:
     assert "XSS" not in m.title, m.title
     assert m.scripts == own_scripts, m.scripts
     for tag, attrs in m.tags:
-        own_meta = tag == "meta" and set(attrs) <= {"charset", "name", "content"}
+        own_meta = tag == "meta" and (
+            set(attrs) <= {"charset", "name", "content"}
+            or attrs == {"http-equiv": "Content-Security-Policy", "content": CSP}
+        )
         assert tag not in FORBIDDEN_TAGS or own_meta, (tag, attrs)
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name, value)
