@@ -34,6 +34,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     admin_token: str | None = None
     max_windows: int = 24
+    max_rows_per_request: int = 100_000
+    """Records (table rows) one ingest or registration request may carry; more is
+    refused with 413 ``too_many_rows`` before the rows are built (default 100,000)."""
     seed: int = 0
 
     @classmethod

@@ -19,6 +19,15 @@ MAX_ERRORS = 50
 ID_MAX = 200
 MAX_FEATURES = 1000
 """The most feature fields one record (or a reference table) may carry."""
+MAX_ROWS = 100_000
+"""The most records (table rows) one request may carry by default; the service's
+``Settings.max_rows_per_request`` (default 100,000) is passed in as ``max_rows``."""
+TIMESTAMP_MIN = 0.0
+"""The earliest timestamp accepted: 1970-01-01T00:00:00Z (seconds since the epoch)."""
+TIMESTAMP_MAX = 7_289_654_399.999999
+"""The latest timestamp accepted: 2200-12-31T23:59:59.999999Z (years 1970 to 2200
+inclusive), so every stored time has a calendar date and windows can name it."""
+_TS_RANGE = "between 1970-01-01 and 2200-12-31 (0 to 7289654399 seconds since the epoch)"
 PARQUET_TYPES = (
     "application/vnd.apache.parquet",
     "application/x-parquet",
@@ -44,15 +53,46 @@ class BodyError(ValueError):
     """A body that cannot be read at all (not JSON/CSV/Parquet, wrong shape)."""
 
 
+class TooManyRows(BodyError):
+    """A body with more than ``limit`` records, refused before its rows are built."""
+
+    def __init__(self, limit: int, rows: int | None = None) -> None:
+        self.limit, self.rows = limit, rows
+        found = f"{rows:,} rows" if rows is not None else f"more than {limit:,} rows"
+        super().__init__(
+            f"the body has {found}; at most {limit:,} are accepted per request "
+            "(send smaller batches)"
+        )
+
+
+def in_range(ts: float) -> bool:
+    """Whether ``ts`` (seconds since the epoch) lies in years 1970 to 2200.
+
+    >>> in_range(0.0), in_range(7289654399.0), in_range(4e11), in_range(float("nan"))
+    (True, True, False, False)
+    """
+    return TIMESTAMP_MIN <= ts <= TIMESTAMP_MAX
+
+
+def _checked(ts: float) -> float:
+    if not in_range(ts):
+        raise ValueError(f"must be {_TS_RANGE}, not {ts!r}")
+    return ts
+
+
 def parse_timestamp(value: Any) -> float:
     """Seconds since the epoch from a number, an ISO-8601 string or a datetime (UTC if
     naive)."""
     if isinstance(value, bool) or value is None:
         raise ValueError("must be an ISO-8601 string or seconds since the epoch")
     if isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except OverflowError as exc:  # an int too large for a float
+            raise ValueError(f"must be {_TS_RANGE}") from exc
         if not math.isfinite(value):
             raise ValueError("must be finite")
-        return float(value)
+        return _checked(value)
     if isinstance(value, str):
         try:
             value = _dt.datetime.fromisoformat(value)
@@ -61,7 +101,7 @@ def parse_timestamp(value: Any) -> float:
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=_dt.UTC)
-        return value.timestamp()
+        return _checked(value.timestamp())
     raise ValueError("must be an ISO-8601 string or seconds since the epoch")
 
 
@@ -69,14 +109,59 @@ def _scalar_ok(v: Any) -> bool:
     return v is None or isinstance(v, (str, int, float, bool))
 
 
-def frame_from_body(body: bytes, content_type: str) -> pl.DataFrame:
-    """A frame from a CSV or Parquet body."""
+def _too_wide(width: int, max_columns: int | None) -> None:
+    if max_columns is not None and width > max_columns:
+        raise BodyError(
+            f"the table has {width} columns; at most {max_columns} are accepted "
+            f"({MAX_FEATURES} features and the record fields)"
+        )
+
+
+def _csv_header_width(body: bytes) -> int:
+    """The number of columns the CSV header names (its first line), read without
+    building the table."""
+    import csv
+
+    end = body.find(b"\n")
+    first = (body if end < 0 else body[:end]).decode("utf-8", errors="replace")
+    return len(next(csv.reader([first]), []))
+
+
+def _parquet_shape(body: bytes) -> tuple[int, int]:
+    """``(rows, leaf columns)`` from a Parquet body's footer, before any page is read."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    return meta.num_rows, meta.num_columns
+
+
+def frame_from_body(
+    body: bytes,
+    content_type: str,
+    *,
+    max_rows: int = MAX_ROWS,
+    max_columns: int | None = None,
+) -> pl.DataFrame:
+    """A frame from a CSV or Parquet body; :class:`TooManyRows` past ``max_rows`` and
+    :class:`BodyError` past ``max_columns``, both decided before the rows are built (the
+    Parquet footer's counts; the CSV header, and at most ``max_rows + 1`` rows read)."""
+    csv = content_type.startswith("text/csv")
     try:
-        if content_type.startswith("text/csv"):
-            return pl.read_csv(io.BytesIO(body), infer_schema_length=10_000)
+        if csv:
+            _too_wide(_csv_header_width(body), max_columns)
+            df = pl.read_csv(io.BytesIO(body), infer_schema_length=10_000, n_rows=max_rows + 1)
+            if df.height > max_rows:
+                raise TooManyRows(max_rows)
+            return df
+        rows, width = _parquet_shape(body)
+        _too_wide(width, max_columns)
+        if rows > max_rows:
+            raise TooManyRows(max_rows, rows)
         return pl.read_parquet(io.BytesIO(body))
-    except Exception as exc:  # polars raises many kinds for a bad file
-        kind = "CSV" if content_type.startswith("text/csv") else "Parquet"
+    except BodyError:
+        raise
+    except Exception as exc:  # polars and pyarrow raise many kinds for a bad file
+        kind = "CSV" if csv else "Parquet"
         raise BodyError(f"the body is not readable {kind}: {exc}") from exc
 
 
@@ -98,10 +183,13 @@ def _dumps(value: Any) -> str:
         return json.dumps(value)
 
 
-def records_from_body(body: bytes, content_type: str, *, fields: tuple[str, ...]) -> list[Any]:
+def records_from_body(
+    body: bytes, content_type: str, *, fields: tuple[str, ...], max_rows: int = MAX_ROWS
+) -> list[Any]:
     """Records from a JSON ``{"records": [...]}`` body, or a CSV/Parquet table whose
-    columns ``fields`` are record fields and the rest go under ``features``."""
-    out = body_records(body, content_type, fields=fields)
+    columns ``fields`` are record fields and the rest go under ``features``; at most
+    ``max_rows`` of them (:class:`TooManyRows`)."""
+    out = body_records(body, content_type, fields=fields, max_rows=max_rows)
     return out if isinstance(out, list) else out.records()
 
 
@@ -128,7 +216,7 @@ class TableRecords:
 
 
 def body_records(
-    body: bytes, content_type: str, *, fields: tuple[str, ...]
+    body: bytes, content_type: str, *, fields: tuple[str, ...], max_rows: int = MAX_ROWS
 ) -> list[Any] | TableRecords:
     """Like :func:`records_from_body`, but a CSV/Parquet table stays a frame."""
     ct = content_type.split(";")[0].strip().lower()
@@ -139,11 +227,11 @@ def body_records(
             raise BodyError(f"the body is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
             raise BodyError('the JSON body must be an object {"records": [...]}')
+        if len(doc["records"]) > max_rows:
+            raise TooManyRows(max_rows, len(doc["records"]))
         return doc["records"]
     if ct == "text/csv" or ct in PARQUET_TYPES:
-        df = frame_from_body(body, ct)
-        if df.width > MAX_FEATURES + len(fields):
-            raise BodyError(f"the table has {df.width} columns; at most {MAX_FEATURES} features")
+        df = frame_from_body(body, ct, max_rows=max_rows, max_columns=MAX_FEATURES + len(fields))
         return TableRecords(df, fields)
     raise BodyError(
         f"unsupported content type {content_type!r}; send application/json, text/csv or "
@@ -205,7 +293,7 @@ def _ids(ids: list[Any]) -> list[str]:
 def _timestamps(ts: list[Any]) -> list[float]:
     kinds = set(map(type, ts))
     if kinds <= {int, float}:
-        if not _all_finite(ts):
+        if not _all_finite(ts) or not (in_range(min(ts)) and in_range(max(ts))):
             raise _Slow
         return list(map(float, ts))
     try:
@@ -279,11 +367,14 @@ def _fast_table_rows(
         raise _Slow
     if st.dtype.is_integer() or st.dtype.is_float():
         ts = st.cast(pl.Float64)
-        if not ts.is_finite().all():
+        if not ts.is_finite().all() or not ts.is_between(TIMESTAMP_MIN, TIMESTAMP_MAX).all():
             raise _Slow
         ts_list = ts.to_list()
     elif isinstance(st.dtype, pl.Datetime):
-        ts_list = (st.dt.epoch("us").cast(pl.Float64) / 1e6).to_list()  # naive = UTC
+        ts = st.dt.epoch("us").cast(pl.Float64) / 1e6  # naive = UTC
+        if not ts.is_between(TIMESTAMP_MIN, TIMESTAMP_MAX).all():
+            raise _Slow
+        ts_list = ts.to_list()
     elif st.dtype == pl.String:
         ts_list = _timestamps(st.to_list())
     else:

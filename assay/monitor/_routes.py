@@ -19,6 +19,7 @@ from assay.monitor._records import (
     MAX_FEATURES,
     BodyError,
     RecordsError,
+    TooManyRows,
     body_records,
     frame_from_body,
     records_from_body,
@@ -34,7 +35,8 @@ records = APIRouter(tags=["records"])
 windows = APIRouter(tags=["windows"])
 tokens = APIRouter(tags=["tokens"])
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+"""A model name, matched whole (``fullmatch``: no trailing newline slips through)."""
 _TABLE_BODY = {
     "text/csv": {"schema": {"type": "string"}},
     "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
@@ -96,11 +98,36 @@ def healthz(request: Request) -> dict[str, Any]:
 # -- models -------------------------------------------------------------------
 
 
+def _too_many_rows(exc: TooManyRows, field: str = "records") -> ApiError:
+    return ApiError(
+        413,
+        "too_many_rows",
+        str(exc),
+        [{"field": field, "message": f"at most {exc.limit} rows per request", "limit": exc.limit}],
+    )
+
+
+def _non_finite(ref: pl.DataFrame) -> None:
+    """422 naming the first reference column that holds NaN or an infinite number."""
+    for name, dtype in ref.schema.items():
+        if not dtype.is_float():
+            continue
+        col = ref.get_column(name)
+        if not col.drop_nulls().is_finite().all():
+            message = (
+                f"reference column {name!r} holds NaN or an infinite number; send null "
+                "(or leave the cell empty) for a missing value"
+            )
+            raise ApiError(
+                422, "invalid", message, [{"field": f"reference.{name}", "message": message}]
+            )
+
+
 def _register(store: Any, fields: dict[str, Any], ref: pl.DataFrame) -> dict[str, Any]:
     from assay.io.schema import infer_schema
 
     name = fields.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ApiError(
             422,
             "invalid",
@@ -116,6 +143,7 @@ def _register(store: Any, fields: dict[str, Any], ref: pl.DataFrame) -> dict[str
             f"the reference data has {ref.width} columns; at most {MAX_FEATURES} features",
             [{"field": "reference", "message": "too many columns"}],
         )
+    _non_finite(ref)
     cols = {k: fields.get(k) or None for k in ("target", "prediction", "score", "task")}
     for key in ("target", "prediction", "score"):
         if cols[key] is not None and cols[key] not in ref.columns:
@@ -193,6 +221,7 @@ async def register_model(request: Request) -> dict[str, Any]:
     """Register a model with its reference data: JSON rows, or a CSV/Parquet upload
     (multipart field ``reference``), plus ``target``, ``prediction``, ``score``, ``task``."""
     ct = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    max_rows = request.app.state.settings.max_rows_per_request
     if ct == "multipart/form-data":
         form = await request.form()
         upload = form.get("reference")
@@ -201,7 +230,9 @@ async def register_model(request: Request) -> dict[str, Any]:
         body = await upload.read()
         kind = "text/csv" if (upload.filename or "").endswith(".csv") else "parquet"
         try:
-            ref = frame_from_body(body, kind)
+            ref = frame_from_body(body, kind, max_rows=max_rows, max_columns=MAX_FEATURES + 3)
+        except TooManyRows as exc:
+            raise _too_many_rows(exc, "reference") from exc
         except BodyError as exc:
             raise ApiError(422, "invalid", str(exc), [{"field": "reference"}]) from exc
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -215,6 +246,8 @@ async def register_model(request: Request) -> dict[str, Any]:
             raise ApiError(
                 422, "invalid", "reference must be a list of row objects", [{"field": "reference"}]
             )
+        if len(rows) > max_rows:
+            raise _too_many_rows(TooManyRows(max_rows, len(rows)), "reference")
         try:
             ref = pl.DataFrame(rows, infer_schema_length=None)
         except Exception as exc:
@@ -242,13 +275,20 @@ def get_model(request: Request, name: str) -> dict[str, Any]:
 # -- predictions and labels ---------------------------------------------------
 
 
-def _ingest_predictions(store: Any, model: ModelRecord, body: bytes, ct: str) -> dict[str, Any]:
+def _ingest_predictions(
+    store: Any, model: ModelRecord, body: bytes, ct: str, max_rows: int
+) -> dict[str, Any]:
     ref = reference_frame(model)
     features = list(model.schema.get("features", []))
     types = model.schema.get("types", {})
     columns = set(ref.columns) - {model.target, model.prediction, model.score}
     try:
-        recs = body_records(body, ct, fields=("id", "timestamp", "features", "prediction", "score"))
+        recs = body_records(
+            body,
+            ct,
+            fields=("id", "timestamp", "features", "prediction", "score"),
+            max_rows=max_rows,
+        )
         rows = validate_predictions(
             recs,
             columns=columns,
@@ -257,6 +297,8 @@ def _ingest_predictions(store: Any, model: ModelRecord, body: bytes, ct: str) ->
         )
     except RecordsError as exc:
         raise ApiError(422, "invalid_records", str(exc), exc.errors) from exc
+    except TooManyRows as exc:
+        raise _too_many_rows(exc) from exc
     except BodyError as exc:
         code = 415 if "content type" in str(exc) else 400
         raise ApiError(code, _codes(code), str(exc)) from exc
@@ -268,11 +310,16 @@ def _codes(status: int) -> str:
     return "unsupported_media_type" if status == 415 else "bad_request"
 
 
-def _ingest_labels(store: Any, model: ModelRecord, body: bytes, ct: str) -> dict[str, Any]:
+def _ingest_labels(
+    store: Any, model: ModelRecord, body: bytes, ct: str, max_rows: int
+) -> dict[str, Any]:
     try:
-        rows = validate_labels(records_from_body(body, ct, fields=("id", "label")))
+        recs = records_from_body(body, ct, fields=("id", "label"), max_rows=max_rows)
+        rows = validate_labels(recs)
     except RecordsError as exc:
         raise ApiError(422, "invalid_records", str(exc), exc.errors) from exc
+    except TooManyRows as exc:
+        raise _too_many_rows(exc) from exc
     except BodyError as exc:
         code = 415 if "content type" in str(exc) else 400
         raise ApiError(code, _codes(code), str(exc)) from exc
@@ -291,7 +338,10 @@ async def log_predictions(request: Request, name: str) -> dict[str, Any]:
     model = await run_in_threadpool(_model_or_404, request, name)
     body = await request.body()
     ct = request.headers.get("content-type", "application/json")
-    return await run_in_threadpool(_ingest_predictions, request.app.state.store, model, body, ct)
+    cap = request.app.state.settings.max_rows_per_request
+    return await run_in_threadpool(
+        _ingest_predictions, request.app.state.store, model, body, ct, cap
+    )
 
 
 @records.post(
@@ -305,7 +355,8 @@ async def log_labels(request: Request, name: str) -> dict[str, Any]:
     model = await run_in_threadpool(_model_or_404, request, name)
     body = await request.body()
     ct = request.headers.get("content-type", "application/json")
-    return await run_in_threadpool(_ingest_labels, request.app.state.store, model, body, ct)
+    cap = request.app.state.settings.max_rows_per_request
+    return await run_in_threadpool(_ingest_labels, request.app.state.store, model, body, ct, cap)
 
 
 # -- windows and alerts -------------------------------------------------------

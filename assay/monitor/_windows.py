@@ -3,6 +3,9 @@ same drift checks ``assay drift`` runs (the service re-implements no statistic).
 
 >>> parse_size("1h"), parse_size("500rows")
 (('time', 3600), ('rows', 500))
+
+Stored rows whose timestamp lies outside years 1970 to 2200 (an old database may hold
+some, accepted before ingestion checked the range) are left out of every window.
 """
 
 from __future__ import annotations
@@ -17,22 +20,42 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assay.monitor._records import in_range
 from assay.monitor._store import ModelRecord
 
-_SIZE = re.compile(r"^(\d+)(m|h|d|rows)$")
+_SIZE = re.compile(r"(\d{1,12})(m|h|d|rows)")
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
 MAX_WINDOWS = 200
+MIN_WINDOW_SECONDS = 60
+"""The shortest time window: 1 minute (``1m``)."""
+MAX_WINDOW_SECONDS = 366 * 86400
+"""The longest time window: 366 days (``366d``, ``8784h``)."""
+MIN_WINDOW_ROWS = 1
+"""The smallest row window: 1 row (``1rows``)."""
+MAX_WINDOW_ROWS = 1_000_000
+"""The largest row window: 1,000,000 rows (``1000000rows``)."""
 
 
 def parse_size(size: str) -> tuple[str, int]:
-    """``("time", seconds)`` for ``Nm``/``Nh``/``Nd``, ``("rows", N)`` for ``Nrows``."""
-    m = _SIZE.match(size.strip())
-    if not m or int(m.group(1)) <= 0:
+    """``("time", seconds)`` for ``Nm``/``Nh``/``Nd`` (1 minute to 366 days),
+    ``("rows", N)`` for ``Nrows`` (1 to 1,000,000 rows); ``ValueError`` naming
+    ``size`` otherwise."""
+    m = _SIZE.fullmatch(size.strip())
+    if not m:
         raise ValueError(
-            f"size must look like 1h, 1d, 30m or 500rows (a positive count), not {size!r}"
+            f"size must look like 1h, 1d, 30m or 500rows (a positive count), not {size[:40]!r}"
         )
     n, unit = int(m.group(1)), m.group(2)
-    return ("rows", n) if unit == "rows" else ("time", n * _UNITS[unit])
+    if unit == "rows":
+        if not MIN_WINDOW_ROWS <= n <= MAX_WINDOW_ROWS:
+            raise ValueError(
+                f"size must be {MIN_WINDOW_ROWS} to {MAX_WINDOW_ROWS} rows, not {size!r}"
+            )
+        return ("rows", n)
+    seconds = n * _UNITS[unit]
+    if not MIN_WINDOW_SECONDS <= seconds <= MAX_WINDOW_SECONDS:
+        raise ValueError(f"size must be a time window from 1m to 366d, not {size!r}")
+    return ("time", seconds)
 
 
 @functools.lru_cache(maxsize=16)
@@ -49,6 +72,9 @@ def _iso(ts: float) -> str:
 
 
 def _split(rows: list[tuple[Any, ...]], kind: str, n: int) -> list[list[tuple[Any, ...]]]:
+    """Rows cut into windows of ``n`` rows or ``n`` seconds; a row whose timestamp is
+    out of range (see :func:`in_range`) is skipped, so it can never break a window."""
+    rows = [r for r in rows if isinstance(r[1], (int, float)) and in_range(r[1])]
     if kind == "rows":
         return [rows[i : i + n] for i in range(0, len(rows), n)]
     groups: dict[int, list[tuple[Any, ...]]] = {}
