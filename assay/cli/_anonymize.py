@@ -35,8 +35,10 @@ def write_atomically(frame, path: Path) -> None:
     try:
         if kind == "parquet":
             frame.write_parquet(tmp)
-        else:
-            frame.write_csv(tmp)
+        else:  # formula cells (=cmd|...) get an apostrophe, as in every CSV Assay writes
+            from assay.io.export import neutralize_frame
+
+            neutralize_frame(frame).write_csv(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         umask = os.umask(0)
@@ -90,6 +92,7 @@ def register(app: typer.Typer) -> None:
 
         from assay.cli.main import EXIT_GATE, EXIT_OK, _fail, _split_csv, err, out, progress_bar
         from assay.errors import AssayError
+        from assay.io.paths import check_output_file
         from assay.io.readers import read_table
         from assay.security.anonymize import OPERATORS, anonymize, verify
 
@@ -99,6 +102,10 @@ def register(app: typer.Typer) -> None:
             _fail(f"--out {out_path} must end in .csv or .parquet")
         if out_path.exists() and out_path.resolve() == input_path.resolve():
             _fail("--out must differ from --input; the original is never overwritten")
+        try:
+            check_output_file(out_path, option="--out")
+        except AssayError as exc:
+            _fail(str(exc))
         wanted = _split_csv(columns)
         try:
             frame, _source = read_table(input_path, name="input")

@@ -71,10 +71,12 @@ def bench(
         load_base_config,
     )
     from assay.errors import AssayError
+    from assay.io.paths import check_output_dir
 
     if latency_budget_ms is not None and not latency_budget_ms > 0:
         _fail(f"--latency-budget-ms must be a positive number of ms, not {latency_budget_ms}")
     try:
+        check_output_dir(out_dir, option="--out")
         base = load_base_config(config)
         thresholds = {k: dict(v) for k, v in base.thresholds.items()}
         if latency_budget_ms is not None:

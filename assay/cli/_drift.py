@@ -100,12 +100,14 @@ def drift(
     )
     from assay.drift import drift as run_drift
     from assay.errors import AssayError
+    from assay.io.paths import check_output_dir
 
     if engine not in ("local", "dask"):
         _fail(f"--engine must be 'local' or 'dask', not {engine!r}")
     if scheduler and engine != "dask":
         _fail("--scheduler needs --engine dask")
     try:
+        check_output_dir(out_dir, option="--out")
         base = load_base_config(config)
         cfg = base.merged(
             target=target,

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from assay.errors import AssayError
+from assay.io.paths import check_output_dir
 
 if TYPE_CHECKING:
     from assay.core.config import AuditConfig
@@ -101,6 +102,27 @@ def load_base_config(config: Path | None) -> AuditConfig:
     return AuditConfig.from_file(config) if config is not None else AuditConfig()
 
 
+def load_report_json(path: Path) -> dict:
+    """A report.json read back from disk, or a one-line usage error (exit 2).
+
+    Nesting is bounded (:data:`assay.io._safejson.MAX_JSON_DEPTH`) so an edited
+    file cannot crash the parser; a file without a ``checks`` list is refused.
+    """
+    from assay.io._safejson import loads_bounded
+
+    if not path.is_file():
+        _fail(f"report file {path} does not exist; check the path")
+    try:
+        data = loads_bounded(path.read_bytes(), where=f"report file {path}")
+    except AssayError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"report file {path} could not be read ({exc.strerror or exc})")
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+        _fail(f"report file {path} is not an Assay report (no 'checks' list)")
+    return data
+
+
 def _run_audit(**kwargs) -> object:
     """Run an audit with a rich progress bar on stderr."""
     import assay
@@ -173,6 +195,7 @@ def audit(
     """Audit a model and its data; write report.json, report.html and junit.xml."""
 
     try:
+        check_output_dir(out_dir, option="--out")
         base = load_base_config(config)
         cfg = base.merged(
             target=target,
@@ -222,15 +245,12 @@ def report(
     """Rebuild report.html, junit.xml, the model card and datasheet from a report.json."""
     from assay.core.audit_result import write_outputs
 
-    if not report_json.exists():
-        _fail(f"report file {report_json} does not exist; check the path")
-    try:
-        data = json.loads(report_json.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        _fail(f"report file {report_json} is not valid JSON ({exc})")
-    if not isinstance(data, dict) or "checks" not in data:
-        _fail(f"report file {report_json} is not an Assay report (no 'checks' field)")
+    data = load_report_json(report_json)
     target_dir = out_dir or report_json.parent
+    try:
+        check_output_dir(target_dir, option="--out")
+    except AssayError as exc:
+        _fail(str(exc))
     try:
         write_outputs(data, target_dir, include_json=False)
     except Exception as exc:
@@ -254,6 +274,7 @@ def demo(
     from assay.demo import run_demo
 
     try:
+        check_output_dir(out_dir, option="--out")
         with err.status("training the demo model on UCI Adult (48,842 rows)"):
             train, test, model = run_demo.prepare()
         with warnings.catch_warnings():

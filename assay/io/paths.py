@@ -8,6 +8,10 @@ double-encoded), backslashes or look-alike Unicode (``．．／``), absolute pat
 outside the root, NUL bytes, and symlinks whose target is outside the root.
 :func:`safe_extract` unpacks zip and tar archives with every member checked the
 same way (no "zip-slip"), and refuses links and device files in tars.
+:func:`check_output_dir` and :func:`check_output_file` vet where a command will
+write before it does any work: an existing file where a folder is needed, a
+folder where a file is needed, or a parent that cannot be written is one
+:class:`OutputPathError` naming the path, and nothing is created.
 
 Example
 -------
@@ -32,13 +36,24 @@ from urllib.parse import unquote
 
 from assay.errors import InputError
 
-__all__ = ["UnsafePathError", "safe_extract", "safe_path"]
+__all__ = [
+    "OutputPathError",
+    "UnsafePathError",
+    "check_output_dir",
+    "check_output_file",
+    "safe_extract",
+    "safe_path",
+]
 
 _MAX_DECODE = 4
 
 
 class UnsafePathError(InputError):
     """A path that would reach outside the folder it is allowed in."""
+
+
+class OutputPathError(InputError):
+    """An output path that cannot be written as asked (checked before any work starts)."""
 
 
 def _refuse(raw: object, why: str) -> UnsafePathError:
@@ -172,3 +187,123 @@ def safe_extract(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) 
             tf.extractall(out, members=members, filter="data")
             return [safe_path(m.name, out) for m in members if m.isfile()]
     raise InputError(f"{src} is not a zip or tar archive")
+
+
+# -- output paths, vetted before a command starts its work ---------------------
+def _nearest_existing(path: Path) -> Path:
+    """``path`` itself or its closest ancestor that exists (``.`` for a bare relative name)."""
+    cur = Path(os.path.abspath(path))
+    while not cur.exists() and cur.parent != cur:
+        cur = cur.parent
+    return cur
+
+
+def _check_creatable(path: Path, option: str, what: str) -> None:
+    """Refuse when ``path`` (absent) could not be created: its ancestor is a file or read-only."""
+    anchor = _nearest_existing(path.parent)
+    if not anchor.is_dir():
+        raise OutputPathError(
+            f"{option} {path}: {anchor} is a file, not a folder, so the {what} cannot be "
+            "created there; choose another path"
+        )
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise OutputPathError(
+            f"{option} {path}: folder {anchor} is not writable; choose a folder you can write to"
+        )
+
+
+def check_output_dir(path: str | os.PathLike[str], *, option: str = "--out") -> Path:
+    """Refuse an output folder that cannot be used, before anything is written.
+
+    Parameters
+    ----------
+    path
+        The folder a command will write into (created when absent).
+    option
+        The option that named it, for the message (``--out``).
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`, unchanged.
+
+    Raises
+    ------
+    OutputPathError
+        When ``path`` is an existing file (or other non-folder), is a folder
+        that is not writable, or cannot be created because an ancestor is a
+        file or is not writable. Nothing is created either way.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "f.txt").write_text("x")
+    >>> check_output_dir(root / "new" / "out").name
+    'out'
+    >>> check_output_dir(root / "f.txt")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    assay.io.paths.OutputPathError: --out .../f.txt is an existing file, not a folder; ...
+    """
+    p = Path(path)
+    if p.exists() or p.is_symlink():
+        if not p.is_dir():
+            raise OutputPathError(
+                f"{option} {p} is an existing file, not a folder; give a folder "
+                "(it is created when absent)"
+            )
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise OutputPathError(
+                f"{option} {p}: folder is not writable; choose a folder you can write to"
+            )
+        return p
+    _check_creatable(p, option, "folder")
+    return p
+
+
+def check_output_file(
+    path: str | os.PathLike[str], *, option: str = "--out", allow_dir: bool = False
+) -> Path:
+    """Refuse an output file path that cannot be written, before anything is written.
+
+    Parameters
+    ----------
+    path
+        The file a command will write (replaced when it exists).
+    option
+        The option that named it, for the message (``-o``).
+    allow_dir
+        Accept an existing folder (the command then writes a default name in it).
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`, unchanged.
+
+    Raises
+    ------
+    OutputPathError
+        When ``path`` is an existing folder (unless ``allow_dir``) or special
+        file, or its folder cannot be written or created.
+    """
+    p = Path(path)
+    if p.is_dir():
+        if allow_dir:
+            return check_output_dir(p, option=option)
+        raise OutputPathError(f"{option} {p} is a folder; give a file name to write")
+    if p.exists() and not p.is_file():
+        raise OutputPathError(f"{option} {p} exists and is not a regular file; give a file name")
+    parent = p.parent
+    if parent.exists() or parent.is_symlink():
+        if not parent.is_dir():
+            raise OutputPathError(
+                f"{option} {p}: {parent} is a file, not a folder; choose another path"
+            )
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise OutputPathError(
+                f"{option} {p}: folder {parent} is not writable; choose a folder you can write to"
+            )
+        return p
+    _check_creatable(p, option, "file's folder")
+    return p

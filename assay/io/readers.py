@@ -2,6 +2,18 @@
 
 CSV delimiter and encoding are detected (a UTF-8 byte-order mark is accepted).
 
+Hostile or accidental giants are refused before they are parsed:
+
+- a gzip-compressed CSV is decompressed in chunks and refused the moment it
+  passes :data:`MAX_DECOMPRESSED_BYTES` (2 GiB; raise it with the environment
+  variable ``ASSAY_MAX_INPUT_BYTES``, a number of bytes), so a small
+  "decompression bomb" never expands in memory;
+- a table with more than :data:`MAX_COLUMNS` columns (10,000) is refused from
+  its CSV header or its Parquet metadata, before the body is read.
+
+Compressed or non-UTF-8 CSV is streamed into a temporary UTF-8 file that the
+parser reads (and that is deleted afterwards), never held whole in memory.
+
 Example
 -------
 >>> import pandas as pd
@@ -11,11 +23,16 @@ Example
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import os
+import re
+import tempfile
+import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +42,18 @@ import polars as pl
 from assay.errors import InputError
 
 _SNIFF_BYTES = 64 * 1024
+_CHUNK_BYTES = 1 << 20
+
+MAX_DECOMPRESSED_BYTES = 2 * 1024**3
+"""Most bytes a compressed CSV may expand to (default 2 GiB); the environment
+variable :data:`MAX_INPUT_BYTES_ENV` overrides it."""
+
+MAX_INPUT_BYTES_ENV = "ASSAY_MAX_INPUT_BYTES"
+"""Environment variable that sets the decompression cap in bytes (e.g. ``8589934592``)."""
+
+MAX_COLUMNS = 10_000
+"""Most columns a CSV or Parquet file may have (default 10,000), checked on the
+header or the Parquet metadata before the data is read."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,112 @@ def _dedupe(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
     return out, tuple(n for n, k in seen.items() if k > 1)
 
 
+def max_decompressed_bytes() -> int:
+    """The decompression cap: ``ASSAY_MAX_INPUT_BYTES`` if set, else :data:`MAX_DECOMPRESSED_BYTES`.
+
+    Raises
+    ------
+    InputError
+        When the environment variable is not a positive whole number.
+    """
+    raw = os.environ.get(MAX_INPUT_BYTES_ENV, "").strip()
+    if not raw:
+        return MAX_DECOMPRESSED_BYTES
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InputError(
+            f"{MAX_INPUT_BYTES_ENV}={raw!r} is not a positive whole number of bytes; "
+            "unset it or give e.g. 4294967296 for 4 GiB"
+        )
+    return value
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def _chunks(path: Path, name: str, *, gz: bool) -> Iterator[bytes]:
+    """The file's bytes (decompressed when ``gz``) in chunks; a bomb stops at the cap."""
+    cap = max_decompressed_bytes() if gz else None
+    total = 0
+    try:
+        with gzip.open(path, "rb") if gz else path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK_BYTES):
+                total += len(chunk)
+                if cap is not None and total > cap:
+                    raise InputError(
+                        f"{name} file {path} decompresses to more than {_fmt_bytes(cap)} "
+                        f"(the cap, {cap} bytes); if the file is genuine, raise the cap with "
+                        f"{MAX_INPUT_BYTES_ENV}=<bytes>"
+                    )
+                yield chunk
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{name} file {path} could not be read ({exc})") from None
+
+
+def _too_many_columns(name: str, path: Path, count: int) -> InputError:
+    return InputError(
+        f"{name} file {path} has {count:,} columns, more than the {MAX_COLUMNS:,} Assay reads; "
+        "keep only the columns the model and the checks need"
+    )
+
+
+def _count_header_columns(path: Path, name: str, *, gz: bool, encoding: str, delim: str) -> int:
+    """Columns in the first CSV record, read in chunks (quoted delimiters not counted)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    special = re.compile(f'["\n{re.escape(delim)}]')
+    count, in_quotes = 1, False
+    for chunk in _chunks(path, name, gz=gz):
+        text = decoder.decode(chunk)
+        if not in_quotes and '"' not in text:  # fast path: the usual unquoted header
+            end = text.find("\n")
+            count += text.count(delim, 0, None if end < 0 else end)
+            if end >= 0:
+                return count
+            continue
+        for match in special.finditer(text):
+            ch = match.group()
+            if ch == '"':
+                in_quotes = not in_quotes
+            elif in_quotes:
+                continue
+            elif ch == "\n":
+                return count
+            else:
+                count += 1
+    return count
+
+
+def _to_utf8_file(path: Path, name: str, *, gz: bool, encoding: str) -> Path:
+    """Stream the (decompressed, transcoded) CSV into a temporary UTF-8 file; return its path."""
+    transcode = encoding not in ("utf-8", "utf-8-sig")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    fd, tmp = tempfile.mkstemp(prefix="assay-input-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            started = False
+            for chunk in _chunks(path, name, gz=gz):
+                if not transcode:
+                    out.write(chunk)
+                    continue
+                text = decoder.decode(chunk)
+                if not started and text:
+                    text, started = text.lstrip("\ufeff"), True
+                out.write(text.encode("utf-8"))
+            if transcode:
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
 def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
     gz = path.suffix.lower() == ".gz"
     try:
@@ -107,7 +242,7 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
         else:
             with path.open("rb") as fh:
                 head = fh.read(_SNIFF_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{name} file {path} could not be read ({exc})") from None
     if not head.strip():
         raise InputError(f"{name} file {path} is empty; give a CSV with a header row and data")
@@ -118,14 +253,14 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
     delimiter = _detect_delimiter(text_head)
     header_line = text_head.lstrip("\ufeff").splitlines()[0] if text_head.strip() else ""
     header = next(csv.reader([header_line], delimiter=delimiter), [])
+    n_columns = _count_header_columns(path, name, gz=gz, encoding=encoding, delim=delimiter)
+    if n_columns > MAX_COLUMNS:
+        raise _too_many_columns(name, path, n_columns)
+    direct = encoding in ("utf-8", "utf-8-sig") and not gz
+    staged = None if direct else _to_utf8_file(path, name, gz=gz, encoding=encoding)
     try:
-        if encoding in ("utf-8", "utf-8-sig") and not gz:
-            source: Any = path
-        else:
-            raw = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
-            source = raw.decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
         df = pl.read_csv(
-            source,
+            path if staged is None else staged,
             separator=delimiter,
             infer_schema_length=10000,
             try_parse_dates=True,
@@ -137,6 +272,9 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
             f"{name} file {path} could not be read as CSV ({first}); "
             "check that it is a delimited text file with a header row"
         ) from None
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
     if df.columns and df.columns[0].startswith("\ufeff"):
         df = df.rename({df.columns[0]: df.columns[0].lstrip("\ufeff")})
     duplicates: tuple[str, ...] = ()
@@ -157,8 +295,13 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
 
 def _read_parquet(path: Path, name: str) -> tuple[pl.DataFrame, TableSource]:
     try:
+        n_columns = len(pl.read_parquet_schema(path))
+        if n_columns > MAX_COLUMNS:
+            raise _too_many_columns(name, path, n_columns)
         df = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
             f"{name} file {path} could not be read as Parquet ({first}); "
