@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from assay.errors import AssayError
+from assay.io.paths import check_output_dir, check_output_file
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -32,15 +33,9 @@ def _say(message: str, *, style: str | None = None, stderr: bool = False) -> Non
 
 
 def _load_report(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        _fail(f"report file {path} does not exist; check the path")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        _fail(f"report file {path} is not valid JSON ({exc})")
-    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
-        _fail(f"report file {path} is not an Assay report (no 'checks' list)")
-    return data
+    from assay.cli.main import load_report_json
+
+    return load_report_json(path)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -66,6 +61,9 @@ def card(
 
     report = _load_report(report_json)
     try:
+        check_output_file(
+            output or report_json.parent / "model_card.md", option="-o", allow_dir=True
+        )
         if config is None and Path("assay.yaml").is_file():
             config = Path("assay.yaml")
         owner = read_owner_fields(config) if config is not None else None
@@ -96,6 +94,7 @@ def keygen(
     from assay.governance import generate_keypair
 
     try:
+        check_output_dir(out_dir, option="-o")
         priv, pub = generate_keypair(out_dir, name)
     except AssayError as exc:
         _fail(str(exc))
@@ -116,6 +115,7 @@ def pack(
     from assay.governance import build_pack
 
     try:
+        check_output_file(output, option="-o")
         manifest = build_pack(src_dir, output, private_key=key)
     except AssayError as exc:
         _fail(str(exc))
@@ -137,17 +137,36 @@ def pack(
 def verify(
     pack_path: Annotated[Path, typer.Argument(help="An evidence pack written by assay pack.")],
     key: Annotated[
-        Path | None, typer.Option(help="The signer's public key (.pub) the pack must match.")
+        Path | None,
+        typer.Option(
+            help="The signer's public key (.pub) the pack must be signed with. Without it "
+            "only integrity is checked (files match the manifest), NOT who made the pack."
+        ),
     ] = None,
+    allow_unsigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned",
+            help="Accept a pack that is not signed (integrity only: anyone who edits it can "
+            "recompute its hashes). Without this an unsigned pack fails, exit 1.",
+        ),
+    ] = False,
     extract: Annotated[
         Path | None, typer.Option(help="After verifying, unpack into this new folder.")
     ] = None,
 ) -> None:
-    """Check every file's hash and the signature; name each changed, added or removed file."""
+    """Check every file's hash and the signature; name each changed, added or removed file.
+
+    Exits 0 when the pack verifies, 1 when it fails verification, 2 on bad usage.
+    An unsigned pack fails (exit 1) unless --allow-unsigned is given: its hashes can be
+    recomputed by whoever edits it. Without --key a signed pack is checked against the
+    key recorded inside it, which proves integrity but not authenticity (who signed it).
+    """
     from assay.governance import extract_pack, verify_pack
 
+    required = not allow_unsigned
     try:
-        result = verify_pack(pack_path, public_key=key)
+        result = verify_pack(pack_path, public_key=key, require_signature=required)
     except AssayError as exc:
         _fail(str(exc))
     for p in result.problems:
@@ -156,15 +175,27 @@ def verify(
         _say(f"note: {note}", stderr=True)
     if not result.ok:
         _say(f"{pack_path}: verification failed ({len(result.problems)} problem(s)).")
+        if not result.signed and key is None and required:
+            _say(
+                "The pack is not signed. Ask for a pack signed with `assay pack --key`, or "
+                "accept integrity only with --allow-unsigned.",
+                stderr=True,
+            )
         raise typer.Exit(EXIT_PROBLEM)
     for name in result.files:
         _say(f"ok {name}")
     if result.key_checked:
         _say(f"Signature valid: signed by the key you gave ({result.key_id}).")
     _say(f"{pack_path}: all {len(result.files)} files match the manifest.")
+    if not result.key_checked:
+        why = "the pack is not signed" if not result.signed else "no --key was given"
+        _say(
+            f"Authenticity NOT checked ({why}): integrity only, the files match the manifest "
+            "but nothing shows who made the pack. Verify with --key SIGNER.pub to check it."
+        )
     if extract is not None:
         try:
-            extract_pack(pack_path, extract, public_key=key)
+            extract_pack(pack_path, extract, public_key=key, require_signature=required)
         except AssayError as exc:
             _fail(str(exc))
         _say(f"Unpacked into {extract.resolve()}")

@@ -8,9 +8,14 @@ manifest is signed (``manifest.sig``) and the public key is recorded in it.
 
 ``verify_pack`` checks every hash and the signature and names each problem:
 a file changed, added or removed, an unsafe entry, a bad signature or a key
-that is not the one expected. It never extracts anything; ``extract_pack``
-verifies first, then writes only the manifest's files, only inside the target
-folder (no ``..``, no absolute paths, no symlinks, nothing overwritten).
+that is not the one expected. Hashes alone prove nothing about who made a
+pack (anyone who edits it can recompute them and drop the signature), so
+``require_signature=True`` makes an unsigned pack fail, and a pack checked
+against a given public key must carry a valid signature by that key. The
+manifest is parsed with bounded nesting (:mod:`assay.io._safejson`).
+``verify_pack`` never extracts anything; ``extract_pack`` verifies first, then
+writes only the manifest's files, only inside the target folder (no ``..``,
+no absolute paths, no symlinks, nothing overwritten).
 
 Example
 -------
@@ -42,6 +47,7 @@ from typing import Any, Literal
 
 from assay._version import __version__
 from assay.errors import InputError, MissingExtraError
+from assay.io._safejson import loads_bounded
 
 FORMAT = "assay-evidence-pack/1"
 MANIFEST = "manifest.json"
@@ -250,9 +256,9 @@ def build_pack(
         if p.is_file():
             contents[name] = p.read_bytes()
     try:
-        report = json.loads(contents["report.json"].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvidenceError(f"{report_path} is not valid JSON ({exc})") from None
+        report = loads_bounded(contents["report.json"], where=f"report file {report_path}")
+    except InputError as exc:
+        raise EvidenceError(str(exc)) from None
     if not isinstance(report, Mapping) or "checks" not in report:
         raise EvidenceError(f"{report_path} is not an Assay report (no 'checks' field)")
     contents[FINGERPRINTS] = _canonical(fingerprints(report))
@@ -376,7 +382,12 @@ def _short(digest: str) -> str:
     return digest[:12] + "…"
 
 
-def verify_pack(zip_path: str | Path, *, public_key: str | Path | None = None) -> Verification:
+def verify_pack(
+    zip_path: str | Path,
+    *,
+    public_key: str | Path | None = None,
+    require_signature: bool = False,
+) -> Verification:
     """Check every hash in the manifest and its signature; name every problem.
 
     Parameters
@@ -387,6 +398,11 @@ def verify_pack(zip_path: str | Path, *, public_key: str | Path | None = None) -
         The ``.pub`` file of the key the pack must be signed with. Without it
         a signed pack is checked against the key recorded in its manifest,
         which proves the files match the manifest but not who signed it.
+    require_signature
+        Fail an unsigned pack (a ``signature`` problem on ``manifest.json``)
+        instead of passing it with a note. ``assay verify`` sets this unless
+        ``--allow-unsigned`` is given. A pack checked against ``public_key``
+        must be signed whatever this says.
 
     Returns
     -------
@@ -396,11 +412,21 @@ def verify_pack(zip_path: str | Path, *, public_key: str | Path | None = None) -
     """
     expected = load_public_key(public_key) if public_key is not None else None
     members, problems = _read_members(Path(zip_path))
-    return _verify(members, problems, expected)
+    return _verify(members, problems, expected, require_signature=require_signature)
+
+
+UNSIGNED_REFUSED = (
+    "the pack is not signed: its hashes only show the files match the manifest, and anyone "
+    "who edits the pack can recompute them, so nothing shows who made it"
+)
 
 
 def _verify(
-    members: Mapping[str, bytes | None], problems: list[Problem], expected: Any
+    members: Mapping[str, bytes | None],
+    problems: list[Problem],
+    expected: Any,
+    *,
+    require_signature: bool = False,
 ) -> Verification:
     notes: list[str] = []
     manifest_bytes = members.get(MANIFEST)
@@ -409,11 +435,15 @@ def _verify(
             problems.append(Problem("removed", MANIFEST, "the pack has no manifest"))
         return Verification(ok=False, problems=tuple(problems))
     try:
-        manifest = json.loads(manifest_bytes.decode("utf-8"))
+        manifest = loads_bounded(manifest_bytes, where=MANIFEST)
+    except InputError as exc:
+        problems.append(Problem("manifest", MANIFEST, f"unreadable: {exc}"))
+        return Verification(ok=False, problems=tuple(problems))
+    try:
         files = manifest["files"]
         if manifest.get("format") != FORMAT or not isinstance(files, Mapping):
             raise ValueError(f"format {manifest.get('format')!r}")
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         problems.append(Problem("manifest", MANIFEST, f"not an Assay manifest ({exc})"))
         return Verification(ok=False, problems=tuple(problems))
 
@@ -428,6 +458,8 @@ def _verify(
         problems.append(
             Problem("signature", MANIFEST, "the pack is not signed, but a key was given")
         )
+    elif require_signature:
+        problems.append(Problem("signature", MANIFEST, UNSIGNED_REFUSED))
     else:
         notes.append(
             "The pack is not signed: its hashes show whether a file changed after packing, "
@@ -537,7 +569,11 @@ def _check_signature(
 
 # -- extracting -----------------------------------------------------------------
 def extract_pack(
-    zip_path: str | Path, dest: str | Path, *, public_key: str | Path | None = None
+    zip_path: str | Path,
+    dest: str | Path,
+    *,
+    public_key: str | Path | None = None,
+    require_signature: bool = False,
 ) -> Verification:
     """Verify the pack, then write its files into ``dest`` (which must not exist or be empty).
 
@@ -547,7 +583,8 @@ def extract_pack(
     """
     expected = load_public_key(public_key) if public_key is not None else None
     members, problems = _read_members(Path(zip_path))
-    result = _verify(members, problems, expected)  # the very bytes written below
+    # the very bytes written below
+    result = _verify(members, problems, expected, require_signature=require_signature)
     if not result.ok:
         raise EvidenceError(
             f"evidence pack {zip_path} failed verification; nothing was extracted: "
