@@ -117,10 +117,12 @@ def one_audit(
         )
 
 
-def run_case(ds: Dataset, kind: str, seed: int, rows: int) -> dict[str, Any]:
+def run_case(
+    ds: Dataset, kind: str, seed: int, rows: int, checks: list[str] | None = None
+) -> dict[str, Any]:
     main, spare = samples(ds, rows, seed)
     t0 = time.perf_counter()
-    result = one_audit(ds, kind, main, seed)
+    result = one_audit(ds, kind, main, seed, include=checks)
     alarms = {c.id: c.status for c in result.checks if c.status in ("warn", "fail")}
     statuses = {c.id: c.status for c in result.checks}
     replicated: dict[str, bool | None] = dict.fromkeys(alarms)
@@ -205,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="*", type=int, default=[0])
     ap.add_argument("--rows", type=int, default=4000, help="rows per audit (70/30 split)")
     ap.add_argument("--out", type=Path, default=Path("bench/verdicts/out.jsonl"))
+    ap.add_argument("--checks", nargs="*", help="only these check ids (default: the audit's)")
     ap.add_argument("--table", type=Path, help="print the table of a results file and stop")
     args = ap.parse_args(argv)
     if args.table:
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             ds = LOADERS[name]()
             for kind in args.models:
                 for seed in args.seeds:
-                    r = run_case(ds, kind, seed, args.rows)
+                    r = run_case(ds, kind, seed, args.rows, args.checks)
                     rows.append(r)
                     fh.write(json.dumps(r) + "\n")
                     fh.flush()
