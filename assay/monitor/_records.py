@@ -131,7 +131,7 @@ def _parquet_shape(body: bytes) -> tuple[int, int]:
     """``(rows, leaf columns)`` from a Parquet body's footer, before any page is read."""
     import pyarrow.parquet as pq
 
-    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    meta = pq.read_metadata(io.BytesIO(body))
     return meta.num_rows, meta.num_columns
 
 
