@@ -8,6 +8,7 @@ envelope ``{"error": {"code", "message", "details"}}``. Bodies over
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from assay._version import __version__
 from assay.errors import AssayError
 from assay.monitor._auth import allows, create_token, token_scope
 from assay.monitor._store import Store, open_store
+from assay.monitor._throttle import client_key, throttle_for
 
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 
@@ -130,9 +132,22 @@ def require(scope: str):
             raise ApiError(
                 401, "unauthorized", "send Authorization: Bearer <token> (assay token create)"
             )
+        gate, who = throttle_for(request.app, "api"), client_key(request)
+        wait = math.ceil(gate.retry_after(who))
+        if wait > 0:  # during a lockout not even a correct token is checked
+            err = ApiError(
+                429,
+                "too_many_requests",
+                f"too many wrong tokens from this client; try again in {wait} s",
+                {"retry_after_s": wait},
+            )
+            err.headers = {"Retry-After": str(wait)}
+            raise err
         have = token_scope(request.app.state.store, token.strip())
         if have is None:
+            gate.failure(who)
             raise ApiError(401, "unauthorized", "the token is not valid")
+        gate.success(who)
         if not allows(have, scope):
             raise ApiError(403, "forbidden", f"this token has scope {have!r}; this needs {scope!r}")
         return have
@@ -181,7 +196,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code = getattr(exc, "code", None) or _CODES.get(exc.status_code, "error")
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
         return envelope(
             exc.status_code, code, str(exc.detail), getattr(exc, "details", None), headers
         )

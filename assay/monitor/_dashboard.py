@@ -1,9 +1,12 @@
 """The dashboard: server-rendered pages over the same store and window computation
 as the API.
 
-- ``/dashboard/login`` — a form taking an API token (``read`` scope or more); the
-  token is kept in an HTTP-only, ``SameSite=Strict`` cookie scoped to
-  ``/dashboard``; ``/dashboard/logout`` clears it;
+- ``/dashboard/login`` — a form taking an API token (``read`` scope or more); a
+  login opens a server-side session (:func:`create_session`) whose random id,
+  never the token, is kept in an HTTP-only, ``SameSite=Strict`` cookie scoped to
+  ``/dashboard`` (``Secure`` over https); ``/dashboard/logout`` deletes the
+  session from the store and clears the cookie. Failed logins are throttled per
+  client (:mod:`assay.monitor._throttle`: 429 with ``Retry-After``);
 - ``/dashboard`` — the registered models with their counts and alerts;
 - ``/dashboard/models/{name}?size=1d`` — the timeline: drift share, estimated
   vs realized accuracy and alerts per window (:func:`compute_windows`, as
@@ -13,22 +16,26 @@ as the API.
 
 Every page is static HTML: no script, inline styles and SVG only, served with a
 Content-Security-Policy that forbids everything else. Every stored or requested
-string is escaped. A request without a valid cookie is redirected to the login
-form; the token is checked against the store on every request.
+string is escaped. A request without a live session is redirected to the login
+form; the session (and the token it came from) is checked against the store on
+every request, and grants ``read`` only.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from assay.monitor._auth import allows, token_scope
+from assay.monitor._auth import SESSION_TTL_S, create_session, end_session, session_scope
 from assay.monitor._store import ModelRecord
+from assay.monitor._throttle import client_key, throttle_for
 from assay.monitor._windows import (
     _current_frame,
     _split,
@@ -41,7 +48,7 @@ from assay.render._format import esc, fmt_number, fmt_percent
 __all__ = ["COOKIE", "CSP", "router", "timeline_charts"]
 
 COOKIE = "assay_dashboard"
-COOKIE_MAX_AGE = 8 * 3600
+COOKIE_MAX_AGE = SESSION_TTL_S
 PREFIX = "/dashboard"
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
@@ -123,12 +130,9 @@ def _not_found(message: str) -> HTMLResponse:
 
 
 def _scope(request: Request) -> str | None:
-    """The cookie token's scope when it may read, else ``None``."""
-    token = request.cookies.get(COOKIE, "").strip()
-    if not token:
-        return None
-    scope = token_scope(request.app.state.store, token)
-    return scope if scope is not None and allows(scope, "read") else None
+    """``read`` when the cookie names a live session, else ``None``."""
+    session_id = request.cookies.get(COOKIE, "").strip()
+    return session_scope(request.app.state.store, session_id) if session_id else None
 
 
 def _login_url(request: Request) -> str:
@@ -179,6 +183,17 @@ def login_page(request: Request) -> Response:
     return _login_form(next_url=request.query_params.get("next") or PREFIX)
 
 
+def _locked_out(wait: float, next_url: str) -> Response:
+    """429: the login form saying when to try again, with ``Retry-After``."""
+    seconds = max(math.ceil(wait), 1)
+    when = f"{math.ceil(seconds / 60)} minute(s)" if seconds >= 60 else f"{seconds} seconds"
+    resp = _login_form(
+        f"Too many failed logins from this address: try again in {when}.", next_url, status=429
+    )
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
 @router.post(PREFIX + "/login")
 async def login(request: Request) -> Response:
     if not _same_origin(request):
@@ -187,13 +202,20 @@ async def login(request: Request) -> Response:
     fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
     token = (fields.get("token") or [""])[0].strip()
     next_url = _safe_next((fields.get("next") or [PREFIX])[0])
-    scope = token_scope(request.app.state.store, token) if token else None
-    if scope is None or not allows(scope, "read"):
+    gate, who = throttle_for(request.app, "login"), client_key(request)
+    wait = gate.retry_after(who)
+    if wait > 0:  # not even a correct token is checked during a lockout
+        return _locked_out(wait, next_url)
+    store = request.app.state.store
+    session_id = await run_in_threadpool(create_session, store, token) if token else None
+    if session_id is None:
+        gate.failure(who)
         return _login_form("That token is not valid.", next_url, status=401)
+    gate.success(who)
     resp = _redirect(next_url)
     resp.set_cookie(
         COOKIE,
-        token,
+        session_id,
         max_age=COOKIE_MAX_AGE,
         path=PREFIX,
         httponly=True,
@@ -205,8 +227,10 @@ async def login(request: Request) -> Response:
 
 @router.post(PREFIX + "/logout")
 def logout(request: Request) -> Response:
+    """Delete the session from the store (the old cookie is dead even if kept)."""
     resp = _redirect(f"{PREFIX}/login")
     if _same_origin(request):
+        end_session(request.app.state.store, request.cookies.get(COOKIE, "").strip())
         resp.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return resp
 

@@ -59,6 +59,7 @@ class PostgresStore(_SQLStore):
         """Drop every table (tests only)."""
         with self._write() as cur:
             for table in (
+                "sessions",
                 "model_versions",
                 "outbox",
                 "policies",

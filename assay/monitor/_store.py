@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from assay.errors import ConfigError
 
-__all__ = ["MIGRATIONS", "ModelRecord", "Store", "open_store"]
+__all__ = ["MIGRATIONS", "ModelRecord", "SessionRecord", "Store", "open_store"]
 
 # Each migration: (version, description, statements). ``{blob}``, ``{serial}``,
 # ``{real}`` are filled per dialect; everything else is the same SQL on both.
@@ -115,12 +115,41 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        3,
+        "dashboard sessions",
+        (
+            """CREATE TABLE sessions (
+                session_hash TEXT PRIMARY KEY,
+                token_id TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                created_at {real} NOT NULL,
+                expires_at {real} NOT NULL,
+                revoked INTEGER NOT NULL DEFAULT 0
+            )""",
+            "CREATE INDEX sessions_token ON sessions (token_id)",
+        ),
+    ),
 )
 
 DIALECTS = {
     "sqlite": {"blob": "BLOB", "serial": "INTEGER", "real": "REAL"},
     "postgres": {"blob": "BYTEA", "serial": "BIGSERIAL", "real": "DOUBLE PRECISION"},
 }
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A dashboard session: the token it was made from (``token_scope`` is that
+    token's scope now, ``None`` once the token is deleted), its times and whether
+    it was revoked. Only the SHA-256 digest of the session id is stored."""
+
+    token_id: str
+    scope: str
+    created_at: float
+    expires_at: float
+    revoked: bool
+    token_scope: str | None
 
 
 @dataclass(frozen=True)
@@ -166,6 +195,12 @@ class Store(Protocol):
     def load_predictions(self, model: str, since: float | None = None) -> list[tuple[Any, ...]]: ...
     def add_token(self, token_id: str, digest: str, scope: str, name: str | None) -> None: ...
     def get_token(self, token_id: str) -> tuple[str, str] | None: ...
+    def delete_token(self, token_id: str) -> bool: ...
+    def add_session(
+        self, session_hash: str, token_id: str, scope: str, created_at: float, expires_at: float
+    ) -> None: ...
+    def get_session(self, session_hash: str) -> SessionRecord | None: ...
+    def delete_session(self, session_hash: str) -> None: ...
     def add_alert(
         self, model: str, kind: str, window_start: str | None, message: str, details: str
     ) -> None: ...
@@ -364,6 +399,49 @@ class _SQLStore:
     def get_token(self, token_id: str) -> tuple[str, str] | None:
         rows = self._read("SELECT hash, scope FROM tokens WHERE token_id = ?", (token_id,))
         return (rows[0][0], rows[0][1]) if rows else None
+
+    def delete_token(self, token_id: str) -> bool:
+        """Delete a token and revoke every dashboard session made from it, in one
+        transaction; ``False`` when there was no such token."""
+        with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM tokens WHERE token_id = ?"), (token_id,))
+            found = cur.rowcount == 1
+            revoke = "UPDATE sessions SET revoked = 1 WHERE token_id = ?"
+            cur.execute(self._sql(revoke), (token_id,))
+        return found
+
+    # -- dashboard sessions ----------------------------------------------------
+    def add_session(
+        self, session_hash: str, token_id: str, scope: str, created_at: float, expires_at: float
+    ) -> None:
+        """Store a session (by the digest of its id); sessions that have expired
+        or were revoked are deleted in the same transaction, so the table holds
+        live sessions only."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql("DELETE FROM sessions WHERE expires_at <= ? OR revoked <> 0"),
+                (created_at,),
+            )
+            cur.execute(
+                self._sql("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, 0)"),
+                (session_hash, token_id, scope, created_at, expires_at),
+            )
+
+    def get_session(self, session_hash: str) -> SessionRecord | None:
+        rows = self._read(
+            "SELECT s.token_id, s.scope, s.created_at, s.expires_at, s.revoked, t.scope "
+            "FROM sessions s LEFT JOIN tokens t ON t.token_id = s.token_id "
+            "WHERE s.session_hash = ?",
+            (session_hash,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return SessionRecord(r[0], r[1], float(r[2]), float(r[3]), bool(r[4]), r[5])
+
+    def delete_session(self, session_hash: str) -> None:
+        with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM sessions WHERE session_hash = ?"), (session_hash,))
 
     def add_alert(
         self, model: str, kind: str, window_start: str | None, message: str, details: str
