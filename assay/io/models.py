@@ -226,9 +226,12 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
     The format is read from the file's content as well as its name: a pickle
     is never unpickled because of its file name, and a pickle named ``.skops``
     or ``.onnx`` is refused whatever ``trust_model`` says. A ``.skops`` file
-    loads only the types skops trusts (others are listed and refused without
-    ``trust_model``); an ``.onnx`` file whose tensors point at external data
-    outside its own folder is refused before anything is read.
+    loads only the types skops trusts and those on Assay's reviewed list
+    (:mod:`assay.io._skops_trust`: scikit-learn, NumPy and SciPy types rebuilt
+    from plain data; trees and sparse matrices are bounds-checked after
+    loading); others are listed and refused without ``trust_model``. An
+    ``.onnx`` file whose tensors point at external data outside its own folder
+    is refused before anything is read.
 
     Raises
     ------
@@ -278,6 +281,7 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
 
 
 def _load_skops(p: Path, *, trust_model: bool, content: str) -> ModelAdapter:
+    """Load a skops archive: skops's defaults plus Assay's reviewed list, or all with trust."""
     if content != "zip":
         raise ModelError(f"model file {p} is not a skops archive (a skops file is a zip archive)")
     try:
@@ -288,20 +292,48 @@ def _load_skops(p: Path, *, trust_model: bool, content: str) -> ModelAdapter:
         untrusted = sio.get_untrusted_types(file=p)
     except Exception as exc:
         raise ModelError(f"model file {p} could not be read by skops: {exc}") from None
-    if untrusted and not trust_model:
-        shown = ", ".join(untrusted[:10]) + (
-            f" and {len(untrusted) - 10} more" if len(untrusted) > 10 else ""
-        )
-        raise UntrustedModelError(
-            f"model file {p} contains {len(untrusted)} type(s) skops does not trust by "
-            f"default: {shown}; loading them could run code. Pass --trust-model only if you "
-            "trust its source"
-        )
+    if not trust_model:
+        _refuse_unreviewed(p, untrusted)
     try:
         model = sio.load(p, trusted=untrusted or None)
     except Exception as exc:
         raise ModelError(f"model file {p} could not be loaded by skops: {exc}") from None
+    if not trust_model:
+        from assay.io._skops_trust import MalformedModelError, check_loaded_structures
+
+        try:
+            check_loaded_structures(model)
+        except MalformedModelError as exc:
+            raise UntrustedModelError(
+                f"model file {p} is malformed or crafted: {exc}; scikit-learn would read "
+                "outside its arrays. Re-save the model, or pass --trust-model only if you "
+                "trust its source"
+            ) from None
     return wrap_model_path(model, "skops", p)
+
+
+def _refuse_unreviewed(p: Path, untrusted: list[str]) -> None:
+    """Raise naming every type neither skops nor Assay's reviewed list trusts."""
+    from assay.io._skops_trust import reviewed_range, sklearn_reviewed, trusted_types
+
+    allowed = trusted_types()
+    left = [t for t in untrusted if t not in allowed]
+    if not left:
+        return
+    shown = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
+    note = ""
+    if not sklearn_reviewed() and any(t.startswith("sklearn.") for t in left):
+        import sklearn
+
+        note = (
+            f" (Assay's scikit-learn entries are reviewed for scikit-learn {reviewed_range()}; "
+            f"{sklearn.__version__} is installed, so they are not trusted)"
+        )
+    raise UntrustedModelError(
+        f"model file {p} contains {len(left)} type(s) that neither skops nor Assay trusts "
+        f"by default: {shown}{note}; loading them could run code. Pass --trust-model only "
+        "if you trust its source"
+    )
 
 
 def onnx_external_data(path: Path) -> list[str]:
