@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -23,6 +24,7 @@ from assay.errors import AssayError
 from assay.monitor._auth import allows, create_token, token_scope
 from assay.monitor._store import Store, open_store
 from assay.monitor._throttle import client_key, throttle_for
+from assay.monitoring.policy import CommandAction
 
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 
@@ -40,6 +42,17 @@ class Settings:
     """Records (table rows) one ingest or registration request may carry; more is
     refused with 413 ``too_many_rows`` before the rows are built (default 100,000)."""
     seed: int = 0
+    # operator-only powers (the server's configuration file, never the API):
+    commands: Mapping[str, tuple[CommandAction, ...]] = field(default_factory=dict)
+    """Commands run when an alert of a model fires, by model name (``"*"``: every model)."""
+    webhook_allow_networks: tuple[Any, ...] = ()
+    """Private networks webhooks may reach (everything else must be public)."""
+
+    def __post_init__(self) -> None:
+        from assay.monitoring.webhook import parse_networks
+
+        nets = parse_networks(list(self.webhook_allow_networks), "webhook_allow_networks")
+        object.__setattr__(self, "webhook_allow_networks", nets)
 
     @classmethod
     def from_env(cls, **kw: Any) -> Settings:
@@ -173,7 +186,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store if store is not None else open_store(settings.store_url)
     if settings.admin_token:
         create_token(store, "admin", name="ASSAY_TOKEN", token=settings.admin_token)
-    dispatcher = Dispatcher(store)
+    dispatcher = Dispatcher(
+        store, commands=settings.commands, allow_networks=settings.webhook_allow_networks
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):

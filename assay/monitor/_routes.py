@@ -372,7 +372,7 @@ def _windows(
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), [{"field": "size", "message": str(exc)}]) from exc
     items = compute_windows(store, model, size, limit=limit, seed=seed)
-    if apply_policy(store, model, size, items) and dispatcher is not None:
+    if apply_policy(store, model, size, items, dispatcher) and dispatcher is not None:
         dispatcher.notify()  # deliver the new alerts' actions outside this request
     return {"model": model.name, "size": size, "windows": items}
 
