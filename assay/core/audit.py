@@ -229,8 +229,10 @@ def build_context(
 def select_checks(config: AuditConfig) -> list[CheckSpec]:
     """The checks an audit runs: ``include`` if given, else every default check
     plus opt-in checks enabled by id or area; minus ``exclude``."""
+    from assay.core.params import validate_thresholds
     from assay.core.registry import AREAS
 
+    validate_thresholds(config.thresholds)
     specs = all_checks()
     for name in config.enable:
         if name not in AREAS:

@@ -229,6 +229,9 @@ def drift(
                 f"current data lacks feature column(s) {', '.join(missing[:8])}; give it the "
                 f"reference's columns or --ignore them.{hint}"
             )
+        from assay.core.params import validate_thresholds
+
+        validate_thresholds(cfg.thresholds)
         settings = AuditSettings(
             seed=cfg.seed,
             n_bootstrap=cfg.n_bootstrap,
