@@ -22,6 +22,10 @@ MAX_FEATURES = 1000
 MAX_ROWS = 100_000
 """The most records (table rows) one request may carry by default; the service's
 ``Settings.max_rows_per_request`` (default 100,000) is passed in as ``max_rows``."""
+OBJECTS_PER_RECORD = 4
+"""A JSON body with more ``{`` than this many per allowed record (a record and its
+``features`` are two) is refused before parsing: millions of tiny objects in a few
+megabytes cost gigabytes once parsed."""
 TIMESTAMP_MIN = 0.0
 """The earliest timestamp accepted: 1970-01-01T00:00:00Z (seconds since the epoch)."""
 TIMESTAMP_MAX = 7_289_654_399.999999
@@ -221,6 +225,9 @@ def body_records(
     """Like :func:`records_from_body`, but a CSV/Parquet table stays a frame."""
     ct = content_type.split(";")[0].strip().lower()
     if ct == "application/json" or ct.endswith("+json"):
+        objects = body.count(b"{")  # memchr speed: before a single value is built
+        if objects > OBJECTS_PER_RECORD * max_rows + 1:
+            raise TooManyRows(max_rows, objects // OBJECTS_PER_RECORD)
         try:
             doc = _loads(body)
         except (ValueError, UnicodeDecodeError) as exc:

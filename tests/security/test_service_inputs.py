@@ -328,3 +328,17 @@ def test_deeply_nested_json_is_still_422(registered, auth):
     )
     assert _error(r, 422)["code"] == "too_deep"
     assert registered.store.counts("churn") == (0, 0)
+
+
+def test_json_of_millions_of_tiny_objects_is_refused_before_parsing(registered, auth, monkeypatch):
+    """Tiny objects by the million (~3 bytes each) cost gigabytes once parsed: the
+    braces are counted first (here 1.5 MB, within the test client's body limit)."""
+    from assay.monitor import _records
+
+    def no_parse(body):
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(_records, "_loads", no_parse)
+    body = b'{"records": [' + b"{}," * 500_000 + b"{}]}"
+    r = registered.post(PRED, content=body, headers={**auth, "Content-Type": "application/json"})
+    assert _error(r, 413)["code"] == "too_many_rows"
