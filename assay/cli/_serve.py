@@ -79,6 +79,33 @@ def token_create(
         s.close()
 
 
+@token_app.command("revoke")
+def token_revoke(
+    store: Annotated[str, typer.Option(help="the service's store URL")],
+    token_file: Annotated[Path, typer.Option(help="file holding the token to revoke")],
+) -> None:
+    """Revoke a token: it stops working at once, with every dashboard session made
+    from it."""
+    from assay.monitor import open_store
+    from assay.monitor._auth import revoke_token
+
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+        s = open_store(store)
+    except OSError as exc:
+        _fail(f"cannot read {exc.filename}: {exc.strerror}")
+        return
+    except AssayError as exc:
+        _fail(str(exc))
+        return
+    try:
+        if not revoke_token(s, token):
+            _fail(f"{token_file}: not a token of this store; nothing revoked")
+    finally:
+        s.close()
+    print("revoked", file=sys.stderr)
+
+
 def ingest(
     path: Annotated[Path, typer.Argument(help="CSV or Parquet file of predictions")],
     url: Annotated[str, typer.Option(help="the service, e.g. http://127.0.0.1:8080")],

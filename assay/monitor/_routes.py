@@ -443,3 +443,38 @@ async def new_token(request: Request) -> dict[str, Any]:
         raise ApiError(422, "invalid", f"scope must be one of {', '.join(SCOPES)}")
     token = await run_in_threadpool(create_token, request.app.state.store, scope, doc.get("name"))
     return {"token": token, "scope": scope}
+
+
+@tokens.post(
+    "/tokens/revoke",
+    dependencies=[require("admin")],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {"token": {"type": "string", "maxLength": 512}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def revoke(request: Request) -> dict[str, Any]:
+    """Revoke a token (admin only): it stops working at once, and so does every
+    dashboard session made from it. 404 when it is not a stored token."""
+    from assay.monitor._auth import revoke_token
+
+    try:
+        doc = json.loads(await request.body())
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+    token = doc.get("token") if isinstance(doc, dict) else None
+    if not isinstance(token, str) or not token.strip() or len(token) > 512:
+        raise ApiError(422, "invalid", "send the token to revoke as 'token'", [{"field": "token"}])
+    if not await run_in_threadpool(revoke_token, request.app.state.store, token.strip()):
+        raise ApiError(404, "not_found", "that is not a stored token")
+    return {"revoked": True}

@@ -218,3 +218,37 @@ def test_serve_with_a_bad_config_is_a_one_line_error(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "did you mean 'commands'" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_admin_revokes_a_token_over_the_api(registered, auth, write_auth):
+    token = write_auth["Authorization"].split()[1]
+    assert registered.get("/api/v1/models", headers=write_auth).status_code == 200
+    r = registered.post("/api/v1/tokens/revoke", json={"token": token}, headers=write_auth)
+    assert r.status_code == 403  # only an admin revokes
+    r = registered.post("/api/v1/tokens/revoke", json={"token": token}, headers=auth)
+    assert r.status_code == 200 and r.json() == {"revoked": True}
+    assert registered.get("/api/v1/models", headers=write_auth).status_code == 401
+    r = registered.post("/api/v1/tokens/revoke", json={"token": token}, headers=auth)
+    assert r.status_code == 404
+
+
+def test_token_revoke_cli(tmp_path):
+    import subprocess
+
+    from assay.monitor import open_store
+    from assay.monitor._auth import create_token, token_scope
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url)
+    token = create_token(store, "write")
+    store.close()
+    (tmp_path / "tok").write_text(token)
+    code = "import sys; from assay.cli.main import main; sys.argv[0] = 'assay'; main()"
+    argv = [sys.executable, "-c", code, "token", "revoke", "--store", url]
+    proc = subprocess.run([*argv, "--token-file", str(tmp_path / "tok")], capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    store = open_store(url)
+    assert token_scope(store, token) is None
+    store.close()
+    proc = subprocess.run([*argv, "--token-file", str(tmp_path / "tok")], capture_output=True)
+    assert proc.returncode == 2 and b"nothing revoked" in proc.stderr
