@@ -127,6 +127,16 @@ class CheckResult:
     def passed(self) -> bool:
         return self.status in ("pass", "skipped")
 
+    @property
+    def evidence(self) -> dict[str, Any] | None:
+        """How strong a warn or fail is (``strength`` and its ``basis``), from the
+        p or q value in its metrics; ``None`` when it names none (see
+        :mod:`assay.core.evidence`)."""
+        from assay.core.evidence import grade
+
+        strength, basis = grade(self.metrics, self.status)
+        return None if strength is None else {"strength": strength, "basis": basis}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -143,6 +153,7 @@ class CheckResult:
             "thresholds": to_jsonable(dict(self.thresholds)),
             "details": to_jsonable(dict(self.details)),
             "duration_s": None if self.duration_s is None else round(self.duration_s, 4),
+            "evidence": self.evidence,
         }
 
     @classmethod

@@ -2,7 +2,8 @@
 
 Built from a report dict (``report.json``) alone: the failing, erroring and
 warning checks, ordered by status (fail, then could not run, then warning),
-severity (critical first) and effort (quick fixes first), each with its
+strength of evidence (strong first, see :mod:`assay.core.evidence`), severity
+(critical first) and effort (quick fixes first), each with its
 recommendation, its worst findings and the command that re-runs it.
 
 Example
@@ -21,6 +22,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from assay.core.evidence import STRENGTH_ORDER, grade
 from assay.governance._crosswalk import load_crosswalk
 
 STATUS_ORDER = {"fail": 0, "error": 1, "warn": 2}
@@ -91,13 +93,22 @@ def rerun_command(report: Mapping[str, Any], check_id: str) -> str:
     return text
 
 
+def _evidence(check: Mapping[str, Any]) -> dict[str, str] | None:
+    """The check's evidence grade, recomputed from its metrics (an edited
+    ``report.json`` cannot claim a grade its numbers do not support)."""
+    metrics = check.get("metrics") if isinstance(check.get("metrics"), Mapping) else {}
+    strength, basis = grade(metrics, str(check.get("status")))
+    return None if strength is None else {"strength": strength, "basis": basis}
+
+
 def remediation_plan(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The steps to take, most important first (see the module docstring).
 
     Each step holds ``check_id``, ``index`` (position in ``report["checks"]``),
     ``title``, ``status``, ``severity``, ``effort``, ``summary``,
     ``recommendation``, up to three ``findings`` (status and message, problems
-    first), ``n_findings`` and the ``rerun`` command.
+    first), ``n_findings``, the ``rerun`` command and ``evidence`` (its strength and
+    basis, or ``None``).
     """
     steps = []
     for i, c in enumerate(report.get("checks") or []):
@@ -129,11 +140,13 @@ def remediation_plan(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                 ],
                 "n_findings": len(problems),
                 "rerun": rerun_command(report, cid),
+                "evidence": _evidence(c),
             }
         )
     steps.sort(
         key=lambda s: (
             STATUS_ORDER[s["status"]],
+            STRENGTH_ORDER.get((s["evidence"] or {}).get("strength"), 3),
             SEVERITY_ORDER[s["severity"]],
             EFFORT_ORDER.get(s["effort"], 1),
             s["index"],
