@@ -56,6 +56,20 @@ def badge(status: Any, *, small: bool = False) -> str:
     )
 
 
+def evidence_label(c: Mapping[str, Any]) -> str:
+    """`` · strong evidence (q < 0.0001)`` for a graded warn or fail, else ``""``;
+    graded from the result's own metrics (see :mod:`assay.core.evidence`)."""
+    from assay.core.evidence import grade
+
+    strength, basis = grade(as_mapping(c.get("metrics")), str(c.get("status")))
+    if strength is None:
+        return ""
+    return (
+        f' · <span class="ay-strength ay-strength-{strength}" title="how sure: from the '
+        f"check's own test\">{strength} evidence ({html_text(basis)})</span>"
+    )
+
+
 def anchor_id(index: int, check_id: Any) -> str:
     """A unique, attribute-safe anchor for the ``index``-th check."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", clean_text(check_id or "check")).strip("-")
@@ -314,6 +328,7 @@ def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str
     if isinstance(severity, str) and severity:
         klass = f" ay-sev-{severity}" if severity in SEVERITY_RANK else ""
         meta += f' · <span class="ay-sev{klass}">{html_text(severity)} severity</span>'
+    meta += evidence_label(c)
     head = (
         f'<header class="ay-card-head">{badge(status)}<h3>{html_text(title)}</h3>'
         f'<div class="ay-meta">{meta}</div></header>'

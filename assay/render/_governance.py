@@ -57,6 +57,19 @@ def _record(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> Mappi
 
 
 # -- what to do next ------------------------------------------------------------
+def _strength_pill(evidence: Any) -> str:
+    if not isinstance(evidence, Mapping) or evidence.get("strength") not in _STRENGTHS:
+        return ""
+    strength = evidence["strength"]
+    return (
+        f'<span class="ay-pill ay-strength ay-strength-{strength}" title="how sure: '
+        f'{html_text(evidence.get("basis") or "")}">{strength} evidence</span>'
+    )
+
+
+_STRENGTHS = ("strong", "moderate", "weak")
+
+
 def _step(n: int, s: Mapping[str, Any]) -> str:
     effort, when = EFFORT_WORDS.get(s["effort"], ("Some work", "days"))
     sev = SEVERITY_WORDS.get(s["severity"], "")
@@ -80,7 +93,8 @@ def _step(n: int, s: Mapping[str, Any]) -> str:
         f'<div class="ay-step-head">{badge(s["status"], small=True)}'
         f'<a href="#{anchor}"><strong>{html_text(s["title"])}</strong></a>'
         f'<span class="ay-pill">{html_text(sev)}</span>'
-        f'<span class="ay-pill ay-pill-effort" title="typical effort: {when}">'
+        + _strength_pill(s.get("evidence"))
+        + f'<span class="ay-pill ay-pill-effort" title="typical effort: {when}">'
         f"{html_text(effort)} ({when})</span></div>"
         f'<p class="ay-step-why">{html_text(shorten(s["summary"], _MAX_TEXT))}</p>'
         + (f'<p class="ay-step-do"><b>What to do:</b> {todo}</p>' if todo else "")
@@ -106,7 +120,8 @@ def plan_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> 
     fails = sum(1 for s in plan if s["status"] in ("fail", "error"))
     lead = (
         f"{plural(len(plan), 'thing')} to look at, most important first: "
-        "failures before warnings, then by importance, quick fixes first."
+        "failures before warnings, then the strongest evidence, then by importance, "
+        "quick fixes first."
     )
     if fails == len(plan):
         lead += " All of them must be fixed before the quality gate passes."

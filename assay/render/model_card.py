@@ -440,9 +440,10 @@ def _caveats(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
         lines.append("")
         for n, s in enumerate(plan, 1):
             rec = f" {text(s['recommendation'])}" if s["recommendation"] else ""
+            strength = f"{s['evidence']['strength']} evidence, " if s.get("evidence") else ""
             lines.append(
                 f"{n}. **{text(s['title'])}** ({code(s['check_id'])}, "
-                f"{_STATUS.get(s['status'], '?')}, {text(s['severity'])} severity, "
+                f"{_STATUS.get(s['status'], '?')}, {text(s['severity'])} severity, {strength}"
                 f"{text(s['effort'])} effort): {text(s['summary'])}{rec}"
             )
     else:
