@@ -17,6 +17,11 @@ Operators (Presidio's): ``replace`` writes ``<EMAIL_ADDRESS>``, ``mask`` writes
 salt give the same hash, so joins on the column still work; pass the same
 ``salt`` to every file you want to join), ``redact`` removes the text.
 
+A CSV copy written by ``assay anonymize`` has every text cell a spreadsheet
+would evaluate as a formula (``=cmd|...``, ``+``, ``-``, ``@``, tab, CR) prefixed
+with an apostrophe (:func:`assay.io.export.neutralize_frame`); the frame
+returned here is left as it is.
+
 :func:`verify` re-scans a table and lists what personal data remains: values
 not scanned before are analyzed in full, and no original value of a column
 de-identified whole may survive.
