@@ -66,8 +66,8 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
 _MD_SCHEME = re.compile(r"(?i)(javascript|vbscript|data|file|https?|ftp|mailto)(:)")
 _MD_WWW = re.compile(r"(?i)(www)(\.)")
 # Markers that open a block (heading, quote, list, thematic break) at the start.
-_MD_LEADING = re.compile(r"^(#|>|\+|-|=)")
-_MD_ORDERED = re.compile(r"^(\d{1,9})([.)])")
+_MD_LEADING = re.compile(r"^(#|>|[-+=](?=[-+= ]|$))")
+_MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?= |$)")
 _XML_TEXT = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 _XML_ATTR = {**_XML_TEXT, '"': "&quot;", "'": "&apos;", "\n": "&#10;", "\t": "&#9;"}
 _XML_TEXT_RE = re.compile("[&<>\r]")
@@ -134,8 +134,9 @@ def markdown_text(value: Any, limit: int | None = MARKDOWN_TEXT_LIMIT) -> str:
     autolinks (``<`` and ``&`` as entities), emphasis, code spans, links and
     images (``\\`` `` ` `` ``*`` ``_`` ``[`` ``]`` ``|`` ``~`` backslash-escaped),
     URLs (the colon of ``javascript:``, ``data:``, ``http:``... and the dot of
-    ``www.`` escaped, so no renderer links them), a leading ``#``, ``>``, ``+``,
-    ``-``, ``=`` or ``1.`` (escaped, so no heading, quote or list opens).
+    ``www.`` escaped, so no renderer links them), a leading ``#`` or ``>``, and a
+    leading ``-``, ``+``, ``=`` or ``1.`` that would open a list or a rule
+    (escaped, so no heading, quote, list or rule opens; ``-3`` stays ``-3``).
     Newlines and other whitespace become single spaces; control characters are
     dropped; text longer than ``limit`` (:data:`MARKDOWN_TEXT_LIMIT`) is cut.
     ``None`` gives ``""``.
