@@ -27,6 +27,8 @@ METRIC_TEXT = {
     "mae": "MAE",
     "mean_residual": "mean residual (prediction − truth)",
     "mean_prediction": "mean prediction",
+    "base_rate": "base rate (share of positive labels)",
+    "relative_mae": "MAE relative to the group's spread of the target",
 }
 
 
@@ -47,6 +49,14 @@ class Disparity:
     pair_high: float | None
     status: Status = "pass"
     threshold: float | None = None
+    gap: float = float("nan")  # oriented larger-is-worse: a difference, or a log ratio
+    se: float | None = None  # bootstrap standard error of ``gap``
+    m: int = 1  # comparisons in the check (Bonferroni)
+    p: float | None = None  # adjusted p value of "no gap"
+    base_worst: float | None = None  # label base rates of the two groups (binary)
+    base_other: float | None = None
+    beyond_base: float | None = None  # selection ratio / base-rate ratio
+    beyond_base_high: float | None = None
 
     @property
     def significant(self) -> bool:
@@ -75,6 +85,7 @@ _PRIORITY = {
     ("false_positive_rate", "difference"): 1,
     ("error_rate", "difference"): 2,
     ("mae", "ratio_high"): 0,
+    ("relative_mae", "ratio_high"): 0,
     ("mean_residual", "share_of_mae"): 1,
     ("selection_rate", "difference"): 3,
 }
@@ -90,6 +101,29 @@ def _ci(lo: float | None, hi: float | None, conf: float) -> str:
     return f" ({conf:.0%} CI {_num(lo)} to {_num(hi)})"
 
 
+def _base_text(d: Disparity) -> str:
+    """The labels' base rates of the two groups, in plain words (binary selection gaps)."""
+    bw, bo = d.base_worst, d.base_other
+    if bw is None or bo is None or not (np.isfinite(bw) and np.isfinite(bo)):
+        return ""
+    text = (
+        f" In the labels, the base rate of {d.worst} is {_num(bw)} against {_num(bo)} for {d.other}"
+    )
+    if d.beyond_base is None or d.kind != "ratio":
+        return text + "."
+    if d.status == "fail" and d.threshold is not None and d.threshold < 0.8:
+        return (
+            text + f": the model's selection gap goes far beyond that difference (selection "
+            f"ratio {_num(d.beyond_base)} times the base-rate ratio)."
+        )
+    if d.beyond_base >= 0.8:
+        return text + ": the model mirrors a difference present in the data."
+    return (
+        text + f": the model widens that difference (selection ratio {_num(d.beyond_base)} "
+        "times the base-rate ratio)."
+    )
+
+
 def _message(d: Disparity, conf: float, th: Mapping[str, Any]) -> str:
     m = METRIC_TEXT[d.metric]
     w, o = d.worst, d.other
@@ -102,11 +136,12 @@ def _message(d: Disparity, conf: float, th: Mapping[str, Any]) -> str:
                 if d.value < float(th["four_fifths"])
                 else f"within the four-fifths rule ({th['four_fifths']:g})."
             )
+            + _base_text(d)
         )
     if d.kind == "ratio_high":
         return (
-            f"Group {w} has an MAE of {_num(d.worst_value)}, {_num(d.value)} times that of "
-            f"{o} ({_num(d.other_value)}){_ci(d.low, d.high, conf)}."
+            f"Group {w} has {'an' if d.metric == 'mae' else 'a'} {m} of {_num(d.worst_value)}, "
+            f"{_num(d.value)} times that of {o} ({_num(d.other_value)}){_ci(d.low, d.high, conf)}."
         )
     if d.kind == "share_of_mae":
         return (
@@ -121,9 +156,10 @@ def _message(d: Disparity, conf: float, th: Mapping[str, Any]) -> str:
         ("error_rate", "difference"): "accuracy gap",
     }.get((d.metric, d.kind), "difference")
     article = "an" if m[0] in "aeiou" else "a"
+    tail = _base_text(d) if d.metric == "selection_rate" else ""
     return (
         f"Group {w} has {article} {m} of {_num(d.worst_value)} against {_num(d.other_value)} for "
-        f"{o}: a gap of {_num(d.value)} ({name}){_ci(d.low, d.high, conf)}."
+        f"{o}: a gap of {_num(d.value)} ({name}){_ci(d.low, d.high, conf)}.{tail}"
     )
 
 
@@ -165,6 +201,8 @@ def outcome(
                     d.kind: d.value,
                     f"{d.kind}_low": d.low,
                     f"{d.kind}_high": d.high,
+                    "p_value": d.p,
+                    "comparisons": d.m,
                 },
             )
         )
@@ -219,6 +257,8 @@ def outcome(
             "and collect more data for groups reported as too small."
         )
     metrics = _metrics(task, results, overall, n)
+    # The evidence of the verdict: the adjusted p value of the gap the summary names.
+    metrics["p_value"] = judged[0][1].p if judged else None
     details = {
         "sensitive": list(ctx.sensitive),
         "positive_class": ctx.positive_class if task == "binary" else None,
@@ -254,6 +294,11 @@ def outcome(
                         "pair_difference_high": d.pair_high,
                         "status": d.status,
                         "threshold": d.threshold,
+                        "p_value": d.p,
+                        "comparisons": d.m,
+                        "base_rate_worst": d.base_worst,
+                        "base_rate_reference": d.base_other,
+                        "selection_ratio_over_base_rate_ratio": d.beyond_base,
                     }
                     for d in r.disparities
                 ],
@@ -261,8 +306,11 @@ def outcome(
             for r in results
         ],
         "min_group_size": min_size,
-        "judged_on": "point estimates among groups of at least min_group_size rows; a gap "
-        "counts only when the interval of the two groups' difference excludes zero",
+        "judged_on": "the two extreme groups among those of at least min_group_size rows; "
+        "intervals and p values Bonferroni-adjusted for every pair of such groups in the "
+        "check (normal, bootstrap standard error; ratios on the log scale); a gap warns when "
+        "its interval excludes no gap and it reaches its warn level, and fails only when the "
+        "whole interval lies beyond its fail level",
         "n_rows": n,
         "n_rows_available": n_total,
         "sampled": n < n_total,
@@ -310,6 +358,7 @@ def _metrics(
         out["accuracy"] = overall.get("accuracy")
     if task == "regression":
         put("mae_ratio", pick("mae", "ratio_high"))
+        put("relative_mae_ratio", pick("relative_mae", "ratio_high"))
         put("mean_residual_gap", pick("mean_residual", "share_of_mae"))
         out["mae"] = overall.get("mae")
     out["n_groups"] = sum(len(r.groups) for r in results)

@@ -19,12 +19,26 @@ the TPR and FPR gaps), and the accuracy gap; for regression the ratio of the
 largest to the smallest group MAE and the gap in mean residual. A gap counts
 only when it passes its threshold *and* the bootstrap interval of the
 difference between the two groups involved excludes zero.
+
+The verdict (#14) is the pure function :func:`judge_gap`: the gap between the two
+extreme groups, its bootstrap standard error and the number of comparisons made
+in the check go in (Bonferroni), a status and the evidence (adjusted p value and
+interval) come out. A gap *warns* when it passes its warn level and its adjusted
+interval excludes no gap; it *fails* only when the whole adjusted interval lies
+beyond the material fail level. Selection-rate gaps (demographic parity, the
+four-fifths rule) are compared with the groups' base rates in the labels and warn
+by default: they fail only when ``fail_on_selection_rate`` is set or when the
+model's selection ratio is clearly far below the base-rate ratio
+(``selection_vs_base_fail``). For regression, a gap in MAE fails only when the gap
+in MAE relative to each group's spread of the target fails too.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import combinations, pairwise
 from typing import Any
 
@@ -47,7 +61,7 @@ _OTHER = "(other)"
 _SUMS = {
     "binary": ("one", "yt", "yp", "tp", "fp", "correct"),
     "multiclass": ("one", "correct"),
-    "regression": ("one", "abs", "resid", "pred"),
+    "regression": ("one", "abs", "resid", "pred", "y", "y2"),
 }
 
 
@@ -74,6 +88,18 @@ def _mean_prediction(y_true: Any, y_pred: Any) -> float:
     return float(np.mean(np.asarray(y_pred, float)))
 
 
+def _base_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    return float(np.average(np.asarray(y_true, float), weights=sample_weight))
+
+
+def _relative_mae(y_true: Any, y_pred: Any) -> float:
+    """MAE over the group's standard deviation of the target (its spread)."""
+    y = np.asarray(y_true, float)
+    sd = float(np.std(y))
+    mae = float(np.mean(np.abs(np.asarray(y_pred, float) - y)))
+    return mae / sd if sd > 0 else float("nan")
+
+
 def _fairlearn_metrics(task: str) -> dict[str, Any]:
     from fairlearn.metrics import false_positive_rate, selection_rate, true_positive_rate
     from sklearn.metrics import accuracy_score, mean_absolute_error
@@ -81,6 +107,7 @@ def _fairlearn_metrics(task: str) -> dict[str, Any]:
     if task == "binary":
         return {
             "count": _count,
+            "base_rate": _base_rate,
             "selection_rate": selection_rate,
             "accuracy": accuracy_score,
             "true_positive_rate": true_positive_rate,
@@ -95,6 +122,7 @@ def _fairlearn_metrics(task: str) -> dict[str, Any]:
         "mae": mean_absolute_error,
         "mean_residual": _mean_residual,
         "mean_prediction": _mean_prediction,
+        "relative_mae": _relative_mae,
     }
 
 
@@ -107,6 +135,7 @@ def _from_sums(task: str, S: np.ndarray) -> dict[str, np.ndarray]:
             acc = col["correct"] / n
             return {
                 "count": n,
+                "base_rate": col["yt"] / n,
                 "selection_rate": col["yp"] / n,
                 "accuracy": acc,
                 "true_positive_rate": col["tp"] / col["yt"],
@@ -117,11 +146,13 @@ def _from_sums(task: str, S: np.ndarray) -> dict[str, np.ndarray]:
         if task == "multiclass":
             acc = col["correct"] / n
             return {"count": n, "accuracy": acc, "error_rate": 1 - acc}
+        var = np.maximum(col["y2"] / n - (col["y"] / n) ** 2, 0.0)
         return {
             "count": n,
             "mae": col["abs"] / n,
             "mean_residual": col["resid"] / n,
             "mean_prediction": col["pred"] / n,
+            "relative_mae": np.where(var > 0, col["abs"] / n / np.sqrt(var), np.nan),
         }
 
 
@@ -132,7 +163,8 @@ def _row_columns(task: str, data: Any, yt: np.ndarray, yp: np.ndarray) -> np.nda
     elif task == "multiclass":
         cols = (one, (data.y == data.pred).astype(float))
     else:
-        cols = (one, np.abs(data.pred - data.y), data.pred - data.y, data.pred)
+        y = np.asarray(data.y, dtype=float)
+        cols = (one, np.abs(data.pred - y), data.pred - y, data.pred, y, y * y)
     return np.column_stack(cols)
 
 
@@ -164,6 +196,64 @@ def _attribute_labels(df: pl.DataFrame, col: str, th: Mapping[str, Any]) -> np.n
     )
 
 
+@dataclass(frozen=True)
+class GapVerdict:
+    """What :func:`judge_gap` decided, and its evidence."""
+
+    status: str  # pass | warn | fail
+    p: float  # Bonferroni-adjusted p value of "no gap"
+    low: float  # adjusted interval of the gap
+    high: float
+
+
+def judge_gap(
+    gap: float,
+    se: float | None,
+    *,
+    warn: float | None,
+    fail: float | None,
+    m: int = 1,
+    confidence: float = 0.95,
+    can_fail: bool = True,
+) -> GapVerdict:
+    """Judge a gap between two groups, oriented so that larger is worse.
+
+    ``gap`` is a difference of rates, or the log of a ratio; ``se`` its bootstrap
+    standard error (``None``: no interval, the point alone decides); ``m`` the
+    number of comparisons made in the check (Bonferroni). The adjusted interval is
+    ``gap ± z·se`` with ``z`` the normal quantile of ``1 − (1 − confidence) / (2m)``.
+    ``fail`` when the whole interval is beyond ``fail`` (and ``can_fail``); ``warn``
+    when the point reaches ``warn`` (or ``fail``) and the interval excludes zero;
+    ``pass`` otherwise.
+
+    >>> judge_gap(0.30, 0.05, warn=0.1, fail=0.2).status
+    'fail'
+    >>> judge_gap(0.30, 0.05, warn=0.1, fail=0.2, m=10).status
+    'warn'
+    """
+    from scipy.stats import norm
+
+    if not math.isfinite(gap):
+        return GapVerdict("pass", 1.0, math.nan, math.nan)
+    m = max(int(m), 1)
+    alpha = 1.0 - confidence
+    if se is None or not math.isfinite(se) or se <= 0:
+        low = high = gap
+        p = 0.0 if gap > 0 else 1.0
+    else:
+        z = float(norm.ppf(1.0 - alpha / (2 * m)))
+        low, high = gap - z * se, gap + z * se
+        p = min(1.0, m * 2.0 * float(norm.sf(abs(gap) / se)))
+    reached = any(t is not None and gap >= t for t in (warn, fail))
+    if can_fail and fail is not None and low > fail:
+        status = "fail"
+    elif reached and low > 0:
+        status = "warn"
+    else:
+        status = "pass"
+    return GapVerdict(status, p, low, high)
+
+
 def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) -> tuple[str, str]:
     finite = [g for g in groups if np.isfinite(vals[g])]
     worst = (max if high_is_worse else min)(finite, key=lambda g: (vals[g], g))
@@ -183,13 +273,21 @@ def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) 
         "(for a regression model, its average error and its bias per group). It then measures "
         "the gaps between groups: demographic parity, the four-fifths rule used in US "
         "employment law, and equalized odds; a gap counts only when it is clearly larger than "
-        "chance. Groups too small to judge are listed as such rather than judged."
+        "chance, after allowing for the number of groups compared. Policy: gaps in error "
+        "rates given the truth (equalized odds, accuracy; for regression the error relative "
+        "to each group's spread of the target) fail the gate when their whole interval lies "
+        "beyond the fail level; a selection-rate gap that mirrors different base rates in the "
+        "labels is a property of the data and only warns, naming the base rates, unless "
+        "fail_on_selection_rate is set or the model's selection ratio is clearly far below "
+        "the base-rate ratio. Groups too small to judge are listed as such rather than judged."
     ),
     standards=("MEASURE 2.11", "MEASURE 2.3"),
     severity="high",
     thresholds={
         "min_group_size": 30,
         "four_fifths": 0.8,
+        "fail_on_selection_rate": False,
+        "selection_vs_base_fail": 0.5,
         "dp_difference_warn": 0.1,
         "eo_difference_warn": 0.1,
         "eo_difference_fail": 0.2,
@@ -308,6 +406,11 @@ def _sets(
         gi = np.fromiter((code[k] for k in key), dtype=np.int64, count=n)
         members = [np.flatnonzero(gi == i) for i in range(len(groups))]
         prepared.append((cols, by_group, groups, code, members))
+    # Bonferroni over every pair of groups large enough to judge, in every set.
+    n_pairs = 0
+    for _, by_group, groups, _, _ in prepared:
+        k = sum(by_group[g]["count"] >= min_size for g in groups)
+        n_pairs += k * (k - 1) // 2
 
     # One pass over the bootstrap resamples for every set: each group's sums are one
     # matrix product of its rows' resample counts (from :mod:`assay.evaluation._bootstrap`)
@@ -336,7 +439,7 @@ def _sets(
         res = SetResult(" & ".join(cols), cols, groups, by_group, intervals, small)
         if len(eligible) >= 2:
             res.disparities = _disparities(
-                task, res, eligible, samples, code, th, s.confidence, overall
+                task, res, eligible, samples, code, th, s.confidence, overall, max(n_pairs, 1)
             )
         out.append(res)
     return out
@@ -357,6 +460,19 @@ def _pair_interval(
     )
 
 
+def _se(x: np.ndarray | None) -> float | None:
+    """Bootstrap standard error of a statistic's resamples (``None`` without them)."""
+    if x is None:
+        return None
+    x = x[np.isfinite(x)]
+    return float(np.std(x, ddof=1)) if x.size >= 10 else None
+
+
+def _log_ratio(a: Any, b: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.asarray(a, dtype=float) / np.asarray(b, dtype=float))
+
+
 def _disparities(
     task: str,
     res: SetResult,
@@ -366,9 +482,36 @@ def _disparities(
     th: Mapping[str, Any],
     conf: float,
     overall: Mapping[str, float],
+    m: int,
 ) -> list[Disparity]:
+    """The gaps of one attribute set, each measured between its two extreme groups and
+    judged by :func:`judge_gap` (Bonferroni over ``m`` pairs of groups in the check)."""
     bg = res.by_group
     out: list[Disparity] = []
+
+    def pair(metric: str, kind: str, w: str, o: str, scale: float = 1.0) -> Disparity:
+        """The gap of ``w`` against ``o`` and its evidence, oriented larger-is-worse."""
+        vw, vo = bg[w][metric], bg[o][metric]
+        sw = so = None
+        if metric in samples:
+            sw, so = samples[metric][:, code[w]], samples[metric][:, code[o]]
+        if kind == "ratio":  # lower is worse: the gap is −log(ratio)
+            value = vw / vo if vo else float("nan")
+            gap = -float(_log_ratio(vw, vo))
+            gs = None if sw is None else -_log_ratio(sw, so)
+        elif kind == "ratio_high":
+            value = vw / vo if vo else float("nan")
+            gap = float(_log_ratio(vw, vo))
+            gs = None if sw is None else _log_ratio(sw, so)
+        else:
+            sign = 1.0 if vw >= vo else -1.0
+            value = abs(vw - vo) / scale
+            gap = value
+            gs = None if sw is None else sign * (sw - so) / scale
+        lo, hi = _pair_interval(samples, metric, code[w], code[o], vw - vo, conf)
+        d = Disparity(metric, kind, value, None, None, w, o, vw, vo, lo, hi)
+        d.gap, d.se, d.m = gap, _se(gs), m
+        return d
 
     def spread(
         metric: str, high_is_worse: bool, kind: str = "difference", scale: float = 1.0
@@ -377,66 +520,66 @@ def _disparities(
         if sum(np.isfinite(v) for v in vals.values()) < 2:
             return None
         worst, other = _extreme(vals, eligible, high_is_worse)
-        diff = vals[worst] - vals[other]
-        lo, hi = _pair_interval(samples, metric, code[worst], code[other], diff, conf)
-        if kind.startswith("ratio"):
-            value = vals[worst] / vals[other] if vals[other] else float("nan")
-        else:
-            value = abs(diff) / scale
-        # Interval of the max−min spread over the eligible groups, resample by resample.
-        s_lo = s_hi = None
-        if metric in samples:
-            cols = [code[g] for g in eligible]
-            m = samples[metric][:, cols]
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if kind == "ratio":
-                    sp = np.nanmin(m, axis=1) / np.nanmax(m, axis=1)
-                elif kind == "ratio_high":
-                    sp = np.nanmax(m, axis=1) / np.nanmin(m, axis=1)
-                else:
-                    sp = (np.nanmax(m, axis=1) - np.nanmin(m, axis=1)) / scale
-            s_lo, s_hi = percentile_interval(sp, value, confidence=conf)
-        return Disparity(
-            metric, kind, value, s_lo, s_hi, worst, other, vals[worst], vals[other], lo, hi
-        )
+        return pair(metric, kind, worst, other, scale)
 
-    def judge(d: Disparity | None, warn: float | None, fail: float | None, below: bool) -> None:
+    def judge(
+        d: Disparity | None,
+        warn: float | None,
+        fail: float | None,
+        can_fail: bool = True,
+        threshold: float | None = None,
+    ) -> None:
         if d is None or not np.isfinite(d.value):
             return
-        crossed_fail = fail is not None and (d.value < fail if below else d.value >= fail)
-        crossed_warn = warn is not None and (d.value < warn if below else d.value >= warn)
-        if d.significant and crossed_fail:
-            d.status = "fail"
-        elif d.significant and crossed_warn:
-            d.status = "warn"
-        d.threshold = fail if fail is not None else warn
+        v = judge_gap(d.gap, d.se, warn=warn, fail=fail, m=m, confidence=conf, can_fail=can_fail)
+        d.status, d.p = v.status, v.p  # type: ignore[assignment]
+        d.low, d.high = _natural(d.kind, v.low), _natural(d.kind, v.high)
+        if d.kind == "ratio":
+            d.low, d.high = d.high, d.low
+        d.threshold = threshold if threshold is not None else (fail if fail is not None else warn)
         out.append(d)
+
+    def base_rate_check(d: Disparity) -> None:
+        """Compare a selection ratio with the base-rate ratio of the same two groups."""
+        bw, bo = bg[d.worst].get("base_rate"), bg[d.other].get("base_rate")
+        d.base_worst, d.base_other = bw, bo
+        if bw is None or bo is None or not (bw > 0 and bo > 0) or not np.isfinite(d.gap):
+            return
+        gap = d.gap + float(_log_ratio(bw, bo))  # −log(selection ratio / base-rate ratio)
+        gs = None
+        if "selection_rate" in samples and "base_rate" in samples:
+            w, o = code[d.worst], code[d.other]
+            gs = -_log_ratio(samples["selection_rate"][:, w], samples["selection_rate"][:, o])
+            gs = gs + _log_ratio(samples["base_rate"][:, w], samples["base_rate"][:, o])
+        level = -math.log(float(th["selection_vs_base_fail"]))
+        v = judge_gap(gap, _se(gs), warn=None, fail=level, m=m, confidence=conf)
+        d.beyond_base = math.exp(-gap)
+        d.beyond_base_high = math.exp(-v.low)
+        if v.status == "fail" and d.status != "pass":
+            d.status = "fail"
+            d.threshold = float(th["selection_vs_base_fail"])
 
     if task == "binary":
         four_fifths = float(th["four_fifths"])
+        ff_gap = -math.log(four_fifths)
+        sel_fail = bool(th.get("fail_on_selection_rate", False))
         lowest = spread("selection_rate", False, "ratio")
-        judge(lowest, None, four_fifths, True)
         if lowest is not None:
+            judge(lowest, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths)
+            base_rate_check(lowest)
             # The four-fifths rule applies to every group, not only the least selected.
-            top, rates = lowest.other, samples.get("selection_rate")
+            top = lowest.other
             for g in eligible:
                 ratio = bg[g]["selection_rate"] / bg[top]["selection_rate"]
                 if g in (top, lowest.worst) or not ratio < four_fifths:
                     continue
-                diff = bg[g]["selection_rate"] - bg[top]["selection_rate"]
-                lo, hi = _pair_interval(samples, "selection_rate", code[g], code[top], diff, conf)
-                r_lo = r_hi = None
-                if rates is not None:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        pair = rates[:, code[g]] / rates[:, code[top]]
-                    r_lo, r_hi = percentile_interval(pair, ratio, confidence=conf)
-                other = Disparity(
-                    "selection_rate", "ratio", ratio, r_lo, r_hi, g, top,
-                    bg[g]["selection_rate"], bg[top]["selection_rate"], lo, hi,
-                )  # fmt: skip
-                judge(other, None, four_fifths, True)
-        judge(spread("selection_rate", False), float(th["dp_difference_warn"]), None, False)
+                other = pair("selection_rate", "ratio", g, top)
+                judge(other, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths)
+                base_rate_check(other)
+        dp = spread("selection_rate", False)
+        judge(dp, float(th["dp_difference_warn"]), None)
+        if dp is not None:
+            dp.base_worst, dp.base_other = bg[dp.worst]["base_rate"], bg[dp.other]["base_rate"]
         tpr = spread("true_positive_rate", False)
         fpr = spread("false_positive_rate", True)
         eo = max(
@@ -444,7 +587,7 @@ def _disparities(
             key=lambda d: d.value,
             default=None,
         )
-        judge(eo, float(th["eo_difference_warn"]), float(th["eo_difference_fail"]), False)
+        judge(eo, float(th["eo_difference_warn"]), float(th["eo_difference_fail"]))
         for d in (tpr, fpr):
             if d is not None and d is not eo:
                 out.append(d)  # reported, judged through equalized odds
@@ -453,20 +596,34 @@ def _disparities(
             spread("error_rate", True),
             float(th["accuracy_difference_warn"]),
             float(th["accuracy_difference_fail"]),
-            False,
         )
     if task == "regression":
-        judge(
-            spread("mae", True, "ratio_high"),
-            float(th["mae_ratio_warn"]),
-            float(th["mae_ratio_fail"]),
-            False,
-        )
+        warn, fail = float(th["mae_ratio_warn"]), float(th["mae_ratio_fail"])
+        rel = spread("relative_mae", True, "ratio_high")
+        mae = spread("mae", True, "ratio_high")
+        # The MAE gap fails only when the gap relative to each group's spread of the
+        # target fails too: bigger errors on bigger, more spread-out targets are expected.
+        rel_fails = False
+        if rel is not None and np.isfinite(rel.value):
+            v = judge_gap(rel.gap, rel.se, warn=math.log(warn), fail=math.log(fail), m=m)
+            rel_fails = v.status == "fail"
+        judge(mae, math.log(warn), math.log(fail), can_fail=rel_fails, threshold=fail)
+        judge(rel, math.log(warn), math.log(fail), threshold=fail)
         scale = overall.get("mae") or 1.0
         judge(
             spread("mean_residual", True, "share_of_mae", scale),
             float(th["residual_gap_warn"]),
             None,
-            False,
         )
     return out
+
+
+def _natural(kind: str, x: float) -> float:
+    """A bound of the oriented gap back in the disparity's own units."""
+    if not math.isfinite(x):
+        return x
+    if kind == "ratio":
+        return math.exp(-x)
+    if kind == "ratio_high":
+        return math.exp(x)
+    return x
