@@ -5,6 +5,22 @@ duplicate rows, duplicated column names and identifier-like features, on
 every split given. Column statistics come from one vectorized Polars query per
 split (plus a second, smaller one for the most frequent value of columns that
 repeat values); duplicate rows are found by row hashes verified exactly.
+
+Sentinels and impossible values (numeric columns). A *sentinel* is a code such
+as 999, 666 or 99999 standing for "unknown": an extreme value of a column
+(its largest or smallest) separated from the rest by more than ``sentinel_gap``
+robust scales, more than ``sentinel_far`` robust scales from the rest's median,
+held by at most ``sentinel_max_share`` of the rows, and either repeated or a
+code-like number (repeated digits such as 999 or 666); the rest of the column
+must take at least two values. The robust scale is the rest's interquartile
+range over 1.349 (its 5-95% range over 3.29 when the quartiles coincide). A lone
+far value that is no code warns only as a note, and only when the rest of the
+column is compact (heavy tails reach far by themselves). *Impossible values*:
+exact zeros in a column otherwise strictly positive and well away from zero
+(a dimension recorded as 0), and negatives (at most two distinct values) in a
+column otherwise non-negative, each in at most ``impossible_max_share`` of rows.
+The decisions are the pure functions :func:`judge_sentinel`,
+:func:`judge_impossible` and :func:`judge_outlier_note`.
 """
 
 from __future__ import annotations
@@ -13,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from assay.core.registry import Outcome, register_check
@@ -241,6 +258,244 @@ def _column_findings(
     return out
 
 
+# -- sentinels and impossible values -------------------------------------------------
+
+
+def code_like(value: float) -> bool:
+    """Whether ``value`` reads as a code: -1, or an integer of two or more repeated digits
+    (99, 999, 666, 9999, -99...).
+
+    >>> code_like(999), code_like(666.0), code_like(-1), code_like(1000), code_like(7)
+    (True, True, True, False, False)
+    """
+    if not np.isfinite(value) or value != int(value):
+        return False
+    v = int(value)
+    if v == -1:
+        return True
+    digits = str(abs(v))
+    return len(digits) >= 2 and len(set(digits)) == 1
+
+
+def judge_sentinel(
+    *,
+    count: int,
+    n: int,
+    gap: float,
+    far: float,
+    code_like: bool,
+    rest_unique: int,
+    params: Mapping[str, Any],
+) -> tuple[Status, str]:
+    """Whether an extreme value of a column is a sentinel code (warn) or not (pass).
+
+    ``gap``: distance to the nearest other value, and ``far``: distance to the median
+    of the other values, both in robust scales of the other values. Pure: numbers in,
+    verdict out.
+
+    >>> th = {"sentinel_gap": 5.0, "sentinel_far": 10.0, "sentinel_max_share": 0.01}
+    >>> judge_sentinel(count=3, n=1000, gap=40, far=50, code_like=False, rest_unique=9,
+    ...                params=th)[0]
+    'warn'
+    """
+    if rest_unique < 2:
+        return "pass", "the other values are all equal: a rare value, not a code"
+    if count > float(params["sentinel_max_share"]) * n:
+        return "pass", "too many rows hold it to be a stray code"
+    if gap <= float(params["sentinel_gap"]):
+        return "pass", "not separated from the other values"
+    if far <= float(params["sentinel_far"]):
+        return "pass", "not far from the bulk of the other values"
+    if count < 2 and not code_like:
+        return "pass", "a single value that reads as no code"
+    return "warn", "a repeated or code-like value far outside the rest of the column"
+
+
+def judge_outlier_note(*, count: int, far: float, rest_reach: float, params: Mapping) -> bool:
+    """Whether a lone extreme value that is no code deserves a note (never a warning):
+    more than ``outlier_note_far`` robust scales from the median, in a column whose other
+    values reach at most ``outlier_note_reach`` scales (no heavy tail).
+
+    >>> th = {"outlier_note_far": 50.0, "outlier_note_reach": 6.0}
+    >>> judge_outlier_note(count=1, far=600.0, rest_reach=3.3, params=th)
+    True
+    """
+    return (
+        count == 1
+        and far > float(params["outlier_note_far"])
+        and rest_reach <= float(params["outlier_note_reach"])
+    )
+
+
+def judge_impossible(
+    kind: str,
+    *,
+    count: int,
+    n: int,
+    rest_min: float,
+    rest_median: float,
+    resolution: float,
+    n_distinct: int = 1,
+    params: Mapping[str, Any],
+) -> tuple[Status, str]:
+    """Whether zeros (``kind="zero"``) in an otherwise positive column, or negatives
+    (``kind="negative"``) in an otherwise non-negative one, are impossible values (warn).
+
+    Zeros warn when the other values stay well away from zero (their minimum is at least
+    ``zero_min_gap`` of their median and ten resolutions); negatives when they take at
+    most two distinct values. Either needs at most ``impossible_max_share`` of the rows.
+
+    >>> th = {"impossible_max_share": 0.01, "zero_min_gap": 0.2}
+    >>> judge_impossible("zero", count=3, n=1000, rest_min=3.5, rest_median=6.0,
+    ...                  resolution=0.01, params=th)[0]
+    'warn'
+    """
+    if count < 1 or count > float(params["impossible_max_share"]) * n:
+        return "pass", "too many rows: a value of its own, not an error"
+    if kind == "zero":
+        if rest_min <= 0:
+            return "pass", "the other values are not all positive"
+        if rest_min < 10 * resolution or rest_min < float(params["zero_min_gap"]) * rest_median:
+            return "pass", "the other values come close to zero"
+        return "warn", "exact zeros in a column otherwise well above zero"
+    if rest_min < 0:
+        return "pass", "the other values are not all non-negative"
+    if n_distinct > 2:
+        return "pass", "many different negative values: a tail crossing zero"
+    return "warn", "negative values in a column otherwise never negative"
+
+
+def _scale(sorted_rest: np.ndarray) -> float:
+    q05, q25, q75, q95 = np.percentile(sorted_rest, [5, 25, 75, 95])
+    s = (q75 - q25) / 1.349
+    if s <= 0:
+        s = (q95 - q05) / 3.29
+    if s <= 0:
+        d = np.diff(np.unique(sorted_rest))
+        s = float(d.min()) if d.size else 0.0
+    return float(s)
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
+
+
+def _value_findings(
+    name: str, values: pl.Series, split: str, th: Mapping[str, Any]
+) -> list[tuple[str, Finding]]:
+    """Sentinel codes, impossible zeros and negatives, and notes on lone far values."""
+    raw = values.cast(pl.Float64, strict=False).to_numpy()
+    finite = np.isfinite(raw)
+    v = np.sort(raw[finite])
+    n = v.size
+    out: list[tuple[str, Finding]] = []
+    if n < 20:
+        return out
+
+    def rows_of(value: float) -> tuple[int, ...] | None:
+        return capped_rows(pl.Series(np.flatnonzero(finite & (raw == value))))
+
+    flagged: set[float] = set()
+    for end in ("top", "bottom"):
+        rest = v
+        for _ in range(3):
+            c = float(rest[-1] if end == "top" else rest[0])
+            others = rest[rest != c]
+            count = rest.size - others.size
+            if others.size < 2:
+                break
+            s = _scale(others)
+            if s <= 0:
+                break
+            med = float(np.median(others))
+            near = others[-1] if end == "top" else others[0]
+            gap, far = abs(c - near) / s, abs(c - med) / s
+            status, _ = judge_sentinel(
+                count=count,
+                n=n,
+                gap=gap,
+                far=far,
+                code_like=code_like(c),
+                rest_unique=int(np.unique(others).size),
+                params=th,
+            )
+            lo, hi = _fmt(float(others[0])), _fmt(float(others[-1]))
+            if status == "warn":
+                flagged.add(c)
+                word = "row" if count == 1 else "rows"
+                msg = (
+                    f"Column '{name}' holds the value {_fmt(c)} in {count:,} {word} of {split}, "
+                    f"far outside its other values ({lo} to {hi}): it looks like a code for "
+                    "'unknown' (a sentinel), not a measurement."
+                )
+                m = {"sentinel_count": count, "sentinel_value": c, "robust_distance": far}
+                finding = Finding("warn", msg, column=name, split=split, rows=rows_of(c), metrics=m)
+                out.append(("sentinel", finding))
+                rest = others
+                continue
+            reach = abs(float(near) - med) / s
+            if judge_outlier_note(count=count, far=far, rest_reach=reach, params=th):
+                msg = (
+                    f"Note: column '{name}' has one value, {_fmt(c)}, far outside its other "
+                    f"values ({lo} to {hi}) in {split}; check that it is a real measurement."
+                )
+                m = {"outlier_count": 1, "outlier_value": c, "robust_distance": far}
+                finding = Finding("pass", msg, column=name, split=split, rows=rows_of(c), metrics=m)
+                out.append(("outlier_note", finding))
+            break
+    zeros = int((v == 0).sum())
+    positive = v[v > 0]
+    if zeros and zeros + positive.size == n and 0.0 not in flagged and positive.size > 1:
+        d = np.diff(np.unique(positive))
+        status, _ = judge_impossible(
+            "zero",
+            count=zeros,
+            n=n,
+            rest_min=float(positive[0]),
+            rest_median=float(np.median(positive)),
+            resolution=float(d.min()) if d.size else 0.0,
+            params=th,
+        )
+        if status == "warn":
+            word = "row" if zeros == 1 else "rows"
+            msg = (
+                f"Column '{name}' is zero in {zeros:,} {word} of {split} while every other "
+                f"value is positive ({_fmt(float(positive[0]))} or more): a zero here is likely "
+                "impossible (a missing measurement recorded as 0)."
+            )
+            m = {"impossible_count": zeros, "impossible_value": 0.0}
+            finding = Finding("warn", msg, column=name, split=split, rows=rows_of(0.0), metrics=m)
+            out.append(("impossible", finding))
+    negative = v[v < 0]
+    if negative.size and not (set(np.unique(negative).tolist()) & flagged):
+        nonneg = v[v >= 0]
+        if nonneg.size > 1:
+            distinct = np.unique(negative)
+            status, _ = judge_impossible(
+                "negative",
+                count=int(negative.size),
+                n=n,
+                rest_min=float(nonneg[0]),
+                rest_median=float(np.median(nonneg)),
+                resolution=0.0,
+                n_distinct=int(distinct.size),
+                params=th,
+            )
+            if status == "warn":
+                k = int(negative.size)
+                shown = " and ".join(_fmt(float(x)) for x in distinct)
+                word = "row" if k == 1 else "rows"
+                msg = (
+                    f"Column '{name}' is negative ({shown}) in {k:,} {word} of {split} while "
+                    "every other value is 0 or more: likely impossible, or a code for 'unknown'."
+                )
+                m = {"impossible_count": k, "impossible_value": float(distinct[0])}
+                rows = capped_rows(pl.Series(np.flatnonzero(finite & (raw < 0))))
+                finding = Finding("warn", msg, column=name, split=split, rows=rows, metrics=m)
+                out.append(("impossible", finding))
+    return out
+
+
 # Metric names for the number of problems of each kind (a column in one split
 # counts once), chosen to read plainly in the report.
 _COUNT_NAMES = {
@@ -249,6 +504,8 @@ _COUNT_NAMES = {
     "infinite": "columns_with_infinities",
     "duplicate_column_names": "duplicated_column_names",
     "mixed_type": "columns_mixed_type",
+    "sentinel": "columns_with_sentinels",
+    "impossible": "columns_with_impossible_values",
     "identifier_feature": "identifier_features",
     "duplicate_rows": "splits_with_duplicate_rows",
     "constant": "columns_constant",
@@ -281,6 +538,10 @@ _RECOMMENDATIONS = {
     "duplicate_column_names": "Rename columns so that every name appears once.",
     "mixed_type": "Clean columns that mix numbers and text: declare tokens such as 'NA' or "
     "'?' as missing when reading the file, or correct the values.",
+    "sentinel": "Declare the named codes (such as 999 or -1) as missing values when reading "
+    "the data, so that no model learns them as real measurements.",
+    "impossible": "Check the named zeros or negative values at their source: treat them as "
+    "missing if they cannot be real.",
     "identifier_feature": "Remove identifier columns from the model's features (or list them "
     "under ignore) unless the identifier really carries meaning.",
     "duplicate_rows": "Remove duplicate rows, or confirm that they are real repeated events.",
@@ -321,9 +582,12 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
     explanation=(
         "Checks that the data is well-formed before anything is learned from it: columns "
         "with missing values, columns that never change, numbers mixed with text, "
-        "infinite values, rows or column names that appear twice, and identifier columns "
-        "used as features. Each of these silently degrades a model or makes its "
-        "evaluation misleading. Every problem names its column (or rows) and data split."
+        "infinite values, rows or column names that appear twice, identifier columns "
+        "used as features, sentinel codes (a few repeated or code-like values such as 999 or "
+        "-1 far outside the rest of a numeric column) and impossible values (exact zeros in a "
+        "column otherwise well above zero, negatives in a column otherwise never negative). "
+        "Each of these silently degrades a model or makes its evaluation misleading. Every "
+        "problem names its column (or rows) and data split."
     ),
     standards=("MAP 2.3", "MEASURE 2.1"),
     severity="high",
@@ -333,6 +597,13 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
         "near_constant_warn": 0.99,
         "mixed_min_numeric": 0.5,
         "duplicate_warn": 0.01,
+        "sentinel_gap": 5.0,
+        "sentinel_far": 10.0,
+        "sentinel_max_share": 0.01,
+        "impossible_max_share": 0.01,
+        "zero_min_gap": 0.2,
+        "outlier_note_far": 50.0,
+        "outlier_note_reach": 6.0,
     },
 )
 def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
@@ -356,6 +627,10 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         view = df.select([c for c in df.columns if c not in skip])
         for p in profile_columns(view):
             found += _column_findings(p, split, view, th, is_target=p.column == ctx.target)
+            dtype = view.schema[p.column]
+            kind = ctx.schema.types.get(p.column)
+            if (dtype.is_integer() or dtype.is_float()) and kind not in ("identifier", "boolean"):
+                found += _value_findings(p.column, view.get_column(p.column), split, th)
             table.append(
                 {
                     "column": p.column,
