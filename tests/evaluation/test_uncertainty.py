@@ -52,8 +52,10 @@ def test_regression_intervals_cover_and_are_narrower_than_without_the_model():
     assert r.metrics["width_ratio_90"] < 0.3
 
 
-def test_under_covered_class_is_named():
-    """A rare class the model barely separates is covered far less often than promised."""
+def test_rare_class_gets_its_own_threshold():
+    """A rare class the model barely separates: marginal sets covered it far less often
+    than promised on every honest model (#14); class-conditional sets keep the promise
+    there too, at the price of larger sets, which the result reports."""
     rng = np.random.default_rng(4)
 
     def data(n):
@@ -63,10 +65,11 @@ def test_under_covered_class_is_named():
 
     train, test = data(3000), data(3000)
     r = run_one(CHECK, train, test, logistic(train))
-    assert r.status == "warn", r.summary
-    assert r.findings[0].group == "class 1"
-    assert r.findings[0].metrics["coverage"] < 0.8
-    assert "class 1" in r.summary and "Mondrian" in r.recommendation
+    assert r.status == "pass", r.summary
+    parts = {p["part"]: p for p in r.details["levels"][0]["parts"]}
+    assert set(parts) == {"class 0", "class 1"}
+    assert parts["class 1"]["coverage"] >= 0.85 and parts["class 1"]["judged"]
+    assert r.metrics["set_size_90"] > 1.2
 
 
 def test_needs_scores_for_classification():
