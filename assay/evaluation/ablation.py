@@ -9,9 +9,20 @@ resamples as the unshuffled predictions). This is what
 ``sklearn.inspection.permutation_importance`` computes, with all shuffles
 predicted in one batch and intervals added.
 
-A feature is *unused* when even the top of its interval is below a small
-level (its shuffling changes nothing measurable), and *harmful* when the whole
-interval is below zero (shuffling it makes the model better). Feature groups
+The interval counts both sources of chance: which rows were drawn (the
+paired bootstrap) and which shuffles were drawn (the spread of the importance
+between shuffles), as a normal interval around the mean importance.
+
+The verdict (:func:`judge_importance`, numbers in, verdict out) is a test, not
+a reading of a point estimate. A feature is *unused* when the model ignores it
+(no prediction changes) or when its whole interval lies within
+``±unused_max`` (an equivalence test: clearly too small to matter, either
+way); an interval that excludes zero is never unused. It is *harmful* when
+shuffling it clearly and materially improves the model: the one-sided p value
+of "importance below ``-harmful_min``", Holm-adjusted over the features, is at
+most ``alpha`` (and the whole interval is below zero). A
+feature whose interval is wide either way is *unclear*, and not alarmed on.
+Feature groups
 from the configuration (``thresholds: {evaluation.ablation: {groups: {name:
 [col, ...]}}}``) are shuffled together.
 
@@ -28,7 +39,7 @@ input shape any pipeline expects.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +49,7 @@ from assay.core.context import AuditContext
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.errors import ConfigError
-from assay.evaluation._bootstrap import metric_samples, paired_comparison, percentile_interval
+from assay.evaluation._bootstrap import metric_samples, paired_comparison
 from assay.evaluation._common import conf_text, fmt, label
 from assay.evaluation._depth import (
     canonical_order,
@@ -90,7 +101,14 @@ def _importances(
     n_repeats: int,
     n_boot: int,
 ) -> dict[str, dict[str, Any]]:
-    """Permutation importance of each unit (a feature or a group) with its interval."""
+    """Permutation importance of each unit (a feature or a group) with its interval.
+
+    The standard error adds the bootstrap variance over rows (every shuffle scored
+    on the same resamples as the unshuffled predictions) and the variance between
+    shuffles divided by their number; the interval is normal around the mean.
+    """
+    from scipy.stats import norm
+
     s = ctx.settings
     m = X.height
     rng = np.random.default_rng([s.seed, 43])
@@ -104,6 +122,7 @@ def _importances(
     base_samples = (
         metric_samples(base_data, [main], n_resamples=n_boot, seed=s.seed)[main] if boot else None
     )
+    z = float(norm.ppf(0.5 + s.confidence / 2))
     out: dict[str, dict[str, Any]] = {}
     for i, k in enumerate(keys):
         block = preds[i * n_repeats : (i + 1) * n_repeats]
@@ -114,17 +133,23 @@ def _importances(
             change.append(score_change(ctx, base, p))
             if boot:
                 samples.append(metric_samples(d, [main], n_resamples=n_boot, seed=s.seed)[main])
-        imp = sign * float(np.mean(base_value - np.asarray(values)))
-        low = high = None
-        if boot and base_samples is not None:
+        per_shuffle = sign * (base_value - np.asarray(values, dtype=float))
+        imp = float(np.mean(per_shuffle))
+        low = high = se = None
+        if boot and base_samples is not None and np.isfinite(imp):
             imp_samples = sign * (base_samples - np.mean(samples, axis=0))
-            low, high = percentile_interval(imp_samples, imp, confidence=s.confidence)
+            imp_samples = imp_samples[np.isfinite(imp_samples)]
+            var_rows = float(np.var(imp_samples, ddof=1)) if imp_samples.size > 1 else 0.0
+            var_shuffles = float(np.var(per_shuffle, ddof=1)) / n_repeats if n_repeats > 1 else 0.0
+            se = float(np.sqrt(var_rows + var_shuffles))
+            low, high = imp - z * se, imp + z * se
         ch = np.concatenate(change)
         out[k] = {
             "columns": units[k],
             "importance": None if not np.isfinite(imp) else imp,
             "importance_low": low,
             "importance_high": high,
+            "importance_se": se,
             "repeat_std": float(np.std(values)),
             "mean_change": float(ch.mean()),
             "max_change": float(ch.max()) if ch.size else 0.0,
@@ -132,18 +157,106 @@ def _importances(
     return out
 
 
-def _verdict(r: Mapping[str, Any], th: Mapping[str, Any]) -> str:
-    imp = r["importance"]
-    if imp is None:
+def holm(p: Sequence[float | None]) -> list[float | None]:
+    """Holm-adjusted p values (``None`` stays ``None`` and is not counted).
+
+    >>> holm([0.01, 0.04, None, 0.03])
+    [0.03, 0.06, None, 0.06]
+    """
+    idx = [i for i, v in enumerate(p) if v is not None]
+    order = sorted(idx, key=lambda i: p[i])  # type: ignore[arg-type, return-value]
+    out: list[float | None] = [None] * len(p)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * float(p[i])))  # type: ignore[arg-type]
+        out[i] = round(running, 12)
+    return out
+
+
+def harmful_p(importance: float | None, se: float | None, margin: float) -> float | None:
+    """One-sided p value of "shuffling the feature improves the metric by more than
+    ``margin``" (null: importance >= -margin), from a normal approximation.
+
+    >>> round(harmful_p(-0.01, 0.002, 0.002), 6)
+    3.2e-05
+    >>> harmful_p(0.003, None, 0.002) is None
+    True
+    """
+    from scipy.stats import norm
+
+    if importance is None or se is None:
+        return None
+    if se <= 0:
+        return 0.0 if importance < -margin else 1.0
+    return float(norm.cdf((importance + margin) / se))
+
+
+def judge_importance(
+    importance: float | None,
+    low: float | None,
+    high: float | None,
+    q_harmful: float | None,
+    max_change: float,
+    *,
+    unused_max: float,
+    harmful_min: float,
+    alpha: float,
+) -> str:
+    """The verdict on one feature from its numbers: no data, no model.
+
+    ``ignored`` (no prediction changed), ``harmful`` (``q_harmful <= alpha``: the
+    Holm-adjusted p value of "importance below ``-harmful_min``", so clearly and
+    materially harmful; and the interval entirely below zero),
+    ``unused`` (the interval within ``±unused_max`` and holding zero; without an
+    interval, ``|importance| < unused_max``), ``used`` (the interval above zero or
+    the importance material), ``unclear`` (an interval too wide to say), or
+    ``unknown`` (no importance).
+
+    >>> judge_importance(0.001, -0.002, 0.004, 0.3, 0.2, unused_max=0.005, harmful_min=0.002,
+    ...                  alpha=0.05)
+    'unused'
+    >>> judge_importance(0.002, 0.001, 0.003, 1.0, 0.2, unused_max=0.005, harmful_min=0.002,
+    ...                  alpha=0.05)
+    'used'
+    """
+    if importance is None:
         return "unknown"
-    high = r["importance_high"] if r["importance_high"] is not None else imp
-    if r["max_change"] <= 1e-12:
+    if max_change <= 1e-12:
         return "ignored"
-    if high < 0 and imp <= -float(th["harmful_min"]):
+    if low is None or high is None:
+        return "unused" if abs(importance) < unused_max else "used"
+    if q_harmful is not None and q_harmful <= alpha and high < 0 and importance <= -harmful_min:
         return "harmful"
-    if high < float(th["unused_max"]):
+    if -unused_max < low <= 0 <= high < unused_max:
         return "unused"
-    return "used"
+    if low > 0 or importance >= unused_max:
+        return "used"
+    return "unclear"
+
+
+def _verdicts(
+    imps: Mapping[str, dict[str, Any]], features: list[str], th: Mapping[str, Any]
+) -> None:
+    """Holm-adjust the features' harmful p values, then judge every unit (a configured
+    group is judged on its own p value)."""
+    margin = float(th["harmful_min"])
+    for r in imps.values():
+        r["p_harmful"] = harmful_p(r["importance"], r["importance_se"], margin)
+    q = holm([imps[c]["p_harmful"] for c in features])
+    for c, v in zip(features, q, strict=True):
+        imps[c]["q_harmful"] = v
+    for r in imps.values():
+        r.setdefault("q_harmful", r["p_harmful"])
+        r["verdict"] = judge_importance(
+            r["importance"],
+            r["importance_low"],
+            r["importance_high"],
+            r["q_harmful"],
+            r["max_change"],
+            unused_max=float(th["unused_max"]),
+            harmful_min=float(th["harmful_min"]),
+            alpha=float(th["alpha"]),
+        )
 
 
 def _refit(
@@ -260,11 +373,12 @@ def _constant(s: pl.Series) -> Any:
     standards=("MEASURE 2.9", "MEASURE 2.5"),
     severity="low",
     thresholds={
-        "n_repeats": 3,
+        "n_repeats": 5,
         "max_rows": 2000,
         "max_bootstrap": 200,
         "unused_max": 0.005,
         "harmful_min": 0.002,
+        "alpha": 0.05,
         "refit": True,
         "top_k_refit": 3,
         "refit_max_rows": 5000,
@@ -298,8 +412,7 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     units.update({f"group {g}": cols for g, cols in groups.items()})
     n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
     imps = _importances(ctx, X, y, base, units, main, sign, max(1, int(th["n_repeats"])), n_boot)
-    for r in imps.values():
-        r["verdict"] = _verdict(r, th)
+    _verdicts(imps, features, th)
     feats = {k: imps[k] for k in features}
     ranked = sorted(features, key=lambda c: (-(feats[c]["importance"] or 0.0), c))
     unused = [c for c in ranked if feats[c]["verdict"] in ("unused", "ignored")]
@@ -326,8 +439,8 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         h = feats[harmful[0]]
         summary = (
             f"Shuffling '{harmful[0]}' makes the model better ({label(main)} "
-            f"{_signed(main, h, conf)}): it hurts more than it helps"
-            + (f", and {len(unused)} feature(s) are unused." if unused else ".")
+            f"{_signed(main, h, conf)}; Holm q = {h['q_harmful']:.2g}): it hurts more than "
+            "it helps" + (f", and {len(unused)} feature(s) are unused." if unused else ".")
         )
         rec = (
             "Remove the harmful features, or check them for leakage-like quirks or a shift "
@@ -339,7 +452,8 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
         summary = (
             f"Unused features ({len(unused)} of {len(features)}): {names}; shuffling them "
-            f"changes {label(main)} by less than {th['unused_max']:g}. The most important "
+            f"changes {label(main)} by less than {th['unused_max']:g} either way (the whole "
+            f"{conf_text(conf)} within that band). The most important "
             f"is {top_txt}."
         )
         rec = (
@@ -357,6 +471,11 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "top_importance_high": t["importance_high"],
         "n_unused": len(unused),
         "n_harmful": len(harmful),
+        "n_unclear": sum(feats[c]["verdict"] == "unclear" for c in features),
+        "harmful_importance": feats[harmful[0]]["importance"] if harmful else None,
+        "harmful_importance_low": feats[harmful[0]]["importance_low"] if harmful else None,
+        "harmful_importance_high": feats[harmful[0]]["importance_high"] if harmful else None,
+        "harmful_q": feats[harmful[0]]["q_harmful"] if harmful else None,
         "n_features": len(features),
         "refit_top_drop": refit_top,
         "refit_done": int(bool(refit)),
@@ -365,8 +484,11 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     details = {
         "main_metric": main,
         "importance": "drop in the main metric when the feature is shuffled (mean over "
-        f"{int(th['n_repeats'])} shuffles); intervals by a paired bootstrap over the rows "
-        f"({n_boot} resamples)",
+        f"{int(th['n_repeats'])} shuffles); normal intervals whose standard error adds a "
+        f"paired bootstrap over the rows ({n_boot} resamples) and the spread between shuffles; "
+        f"harmful: one-sided p of importance below -{float(th['harmful_min']):g}, "
+        f"Holm-adjusted over the features, at most {float(th['alpha']):g}; unused: the "
+        f"interval within ±{float(th['unused_max']):g}",
         "n_bootstrap_importance": n_boot,
         "features": [{"feature": c, **feats[c]} for c in ranked],
         "groups": [{"group": g, **imps[f"group {g}"]} for g in groups],
@@ -468,7 +590,7 @@ def _findings(
 
 
 def _nums(r: Mapping[str, Any]) -> dict[str, float | None]:
-    keys = ("importance", "importance_low", "importance_high", "mean_change")
+    keys = ("importance", "importance_low", "importance_high", "mean_change", "q_harmful")
     return {k: r.get(k) for k in keys}
 
 
@@ -482,7 +604,7 @@ def _charts(
     conf: float,
     th: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
-    status = {"used": "pass", "unknown": "pass"}
+    status = {"used": "pass", "unknown": "pass", "unclear": "pass"}
     charts: list[dict[str, Any]] = [
         {
             "kind": "bars",
