@@ -4,9 +4,9 @@ The test rows (a stated sample of them) are perturbed in several ways and the
 model predicts again:
 
 - Gaussian noise on every numeric feature, with a standard deviation that is
-  a stated fraction of that feature's own standard deviation (several levels);
-- a small shift of every numeric feature (up and down, by a fraction of its
-  standard deviation);
+  a stated fraction of that feature's own *robust* spread (several levels);
+- a small shift of every numeric feature (up and down, by a fraction of that
+  spread);
 - categorical values swapped to another of the column's frequent categories
   (in a share of rows);
 - missing values injected in a share of cells, when the model accepts missing
@@ -18,6 +18,31 @@ reports how much the main metric drops (with a paired bootstrap interval) and
 the share of predictions that change (the *flip rate*, with a Wilson
 interval). The most fragile features are those whose small noise flips most
 predictions.
+
+Scale. A feature's spread is :func:`robust_scale`: the standard deviation of
+the values inside Tukey's far fences (three interquartile ranges beyond the
+quartiles, or three times the column's resolution, the smallest gap between
+two of its values, where the quartiles coincide). One sentinel such as ``666``
+in a 0/1 column therefore cannot turn "a tenth of a standard deviation" into
+a jump from 0 to 1.
+
+Verdict (:func:`judge_perturbation`). A perturbation gates only when it is
+*realistic* for this data and its metric drop is both *clear* and *material*:
+
+- realistic: noise and shifts of a tenth of a feature's own spread (measurement
+  noise, a recalibrated sensor); missing values only in the columns where the
+  train or test data itself has missing values. Category swaps and missing
+  values the data never shows are reported (with a note when they would have
+  alarmed) but never warn or fail;
+- clear: the one-sided paired-bootstrap p value of "the metric drops" (normal
+  approximation), Holm-adjusted over every realistic judged perturbation, is at
+  most ``alpha``;
+- material: the point drop is at least ``drop_warn`` (warn) or ``drop_fail``
+  (fail).
+
+The flip rate is reported with its Wilson interval but does not gate on its
+own: predictions near the decision boundary change under any noise without the
+model being worse.
 """
 
 from __future__ import annotations
@@ -28,12 +53,13 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy.stats import norm
 
 from assay.core.context import AuditContext
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
 from assay.errors import ModelError
-from assay.evaluation._bootstrap import Interval, paired_comparison
+from assay.evaluation._bootstrap import make_intervals, metric_samples
 from assay.evaluation._common import conf_text, fmt, label
 from assay.evaluation._depth import (
     changed,
@@ -66,7 +92,97 @@ class _Block:
     level: float
     frame: pl.DataFrame
     judged: bool
+    realistic: bool = True
     result: dict[str, Any] = field(default_factory=dict)
+
+
+_FENCE = 3.0
+"""Tukey's far fences: values beyond this many interquartile ranges (or resolutions)
+outside the quartiles do not count towards a feature's spread."""
+
+
+def robust_scale(values: np.ndarray) -> float:
+    """A feature's spread in standard-deviation units that no extreme value can set.
+
+    The standard deviation of the finite values inside Tukey's far fences: the
+    quartiles widened by three interquartile ranges, or, when the quartiles
+    coincide (a binary or sparse column), by three times the column's
+    resolution (the smallest gap between two distinct values). 0 when fewer
+    than two values or all equal.
+
+    Examples
+    --------
+    >>> v = np.array([0.0, 1.0] * 500)
+    >>> round(robust_scale(v), 3), round(robust_scale(np.append(v, 666.0)), 3)
+    (0.5, 0.5)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return 0.0
+    distinct = np.unique(v)
+    if distinct.size < 2:
+        return 0.0
+    q25, q75 = np.percentile(v, [25, 75])
+    width = q75 - q25
+    if width <= 0:
+        width = float(np.diff(distinct).min())
+    inside = v[(v >= q25 - _FENCE * width) & (v <= q75 + _FENCE * width)]
+    return float(inside.std()) if inside.size > 1 else 0.0
+
+
+def judge_perturbation(
+    drop: float | None,
+    q: float | None,
+    *,
+    realistic: bool,
+    judged: bool,
+    params: Mapping[str, Any],
+) -> tuple[Status, str]:
+    """Status of one perturbation from its metric drop and the drop's Holm-adjusted q value.
+
+    Pure: numbers in, verdict out. Fails when the drop is clear (``q <= alpha``) and at
+    least ``drop_fail``; warns when clear and at least ``drop_warn``; passes otherwise,
+    and always for a perturbation that is not realistic for the data or not at a judged
+    level.
+
+    Examples
+    --------
+    >>> th = {"drop_warn": 0.02, "drop_fail": 0.05, "alpha": 0.05}
+    >>> judge_perturbation(0.03, 0.01, realistic=True, judged=True, params=th)[0]
+    'warn'
+    >>> judge_perturbation(0.03, 0.2, realistic=True, judged=True, params=th)[0]
+    'pass'
+    """
+    if not judged:
+        return "pass", "not a judged level: reported only"
+    if drop is None:
+        return "pass", "the metric could not be computed after the perturbation"
+    if not realistic:
+        return "pass", "this kind of corruption is not seen in the data: reported only"
+    if drop < float(params["drop_warn"]):
+        return "pass", f"the drop {drop:.4g} is below the material level {params['drop_warn']}"
+    if q is None or q > float(params["alpha"]):
+        shown = "unknown" if q is None else f"{q:.3g}"
+        return "pass", f"the drop is not clear (q = {shown} > {params['alpha']})"
+    if drop >= float(params["drop_fail"]):
+        return "fail", f"clear (q = {q:.3g}) and at least {params['drop_fail']}"
+    return "warn", f"clear (q = {q:.3g}) and at least {params['drop_warn']}"
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm-adjusted q values (step-down); ``None`` entries count as tests with p = 1.
+
+    >>> [round(q, 3) for q in holm([0.01, 0.04, 0.03])]
+    [0.03, 0.06, 0.06]
+    """
+    m = len(pvalues)
+    p = np.array([1.0 if v is None else float(v) for v in pvalues])
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    q = np.empty(m)
+    q[order] = adj
+    return [None if v is None else float(q[i]) for i, v in enumerate(pvalues)]
 
 
 def _series_like(name: str, values: Any, dtype: pl.DataType) -> pl.Series:
@@ -151,7 +267,7 @@ def _blocks(
     raw: dict[str, np.ndarray] = {}
     for c in num:
         v = X.get_column(c).cast(pl.Float64, strict=False).to_numpy().astype(np.float64)
-        sd = numeric_spread(v)
+        sd = robust_scale(v)
         draw = rng.standard_normal(m)
         if sd > 0:
             spreads[c], z[c], raw[c] = sd, draw, v
@@ -188,30 +304,36 @@ def _blocks(
     if cat:
         frame = X.with_columns([swapped(c, swap_share) for c in cat])
         blocks.append(
-            _Block(f"swap {swap_share:.0%} of rows", "swap", "all", swap_share, frame, True)
+            _Block(f"swap {swap_share:.0%} of rows", "swap", "all", swap_share, frame, True, False)
         )
         for c in cat:
             frame = X.with_columns(swapped(c, 1.0))
-            blocks.append(_Block(f"swap: {c}", "swap", c, 1.0, frame, False))
+            blocks.append(_Block(f"swap: {c}", "swap", c, 1.0, frame, False, False))
     accepted, reason = _missing_support(ctx, X, num + cat) if num + cat else ([], "")
+    in_data = _columns_with_missing(ctx, num + cat)
+    injected: list[str] = []
     if accepted:
         masks = {c: rng.random(m) < missing_share for c in accepted}
+        # Realistic: only the columns where the data itself has missing values.
+        seen = [c for c in accepted if c in in_data]
+        targets = injected = seen or accepted
         frame = X.with_columns(
-            [
-                pl.when(pl.Series(masks[c])).then(None).otherwise(pl.col(c)).alias(c)
-                for c in accepted
-            ]
+            [pl.when(pl.Series(masks[c])).then(None).otherwise(pl.col(c)).alias(c) for c in targets]
         )
-        key = f"missing {missing_share:.0%} of cells"
-        blocks.append(_Block(key, "missing", "all", missing_share, frame, True))
+        key = f"missing {missing_share:.0%} of cells" + (
+            " where the data has missing values" if seen else ""
+        )
+        blocks.append(_Block(key, "missing", "all", missing_share, frame, True, bool(seen)))
         for c in accepted:
             frame = X.with_columns(pl.lit(None, dtype=X.schema[c]).alias(c))
-            blocks.append(_Block(f"missing: {c}", "missing", c, 1.0, frame, False))
+            blocks.append(_Block(f"missing: {c}", "missing", c, 1.0, frame, False, c in in_data))
     about = {
         "numeric_perturbed": num,
         "categorical_perturbed": cat,
         "noise_spread": {c: spreads[c] for c in num},
         "missing_values": {
+            "in_data": in_data,
+            "injected_in": injected,
             "accepted": bool(accepted),
             "columns_accepted": accepted,
             "columns_not_accepted": [c for c in num + cat if c not in accepted],
@@ -219,6 +341,32 @@ def _blocks(
         },
     }
     return blocks, about
+
+
+def _columns_with_missing(ctx: AuditContext, cols: list[str]) -> list[str]:
+    """The columns with a missing value (null or NaN) in the train or test data."""
+    out: set[str] = set()
+    for split in ("train", "test"):
+        df = ctx.frames.get(split)
+        if df is None:
+            continue
+        present = [c for c in cols if c in df.columns]
+        if not present:
+            continue
+        counts = df.select(
+            [
+                (
+                    pl.col(c).is_null() | pl.col(c).is_nan()
+                    if df.schema[c].is_float()
+                    else pl.col(c).is_null()
+                )
+                .sum()
+                .alias(c)
+                for c in present
+            ]
+        ).row(0, named=True)
+        out |= {c for c, k in counts.items() if k}
+    return [c for c in cols if c in out]
 
 
 def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction | None]:
@@ -235,16 +383,6 @@ def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction 
         return out
 
 
-def _judge(drop: float | None, flip: float, th: Mapping[str, Any], judged: bool) -> Status:
-    if drop is not None and drop >= float(th["drop_fail"]) and judged:
-        return "fail"
-    if (drop is not None and drop >= float(th["drop_warn"])) or (
-        judged and flip >= float(th["flip_warn"])
-    ):
-        return "warn" if judged else "pass"
-    return "pass"
-
-
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -253,9 +391,14 @@ def _judge(drop: float | None, flip: float, th: Mapping[str, Any], judged: bool)
         "Whether the model's predictions survive the small changes real data brings: a bit of "
         "measurement noise, a slightly shifted sensor, a category recorded as another, a missing "
         "value. Test rows are changed in these ways and the model predicts again; the check "
-        "reports how much its main metric drops and how many predictions change. A model whose "
-        "predictions flip under noise far smaller than a feature's natural spread is fragile: "
-        "its test score will not hold in use."
+        "reports how much its main metric drops and how many predictions change. Spreads are "
+        "robust (an extreme code such as 999 does not set them). Only perturbations this data "
+        "itself shows can warn or fail: noise and shifts of a tenth of a feature's spread, and "
+        "missing values in the columns where the data has missing values; category swaps and "
+        "missing values the data never shows are reported only. A warning needs a metric drop "
+        "that is both clear (paired-bootstrap q value, Holm-adjusted over the perturbations, "
+        "at most alpha) and material (at least drop_warn; drop_fail fails). The share of "
+        "predictions that change is reported but does not gate on its own."
     ),
     standards=("MEASURE 2.5", "MEASURE 2.6"),
     severity="medium",
@@ -269,6 +412,7 @@ def _judge(drop: float | None, flip: float, th: Mapping[str, Any], judged: bool)
         "drop_warn": 0.02,
         "drop_fail": 0.05,
         "flip_warn": 0.1,
+        "alpha": 0.05,
         "regression_tolerance": 0.25,
         "max_rows": 2000,
         "max_bootstrap": 200,
@@ -327,9 +471,9 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             flip_rate_high=high,
         )
         datas[b.key] = data
-        b.result["status"] = _judge(drop, flips / X.height, th, b.judged)
     n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
     _add_intervals(ctx, blocks, datas, base_data, main, sign, n_boot)
+    _judge_blocks(blocks, th)
 
     agg = [b for b in blocks if b.scope == "all"]
     single = [b for b in blocks if b.scope != "all" and "status" in b.result]
@@ -353,6 +497,10 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "max_judged_drop": max((b.result["drop"] for b in judged_blocks), default=None),
         "worst_feature_flip_rate": _get(worst, "flip_rate"),
         "worst_feature_drop": _get(worst, "drop"),
+        "noise_drop_q": _get(judged_agg, "q"),
+        "min_q": min(
+            (b.result["q"] for b in blocks if b.result.get("q") is not None), default=None
+        ),
         "missing_drop": _get(next((b for b in agg if b.kind == "missing"), None), "drop"),
         "missing_accepted": int(about["missing_values"]["accepted"]),
         "n_rows": X.height,
@@ -363,7 +511,9 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "main_metric": main,
         "metric_on_sample": base_value if np.isfinite(base_value) else None,
         "judged_level": th["judged_level"],
-        "judged_on": "point estimates of the metric drop and of the flip rate",
+        "judged_on": "the metric drop: clear (one-sided paired-bootstrap p value, "
+        "Holm-adjusted over the realistic judged perturbations, at most alpha) and material "
+        "(at least drop_warn / drop_fail); the flip rate is reported only",
         "flip_definition": "the predicted label changes"
         if ctx.task != "regression"
         else f"the prediction moves by more than {th['regression_tolerance']:g} standard "
@@ -403,6 +553,7 @@ def _row(b: _Block) -> dict[str, Any]:
         "scope": b.scope,
         "level": b.level,
         "judged": b.judged,
+        "realistic": b.realistic,
         **b.result,
     }
 
@@ -416,8 +567,8 @@ def _add_intervals(
     sign: float,
     n_boot: int,
 ) -> None:
-    """Paired-bootstrap intervals of the drop, for the all-feature perturbations and the
-    most fragile single features."""
+    """Paired-bootstrap intervals of the drop and the one-sided p value of "it drops", for
+    the all-feature perturbations and the most fragile single features."""
     s = ctx.settings
     singles = sorted(
         (b for b in blocks if b.scope != "all" and b.key in datas),
@@ -426,23 +577,50 @@ def _add_intervals(
     chosen = [b for b in blocks if b.scope == "all" and b.key in datas] + singles
     if not chosen or n_boot <= 0:
         return
+
+    def samples(data: Any) -> np.ndarray:
+        return metric_samples(data, [main], n_resamples=n_boot, seed=s.seed)[main]
+
     try:
-        _, diffs = paired_comparison(
-            {"__base__": base_data, **{b.key: datas[b.key] for b in chosen}},
-            main,
-            reference="__base__",
-            n_resamples=n_boot,
-            seed=s.seed,
-            confidence=s.confidence,
-        )
+        base = samples(base_data)
+        drops = {b.key: sign * (base - samples(datas[b.key])) for b in chosen}
     except ValueError:
         return
+    points = {b.key: b.result["drop"] for b in chosen if b.result.get("drop") is not None}
+    ivs = make_intervals(points, drops, confidence=s.confidence)
     for b in chosen:
-        iv: Interval = diffs[b.key]
-        if iv.low is None or iv.high is None:
+        if b.key not in points:
             continue
-        lo, hi = sorted((sign * iv.low, sign * iv.high))
-        b.result["drop_low"], b.result["drop_high"] = lo, hi
+        iv = ivs[b.key]
+        if iv.low is not None and iv.high is not None:
+            b.result["drop_low"], b.result["drop_high"] = iv.low, iv.high
+        d = drops[b.key]
+        d = d[np.isfinite(d)]
+        if d.size < 2:
+            continue
+        se = float(d.std(ddof=1))
+        drop = float(points[b.key])
+        b.result["p"] = float(norm.sf(drop / se)) if se > 0 else (0.0 if drop > 0 else 1.0)
+
+
+def _judge_blocks(blocks: list[_Block], th: Mapping[str, Any]) -> None:
+    """Each block's status: Holm over the realistic judged blocks, then the pure judge."""
+    tested = [b for b in blocks if b.judged and b.realistic and "drop" in b.result]
+    for b, q in zip(tested, holm([b.result.get("p") for b in tested]), strict=True):
+        b.result["q"] = q
+    for b in blocks:
+        if "drop" not in b.result:
+            continue
+        r = b.result
+        r["status"], r["reason"] = judge_perturbation(
+            r["drop"], r.get("q"), realistic=b.realistic, judged=b.judged, params=th
+        )
+        if b.judged and not b.realistic and b.scope == "all":
+            # What the verdict would be if this corruption could happen: a note.
+            would, _ = judge_perturbation(
+                r["drop"], r.get("p"), realistic=True, judged=True, params=th
+            )
+            r["would_alarm"] = would != "pass"
 
 
 def _findings(
@@ -486,7 +664,7 @@ def _findings(
             if b.kind in ("noise", "shift")
             else about["categorical_perturbed"]
             if b.kind == "swap"
-            else about["missing_values"]["columns_accepted"]
+            else about["missing_values"]["injected_in"]
         )
         out.append(
             Finding(
@@ -499,6 +677,28 @@ def _findings(
                     f"{fmt(main, -(r['drop'] or 0.0), signed=True)}."
                 ),
                 metrics={k: r.get(k) for k in ("flip_rate", "drop", "drop_low", "drop_high")},
+            )
+        )
+    for b in blocks:
+        r = b.result
+        if b.scope != "all" or not r.get("would_alarm"):
+            continue
+        why = (
+            "the train and test data have no missing values"
+            if b.kind == "missing"
+            else "nothing in the data shows categories recorded as others"
+        )
+        out.append(
+            Finding(
+                status="pass",
+                split="test",
+                message=(
+                    f"Note: perturbation '{b.key}' moves {label(main)} by "
+                    f"{fmt(main, -(r['drop'] or 0.0), signed=True)} and changes "
+                    f"{r['flip_rate']:.1%} of predictions, but {why}, so it informs and does "
+                    "not gate; it matters only if production data can be corrupted this way."
+                ),
+                metrics={k: r.get(k) for k in ("flip_rate", "drop", "drop_low", "drop_high", "p")},
             )
         )
     refused = about["missing_values"]["columns_not_accepted"]

@@ -22,6 +22,7 @@ import polars as pl
 from assay.core.context import AuditContext
 from assay.core.registry import SkipCheck
 from assay.evaluation._metrics import encode_labels
+from assay.evaluation.robustness import robust_scale
 from assay.security._attack import Lockstep, content_order, import_art, seeded_global_numpy
 
 INIT_RADII = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
@@ -55,7 +56,12 @@ def _numeric_features(ctx: AuditContext, df: pl.DataFrame) -> list[str]:
 
 
 def build_space(ctx: AuditContext, n_rows: int) -> tuple[Space, int]:
-    """Sample ``n_rows`` complete test rows (by content) and standardize numeric features."""
+    """Sample ``n_rows`` complete test rows (by content) and standardize numeric features.
+
+    A feature's unit is its robust spread (:func:`~assay.evaluation.robustness.robust_scale`,
+    the standard deviation inside Tukey's far fences), so one sentinel such as ``666`` in
+    a 0/1 column cannot make "a tenth of a standard deviation" a jump from 0 to 1.
+    """
     X = ctx.features("test")
     numeric = _numeric_features(ctx, X)
     if not numeric:
@@ -65,8 +71,8 @@ def build_space(ctx: AuditContext, n_rows: int) -> tuple[Space, int]:
         )
     vals = X.select([pl.col(c).cast(pl.Float64) for c in numeric]).to_numpy()
     with np.errstate(invalid="ignore"):
-        mean = np.nanmean(vals, axis=0)
-        std = np.nanstd(vals, axis=0, ddof=1)
+        mean = np.nanmedian(vals, axis=0)
+    std = np.array([robust_scale(vals[:, j]) for j in range(vals.shape[1])])
     # Rounded so that the sums' order (row order) cannot change the scale in its last bits.
     mean, std = _round_sig(mean), _round_sig(std)
     usable = np.isfinite(std) & (std > 0)

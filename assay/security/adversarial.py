@@ -2,8 +2,10 @@
 
 The attack is ART's HopSkipJump (a decision-based black-box evasion attack)
 run through ART's ``BlackBoxClassifier`` on the model's ``predict``. It works
-in a standardized space: each attacked feature is divided by its standard
-deviation on the test data, so a perturbation of ``0.1`` is "a tenth of a
+in a standardized space: each attacked feature is divided by its robust
+spread on the test data (the standard deviation inside Tukey's far fences, see
+:func:`~assay.evaluation.robustness.robust_scale`: one sentinel such as ``666``
+in a 0/1 column cannot set it), so a perturbation of ``0.1`` is "a tenth of a
 standard deviation" and the budgets are L∞ balls in those units (no feature
 moves by more than the budget). Only numeric features are perturbed, so
 categorical values always stay in their domain.
@@ -114,6 +116,32 @@ def _mutable(th: Mapping[str, Any], ctx: AuditContext) -> list[str]:
     return names
 
 
+def judge_adversarial(
+    rate: float | None, low: float | None, params: Mapping[str, Any]
+) -> tuple[Status, str]:
+    """Status from the attack's success rate within the budget and its interval's low end.
+
+    Pure: numbers in, verdict out. Warns when the success rate is clearly above
+    ``success_warn`` (the interval's low end is; the point estimate when there is no
+    interval); fails when, in addition, the point estimate is above ``success_fail``.
+
+    Examples
+    --------
+    >>> th = {"success_warn": 0.25, "success_fail": 0.5}
+    >>> judge_adversarial(0.4, 0.2, th)[0], judge_adversarial(0.6, 0.3, th)[0]
+    ('pass', 'fail')
+    """
+    if rate is None:
+        return "pass", "no success rate"
+    floor = rate if low is None else low
+    warn, fail = float(params["success_warn"]), float(params["success_fail"])
+    if floor <= warn:
+        return "pass", f"the success rate is not clearly above {warn:g} (low end {floor:.3g})"
+    if rate > fail:
+        return "fail", f"clearly above {warn:g} and above {fail:g}"
+    return "warn", f"clearly above {warn:g}"
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"
 
@@ -135,9 +163,10 @@ def _std_text(x: float | None) -> str:
         "those listed as mutable), while categorical values stay as they are. On a stated "
         "sample of test rows, ART's HopSkipJump attack looks for the smallest change that "
         "flips each decision, measured as the largest change of any one feature in units of "
-        "its standard deviation; the check reports how often a change within each budget "
-        "succeeds. The attack's effort is capped, so a determined attacker can do at least "
-        "this well."
+        "its robust spread (a standard deviation no extreme code such as 999 can inflate); the "
+        "check reports how often a change within each budget succeeds, and warns only when "
+        "that rate is clearly (the low end of its interval) above success_warn. The attack's "
+        "effort is capped, so a determined attacker can do at least this well."
     ),
     standards=("MEASURE 2.7", "MEASURE 2.6"),
     severity="medium",
@@ -207,14 +236,7 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         d = dist[vi]
         st = _variant_stats(d, budgets, budget, ctx)
         succ = st["success"]
-        rate = succ.value or 0.0
-        status: Status = (
-            "fail"
-            if rate > float(th["success_fail"])
-            else "warn"
-            if rate > float(th["success_warn"])
-            else "pass"
-        )
+        status, _reason = judge_adversarial(succ.value, succ.low, th)
         statuses.append(status)
         # Which feature carries the largest change in each successful example.
         movers: Counter[str] = Counter()
@@ -320,7 +342,8 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     details = {
         "threat_model": (
             "black box (decisions only); numeric features perturbed in units of their test "
-            "standard deviation, L∞ (largest single-feature change); categorical values kept"
+            "robust spread (standard deviation inside Tukey's far fences), L∞ (largest "
+            "single-feature change); categorical values kept"
         ),
         "attack": "ART HopSkipJump, untargeted, norm=inf, started from the nearest flip on a "
         "grid of random directions",

@@ -1,0 +1,188 @@
+"""``evaluation.robustness`` and ``security.adversarial`` verdicts: budgets in robust scales
+(one sentinel cannot blow them up), perturbations the data never shows inform but do not
+gate, and an alarm needs a drop that is both clear (Holm-adjusted) and material."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assay.evaluation.robustness import holm, judge_perturbation, robust_scale
+
+from .depth_helpers import pipeline, run_one
+
+CHECK = "evaluation.robustness"
+TH = {"drop_warn": 0.02, "drop_fail": 0.05, "alpha": 0.05}
+
+
+# -- the scale --------------------------------------------------------------------------
+
+
+def test_robust_scale_ignores_one_sentinel_in_a_binary_column():
+    v = (np.arange(2000) % 3 == 0).astype(float)
+    clean = robust_scale(v)
+    v[17] = 666.0
+    assert v.std() > 10  # the raw standard deviation is blown up
+    assert robust_scale(v) == pytest.approx(clean, rel=1e-3)
+    assert 0 < robust_scale(v) <= 1.0
+
+
+def test_robust_scale_is_the_sd_on_gaussian_data_and_the_resolution_on_sparse_codes():
+    g = np.random.default_rng(0).normal(0, 3, 20_000)
+    assert robust_scale(g) == pytest.approx(3.0, rel=0.03)
+    sparse = np.zeros(1000)
+    sparse[:20] = 1.0
+    sparse[500] = 999.0
+    assert robust_scale(sparse) <= 1.0
+    assert robust_scale(np.array([5.0, 5.0, 5.0])) == 0.0
+    assert robust_scale(np.array([1.0, np.nan, np.inf])) == 0.0
+
+
+# -- the judge --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("drop", "q", "realistic", "judged", "expected"),
+    [
+        (0.06, 0.001, True, True, "fail"),
+        (0.05, 0.001, True, True, "fail"),  # fail at exactly drop_fail
+        (0.049, 0.001, True, True, "warn"),
+        (0.02, 0.05, True, True, "warn"),  # warn at exactly drop_warn and q = alpha
+        (0.019, 0.0001, True, True, "pass"),  # clear but not material
+        (0.08, 0.0501, True, True, "pass"),  # material but not clear
+        (0.08, None, True, True, "pass"),  # no interval: not clear
+        (0.08, 0.001, False, True, "pass"),  # unrealistic perturbation: informs
+        (0.08, 0.001, True, False, "pass"),  # not a judged level
+        (None, None, True, True, "pass"),
+    ],
+)
+def test_judge_perturbation_boundaries(drop, q, realistic, judged, expected):
+    status, reason = judge_perturbation(drop, q, realistic=realistic, judged=judged, params=TH)
+    assert status == expected, reason
+    assert isinstance(reason, str) and reason
+
+
+def test_holm_step_down():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    # A missing p value counts as a test with p = 1 and stays missing.
+    q = holm([0.02, None])
+    assert q[0] == pytest.approx(0.04) and q[1] is None
+    assert holm([]) == []
+
+
+# -- whole checks on synthetic data -------------------------------------------------------
+
+
+def _flag_frame(n: int, seed: int) -> pd.DataFrame:
+    """A 0/1 ``flag`` that decides most of the target, and a weaker numeric ``a``."""
+    rng = np.random.default_rng(seed)
+    flag = (rng.random(n) < 0.4).astype(int)
+    a = rng.normal(size=n)
+    logit = 4.0 * flag - 2.0 + 0.8 * a
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({"flag": flag, "a": a, "y": y})
+
+
+@pytest.fixture(scope="module")
+def sentinel_case():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    train, test = _flag_frame(3000, 0), _flag_frame(1500, 1)
+    train.loc[11, "flag"] = 666
+    test.loc[17, "flag"] = 666
+    model = pipeline(HistGradientBoostingClassifier(random_state=0), ["flag", "a"])
+    model.fit(train.drop(columns="y"), train["y"])
+    return train, test, model
+
+
+def test_one_sentinel_does_not_make_robustness_fail(sentinel_case):
+    train, test, model = sentinel_case
+    r = run_one(CHECK, train, test, model, n_bootstrap=60)
+    assert r.status != "fail", r.summary
+    assert r.details["noise_spread"]["flag"] <= 1.0
+    assert "weeks" not in (r.recommendation or "")
+
+
+def test_one_sentinel_does_not_blow_up_the_adversarial_budget(sentinel_case):
+    pytest.importorskip("art")
+    from assay.core.audit import build_context
+    from assay.core.config import AuditConfig
+    from assay.security._evasion import build_space
+
+    train, test, model = sentinel_case
+    cfg = AuditConfig(target="y", n_bootstrap=50, seed=3)
+    ctx = build_context(train=train, test=test, current=None, model=model, config=cfg,
+                        trust_model=False)  # fmt: skip
+    space, _ = build_space(ctx, 30)
+    std = dict(zip(space.numeric, space.std, strict=True))
+    assert std["flag"] <= 1.0, std
+    r = run_one("security.adversarial", train, test, model, n_bootstrap=50,
+                thresholds={"n_rows": 30})  # fmt: skip
+    assert r.status == "pass", r.summary
+
+
+def _tree_case(missing_in_data: bool):
+    from sklearn.tree import DecisionTreeClassifier
+
+    def make(n, seed):
+        rng = np.random.default_rng(seed)
+        df = pd.DataFrame({c: rng.normal(size=n) for c in ("a", "b", "f")})
+        df["y"] = (df.a + 0.3 * rng.normal(size=n) > 0).astype(int)
+        return df
+
+    train, test = make(3000, 10), make(1500, 11)
+    if missing_in_data:
+        for df, seed in ((train, 1), (test, 2)):
+            rows = np.random.default_rng(seed).random(len(df)) < 0.08
+            df.loc[rows, "a"] = np.nan
+    est = DecisionTreeClassifier(max_depth=5, random_state=0)
+    model = pipeline(est, ["a", "b", "f"]).fit(train.drop(columns="y"), train["y"])
+    return train, test, model
+
+
+def test_missing_values_the_data_never_shows_do_not_gate():
+    train, test, model = _tree_case(missing_in_data=False)
+    r = run_one(CHECK, train, test, model, n_bootstrap=60)
+    rows = {row["kind"]: row for row in r.details["perturbations"]}
+    missing = rows["missing"]
+    # The injection still runs and is reported...
+    assert missing["drop"] is not None and missing["drop"] > 0.02
+    # ...but it informs: this data has no missing values.
+    assert missing["status"] == "pass" and missing["realistic"] is False
+    assert r.status == "pass", r.summary
+    assert r.details["missing_values"]["in_data"] == []
+
+
+def test_missing_values_the_data_shows_still_gate():
+    """Planted: a tree that sends missing 'a' down one branch, on data where 'a' is missing."""
+    train, test, model = _tree_case(missing_in_data=True)
+    r = run_one(CHECK, train, test, model, n_bootstrap=60)
+    rows = {row["kind"]: row for row in r.details["perturbations"]}
+    missing = rows["missing"]
+    assert missing["realistic"] is True
+    assert r.details["missing_values"]["in_data"] == ["a"]
+    assert missing["status"] in ("warn", "fail"), missing
+    assert r.status in ("warn", "fail")
+
+
+def test_swapping_categories_informs_but_does_not_gate():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+
+    def make(n):
+        c = rng.choice(["u", "v", "w"], n)
+        a = rng.normal(size=n)
+        logit = 3.0 * (c == "u") - 1.5 + 0.5 * a
+        return pd.DataFrame({"a": a, "c": c, "y": (rng.random(n) < 1 / (1 + np.exp(-logit)))})
+
+    train, test = make(3000), make(1500)
+    train["y"], test["y"] = train.y.astype(int), test.y.astype(int)
+    model = pipeline(LogisticRegression(max_iter=500), ["a", "c"], ["c"])
+    model.fit(train.drop(columns="y"), train["y"])
+    r = run_one(CHECK, train, test, model, n_bootstrap=60)
+    swap = next(row for row in r.details["perturbations"] if row["kind"] == "swap")
+    assert swap["flip_rate"] > 0.03
+    assert swap["status"] == "pass" and swap["realistic"] is False
+    assert r.status == "pass", r.summary
