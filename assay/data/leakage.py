@@ -6,8 +6,11 @@ classifiers, macro one-vs-rest for several classes; R² for regression). For a
 numeric feature of a binary or regression task, the value itself (its rank, or
 a straight-line fit) is scored too and the better score kept, so a smooth
 relation is not understated by the tree's 16 steps. A feature that alone
-matches the full model, or predicts almost perfectly, is the classic sign of
-target leakage: a value computed from the outcome, or recorded after it.
+predicts almost perfectly, or (binary targets) has the shape of a noisy copy of
+the label, is the classic sign of target leakage: a value computed from the
+outcome, or recorded after it. Strength alone is not: an honest dominant
+predictor rises smoothly and is tied to other columns. The decision is
+:func:`judge_leakage`, numbers in, verdict out.
 
 Folds and the row sample (at most ``max_rows``) come from a seeded hash of
 each row's features, not from positions: the scores do not depend on row
@@ -290,35 +293,147 @@ def model_score(ctx: AuditContext) -> float | None:
     return macro_auc(codes, proba)
 
 
-def _levels(th: Mapping[str, Any], regression: bool) -> tuple[float, float, float]:
-    """(fail, warn, relative floor) in the task's metric."""
-    if regression:
-        return th["r2_fail"], th["r2_warn"], th["r2_relative_min"]
-    return th["auc_fail"], th["auc_warn"], th["auc_relative_min"]
+def step_score(
+    x: np.ndarray | None,
+    codes: np.ndarray | None,
+    y: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    seed: int,
+    max_categories: int,
+) -> float:
+    """Mean out-of-fold ROC-AUC of one split of one feature (a binary target).
+
+    A copy of a binary label with some of it flipped is a two-valued step: one
+    split keeps all of its skill. An honest predictor's risk rises smoothly and
+    keeps more of it in its ordering than one split can.
+    """
+    from sklearn.tree import DecisionTreeClassifier
+
+    y_stats = y.astype(float).reshape(-1, 1)
+    scores = []
+    for fit, held in folds:
+        if codes is not None:
+            enc = _target_encode(codes, y_stats, fit, max_categories)
+            X_fit, X_held = enc[fit], enc[held]
+        else:
+            X_fit, X_held = x[fit].reshape(-1, 1), x[held].reshape(-1, 1)
+        leaf = max(1, min(20, len(fit) // 100))
+        clf = DecisionTreeClassifier(max_leaf_nodes=2, min_samples_leaf=leaf, random_state=seed)
+        clf.fit(X_fit, y[fit])
+        proba = np.zeros((len(held), 2))
+        proba[:, clf.classes_] = clf.predict_proba(X_held)
+        scores.append(macro_auc(y[held], proba))
+    return float(np.nanmean(scores)) if not np.all(np.isnan(scores)) else float("nan")
 
 
-def _judge(
-    score: float, model: float | None, th: Mapping[str, Any], regression: bool
+def ordering(x: np.ndarray | None, codes: np.ndarray | None, y: np.ndarray) -> np.ndarray:
+    """A feature as one number per row, for rank correlations: its value (missing as
+    the median), or for categories the share of the positive class in the category."""
+    if codes is not None:
+        counts = np.maximum(np.bincount(codes), 1)
+        return (np.bincount(codes, weights=(y == 1).astype(float)) / counts)[codes]
+    present = ~np.isnan(x)
+    fill = float(np.median(x[present])) if present.any() else 0.0
+    return np.where(present, x, fill)
+
+
+def within_class_dependence(column: np.ndarray, others: list[np.ndarray], y: np.ndarray) -> float:
+    """Largest, over ``others``, class-size-weighted mean |Spearman ρ| with ``column``
+    within each class; NaN with no other column.
+
+    A copy of the label with noise holds nothing about the other columns once the
+    class is known (ρ ≈ 0); an honest predictor is usually tied to some of them.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 0, 1, 1, 1])
+    >>> within_class_dependence(np.arange(6.0), [np.arange(6.0) * 2], y)
+    1.0
+    """
+    from scipy.stats import rankdata
+
+    if not others:
+        return float("nan")
+    best = 0.0
+    groups = [np.flatnonzero(y == k) for k in np.unique(y)]
+    groups = [g for g in groups if len(g) >= 3]
+    total = sum(len(g) for g in groups)
+    if not total:
+        return float("nan")
+    ranked_col = [rankdata(column[g]) for g in groups]
+    for other in others:
+        rho = 0.0
+        for g, rc in zip(groups, ranked_col, strict=True):
+            ro = rankdata(other[g])
+            if np.ptp(rc) > 0 and np.ptp(ro) > 0:
+                rho += abs(float(np.corrcoef(rc, ro)[0, 1])) * len(g) / total
+        best = max(best, rho)
+    return best
+
+
+def auc_p_value(score: float, floor: float, n_pos: int, n_neg: int) -> float:
+    """One-sided p value of "the ROC-AUC is at most ``floor``" (Hanley-McNeil SE at ``floor``).
+
+    Examples
+    --------
+    >>> round(auc_p_value(0.9, 0.8, 500, 500), 6)
+    0.0
+    """
+    from scipy.stats import norm
+
+    if np.isnan(score) or n_pos == 0 or n_neg == 0:
+        return float("nan")
+    a = floor
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
+    return float(norm.sf((score - floor) / np.sqrt(max(var, 1e-12))))
+
+
+def judge_leakage(
+    score: float,
+    step_share: float,
+    dependence: float,
+    q_value: float,
+    task: str,
+    th: Mapping[str, Any],
 ) -> tuple[Status, str]:
-    """Status of one feature's score and, for a fail, how it predicts."""
-    fail, warn, floor = _levels(th, regression)
+    """Status of one feature, and how it predicts, from its numbers alone.
+
+    - ``fail`` when the feature alone predicts almost perfectly: ``score`` (ROC-AUC,
+      macro for several classes; R² for regression) reaches ``auc_fail`` /
+      ``r2_fail``;
+    - ``fail`` when, for a binary target, it has the shape of a noisy copy of the
+      label: ``score`` at least ``auc_leak_min``, and clearly above ``auc_null``
+      (``q_value`` under ``alpha``, multiplicity-adjusted over features), one split keeping at least
+      ``step_share_min`` of its skill above chance (a step, not a smooth rise), and
+      within each class it is tied to no other column (``dependence`` at most
+      ``dependence_max``; NaN when there is no other column);
+    - ``pass`` otherwise: strength alone, or matching the model, is what an honest
+      dominant predictor shows too.
+
+    Examples
+    --------
+    >>> th = {"auc_fail": 0.98, "r2_fail": 0.95, "auc_leak_min": 0.8,
+    ...       "step_share_min": 0.88, "dependence_max": 0.1, "alpha": 0.05}
+    >>> judge_leakage(0.89, 0.99, 0.02, 1e-6, "binary", th)
+    ('fail', 'like a noisy copy of the target')
+    >>> judge_leakage(0.97, 0.84, 0.60, 1e-9, "binary", th)
+    ('pass', '')
+    """
     if np.isnan(score):
         return "pass", ""
-    if score >= fail:
+    if score >= (th["r2_fail"] if task == "regression" else th["auc_fail"]):
         return "fail", "almost perfectly"
-    if model is not None and score >= max(model - th["margin"], floor):
-        return "fail", "about as well as the whole model"
-    if model is not None and score >= floor:
-        # Share of the model's skill above chance that this one column carries.
-        chance = 0.0 if regression else 0.5
-        share = (score - chance) / (model - chance) if model > chance else 0.0
-        if share >= th["skill_share"]:
-            return "fail", "with most of the whole model's skill"
-        # Classification only: in regression one dominant driver (income for house
-        # prices) often explains most of what a model explains.
-        if not regression and share >= th["skill_share_warn"]:
-            return "warn", "with much of the whole model's skill"
-    return ("warn", "suspiciously well") if score >= warn else ("pass", "")
+    if (
+        task == "binary"
+        and score >= th["auc_leak_min"]
+        and q_value < th["alpha"]
+        and step_share >= th["step_share_min"]
+        and not dependence > th["dependence_max"]
+    ):
+        return "fail", "like a noisy copy of the target"
+    return "pass", ""
 
 
 _RECOMMENDATION = {
@@ -345,38 +460,33 @@ _RECOMMENDATION = {
     standards=("MEASURE 2.5", "MAP 2.3"),
     severity="critical",
     thresholds={
-        "margin": 0.02,
         "auc_fail": 0.98,
         "r2_fail": 0.95,
-        "auc_warn": 0.9,
-        "r2_warn": 0.8,
-        "auc_relative_min": 0.8,
-        "r2_relative_min": 0.5,
-        "skill_share": 0.9,
-        "skill_share_warn": 0.8,
+        "auc_leak_min": 0.8,
+        "auc_null": 0.75,
+        "step_share_min": 0.88,
+        "dependence_max": 0.1,
+        "alpha": 0.05,
         "max_rows": 50_000,
         "max_categories": 1000,
     },
     needs=("labels",),
 )
 def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
-    """Score every feature alone against the target; flag those that score too well.
+    """Score every feature alone against the target; flag those that look like a leak.
 
-    A feature fails when its score reaches ``auc_fail`` (0.98) / ``r2_fail``
-    (0.95), or when it comes within ``margin`` of the model's test score while
-    itself reaching ``auc_relative_min`` (0.8) / ``r2_relative_min`` (0.5), or
-    when, above that floor, it alone carries at least ``skill_share`` (0.9) of
-    the model's skill above chance (AUC − 0.5, or R²); the floor keeps a weak
-    model from making every useful feature look like a leak. For classification
-    it warns from ``skill_share_warn`` (0.8) of the model's skill above the same
-    floor (a label copy with 10% noise reaches AUC ≈ 0.9 and 85–90% of the skill;
-    not for regression, where one driver often explains most of what the model
-    does), and at
-    ``auc_warn`` (0.9) / ``r2_warn`` (0.8): strong enough alone to deserve a
-    look, yet seen in honest data. Scores come from 3-fold
+    The verdict is :func:`judge_leakage`: a feature fails when alone it predicts
+    almost perfectly (``auc_fail`` 0.98 / ``r2_fail`` 0.95), or, for a binary
+    target, when it has the shape of a noisy copy of the label: ROC-AUC at least
+    ``auc_leak_min`` (0.8) and clearly above ``auc_null`` (0.75; one-sided
+    Hanley-McNeil test, Bonferroni over the features, at ``alpha``), one split
+    keeping ``step_share_min`` (0.88) of its skill above chance, and, within each
+    class, no rank correlation above ``dependence_max`` (0.1) with any other column.
+    A strong honest predictor rises smoothly and is tied to the others; its
+    strength, or matching the model's score, is no alarm. Scores come from 3-fold
     cross-validation on train (on test when there is no train), on at most
-    ``max_rows`` rows drawn by a seeded hash of their content (so
-    the result does not depend on row order).
+    ``max_rows`` rows drawn by a seeded hash of their content (so the result does
+    not depend on row order).
     """
     split = "train" if ctx.has("train") else "test"
     df = ctx.frame(split)
@@ -395,12 +505,15 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     folds = folds_from_keys(keys)
     model = model_score(ctx)
 
+    binary = ctx.task == "binary"
     table: list[dict[str, Any]] = []
+    encoded: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # constant folds, single-class leaves
         for c in features:
             ctype = ctx.schema.types.get(c, "categorical")
             x, codes = encode_feature(df.get_column(c), ctype)
+            encoded[c] = (x, codes)
             score = single_feature_score(
                 x,
                 codes,
@@ -411,9 +524,39 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 seed=seed,
                 max_categories=int(th["max_categories"]),
             )
-            status, how = _judge(score, model, th, regression)
-            table.append(
-                {"feature": c, "type": ctype, "score": score, "status": status, "how": how}
+            table.append({"feature": c, "type": ctype, "score": score})
+        n_pos = int((y == 1).sum()) if binary else 0
+        orderings: dict[str, np.ndarray] = {}
+        for r in table:
+            r.update(step_score=None, step_share=None, dependence=None, p_value=None)
+            r.update(q_value=None)
+            if binary and not np.isnan(r["score"]) and r["score"] >= th["auc_leak_min"]:
+                x, codes = encoded[r["feature"]]
+                p = auc_p_value(r["score"], th["auc_null"], n_pos, len(y) - n_pos)
+                step = step_score(
+                    x, codes, y, folds, seed=seed, max_categories=int(th["max_categories"])
+                )
+                if not orderings:
+                    orderings = {c: ordering(*encoded[c], y) for c in features}
+                dep = within_class_dependence(
+                    orderings[r["feature"]],
+                    [v for c, v in orderings.items() if c != r["feature"]],
+                    y,
+                )
+                r.update(
+                    step_score=step,
+                    step_share=(step - 0.5) / (r["score"] - 0.5),
+                    dependence=dep,
+                    p_value=p,
+                    q_value=min(1.0, p * len(features)),
+                )
+            r["status"], r["how"] = judge_leakage(
+                r["score"],
+                np.nan if r["step_share"] is None else r["step_share"],
+                np.nan if r["dependence"] is None else r["dependence"],
+                1.0 if r["q_value"] is None else r["q_value"],
+                ctx.task,
+                th,
             )
     table.sort(key=lambda r: -np.nan_to_num(r["score"], nan=-np.inf))
     return _outcome(ctx, th, table, model, split, df.height, n_total)
@@ -445,7 +588,15 @@ def _outcome(
                     msg,
                     column=r["feature"],
                     split=split,
-                    metrics={"score": r["score"], "model_score": model},
+                    metrics={
+                        "score": r["score"],
+                        "model_score": model,
+                        "step_score": r["step_score"],
+                        "step_share": r["step_share"],
+                        "within_class_dependence": r["dependence"],
+                        "p_value": r["p_value"],
+                        "q_value": r["q_value"],
+                    },
                 )
             )
     findings = sort_findings(findings)
@@ -473,8 +624,7 @@ def _outcome(
         )
     else:
         summary = "No column could be scored against the target."
-    fail_level, _, floor = _levels(th, regression)
-    line = fail_level if model is None else min(fail_level, max(model - th["margin"], floor))
+    line = th["r2_fail"] if regression else th["auc_fail"]
     chart = {
         "kind": "bars",
         "title": "Power of each column alone to predict the target",
@@ -508,6 +658,9 @@ def _outcome(
         "n_features": len(table),
         "n_leaking": sum(r["status"] == "fail" for r in table),
         "n_suspicious": sum(r["status"] == "warn" for r in table),
+        "q_value": min(qs)
+        if (qs := [f.metrics["q_value"] for f in findings if f.metrics["q_value"] is not None])
+        else None,
         "rows_used": n_used,
         "sampled": int(n_used < n_total),
     }
