@@ -1,5 +1,15 @@
 """``evaluation.performance``: the task's metrics on test (and train), each with a
-bootstrap confidence interval."""
+bootstrap confidence interval.
+
+The verdict. A user's ``min``/``max`` bound fails the gate when the whole
+interval misses it. Otherwise the check warns only when the interval of the
+main metric is too wide to use (:func:`judge_precision`): it reaches the
+chance level (ROC-AUC 0.5, balanced accuracy one over the number of classes,
+R² 0), it is wider than the model's whole margin over chance
+(``max_ci_width_relative``), or, for a metric on the 0–1 scale, wider than
+``max_ci_width``. An interval of ±0.05 on a thousand rows is information, and
+the sentence states its width and the number of test rows either way.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +42,61 @@ from assay.evaluation._metrics import (
 )
 
 CHECK_ID = "evaluation.performance"
+_TOL = 1e-9
+
+
+def chance_level(metric: str, *, n_classes: int) -> float | None:
+    """What a model with no skill scores on ``metric`` (``None`` when it depends on data).
+
+    >>> chance_level("roc_auc", n_classes=2), chance_level("balanced_accuracy", n_classes=4)
+    (0.5, 0.25)
+    """
+    if metric in ("roc_auc",):
+        return 0.5
+    if metric == "balanced_accuracy":
+        return 1.0 / max(n_classes, 1)
+    if metric == "r2":
+        return 0.0
+    return None
+
+
+def judge_precision(
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    chance: float | None,
+    *,
+    max_width: float | None,
+    max_relative_width: float | None,
+) -> tuple[Status, str]:
+    """Whether an interval ``low``–``high`` around ``value`` is too wide to use.
+
+    ``warn`` when it reaches ``chance``, when its width exceeds ``max_relative_width``
+    times the margin ``value − chance``, or when it exceeds ``max_width`` (``None``: that
+    rule is off); ``pass`` otherwise, with the reason.
+
+    >>> judge_precision(0.74, 0.69, 0.79, 0.5, max_width=0.15, max_relative_width=1.0)
+    ('pass', 'the interval is 0.10 wide')
+    >>> judge_precision(0.58, 0.49, 0.66, 0.5, max_width=0.15, max_relative_width=1.0)[0]
+    'warn'
+    """
+    if value is None or low is None or high is None:
+        return "pass", "no interval computed"
+    width = high - low
+    wide = f"the interval is {width:.2f} wide"
+    if chance is not None and low <= chance + _TOL:
+        return "warn", f"{wide} and reaches the chance level {chance:.2g}"
+    if chance is not None and max_relative_width is not None:
+        margin = value - chance
+        if width > max_relative_width * margin + _TOL:
+            times = "" if max_relative_width == 1 else f"{max_relative_width:g}× "
+            return (
+                "warn",
+                f"{wide}, wider than {times}the model's margin over chance ({margin:.2f})",
+            )
+    if max_width is not None and width > max_width + _TOL:
+        return "warn", f"{wide}, more than the {max_width:.2f} tolerated"
+    return "pass", wide
 
 
 def _limits(th: Mapping[str, Any], key: str, task: str | None) -> dict[str, float]:
@@ -97,7 +162,7 @@ def _charts(ivs: Mapping[str, Mapping[str, Interval]], confidence: float) -> lis
     ),
     standards=("MEASURE 2.3", "MEASURE 2.5"),
     severity="high",
-    thresholds={"max_ci_width": 0.10, "min": {}, "max": {}},
+    thresholds={"max_ci_width": 0.15, "max_ci_width_relative": 1.0, "min": {}, "max": {}},
     needs=("model",),
 )
 def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
@@ -118,15 +183,24 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     limits = _judge_limits(tiv, mins, maxs, conf)
     main_iv = tiv[main]
     width = main_iv.width
-    max_width = float(th["max_ci_width"])
-    wide = width is not None and width > max_width
+    chance = chance_level(main, n_classes=len(ctx.classes or ()))
+    precision, why = judge_precision(
+        main_iv.value,
+        main_iv.low,
+        main_iv.high,
+        chance,
+        max_width=float(th["max_ci_width"]) if main in UNIT_METRICS else None,
+        max_relative_width=float(th["max_ci_width_relative"]),
+    )
+    wide = precision == "warn"
+    n_test = test.data.n
     failed = [lim for lim in limits if lim["status"] == "fail"]
     unknown = [lim for lim in limits if lim["status"] == "warn"]
     status: Status = "fail" if failed else "warn" if (wide or unknown) else "pass"
 
     head = f"{label(main, start=True)} on test is"
     if failed:
-        summary = failed[0]["message"].rstrip(".")
+        summary = f"{failed[0]['message'].rstrip('.')} (over {rows_text(test)})"
         if len(failed) > 1:
             summary += f", and {len(failed) - 1} more metric(s) miss their required level"
         summary += "."
@@ -136,8 +210,8 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     elif wide:
         summary = (
-            f"{head} {fmt(main, main_iv.value)}, but with only {test.data.n:,} test rows "
-            f"its {ci_text(main, main_iv, conf)} is too wide to rely on."
+            f"{head} {fmt(main, main_iv.value)}, but with only {n_test:,} test rows "
+            f"its {ci_text(main, main_iv, conf)} is too wide to rely on: {why}."
         )
         rec = (
             "Collect more labelled test data before relying on this estimate; the interval "
@@ -145,12 +219,13 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     elif unknown:
         summary = (
-            f"{head} {with_interval(main, main_iv, conf)}, but a required limit names a "
+            f"{head} {_with_width(main, main_iv, conf)} over {rows_text(test)}, but a required "
+            "limit names a "
             "metric that cannot be computed for this model."
         )
         rec = "Remove that limit from the configuration, or give the model's class scores."
     else:
-        summary = f"{head} {with_interval(main, main_iv, conf)} over {rows_text(test)}."
+        summary = f"{head} {_with_width(main, main_iv, conf)} over {rows_text(test)}."
         rec = (
             "Report these numbers with their intervals, and read them with the baseline and "
             "overfitting checks before trusting them."
@@ -161,6 +236,15 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "intervals": {s: {m: iv.to_dict() for m, iv in d.items()} for s, d in ivs.items()},
         "main_interval_width": width,
         "interval_too_wide": wide,
+        "precision": {
+            "status": precision,
+            "reason": why,
+            "chance_level": chance,
+            "test_rows": n_test,
+            "rule": "warn when the interval reaches the chance level, is wider than "
+            f"{float(th['max_ci_width_relative']):g}× the margin over chance, or (0–1 metrics) "
+            f"wider than {float(th['max_ci_width']):g}",
+        },
         "limits": limits,
         **sampling_details(ctx, splits),
         "charts": _charts(ivs, conf),
@@ -168,6 +252,14 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     return Outcome(
         status=status, summary=summary, metrics=metrics, recommendation=rec, details=details
     )
+
+
+def _with_width(name: str, iv: Interval, confidence: float) -> str:
+    """``'0.91 (95% CI 0.90–0.92, 0.02 wide)'``."""
+    text = with_interval(name, iv, confidence)
+    if iv.width is None:
+        return text
+    return f"{text[:-1]}, {iv.width:.2f} wide)"
 
 
 def _judge_limits(
@@ -194,7 +286,7 @@ def _judge_limits(
                 best = iv.low if iv.low is not None else iv.value
                 bad, word, end = best > limit, "above the allowed maximum", "bottom"
             message = (
-                f"{label(name, start=True)} on test is {with_interval(name, iv, conf)}, {word} "
+                f"{label(name, start=True)} on test is {_with_width(name, iv, conf)}, {word} "
                 f"of {fmt(name, limit)} even at the {end} of its interval."
                 if bad
                 else f"{label(name, start=True)} meets its {kind} of {fmt(name, limit)}."
