@@ -5,6 +5,12 @@ features (the most frequent class, or the mean target) and a plain linear
 model (logistic regression or ridge, on imputed and scaled numbers and one-hot
 categories). All three are scored on the same test rows and the same
 bootstrap resamples, so each difference gets a paired interval.
+
+The verdict is :func:`judge_dummy` and :func:`judge_linear` (numbers in, status
+out). A model that is itself linear (a ``sklearn.linear_model`` estimator,
+possibly at the end of a pipeline, or one whose predictions equal the linear
+baseline's within ``same_kind_tolerance``) is not compared with its own kind:
+it passes that comparison, and is still compared with the dummy.
 """
 
 from __future__ import annotations
@@ -106,6 +112,85 @@ def _baseline_data(
     )
 
 
+_LINEAR_MODULES = ("sklearn.linear_model", "sklearn.svm._classes")
+_LINEAR_SVM = ("LinearSVC", "LinearSVR")
+
+
+def _final_estimator(model: Any) -> Any:
+    """The last step of (possibly nested) scikit-learn pipelines."""
+    for _ in range(10):
+        steps = getattr(model, "steps", None)
+        if not isinstance(steps, list) or not steps:
+            return model
+        model = steps[-1][1]
+    return model
+
+
+def same_kind_as_linear(model: Any) -> bool:
+    """Whether ``model`` is a linear model by its class (the last pipeline step).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> same_kind_as_linear(make_pipeline(StandardScaler(), LogisticRegression()))
+    True
+    """
+    est = _final_estimator(model)
+    module = type(est).__module__
+    if module.startswith("sklearn.linear_model"):
+        return True
+    return module.startswith("sklearn.svm") and type(est).__name__ in _LINEAR_SVM
+
+
+def prediction_distance(model: EvalData, other: EvalData, y_scale: float) -> float:
+    """How far two models' test predictions are apart, 0 when identical.
+
+    Class scores: the mean total-variation distance between the two rows of
+    probabilities. Labels only: the share of rows predicted differently.
+    Regression: the mean absolute difference over ``y_scale`` (the target's
+    standard deviation).
+    """
+    if model.task == "regression":
+        diff = np.abs(np.asarray(model.pred, float) - np.asarray(other.pred, float))
+        return float(diff.mean() / y_scale) if y_scale > 0 else float(diff.mean())
+    if model.proba is not None and other.proba is not None:
+        return float(0.5 * np.abs(model.proba - other.proba).sum(axis=1).mean())
+    return float(np.mean(model.pred != other.pred))
+
+
+def judge_dummy(diff: float | None, low: float | None) -> Status:
+    """``fail`` unless the model beats the dummy: its difference's lower bound is above 0.
+
+    Without an interval (no bootstrap) the point estimate is judged.
+
+    >>> judge_dummy(0.2, 0.1), judge_dummy(0.2, 0.0)
+    ('pass', 'fail')
+    """
+    bound = low if low is not None else diff
+    return "pass" if bound is not None and bound > 0 else "fail"
+
+
+def judge_linear(
+    diff: float | None, low: float | None, high: float | None, *, material: float
+) -> Status:
+    """``warn`` when the linear baseline is clearly and materially better than the model.
+
+    ``diff`` is the model's metric minus the linear baseline's, ``low``/``high``
+    its interval. Warns when the whole interval is below zero (statistically
+    clear) and the baseline leads by at least ``material`` (worth acting on).
+    Without an interval, the point estimate alone must lead by ``material``.
+
+    >>> judge_linear(-0.05, -0.08, -0.02, material=0.01)
+    'warn'
+    >>> judge_linear(0.0, 0.0, 0.0, material=0.01)
+    'pass'
+    """
+    if diff is None:
+        return "pass"
+    clear = high < 0 if high is not None else True
+    return "warn" if clear and -diff >= material else "pass"
+
+
 def _fit_baselines(
     ctx: AuditContext, test: SplitData
 ) -> tuple[dict[str, EvalData], dict[str, Any]]:
@@ -177,7 +262,7 @@ def _fit_baselines(
     ),
     standards=("MEASURE 2.3", "MEASURE 2.13"),
     severity="high",
-    thresholds={"linear_margin": 0.0},
+    thresholds={"linear_material": 0.01, "same_kind_tolerance": 0.02},
     needs=("model", "train"),
 )
 def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
@@ -196,7 +281,7 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         confidence=conf,
         stream=test.stream,
     )
-    margin = float(th["linear_margin"])
+    material = float(th["linear_material"])
     names = {
         "dummy": "always predicting "
         + ("the mean" if ctx.task == "regression" else "the most common class"),
@@ -204,21 +289,44 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     }
     findings: list[Finding] = []
     d = diffs["dummy"]
-    beats_dummy = _lower(d) is not None and _lower(d) > 0
-    findings.append(
-        _finding("pass" if beats_dummy else "fail", main, names["dummy"], scores, "dummy", d, conf)
-    )
-    status: Status = "pass" if beats_dummy else "fail"
+    dummy_status = judge_dummy(d.value, d.low)
+    beats_dummy = dummy_status == "pass"
+    findings.append(_finding(dummy_status, main, names["dummy"], scores, "dummy", d, conf))
+    status: Status = dummy_status
     linear_bad = False
-    if "linear" in diffs:
+    same_kind = ctx.model is not None and same_kind_as_linear(ctx.model.model)
+    distance = None
+    if "linear" in baselines:
+        y_scale = float(np.std(test.data.y)) if ctx.task == "regression" else 1.0
+        distance = prediction_distance(test.data, baselines["linear"], y_scale)
+        same_kind = same_kind or distance <= float(th["same_kind_tolerance"])
+    if "linear" in diffs and same_kind:
         dl = diffs["linear"]
-        upper = dl.high if dl.high is not None else dl.value
-        linear_bad = dl.value is None or upper is None or upper <= 0 or dl.value <= margin
         findings.append(
-            _finding(
-                "warn" if linear_bad else "pass", main, names["linear"], scores, "linear", dl, conf
+            Finding(
+                status="pass",
+                split="test",
+                group="linear baseline",
+                metrics={
+                    "model": scores["model"].value,
+                    "baseline": scores["linear"].value,
+                    "difference": dl.value,
+                    "difference_low": dl.low,
+                    "difference_high": dl.high,
+                },
+                message=(
+                    "The model is itself a linear model, the kind of the linear baseline, so "
+                    "it is not judged against it (difference "
+                    f"{fmt(main, dl.value, signed=True)}, "
+                    f"{ci_text(main, dl, conf, signed=True)})."
+                ),
             )
         )
+    elif "linear" in diffs:
+        dl = diffs["linear"]
+        linear_status = judge_linear(dl.value, dl.low, dl.high, material=material)
+        linear_bad = linear_status == "warn"
+        findings.append(_finding(linear_status, main, names["linear"], scores, "linear", dl, conf))
         if linear_bad and status == "pass":
             status = "warn"
     else:
@@ -246,15 +354,23 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     elif linear_bad:
         dl = diffs["linear"]
         summary = (
-            f"A simple linear model does at least as well as this model: {label(main)} "
+            f"A simple linear model does better than this model: {label(main)} "
             f"{fmt(main, m.value)} against {fmt(main, scores['linear'].value)} for the "
             f"linear model (difference {fmt(main, dl.value, signed=True)}, "
             f"{ci_text(main, dl, conf, signed=True)})."
         )
         rec = (
-            "Consider the linear model instead: it is as accurate here, simpler to explain "
+            "Consider the linear model instead: it is more accurate here, simpler to explain "
             "and cheaper to run; otherwise show what the extra complexity buys."
         )
+    elif same_kind and "linear" in scores:
+        summary = (
+            f"The model beats {names['dummy']} ({label(main)} {fmt(main, m.value)} against "
+            f"{fmt(main, scores['dummy'].value)}); it is itself a linear model, the kind of "
+            f"the linear baseline ({fmt(main, scores['linear'].value)}), so it is not judged "
+            "against it."
+        )
+        rec = "No action needed; keep this comparison in the model's documentation."
     else:
         extra = (
             f" and {fmt(main, scores['linear'].value)} for a simple linear model"
@@ -281,6 +397,12 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "differences": {k: iv.to_dict() for k, iv in diffs.items()},
         "baselines": {k: about[k] for k in ("dummy", "linear") if k in about},
         **{k: v for k, v in about.items() if k not in ("dummy", "linear")},
+        "same_kind_as_linear": bool(same_kind),
+        "prediction_distance_to_linear": distance,
+        "linear_rule": (
+            "warn when the linear baseline leads by at least "
+            f"{material:g} and the difference's interval excludes zero"
+        ),
         "paired": True,
         **sampling_details(ctx, [test]),
         "charts": [
@@ -314,13 +436,13 @@ def _finding(
     diff: Interval,
     conf: float,
 ) -> Finding:
-    verb = (
-        "beats"
-        if status == "pass"
-        else "does not beat"
-        if key == "dummy"
-        else "is not clearly better than"
-    )
+    low = _lower(diff)
+    if key == "dummy":
+        verb = "beats" if status == "pass" else "does not beat"
+    elif status != "pass":
+        verb = "does clearly worse than"
+    else:
+        verb = "beats" if low is not None and low > 0 else "is not clearly different from"
     return Finding(
         status=status,
         split="test",

@@ -1,4 +1,15 @@
-"""``evaluation.calibration``: do predicted probabilities match observed rates?"""
+"""``evaluation.calibration``: do predicted probabilities match observed rates?
+
+The ECE of a finite test set is never zero, even for perfectly calibrated
+scores: with a few hundred rows it often exceeds 0.05 by chance alone. So the
+observed ECE is compared with its own sampling distribution under perfect
+calibration: labels are drawn from the model's scores (``y* ~ Bernoulli(p)``;
+for multiclass the top-label event is Bernoulli in the top probability, which
+is what drawing ``y* ~ Categorical(p)`` gives), and the ECE is recomputed with
+the same bins (:func:`ece_null_draws`). The verdict, :func:`judge_calibration`,
+alarms only when the ECE is both improbable under that null (``p < alpha``) and
+material (at least ``ece_warn``).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +23,74 @@ from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import bootstrap, make_intervals, split_data
 from assay.evaluation._common import fmt, rows_text, sampling_details, with_interval
-from assay.evaluation._metrics import CalibrationPlan, calibration_target, compute_metrics
+from assay.evaluation._metrics import (
+    CalibrationPlan,
+    calibration_target,
+    compute_metrics,
+    equal_mass_bins,
+)
 
 CHECK_ID = "evaluation.calibration"
+_NULL_STREAM = 0xCA1  # keeps the null draws apart from the bootstrap's random stream
+_CHUNK_CELLS = 4_000_000  # draws x rows simulated at once
+
+
+def ece_null_draws(prob: Any, *, n_bins: int, draws: int, seed: int) -> np.ndarray:
+    """ECEs of ``draws`` label sets drawn from perfectly calibrated scores ``prob``.
+
+    Each draw sets ``event* ~ Bernoulli(prob)`` row by row and recomputes the
+    ECE over the same equal-mass bins as the observed one.
+
+    >>> p = np.linspace(0.05, 0.95, 200)
+    >>> null = ece_null_draws(p, n_bins=10, draws=100, seed=0)
+    >>> null.shape, bool(null.min() > 0)
+    ((100,), True)
+    """
+    prob = np.asarray(prob, dtype=np.float64)
+    n = prob.size
+    if n == 0 or draws <= 0:
+        return np.zeros(0)
+    bins = equal_mass_bins(prob, n_bins=n_bins)
+    member = np.zeros((n, int(bins.max()) + 1))
+    member[np.arange(n), bins] = 1.0
+    rng = np.random.default_rng([int(seed), _NULL_STREAM])
+    out = np.empty(draws)
+    step = max(1, _CHUNK_CELLS // n)
+    for start in range(0, draws, step):
+        c = min(step, draws - start)
+        resid = prob[None, :] - (rng.random((c, n)) < prob[None, :])
+        out[start : start + c] = np.abs(resid @ member).sum(axis=1) / n
+    return out
+
+
+def null_p_value(observed: float, null: np.ndarray) -> float | None:
+    """Monte Carlo p value: ``(1 + #{null >= observed}) / (1 + draws)``.
+
+    >>> null_p_value(0.5, np.array([0.1, 0.2, 0.6]))
+    0.5
+    """
+    if null.size == 0:
+        return None
+    return float((1 + np.count_nonzero(null >= observed)) / (1 + null.size))
+
+
+def judge_calibration(
+    ece: float, p_value: float | None, *, alpha: float, ece_warn: float, ece_fail: float
+) -> Status:
+    """Status from the observed ECE and its p value under perfect calibration.
+
+    Alarms only when the ECE is improbable for calibrated scores (``p_value <
+    alpha``) and material (``ece >= ece_warn``; ``fail`` from ``ece_fail``).
+    Without a null (``p_value`` is ``None``) the ECE alone is judged.
+
+    >>> judge_calibration(0.08, 0.01, alpha=0.05, ece_warn=0.05, ece_fail=0.15)
+    'warn'
+    >>> judge_calibration(0.08, 0.30, alpha=0.05, ece_warn=0.05, ece_fail=0.15)
+    'pass'
+    """
+    if p_value is not None and not p_value < alpha:
+        return "pass"
+    return "fail" if ece >= ece_fail else "warn" if ece >= ece_warn else "pass"
 
 
 def _direction(task: str, table: list[dict[str, Any]], ece: float) -> str:
@@ -53,12 +129,18 @@ _DIRECTION_TEXT = {
         "equal size by score and each bin's average score is compared with what actually "
         "happened; the expected calibration error (ECE) is the average gap. Badly "
         "calibrated scores mislead anyone who uses them as risks or sets thresholds on them. "
-        "The status is judged on the ECE itself (the point estimate); its interval is shown "
-        "alongside."
+        "Even perfect scores show some ECE on a finite test set, so Assay warns only when the "
+        "ECE is both above what perfect scores reach by chance (p below alpha) and material."
     ),
     standards=("MEASURE 2.5", "MEASURE 2.9"),
     severity="medium",
-    thresholds={"ece_warn": 0.05, "ece_fail": 0.15, "n_bins": 10},
+    thresholds={
+        "ece_warn": 0.05,
+        "ece_fail": 0.15,
+        "n_bins": 10,
+        "alpha": 0.05,
+        "null_draws": 1000,
+    },
     needs=("model", "scores"),
     tasks=("binary", "multiclass"),
 )
@@ -82,7 +164,11 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     table = plan.table()
     ece_value = ece.value or 0.0
     warn_at, fail_at = float(th["ece_warn"]), float(th["ece_fail"])
-    status: Status = "fail" if ece_value >= fail_at else "warn" if ece_value >= warn_at else "pass"
+    alpha = float(th["alpha"])
+    null = ece_null_draws(prob, n_bins=int(th["n_bins"]), draws=int(th["null_draws"]), seed=s.seed)
+    p_value = null_p_value(ece_value, null)
+    q95 = float(np.quantile(null, 0.95)) if null.size else None
+    status = judge_calibration(ece_value, p_value, alpha=alpha, ece_warn=warn_at, ece_fail=fail_at)
 
     if ctx.task == "binary":
         target = f"the positive class {ctx.positive_class!r}"
@@ -94,7 +180,23 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     how = _DIRECTION_TEXT[direction].format(**words)
     ece_txt = with_interval("ece", ece, s.confidence)
     findings: list[Finding] = []
-    if status == "pass":
+    chance = (
+        f"; perfectly calibrated scores reach {q95:.3f} or more in 5% of draws of "
+        f"{sd.data.n:,} rows (p = {p_value:.2g})"
+        if q95 is not None and p_value is not None
+        else ""
+    )
+    if status == "pass" and ece_value >= warn_at and p_value is not None:
+        summary = (
+            f"Predicted probabilities match observed rates as closely as {rows_text(sd)} "
+            f"can show: the expected calibration error is {ece_txt}, within what chance "
+            f"gives for perfectly calibrated scores{chance}."
+        )
+        rec = (
+            "No action needed; a larger test set would measure calibration more precisely. "
+            "Check calibration again after retraining."
+        )
+    elif status == "pass":
         summary = (
             f"Predicted probabilities match observed rates well: the expected "
             f"calibration error is {ece_txt} over {rows_text(sd)}."
@@ -106,7 +208,7 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
         summary = (
             f"Predicted probabilities are off by {fmt('ece', ece.value)} on average "
-            f"(expected calibration error, above the {level}): {how}."
+            f"(expected calibration error, above the {level}{chance}): {how}."
         )
         rec = (
             "Recalibrate the scores on held-out data (for example scikit-learn's "
@@ -133,6 +235,8 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "ece_high": ece.high,
         "brier": brier,
         "max_calibration_error": ivs["max_calibration_error"].value,
+        "p_value": p_value,
+        "ece_null_q95": q95,
     }
     details = {
         "target": target,
@@ -140,6 +244,13 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "bootstrap",
         "n_bins": len(table),
         "judged_on": "point estimate",
+        "null": (
+            f"the ECE's distribution under perfect calibration ({null.size} label sets "
+            f"drawn from the scores, same bins): alarm when p < {alpha:g} and "
+            f"ECE >= {warn_at:g}"
+            if null.size
+            else "none (null_draws is 0): the ECE alone is judged"
+        ),
         "direction": direction,
         "bins": table,
         **sampling_details(ctx, [sd]),
