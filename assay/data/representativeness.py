@@ -3,10 +3,22 @@
 Test data and current (production) data are compared with the training data:
 
 - categories that never occur in training (the model has never seen them);
-- numeric values outside the training range (the model extrapolates there);
+- numeric values outside the training range (the model extrapolates there).
+  Under a random split some test values always fall a little outside: the
+  chance that k given test rows all lie above every training value is
+  C(n_test, k) / C(n_train + n_test, k), whatever the distribution. So a range
+  finding warns only when its count is improbable under that exchangeability
+  null (exact p per side, Holm over the columns and splits), the share is
+  material (``range_warn``) and the rows lie far beyond the range (median
+  excess at least ``range_far`` robust standard deviations of train); otherwise
+  it is named as information (:func:`judge_out_of_range`);
 - the class balance of the labels and how far it shifts between train and test;
 - the size of each group of every sensitive attribute (a group too small in a
-  split gives unreliable fairness and performance numbers for it);
+  split gives unreliable fairness and performance numbers for it). A numeric
+  attribute with many values is binned exactly as ``fairness.group_metrics``
+  bins it (:func:`assay.evaluation._depth.numeric_groups`, its ``numeric_bins``
+  and ``max_categories``, cut points from the test rows it measures), so both
+  name the same groups;
 - optionally, a population reference from the configuration: the expected
   share of each category (census marginals, customer base), compared with the
   shares in train and test::
@@ -24,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from assay.core.registry import Outcome, register_check
@@ -100,42 +113,141 @@ def _unseen(
     return Finding(status, msg, column=col, split=split, metrics=metrics), row
 
 
+def exceed_p(k: int, n_other: int, n_train: int) -> float:
+    """P(at least ``k`` of ``n_other`` rows lie beyond every one of ``n_train`` rows on
+    one side) when all rows are exchangeable (a random split): the top ``k`` of the
+    pooled rows must all be from the other split. Exact, distribution-free; ties make
+    it conservative.
+
+    >>> round(exceed_p(1, 1200, 2800), 3)
+    0.3
+    >>> exceed_p(0, 10, 10)
+    1.0
+    """
+    if k <= 0:
+        return 1.0
+    if k > n_other:
+        return 0.0
+    i = np.arange(k, dtype=np.float64)
+    return float(np.exp(np.sum(np.log(n_other - i) - np.log(n_other + n_train - i))))
+
+
+def judge_out_of_range(
+    share: float, q_value: float, excess: float, th: Mapping[str, Any]
+) -> Status:
+    """Status of one column's out-of-range rows: numbers in, verdict out.
+
+    ``warn`` (``fail`` from ``range_fail``) only when the rows beyond the training
+    range are improbable under a random split (``q_value <= alpha``), material
+    (``share >= range_warn``) and far (median excess ``>= range_far`` robust
+    standard deviations); otherwise ``pass`` (named as information).
+
+    >>> th = {"alpha": 0.05, "range_warn": 0.01, "range_fail": 0.1, "range_far": 0.25}
+    >>> judge_out_of_range(0.0133, 0.4, 0.08, th)  # 4 ages a year beyond, clean split
+    'pass'
+    >>> judge_out_of_range(0.1, 1e-9, 30.0, th)
+    'fail'
+    """
+    if q_value > float(th["alpha"]) or excess < float(th["range_far"]):
+        return "pass"
+    return _level(share, float(th["range_warn"]), float(th["range_fail"]))
+
+
+def _robust_scale(x: np.ndarray) -> float:
+    """1.4826 × MAD, else IQR / 1.349, else the standard deviation (0 when constant)."""
+    med = float(np.median(x))
+    mad = 1.4826 * float(np.median(np.abs(x - med)))
+    if mad > 0:
+        return mad
+    q1, q3 = np.quantile(x, [0.25, 0.75])
+    if q3 > q1:
+        return float(q3 - q1) / 1.349
+    return float(np.std(x))
+
+
 def _out_of_range(
-    col: str, train: pl.Series, other: pl.Series, split: str, th: Mapping[str, Any]
-) -> tuple[Finding | None, dict[str, Any] | None]:
+    col: str, train: pl.Series, other: pl.Series, split: str
+) -> dict[str, Any] | None:
+    """The numbers of one column's out-of-range rows (no verdict yet: Holm needs them all)."""
     tr = train.cast(pl.Float64, strict=False)
     tr = tr.filter(tr.is_finite())
     if tr.len() == 0:
-        return None, None
-    lo, hi = float(tr.min()), float(tr.max())
-    x = other.cast(pl.Float64, strict=False)
-    below = x < lo
-    above = x > hi
-    n_below, n_above = int(below.sum() or 0), int(above.sum() or 0)
+        return None
+    t = tr.to_numpy()
+    lo, hi = float(t.min()), float(t.max())
+    x = other.cast(pl.Float64, strict=False).to_numpy()
+    x = x[np.isfinite(x)]
+    below, above = x < lo, x > hi
+    n_below, n_above = int(below.sum()), int(above.sum())
     n_out = n_below + n_above
     share = n_out / other.len() if other.len() else 0.0
-    row = {
+    scale = _robust_scale(t)
+    dist = np.concatenate([lo - x[below], x[above] - hi])
+    if not n_out:
+        excess = 0.0
+    elif scale > 0:
+        excess = float(np.median(dist)) / scale
+    else:
+        excess = float("inf")
+    p_side = min(exceed_p(n_above, len(x), len(t)), exceed_p(n_below, len(x), len(t)))
+    return {
         "column": col,
         "split": split,
         "train_min": lo,
         "train_max": hi,
         "out_of_range_rows": n_out,
         "out_of_range_share": share,
+        "rows_above": n_above,
+        "rows_below": n_below,
+        "max_above": float(x[above].max()) if n_above else None,
+        "min_below": float(x[below].min()) if n_below else None,
+        "excess_robust_sd": excess,
+        "p_value": min(1.0, 2 * p_side),  # Bonferroni over the two sides
     }
-    if not n_out:
-        return None, row
-    parts = []
-    if n_above:
-        parts.append(f"up to {_fmt(x.filter(above).max())}")
-    if n_below:
-        parts.append(f"down to {_fmt(x.filter(below).min())}")
-    status = _level(share, th["range_warn"], th["range_fail"])
-    msg = (
-        f"Column '{col}' in {split} is outside the training range {_fmt(lo)} to {_fmt(hi)} "
-        f"in {n_out:,} rows ({pct(share)}; values {' and '.join(parts)})."
-    )
-    metrics = {"out_of_range_share": share, "rows_above": n_above, "rows_below": n_below}
-    return Finding(status, msg, column=col, split=split, metrics=metrics), row
+
+
+def _range_findings(rows: list[dict[str, Any]], th: Mapping[str, Any]) -> list[Finding]:
+    """Holm over every (column, split) compared, then a verdict and a sentence each."""
+    p = np.array([r["p_value"] for r in rows], dtype=np.float64)
+    order = np.argsort(p, kind="stable")  # Holm: (m - rank) × p, made monotone
+    q = np.empty_like(p)
+    q[order] = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    out = []
+    for r, qv in zip(rows, q.tolist(), strict=True):
+        r["q_value"] = float(qv)
+        status = judge_out_of_range(
+            r["out_of_range_share"], r["q_value"], r["excess_robust_sd"], th
+        )
+        r["status"] = status
+        if not r["out_of_range_rows"]:
+            continue
+        parts = []
+        if r["rows_above"]:
+            parts.append(f"up to {_fmt(r['max_above'])}")
+        if r["rows_below"]:
+            parts.append(f"down to {_fmt(r['min_below'])}")
+        msg = (
+            f"Column '{r['column']}' in {r['split']} is outside the training range "
+            f"{_fmt(r['train_min'])} to {_fmt(r['train_max'])} in {r['out_of_range_rows']:,} "
+            f"rows ({pct(r['out_of_range_share'])}; values {' and '.join(parts)}; median "
+            f"{r['excess_robust_sd']:.2g} robust SD beyond"
+        )
+        if status == "pass":
+            msg += (
+                f"). For information: a random split leaves about this many (q = "
+                f"{r['q_value']:.2g}), or they lie too close to the range to matter."
+            )
+        else:
+            msg += f"; q = {r['q_value']:.2g} under a random split)."
+        metrics = {
+            "out_of_range_share": r["out_of_range_share"],
+            "rows_above": r["rows_above"],
+            "rows_below": r["rows_below"],
+            "excess_robust_sd": r["excess_robust_sd"],
+            "q_value": r["q_value"],
+        }
+        out.append(Finding(status, msg, column=r["column"], split=r["split"], metrics=metrics))
+    return out
 
 
 def _identifier_like(train: pl.DataFrame, columns: list[str]) -> list[str]:
@@ -216,13 +328,16 @@ def _groups(
     smallest: int | None = None
     min_size = int(th["min_group_size"])
     for col in ctx.sensitive:
-        per_split = {
-            s: _shares(ctx.frame(s).get_column(col))
-            for s in ("train", "test", "current")
-            if ctx.has(s) and col in ctx.frame(s).columns
-        }
-        groups = sorted({g for counts in per_split.values() for g in counts})
+        splits = [s for s in ("train", "test", "current") if ctx.has(s) and col in ctx.frame(s)]
+        binned = _numeric_groups(ctx, col, splits)
+        if binned is not None:
+            per_split, groups = binned
+        else:
+            per_split = {s: _shares(ctx.frame(s).get_column(col)) for s in splits}
+            groups = sorted({g for counts in per_split.values() for g in counts})
         for g in groups[:_MAX_CATEGORIES]:
+            name = g if binned is not None else f"{col}={g}"
+            said = f"'{g}'" if binned is not None else f"{col}='{g}'"
             for split, counts in per_split.items():
                 rows, share = counts.get(g, (0, 0.0))
                 table.append(
@@ -234,18 +349,53 @@ def _groups(
                     continue
                 if rows == 0:
                     msg = (
-                        f"Group {col}='{g}' is absent from {split}, though it occurs in "
-                        f"{and_join([s for s, c in per_split.items() if g in c])}."
+                        f"Group {said} is absent from {split}, though it occurs in "
+                        f"{and_join([s for s, c in per_split.items() if c.get(g, (0,))[0]])}."
                     )
                 else:
                     msg = (
-                        f"Group {col}='{g}' has only {rows:,} rows in {split} (fewer than "
+                        f"Group {said} has only {rows:,} rows in {split} (fewer than "
                         f"{min_size}); numbers measured on it there are unreliable."
                     )
                 findings.append(
-                    Finding("warn", msg, group=f"{col}={g}", split=split, metrics={"rows": rows})
+                    Finding("warn", msg, group=name, split=split, metrics={"rows": rows})
                 )
     return findings, table, smallest
+
+
+def _numeric_groups(
+    ctx: AuditContext, col: str, splits: list[str]
+) -> tuple[dict[str, dict[str, tuple[int, float]]], list[str]] | None:
+    """Group sizes of a numeric sensitive attribute binned as fairness bins it, or ``None``
+    when fairness would treat its values as categories.
+
+    Same parameters (``fairness.group_metrics``'s ``numeric_bins`` and
+    ``max_categories``, as configured), same cut points (from the sample of test rows
+    fairness measures; train when there is no test), same names (``age < 28``)."""
+    from assay.core.registry import get_check
+    from assay.evaluation._depth import numeric_groups, sample_positions
+
+    fid = "fairness.group_metrics"
+    fth = {**get_check(fid).thresholds, **ctx.settings.thresholds.get(fid, {})}
+    base = "test" if "test" in splits else splits[0] if splits else None
+    if base is None:
+        return None
+    ref = ctx.frame(base).get_column(col)
+    if base == "test":
+        ref = ref.gather(sample_positions(ctx, ctx.settings.max_rows_model_checks))
+    if not ref.dtype.is_numeric() or ref.n_unique() <= int(fth["max_categories"]):
+        return None
+    edges, names = numeric_groups(ref.cast(pl.Float64).to_numpy(), int(fth["numeric_bins"]))
+    labels = [f"{col} {n}" for n in names]
+    per_split: dict[str, dict[str, tuple[int, float]]] = {}
+    for split in splits:
+        v = ctx.frame(split).get_column(col).cast(pl.Float64, strict=False).to_numpy()
+        v = v[np.isfinite(v)]
+        counts = np.bincount(np.searchsorted(edges, v, side="right"), minlength=len(names))
+        per_split[split] = {
+            lab: (int(k), float(k) / max(len(v), 1)) for lab, k in zip(labels, counts, strict=True)
+        }
+    return per_split, labels
 
 
 def _population(
@@ -342,6 +492,8 @@ _RECOMMENDATIONS = {
         "unseen_fail": 0.1,
         "range_warn": 0.01,
         "range_fail": 0.1,
+        "range_far": 0.25,
+        "alpha": 0.05,
         "class_shift_warn": 0.1,
         "class_shift_fail": 0.25,
         "min_class_share": 0.02,
@@ -354,9 +506,12 @@ _RECOMMENDATIONS = {
 def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Compare test and current data with train, and the data with a population.
 
-    Unseen categories and out-of-range values warn from ``unseen_warn`` /
-    ``range_warn`` of a split's rows and fail from ``unseen_fail`` /
-    ``range_fail``. A class-share shift between train and test warns from
+    Unseen categories warn from ``unseen_warn`` of a split's rows and fail
+    from ``unseen_fail``. Out-of-range values warn from ``range_warn`` and fail
+    from ``range_fail`` only when their count is improbable under a random
+    split (exact p, Holm over columns and splits, at most ``alpha``) and they
+    lie a median ``range_far`` robust standard deviations beyond the range;
+    otherwise they are information. A class-share shift between train and test warns from
     ``class_shift_warn`` and fails from ``class_shift_fail``; a class below
     ``min_class_share`` of train warns. A sensitive group with fewer than
     ``min_group_size`` rows in a split, and a category whose share differs
@@ -385,11 +540,10 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 if f is not None:
                     found.append(("unseen", f))
             elif ctype == "numeric":
-                f, row = _out_of_range(col, train.get_column(col), df.get_column(col), split, th)
+                row = _out_of_range(col, train.get_column(col), df.get_column(col), split)
                 if row is not None:
                     range_table.append(row)
-                if f is not None:
-                    found.append(("range", f))
+    found += [("range", f) for f in _range_findings(range_table, th)]
     class_findings, balance, shift, chart = _class_balance(ctx, th)
     found += [("classes", f) for f in class_findings]
     group_findings, group_table, smallest = _groups(ctx, th)
@@ -442,11 +596,9 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         {
             "label": f"{r['column']} ({r['split']})",
             "value": r.get("unseen_share", r.get("out_of_range_share", 0.0)),
-            "status": _level(
-                r.get("unseen_share", r.get("out_of_range_share", 0.0)),
-                th["unseen_warn"] if "unseen_share" in r else th["range_warn"],
-                th["unseen_fail"] if "unseen_share" in r else th["range_fail"],
-            ),
+            "status": r["status"]
+            if "status" in r
+            else _level(r.get("unseen_share", 0.0), th["unseen_warn"], th["unseen_fail"]),
         }
         for r in [*unseen_table, *range_table]
         if r.get("unseen_share", r.get("out_of_range_share", 0.0)) > 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -242,3 +243,30 @@ def cut_points(raw: np.ndarray, lo: float, hi: float, integer: bool) -> list[flo
         r = float(round(v, digits))
         out.append(float(round(r)) if integer else r)
     return out
+
+
+def numeric_groups(values: np.ndarray, n_bins: int) -> tuple[list[float], list[str]]:
+    """Cut points and names of the groups of a numeric attribute (quantile bins).
+
+    The one binning of numeric sensitive attributes: fairness measures these
+    groups and representativeness counts them, so both name the same groups
+    (``< 28``, ``28–37``, ..., ``>= 48``). A row's group is
+    ``np.searchsorted(edges, value, side="right")``.
+
+    >>> numeric_groups(np.arange(100.0), 4)
+    ([25.0, 50.0, 74.0], ['< 25', '25–50', '50–74', '>= 74'])
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return [], ["all"]
+    integer = bool(np.all(v == np.round(v)))
+    q = np.quantile(v, np.linspace(0, 1, int(n_bins) + 1)[1:-1])
+    lo, hi = float(v.min()), float(v.max())
+    edges = sorted(set(cut_points(q, lo, hi, integer)))
+    edges = [e for e in edges if lo < e <= hi]
+    names = [f"< {fmt_value(edges[0])}"] if edges else ["all"]
+    names += [f"{fmt_value(a)}–{fmt_value(b)}" for a, b in pairwise(edges)]
+    if edges:
+        names.append(f">= {fmt_value(edges[-1])}")
+    return edges, names

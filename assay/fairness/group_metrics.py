@@ -39,7 +39,7 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import combinations, pairwise
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ import polars as pl
 from assay.core.context import AuditContext
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.evaluation._bootstrap import percentile_interval, resample_counts
-from assay.evaluation._depth import cut_points, eval_data, fmt_value, sample_positions
+from assay.evaluation._depth import eval_data, numeric_groups, sample_positions
 from assay.fairness._report import Disparity, SetResult, outcome
 from assay.io.models import Prediction
 
@@ -174,15 +174,7 @@ def _attribute_labels(df: pl.DataFrame, col: str, th: Mapping[str, Any]) -> np.n
     if s.dtype.is_numeric() and s.n_unique() > int(th["max_categories"]):
         v = s.cast(pl.Float64).to_numpy()
         finite = np.isfinite(v)
-        integer = bool(np.all(v[finite] == np.round(v[finite])))
-        q = np.quantile(v[finite], np.linspace(0, 1, int(th["numeric_bins"]) + 1)[1:-1])
-        lo, hi = float(v[finite].min()), float(v[finite].max())
-        edges = sorted(set(cut_points(q, lo, hi, integer)))
-        edges = [e for e in edges if v[finite].min() < e <= v[finite].max()]
-        names = [f"< {fmt_value(edges[0])}"] if edges else ["all"]
-        names += [f"{fmt_value(a)}–{fmt_value(b)}" for a, b in pairwise(edges)]
-        if edges:
-            names.append(f">= {fmt_value(edges[-1])}")
+        edges, names = numeric_groups(v, int(th["numeric_bins"]))  # as representativeness
         idx = np.searchsorted(edges, np.where(finite, v, 0.0), side="right")
         out = np.array([f"{col} {names[i]}" for i in idx], dtype=object)
         out[~finite] = f"{col} {_MISSING}"
