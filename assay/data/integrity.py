@@ -10,15 +10,17 @@ Sentinels and impossible values (numeric columns). A *sentinel* is a code such
 as 999, 666 or 99999 standing for "unknown": an extreme value of a column
 (its largest or smallest) separated from the rest by more than ``sentinel_gap``
 robust scales, more than ``sentinel_far`` robust scales from the rest's median,
-held by at most ``sentinel_max_share`` of the rows, and either repeated or a
-code-like number (repeated digits such as 999 or 666); the rest of the column
-must take at least two values. The robust scale is the rest's interquartile
-range over 1.349 (its 5-95% range over 3.29 when the quartiles coincide). A lone
-far value that is no code warns only as a note, and only when the rest of the
-column is compact (heavy tails reach far by themselves). *Impossible values*:
-exact zeros in a column otherwise strictly positive and well away from zero
-(a dimension recorded as 0), and negatives (at most two distinct values) in a
-column otherwise non-negative, each in at most ``impossible_max_share`` of rows.
+held by at most ``sentinel_max_share`` of the rows, and a code-like number
+(-1, nines such as 99 or 999, three or more repeated digits such as 666); the
+rest of the column must take at least two values. Repetition alone is not
+enough: real extremes repeat (a fare paid by a party of four). The robust
+scale is the rest's interquartile range over 1.349 (its 5-95% range over 3.29
+when the quartiles coincide). A lone far value that is no code is only a note
+(a pass finding), and only when the rest of the column is compact (heavy tails
+reach far by themselves). *Impossible values*: exact zeros in a column otherwise
+strictly positive and well away from zero, also in robust scales (a dimension
+recorded as 0), and code-like negatives (-1, -9, -99) in a column otherwise
+non-negative, each in at most ``impossible_max_share`` of rows.
 The decisions are the pure functions :func:`judge_sentinel`,
 :func:`judge_impossible` and :func:`judge_outlier_note`.
 """
@@ -262,10 +264,10 @@ def _column_findings(
 
 
 def code_like(value: float) -> bool:
-    """Whether ``value`` reads as a code: -1, or an integer of two or more repeated digits
-    (99, 999, 666, 9999, -99...).
+    """Whether ``value`` reads as a code for 'unknown': -1, nines (99, 999, -9, -99...),
+    or an integer of three or more repeated digits (666, 8888).
 
-    >>> code_like(999), code_like(666.0), code_like(-1), code_like(1000), code_like(7)
+    >>> code_like(999), code_like(666.0), code_like(-1), code_like(55), code_like(1000)
     (True, True, True, False, False)
     """
     if not np.isfinite(value) or value != int(value):
@@ -274,7 +276,9 @@ def code_like(value: float) -> bool:
     if v == -1:
         return True
     digits = str(abs(v))
-    return len(digits) >= 2 and len(set(digits)) == 1
+    if set(digits) == {"9"}:
+        return len(digits) >= 2 or v < 0
+    return len(digits) >= 3 and len(set(digits)) == 1
 
 
 def judge_sentinel(
@@ -294,7 +298,7 @@ def judge_sentinel(
     verdict out.
 
     >>> th = {"sentinel_gap": 5.0, "sentinel_far": 10.0, "sentinel_max_share": 0.01}
-    >>> judge_sentinel(count=3, n=1000, gap=40, far=50, code_like=False, rest_unique=9,
+    >>> judge_sentinel(count=3, n=1000, gap=40, far=50, code_like=True, rest_unique=9,
     ...                params=th)[0]
     'warn'
     """
@@ -306,9 +310,10 @@ def judge_sentinel(
         return "pass", "not separated from the other values"
     if far <= float(params["sentinel_far"]):
         return "pass", "not far from the bulk of the other values"
-    if count < 2 and not code_like:
-        return "pass", "a single value that reads as no code"
-    return "warn", "a repeated or code-like value far outside the rest of the column"
+    if not code_like:
+        # Real extremes repeat too (a fare paid by a party of four, a capped income).
+        return "pass", "a value that reads as no code"
+    return "warn", "a code-like value far outside the rest of the column"
 
 
 def judge_outlier_note(*, count: int, far: float, rest_reach: float, params: Mapping) -> bool:
@@ -335,19 +340,23 @@ def judge_impossible(
     rest_min: float,
     rest_median: float,
     resolution: float,
+    rest_scale: float = 0.0,
     n_distinct: int = 1,
+    code_like: bool = True,
     params: Mapping[str, Any],
 ) -> tuple[Status, str]:
     """Whether zeros (``kind="zero"``) in an otherwise positive column, or negatives
     (``kind="negative"``) in an otherwise non-negative one, are impossible values (warn).
 
     Zeros warn when the other values stay well away from zero (their minimum is at least
-    ``zero_min_gap`` of their median and ten resolutions); negatives when they take at
-    most two distinct values. Either needs at most ``impossible_max_share`` of the rows.
+    ``zero_min_gap`` of their median, ``zero_min_scales`` of their robust scale and ten
+    resolutions); negatives when they take at most two distinct values, all code-like
+    (-1, -9, -99: a real tail crossing zero, such as a temperature, is no error). Either
+    needs at most ``impossible_max_share`` of the rows.
 
-    >>> th = {"impossible_max_share": 0.01, "zero_min_gap": 0.2}
+    >>> th = {"impossible_max_share": 0.01, "zero_min_gap": 0.2, "zero_min_scales": 0.5}
     >>> judge_impossible("zero", count=3, n=1000, rest_min=3.5, rest_median=6.0,
-    ...                  resolution=0.01, params=th)[0]
+    ...                  resolution=0.01, rest_scale=2.0, params=th)[0]
     'warn'
     """
     if count < 1 or count > float(params["impossible_max_share"]) * n:
@@ -355,13 +364,17 @@ def judge_impossible(
     if kind == "zero":
         if rest_min <= 0:
             return "pass", "the other values are not all positive"
-        if rest_min < 10 * resolution or rest_min < float(params["zero_min_gap"]) * rest_median:
+        if (
+            rest_min < 10 * resolution
+            or rest_min < float(params["zero_min_gap"]) * rest_median
+            or rest_min < float(params["zero_min_scales"]) * rest_scale
+        ):
             return "pass", "the other values come close to zero"
         return "warn", "exact zeros in a column otherwise well above zero"
     if rest_min < 0:
         return "pass", "the other values are not all non-negative"
-    if n_distinct > 2:
-        return "pass", "many different negative values: a tail crossing zero"
+    if n_distinct > 2 or not code_like:
+        return "pass", "negative values that read as no code: a tail crossing zero"
     return "warn", "negative values in a column otherwise never negative"
 
 
@@ -454,6 +467,7 @@ def _value_findings(
             rest_min=float(positive[0]),
             rest_median=float(np.median(positive)),
             resolution=float(d.min()) if d.size else 0.0,
+            rest_scale=_scale(positive),
             params=th,
         )
         if status == "warn":
@@ -479,6 +493,7 @@ def _value_findings(
                 rest_median=float(np.median(nonneg)),
                 resolution=0.0,
                 n_distinct=int(distinct.size),
+                code_like=all(code_like(float(x)) for x in distinct),
                 params=th,
             )
             if status == "warn":
@@ -583,7 +598,7 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
         "Checks that the data is well-formed before anything is learned from it: columns "
         "with missing values, columns that never change, numbers mixed with text, "
         "infinite values, rows or column names that appear twice, identifier columns "
-        "used as features, sentinel codes (a few repeated or code-like values such as 999 or "
+        "used as features, sentinel codes (a few code-like values such as 999, 666 or "
         "-1 far outside the rest of a numeric column) and impossible values (exact zeros in a "
         "column otherwise well above zero, negatives in a column otherwise never negative). "
         "Each of these silently degrades a model or makes its evaluation misleading. Every "
@@ -602,6 +617,7 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
         "sentinel_max_share": 0.01,
         "impossible_max_share": 0.01,
         "zero_min_gap": 0.2,
+        "zero_min_scales": 0.5,
         "outlier_note_far": 50.0,
         "outlier_note_reach": 6.0,
     },

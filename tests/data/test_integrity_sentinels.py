@@ -103,9 +103,10 @@ def test_a_lone_far_outlier_that_is_no_code_is_a_note_not_a_warning():
 @pytest.mark.parametrize(
     ("count", "gap", "far", "code", "rest_unique", "expected"),
     [
-        (2, 6.0, 11.0, False, 10, "warn"),  # repeated, separated, far
+        (2, 6.0, 11.0, True, 10, "warn"),  # code-like, separated, far
         (1, 6.0, 11.0, True, 10, "warn"),  # a single code-like value
         (1, 6.0, 11.0, False, 10, "pass"),  # a single ordinary value: at most a note
+        (4, 30.0, 30.0, False, 10, "pass"),  # a repeated real extreme (a shared fare)
         (2, 5.0, 11.0, True, 10, "pass"),  # not separated from the rest (gap <= 5)
         (2, 6.0, 10.0, True, 10, "pass"),  # not far from the bulk (<= 10)
         (2, 60.0, 60.0, True, 1, "pass"),  # the rest is constant: a rare flag, not a code
@@ -128,7 +129,7 @@ def test_judge_sentinel_share_cap():
 
 
 def test_judge_impossible_boundaries():
-    th = {"impossible_max_share": 0.01, "zero_min_gap": 0.2}
+    th = {"impossible_max_share": 0.01, "zero_min_gap": 0.2, "zero_min_scales": 0.5}
     # Zeros in a strictly positive column whose smallest other value is far from zero.
     assert judge_impossible("zero", count=3, n=1000, rest_min=2.0, rest_median=6.0,
                             resolution=0.01, params=th)[0] == "warn"  # fmt: skip
@@ -138,11 +139,18 @@ def test_judge_impossible_boundaries():
     # ... not for counts, where zero is the next value (within 10 resolutions).
     assert judge_impossible("zero", count=3, n=1000, rest_min=1.0, rest_median=2.0,
                             resolution=1.0, params=th)[0] == "pass"  # fmt: skip
+    # ... not when the smallest other value is within half a robust scale of zero
+    # (a fare of 0 next to fares from 4 with a spread of 17).
+    assert judge_impossible("zero", count=3, n=1000, rest_min=4.0, rest_median=14.0,
+                            resolution=0.0001, rest_scale=17.0, params=th)[0] == "pass"  # fmt: skip
     # Too many zeros are a category of their own, not an error.
     assert judge_impossible("zero", count=11, n=1000, rest_min=2.0, rest_median=6.0,
                             resolution=0.01, params=th)[0] == "pass"  # fmt: skip
     assert judge_impossible("negative", count=2, n=1000, rest_min=0.0, rest_median=1.0,
                             resolution=1.0, params=th)[0] == "warn"  # fmt: skip
+    # A negative that is no code (-0.8 degrees) is a tail crossing zero.
+    assert judge_impossible("negative", count=1, n=1000, rest_min=0.1, rest_median=60.0,
+                            resolution=0.1, code_like=False, params=th)[0] == "pass"  # fmt: skip
     # Negatives of many different values are a tail crossing zero, not a code.
     assert judge_impossible("negative", count=3, n=1000, rest_min=0.0, rest_median=1.0,
                             resolution=1.0, n_distinct=3, params=th)[0] == "pass"  # fmt: skip
