@@ -3,13 +3,26 @@
 A row overlaps when every compared feature equals that of some training row
 (the target is left out; missing values compare equal). Rows are matched by a
 Polars semi-join on the feature columns, so the cost is that of one hash join.
+
+Some overlap is chance: a table with repeated feature rows, split at random,
+puts copies on both sides. Under that null (train and the other split are one
+table split at random), a group of ``g`` identical rows sends ``k ~ Bin(g, q)``
+rows to the other split, ``q`` its share of the rows, and those ``k`` overlap
+unless ``k = g``. :func:`chance_overlap` sums the mean and variance of that
+count over the groups (one group-by over train and the split together);
+:func:`overlap_p_value` is the normal tail with a continuity correction. The
+verdict, :func:`judge_overlap`, alarms only when the overlap is improbable
+under chance (Bonferroni over the splits compared) and the excess over the
+expected overlap is material.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from assay.core.registry import Outcome, register_check
@@ -60,6 +73,76 @@ def overlapping_rows(df: pl.DataFrame, train: pl.DataFrame, columns: list[str]) 
     return hits.get_column(_ROW).sort()
 
 
+def duplicate_group_sizes(df: pl.DataFrame, train: pl.DataFrame, columns: list[str]) -> np.ndarray:
+    """Sizes of the groups of identical ``columns`` (two rows or more) in train and ``df``.
+
+    Examples
+    --------
+    >>> tr = pl.DataFrame({"a": [1, 1, 2, 3]})
+    >>> te = pl.DataFrame({"a": [1, 3, 4]})
+    >>> sorted(duplicate_group_sizes(te, tr, ["a"]).tolist())
+    [2, 3]
+    """
+    both = pl.concat(
+        [comparable(train, columns, df), comparable(df, columns, train)], how="vertical_relaxed"
+    )
+    sizes = both.group_by(columns).len().get_column("len")
+    return sizes.filter(sizes > 1).to_numpy().astype(np.int64)
+
+
+def chance_overlap(sizes: np.ndarray, q: float) -> tuple[float, float]:
+    """Mean and variance of the overlap count when each row lands in the split w.p. ``q``.
+
+    A group of ``g`` identical rows puts ``k ~ Bin(g, q)`` rows in the split;
+    they overlap unless all ``g`` did: ``X = k 1[k < g]``, so
+    ``E X = g q (1 - q^(g-1))`` and ``E X^2 = g q (1 - q) + g^2 q^2 - g^2 q^g``.
+    Groups are independent (a binomial stand-in for the hypergeometric split,
+    slightly wider, so conservative).
+
+    >>> chance_overlap(np.array([2]), 0.5)
+    (0.5, 0.25)
+    """
+    g = np.asarray(sizes, dtype=np.float64)
+    if g.size == 0:
+        return 0.0, 0.0
+    qg = q**g
+    mean = g * q * (1 - qg / q) if q > 0 else np.zeros_like(g)
+    second = g * q * (1 - q) + g * g * q * q - g * g * qg
+    return float(mean.sum()), float(np.maximum(second - mean * mean, 0.0).sum())
+
+
+def overlap_p_value(observed: int, mean: float, var: float) -> float:
+    """One-sided p value of ``observed`` overlapping rows against chance.
+
+    Normal tail with a continuity correction: ``P(Z >= (observed - 0.5 - mean) / sd)``.
+
+    >>> round(overlap_p_value(10, 10.0, 4.0), 4)
+    0.5987
+    """
+    if var <= 0:
+        return 1.0 if observed <= mean else 0.0
+    z = (observed - 0.5 - mean) / math.sqrt(var)
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def judge_overlap(
+    excess: float, p_value: float, *, alpha: float, warn: float, fail: float
+) -> Status:
+    """Status from the overlap beyond chance (share of the split's rows) and its p value.
+
+    ``warn`` when the overlap is improbable under chance (``p_value < alpha``)
+    and the excess is material (``>= warn``); ``fail`` from ``fail``.
+
+    >>> judge_overlap(0.03, 0.001, alpha=0.05, warn=0.005, fail=0.1)
+    'warn'
+    >>> judge_overlap(0.03, 0.2, alpha=0.05, warn=0.005, fail=0.1)
+    'pass'
+    """
+    if not p_value < alpha:
+        return "pass"
+    return "fail" if excess >= fail else "warn" if excess >= warn else "pass"
+
+
 def _examples(
     df: pl.DataFrame, train: pl.DataFrame, columns: list[str], rows: pl.Series, split: str
 ) -> list[dict[str, Any]]:
@@ -92,23 +175,25 @@ def _examples(
         "training rows, comparing every feature but the target. A model is rewarded for "
         "remembering rows it was trained on, so copied rows make the test score look "
         "better than the model will do on new data. Some repetition happens by chance "
-        "when features are few or coarse; Assay estimates that rate from the training data "
-        "and flags only the overlap beyond it."
+        "when rows repeat; Assay computes how much overlap a random split of these rows "
+        "gives and flags only an overlap that is both improbable under chance and material."
     ),
     standards=("MEASURE 2.1", "MEASURE 2.13"),
     severity="high",
-    thresholds={"overlap_warn": 0.01, "overlap_fail": 0.1},
+    thresholds={"overlap_warn": 0.005, "overlap_fail": 0.1, "alpha": 0.05},
     needs=("train",),
 )
 def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Share of test/current rows whose features equal a training row's.
 
-    The chance rate is the share of training rows whose features occur in
-    another training row: under random splitting a new row matches the
-    training set about that often. A split warns when its overlap exceeds the
-    chance rate by more than ``overlap_warn`` (1% of its rows) and fails beyond
-    ``overlap_fail`` (10%): a few copies barely move a metric, a tenth of the
-    test set can move it by several points.
+    The expected overlap and its variance come from the groups of identical
+    rows in train and the split together (:func:`chance_overlap`). A split warns
+    when its overlap is improbable under chance (q < ``alpha``, Bonferroni over
+    the splits compared) and exceeds the expected overlap by at least
+    ``overlap_warn`` (0.5% of its rows); it fails from ``overlap_fail`` (10%): a
+    few copies barely move a metric, a tenth of the test set can move it by
+    several points. ``chance_share`` (training rows that repeat another
+    training row) is kept as a description of the data.
     """
     train = ctx.frame("train")
     metrics: dict[str, float | int | None] = {}
@@ -124,30 +209,40 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     chance = float(train.select(columns).is_duplicated().mean() or 0.0) if train.height else 0.0
     metrics["chance_share"] = chance
     metrics["n_columns_compared"] = len(columns)
-    for split in ("test", "current"):
-        if not ctx.has(split):
-            continue
+    alpha = float(th["alpha"])
+    splits = [split for split in ("test", "current") if ctx.has(split)]
+    for split in splits:
         cols = compared_columns(ctx, split)[0]
         df = ctx.frame(split)
         rows = overlapping_rows(df, train, cols)
-        share = rows.len() / df.height if df.height else 0.0
-        excess = share - chance
+        n = df.height
+        share = rows.len() / n if n else 0.0
+        q_split = n / (n + train.height) if n + train.height else 0.0
+        mean, var = chance_overlap(duplicate_group_sizes(df, train, cols), q_split)
+        p_value = overlap_p_value(rows.len(), mean, var)
+        q_value = min(1.0, p_value * len(splits))
+        expected = mean / n if n else 0.0
+        excess = share - expected
         metrics[f"overlap_rows_{split}"] = rows.len()
         metrics[f"overlap_share_{split}"] = share
         metrics[f"overlap_excess_{split}"] = excess
+        metrics[f"overlap_expected_{split}"] = mean
+        metrics[f"overlap_{split}_p_value"] = p_value
+        metrics[f"overlap_{split}_q_value"] = q_value
         if not rows.len():
             continue
-        status: Status = (
-            "fail"
-            if excess > th["overlap_fail"]
-            else "warn"
-            if excess > th["overlap_warn"]
-            else "pass"
+        status: Status = judge_overlap(
+            excess,
+            q_value,
+            alpha=alpha,
+            warn=float(th["overlap_warn"]),
+            fail=float(th["overlap_fail"]),
         )
         tail = (
-            "beyond what chance gives for this data"
+            f"beyond the {mean:,.1f} a random split of these rows gives (p = {p_value:.2g})"
             if status != "pass"
-            else f"within what chance gives for this data ({pct(chance)})"
+            else f"within what a random split of these rows gives ({mean:,.1f} expected, "
+            f"p = {p_value:.2g})"
         )
         msg = (
             f"{rows.len():,} {split} row(s) ({pct(share)}) have exactly the features of a "
@@ -159,7 +254,13 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 msg,
                 rows=capped_rows(rows.to_numpy()),
                 split=split,
-                metrics={"overlap_rows": rows.len(), "overlap_share": share, "excess": excess},
+                metrics={
+                    "overlap_rows": rows.len(),
+                    "overlap_share": share,
+                    "excess": excess,
+                    "expected_rows": mean,
+                    "p_value": p_value,
+                },
             )
         )
         examples += _examples(df, train, cols, rows, split)
@@ -194,6 +295,12 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "compared_columns": columns,
         "left_out_columns": left_out,
         "chance_share": chance,
+        "chance_model": (
+            "each group of identical rows in train and the split together is split at "
+            "random (binomial, the split's share of rows); the overlap's mean and variance "
+            "give a one-sided normal p value with a continuity correction, Bonferroni over "
+            "the splits compared"
+        ),
         "examples": examples,
     }
     if left_out:
