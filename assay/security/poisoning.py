@@ -5,7 +5,9 @@ is no training data):
 
 1. **Conflicting duplicates** — rows with exactly the same features but
    different labels (classification). Found with one hash of each row's
-   features, verified exactly, over every row.
+   features, verified exactly, over every row; a warning only when more groups
+   disagree than label noise (the out-of-fold class probabilities) explains,
+   otherwise a data-quality note.
 2. **Clusters of label issues** — one category or one decile of a feature
    whose labels the model's out-of-fold confidence no longer explains (the
    same cached model fits as ``data.label_issues``). Binary labels: an in-cell
@@ -56,7 +58,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.registry import Outcome, register_check
-from assay.core.result import Finding, Status
+from assay.core.result import Finding
 from assay.data._common import capped_rows, overall_status, pct, sort_findings
 from assay.data._crossval import (
     OutOfFold,
@@ -64,6 +66,11 @@ from assay.data._crossval import (
     model_features,
     out_of_fold,
     split_for,
+)
+from assay.security._poisoning_judge import (
+    judge_conflicts,
+    judge_train_only,
+    judge_trigger,
 )
 
 if TYPE_CHECKING:
@@ -111,8 +118,31 @@ def _pattern_rows(
 
 
 # -- 1. conflicting duplicates --------------------------------------------------
+def _noise_conflicts(
+    oof: OutOfFold | None, group_rows: list[list[int]]
+) -> tuple[float | None, int]:
+    """How many of the duplicate groups would carry different labels if each group's
+    labels were independent draws from its out-of-fold class probabilities (groups
+    with no row in the out-of-fold sample are left out), and how many were used.
+
+    Rows with identical features share a fold (folds follow the feature hash), so no
+    row's probability comes from a model that saw its duplicate's label."""
+    if oof is None or oof.proba is None:
+        return None, 0
+    where = {int(r): i for i, r in enumerate(oof.positions)}
+    expected, used = 0.0, 0
+    for rows in group_rows:
+        idx = [where[r] for r in rows if r in where]
+        if not idx:
+            continue
+        p = oof.proba[idx].mean(axis=0)
+        expected += 1.0 - float((p ** len(rows)).sum())
+        used += 1
+    return expected, used
+
+
 def _conflicts(
-    ctx: AuditContext, split: str, th: Mapping[str, Any]
+    ctx: AuditContext, split: str, th: Mapping[str, Any], oof: OutOfFold | None = None
 ) -> tuple[list[Finding], dict[str, Any]]:
     df, positions = _pattern_rows(ctx, split, th)
     feats = [c for c in model_features(ctx, df) if df.schema[c] != pl.Object]
@@ -127,40 +157,63 @@ def _conflicts(
     sub = keyed.filter(dup)
     if sub.height == 0:
         return [], info
-    groups = (
-        sub.group_by(feats)
-        .agg(
-            pl.col("__y__").n_unique().alias("labels"),
-            pl.col("__row__").sort().alias("rows"),
-            pl.col("__y__").sort().alias("ys"),
-        )
-        .filter(pl.col("labels") > 1)
+    all_groups = sub.group_by(feats).agg(
+        pl.col("__y__").n_unique().alias("labels"),
+        pl.col("__row__").sort().alias("rows"),
+        pl.col("__y__").sort().alias("ys"),
     )
+    groups = all_groups.filter(pl.col("labels") > 1).sort(pl.col("rows").list.first())
     if groups.height == 0:
         return [], info
     rows_lists = groups.get_column("rows").to_list()
     ys = groups.get_column("ys").to_list()
     n_rows = sum(len(r) for r in rows_lists)
     share = n_rows / df.height
-    info = {"conflicting_rows": n_rows, "conflicting_share": share, "groups": groups.height}
-    if share >= th["conflict_fail"]:
-        status: Status = "fail"
-    elif share >= th["conflict_warn"]:
-        status = "warn"
+    # Compare the conflicting groups with what label noise gives the duplicate groups
+    # (those with a row in the out-of-fold sample): honest data with coarse features has
+    # identical rows with different labels, a data-quality note, not tampering.
+    all_rows = all_groups.get_column("rows").to_list()
+    expected, used = _noise_conflicts(oof, all_rows)
+    if oof is not None and used:
+        where = set(oof.positions.tolist())
+        observed = sum(1 for r in rows_lists if any(x in where for x in r))
     else:
-        status = "pass"
+        observed = groups.height
+    status, p_value, reason = judge_conflicts(observed, expected, share, th)
+    info = {
+        "conflicting_rows": n_rows,
+        "conflicting_share": share,
+        "groups": groups.height,
+        "status": status,
+    }
     all_rows = sorted(r for rl in rows_lists for r in rl)
     order = sorted(range(len(rows_lists)), key=lambda i: (-len(rows_lists[i]), rows_lists[i][0]))
     first = order[0]
     labels = sorted(set(ys[first]))
+    noise = (
+        f" Label noise would give about {expected:.1f} of the {used:,} duplicate groups "
+        f"examined different labels; {observed} have them (p = {p_value:.2g})."
+        if expected is not None and used
+        else ""
+    )
+    lead = "Conflicting duplicates" if status != "pass" else "Data quality note"
+    tail = "" if status != "pass" else f" A data-quality matter, not a sign of tampering: {reason}."
     msg = (
-        f"Conflicting duplicates: {n_rows:,} {split} rows ({pct(share)}) in "
+        f"{lead}: {n_rows:,} {split} rows ({pct(share)}) in "
         f"{groups.height:,} group(s) have identical "
         f"features but different labels; the largest group, rows "
         f"{', '.join(str(r) for r in rows_lists[first][:6])}, carries labels "
-        f"{', '.join(repr(x) for x in labels)}."
+        f"{', '.join(repr(x) for x in labels)}.{noise}{tail}"
     )
-    metrics = {"conflicting_share": share, "conflicting_rows": n_rows, "groups": groups.height}
+    metrics = {
+        "conflicting_share": share,
+        "conflicting_rows": n_rows,
+        "groups": groups.height,
+        "conflicting_groups_examined": observed,
+        "expected_from_label_noise": expected,
+        "ratio": observed / expected if expected else None,
+        "p_value": p_value,
+    }
     finding = Finding(status, msg, rows=capped_rows(all_rows), split=split, metrics=metrics)
     return [finding], info
 
@@ -219,6 +272,33 @@ def _cells(
             for v in top:
                 out.append((c, f"'{for_display(v)}'", vals == v, None if vo is None else vo == v))
     return out
+
+
+def _test_outliers(
+    ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]
+) -> tuple[pl.DataFrame, np.ndarray] | None:
+    """(test frame, outlying-residual flag per test row) under the user's model, for a
+    regression whose test split is labelled: the held-out counterpart of the train
+    rows' outlying out-of-fold residuals, on the test residuals' own robust scale."""
+    if oof.split != "train" or not ctx.has("test") or not ctx.has_predictions:
+        return None
+    y = ctx.labels("test")
+    if y is None:
+        return None
+    try:
+        pred = np.asarray(ctx.predictions("test").labels, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    resid = y - pred
+    ok = np.isfinite(resid)
+    if ok.sum() < 20:
+        return None
+    med = float(np.median(resid[ok]))
+    mad = float(np.median(np.abs(resid[ok] - med))) * 1.4826 or float(np.std(resid[ok])) or 1.0
+    flag = np.zeros(len(resid), dtype=bool)
+    flag[ok] = np.abs((resid[ok] - med) / mad) > float(th["z_max"])
+    return ctx.frame("test"), flag
 
 
 def _test_logits(
@@ -281,7 +361,9 @@ def _clusters(
     info = {"label_issues": n_issues, "clusters": 0}
     df = ctx.frame(oof.split)[oof.positions]
     ref = _test_logits(ctx, oof)
-    cells = _cells(df, _usable(ctx, df), ctx, other=ref[0] if ref is not None else None)
+    held = _test_outliers(ctx, oof, th) if oof.proba is None else None
+    other = ref[0] if ref is not None else held[0] if held is not None else None
+    cells = _cells(df, _usable(ctx, df), ctx, other=other)
     if not cells:
         return [], info
     binary = oof.proba is not None and oof.proba.shape[1] == 2
@@ -309,16 +391,20 @@ def _clusters(
         randomized = binary and p_slope < limit and 0.0 <= slope <= th["cluster_slope"]
         # A model that merely cannot predict this region is as flat on the test
         # labels there (which nobody tampered with): that is misfit, not flips.
-        if (
-            randomized
-            and ref is not None
-            and m_te is not None
-            and m_te.sum() >= int(th["cluster_min_rows"]) // 2
-        ):
-            y_te = ref[2][m_te]
-            if 0 < y_te.sum() < len(y_te):
-                test_slope, _ = _recalibration(ref[1][m_te], y_te)
-                randomized = test_slope > float(th["cluster_test_slope"])
+        # Flipped labels live in train only: where labelled test rows exist, the same
+        # cell there must be clearly NOT flat (a hard requirement: too few test rows
+        # in the cell, or no labels of both classes there, is no evidence of train-only
+        # noise), and enough train rows must carry the label the model finds less likely.
+        if randomized:
+            against_n = int((mask & (np.abs(y1 - oof.proba[:, 1]) > 0.5)).sum())
+            randomized = against_n >= int(th["cluster_min_issues"])
+        if randomized and ref is not None:
+            randomized = False
+            if m_te is not None and m_te.sum() >= int(th["cluster_min_rows"]) // 2:
+                y_te = ref[2][m_te]
+                if 0 < y_te.sum() < len(y_te):
+                    test_slope, _ = _recalibration(ref[1][m_te], y_te)
+                    randomized = test_slope > float(th["cluster_test_slope"])
         # Labels set to one class in a region pile up as suspects far beyond the
         # model's uncertainty there; for a binary model they also reverse its ranking
         # there (otherwise the pile-up is the model's misfit, not the labels).
@@ -329,6 +415,19 @@ def _clusters(
             and p < limit
             and (not binary or (np.isfinite(slope) and slope < 0))
         )
+        # Regression: outlying residuals piled up in a cell are poisoning only when the
+        # same cell of the held-out test data, under the model, is not as noisy (noise
+        # that grows in one segment, wider wages or prices, is the world).
+        if piled and held is not None and m_te is not None:
+            te_rate = float(held[1].mean()) if held[1].size else 0.0
+            tr_rate = n_issues / max(len(issues), 1)
+            piled, _p_train_only = judge_train_only(
+                obs,
+                int(held[1][m_te].sum()),
+                float(mask.sum()) * tr_rate,
+                float(m_te.sum()) * te_rate,
+                limit,
+            )
         if randomized or piled:
             hits.append((min(p_slope if randomized else 1.0, p if piled else 1.0), randomized, t))
     hits.sort(key=lambda h: (h[0], h[2][0], h[2][1]))
@@ -617,24 +716,37 @@ def _triggers(
     info["pure_patterns"] = len(pure)
     test = ctx.frame("test") if split == "train" and ctx.has("test") else None
     findings = []
-    for c in hits[:_MAX_FINDINGS_PER_SIGNAL]:
-        status: Status = "warn"
+    for c in hits:
+        if len(findings) >= _MAX_FINDINGS_PER_SIGNAL:
+            break
         seen = tail = ""
+        expected_h = c["rows"] * n_other / df.height
         if c["held_out_rows"] is not None:
-            expected_h = c["rows"] * n_other / df.height
             seen = (
                 f" The held-out data ({n_other:,} rows) has {c['held_out_rows']} such rows "
                 f"where its size predicts about {expected_h:.1f}."
             )
+        genuine = False
         if test is not None and ctx.target in test.columns:
             genuine, tail = _test_confirms(ctx, c, test, th)
-            status = "pass" if genuine else "warn"
+        # A trigger lives in the training data only: one whose held-out rows recur at
+        # the training rate is not named (its own evidence says it is the world).
+        status, _why = judge_trigger(
+            c["p_combined"], limit, c["held_out_rows"], expected_h, c["p_absent"], genuine, th
+        )
+        if status is None:
+            continue
         kind = "with the target" if ctx.task == "regression" else "labelled"
+        shape = (
+            "the shape of a backdoor trigger"
+            if status != "pass"
+            else "a real pattern, not a trigger"
+        )
         msg = (
             f"Rare pattern {_describe_pattern(c['columns'], c['values'])} appears in "
             f"{c['rows']} {split} rows, {pct(c['purity'])} {kind} {words[c['label']]} (base "
             f"rate {pct(c['base_rate'])}), while their other columns predict about "
-            f"{pct(c['expected_share'])}: the shape of a backdoor trigger.{seen}{tail}"
+            f"{pct(c['expected_share'])}: {shape}.{seen}{tail}"
         )
         findings.append(
             Finding(
@@ -649,7 +761,11 @@ def _triggers(
                     "purity": c["purity"],
                     "expected_share": c["expected_share"],
                     "held_out_rows": c["held_out_rows"],
+                    "expected_held_out_rows": expected_h
+                    if c["held_out_rows"] is not None
+                    else None,
                     "p_value": c["p_combined"],
+                    "p_absent_from_held_out": c["p_absent"],
                 },
             )
         )
@@ -779,6 +895,9 @@ _RECOMMENDATIONS = {
     thresholds={
         "conflict_warn": 0.005,
         "conflict_fail": 0.05,
+        "conflict_alpha": 0.001,
+        "trigger_absent_alpha": 0.01,
+        "trigger_held_out_ratio": 0.25,
         "trigger_min_rows": 8,
         "trigger_max_share": 0.02,
         "trigger_purity": 0.95,
@@ -800,8 +919,17 @@ _RECOMMENDATIONS = {
 def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Four poisoning signals; warn on any, fail when conflicting duplicates are common.
 
-    Conflicting duplicates warn from ``conflict_warn`` of the rows and fail
-    from ``conflict_fail``. A pattern (one rare value, or a rare pair of values
+    Conflicting duplicates warn when more duplicate groups disagree than label
+    noise explains (each group's labels drawn from its out-of-fold class
+    probabilities; Poisson p below ``conflict_alpha``) and the excess holds at
+    least ``conflict_warn`` of the rows, and fail when they also hold
+    ``conflict_fail``; otherwise they are a data-quality note (pass). A trigger
+    must be short in the held-out data beyond chance (``trigger_absent_alpha``)
+    and to at most ``trigger_held_out_ratio`` of its expected count; one that
+    recurs there is not named. Regression pile-ups of outlying residuals, and
+    binary cells of flattened labels, warn only when the same cell of the
+    labelled test data does not show the same (poisoning is train-only).
+    A pattern (one rare value, or a rare pair of values
     of two coarse columns) held by ``trigger_min_rows`` to ``trigger_max_share``
     of the rows warns when at least ``trigger_purity`` of them carry one label
     (regression: a target in its lowest or highest ``trigger_tail``) and the
@@ -828,7 +956,8 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """
     split = split_for(ctx)
     findings: list[tuple[str, Finding]] = []
-    conflict_f, conflict_info = _conflicts(ctx, split, th)
+    oof = out_of_fold(ctx, max_rows=int(th["max_rows"]), n_folds=int(th["folds"]))
+    conflict_f, conflict_info = _conflicts(ctx, split, th, oof if oof.split == split else None)
     findings += [("conflicts", f) for f in conflict_f]
     trigger_f, trigger_info = _triggers(ctx, split, th)
     findings += [("triggers", f) for f in trigger_f]
@@ -842,7 +971,6 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             import cleanlab  # noqa: F401
         except ImportError:
             cleanlab_ok = False
-    oof = out_of_fold(ctx, max_rows=int(th["max_rows"]), n_folds=int(th["folds"]))
     model_note = oof.describe()
     if cleanlab_ok and len(oof.classes) != 1:
         cluster_f, cluster_info = _clusters(ctx, oof, th)

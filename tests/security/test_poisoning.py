@@ -42,8 +42,13 @@ def test_conflicting_duplicates_are_named(clean):
     assert f and f[0].status == "fail"  # 80 of 1,540 rows: above 5%
     assert set(f[0].rows) == set(range(40)) | set(range(1500, 1540))
     assert r.metrics["conflicting_rows"] == 80
-    few = pd.concat([train, copies.iloc[:5]], ignore_index=True)
-    assert run(CHECK, test, few).status == "warn"  # 10 rows: above 0.5%, below 5%
+    assert f[0].metrics["p_value"] < 1e-6 and f[0].metrics["ratio"] >= 2
+    # 5 conflicting pairs where label noise gives about 1.5 (p = 0.02): a data-quality
+    # note naming the rows, not a poisoning warning (#14; this asserted a warn before).
+    few = run(CHECK, test, pd.concat([train, copies.iloc[:5]], ignore_index=True))
+    note = [f for f in few.findings if "identical features" in f.message]
+    assert few.status == "pass" and note and note[0].status == "pass"
+    assert note[0].message.startswith("Data quality note")
 
 
 def test_a_trigger_value_is_named(clean):
@@ -70,8 +75,9 @@ def test_a_pattern_also_seen_in_test_is_listed_without_a_warning(clean):
     train.loc[tr_rows, ["colour", "y"]] = ["violet", 1]
     test.loc[te_rows, ["colour", "y"]] = ["violet", 1]
     r = run(CHECK, test, train)
-    f = [f for f in r.findings if f.column == "colour" and "backdoor" in f.message]
+    f = [f for f in r.findings if f.column == "colour" and "Rare pattern" in f.message]
     assert f and f[0].status == "pass" and "genuine pattern" in f[0].message
+    assert "not a trigger" in f[0].message and "backdoor" not in f[0].message
 
 
 def test_a_rare_pair_of_common_values_is_a_trigger():
