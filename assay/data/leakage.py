@@ -6,7 +6,7 @@ classifiers, macro one-vs-rest for several classes; R² for regression). For a
 numeric feature of a binary or regression task, the value itself (its rank, or
 a straight-line fit) is scored too and the better score kept, so a smooth
 relation is not understated by the tree's 16 steps. A feature that alone
-predicts almost perfectly, or (binary targets) has the shape of a noisy copy of
+predicts almost perfectly, or (class targets) has the shape of a noisy copy of
 the label, is the classic sign of target leakage: a value computed from the
 outcome, or recorded after it. Strength alone is not: an honest dominant
 predictor rises smoothly and is tied to other columns. The decision is
@@ -299,18 +299,19 @@ def step_score(
     y: np.ndarray,
     folds: list[tuple[np.ndarray, np.ndarray]],
     *,
+    n_classes: int,
     seed: int,
     max_categories: int,
 ) -> float:
-    """Mean out-of-fold ROC-AUC of one split of one feature (a binary target).
+    """Mean out-of-fold ROC-AUC (macro) of one feature cut into ``n_classes`` steps.
 
-    A copy of a binary label with some of it flipped is a two-valued step: one
-    split keeps all of its skill. An honest predictor's risk rises smoothly and
-    keeps more of it in its ordering than one split can.
+    A copy of a label with some of it flipped is a step with one level per class:
+    ``n_classes - 1`` splits keep all of its skill. An honest predictor's risk rises
+    smoothly and keeps more of it in its ordering than so few splits can.
     """
     from sklearn.tree import DecisionTreeClassifier
 
-    y_stats = y.astype(float).reshape(-1, 1)
+    y_stats = np.eye(n_classes)[y] if n_classes > 2 else y.astype(float).reshape(-1, 1)
     scores = []
     for fit, held in folds:
         if codes is not None:
@@ -319,9 +320,11 @@ def step_score(
         else:
             X_fit, X_held = x[fit].reshape(-1, 1), x[held].reshape(-1, 1)
         leaf = max(1, min(20, len(fit) // 100))
-        clf = DecisionTreeClassifier(max_leaf_nodes=2, min_samples_leaf=leaf, random_state=seed)
+        clf = DecisionTreeClassifier(
+            max_leaf_nodes=n_classes, min_samples_leaf=leaf, random_state=seed
+        )
         clf.fit(X_fit, y[fit])
-        proba = np.zeros((len(held), 2))
+        proba = np.zeros((len(held), n_classes))
         proba[:, clf.classes_] = clf.predict_proba(X_held)
         scores.append(macro_auc(y[held], proba))
     return float(np.nanmean(scores)) if not np.all(np.isnan(scores)) else float("nan")
@@ -329,10 +332,10 @@ def step_score(
 
 def ordering(x: np.ndarray | None, codes: np.ndarray | None, y: np.ndarray) -> np.ndarray:
     """A feature as one number per row, for rank correlations: its value (missing as
-    the median), or for categories the share of the positive class in the category."""
+    the median), or for categories the mean class code in the category."""
     if codes is not None:
         counts = np.maximum(np.bincount(codes), 1)
-        return (np.bincount(codes, weights=(y == 1).astype(float)) / counts)[codes]
+        return (np.bincount(codes, weights=y.astype(float)) / counts)[codes]
     present = ~np.isnan(x)
     fill = float(np.median(x[present])) if present.any() else 0.0
     return np.where(present, x, fill)
@@ -403,7 +406,7 @@ def judge_leakage(
     - ``fail`` when the feature alone predicts almost perfectly: ``score`` (ROC-AUC,
       macro for several classes; R² for regression) reaches ``auc_fail`` /
       ``r2_fail``;
-    - ``fail`` when, for a binary target, it has the shape of a noisy copy of the
+    - ``fail`` when, for a class target, it has the shape of a noisy copy of the
       label: ``score`` at least ``auc_leak_min``, and clearly above ``auc_null``
       (``q_value`` under ``alpha``, multiplicity-adjusted over features), one split keeping at least
       ``step_share_min`` of its skill above chance (a step, not a smooth rise), and
@@ -426,7 +429,7 @@ def judge_leakage(
     if score >= (th["r2_fail"] if task == "regression" else th["auc_fail"]):
         return "fail", "almost perfectly"
     if (
-        task == "binary"
+        task in ("binary", "multiclass")
         and score >= th["auc_leak_min"]
         and q_value < th["alpha"]
         and step_share >= th["step_share_min"]
@@ -476,7 +479,7 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Score every feature alone against the target; flag those that look like a leak.
 
     The verdict is :func:`judge_leakage`: a feature fails when alone it predicts
-    almost perfectly (``auc_fail`` 0.98 / ``r2_fail`` 0.95), or, for a binary
+    almost perfectly (``auc_fail`` 0.98 / ``r2_fail`` 0.95), or, for a class
     target, when it has the shape of a noisy copy of the label: ROC-AUC at least
     ``auc_leak_min`` (0.8) and clearly above ``auc_null`` (0.75; one-sided
     Hanley-McNeil test, Bonferroni over the features, at ``alpha``), one split
@@ -505,7 +508,7 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     folds = folds_from_keys(keys)
     model = model_score(ctx)
 
-    binary = ctx.task == "binary"
+    classes = ctx.task in ("binary", "multiclass")
     table: list[dict[str, Any]] = []
     encoded: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
     with warnings.catch_warnings():
@@ -525,16 +528,23 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 max_categories=int(th["max_categories"]),
             )
             table.append({"feature": c, "type": ctype, "score": score})
-        n_pos = int((y == 1).sum()) if binary else 0
+        # The rarest class against the rest: a conservative size for the AUC's SE.
+        n_pos = int(np.bincount(y[y >= 0], minlength=len(ctx.classes)).min()) if classes else 0
         orderings: dict[str, np.ndarray] = {}
         for r in table:
             r.update(step_score=None, step_share=None, dependence=None, p_value=None)
             r.update(q_value=None)
-            if binary and not np.isnan(r["score"]) and r["score"] >= th["auc_leak_min"]:
+            if classes and not np.isnan(r["score"]) and r["score"] >= th["auc_leak_min"]:
                 x, codes = encoded[r["feature"]]
                 p = auc_p_value(r["score"], th["auc_null"], n_pos, len(y) - n_pos)
                 step = step_score(
-                    x, codes, y, folds, seed=seed, max_categories=int(th["max_categories"])
+                    x,
+                    codes,
+                    y,
+                    folds,
+                    n_classes=len(ctx.classes),
+                    seed=seed,
+                    max_categories=int(th["max_categories"]),
                 )
                 if not orderings:
                     orderings = {c: ordering(*encoded[c], y) for c in features}

@@ -64,9 +64,10 @@ def test_judge_step_like_independent_copy_of_a_binary_label_fails():
     assert _j(0.9, dep=math.nan)[0] == "fail"  # no other column to compare with
 
 
-def test_judge_strength_alone_is_no_alarm_and_only_binary_targets_have_a_step_rule():
+def test_judge_strength_alone_is_no_alarm_and_regression_has_no_step_rule():
     assert _j(0.97, step=0.84, dep=0.6)[0] == "pass"  # a tumour's worst concave points
-    assert _j(0.95, task="multiclass")[0] == "pass"
+    assert _j(0.95, task="multiclass")[0] == "fail"  # a class code with noise
+    assert _j(0.95, step=0.8, task="multiclass")[0] == "pass"
     assert _j(0.9, task="regression")[0] == "pass"
     assert _j(math.nan)[0] == "pass"
 
@@ -143,3 +144,25 @@ def test_noisy_label_copy_next_to_a_strong_honest_model_is_named(noisy_copy_fram
 def test_noisy_label_copy_is_named_without_a_model(noisy_copy_frame):
     r = _audit(noisy_copy_frame, with_model=False)
     assert [f.column for f in r.findings] == ["review_outcome"]
+
+
+def test_multiclass_noisy_code_is_named_and_honest_features_pass():
+    """A three-class label written as a code with 15% of it wrong (macro AUC ~0.89)
+    fails; honest correlated measurements of the class (macro AUC ~0.85-0.9) pass."""
+    rng = np.random.default_rng(8)
+    n = 3000
+    y = rng.choice(["low", "mid", "high"], n)
+    level = (y == "mid") * 1.0 + (y == "high") * 2.0
+    size = level + rng.normal(0, 0.6, n)
+    df = pd.DataFrame(
+        {
+            "size": size,
+            "weight": size + rng.normal(0, 0.4, n),
+            "code": np.where(rng.random(n) < 0.15, rng.choice(["low", "mid", "high"], n), y),
+            "y": y,
+        }
+    )
+    r = run(CHECK, df.iloc[2000:], train=df.iloc[:2000])
+    assert [f.column for f in r.findings] == ["code"], r.summary
+    scores = {s["feature"]: s for s in r.details["scores"]}
+    assert scores["size"]["score"] > 0.85 and scores["size"]["status"] == "pass"
