@@ -405,7 +405,9 @@ def judge_leakage(
 
     - ``fail`` when the feature alone predicts almost perfectly: ``score`` (ROC-AUC,
       macro for several classes; R² for regression) reaches ``auc_fail`` /
-      ``r2_fail``;
+      ``r2_fail``; for classes, a feature tied to other columns within each class
+      (``dependence`` above ``dependence_max``, as an honest measurement is to its
+      siblings) fails only from ``auc_certain``;
     - ``fail`` when, for a class target, it has the shape of a noisy copy of the
       label: ``score`` at least ``auc_leak_min``, and clearly above ``auc_null``
       (``q_value`` under ``alpha``, multiplicity-adjusted over features), one split keeping at least
@@ -417,7 +419,7 @@ def judge_leakage(
 
     Examples
     --------
-    >>> th = {"auc_fail": 0.98, "r2_fail": 0.95, "auc_leak_min": 0.8,
+    >>> th = {"auc_fail": 0.98, "auc_certain": 0.995, "r2_fail": 0.95, "auc_leak_min": 0.8,
     ...       "step_share_min": 0.88, "dependence_max": 0.1, "alpha": 0.05}
     >>> judge_leakage(0.89, 0.99, 0.02, 1e-6, "binary", th)
     ('fail', 'like a noisy copy of the target')
@@ -426,14 +428,16 @@ def judge_leakage(
     """
     if np.isnan(score):
         return "pass", ""
-    if score >= (th["r2_fail"] if task == "regression" else th["auc_fail"]):
+    tied = dependence > th["dependence_max"]  # False when NaN (no classes, no others)
+    if task == "regression":
+        return ("fail", "almost perfectly") if score >= th["r2_fail"] else ("pass", "")
+    if score >= th["auc_certain"] or (score >= th["auc_fail"] and not tied):
         return "fail", "almost perfectly"
     if (
-        task in ("binary", "multiclass")
-        and score >= th["auc_leak_min"]
+        score >= th["auc_leak_min"]
         and q_value < th["alpha"]
         and step_share >= th["step_share_min"]
-        and not dependence > th["dependence_max"]
+        and not tied
     ):
         return "fail", "like a noisy copy of the target"
     return "pass", ""
@@ -464,6 +468,7 @@ _RECOMMENDATION = {
     severity="critical",
     thresholds={
         "auc_fail": 0.98,
+        "auc_certain": 0.995,
         "r2_fail": 0.95,
         "auc_leak_min": 0.8,
         "auc_null": 0.75,
@@ -479,7 +484,8 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Score every feature alone against the target; flag those that look like a leak.
 
     The verdict is :func:`judge_leakage`: a feature fails when alone it predicts
-    almost perfectly (``auc_fail`` 0.98 / ``r2_fail`` 0.95), or, for a class
+    almost perfectly (``auc_fail`` 0.98, or ``auc_certain`` 0.995 when it is tied to
+    other columns within each class as below; ``r2_fail`` 0.95), or, for a class
     target, when it has the shape of a noisy copy of the label: ROC-AUC at least
     ``auc_leak_min`` (0.8) and clearly above ``auc_null`` (0.75; one-sided
     Hanley-McNeil test, Bonferroni over the features, at ``alpha``), one split
