@@ -64,10 +64,11 @@ class OutOfFold:
         Number of cross-validation folds.
     keys
         The seeded row hashes (same order as ``positions``).
-    ref_positions, ref_y, ref_proba
-        Classification, when the rows come from train and the test split is
-        labelled: a sample of test rows whose class the train sample holds
-        (positions, class codes into ``classes``, probabilities), each predicted
+    ref_positions, ref_y, ref_proba, ref_pred
+        When the rows come from train and the test split is labelled: a sample
+        of test rows (classification: those whose class the train sample holds)
+        with their positions, class codes into ``classes`` or target values, and
+        probabilities (classification) or predicted values (regression), each predicted
         by the fold model of the fold its hash falls in. Models trained on as many
         rows as those that produced the out-of-fold values, so train and test can
         be compared fairly (the user's model, fitted on all of train, would make
@@ -89,6 +90,7 @@ class OutOfFold:
     ref_positions: np.ndarray | None = None
     ref_y: np.ndarray | None = None
     ref_proba: np.ndarray | None = None
+    ref_pred: np.ndarray | None = None
 
     @property
     def sampled(self) -> bool:
@@ -290,15 +292,22 @@ def _reference_rows(
     n_folds: int,
     present: Sequence[int],
 ) -> tuple[np.ndarray, pl.DataFrame, np.ndarray, np.ndarray] | None:
-    """(positions, features, fold of each row, class codes into ``present``) of the
-    labelled test rows whose class the train sample holds, for the fold models to
-    predict too (classification, when the rows examined come from train)."""
-    if ctx.task == "regression" or split != "train" or not ctx.has("test"):
+    """(positions, features, fold of each row, class codes into ``present`` or target
+    values) of the labelled test rows (classification: whose class the train sample
+    holds), for the fold models to predict too, when the rows examined come from train."""
+    if split != "train" or not ctx.has("test"):
         return None
     test = ctx.frame("test")
     if ctx.target not in test.columns or any(c not in test.columns for c in feats):
         return None
     positions, keys, _ = canonical_sample(ctx, "test", max_rows)
+    if ctx.task == "regression":
+        raw = test.get_column(ctx.target).cast(pl.Float64, strict=False).to_numpy()[positions]
+        ok = np.isfinite(raw)
+        if ok.sum() < 2:
+            return None
+        X = test[positions[ok]].select(feats)
+        return positions[ok], X, _folds(keys[ok], n_folds), raw[ok]
     remap = {c: i for i, c in enumerate(present)}
     codes = class_codes(test.get_column(ctx.target).to_numpy()[positions], ctx.classes)
     y = np.array([remap.get(int(c), -1) for c in codes], dtype=np.int64)
@@ -324,7 +333,7 @@ def _fit_predict_default(
         return np.zeros(n) if regression else np.zeros((n, n_classes))
 
     out = empty(len(y))
-    # reference rows (classification only), each predicted by its fold's model
+    # reference rows, each predicted by its fold's model
     X_ref, ref_folds = ref if ref is not None else (X[:0], np.zeros(0, dtype=np.int64))
     out_ref = empty(len(X_ref))
     for k in range(n_folds):
@@ -336,6 +345,8 @@ def _fit_predict_default(
         model = _default_estimator(regression, cat_mask, seed)
         if regression:
             out[held] = model.fit(X[fit], y[fit]).predict(X[held])
+            if mine.any():
+                out_ref[mine] = model.predict(X_ref[mine])
             continue
         present = np.unique(y[fit])
         if len(present) < 2:
@@ -468,7 +479,8 @@ def out_of_fold(
         keys=keys,
         ref_positions=ref[0] if ref is not None else None,
         ref_y=ref[3] if ref is not None else None,
-        ref_proba=normalized(out_ref) if out_ref is not None else None,
+        ref_proba=normalized(out_ref) if out_ref is not None and not regression else None,
+        ref_pred=out_ref if out_ref is not None and regression else None,
     )
     store[key] = oof
     return oof

@@ -21,8 +21,18 @@ judged against plain thresholds. Random label noise that is in both splits
 cannot be told apart from honest hard cases by any of this; the explanation
 says so.
 
-Regression flags rows whose out-of-fold residual is an outlier (a robust
-z-score, from the median and the median absolute deviation, above ``z_max``).
+Regression flags rows whose out-of-fold residual is an outlier: beyond
+``z_max`` robust standard deviations (1.4826 × the median absolute deviation)
+of the fold models' own residuals, so the line scales with how well the
+target can be predicted at all. Heavy-tailed targets leave many such rows in
+any split, so, as for classification, the test rows are scored by the same
+fold models against the same line and train is judged against them.
+
+The verdict is :func:`judge_suspects` (numbers in, status out): train's
+suspect share against test's under the null "same rate" (one-sided
+two-proportion z at least ``z_warn``, its p value in the metrics) and an
+excess of at least ``excess_min``; the sentence says which way the
+comparison went (more, about as many, fewer), with both shares.
 """
 
 from __future__ import annotations
@@ -65,6 +75,42 @@ def _cleanlab_issues(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
 
 def _label(v: Any) -> Any:
     return v if isinstance(v, (int, float, str)) else str(v)
+
+
+def judge_suspects(
+    k_train: int,
+    n_train: int,
+    k_test: int,
+    n_test: int,
+    *,
+    z_warn: float,
+    excess_min: float,
+    share_fail: float,
+) -> tuple[Status, str, float, float]:
+    """``(status, direction, z, p)`` of train's suspect share against test's.
+
+    ``direction`` is ``"more"`` when train's share exceeds test's with a one-sided
+    two-proportion ``z >= z_warn`` and by at least ``excess_min``; ``"fewer"`` when
+    test's exceeds train's with ``z <= -z_warn``; else ``"about as many"``.
+    ``status`` is ``warn`` for ``"more"`` (``fail`` from ``share_fail``), else
+    ``pass``; ``p`` is the one-sided p value of "train's rate is higher".
+
+    >>> judge_suspects(224, 2000, 107, 1000, z_warn=2.33, excess_min=0.02, share_fail=0.3)[:2]
+    ('pass', 'about as many')
+    >>> judge_suspects(21, 5000, 231, 1500, z_warn=2.33, excess_min=0.02, share_fail=0.3)[:2]
+    ('pass', 'fewer')
+    """
+    from scipy.stats import norm
+
+    z = _z_two(float(k_train), n_train, float(k_test), n_test)
+    p = float(norm.sf(z))
+    share = k_train / n_train if n_train else 0.0
+    excess = share - (k_test / n_test if n_test else 0.0)
+    if z >= z_warn and excess >= excess_min:
+        return ("fail" if share >= share_fail else "warn"), "more", z, p
+    if z <= -z_warn:
+        return "pass", "fewer", z, p
+    return "pass", "about as many", z, p
 
 
 def _z_two(k1: float, n1: int, k2: float, n2: int) -> float:
@@ -184,6 +230,7 @@ def _concentrations(
                     "test_rows": len(b),
                     "z": z,
                     "z_critical": z_crit,
+                    "q": min(1.0, len(cells) * float(norm.sf(z))),
                     "mask": m_tr,
                 }
             )
@@ -192,6 +239,29 @@ def _concentrations(
     for h in hits:  # the strongest cell of each column
         best.setdefault(h["column"], h)
     return list(best.values())[:_MAX_CONCENTRATIONS]
+
+
+def _compare(
+    issues: np.ndarray, ref_issues: np.ndarray, th: Mapping[str, Any]
+) -> tuple[Status, dict[str, Any]]:
+    status, direction, z, p = judge_suspects(
+        int(issues.sum()),
+        len(issues),
+        int(ref_issues.sum()),
+        len(ref_issues),
+        z_warn=float(th["z_warn"]),
+        excess_min=float(th["excess_min"]),
+        share_fail=float(th["share_fail"]),
+    )
+    return status, {
+        "test_share": float(ref_issues.mean()),
+        "test_issues": int(ref_issues.sum()),
+        "z": z,
+        "p": p,
+        "test_rows": len(ref_issues),
+        "direction": direction,
+        "noisier": direction == "more",
+    }
 
 
 def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,16 +277,7 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
     ref = _reference(ctx, oof)
     compared: dict[str, Any] = {}
     if ref is not None:
-        ref_share = float(ref.issues.mean())
-        z = _z_two(float(issues.sum()), len(issues), float(ref.issues.sum()), len(ref.issues))
-        noisier = z >= float(th["z_warn"]) and share - ref_share >= float(th["excess_min"])
-        status: Status = "fail" if share >= th["share_fail"] else "warn" if noisier else "pass"
-        compared = {
-            "test_share": ref_share,
-            "z": z,
-            "test_rows": len(ref.issues),
-            "noisier": noisier,
-        }
+        status, compared = _compare(issues, ref.issues, th)
     else:
         status = _status(share, th)
 
@@ -332,7 +393,13 @@ def _regression(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> dic
     z_max = float(th["z_max"])
     issues = np.abs(z) > z_max
     share = float(issues.mean())
-    status = _status(share, th)
+    compared: dict[str, Any] = {}
+    if oof.ref_pred is not None and oof.ref_y is not None and len(oof.ref_y) >= 30:
+        # the test rows, scored by the same fold models against the same line
+        ref_z = (np.asarray(oof.ref_y, dtype=float) - oof.ref_pred - med) / mad
+        status, compared = _compare(issues, np.abs(ref_z) > z_max, th)
+    else:
+        status = _status(share, th)
     flagged = np.flatnonzero(issues)
     flagged = flagged[np.lexsort((oof.positions[flagged], -np.abs(z[flagged])))]
     table = [
@@ -371,7 +438,24 @@ def _regression(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> dic
         "worst_rows": [int(oof.positions[i]) for i in flagged[:3]],
         "chart": None,
         "method": "robust z-score of out-of-fold residuals (median and MAD)",
+        "compared": compared,
     }
+
+
+def _comparison_words(compared: Mapping[str, Any], noun: str) -> str:
+    """The comparison with test, in the direction it went, with both numbers."""
+    test = (
+        f", against {pct(compared['test_share'])} of {compared['test_rows']:,} test rows "
+        f"under the same models (z = {compared['z']:.1f}, one-sided p = {compared['p']:.2g})"
+    )
+    if compared["direction"] == "more":
+        return test + f": the training {noun} are noisier than the test {noun}."
+    if compared["direction"] == "fewer":
+        return (
+            test + f": fewer in train than in test, so the training {noun} look no noisier "
+            f"than the test {noun}."
+        )
+    return test + ", about as many: most look like honest hard cases."
 
 
 def _rows_words(rows: list[int]) -> str:
@@ -434,11 +518,12 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     ``cell_min_share`` of the rows) shows train labels fitting the model worse
     than that cell's test labels, beyond the same difference elsewhere, by at
     least ``cell_gap_min`` in mean ``1 − p(given label)`` (z-test, Bonferroni
-    over the cells at ``alpha``). Otherwise it warns when at least ``share_warn``
-    of the rows checked are flagged. It fails from ``share_fail`` either way
-    (labels that contradict the features this often mean broken labels or a
-    broken join). Regression flags residuals
-    beyond ``z_max`` robust standard deviations. It runs on train when given,
+    over the cells at ``alpha``). It fails when train is noisier and at least
+    ``share_fail`` of its rows are suspects. Regression flags residuals beyond
+    ``z_max`` robust standard deviations of the fold models' residuals, in train
+    and in the labelled test rows alike, and is judged by the same comparison.
+    Without a labelled test split it warns from ``share_warn`` of the rows
+    checked and fails from ``share_fail``. It runs on train when given,
     else on test, on at most ``max_rows`` rows (a seeded, row-order-independent
     sample) with ``folds``-fold cross-validation.
     """
@@ -467,14 +552,7 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"Suspect {noun} in {res['n_issues']:,} of {n:,} {where} ({pct(res['share'])}){sample}"
         )
         if compared:
-            summary += (
-                f", against {pct(compared['test_share'])} of test rows under the same models"
-                + (
-                    ": the training labels are noisier than the test labels."
-                    if compared["noisier"]
-                    else ", about as many: most look like honest hard cases."
-                )
-            )
+            summary += _comparison_words(compared, noun)
         else:
             summary += "."
         if conc:
@@ -487,7 +565,11 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     }
     if compared:
         metrics["test_label_issue_share"] = compared["test_share"]
+        metrics["excess_share"] = res["share"] - compared["test_share"]
         metrics["excess_z"] = compared["z"]
+        metrics["excess_p_value"] = compared["p"]
+    if conc:
+        metrics["concentration_q"] = conc[0]["q"]
     details: dict[str, Any] = {
         **oof.describe(),
         "method": res["method"],
