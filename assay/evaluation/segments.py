@@ -192,13 +192,15 @@ def _welch(n, s, q, N, S, Q, floor=0.0, raw_minus_loss=None):
     gap, not merely that it is worse.
 
     ``raw_minus_loss`` (classification only: the segment's sum of the error its scores
-    expected, zero when judged on raw errors) makes the segment's variance the one under
-    the null hypothesis rather than the observed one (a score test): each row's error is
-    a Bernoulli draw, so the variance of the segment's mean is at most ``mu0 (1 - mu0) / n``
-    with ``mu0`` its mean error at the null's boundary (expected error plus the rest's
-    mean judged loss plus the floor). A bound under the null keeps the test valid; the
-    observed variance of a slice where 30% of rows are wrong is inflated by the very
-    errors the test looks for, and cost it most of its power on small slices."""
+    expected, zero when judged on raw errors) bounds the segment's variance by the one under
+    the null hypothesis (as a score test does): each row's error is
+    a Bernoulli draw, so under the null the variance of the segment's mean is at most
+    ``mu0 (1 - mu0) / n`` with ``mu0`` its mean error at the null's boundary (expected
+    error plus the rest's mean judged loss plus the floor); the smaller of that bound and
+    the observed variance is used. Under the null the observed variance estimates one
+    below the bound, so the test keeps its level; the observed variance of a slice where
+    30% of rows are wrong is inflated by the very errors the test looks for, and cost it
+    most of its power on small slices."""
     from scipy.stats import norm
 
     nc, sc, qc = N - n, S - s, Q - q
@@ -208,7 +210,7 @@ def _welch(n, s, q, N, S, Q, floor=0.0, raw_minus_loss=None):
         v2 = np.maximum(qc / nc - m2**2, 0) * nc / np.maximum(nc - 1, 1)
         if raw_minus_loss is not None:
             mu0 = np.clip(raw_minus_loss / n + m2 + floor / (1 - n / N), 0.5 / n, 1.0)
-            v1 = mu0 * (1.0 - mu0)
+            v1 = np.minimum(v1, mu0 * (1.0 - mu0))
         se = np.sqrt(v1 / n + v2 / nc)
         d = m1 - m2 - floor / (1 - n / N)
         z = np.where(se > 0, d / se, np.where(d > 0, np.inf, -np.inf))

@@ -895,7 +895,7 @@ _RECOMMENDATIONS = {
     thresholds={
         "conflict_warn": 0.005,
         "conflict_fail": 0.05,
-        "conflict_alpha": 0.001,
+        "conflict_alpha": 0.01,
         "trigger_absent_alpha": 0.01,
         "trigger_held_out_ratio": 0.25,
         "trigger_min_rows": 8,

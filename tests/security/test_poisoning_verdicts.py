@@ -22,7 +22,7 @@ from .privacy_helpers import run
 
 CHECK = "security.poisoning"
 TH = {
-    "conflict_alpha": 0.001,
+    "conflict_alpha": 0.01,
     "conflict_warn": 0.005,
     "conflict_fail": 0.05,
     "trigger_absent_alpha": 0.01,
