@@ -297,15 +297,27 @@ def _class_balance(
         diffs = {c: balance["test"][c]["share"] - balance["train"][c]["share"] for c in classes}
         worst = max(classes, key=lambda c: (abs(diffs[c]), c))
         shift = abs(diffs[worst])
-        status = _level(shift, th["class_shift_warn"], th["class_shift_fail"])
+        n_tr = sum(int(v["rows"]) for v in balance["train"].values())
+        n_te = sum(int(v["rows"]) for v in balance["test"].values())
+        p = share_shift_p(
+            balance["train"][worst]["share"], n_tr, balance["test"][worst]["share"], n_te
+        )
+        q = min(1.0, p * max(len(classes) - (len(classes) == 2), 1))  # Bonferroni, classes
+        status = judge_class_shift(shift, q, th)
         if status != "pass":
             msg = (
                 f"The class balance shifts between train and test: class '{worst}' is "
                 f"{pct(balance['train'][worst]['share'])} of train but "
-                f"{pct(balance['test'][worst]['share'])} of test."
+                f"{pct(balance['test'][worst]['share'])} of test (q = {q:.2g} under a "
+                "random split)."
             )
             findings.append(
-                Finding(status, msg, group=f"{ctx.target}={worst}", metrics={"share_shift": shift})
+                Finding(
+                    status,
+                    msg,
+                    group=f"{ctx.target}={worst}",
+                    metrics={"share_shift": shift, "q_value": q},
+                )
             )
         chart = {
             "kind": "distribution",
@@ -317,6 +329,37 @@ def _class_balance(
             },
         }
     return findings, balance, shift, chart
+
+
+def share_shift_p(share_a: float, n_a: int, share_b: float, n_b: int) -> float:
+    """Two-sided p value of two shares differing by chance (pooled two-proportion z).
+
+    >>> round(share_shift_p(0.288, 124, 0.434, 53), 3)
+    0.059
+    """
+    from scipy.stats import norm
+
+    if n_a == 0 or n_b == 0:
+        return 1.0
+    pooled = (share_a * n_a + share_b * n_b) / (n_a + n_b)
+    se = float(np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b)))
+    if se == 0:
+        return 1.0 if share_a == share_b else 0.0
+    return float(2 * norm.sf(abs(share_a - share_b) / se))
+
+
+def judge_class_shift(shift: float, q_value: float, th: Mapping[str, Any]) -> Status:
+    """A class-share shift warns from ``class_shift_warn`` and fails from
+    ``class_shift_fail``, only when a random split would rarely give it (``q_value <=
+    alpha``, Bonferroni over the classes).
+
+    >>> th = {"alpha": 0.05, "class_shift_warn": 0.1, "class_shift_fail": 0.25}
+    >>> judge_class_shift(0.146, 0.11, th), judge_class_shift(0.3, 0.001, th)
+    ('pass', 'fail')
+    """
+    if q_value > float(th["alpha"]):
+        return "pass"
+    return _level(shift, float(th["class_shift_warn"]), float(th["class_shift_fail"]))
 
 
 def _groups(
@@ -512,7 +555,9 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     split (exact p, Holm over columns and splits, at most ``alpha``) and they
     lie a median ``range_far`` robust standard deviations beyond the range;
     otherwise they are information. A class-share shift between train and test warns from
-    ``class_shift_warn`` and fails from ``class_shift_fail``; a class below
+    ``class_shift_warn`` and fails from ``class_shift_fail`` when a random
+    split would rarely give it (two-proportion z, Bonferroni over the classes,
+    at most ``alpha``); a class below
     ``min_class_share`` of train warns. A sensitive group with fewer than
     ``min_group_size`` rows in a split, and a category whose share differs
     from the ``population`` reference by more than ``population_tolerance``,
