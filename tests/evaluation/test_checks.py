@@ -135,4 +135,9 @@ def test_registration():
         assert 2 <= spec.explanation.count(". ") + 1 <= 5
         assert all(s.startswith("MEASURE 2.") for s in spec.standards)
     assert get_check("evaluation.calibration").tasks == ("binary", "multiclass")
-    assert get_check("evaluation.overfitting").thresholds == {"gap_warn": 0.05, "gap_fail": 0.15}
+    assert get_check("evaluation.overfitting").thresholds == {
+        "gap_warn": 0.05,
+        "gap_fail": 0.15,
+        "gap_fail_alone": 0.4,
+        "linear_loss_fail": 0.02,
+    }
