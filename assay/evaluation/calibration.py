@@ -68,6 +68,28 @@ def ece_null_draws(prob: Any, *, n_bins: int, draws: int, seed: int) -> np.ndarr
     return gap / n
 
 
+def debiased_ece(event: Any, prob: Any, *, n_bins: int) -> float:
+    """ECE with each bin's sampling noise taken out: ``sum_b w_b sqrt(max(gap_b^2 - v_b, 0))``.
+
+    ``gap_b`` is the bin's |mean score - observed rate| and ``v_b = sum p(1 - p) / n_b^2``
+    its variance under perfect calibration, so ``gap_b^2 - v_b`` estimates the
+    squared true gap without the upward bias of a small bin.
+
+    >>> round(debiased_ece([0, 1, 0, 1], [0.2, 0.8, 0.2, 0.8], n_bins=2), 6)
+    0.0
+    """
+    y = np.asarray(event, dtype=np.float64)
+    prob = np.asarray(prob, dtype=np.float64)
+    if prob.size == 0:
+        return 0.0
+    bins = equal_mass_bins(prob, n_bins=n_bins)
+    m = int(bins.max()) + 1
+    gap = np.bincount(bins, weights=prob - y, minlength=m)
+    var = np.bincount(bins, weights=prob * (1 - prob), minlength=m)
+    per_bin = np.sqrt(np.maximum(gap * gap - var, 0.0))  # in counts: n_b * debiased gap
+    return float(per_bin.sum() / prob.size)
+
+
 def null_p_value(observed: float, null: np.ndarray) -> float | None:
     """Monte Carlo p value: ``(1 + #{null >= observed}) / (1 + draws)``.
 
@@ -80,13 +102,20 @@ def null_p_value(observed: float, null: np.ndarray) -> float | None:
 
 
 def judge_calibration(
-    ece: float, p_value: float | None, *, alpha: float, ece_warn: float, ece_fail: float
+    ece: float,
+    p_value: float | None,
+    *,
+    alpha: float,
+    ece_warn: float,
+    ece_fail: float,
+    debiased: float | None = None,
 ) -> Status:
     """Status from the observed ECE and its p value under perfect calibration.
 
     Alarms only when the ECE is improbable for calibrated scores (``p_value <
-    alpha``) and material (``ece >= ece_warn``; ``fail`` from ``ece_fail``).
-    Without a null (``p_value`` is ``None``) the ECE alone is judged.
+    alpha``) and material: the ``debiased`` ECE when given (else the ECE) is at
+    least ``ece_warn``; ``fail`` from ``ece_fail``. Without a null (``p_value``
+    is ``None``) the size alone is judged.
 
     >>> judge_calibration(0.08, 0.01, alpha=0.05, ece_warn=0.05, ece_fail=0.15)
     'warn'
@@ -95,7 +124,8 @@ def judge_calibration(
     """
     if p_value is not None and not p_value < alpha:
         return "pass"
-    return "fail" if ece >= ece_fail else "warn" if ece >= ece_warn else "pass"
+    size = ece if debiased is None else debiased
+    return "fail" if size >= ece_fail else "warn" if size >= ece_warn else "pass"
 
 
 def _direction(task: str, table: list[dict[str, Any]], ece: float) -> str:
@@ -135,7 +165,8 @@ _DIRECTION_TEXT = {
         "happened; the expected calibration error (ECE) is the average gap. Badly "
         "calibrated scores mislead anyone who uses them as risks or sets thresholds on them. "
         "Even perfect scores show some ECE on a finite test set, so Assay warns only when the "
-        "ECE is both above what perfect scores reach by chance (p below alpha) and material."
+        "ECE is both above what perfect scores reach by chance (p below alpha) and material "
+        "once that chance part is taken out (debiased ECE at least ece_warn)."
     ),
     standards=("MEASURE 2.5", "MEASURE 2.9"),
     severity="medium",
@@ -173,7 +204,10 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     null = ece_null_draws(prob, n_bins=int(th["n_bins"]), draws=int(th["null_draws"]), seed=s.seed)
     p_value = null_p_value(ece_value, null)
     q95 = float(np.quantile(null, 0.95)) if null.size else None
-    status = judge_calibration(ece_value, p_value, alpha=alpha, ece_warn=warn_at, ece_fail=fail_at)
+    debiased = debiased_ece(event, prob, n_bins=int(th["n_bins"]))
+    status = judge_calibration(
+        ece_value, p_value, alpha=alpha, ece_warn=warn_at, ece_fail=fail_at, debiased=debiased
+    )
 
     if ctx.task == "binary":
         target = f"the positive class {ctx.positive_class!r}"
@@ -191,7 +225,7 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         if q95 is not None and p_value is not None
         else ""
     )
-    if status == "pass" and ece_value >= warn_at and p_value is not None:
+    if status == "pass" and ece_value >= warn_at and p_value is not None and p_value >= alpha:
         summary = (
             f"Predicted probabilities match observed rates as closely as {rows_text(sd)} "
             f"can show: the expected calibration error is {ece_txt}, within what chance "
@@ -200,6 +234,16 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         rec = (
             "No action needed; a larger test set would measure calibration more precisely. "
             "Check calibration again after retraining."
+        )
+    elif status == "pass" and ece_value >= warn_at and p_value is not None:
+        summary = (
+            f"Predicted probabilities are slightly off: the expected calibration error is "
+            f"{ece_txt}, more than chance gives{chance}, but {debiased:.3f} once each "
+            f"bin's sampling noise is taken out, below the warning level of {warn_at:g}."
+        )
+        rec = (
+            "No action needed; recalibrate (CalibratedClassifierCV) if the scores are used "
+            "as probabilities where a few points matter."
         )
     elif status == "pass":
         summary = (
@@ -213,7 +257,8 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
         summary = (
             f"Predicted probabilities are off by {fmt('ece', ece.value)} on average "
-            f"(expected calibration error, above the {level}{chance}): {how}."
+            f"({debiased:.3f} once sampling noise is taken out, above the {level}{chance}): "
+            f"{how}."
         )
         rec = (
             "Recalibrate the scores on held-out data (for example scikit-learn's "
@@ -240,6 +285,7 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "ece_high": ece.high,
         "brier": brier,
         "max_calibration_error": ivs["max_calibration_error"].value,
+        "ece_debiased": debiased,
         "p_value": p_value,
         "ece_null_q95": q95,
     }
@@ -251,8 +297,8 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "judged_on": "point estimate",
         "null": (
             f"the ECE's distribution under perfect calibration ({null.size} label sets "
-            f"drawn from the scores, same bins): alarm when p < {alpha:g} and "
-            f"ECE >= {warn_at:g}"
+            f"drawn from the scores, same bins): alarm when p < {alpha:g} and the "
+            f"debiased ECE (each bin's sampling noise taken out) >= {warn_at:g}"
             if null.size
             else "none (null_draws is 0): the ECE alone is judged"
         ),

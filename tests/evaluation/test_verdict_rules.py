@@ -17,8 +17,9 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.tree import DecisionTreeClassifier
 
 import assay
+from assay.evaluation._metrics import expected_calibration_error
 from assay.evaluation.baseline import judge_dummy, judge_linear, same_kind_as_linear
-from assay.evaluation.calibration import ece_null_draws, judge_calibration
+from assay.evaluation.calibration import debiased_ece, ece_null_draws, judge_calibration
 
 from .conftest import FEATURES, fit, run
 
@@ -151,7 +152,7 @@ def test_a_miscalibrated_model_on_300_rows_still_warns():
 
 def test_calibration_states_its_evidence():
     r = _calibration(300, 0)
-    for k in ("ece", "p_value", "ece_null_q95"):
+    for k in ("ece", "ece_debiased", "p_value", "ece_null_q95"):
         assert k in r.metrics
     assert 0 < r.metrics["p_value"] <= 1
     assert r.details["null"].startswith("the ECE's distribution under perfect calibration")
@@ -166,6 +167,26 @@ def test_judge_calibration_boundaries():
     assert judge_calibration(0.15, 0.001, **kw) == "fail"
     assert judge_calibration(0.30, 0.2, **kw) == "pass"  # large but within noise
     assert judge_calibration(0.08, None, **kw) == "warn"  # no null: the flat line
+    # Materiality on the debiased ECE when given: noise alone is not an effect.
+    assert judge_calibration(0.08, 0.01, debiased=0.05, **kw) == "warn"
+    assert judge_calibration(0.08, 0.01, debiased=0.0499, **kw) == "pass"
+    assert judge_calibration(0.20, 0.001, debiased=0.15, **kw) == "fail"
+    assert judge_calibration(0.20, 0.001, debiased=0.149, **kw) == "warn"
+
+
+def test_debiased_ece_removes_the_noise_of_small_bins():
+    rng = np.random.default_rng(0)
+    p = rng.beta(2, 2, size=300)
+    plain, debiased = [], []
+    for seed in range(20):
+        y = (np.random.default_rng(seed).random(300) < p).astype(float)
+        plain.append(expected_calibration_error(y, p, n_bins=10))
+        debiased.append(debiased_ece(y, p, n_bins=10))
+    assert np.mean(plain) > 0.05 > np.mean(debiased)
+    assert np.mean(debiased) < 0.6 * np.mean(plain)
+    y = (rng.random(300) < p).astype(float)
+    # A real gap survives: scores cubed understate the rate by about 0.2.
+    assert debiased_ece(y, p**3, n_bins=10) > 0.15
 
 
 def test_null_draws_match_perfect_calibration():
