@@ -341,37 +341,46 @@ def ordering(x: np.ndarray | None, codes: np.ndarray | None, y: np.ndarray) -> n
     return np.where(present, x, fill)
 
 
-def within_class_dependence(column: np.ndarray, others: list[np.ndarray], y: np.ndarray) -> float:
-    """Largest, over ``others``, class-size-weighted mean |Spearman ρ| with ``column``
-    within each class; NaN with no other column.
+def within_class_dependence(
+    column: np.ndarray, others: list[np.ndarray], y: np.ndarray, *, alpha: float = 0.05
+) -> float:
+    """Strongest clear tie of ``column`` to one of ``others`` within the classes: the
+    class-size-weighted mean |Spearman ρ| of the other column with the largest one,
+    among those whose ties are clear (χ² over classes of Fisher-z scores, Bonferroni
+    over ``others``, under ``alpha``); 0 when none is clear, NaN with no other column.
 
     A copy of the label with noise holds nothing about the other columns once the
-    class is known (ρ ≈ 0); an honest predictor is usually tied to some of them.
+    class is known (ρ ≈ 0, as chance gives it); an honest predictor is usually tied
+    to some of them.
 
     Examples
     --------
-    >>> y = np.array([0, 0, 0, 1, 1, 1])
-    >>> within_class_dependence(np.arange(6.0), [np.arange(6.0) * 2], y)
+    >>> y = np.repeat([0, 1], 50)
+    >>> round(within_class_dependence(np.arange(100.0), [np.arange(100.0) * 2], y), 3)
     1.0
     """
-    from scipy.stats import rankdata
+    from scipy.stats import chi2, rankdata
 
     if not others:
         return float("nan")
-    best = 0.0
     groups = [np.flatnonzero(y == k) for k in np.unique(y)]
-    groups = [g for g in groups if len(g) >= 3]
+    groups = [g for g in groups if len(g) >= 4]
     total = sum(len(g) for g in groups)
     if not total:
         return float("nan")
     ranked_col = [rankdata(column[g]) for g in groups]
+    best = 0.0
     for other in others:
-        rho = 0.0
+        rho, stat, df = 0.0, 0.0, 0
         for g, rc in zip(groups, ranked_col, strict=True):
             ro = rankdata(other[g])
             if np.ptp(rc) > 0 and np.ptp(ro) > 0:
-                rho += abs(float(np.corrcoef(rc, ro)[0, 1])) * len(g) / total
-        best = max(best, rho)
+                r = float(np.clip(np.corrcoef(rc, ro)[0, 1], -0.999999, 0.999999))
+                rho += abs(r) * len(g) / total
+                stat += (len(g) - 3) * np.arctanh(r) ** 2
+                df += 1
+        if df and chi2.sf(stat, df) * len(others) < alpha:
+            best = max(best, rho)
     return best
 
 
@@ -490,7 +499,8 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     ``auc_leak_min`` (0.8) and clearly above ``auc_null`` (0.75; one-sided
     Hanley-McNeil test, Bonferroni over the features, at ``alpha``), one split
     keeping ``step_share_min`` (0.88) of its skill above chance, and, within each
-    class, no rank correlation above ``dependence_max`` (0.1) with any other column.
+    class, no clear rank correlation above ``dependence_max`` (0.1) with any other
+    column (clear: Bonferroni over the other columns, at ``alpha``).
     A strong honest predictor rises smoothly and is tied to the others; its
     strength, or matching the model's score, is no alarm. Scores come from 3-fold
     cross-validation on train (on test when there is no train), on at most
@@ -558,6 +568,7 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     orderings[r["feature"]],
                     [v for c, v in orderings.items() if c != r["feature"]],
                     y,
+                    alpha=th["alpha"],
                 )
                 r.update(
                     step_score=step,

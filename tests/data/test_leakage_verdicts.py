@@ -181,3 +181,16 @@ def test_multiclass_noisy_code_is_named_and_honest_features_pass():
     assert [f.column for f in r.findings] == ["code"], r.summary
     scores = {s["feature"]: s for s in r.details["scores"]}
     assert scores["size"]["score"] > 0.85 and scores["size"]["status"] == "pass"
+
+
+def test_label_copy_among_many_small_sample_columns_is_named():
+    """Breast cancer's size (400 training rows, 30 columns): chance alone ties a label
+    copy to some column at |ρ| ~0.1-0.2 within a class; only clear ties exonerate."""
+    rng = np.random.default_rng(9)
+    n = 570
+    z = rng.normal(size=n)
+    y = (rng.random(n) < expit(6 * z)).astype(int)
+    cols = {f"m{i}": z + rng.normal(0, 0.5 + 0.1 * i, n) for i in range(30)}
+    copy = np.where(rng.random(n) < 0.05, 1 - y, y) + rng.normal(0, 0.05, n)
+    r = _audit(pd.DataFrame({**cols, "review_outcome": copy, "y": y}), with_model=False)
+    assert [f.column for f in r.findings] == ["review_outcome"], r.summary
