@@ -483,6 +483,7 @@ _RECOMMENDATION = {
         "auc_null": 0.75,
         "step_share_min": 0.88,
         "dependence_max": 0.1,
+        "tie_alpha": 0.001,
         "alpha": 0.05,
         "max_rows": 50_000,
         "max_categories": 1000,
@@ -500,7 +501,8 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     Hanley-McNeil test, Bonferroni over the features, at ``alpha``), one split
     keeping ``step_share_min`` (0.88) of its skill above chance, and, within each
     class, no clear rank correlation above ``dependence_max`` (0.1) with any other
-    column (clear: Bonferroni over the other columns, at ``alpha``).
+    column (clear: Bonferroni over the other columns, at ``tie_alpha``, 0.001: a
+    chance tie must rarely excuse a leak; honest ties are far clearer).
     A strong honest predictor rises smoothly and is tied to the others; its
     strength, or matching the model's score, is no alarm. Scores come from 3-fold
     cross-validation on train (on test when there is no train), on at most
@@ -568,7 +570,7 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     orderings[r["feature"]],
                     [v for c, v in orderings.items() if c != r["feature"]],
                     y,
-                    alpha=th["alpha"],
+                    alpha=th["tie_alpha"],
                 )
                 r.update(
                     step_score=step,

@@ -25,6 +25,7 @@ TH = {
     "auc_null": 0.75,
     "step_share_min": 0.88,
     "dependence_max": 0.1,
+    "tie_alpha": 0.001,
     "alpha": 0.05,
 }
 
