@@ -36,14 +36,16 @@ def judge_conflicts(
     ``expected``: how many would differ if each group's labels were independent draws
     from the out-of-fold class probabilities of its features (``None``: unknown);
     ``share``: the share of rows in conflicting groups. Warns when the conflicts exceed
-    the expected number beyond chance (Poisson tail below ``conflict_alpha``) AND the
+    the expected number beyond chance (Poisson tail below ``conflict_alpha``), number
+    at least ``conflict_min_groups`` (a handful of groups rests on how well calibrated
+    the probabilities of those few rows are), AND the
     excess, ``share * (1 - expected / conflicting)``, holds at least ``conflict_warn``
     of the rows; fails when, in addition, ``share`` reaches ``conflict_fail``.
     Otherwise a pass: a data-quality note.
 
     Returns (status, p-value, reason).
 
-    >>> judge_conflicts(4, 3.0, 0.017, {"conflict_alpha": 0.001,
+    >>> judge_conflicts(4, 3.0, 0.017, {"conflict_alpha": 0.01, "conflict_min_groups": 8,
     ...     "conflict_warn": 0.005, "conflict_fail": 0.05})[0]
     'pass'
     """
@@ -54,6 +56,15 @@ def judge_conflicts(
     p = poisson_tail(conflicting, expected)
     if not p < float(th["conflict_alpha"]):
         return "pass", p, f"no more than label noise explains (p = {p:.2g})"
+    if conflicting < int(th["conflict_min_groups"]):
+        return (
+            "pass",
+            p,
+            (
+                f"{conflicting} groups, fewer than {th['conflict_min_groups']}: too few to tell "
+                "tampering from over-confident class probabilities"
+            ),
+        )
     excess = share * max(0.0, 1.0 - expected / conflicting)
     if excess < float(th["conflict_warn"]) - 1e-12:
         return "pass", p, f"the excess over label noise is {excess:.2%} of the rows"

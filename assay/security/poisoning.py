@@ -896,6 +896,7 @@ _RECOMMENDATIONS = {
         "conflict_warn": 0.005,
         "conflict_fail": 0.05,
         "conflict_alpha": 0.01,
+        "conflict_min_groups": 8,
         "trigger_absent_alpha": 0.01,
         "trigger_held_out_ratio": 0.25,
         "trigger_min_rows": 8,
@@ -921,7 +922,8 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
 
     Conflicting duplicates warn when more duplicate groups disagree than label
     noise explains (each group's labels drawn from its out-of-fold class
-    probabilities; Poisson p below ``conflict_alpha``) and the excess holds at
+    probabilities; Poisson p below ``conflict_alpha``), at least
+    ``conflict_min_groups`` groups disagree, and the excess holds at
     least ``conflict_warn`` of the rows, and fail when they also hold
     ``conflict_fail``; otherwise they are a data-quality note (pass). A trigger
     must be short in the held-out data beyond chance (``trigger_absent_alpha``)

@@ -23,6 +23,7 @@ from .privacy_helpers import run
 CHECK = "security.poisoning"
 TH = {
     "conflict_alpha": 0.01,
+    "conflict_min_groups": 8,
     "conflict_warn": 0.005,
     "conflict_fail": 0.05,
     "trigger_absent_alpha": 0.01,
@@ -129,6 +130,8 @@ class _Only:
         (40, 20.01, 0.01, "pass"),  # significant, but the excess is under 0.5% of rows
         (40, 20.0, 0.01, "warn"),
         (12, None, 0.02, "pass"),  # no probabilities: cannot tell noise from tampering
+        (7, 0.1, 0.02, "pass"),  # titanic under GBM: 4 of 4 groups where 0.6 expected
+        (8, 0.1, 0.02, "warn"),
     ],
 )
 def test_judge_conflicts_boundaries(c, expected, share, status):
