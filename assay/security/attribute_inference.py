@@ -12,11 +12,19 @@ R² under 0) count as chance, so noise in a useless attacker is no "gain".
 This is the baseline comparison that ART's ``AttributeInferenceBaseline``
 and ``AttributeInferenceBlackBox`` make, written directly on scikit-learn so
 that categorical and numeric columns need no manual encoding.
+
+The verdict (#14) is the pure :func:`judge_attribute`: the gain and its
+interval, Bonferroni-adjusted for the number of sensitive columns, go in. It
+warns when the interval lies wholly above 0 and the gain reaches the warn level,
+and fails only when the whole interval lies above the fail level (a clear and
+material leak beyond the no-model baseline).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +42,52 @@ _STREAM = 47
 _FOLDS = 3
 _MAX_CODES = 250
 _MAX_CLASSES = 20
+_Z = 1.959964
+
+
+@dataclass(frozen=True)
+class AttributeVerdict:
+    """What :func:`judge_attribute` decided, and the p value of "no gain"."""
+
+    status: Status
+    p: float | None
+
+
+def judge_attribute(
+    gain: float | None,
+    gain_low: float | None,
+    gain_high: float | None,
+    *,
+    warn: float,
+    fail: float,
+    confidence: float = 0.95,
+) -> AttributeVerdict:
+    """Status of the gain from adding the model's outputs to the attacker's features.
+
+    ``gain_low``/``gain_high`` is its interval at ``confidence`` (already adjusted
+    for the number of attributes). ``fail`` when ``gain_low`` is above ``fail``;
+    ``warn`` when the gain reaches ``warn`` and ``gain_low`` is above 0; ``pass``
+    otherwise. The p value (one-sided, "no gain") is read from the interval by a
+    normal approximation.
+
+    >>> judge_attribute(0.3, 0.11, 0.4, warn=0.02, fail=0.1).status
+    'fail'
+    >>> judge_attribute(0.3, 0.09, 0.4, warn=0.02, fail=0.1).status
+    'warn'
+    """
+    from scipy.stats import norm
+
+    g = 0.0 if gain is None or not math.isfinite(gain) else gain
+    low = g if gain_low is None else gain_low
+    p = None
+    if gain_low is not None and gain_high is not None and gain_high > gain_low:
+        z = float(norm.ppf(1 - (1 - confidence) / 2))
+        p = float(norm.sf(g / ((gain_high - gain_low) / (2 * z))))
+    if low > fail:
+        return AttributeVerdict("fail", p)
+    if g >= warn and low > 0:
+        return AttributeVerdict("warn", p)
+    return AttributeVerdict("pass", p)
 
 
 def _codes(s: pl.Series) -> np.ndarray:
@@ -179,7 +233,7 @@ def _target(s: pl.Series, col_type: str) -> tuple[str, np.ndarray, list[str]]:
 
 
 def _attribute(
-    ctx: AuditContext, column: str, rows: np.ndarray, th: Mapping[str, Any]
+    ctx: AuditContext, column: str, rows: np.ndarray, th: Mapping[str, Any], n_columns: int = 1
 ) -> dict[str, Any] | None:
     s = ctx.settings
     test = ctx.frame("test")[rows.tolist()]
@@ -254,13 +308,15 @@ def _attribute(
         samples["gain"] = np.maximum(samples["with_outputs"], chance) - np.maximum(
             samples["without_outputs"], chance
         )
-    ivs = make_intervals(points, samples, confidence=s.confidence)
+    # Bonferroni over the sensitive columns: each gain's interval at 1 − α / n_columns.
+    level = 1 - (1 - s.confidence) / max(n_columns, 1)
+    ivs = make_intervals(points, samples, confidence=level)
     scores = {k: ivs[k] for k in ("with_outputs", "without_outputs")}
-    diffs = {"without_outputs": ivs["gain"]}
-    gain = diffs["without_outputs"]
-    g = gain.value or 0.0
-    sure = gain.low is None or gain.low > 0
-    status: Status = "fail" if g > fail_at and sure else "warn" if g > warn_at and sure else "pass"
+    gain = ivs["gain"]
+    verdict = judge_attribute(
+        gain.value, gain.low, gain.high, warn=warn_at, fail=fail_at, confidence=level
+    )
+    status: Status = verdict.status
     return {
         "column": column,
         "kind": kind,
@@ -270,6 +326,7 @@ def _attribute(
         "without": scores["without_outputs"],
         "gain": gain,
         "status": status,
+        "p": None if verdict.p is None else min(1.0, verdict.p * max(n_columns, 1)),
         "n_rows": len(rows),
     }
 
@@ -293,7 +350,10 @@ def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
         "or health. For each sensitive column, an attacker model learns to infer it from the "
         "other features alone, and again with the model's outputs added; both are scored on "
         "rows they did not learn from. If the outputs make the guess clearly better, the model "
-        "leaks that attribute, usually because it uses it (or a close stand-in) directly."
+        "leaks that attribute, usually because it uses it (or a close stand-in) directly. "
+        "Policy: a gain whose interval (adjusted for the number of sensitive columns) lies above "
+        "0 and reaches the warn level warns; the gate fails only when the whole interval lies "
+        "above the fail level."
     ),
     standards=("MEASURE 2.10", "MEASURE 2.7"),
     severity="high",
@@ -322,7 +382,7 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     for col in ctx.sensitive:
         if col not in test.columns or col == ctx.target:
             continue
-        res = _attribute(ctx, col, rows, th)
+        res = _attribute(ctx, col, rows, th, n_columns=len(ctx.sensitive))
         if res is not None:
             results.append(res)
     if not results:
@@ -371,6 +431,7 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 )
     worst = max(results, key=lambda r: r["gain"].value or 0.0)
     metrics["max_gain"] = worst["gain"].value
+    metrics["p_value"] = worst["p"]
     status = worst_status([r["status"] for r in results])
     label = "AUC" if worst["metric"] == "roc_auc" else "R²"
     head = (

@@ -11,12 +11,21 @@ against test rows (non-members), equal numbers of each:
 - ART's ``MembershipInferenceBlackBox``: a random forest learns membership
   from the probability vector and the label on one half of the rows and is
   scored on the other half (classifiers with probabilities only).
+
+The verdict (#14) is the pure :func:`judge_membership`: every model that fits
+its data leaks a little membership signal, so only a clear and material leak
+counts. The intervals are Bonferroni-adjusted for the two attacks; an attack
+warns when its AUC or advantage interval lies wholly above the warn level and
+fails when it lies wholly above the fail level. The p value (Mann-Whitney,
+normal approximation, times the number of attacks) is that of "no signal".
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,6 +39,60 @@ from assay.security._attack import import_art, split_order
 
 CHECK_ID = "security.membership_inference"
 _STREAM = 43
+_ATTACKS = 2  # Bonferroni: the verdict takes the worse of two attacks
+
+
+@dataclass(frozen=True)
+class MembershipVerdict:
+    """What :func:`judge_membership` decided, and the p value of "no signal"."""
+
+    status: Status
+    p: float
+
+
+def judge_membership(
+    auc: float | None,
+    auc_low: float | None,
+    advantage: float | None,
+    advantage_low: float | None,
+    n_members: int,
+    n_nonmembers: int,
+    th: Mapping[str, Any],
+    *,
+    m: int = _ATTACKS,
+) -> MembershipVerdict:
+    """Status of one attack from its AUC and advantage, with their (adjusted) lower bounds.
+
+    ``fail`` when the AUC's lower bound is above ``auc_fail``, or the advantage is
+    above ``advantage_fail`` with its lower bound above ``advantage_warn`` (clear
+    and material); ``warn`` when either lower bound is above its warn level;
+    ``pass`` otherwise. Without intervals the points decide. The p value is the one-sided
+    Mann-Whitney test of AUC = 0.5 (normal approximation), times ``m``.
+
+    >>> th = {"auc_warn": 0.6, "auc_fail": 0.7, "advantage_warn": 0.1, "advantage_fail": 0.3}
+    >>> judge_membership(0.75, 0.71, 0.4, 0.25, 500, 500, th).status
+    'fail'
+    >>> judge_membership(0.66, 0.59, 0.29, 0.2, 150, 150, th).status
+    'warn'
+    """
+    from scipy.stats import norm
+
+    a = 0.5 if auc is None or not math.isfinite(auc) else auc
+    d = 0.0 if advantage is None or not math.isfinite(advantage) else advantage
+    a_low = a if auc_low is None else auc_low
+    d_low = d if advantage_low is None else advantage_low
+    p = 1.0
+    if n_members > 0 and n_nonmembers > 0:
+        se = math.sqrt((n_members + n_nonmembers + 1) / (12.0 * n_members * n_nonmembers))
+        p = min(1.0, m * float(norm.sf((a - 0.5) / se)))
+    # The advantage is a maximum over thresholds, its bootstrap interval wide: a material
+    # advantage (the point) fails when the leak is clear (its lower bound above the warn level).
+    clear_advantage = d > float(th["advantage_fail"]) and d_low > float(th["advantage_warn"])
+    if a_low > float(th["auc_fail"]) or clear_advantage:
+        return MembershipVerdict("fail", p)
+    if a_low > float(th["auc_warn"]) or d_low > float(th["advantage_warn"]):
+        return MembershipVerdict("warn", p)
+    return MembershipVerdict("pass", p)
 
 
 def attack_scores(ctx: AuditContext, split: str, rows: np.ndarray) -> np.ndarray:
@@ -83,6 +146,7 @@ class AttackStats:
 
 
 def _intervals(ctx: AuditContext, score: np.ndarray, member: np.ndarray, stream: int):
+    """AUC and advantage with intervals Bonferroni-adjusted for the two attacks."""
     s = ctx.settings
     plan = AttackStats(score, member)
     points = {k: float(v[0]) for k, v in plan(np.ones((1, score.size))).items()}
@@ -91,7 +155,7 @@ def _intervals(ctx: AuditContext, score: np.ndarray, member: np.ndarray, stream:
         if s.n_bootstrap > 0
         else None
     )
-    return make_intervals(points, samples, confidence=s.confidence)
+    return make_intervals(points, samples, confidence=1 - (1 - s.confidence) / _ATTACKS)
 
 
 def _art_attack(
@@ -150,15 +214,17 @@ def _art_attack(
     return np.r_[got[0], got[1]], member
 
 
-def _status(auc: Interval, adv: Interval, th: Mapping[str, Any]) -> Status:
-    a = auc.value if auc.value is not None else 0.5
-    d = adv.value if adv.value is not None else 0.0
-    signal = auc.low is None or auc.low > 0.5
-    if signal and (a > float(th["auc_fail"]) or d > float(th["advantage_fail"])):
-        return "fail"
-    if signal and (a > float(th["auc_warn"]) or d > float(th["advantage_warn"])):
-        return "warn"
-    return "pass"
+def _verdict(iv: Mapping[str, Interval], member: np.ndarray, th: Mapping[str, Any]):
+    n_in = int(np.sum(member))
+    return judge_membership(
+        iv["auc"].value,
+        iv["auc"].low,
+        iv["advantage"].value,
+        iv["advantage"].low,
+        n_in,
+        int(member.size - n_in),
+        th,
+    )
 
 
 def _ci(iv: Interval, conf: float) -> str:
@@ -179,7 +245,11 @@ def _ci(iv: Interval, conf: float) -> str:
         "numbers of training and test rows apart: a threshold on the model's confidence in "
         "the true label, and ART's black-box attack, which learns membership from the "
         "model's outputs. An attack AUC of 0.5 means guessing; the advantage is the best "
-        "share of training rows caught minus the share of new rows wrongly accused."
+        "share of training rows caught minus the share of new rows wrongly accused. Policy: "
+        "every model that fits its data leaks a little, so an attack warns only when its "
+        "interval (adjusted for the two attacks) lies wholly above the warn level, and fails "
+        "the gate only when its AUC interval lies wholly above auc_fail or its advantage "
+        "passes advantage_fail with its interval wholly above advantage_warn."
     ),
     standards=("MEASURE 2.10", "MEASURE 2.7"),
     severity="high",
@@ -211,15 +281,18 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     member = np.r_[np.ones(n_each), np.zeros(n_each)]
     loss = _intervals(ctx, score, member, _STREAM)
     attacks: dict[str, dict[str, Interval]] = {"loss_threshold": loss}
+    members = {"loss_threshold": member}
     art = _art_attack(ctx, rows)
     if art is not None:
         attacks["art_black_box"] = _intervals(ctx, art[0], art[1], _STREAM + 1)
+        members["art_black_box"] = art[1]
 
     names = {
         "loss_threshold": "confidence-threshold attack",
         "art_black_box": "ART black-box attack",
     }
-    statuses = {k: _status(v["auc"], v["advantage"], th) for k, v in attacks.items()}
+    verdicts = {k: _verdict(v, members[k], th) for k, v in attacks.items()}
+    statuses = {k: v.status for k, v in verdicts.items()}
     worst = max(attacks, key=lambda k: (attacks[k]["auc"].value or 0.0, k == "loss_threshold"))
     order = {"pass": 0, "warn": 1, "fail": 2}
     status: Status = max(statuses.values(), key=lambda x: order[x])  # type: ignore[assignment]
@@ -238,7 +311,7 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             if sel[:n_each].sum() < 10 or sel[n_each:].sum() < 10:
                 continue
             iv = _intervals(ctx, score[sel], member[sel], _STREAM + 2 + j)
-            st = _status(iv["auc"], iv["advantage"], th)
+            st = _verdict(iv, member[sel], th).status
             group = f"{target} = {c}"
             group_items.append((group, iv["auc"]))
             findings.append(
@@ -305,6 +378,7 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "attack_auc_high": w["auc"].high,
         "attack_advantage": w["advantage"].value,
         "rows_per_side": n_each,
+        "p_value": verdicts[worst].p,
     }
     for k, v in attacks.items():
         prefix = "loss" if k == "loss_threshold" else "art"
