@@ -365,8 +365,9 @@ def _constant(s: pl.Series) -> Any:
         "Which features the model actually relies on. Each feature's values are shuffled "
         "across the test rows and the drop in the main metric measures how much the model "
         "needs it (permutation importance, with a confidence interval). Features whose "
-        "shuffling changes nothing are unused and can be removed; features whose shuffling "
-        "improves the model are harmful. When the model can be retrained, the most important "
+        "shuffling changes nothing are unused and can be removed (advice, reported as "
+        "information: an unused feature is not a defect); features whose shuffling "
+        "improves the model are harmful (a warning). When the model can be retrained, the most important "
         "features and configured groups are also removed one at a time and the model refitted, "
         "which shows what a retrained model would lose."
     ),
@@ -431,7 +432,8 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             refit_note = "no feature was found important enough to refit without"
 
     findings = _findings(feats, imps, groups, unused, harmful, refit, main, conf)
-    status: Status = "warn" if unused or harmful else "pass"
+    # Unused features are advice (a smaller model), not a defect: they never warn.
+    status: Status = "warn" if harmful else "pass"
     top_c = ranked[0]
     t = feats[top_c]
     top_txt = f"'{top_c}' (shuffling it moves {label(main)} by {_signed(main, t, conf)})"
@@ -560,10 +562,10 @@ def _findings(
         )
         out.append(
             Finding(
-                status="warn",
+                status="pass",
                 column=c,
                 split="test",
-                message=f"'{c}' is unused: {why}.",
+                message=f"For information: '{c}' is unused: {why}.",
                 metrics=_nums(r),
             )
         )

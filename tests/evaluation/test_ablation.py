@@ -27,7 +27,9 @@ def ignoring(data):
 
 def test_ignored_feature_is_named_unused(ignoring):
     r = ignoring
-    assert r.status == "warn", r.summary
+    # Unused features are named as information, not a warning (issue 14: "unused"
+    # warned on 25 of 36 clean audits of honest models; it is advice, not a defect).
+    assert r.status == "pass", r.summary
     unused = {f.column: f for f in r.findings if f.column is not None}
     assert set(unused) == {"f", "group"}
     assert "the model ignores it" in unused["f"].message
