@@ -367,7 +367,8 @@ def _constant(s: pl.Series) -> Any:
         "needs it (permutation importance, with a confidence interval). Features whose "
         "shuffling changes nothing are unused and can be removed (advice, reported as "
         "information: an unused feature is not a defect); features whose shuffling "
-        "improves the model are harmful (a warning). When the model can be retrained, the most important "
+        "improves the model are harmful (a warning). When the model can be retrained, the "
+        "most important "
         "features and configured groups are also removed one at a time and the model refitted, "
         "which shows what a retrained model would lose."
     ),
