@@ -163,7 +163,7 @@ def test_operator_command_runs_on_the_default_policy_too(registered, auth, tmp_p
 
 
 def test_private_destination_is_refused_when_saved(registered, auth, receiver):
-    url, got = receiver
+    url, _got = receiver
     policy = {
         "triggers": [{"metric": "drift_share", "op": ">", "value": 0.3}],
         "actions": {"webhook": {"url": url, "secret": SECRET}},
