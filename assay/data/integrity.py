@@ -393,6 +393,16 @@ def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
 
 
+def _top_code(value: float, median: float, near: float) -> bool:
+    """A nines value (99, 9999, 99999) capping a strongly right-skewed column: more
+    likely a top-code (a cap, as census incomes are) than an 'unknown' code, so it is a
+    note, not a warning. A nines code far above a column whose values sit near their
+    median (an age of 999) stays a warning."""
+    digits = f"{abs(value):.0f}"
+    nines = value > 0 and float(value).is_integer() and set(digits) == {"9"}
+    return nines and (median <= 0 or near / median >= 20)
+
+
 def _value_findings(
     name: str, values: pl.Series, split: str, th: Mapping[str, Any]
 ) -> list[tuple[str, Finding]]:
@@ -433,6 +443,19 @@ def _value_findings(
                 params=th,
             )
             lo, hi = _fmt(float(others[0])), _fmt(float(others[-1]))
+            if status == "warn" and end == "top" and _top_code(c, med, float(near)):
+                msg = (
+                    f"Note: column '{name}' holds the value {_fmt(c)} in {count:,} row(s) of "
+                    f"{split}, far above its other values ({lo} to {hi}) in a column most of "
+                    "whose values are small: it reads as a top-code (values above a cap "
+                    "recorded as the cap) or a code for 'unknown'; check which before using it."
+                )
+                m = {"topcode_count": count, "topcode_value": c, "robust_distance": far}
+                finding = Finding("pass", msg, column=name, split=split, rows=rows_of(c), metrics=m)
+                out.append(("topcode_note", finding))
+                flagged.add(c)
+                rest = others
+                continue
             if status == "warn":
                 flagged.add(c)
                 word = "row" if count == 1 else "rows"

@@ -156,3 +156,17 @@ def test_judge_impossible_boundaries():
                             resolution=1.0, n_distinct=3, params=th)[0] == "pass"  # fmt: skip
     assert judge_impossible("negative", count=11, n=1000, rest_min=0.0, rest_median=1.0,
                             resolution=1.0, params=th)[0] == "pass"  # fmt: skip
+
+
+def test_a_census_style_top_code_is_a_note_not_a_warning():
+    """Adult's capital_gain: mostly 0, a long tail to ~27k, and 99999 for every value
+    above the cap. A top-code, not an 'unknown' code: noted, never a warning."""
+    df = _table()
+    rng = np.random.default_rng(2)
+    gain = np.where(rng.random(len(df)) < 0.9, 0, rng.lognormal(8, 0.8, len(df))).round(0)
+    gain[[3, 90, 400, 1200]] = 99999
+    df["capital_gain"] = gain
+    r = run(CHECK, df)
+    (f,) = by_column(r, "capital_gain")
+    assert f.status == "pass" and "top-code" in f.message, f.message
+    assert r.status == "pass"
