@@ -57,7 +57,7 @@ def ece_null_draws(prob: Any, *, n_bins: int, draws: int, seed: int) -> np.ndarr
     rng = np.random.default_rng([int(seed), _NULL_STREAM])
     gap = np.zeros(draws)
     for b in range(int(bins.max()) + 1):
-        p = prob[bins == b]
+        p = np.sort(prob[bins == b])  # row order must not change the draws
         if p.size == 0:
             continue
         if p.size <= _EXACT_BIN_ROWS:
