@@ -208,10 +208,9 @@ def _out_of_range(
 
 def _range_findings(rows: list[dict[str, Any]], th: Mapping[str, Any]) -> list[Finding]:
     """Holm over every (column, split) compared, then a verdict and a sentence each."""
-    p = np.array([r["p_value"] for r in rows], dtype=np.float64)
-    order = np.argsort(p, kind="stable")  # Holm: (m - rank) × p, made monotone
-    q = np.empty_like(p)
-    q[order] = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    from assay.stats import holm
+
+    q = holm([r["p_value"] for r in rows])
     out = []
     for r, qv in zip(rows, q.tolist(), strict=True):
         r["q_value"] = float(qv)

@@ -163,13 +163,12 @@ def holm(p: Sequence[float | None]) -> list[float | None]:
     >>> holm([0.01, 0.04, None, 0.03])
     [0.03, 0.06, None, 0.06]
     """
+    from assay.stats import holm as holm_adjust
+
     idx = [i for i, v in enumerate(p) if v is not None]
-    order = sorted(idx, key=lambda i: p[i])  # type: ignore[arg-type, return-value]
     out: list[float | None] = [None] * len(p)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(order) - rank) * float(p[i])))  # type: ignore[arg-type]
-        out[i] = round(running, 12)
+    for i, q in zip(idx, holm_adjust([float(p[i]) for i in idx]), strict=True):  # type: ignore[arg-type]
+        out[i] = round(float(q), 12)
     return out
 
 

@@ -176,12 +176,9 @@ def holm(pvalues: Sequence[float | None]) -> list[float | None]:
     >>> [round(q, 3) for q in holm([0.01, 0.04, 0.03])]
     [0.03, 0.06, 0.06]
     """
-    m = len(pvalues)
-    p = np.array([1.0 if v is None else float(v) for v in pvalues])
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
-    q = np.empty(m)
-    q[order] = adj
+    from assay.stats import holm as holm_adjust
+
+    q = holm_adjust([1.0 if v is None else float(v) for v in pvalues])
     return [None if v is None else float(q[i]) for i, v in enumerate(pvalues)]
 
 

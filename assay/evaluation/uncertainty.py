@@ -45,6 +45,7 @@ from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._depth import eval_data, sample_positions, wilson
 from assay.io.models import Prediction
+from assay.stats import holm
 
 CHECK_ID = "evaluation.uncertainty"
 MAX_BINS = 4
@@ -105,23 +106,6 @@ def overall_p_value(covered: int, groups: Sequence[tuple[int, int]], level: floa
     for rows, n_cal in groups:
         pmf = np.convolve(pmf, _null_pmf(rows, n_cal, level))
     return float(min(1.0, pmf[: covered + 1].sum()))
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p values (family-wise error control).
-
-    >>> holm(np.array([0.01, 0.04])).tolist()
-    [0.02, 0.04]
-    """
-    p = np.asarray(p, dtype=np.float64)
-    m = p.size
-    if m == 0:
-        return p.copy()
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adj
-    return out
 
 
 def q_text(q: float) -> str:
