@@ -164,3 +164,34 @@ def server(tmp_path):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def fuzz_api(app, headers: dict, max_examples: int) -> tuple[list[str], list[int]]:
+    """Schemathesis over every operation of ``app``'s OpenAPI schema with ``headers``:
+    the requests that got a server error, and every status code seen."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures: list[str] = []
+    seen: list[int] = []
+    operations = [r.ok() for r in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for op in operations:
+
+        @settings(
+            max_examples=max_examples,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+        @given(case=op.as_strategy())
+        def run(case):
+            resp = case.call(headers=headers)
+            seen.append(resp.status_code)
+            if resp.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path}: {resp.status_code}")
+
+        run()
+    return failures, seen

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
-from tests.monitor.conftest import ADMIN, prediction_records
+from tests.monitor.conftest import ADMIN, fuzz_api, prediction_records
 
 
 def test_too_many_feature_fields_refused_and_nothing_stored(registered, auth):
@@ -60,33 +58,6 @@ def test_no_token_is_ever_logged(registered, auth, caplog):
 
 
 def test_schemathesis_finds_no_server_error(registered, auth):
-    client = registered
-    schemathesis = pytest.importorskip("schemathesis")
-    from hypothesis import HealthCheck, given, settings
-
-    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
-    failures: list[str] = []
-    seen: list[int] = []
-    token = {"Authorization": f"Bearer {ADMIN}"}
-    operations = [r.ok() for r in schema.get_all_operations()]
-    assert len(operations) >= 10
-
-    for op in operations:
-
-        @settings(
-            max_examples=15,
-            deadline=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        @given(case=op.as_strategy())
-        def run(case):
-            resp = case.call(headers=token)
-            seen.append(resp.status_code)
-            if resp.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {resp.status_code}")
-
-        run()
+    failures, seen = fuzz_api(registered.app, {"Authorization": f"Bearer {ADMIN}"}, 15)
     assert failures == []
     assert {s for s in seen if s < 300}, "no request got through"  # not all 4xx

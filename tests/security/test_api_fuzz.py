@@ -17,37 +17,12 @@ settings_extra = _monitor.settings_extra
 
 @pytest.mark.parametrize("scope", ["read", "write", None])
 def test_no_server_error_for_any_scope(registered, scope):
-    schemathesis = pytest.importorskip("schemathesis")
-    from hypothesis import HealthCheck, given, settings
-
     from assay.monitor._auth import create_token
 
-    app = registered.app
     headers = {}
     if scope is not None:
         headers = {"Authorization": f"Bearer {create_token(registered.store, scope)}"}
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    failures: list[str] = []
-    seen: list[int] = []
-    operations = [r.ok() for r in schema.get_all_operations()]
-    assert len(operations) >= 10
-    for op in operations:
-
-        @settings(
-            max_examples=8,
-            deadline=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        @given(case=op.as_strategy())
-        def run(case):
-            resp = case.call(headers=headers)
-            seen.append(resp.status_code)
-            if resp.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {resp.status_code}")
-
-        run()
+    failures, seen = _monitor.fuzz_api(registered.app, headers, 8)
     assert failures == []
     if scope is None:
         # nothing but the health check and the login page answers without a token
