@@ -98,6 +98,14 @@ def healthz(request: Request) -> dict[str, Any]:
 # -- models -------------------------------------------------------------------
 
 
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body, or 400 naming what is wrong with it."""
+    try:
+        return json.loads(await request.body())
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+
+
 def _too_many_rows(exc: TooManyRows, field: str = "records") -> ApiError:
     return ApiError(
         413,
@@ -237,10 +245,7 @@ async def register_model(request: Request) -> dict[str, Any]:
             raise ApiError(422, "invalid", str(exc), [{"field": "reference"}]) from exc
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
     elif ct == "application/json":
-        try:
-            fields = json.loads(await request.body())
-        except ValueError as exc:
-            raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+        fields = await _json_body(request)
         rows = fields.get("reference") if isinstance(fields, dict) else None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ApiError(
@@ -434,10 +439,7 @@ def get_alerts(request: Request, name: str) -> dict[str, Any]:
 )
 async def new_token(request: Request) -> dict[str, Any]:
     """Create a token (admin only); the token is shown once, only its digest is kept."""
-    try:
-        doc = json.loads(await request.body())
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+    doc = await _json_body(request)
     scope = doc.get("scope") if isinstance(doc, dict) else None
     if scope not in SCOPES:
         raise ApiError(422, "invalid", f"scope must be one of {', '.join(SCOPES)}")
@@ -468,10 +470,7 @@ async def revoke(request: Request) -> dict[str, Any]:
     dashboard session made from it. 404 when it is not a stored token."""
     from assay.monitor._auth import revoke_token
 
-    try:
-        doc = json.loads(await request.body())
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+    doc = await _json_body(request)
     token = doc.get("token") if isinstance(doc, dict) else None
     if not isinstance(token, str) or not token.strip() or len(token) > 512:
         raise ApiError(422, "invalid", "send the token to revoke as 'token'", [{"field": "token"}])
