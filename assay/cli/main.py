@@ -228,11 +228,49 @@ def audit(
                 config=cfg,
                 trust_model=trust_model,
             )
+        result = _with_invocation(
+            result,
+            {
+                "--test": test,
+                "--train": train,
+                "--current": current,
+                "--target": target,
+                "--model": model,
+                "--trust-model": trust_model,
+                "--task": task,
+                "--prediction": prediction,
+                "--score": score,
+                "--sensitive": sensitive,
+                "--categorical": categorical,
+                "--ignore": ignore,
+                "--config": config
+                if config is not None or not Path("assay.yaml").exists()
+                else Path("assay.yaml"),
+                "--fail-on": fail_on,
+                "--seed": seed,
+                "--n-bootstrap": n_bootstrap,
+                "--check": check,
+                "--skip": skip,
+                "--enable": enable,
+                "--efficiency": efficiency,
+                "--out": out_dir,
+            },
+        )
         result.save(out_dir)
     except AssayError as exc:
         _fail(str(exc))
     _print_summary(result, out_dir)
     raise typer.Exit(EXIT_GATE if result.gate_failed() else EXIT_OK)
+
+
+def _with_invocation(result, options: dict) -> object:
+    """The result with the options it was run with in ``extra.invocation`` (for reruns)."""
+    from dataclasses import replace
+
+    from assay.governance._plan import audit_invocation
+
+    invocation = {"command": "audit", "args": audit_invocation(options)}
+    return replace(result, extra={**result.extra, "invocation": invocation})
 
 
 @app.command()

@@ -51,15 +51,96 @@ def effort_of(report: Mapping[str, Any], check_id: str) -> str:
     return known.effort if known is not None else "medium"
 
 
-def rerun_command(report: Mapping[str, Any], check_id: str) -> str:
-    """The ``assay audit`` command that re-runs one check on the same inputs.
+# The ``assay audit`` options a recorded invocation may hold, and whether each
+# takes a value. Anything else in a (possibly edited) report.json is dropped.
+AUDIT_VALUE_OPTIONS = frozenset(
+    {
+        "--test",
+        "--target",
+        "--train",
+        "--model",
+        "--prediction",
+        "--score",
+        "--sensitive",
+        "--current",
+        "--out",
+        "--fail-on",
+        "--config",
+        "--task",
+        "--categorical",
+        "--ignore",
+        "--check",
+        "--skip",
+        "--enable",
+        "--seed",
+        "--n-bootstrap",
+    }
+)
+AUDIT_FLAG_OPTIONS = frozenset({"--trust-model", "--efficiency"})
+# Options that choose which checks run or where the report goes: a rerun of one
+# check replaces them with ``--check ID``.
+_NOT_REPEATED = frozenset({"--out", "--check", "--skip", "--enable", "--efficiency"})
 
-    Paths, target, model and sensitive columns come from the report's
-    ``inputs`` when they were files; otherwise ``…`` stands for the options
-    used the first time.
+
+def audit_invocation(options: Mapping[str, Any]) -> list[str]:
+    """The argv of an ``assay audit`` run (after ``assay audit``) from its parsed options.
+
+    ``options`` maps option names (``"--test"``) to their values: a path or
+    string, a list for repeatable options, ``True`` for a flag, ``None`` or
+    ``False`` or ``[]`` when not given. The result is what ``report.json``
+    records under ``extra.invocation.args``; it holds the options only, no
+    environment variable and nothing read from the config file.
+
+    >>> audit_invocation({"--test": "t.csv", "--trust-model": True, "--score": ["p"]})
+    ['--test', 't.csv', '--trust-model', '--score', 'p']
     """
+    args: list[str] = []
+    for name, value in options.items():
+        if name in AUDIT_FLAG_OPTIONS:
+            if value is True:
+                args.append(name)
+        elif name in AUDIT_VALUE_OPTIONS:
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if v is not None and v is not False and str(v) != "":
+                    args += [name, str(v)]
+    return args
+
+
+def _recorded_args(report: Mapping[str, Any]) -> list[str] | None:
+    """The options of the recorded invocation, known options only; ``None`` if none."""
+    inv = _mapping(_mapping(report.get("extra")).get("invocation"))
+    raw = inv.get("args")
+    if inv.get("command") != "audit" or not isinstance(raw, list):
+        return None
+    if not all(isinstance(a, str) for a in raw):
+        return None
+    args: list[str] = []
+    i = 0
+    while i < len(raw):
+        name = raw[i]
+        if name in AUDIT_FLAG_OPTIONS:
+            if name not in _NOT_REPEATED:
+                args.append(name)
+            i += 1
+        elif name in AUDIT_VALUE_OPTIONS and i + 1 < len(raw):
+            if name not in _NOT_REPEATED:
+                args += [name, raw[i + 1]]
+            i += 2
+        else:
+            return None  # not something assay wrote: fall back to the inputs
+    return args if "--test" in args else None
+
+
+def _needs_trust(model: Mapping[str, Any]) -> bool:
+    """Whether loading the model again needs ``--trust-model`` (the audit had it)."""
+    return model.get("trusted") is True or model.get("kind") in ("joblib", "pickle")
+
+
+def _args_from_inputs(report: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """Options rebuilt from ``inputs`` and ``settings`` (an audit run from Python)."""
     inputs = _mapping(report.get("inputs"))
-    args = ["assay", "audit"]
+    args: list[str] = []
     complete = True
     for split in ("test", "train", "current"):
         src = _mapping(inputs.get(split))
@@ -75,6 +156,8 @@ def rerun_command(report: Mapping[str, Any], check_id: str) -> str:
     if model:
         if isinstance(model.get("path"), str) and model["path"]:
             args += ["--model", model["path"]]
+            if _needs_trust(model):
+                args.append("--trust-model")
         else:
             complete = False
     pred = _mapping(inputs.get("prediction_columns"))
@@ -85,9 +168,41 @@ def rerun_command(report: Mapping[str, Any], check_id: str) -> str:
     sensitive = [str(s) for s in inputs.get("sensitive") or []]
     if sensitive:
         args += ["--sensitive", ",".join(sensitive)]
+    settings = _mapping(report.get("settings"))
+    for key, option, default in (("seed", "--seed", 0), ("n_bootstrap", "--n-bootstrap", 500)):
+        value = settings.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value != default:
+            args += [option, str(value)]
+    if settings.get("thresholds"):
+        complete = False  # thresholds come only from a config file
     if "--test" not in args:
         complete = False
-    text = shlex.join([*args, "--check", str(check_id)])
+    return args, complete
+
+
+def rerun_command(report: Mapping[str, Any], check_id: str) -> str:
+    """The ``assay audit`` command that re-runs one check as the audit ran it.
+
+    When ``report.json`` records the command line the audit was run with
+    (``extra.invocation``, written by ``assay audit``), the command repeats
+    every option of it (data, model, ``--trust-model``, ``--sensitive``,
+    ``--task``, ``--config``...) except the check selection and ``--out``, and
+    adds ``--check ID``. Otherwise (an audit run from Python) paths, target,
+    model, prediction and sensitive columns come from the report's ``inputs``;
+    where something was not a file, ``…`` stands for the options used the first
+    time. Every word is quoted for a POSIX shell (:func:`shlex.join`).
+
+    >>> report = {"extra": {"invocation": {"command": "audit",
+    ...     "args": ["--test", "my data.csv", "--target", "y", "--trust-model"]}}}
+    >>> rerun_command(report, "data.integrity")
+    "assay audit --test 'my data.csv' --target y --trust-model --check data.integrity"
+    """
+    recorded = _recorded_args(report)
+    if recorded is not None:
+        args, complete = recorded, True
+    else:
+        args, complete = _args_from_inputs(report)
+    text = shlex.join(["assay", "audit", *args, "--check", str(check_id)])
     if not complete:
         text = text.replace("assay audit", "assay audit …", 1)
     return text

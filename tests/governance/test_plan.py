@@ -35,7 +35,7 @@ def test_rerun_command_uses_the_inputs(report):
     cmd = rerun_command(report, "data.integrity")
     assert cmd == (
         "assay audit --test /data/test.csv --train /data/train.csv --target y "
-        "--model /models/m.skops --sensitive colour --check data.integrity"
+        "--model /models/m.skops --sensitive colour --n-bootstrap 200 --check data.integrity"
     )
     report["inputs"]["test"] = {"kind": "pandas", "rows": 3}
     assert rerun_command(report, "x.y").startswith("assay audit … ")
