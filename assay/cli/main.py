@@ -168,7 +168,12 @@ def audit(
         Path | None, typer.Option(help="YAML config file (default: ./assay.yaml if present).")
     ] = None,
     task: Annotated[
-        str | None, typer.Option(help="binary, multiclass or regression (default: inferred).")
+        str | None,
+        typer.Option(
+            help="binary, multiclass or regression (default: inferred); clustering (clusters "
+            "from the model or --prediction) or anomaly (scores from the model or --score, "
+            "flags from --prediction, known anomalies as --target)."
+        ),
     ] = None,
     categorical: Annotated[
         list[str] | None, typer.Option(help="Columns to treat as categorical, comma-separated.")
@@ -212,7 +217,7 @@ def audit(
             n_bootstrap=n_bootstrap,
             fail_on=fail_on,
         )
-        if cfg.target is None:
+        if cfg.target is None and cfg.task not in ("clustering", "anomaly"):
             _fail("--target is required (or 'target:' in the config file)")
         if model is not None and trust_model:
             err.print(
@@ -279,11 +284,33 @@ def report(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Directory (default: next to the JSON).")
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="'files' (default): rebuild the files; 'summary': print a short Markdown "
+            "summary for a CI job page or pull-request comment.",
+        ),
+    ] = "files",
 ) -> None:
     """Rebuild report.html, junit.xml, the model card and datasheet from a report.json."""
     from assay.core.audit_result import write_outputs
 
+    if fmt not in ("files", "summary"):
+        _fail(f"--format must be 'files' or 'summary', not {fmt!r}")
     data = load_report_json(report_json)
+    if fmt == "summary":
+        from assay.render.summary import render_summary
+
+        try:
+            text = render_summary(data)
+        except Exception as exc:
+            _fail(
+                f"report file {report_json} could not be summarised ({type(exc).__name__}: {exc})"
+            )
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     target_dir = out_dir or report_json.parent
     try:
         check_output_dir(target_dir, option="--out")

@@ -7,5 +7,6 @@ Every renderer takes the report dict (``AuditResult.to_dict()`` or
 from assay.render.charts import render_chart
 from assay.render.html import render_html
 from assay.render.junit import render_junit
+from assay.render.summary import render_summary
 
-__all__ = ["render_chart", "render_html", "render_junit"]
+__all__ = ["render_chart", "render_html", "render_junit", "render_summary"]
