@@ -1,5 +1,6 @@
-"""Load and wrap models: scikit-learn-like objects, ``.skops``, ``.onnx``, and
-pickle/joblib only when explicitly trusted.
+"""Load and wrap models: scikit-learn-like objects, ``.skops``, ``.onnx``, native
+XGBoost/LightGBM/CatBoost files (:mod:`assay.io._native`), MLflow models
+(:mod:`assay.io._mlflow`), and pickle/joblib only when explicitly trusted.
 
 Every model is wrapped in a :class:`ModelAdapter` that takes a Polars frame of
 features and returns labels and, for classifiers, class probabilities aligned to
@@ -241,6 +242,10 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
         external data lies outside its folder — before any byte is unpickled.
     """
     p = Path(path)
+    if str(path).startswith(("models:/", "runs:/")) or (p.is_dir() and (p / "MLmodel").is_file()):
+        from assay.io._mlflow import load_mlflow
+
+        return load_mlflow(str(path), trust_model=trust_model)
     if not p.exists():
         raise ModelError(f"model file {p} does not exist; check the path")
     if not p.is_file():
@@ -274,8 +279,13 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
         return _load_skops(p, trust_model=trust_model, content=content)
     if suffix == ".onnx":
         return _load_onnx(p)
+    from assay.io._native import NATIVE_SUFFIXES, load_native
+
+    if suffix in NATIVE_SUFFIXES:
+        return load_native(p)
     raise ModelError(
-        f"model file {p} has an unknown format {suffix!r}; use .skops, .onnx, "
+        f"model file {p} has an unknown format {suffix!r}; use .skops, .onnx, XGBoost "
+        ".json/.ubj, LightGBM .txt, CatBoost .cbm, an MLflow model directory, "
         "or a pickle/joblib file with --trust-model"
     )
 
