@@ -47,10 +47,11 @@ _Z = 1.959964
 
 @dataclass(frozen=True)
 class AttributeVerdict:
-    """What :func:`judge_attribute` decided, and the p value of "no gain"."""
+    """What :func:`judge_attribute` decided, the p value of "no gain", and why."""
 
     status: Status
     p: float | None
+    reason: str = ""
 
 
 def judge_attribute(
@@ -61,6 +62,8 @@ def judge_attribute(
     warn: float,
     fail: float,
     confidence: float = 0.95,
+    relied: bool | None = None,
+    fail_when_relied: bool = False,
 ) -> AttributeVerdict:
     """Status of the gain from adding the model's outputs to the attacker's features.
 
@@ -70,10 +73,19 @@ def judge_attribute(
     otherwise. The p value (one-sided, "no gain") is read from the interval by a
     normal approximation.
 
+    ``relied`` says whether the model's own skill clearly depends on reading the
+    attribute (its metric drops, with a paired interval above 0, when the column is
+    shuffled). Then its outputs carry the attribute by design: a decision to document
+    (and a fairness question), not a hidden leak, so a fail-level gain warns unless
+    ``fail_when_relied``. A leak the model's skill does not need stays a fail: it
+    costs privacy and buys nothing.
+
     >>> judge_attribute(0.3, 0.11, 0.4, warn=0.02, fail=0.1).status
     'fail'
     >>> judge_attribute(0.3, 0.09, 0.4, warn=0.02, fail=0.1).status
     'warn'
+    >>> judge_attribute(0.3, 0.11, 0.4, warn=0.02, fail=0.1, relied=True).reason
+    'relied'
     """
     from scipy.stats import norm
 
@@ -84,10 +96,72 @@ def judge_attribute(
         z = float(norm.ppf(1 - (1 - confidence) / 2))
         p = float(norm.sf(g / ((gain_high - gain_low) / (2 * z))))
     if low > fail:
-        return AttributeVerdict("fail", p)
+        if relied and not fail_when_relied:
+            return AttributeVerdict("warn", p, "relied")
+        return AttributeVerdict("fail", p, "unneeded" if relied is False else "")
     if g >= warn and low > 0:
         return AttributeVerdict("warn", p)
     return AttributeVerdict("pass", p)
+
+
+def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any] | None:
+    """Does the model's own skill depend on reading ``column``?
+
+    The model predicts the audited test rows again with ``column`` shuffled among
+    them (one seeded permutation); its main metric as it is minus shuffled, with a
+    paired bootstrap interval, is the benefit it draws from the column. ``None``
+    when it cannot be measured (no model object, no labels); ``reads`` is ``False``
+    when the model does not take the column at all.
+    """
+    from assay.evaluation._bootstrap import paired_comparison
+    from assay.evaluation._depth import eval_data, model_features, predict_frames
+    from assay.evaluation._metrics import LOWER_IS_BETTER, main_metric_name
+
+    if ctx.model is None:
+        return None
+    if column not in model_features(ctx):
+        return {"reads": False, "benefit": None, "relied": False}
+    y_all = ctx.labels("test")
+    if y_all is None:
+        return None
+    s = ctx.settings
+    X = ctx.features("test")[rows.tolist()]
+    col = X.get_column(column)
+    perm = np.random.default_rng([s.seed, _STREAM, 2]).permutation(X.height)
+    shuffled = X.with_columns(col.gather(perm).alias(column))
+    try:
+        as_is, moved = predict_frames(ctx, [X, shuffled])
+    except Exception:  # a model that cannot predict changed rows: reliance unknown
+        return None
+    main = main_metric_name(ctx)
+    sign = -1.0 if main in LOWER_IS_BETTER else 1.0
+    y = y_all[rows]
+    datas = {"as_is": eval_data(ctx, y, as_is), "shuffled": eval_data(ctx, y, moved)}
+    _, diffs = paired_comparison(
+        datas,
+        main,
+        reference="as_is",
+        n_resamples=s.n_bootstrap,
+        seed=s.seed,
+        confidence=s.confidence,
+        stream=_STREAM,
+    )
+    iv = diffs["shuffled"]
+    lo, hi = (None, None) if iv.low is None else tuple(sorted((sign * iv.low, sign * iv.high)))
+    benefit = None if iv.value is None else sign * iv.value
+    changed = not np.array_equal(np.asarray(as_is.labels), np.asarray(moved.labels)) or (
+        as_is.proba is not None
+        and moved.proba is not None
+        and not np.allclose(as_is.proba, moved.proba)
+    )
+    return {
+        "reads": bool(changed),
+        "metric": main,
+        "benefit": benefit,
+        "benefit_low": lo,
+        "benefit_high": hi,
+        "relied": bool(changed and lo is not None and lo > 0),
+    }
 
 
 def _codes(s: pl.Series) -> np.ndarray:
@@ -313,8 +387,16 @@ def _attribute(
     ivs = make_intervals(points, samples, confidence=level)
     scores = {k: ivs[k] for k in ("with_outputs", "without_outputs")}
     gain = ivs["gain"]
+    reliance = _reliance(ctx, column, rows) if gain.low is not None and gain.low > fail_at else None
     verdict = judge_attribute(
-        gain.value, gain.low, gain.high, warn=warn_at, fail=fail_at, confidence=level
+        gain.value,
+        gain.low,
+        gain.high,
+        warn=warn_at,
+        fail=fail_at,
+        confidence=level,
+        relied=None if reliance is None else reliance["relied"],
+        fail_when_relied=bool(th["fail_when_relied"]),
     )
     status: Status = verdict.status
     return {
@@ -326,9 +408,29 @@ def _attribute(
         "without": scores["without_outputs"],
         "gain": gain,
         "status": status,
+        "reason": verdict.reason,
+        "reliance": reliance,
         "p": None if verdict.p is None else min(1.0, verdict.p * max(n_columns, 1)),
         "n_rows": len(rows),
     }
+
+
+def _reliance_sentence(r: Mapping[str, Any]) -> str:
+    """What shuffling the attribute does to the model's own skill, when it was measured."""
+    rel = r.get("reliance")
+    if not rel:
+        return ""
+    if not rel["reads"]:
+        return " The model does not read this column; its outputs carry it through other inputs."
+    if rel.get("benefit") is None:
+        return ""
+    lo, hi = rel["benefit_low"], rel["benefit_high"]
+    span = "" if lo is None else f" (95% CI {lo:+.3f} to {hi:+.3f})"
+    cost = rel["benefit"]
+    what = f"Shuffling '{r['column']}' costs the model {cost:+.3f} of its {rel['metric']}"
+    if rel["relied"]:
+        return f" {what}{span}: the model needs it, so the outputs reveal it by design."
+    return f" {what}{span}: the model's skill does not need it, so this leak buys nothing."
 
 
 def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
@@ -353,7 +455,10 @@ def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
         "leaks that attribute, usually because it uses it (or a close stand-in) directly. "
         "Policy: a gain whose interval (adjusted for the number of sensitive columns) lies above "
         "0 and reaches the warn level warns; the gate fails only when the whole interval lies "
-        "above the fail level."
+        "above the fail level and the model's own skill does not need the attribute (shuffling "
+        "it among the test rows costs no clear accuracy): a leak that buys nothing. When the "
+        "model clearly relies on the attribute, its outputs reveal it by design: that warns "
+        "(set fail_when_relied to fail it too)."
     ),
     standards=("MEASURE 2.10", "MEASURE 2.7"),
     severity="high",
@@ -363,6 +468,7 @@ def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
         "r2_gain_warn": 0.02,
         "r2_gain_fail": 0.1,
         "max_rows": 3000,
+        "fail_when_relied": False,
     },
     needs=("model",),
 )
@@ -398,6 +504,7 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"features and {_iv(r['with'], conf)} with the model's outputs added: a gain of "
             f"{_iv(r['gain'], conf, signed=True)}."
         )
+        msg += _reliance_sentence(r)
         findings.append(
             Finding(
                 status=r["status"],
@@ -419,6 +526,10 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         metrics[f"{key}_gain_high"] = r["gain"].high
         metrics[f"{key}_{r['metric']}_with_outputs"] = r["with"].value
         metrics[f"{key}_{r['metric']}_without_outputs"] = r["without"].value
+        rel = r["reliance"]
+        if rel is not None and rel.get("benefit") is not None:
+            metrics[f"{key}_benefit"] = rel["benefit"]
+            metrics[f"{key}_benefit_low"] = rel["benefit_low"]
         for name, iv in (("other features", r["without"]), ("+ model outputs", r["with"])):
             if iv.value is not None:
                 items.append(
@@ -444,6 +555,16 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"The model leaks '{worst['column']}'. Check whether it uses the attribute or a "
             "close stand-in as a feature and remove it if it need not; expose labels or coarse "
             "scores rather than raw probabilities; and review who can query the model."
+        )
+    elif worst["reason"] == "relied":
+        summary = (
+            f"{head}: the model relies on '{worst['column']}' for its accuracy, so its outputs "
+            "reveal it by design."
+        )
+        rec = (
+            f"Using '{worst['column']}' as an input is a decision to document and justify (see "
+            "the fairness results); if the attribute must stay private, train without it and "
+            "compare, and expose labels or coarse scores rather than raw probabilities."
         )
     elif status == "warn":
         summary = f"{head}: the outputs reveal a little about this attribute."
