@@ -138,13 +138,18 @@ def judge_perturbation(
     realistic: bool,
     judged: bool,
     params: Mapping[str, Any],
+    skill: float | None = None,
 ) -> tuple[Status, str]:
     """Status of one perturbation from its metric drop and the drop's Holm-adjusted q value.
 
-    Pure: numbers in, verdict out. Fails when the drop is clear (``q <= alpha``) and at
-    least ``drop_fail``; warns when clear and at least ``drop_warn``; passes otherwise,
-    and always for a perturbation that is not realistic for the data or not at a judged
-    level.
+    Pure: numbers in, verdict out. Fails when the drop is clear (``q <= alpha``), at
+    least ``drop_fail`` and, when the model's ``skill`` (its metric beyond a no-skill
+    model's, same units as the drop) is known, at least ``skill_share_fail`` of it: the
+    perturbation takes away a material part of what the model knows. Warns when clear and
+    at least ``drop_warn``; passes otherwise, and always for a perturbation that is not
+    realistic for the data or not at a judged level. A model whose predictions follow a
+    strong feature closely moves with noise on that feature; that is a property to know
+    (warn), and fails the gate only when the noise costs a large share of its skill.
 
     Examples
     --------
@@ -153,6 +158,11 @@ def judge_perturbation(
     'warn'
     >>> judge_perturbation(0.03, 0.2, realistic=True, judged=True, params=th)[0]
     'pass'
+    >>> th["skill_share_fail"] = 0.25
+    >>> judge_perturbation(0.085, 0.001, realistic=True, judged=True, params=th, skill=0.8)[0]
+    'warn'
+    >>> judge_perturbation(0.085, 0.001, realistic=True, judged=True, params=th, skill=0.2)[0]
+    'fail'
     """
     if not judged:
         return "pass", "not a judged level: reported only"
@@ -166,8 +176,41 @@ def judge_perturbation(
         shown = "unknown" if q is None else f"{q:.3g}"
         return "pass", f"the drop is not clear (q = {shown} > {params['alpha']})"
     if drop >= float(params["drop_fail"]):
-        return "fail", f"clear (q = {q:.3g}) and at least {params['drop_fail']}"
+        share = float(params.get("skill_share_fail", 0.0))
+        if skill is None or skill <= 0 or drop >= share * skill:
+            return "fail", f"clear (q = {q:.3g}) and at least {params['drop_fail']}"
+        return "warn", (
+            f"clear (q = {q:.3g}) and at least {params['drop_fail']}, but only "
+            f"{drop / skill:.0%} of the model's skill ({skill:.3g}; fails from {share:.0%})"
+        )
     return "warn", f"clear (q = {q:.3g}) and at least {params['drop_warn']}"
+
+
+def model_skill(main: str, y: np.ndarray, value: float, *, n_classes: int) -> float | None:
+    """The model's ``main`` metric beyond a no-skill model's on the same rows, in the
+    metric's own units (positive when the model is better); ``None`` when unknown.
+
+    No skill: AUC 0.5, R² 0, balanced accuracy 1/k; accuracy the majority share;
+    MAE the mean absolute deviation from the median, RMSE the standard deviation.
+
+    >>> round(model_skill("accuracy", np.array([0, 0, 0, 1]), 0.9, n_classes=2), 3)
+    0.15
+    """
+    from assay.evaluation.performance import chance_level
+
+    if not np.isfinite(value):
+        return None
+    chance = chance_level(main, n_classes=n_classes)
+    if chance is not None:
+        return float(value - chance)
+    if main == "accuracy" and y.size:
+        _, counts = np.unique(y, return_counts=True)
+        return float(value - counts.max() / y.size)
+    yf = np.asarray(y, dtype=float) if main in ("mae", "rmse") else None
+    if yf is None or not yf.size:
+        return None
+    dummy = np.mean(np.abs(yf - np.median(yf))) if main == "mae" else np.std(yf)
+    return float(dummy - value)
 
 
 def holm(pvalues: Sequence[float | None]) -> list[float | None]:
@@ -394,7 +437,10 @@ def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction 
         "missing values in the columns where the data has missing values; category swaps and "
         "missing values the data never shows are reported only. A warning needs a metric drop "
         "that is both clear (paired-bootstrap q value, Holm-adjusted over the perturbations, "
-        "at most alpha) and material (at least drop_warn; drop_fail fails). The share of "
+        "at most alpha) and material (at least drop_warn). The gate fails only when the drop "
+        "is at least drop_fail and takes at least skill_share_fail of the model's skill (its "
+        "metric beyond a no-skill model's): a model that follows a strong feature moves with "
+        "noise on it, which is worth knowing but not a defect by itself. The share of "
         "predictions that change is reported but does not gate on its own."
     ),
     standards=("MEASURE 2.5", "MEASURE 2.6"),
@@ -408,6 +454,7 @@ def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction 
         "frequent_categories": 5,
         "drop_warn": 0.02,
         "drop_fail": 0.05,
+        "skill_share_fail": 0.25,
         "flip_warn": 0.1,
         "alpha": 0.05,
         "regression_tolerance": 0.25,
@@ -470,7 +517,8 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         datas[b.key] = data
     n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
     _add_intervals(ctx, blocks, datas, base_data, main, sign, n_boot)
-    _judge_blocks(blocks, th)
+    skill = model_skill(main, np.asarray(y), base_value, n_classes=len(ctx.classes))
+    _judge_blocks(blocks, th, skill)
 
     agg = [b for b in blocks if b.scope == "all"]
     single = [b for b in blocks if b.scope != "all" and "status" in b.result]
@@ -600,7 +648,7 @@ def _add_intervals(
         b.result["p"] = float(norm.sf(drop / se)) if se > 0 else (0.0 if drop > 0 else 1.0)
 
 
-def _judge_blocks(blocks: list[_Block], th: Mapping[str, Any]) -> None:
+def _judge_blocks(blocks: list[_Block], th: Mapping[str, Any], skill: float | None = None) -> None:
     """Each block's status: Holm over the realistic judged blocks, then the pure judge."""
     tested = [b for b in blocks if b.judged and b.realistic and "drop" in b.result]
     for b, q in zip(tested, holm([b.result.get("p") for b in tested]), strict=True):
@@ -610,7 +658,7 @@ def _judge_blocks(blocks: list[_Block], th: Mapping[str, Any]) -> None:
             continue
         r = b.result
         r["status"], r["reason"] = judge_perturbation(
-            r["drop"], r.get("q"), realistic=b.realistic, judged=b.judged, params=th
+            r["drop"], r.get("q"), realistic=b.realistic, judged=b.judged, params=th, skill=skill
         )
         if b.judged and not b.realistic and b.scope == "all":
             # What the verdict would be if this corruption could happen: a note.
