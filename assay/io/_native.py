@@ -238,7 +238,7 @@ class NativeAdapter(ModelAdapter):
             raise SchemaError(
                 f"model file {self.path} was trained without feature names on "
                 f"{info.n_features} columns (taken by position), but the data has {X.width} "
-                f"feature columns ({verb}): {_list(X.columns)}; --ignore the extra ones or "
+                f"feature columns ({verb}): {_list(X.columns, 12)}; --ignore the extra ones or "
                 "give the columns the model was trained on, in its order"
             )
 
