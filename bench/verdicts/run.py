@@ -117,6 +117,105 @@ def one_audit(
         )
 
 
+# -- independent confirmation of a gate failure ------------------------------------
+#
+# A gate failure on an honest model is either a false alarm or a real problem. Each
+# failing check is confirmed (or not) by a measurement that does not use Assay's code
+# for that check: the harness's own simple attack or refit, on the audit's own split.
+
+
+def _fit_score(ds: Dataset, kind: str, train, test, seed: int, drop: str | None = None):
+    """Refit the honest model (optionally without column ``drop``) and score it on test:
+    (main score, fitted model, feature list)."""
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    feats = [c for c in ds.features if c != drop]
+    sub = Dataset(
+        ds.name,
+        ds.frame,
+        ds.target,
+        ds.task,
+        ds.group,
+        [c for c in ds.categorical if c != drop],
+    )
+    model = build_model(kind, sub, seed).fit(train[feats], train[ds.target])
+    if ds.task == "regression":
+        return float(r2_score(test[ds.target], model.predict(test[feats]))), model, feats
+    proba = model.predict_proba(test[feats])
+    if ds.task == "binary":
+        return float(roc_auc_score(test[ds.target], proba[:, 1])), model, feats
+    return (
+        float(roc_auc_score(test[ds.target], proba, multi_class="ovr", labels=model.classes_)),
+        model,
+        feats,
+    )
+
+
+def _loss_attack_auc(ds: Dataset, model, feats, train, test) -> float:
+    """AUC of the plain loss-threshold membership attack (Yeom et al. 2018): lower loss
+    means "was in training"; as many train rows as test rows."""
+    from sklearn.metrics import roc_auc_score
+
+    n = min(len(train), len(test))
+    tr, te = train.iloc[:n], test.iloc[:n]
+
+    def loss(frame):
+        y = frame[ds.target].to_numpy()
+        if ds.task == "regression":
+            return (model.predict(frame[feats]) - y) ** 2
+        p = model.predict_proba(frame[feats])
+        idx = np.searchsorted(model.classes_, y)
+        return -np.log(np.clip(p[np.arange(len(y)), idx], 1e-12, 1.0))
+
+    scores = np.r_[-loss(tr), -loss(te)]
+    member = np.r_[np.ones(n), np.zeros(n)]
+    return float(roc_auc_score(member, scores))
+
+
+def _eo_gap(ds: Dataset, model, feats, test) -> float:
+    """Largest between-group gap in true- or false-positive rate (equalized odds)."""
+    y = test[ds.target].to_numpy()
+    pos = np.sort(pd.unique(y))[-1]
+    pred = model.predict(test[feats])
+    gaps = []
+    for truth in (True, False):
+        rates = []
+        for _, g in test.groupby(ds.group, observed=True):
+            m = (g[ds.target].to_numpy() == pos) == truth
+            if m.sum() >= 10:
+                rates.append(float(np.mean(pred[g.index.to_numpy()][m] == pos)))
+        if len(rates) >= 2:
+            gaps.append(max(rates) - min(rates))
+    return max(gaps, default=0.0)
+
+
+def confirm(ds: Dataset, kind: str, frame: pd.DataFrame, seed: int, cid: str) -> dict[str, Any]:
+    """Does an independent measurement confirm the failing check ``cid``?"""
+    train, test = split(frame, seed)
+    score, model, feats = _fit_score(ds, kind, train, test, seed)
+    if cid == "security.attribute_inference" and ds.group:
+        without, _, _ = _fit_score(ds, kind, train, test, seed, drop=ds.group)
+        ok = score - without < 0.01
+        return {
+            "confirmed": bool(ok),
+            "evidence": f"refit without '{ds.group}': score {without:.3f} vs {score:.3f} with it "
+            f"(the attribute {'buys nothing' if ok else 'helps'})",
+        }
+    if cid == "security.membership_inference":
+        auc = _loss_attack_auc(ds, model, feats, train, test)
+        return {
+            "confirmed": auc >= 0.6,
+            "evidence": f"loss-threshold attack AUC {auc:.3f} (confirmed from 0.6)",
+        }
+    if cid == "fairness.group_metrics" and ds.group and ds.task != "regression":
+        gap = _eo_gap(ds, model, feats, test.reset_index(drop=True))
+        return {
+            "confirmed": gap >= 0.2,
+            "evidence": f"equalized-odds gap {gap:.3f} between '{ds.group}' groups (from 0.2)",
+        }
+    return {"confirmed": None, "evidence": "no independent measurement for this check"}
+
+
 def run_case(
     ds: Dataset, kind: str, seed: int, rows: int, checks: list[str] | None = None
 ) -> dict[str, Any]:
@@ -126,10 +225,17 @@ def run_case(
     alarms = {c.id: c.status for c in result.checks if c.status in ("warn", "fail")}
     statuses = {c.id: c.status for c in result.checks}
     replicated: dict[str, bool | None] = dict.fromkeys(alarms)
-    if spare is not None and alarms:
-        again = one_audit(ds, kind, spare, seed + 7919, include=sorted(alarms))
+    replicated_on = None
+    if alarms:
+        # A disjoint sample where the dataset has one; else a fresh split of the same rows
+        # (weaker: the rows overlap, only the split and the fit are new).
+        again_frame, replicated_on = (spare, "disjoint") if spare is not None else (main, "resplit")
+        again = one_audit(ds, kind, again_frame, seed + 7919, include=sorted(alarms))
         got = {c.id: c.status for c in again.checks}
         replicated = {cid: got.get(cid) in ("warn", "fail") for cid in alarms}
+    confirmed = {
+        cid: confirm(ds, kind, main, seed, cid) for cid, st in alarms.items() if st == "fail"
+    }
     return {
         "dataset": ds.name,
         "task": ds.task,
@@ -140,6 +246,8 @@ def run_case(
         "statuses": statuses,
         "alarms": alarms,
         "replicated": replicated,
+        "replicated_on": replicated_on,
+        "confirmed": confirmed,
         "summaries": {c.id: c.summary for c in result.checks if c.id in alarms},
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -197,6 +305,29 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"Gate passed (exit 0) in **{passed} of {n}** clean audits ({passed / max(n, 1):.0%}, "
         f"Wilson 95% {lo:.2f}–{hi:.2f}); {per_audit:.1f} warn/fail results per audit."
     )
+    failed_rows = [r for r in rows if r["gate_failed"]]
+    if failed_rows and any("confirmed" in r for r in rows):
+        explained = [
+            r
+            for r in failed_rows
+            if r.get("confirmed")
+            and all((v or {}).get("confirmed") for v in r["confirmed"].values())
+        ]
+        out.append(
+            f"Of the {len(failed_rows)} failing audits, {len(explained)} fail only on checks "
+            "that an independent measurement confirms (below); the gate passes or is explained "
+            f"in {passed + len(explained)} of {n} ({(passed + len(explained)) / max(n, 1):.0%})."
+        )
+        out.append("")
+        out.append("| audit | failing check | independent confirmation | confirmed |")
+        out.append("| --- | --- | --- | --- |")
+        for r in failed_rows:
+            for cid, v in (r.get("confirmed") or {}).items():
+                mark = {True: "yes", False: "**no**", None: "–"}[v.get("confirmed")]
+                out.append(
+                    f"| {r['dataset']} {r['model']} seed {r['seed']} | `{cid}` | "
+                    f"{v.get('evidence', '')} | {mark} |"
+                )
     return "\n".join(out)
 
 
