@@ -75,6 +75,7 @@ def _download(uri: str, dst: str) -> Path:
     _require_local_store(uri)
     # MLflow 3 refuses file stores unless told; reading one is what was asked for here.
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one-line errors
     mlflow = _import_mlflow(f"reading the MLflow model {uri}")
     try:
         local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst)
