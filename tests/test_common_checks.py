@@ -3,7 +3,9 @@
 trips through JSON, is deterministic, ignores row order, and is documented.
 
 A new check that this scenario cannot run fails ``test_every_check_runs``: add
-what it needs to the scenario rather than leaving it untested.
+what it needs to the scenario rather than leaving it untested. Checks of the
+unsupervised tasks (``clustering``, ``anomaly``) run in a scenario of their own
+task; ``test_every_check_is_in_a_scenario`` fails for a check in none.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from assay.core.registry import AREAS, all_checks
 from assay.core.result import CheckResult
 
 from .conftest import fit_logreg
+from .unsupervised.helpers import blobs, isolation_forest, kmeans, transactions
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_IDS = [s.id for s in all_checks()]
+UNSUPERVISED = ("clustering", "anomaly")
+TASK_OF = {s.id: next((t for t in UNSUPERVISED if t in s.tasks), "binary") for s in all_checks()}
 CONFIG = {"n_bootstrap": 60, "seed": 3, "enable": list(AREAS)}
 NONDETERMINISTIC = {s.id for s in all_checks() if not s.deterministic}
 NIST_ID = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+\.\d+$")
@@ -35,31 +40,80 @@ def run(train, test, current, model, **kw):
     )
 
 
+def clustering_data():
+    test, current = blobs(600, seed=1), blobs(600, seed=2)
+    return test, current, kmeans(blobs(600, seed=0), 4)
+
+
+def anomaly_data():
+    train, test = transactions(800, seed=1), transactions(600, seed=2)
+    return train, test, transactions(600, seed=3), isolation_forest(train)
+
+
+def run_unsupervised(task, *frames):
+    """The clustering or anomaly scenario on ``frames`` (as the data functions give them)."""
+    if task == "clustering":
+        test, current, model = frames
+        return assay.audit(
+            test=test, current=current, model=model, task=task, sensitive="region", config=CONFIG
+        )
+    train, test, current, model = frames
+    config = {**CONFIG, "thresholds": {"anomaly.rate": {"contamination": 0.05}}}
+    return assay.audit(
+        train=train,
+        test=test,
+        current=current,
+        model=model,
+        target="label",
+        task=task,
+        config=config,
+    )
+
+
+SCENARIO_DATA = {"clustering": clustering_data, "anomaly": anomaly_data}
+
+
 @pytest.fixture(scope="module")
 def full(binary_data, binary_model):
     train, test, current = binary_data
     return run(train, test, current, binary_model, sensitive="colour")
 
 
-def test_every_check_runs(full):
-    """Every registered check ran (no skip, no error) in the full scenario."""
-    by_id = {c.id: c for c in full.checks}
-    assert sorted(by_id) == sorted(CHECK_IDS)
+@pytest.fixture(scope="module")
+def unsupervised_full():
+    return {t: run_unsupervised(t, *SCENARIO_DATA[t]()) for t in UNSUPERVISED}
+
+
+@pytest.fixture(scope="module")
+def results(full, unsupervised_full):
+    return {"binary": full, **unsupervised_full}
+
+
+def test_every_check_is_in_a_scenario(results):
+    ran = {c.id for r in results.values() for c in r.checks}
+    assert sorted(ran) == sorted(CHECK_IDS)
+
+
+@pytest.mark.parametrize("task", ["binary", *UNSUPERVISED])
+def test_every_check_runs(results, task):
+    """Every registered check of the task ran (no skip, no error) in its full scenario."""
+    by_id = {c.id: c for c in results[task].checks}
+    assert sorted(by_id) == sorted(i for i in CHECK_IDS if TASK_OF[i] == task)
     not_run = {i: c.summary for i, c in by_id.items() if c.status in ("skipped", "error")}
     assert not not_run, not_run
 
 
 @pytest.mark.parametrize("check_id", CHECK_IDS)
-def test_json_round_trip(full, check_id):
-    r = full.check(check_id)
+def test_json_round_trip(results, check_id):
+    r = results[TASK_OF[check_id]].check(check_id)
     text = json.dumps(r.to_dict(), allow_nan=False)
     again = CheckResult.from_dict(json.loads(text))
     assert again.to_dict() == r.to_dict()
 
 
 @pytest.mark.parametrize("check_id", CHECK_IDS)
-def test_result_is_well_formed(full, check_id):
-    r = full.check(check_id)
+def test_result_is_well_formed(results, check_id):
+    r = results[TASK_OF[check_id]].check(check_id)
     assert r.status in ("pass", "warn", "fail", "error", "skipped")
     assert r.summary and r.summary[0].isupper() and r.summary.rstrip().endswith((".", "!", "?"))
     assert len(r.explanation) > 40
@@ -79,10 +133,14 @@ def _comparable(result) -> dict:
     return d
 
 
-def test_deterministic(binary_data, binary_model, full):
-    train, test, current = binary_data
-    again = run(train, test, current, binary_model, sensitive="colour")
-    for a, b in zip(full.checks, again.checks, strict=True):
+@pytest.mark.parametrize("task", ["binary", *UNSUPERVISED])
+def test_deterministic(binary_data, binary_model, results, task):
+    if task == "binary":
+        train, test, current = binary_data
+        again = run(train, test, current, binary_model, sensitive="colour")
+    else:
+        again = run_unsupervised(task, *SCENARIO_DATA[task]())
+    for a, b in zip(results[task].checks, again.checks, strict=True):
         if a.id in NONDETERMINISTIC:  # timings: same shape, different numbers
             assert set(a.metrics) == set(b.metrics), a.id
             continue
@@ -92,13 +150,18 @@ def test_deterministic(binary_data, binary_model, full):
 _EVIDENCE = re.compile(r"(^|_)(p|q)(_value)?$")
 
 
-def test_row_order_invariance(binary_data, binary_model, full):
+@pytest.mark.parametrize("task", ["binary", *UNSUPERVISED])
+def test_row_order_invariance(binary_data, binary_model, results, task):
     """Shuffling rows changes no status and no point estimate (intervals may move a little)."""
-    _train, _test, _current = binary_data
     perm = np.random.default_rng(7)
-    shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in binary_data]
-    again = run(*shuffled, binary_model, sensitive="colour")
-    for a, b in zip(full.checks, again.checks, strict=True):
+    if task == "binary":
+        shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in binary_data]
+        again = run(*shuffled, binary_model, sensitive="colour")
+    else:
+        *frames, model = SCENARIO_DATA[task]()
+        shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in frames]
+        again = run_unsupervised(task, *shuffled, model)
+    for a, b in zip(results[task].checks, again.checks, strict=True):
         assert set(a.metrics) == set(b.metrics), a.id
         if a.id in NONDETERMINISTIC:
             continue

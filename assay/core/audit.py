@@ -21,7 +21,7 @@ from assay.core.result import CheckResult, Finding
 from assay.errors import ConfigError, InputError, ModelError, SchemaError
 from assay.io.models import ModelAdapter, load_model, wrap_model
 from assay.io.readers import read_table
-from assay.io.schema import check_target, infer_schema, suggest
+from assay.io.schema import UNSUPERVISED_TASKS, check_target, infer_schema, suggest
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -116,7 +116,8 @@ def build_context(
     """Read inputs, infer the schema, wrap the model; raise on unusable input."""
     if test is None:
         raise InputError("test data is required: pass test=... (or --test PATH)")
-    if config.target is None:
+    unsupervised = config.task in UNSUPERVISED_TASKS
+    if config.target is None and not unsupervised:
         raise InputError("target is required: pass target=... (or --target COL)")
     frames: dict[str, pl.DataFrame] = {}
     sources = {}
@@ -145,7 +146,7 @@ def build_context(
         prediction_columns=pred_cols,
         name="test",
     )
-    if "train" in frames:
+    if "train" in frames and config.target is not None:
         if config.target not in frames["train"].columns:
             raise InputError(
                 f"target column {config.target!r} is not in train."
@@ -182,6 +183,13 @@ def build_context(
     if model is not None:
         if isinstance(model, (str, Path)):
             adapter = load_model(model, trust_model=trust_model)
+        elif unsupervised:  # clusterers and detectors need not have predict
+            from assay.unsupervised._inputs import check_unsupervised_model
+
+            check_unsupervised_model(model, str(config.task))
+            adapter = (
+                model if isinstance(model, ModelAdapter) else ModelAdapter(model, kind="python")
+            )
         else:
             adapter = wrap_model(model)
         names = adapter.feature_names
@@ -219,7 +227,11 @@ def build_context(
         sensitive=tuple(config.sensitive),
     )
     # Predict now: a model that cannot predict is unusable input, not a check error.
-    if ctx.model is not None:
+    if unsupervised:
+        from assay.unsupervised._inputs import prepare
+
+        prepare(ctx)
+    elif ctx.model is not None:
         for split in ("test", "train"):
             if ctx.has(split):
                 ctx.predictions(split)
@@ -244,6 +256,11 @@ def select_checks(config: AuditConfig) -> list[CheckSpec]:
         specs = [s for s in specs if not s.opt_in or s.id in enabled or s.area in enabled]
     for i in config.exclude:
         get_check(i)  # unknown ids are an error
+    if not config.include:  # checks of other kinds of task are left out, not skipped
+        if config.task in UNSUPERVISED_TASKS:
+            specs = [s for s in specs if config.task in s.tasks]
+        else:
+            specs = [s for s in specs if not set(s.tasks) <= set(UNSUPERVISED_TASKS)]
     return [s for s in specs if s.id not in set(config.exclude)]
 
 

@@ -18,6 +18,8 @@ _AREAS = {
     "security": "Security and privacy",
     "efficiency": "Efficiency — what does it cost to run?",
     "governance": "Governance",
+    "clustering": "Clustering — are the segments real, stable and fair? (`--task clustering`)",
+    "anomaly": "Anomaly detection — how much is flagged, and is it right? (`--task anomaly`)",
 }
 
 _HEADER = """# Check catalogue
@@ -74,7 +76,32 @@ def render_catalogue() -> str:
         else:
             lines.append("- Default thresholds: none")
         lines.append("")
+    lines.extend(_gate_policy_section(specs))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _gate_policy_section(specs) -> list[str]:
+    """The gate policy table (:mod:`assay.core.gate_policy`) for the registered checks."""
+    from assay.core.gate_policy import policy_for
+
+    lines = [
+        "\n## Gate policy\n",
+        "What fails the gate (exit code 1) with default thresholds, and what only warns. "
+        "*null*: the check tests a 'no problem' hypothesis and holds a stated error rate by "
+        "construction (about 5% of clean audits at most); *property*: it measures a real "
+        "property of the model, and an alarm needs an effect that is statistically clear, "
+        "material and replicates on held-out rows; *record*: it alarms on a stated limit. "
+        "Measured on real data by `bench/verdicts` (see `docs/benchmarks.md`).\n",
+        "| id | kind | fails the gate | only warns |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in specs:
+        p = policy_for(s.id)
+        if p is None:
+            lines.append(f"| `{s.id}` | — | see the check | see the check |")
+            continue
+        lines.append(f"| `{s.id}` | {p.kind} | {p.fails} | {p.warns} |")
+    return lines
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -124,6 +124,8 @@ AREAS: tuple[str, ...] = (
     "security",
     "efficiency",
     "governance",
+    "clustering",
+    "anomaly",
 )
 """Lifecycle areas, in the order reports and the catalogue show them."""
 
@@ -136,7 +138,8 @@ def _load_builtin_checks() -> None:
     import assay.evaluation
     import assay.fairness
     import assay.monitoring
-    import assay.security  # noqa: F401
+    import assay.security
+    import assay.unsupervised  # noqa: F401
 
 
 def all_checks() -> list[CheckSpec]:

@@ -22,7 +22,7 @@ import polars as pl
 from assay.errors import ConfigError, SchemaError, TargetError
 
 ColumnType = Literal["numeric", "categorical", "boolean", "datetime", "text", "identifier"]
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "regression", "clustering", "anomaly"]
 COLUMN_TYPES: tuple[ColumnType, ...] = (
     "numeric",
     "categorical",
@@ -31,7 +31,10 @@ COLUMN_TYPES: tuple[ColumnType, ...] = (
     "text",
     "identifier",
 )
-TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
+TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression", "clustering", "anomaly")
+UNSUPERVISED_TASKS: tuple[Task, ...] = ("clustering", "anomaly")
+"""Tasks without a target to predict: the target is optional (for ``anomaly``, the
+known anomaly labels; for ``clustering``, a column left out of the features)."""
 
 _ID_NAME_HINTS = ("id", "uuid", "guid", "key", "index", "row", "record")
 
@@ -258,7 +261,15 @@ def infer_schema(
         if types[target] == "identifier":
             y = df.get_column(target)
             types[target] = "categorical" if y.dtype == pl.String else "numeric"
-        task, classes = check_target(df, target, task=task, column_type=types[target], name=name)
+        if task in UNSUPERVISED_TASKS:
+            if task == "anomaly":  # known labels: two values, the anomaly one last or named
+                _, classes = check_target(
+                    df, target, task="binary", column_type="categorical", name=name
+                )
+        else:
+            task, classes = check_target(
+                df, target, task=task, column_type=types[target], name=name
+            )
 
     skip = {target, *ignore, *prediction_columns}
     features = tuple(c for c in df.columns if c not in skip)

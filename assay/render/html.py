@@ -40,6 +40,7 @@ from assay.render._format import (
     status_of,
 )
 from assay.render._governance import governance_section, plan_section
+from assay.render._unsupervised import unsupervised_section
 from assay.render.datasheet import datasheet_section
 
 __all__ = ["content_security_policy", "render_html"]
@@ -52,11 +53,15 @@ AREAS: dict[str, tuple[str, str]] = {
     "security": ("Security and privacy", "Personal data, attacks and safe loading."),
     "efficiency": ("Efficiency and cost", "Speed, memory and the cost of running the model."),
     "governance": ("Governance", "Documents and standards a reviewer asks for."),
+    "clustering": ("Clustering", "Whether the segments are real, stable, explainable and fair."),
+    "anomaly": ("Anomaly detection", "How much the detector flags, why, and whether it finds."),
 }
 _TASKS = {
     "binary": "Binary classification",
     "multiclass": "Multiclass classification",
     "regression": "Regression",
+    "clustering": "Clustering (segmentation)",
+    "anomaly": "Anomaly detection",
 }
 _SPLITS = {"train": "Training data", "test": "Test data", "current": "Current (production) data"}
 _TILES = (
@@ -418,6 +423,7 @@ def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
     confidence = as_number(as_mapping(report.get("settings")).get("confidence"))
     body = (
         _header(report, counts, len(checks))
+        + unsupervised_section(report, checks)  # clustering / anomaly tasks only
         + plan_section(report, checks)  # "What to do next" replaces "Needs attention"
         + _audited(report)
         + _areas(indexed, confidence)

@@ -1,0 +1,247 @@
+"""``clustering.drift``: have the segments moved between the reference (test)
+data and current data?
+
+Three things are compared, each with its own test and Holm's correction:
+
+- the share of rows assigned to each cluster (two-proportion tests, Newcombe
+  intervals for the change); a cluster whose share falls below a fifth of its
+  reference share has vanished;
+- each cluster's members, feature by feature (two-sample Kolmogorov-Smirnov on
+  the standardised features): the model may still put rows in cluster 3, but
+  cluster 3 no longer holds the same kind of rows;
+- whether a cluster has split: its current members form two groups (2-means
+  silhouette) much more clearly than its reference members did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from assay.core.context import AuditContext
+from assay.core.registry import Outcome, register_check
+from assay.core.result import Finding, Status
+from assay.stats import holm
+from assay.unsupervised import _inputs
+from assay.unsupervised._refit import NOISE, sorted_labels
+from assay.unsupervised._stats import num, pct, two_share_test
+
+_STREAM = 0xC4
+
+
+def split_score(X: np.ndarray, *, seed: int, rows: int = 1500) -> float:
+    """Silhouette of 2-means on ``X`` (a sample of ``rows``): high when the rows form
+    two groups. 0 when there are too few rows.
+
+    >>> rng = np.random.default_rng(0)
+    >>> two = np.vstack([rng.normal(0, 0.3, (100, 2)), rng.normal(4, 0.3, (100, 2))])
+    >>> split_score(two, seed=0) > 0.7
+    True
+    """
+    if X.shape[0] < 20:
+        return 0.0
+    rng = np.random.default_rng([int(seed), _STREAM])
+    if X.shape[0] > rows:
+        X = X[np.sort(rng.choice(X.shape[0], rows, replace=False))]
+    lab = KMeans(n_clusters=2, n_init=3, random_state=int(seed)).fit_predict(X)
+    if np.unique(lab).size < 2:
+        return 0.0
+    return float(silhouette_score(X, lab))
+
+
+@register_check(
+    "clustering.drift",
+    area="clustering",
+    title="Cluster drift between reference and current data",
+    explanation="Segments built on last year's customers may not describe this year's. The "
+    "share of rows in each cluster is compared between the reference (test) data and current "
+    "data, each cluster's members are compared feature by feature (Kolmogorov-Smirnov), and a "
+    "cluster whose current members form two separate groups is named as split. All tests are "
+    "corrected for their number (Holm).",
+    standards=("MEASURE 2.4", "MANAGE 4.1"),
+    severity="high",
+    thresholds={
+        "alpha": 0.05,
+        "share_warn": 0.05,
+        "ks_warn": 0.15,
+        "split_silhouette": 0.5,
+        "split_gain": 0.15,
+        "vanish_ratio": 0.2,
+        "sample_rows": 3000,
+    },
+    needs=("model", "current"),
+    tasks=("clustering",),
+)
+def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    conf, seed = ctx.settings.confidence, ctx.settings.seed
+    alpha = float(th["alpha"])
+    ref_x, cur_x = _inputs.view(ctx, "test").X, _inputs.view(ctx, "current").X
+    ref, cur = _inputs.clusters(ctx, "test"), _inputs.clusters(ctx, "current")
+    columns = _inputs.view(ctx, "test").columns
+    names = [c for c in sorted_labels(np.concatenate([ref, cur])) if c != NOISE]
+    n_ref, n_cur = ref.size, cur.size
+    share_rows, share_p = [], []
+    for c in names:
+        k1, k2 = np.count_nonzero(ref == c), np.count_nonzero(cur == c)
+        d, lo, hi, p = two_share_test(k1, n_ref, k2, n_cur, conf)
+        share_rows.append(
+            {
+                "cluster": c,
+                "reference": k1 / n_ref,
+                "current": k2 / n_cur,
+                "change": d,
+                "change_low": lo,
+                "change_high": hi,
+            }
+        )
+        share_p.append(p)
+    cap = int(th["sample_rows"])
+    rng = np.random.default_rng([int(seed), _STREAM, 1])
+
+    def members(X: np.ndarray, lab: np.ndarray, c: str) -> np.ndarray:
+        rows = np.flatnonzero(lab == c)
+        if rows.size > cap:
+            rows = np.sort(rng.choice(rows, cap, replace=False))
+        return X[rows]
+
+    ks_keys, ks_stat, ks_p = [], [], []
+    split = {}
+    for c in names:
+        a, b = members(ref_x, ref, c), members(cur_x, cur, c)
+        if a.shape[0] < 10 or b.shape[0] < 10:
+            continue
+        res = stats.ks_2samp(a, b, axis=0)
+        for j, col in enumerate(columns):
+            ks_keys.append((c, col))
+            ks_stat.append(float(res.statistic[j]))
+            ks_p.append(float(res.pvalue[j]))
+        split[c] = (split_score(a, seed=seed), split_score(b, seed=seed))
+    q_all = holm(share_p + ks_p)
+    share_q, ks_q = q_all[: len(share_p)], q_all[len(share_p) :]
+    findings: list[Finding] = []
+    worst: Status = "pass"
+    named: list[str] = []
+    for r, q in zip(share_rows, share_q, strict=True):
+        r["q_value"] = float(q)
+        c = r["cluster"]
+        gone = r["reference"] > 0 and r["current"] < float(th["vanish_ratio"]) * r["reference"]
+        new = r["reference"] == 0 and r["current"] > 0
+        big = abs(r["change"]) >= float(th["share_warn"])
+        if q <= alpha and (gone or new or big):
+            st: Status = "fail" if gone or new else "warn"
+            what = (
+                "has vanished"
+                if gone
+                else "is new"
+                if new
+                else "grew"
+                if r["change"] > 0
+                else "shrank"
+            )
+            findings.append(
+                Finding(
+                    status=st,
+                    message=f"Cluster {c} {what}: {pct(r['reference'])} of reference rows, "
+                    f"{pct(r['current'])} of current rows (change {conf:.0%} CI "
+                    f"{pct(r['change_low'])} to {pct(r['change_high'])}, q = {q:.2g}).",
+                    group=f"cluster {c}",
+                    metrics={
+                        "reference_share": r["reference"],
+                        "current_share": r["current"],
+                        "q_value": float(q),
+                    },
+                )
+            )
+            named.append(f"cluster {c} {what}")
+            worst = "fail" if st == "fail" or worst == "fail" else "warn"
+    moved: dict[str, list[tuple[str, float, float]]] = {}
+    for (c, col), s, q in zip(ks_keys, ks_stat, ks_q, strict=True):
+        if q <= alpha and s >= float(th["ks_warn"]):
+            moved.setdefault(c, []).append((col, s, float(q)))
+    splits = [
+        c
+        for c, (a, b) in split.items()
+        if b >= float(th["split_silhouette"]) and b - a >= float(th["split_gain"])
+    ]
+    for c in names:
+        cols = sorted(moved.get(c, []), key=lambda t: -t[1])
+        if c in splits:
+            a, b = split[c]
+            text = (
+                f"Cluster {c} has split: its current members form two separate groups "
+                f"(2-means silhouette {num(b)}, reference {num(a)})"
+            )
+            st = "fail"
+            named.append(f"cluster {c} split")
+        elif cols:
+            text = f"Cluster {c}'s members have changed"
+            st = "warn"
+            named.append(f"cluster {c}'s members changed")
+        else:
+            continue
+        if cols:
+            text += "; most in " + ", ".join(
+                f"{col} (KS {num(s)}, q = {q:.2g})" for col, s, q in cols[:3]
+            )
+        findings.append(
+            Finding(
+                status=st,
+                message=text + ".",
+                group=f"cluster {c}",
+                columns=tuple(col for col, _, _ in cols[:3]) or None,
+                metrics={
+                    "max_ks": cols[0][1] if cols else 0.0,
+                    "split_silhouette": split[c][1],
+                    "reference_split_silhouette": split[c][0],
+                },
+            )
+        )
+        worst = "fail" if st == "fail" or worst == "fail" else "warn"
+    max_change = max((abs(r["change"]) for r in share_rows), default=0.0)
+    q_min = float(min(q_all)) if len(q_all) else 1.0
+    if worst == "pass":
+        summary = (
+            f"The clusters hold steady between reference and current data: shares change by "
+            f"at most {pct(max_change)} and no cluster's members moved or split."
+        )
+        rec = ""
+    else:
+        summary = f"The clusters have drifted: {'; '.join(named[:4])}."
+        rec = (
+            "Refit the clustering on recent data and re-describe the segments before using "
+            "them for decisions; the old segment definitions no longer match the population."
+        )
+    return Outcome(
+        status=worst,
+        summary=summary,
+        metrics={
+            "max_share_change": max_change,
+            "clusters_moved": len(moved),
+            "clusters_split": len(splits),
+            "q_value": q_min,
+            "reference_rows": n_ref,
+            "current_rows": n_cur,
+        },
+        findings=findings,
+        recommendation=rec,
+        details={
+            "shares": share_rows,
+            "split_silhouette": {c: {"reference": a, "current": b} for c, (a, b) in split.items()},
+            "charts": [
+                {
+                    "kind": "distribution",
+                    "title": "Share of rows per cluster",
+                    "labels": [f"cluster {r['cluster']}" for r in share_rows],
+                    "series": {
+                        "reference": [r["reference"] for r in share_rows],
+                        "current": [r["current"] for r in share_rows],
+                    },
+                }
+            ],
+        },
+    )
