@@ -48,10 +48,7 @@ def _need_dask() -> None:
         import dask  # noqa: F401
         import distributed  # noqa: F401
     except ImportError:
-        raise MissingExtraError(
-            "the dask engine needs the optional package dask[distributed]: "
-            "pip install 'assay[dask]'"
-        ) from None
+        raise MissingExtraError("dask[distributed]", "dask", "the dask engine") from None
 
 
 def _load(part: Any, columns: Sequence[str]) -> pl.DataFrame:
