@@ -230,8 +230,11 @@ def convert(model: Any, X: pd.DataFrame, *, classifier: bool) -> OnnxModel:
     """Convert ``model`` (fitted on frames like ``X``) to ONNX, probabilities as a tensor.
 
     Inputs are one float tensor when every column is numeric and the model
-    takes a matrix, else one input per column (string, int64 or float).
+    takes a matrix, else one input per column (string, int64 or float). A native
+    booster (:mod:`assay.io._native`) is exported by its own library instead.
     """
+    if callable(getattr(model, "onnx_proto", None)):
+        return _convert_native(model, X)
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
@@ -271,6 +274,24 @@ def convert(model: Any, X: pd.DataFrame, *, classifier: bool) -> OnnxModel:
             return converted
     assert problem is not None
     raise ConversionError(_first_line(problem))
+
+
+def _convert_native(model: Any, X: pd.DataFrame) -> OnnxModel:
+    """An XGBoost, LightGBM or CatBoost model through the library's own ONNX exporter."""
+    columns = [str(c) for c in X.columns]
+    try:
+        converted = OnnxModel(
+            model.onnx_proto(), "matrix", columns, dict.fromkeys(columns, "float")
+        )
+        converted.session().run(None, converted.feed(X.iloc[:2]))
+    except ImportError as exc:
+        raise SkipCheck(
+            f"converting the model needs the optional package {exc.name or 'onnxmltools'}: "
+            "pip install 'assay[efficiency]'"
+        ) from None
+    except Exception as exc:
+        raise ConversionError(_first_line(exc)) from None
+    return converted
 
 
 def _main_opset() -> int:

@@ -175,6 +175,62 @@ class NativeModel:
             raw = np.column_stack([1.0 - raw, raw])
         return raw
 
+    def onnx_proto(self) -> Any:
+        """The model as an ONNX graph made by the library's own exporter.
+
+        XGBoost and LightGBM go through onnxmltools, CatBoost through its own
+        ``save_model(format="onnx")``. The graph takes one float32 matrix ``X`` (the
+        features in the model's order) and returns labels, then probabilities for a
+        classifier. Raises ``ValueError`` for what the exporters cannot express.
+        """
+        info = self.info
+        if info.categorical or (info.library == "lightgbm" and self._lgb_categorical()):
+            raise ValueError("the exporters do not write the categorical features of the model")
+        if info.classes is not None and list(info.classes) != list(range(len(info.classes))):
+            raise ValueError(
+                "the ONNX graph labels classes by position, but this model's classes are "
+                f"{_list(info.classes)}"
+            )
+        if info.library == "catboost":
+            proto = self._catboost_onnx()
+        else:
+            import onnxmltools
+            from onnxmltools.convert.common.data_types import FloatTensorType
+
+            initial = [("X", FloatTensorType([None, info.n_features]))]
+            if info.library == "xgboost":
+                booster = self.booster.copy()  # onnxmltools reads only f0, f1, ... names
+                booster.feature_names = None
+                booster.feature_types = None
+                proto = onnxmltools.convert_xgboost(booster, initial_types=initial)
+            else:
+                proto = onnxmltools.convert_lightgbm(
+                    self.booster, initial_types=initial, zipmap=False
+                )
+        for out in proto.graph.output:  # rows: any number (some exporters write 1)
+            dims = out.type.tensor_type.shape.dim
+            if len(dims):
+                dims[0].dim_param = "N"
+        return proto
+
+    def _lgb_categorical(self) -> bool:
+        return bool(getattr(self.booster, "pandas_categorical", None))
+
+    def _catboost_onnx(self) -> Any:
+        import tempfile
+
+        import onnx
+
+        with tempfile.TemporaryDirectory(prefix="assay-onnx-") as tmp:
+            path = Path(tmp) / "model.onnx"
+            self.booster.save_model(str(path), format="onnx")
+            proto = onnx.load(str(path))
+        old = proto.graph.input[0].name
+        proto.graph.input[0].name = "X"
+        for node in proto.graph.node:
+            node.input[:] = ["X" if name == old else name for name in node.input]
+        return proto
+
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         scores = self._scores(X)
         if self.info.task == "regression":

@@ -228,3 +228,38 @@ def test_missing_library_names_the_extra(files, monkeypatch):
         load_model(d / "xgb_binary.json")
     assert info.value.extra == "xgboost"
     assert "pip install 'assay[xgboost]'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [("xgb_binary.json", "cancer"), ("lgb_regression.txt", "diabetes"), ("cb_multi.cbm", "iris")],
+)
+def test_quantization_uses_the_library_onnx_export(files, model, data):
+    pytest.importorskip("onnxmltools")
+    d, _, _ = files
+    config = d / "fast.yaml"
+    config.write_text("thresholds:\n  efficiency.quantization:\n    time_budget_s: 0.2\n")
+    proc, out = _audit(d, data, model, "--check", "efficiency.quantization", "--config", config)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    check = next(c for c in report["checks"] if c["id"] == "efficiency.quantization")
+    assert check["status"] == "pass", check["summary"]
+    assert check["metrics"]["onnx_float32_agreement"] >= 0.99
+
+
+def test_quantization_skips_a_graph_that_would_relabel_classes(files):
+    pytest.importorskip("onnxmltools")
+    d, frames, _ = files  # cb_binary's classes are names; its ONNX graph labels by position
+    test = frames["cancer"][1].assign(
+        target=lambda f: f["target"].map({0: "malignant", 1: "benign"})
+    )
+    test.to_csv(d / "named_test.csv", index=False)
+    out = d / "o_named"
+    proc = run_cli(
+        "audit", "--test", d / "named_test.csv", "--target", "target", "--model",
+        d / "cb_binary.cbm", "--check", "efficiency.quantization", "--out", out,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    check = next(c for c in report["checks"] if c["id"] == "efficiency.quantization")
+    assert check["status"] == "skipped" and "'benign', 'malignant'" in check["summary"]
