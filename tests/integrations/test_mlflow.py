@@ -184,3 +184,21 @@ def test_evaluator_reports_a_useless_model(store):
     y = store["test"]["target"]
     assert metrics["assay.accuracy"] == pytest.approx(float(np.mean(y == 1)))
     assert metrics["assay.balanced_accuracy_high"] < 0.6
+
+
+def test_evaluator_on_a_prediction_column(store):
+    # No model: mlflow.evaluate(predictions=...) hands the evaluator the predictions.
+    test = store["test"].copy()
+    test["pred"] = np.where(test["mean_radius"] > 15, 0, 1)  # a crude rule: planted errors
+    with mlflow.start_run() as run:
+        mlflow.models.evaluate(
+            data=test,
+            targets="target",
+            predictions="pred",
+            model_type="classifier",
+            evaluators=["assay"],
+            evaluator_config={"assay": {"n_bootstrap": 50, "include": ["evaluation.performance"]}},
+        )
+    metrics = mlflow.tracking.MlflowClient().get_run(run.info.run_id).data.metrics
+    assert metrics["assay.accuracy"] == pytest.approx(accuracy_score(test["target"], test["pred"]))
+    assert metrics["assay.accuracy_high"] < 0.95
