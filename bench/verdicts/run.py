@@ -132,7 +132,7 @@ def _fit_score(ds: Dataset, kind: str, train, test, seed: int, drop: str | None 
     feats = [c for c in ds.features if c != drop]
     sub = Dataset(
         ds.name,
-        ds.frame,
+        ds.frame if drop is None else ds.frame.drop(columns=[drop]),
         ds.target,
         ds.task,
         ds.group,
@@ -233,9 +233,12 @@ def run_case(
         again = one_audit(ds, kind, again_frame, seed + 7919, include=sorted(alarms))
         got = {c.id: c.status for c in again.checks}
         replicated = {cid: got.get(cid) in ("warn", "fail") for cid in alarms}
-    confirmed = {
-        cid: confirm(ds, kind, main, seed, cid) for cid, st in alarms.items() if st == "fail"
-    }
+    confirmed = {}
+    for cid in (c for c, st in alarms.items() if st == "fail"):
+        try:
+            confirmed[cid] = confirm(ds, kind, main, seed, cid)
+        except Exception as exc:  # a broken confirmation must not lose the audit's record
+            confirmed[cid] = {"confirmed": None, "evidence": f"confirmation failed: {exc!r}"}
     return {
         "dataset": ds.name,
         "task": ds.task,
