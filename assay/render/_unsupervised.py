@@ -100,9 +100,7 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
     k = _m(z, "n_clusters") or _m(q, "n_clusters") or _m(s, "n_clusters")
     rows = _m(z, "rows")
     if k is not None:
-        parts.append(
-            f"{fmt_number(k)} clusters" + (f" over {fmt_number(rows)} rows" if rows else "")
-        )
+        parts.append(f"{int(k):,} clusters" + (f" over {int(rows):,} rows" if rows else ""))
     sil, null = _m(q, "silhouette"), _m(q, "silhouette_null")
     if sil is not None and null is not None:
         verdict = {"pass": "clearly better than", "warn": "only slightly better than"}.get(
@@ -118,8 +116,7 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
         parts.append(
             "every cluster comes back when refitted"
             if unstable == 0
-            else f"{fmt_number(unstable)} of {fmt_number(n)} clusters do not come back "
-            "when refitted"
+            else f"{int(unstable):,} of {int(n):,} clusters do not come back when refitted"
         )
     if d is not None:
         parts.append(
