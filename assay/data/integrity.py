@@ -27,8 +27,8 @@ The decisions are the pure functions :func:`judge_sentinel`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +38,6 @@ from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import (
     and_join,
-    capped_rows,
     column_type,
     excluded_columns,
     overall_status,
@@ -46,9 +45,14 @@ from assay.data._common import (
     sort_findings,
     splits,
 )
+from assay.engine._audit import LocalAuditEngine, ValueRequest, audit_engine
+from assay.engine._profile import ColumnProfileSummary, ValueView
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
+
+WantRows = Callable[[Finding, ValueRequest], None]
+"""Asks for the rows of a finding: resolved in one pass over the split's rows."""
 
 _SEP = "\x1f"
 
@@ -81,14 +85,33 @@ class ColumnProfile:
         return self.dominant_count / self.n_present
 
 
-def _present(name: str, dtype: pl.DataType) -> pl.Expr:
-    """The non-missing values of a column (nulls, and NaN for floats, dropped)."""
-    col = pl.col(name).drop_nulls()
-    return col.drop_nans() if dtype.is_float() else col
+def as_profile(s: ColumnProfileSummary) -> ColumnProfile:
+    """The check's view of a merged column summary."""
+    n_unique = s.n_unique
+    n_present = s.n_present
+    if n_unique is None or n_present == 0:
+        dominant = None
+    elif n_unique == 1:
+        dominant = n_present
+    elif n_unique == n_present:
+        dominant = 1
+    else:
+        dominant = s.dominant_count
+    return ColumnProfile(
+        column=s.column,
+        n_rows=s.n_rows,
+        n_missing=s.n_missing,
+        n_unique=n_unique,
+        dominant_count=dominant,
+        n_infinite=s.n_infinite,
+        n_numeric_like=s.n_numeric_like,
+        is_object=s.kind == "object",
+    )
 
 
 def profile_columns(df: pl.DataFrame) -> list[ColumnProfile]:
-    """Statistics of every column of ``df``, computed in two vectorized queries.
+    """Statistics of every column of ``df``, from mergeable per-chunk summaries
+    (:mod:`assay.engine._profile`).
 
     Missing values are nulls, and NaN in float columns. ``n_unique`` and
     ``dominant_count`` (rows holding the most frequent value) count present
@@ -101,99 +124,46 @@ def profile_columns(df: pl.DataFrame) -> list[ColumnProfile]:
     >>> p[0].n_missing, p[0].n_unique, p[0].dominant_share
     (2, 1, 1.0)
     """
-    schema = df.schema
-    exprs: list[pl.Expr] = []
-    for i, (name, dtype) in enumerate(schema.items()):
-        col = pl.col(name)
-        key = f"{i}{_SEP}"
-        if dtype == pl.Object:
-            exprs.append(col.null_count().alias(key + "missing"))
-            continue
-        missing = col.null_count()
-        if dtype.is_float():
-            missing = missing + col.is_nan().sum()
-            exprs.append(col.is_infinite().sum().alias(key + "inf"))
-        exprs.append(missing.alias(key + "missing"))
-        exprs.append(_present(name, dtype).n_unique().alias(key + "unique"))
-        if dtype == pl.String:
-            parsed = col.str.strip_chars().cast(pl.Float64, strict=False)
-            exprs.append(parsed.is_not_null().sum().alias(key + "numeric"))
-    row = df.select(exprs).row(0, named=True) if exprs else {}
-
-    def get(i: int, what: str) -> Any:
-        return row.get(f"{i}{_SEP}{what}")
-
-    # The most frequent value's count is needed only where values repeat:
-    # a column of distinct values has a dominant count of 1.
-    top_exprs = []
-    for i, (name, dtype) in enumerate(schema.items()):
-        n_present = df.height - int(get(i, "missing"))
-        n_unique = get(i, "unique")
-        if n_unique is not None and 1 < n_unique < n_present:
-            top_exprs.append(_present(name, dtype).unique_counts().max().alias(str(i)))
-    tops = df.select(top_exprs).row(0, named=True) if top_exprs else {}
-
-    out = []
-    for i, (name, dtype) in enumerate(schema.items()):
-        n_missing = int(get(i, "missing"))
-        n_present = df.height - n_missing
-        n_unique = get(i, "unique")
-        if n_unique is None or n_present == 0:
-            dominant = None
-        elif n_unique == 1:
-            dominant = n_present
-        elif n_unique == n_present:
-            dominant = 1
-        else:
-            dominant = int(tops[str(i)])
-        numeric = get(i, "numeric")
-        out.append(
-            ColumnProfile(
-                column=name,
-                n_rows=df.height,
-                n_missing=n_missing,
-                n_unique=None if n_unique is None else int(n_unique),
-                dominant_count=dominant,
-                n_infinite=int(get(i, "inf") or 0),
-                n_numeric_like=None if numeric is None else int(numeric),
-                is_object=dtype == pl.Object,
-            )
-        )
-    return out
+    engine = LocalAuditEngine({"t": df})
+    return [as_profile(s) for s in engine.profiles("t", df.columns)]
 
 
 def duplicate_row_positions(df: pl.DataFrame) -> pl.Series:
-    """0-based positions of rows that repeat an earlier row exactly (nulls equal).
-
-    Rows are hashed first; only rows whose hash repeats are compared exactly,
-    so a hash collision can never produce a false duplicate.
+    """0-based positions of rows that repeat an earlier row exactly (nulls equal), at most
+    :data:`~assay.data._common.MAX_ROWS_LISTED`, from exact 128-bit row-hash counts
+    (:mod:`assay.engine._rowhash`).
 
     Examples
     --------
     >>> duplicate_row_positions(pl.DataFrame({"a": [1, 2, 1, None, None]})).to_list()
     [2, 4]
     """
-    df = df.select([c for c, t in df.schema.items() if t != pl.Object])
-    if df.width == 0 or df.height < 2:
-        return pl.Series("row", [], dtype=pl.UInt32)
-    candidates = df.hash_rows(seed=0).is_duplicated()
-    if not candidates.any():
-        return pl.Series("row", [], dtype=pl.UInt32)
-    sub = df.with_row_index("__row__").filter(candidates)
-    first = sub.select(pl.struct(df.columns).is_first_distinct()).to_series()
-    return sub.get_column("__row__").filter(~first).alias("row")
+    dups = LocalAuditEngine({"t": df}).duplicates("t", df.columns)
+    return pl.Series("row", list(dups.rows), dtype=pl.UInt32)
 
 
-def _non_numeric_tokens(s: pl.Series, limit: int = 5) -> list[str]:
-    bad = s.filter(s.is_not_null() & s.str.strip_chars().cast(pl.Float64, strict=False).is_null())
-    return bad.value_counts(sort=True).get_column(s.name).head(limit).to_list()
+def _parses(v: Any) -> bool:
+    try:
+        float(str(v).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _non_numeric_tokens(s: ColumnProfileSummary, limit: int = 5) -> list[str]:
+    return s.frequent(lambda v: v is not None and not _parses(v), limit)
 
 
 def _column_findings(
-    p: ColumnProfile, split: str, df: pl.DataFrame, th: Mapping[str, Any], is_target: bool
+    s: ColumnProfileSummary,
+    split: str,
+    th: Mapping[str, Any],
+    is_target: bool,
+    want_rows: WantRows,
 ) -> list[tuple[str, Finding]]:
     """Findings about one column of one split, each with its problem kind."""
     out: list[tuple[str, Finding]] = []
+    p = as_profile(s)
     name = p.column
 
     def add(kind: str, status: Status, msg: str, **kw: Any) -> None:
@@ -212,19 +182,19 @@ def _column_findings(
         status = "fail" if share > th["missing_fail"] else "warn"
         add("missing", status, msg, metrics={"missing_share": share, "missing_count": p.n_missing})
     if p.n_infinite:
-        rows = capped_rows(df.get_column(name).is_infinite().arg_true())
         msg = (
             f"Column '{name}' holds {p.n_infinite:,} infinite value(s) in {split}; "
             "most models cannot use them."
         )
-        add("infinite", "fail", msg, rows=rows, metrics={"infinite_count": p.n_infinite})
+        add("infinite", "fail", msg, metrics={"infinite_count": p.n_infinite})
+        want_rows(out[-1][1], (name, "inf", 0.0))
     if p.is_object:
         msg = f"Column '{name}' in {split} holds Python objects, not values of one data type."
         add("mixed_type", "warn", msg)
     elif p.n_numeric_like is not None and p.n_present:
         numeric_share = p.n_numeric_like / p.n_present
         if th["mixed_min_numeric"] <= numeric_share < 1:
-            shown = ", ".join(repr(t) for t in _non_numeric_tokens(df.get_column(name)))
+            shown = ", ".join(repr(t) for t in _non_numeric_tokens(s))
             msg = (
                 f"Column '{name}' in {split} is mostly numbers ({pct(numeric_share)}) "
                 f"mixed with text such as {shown}."
@@ -239,7 +209,7 @@ def _column_findings(
     if is_target or p.n_unique is None:
         return out
     if p.n_unique == 1:
-        value = df.select(_present(name, df.schema[name]).first()).item()
+        value = s.only_value()
         extra = " (the other rows are missing)" if p.n_missing else ""
         msg = (
             f"Column '{name}' is constant in {split}: every row is {value!r}{extra}, "
@@ -378,13 +348,13 @@ def judge_impossible(
     return "warn", "negative values in a column otherwise never negative"
 
 
-def _scale(sorted_rest: np.ndarray) -> float:
-    q05, q25, q75, q95 = np.percentile(sorted_rest, [5, 25, 75, 95])
+def _scale(rest: ValueView) -> float:
+    q05, q25, q75, q95 = rest.percentile([5, 25, 75, 95])
     s = (q75 - q25) / 1.349
     if s <= 0:
         s = (q95 - q05) / 3.29
     if s <= 0:
-        d = np.diff(np.unique(sorted_rest))
+        d = np.diff(rest.values)
         s = float(d.min()) if d.size else 0.0
     return float(s)
 
@@ -404,34 +374,35 @@ def _top_code(value: float, median: float, near: float) -> bool:
 
 
 def _value_findings(
-    name: str, values: pl.Series, split: str, th: Mapping[str, Any]
+    name: str, view: ValueView, split: str, th: Mapping[str, Any], want_rows: WantRows
 ) -> list[tuple[str, Finding]]:
-    """Sentinel codes, impossible zeros and negatives, and notes on lone far values."""
-    raw = values.cast(pl.Float64, strict=False).to_numpy()
-    finite = np.isfinite(raw)
-    v = np.sort(raw[finite])
-    n = v.size
+    """Sentinel codes, impossible zeros and negatives, and notes on lone far values,
+    from the sorted distinct finite values of a column with their counts."""
+    n = view.n
     out: list[tuple[str, Finding]] = []
     if n < 20:
         return out
 
-    def rows_of(value: float) -> tuple[int, ...] | None:
-        return capped_rows(pl.Series(np.flatnonzero(finite & (raw == value))))
+    def finding(kind: str, status: Status, msg: str, value: float, m: dict, op: str = "eq"):
+        f = Finding(status, msg, column=name, split=split, metrics=m)
+        out.append((kind, f))
+        want_rows(f, (name, op, value))
 
     flagged: set[float] = set()
     for end in ("top", "bottom"):
-        rest = v
+        lo, hi = 0, len(view)
         for _ in range(3):
-            c = float(rest[-1] if end == "top" else rest[0])
-            others = rest[rest != c]
-            count = rest.size - others.size
-            if others.size < 2:
+            at = hi - 1 if end == "top" else lo
+            c = float(view.values[at])
+            count = round(float(view.counts[at]))
+            others = view.slice(lo, hi - 1) if end == "top" else view.slice(lo + 1, hi)
+            if others.n < 2:
                 break
             s = _scale(others)
             if s <= 0:
                 break
-            med = float(np.median(others))
-            near = others[-1] if end == "top" else others[0]
+            med = others.median()
+            near = others.values[-1] if end == "top" else others.values[0]
             gap, far = abs(c - near) / s, abs(c - med) / s
             status, _ = judge_sentinel(
                 count=count,
@@ -439,56 +410,55 @@ def _value_findings(
                 gap=gap,
                 far=far,
                 code_like=code_like(c),
-                rest_unique=int(np.unique(others).size),
+                rest_unique=len(others),
                 params=th,
             )
-            lo, hi = _fmt(float(others[0])), _fmt(float(others[-1]))
+            first, last = _fmt(float(others.values[0])), _fmt(float(others.values[-1]))
             if status == "warn" and end == "top" and _top_code(c, med, float(near)):
                 msg = (
                     f"Note: column '{name}' holds the value {_fmt(c)} in {count:,} row(s) of "
-                    f"{split}, far above its other values ({lo} to {hi}) in a column most of "
-                    "whose values are small: it reads as a top-code (values above a cap "
+                    f"{split}, far above its other values ({first} to {last}) in a column most "
+                    "of whose values are small: it reads as a top-code (values above a cap "
                     "recorded as the cap) or a code for 'unknown'; check which before using it."
                 )
                 m = {"topcode_count": count, "topcode_value": c, "robust_distance": far}
-                finding = Finding("pass", msg, column=name, split=split, rows=rows_of(c), metrics=m)
-                out.append(("topcode_note", finding))
+                finding("topcode_note", "pass", msg, c, m)
                 flagged.add(c)
-                rest = others
+                lo, hi = (lo, hi - 1) if end == "top" else (lo + 1, hi)
                 continue
             if status == "warn":
                 flagged.add(c)
                 word = "row" if count == 1 else "rows"
                 msg = (
                     f"Column '{name}' holds the value {_fmt(c)} in {count:,} {word} of {split}, "
-                    f"far outside its other values ({lo} to {hi}): it looks like a code for "
-                    "'unknown' (a sentinel), not a measurement."
+                    f"far outside its other values ({first} to {last}): it looks like a code "
+                    "for 'unknown' (a sentinel), not a measurement."
                 )
                 m = {"sentinel_count": count, "sentinel_value": c, "robust_distance": far}
-                finding = Finding("warn", msg, column=name, split=split, rows=rows_of(c), metrics=m)
-                out.append(("sentinel", finding))
-                rest = others
+                finding("sentinel", "warn", msg, c, m)
+                lo, hi = (lo, hi - 1) if end == "top" else (lo + 1, hi)
                 continue
             reach = abs(float(near) - med) / s
             if judge_outlier_note(count=count, far=far, rest_reach=reach, params=th):
                 msg = (
                     f"Note: column '{name}' has one value, {_fmt(c)}, far outside its other "
-                    f"values ({lo} to {hi}) in {split}; check that it is a real measurement."
+                    f"values ({first} to {last}) in {split}; check that it is a real measurement."
                 )
                 m = {"outlier_count": 1, "outlier_value": c, "robust_distance": far}
-                finding = Finding("pass", msg, column=name, split=split, rows=rows_of(c), metrics=m)
-                out.append(("outlier_note", finding))
+                finding("outlier_note", "pass", msg, c, m)
             break
-    zeros = int((v == 0).sum())
-    positive = v[v > 0]
-    if zeros and zeros + positive.size == n and 0.0 not in flagged and positive.size > 1:
-        d = np.diff(np.unique(positive))
+    v = view.values
+    zero_at = np.flatnonzero(v == 0)
+    zeros = round(float(view.counts[zero_at].sum())) if zero_at.size else 0
+    positive = view.select(v > 0)
+    if zeros and zeros + positive.n == n and 0.0 not in flagged and positive.n > 1:
+        d = np.diff(positive.values)
         status, _ = judge_impossible(
             "zero",
             count=zeros,
             n=n,
-            rest_min=float(positive[0]),
-            rest_median=float(np.median(positive)),
+            rest_min=float(positive.values[0]),
+            rest_median=positive.median(),
             resolution=float(d.min()) if d.size else 0.0,
             rest_scale=_scale(positive),
             params=th,
@@ -497,30 +467,29 @@ def _value_findings(
             word = "row" if zeros == 1 else "rows"
             msg = (
                 f"Column '{name}' is zero in {zeros:,} {word} of {split} while every other "
-                f"value is positive ({_fmt(float(positive[0]))} or more): a zero here is likely "
-                "impossible (a missing measurement recorded as 0)."
+                f"value is positive ({_fmt(float(positive.values[0]))} or more): a zero here is "
+                "likely impossible (a missing measurement recorded as 0)."
             )
             m = {"impossible_count": zeros, "impossible_value": 0.0}
-            finding = Finding("warn", msg, column=name, split=split, rows=rows_of(0.0), metrics=m)
-            out.append(("impossible", finding))
-    negative = v[v < 0]
-    if negative.size and not (set(np.unique(negative).tolist()) & flagged):
-        nonneg = v[v >= 0]
-        if nonneg.size > 1:
-            distinct = np.unique(negative)
+            finding("impossible", "warn", msg, 0.0, m)
+    negative = view.select(v < 0)
+    if negative.n and not (set(negative.values.tolist()) & flagged):
+        nonneg = view.select(v >= 0)
+        if nonneg.n > 1:
+            distinct = negative.values
             status, _ = judge_impossible(
                 "negative",
-                count=int(negative.size),
+                count=negative.n,
                 n=n,
-                rest_min=float(nonneg[0]),
-                rest_median=float(np.median(nonneg)),
+                rest_min=float(nonneg.values[0]),
+                rest_median=nonneg.median(),
                 resolution=0.0,
-                n_distinct=int(distinct.size),
+                n_distinct=len(negative),
                 code_like=all(code_like(float(x)) for x in distinct),
                 params=th,
             )
             if status == "warn":
-                k = int(negative.size)
+                k = negative.n
                 shown = " and ".join(_fmt(float(x)) for x in distinct)
                 word = "row" if k == 1 else "rows"
                 msg = (
@@ -528,9 +497,7 @@ def _value_findings(
                     "every other value is 0 or more: likely impossible, or a code for 'unknown'."
                 )
                 m = {"impossible_count": k, "impossible_value": float(distinct[0])}
-                rows = capped_rows(pl.Series(np.flatnonzero(finite & (raw < 0))))
-                finding = Finding("warn", msg, column=name, split=split, rows=rows, metrics=m)
-                out.append(("impossible", finding))
+                finding("impossible", "warn", msg, 0.0, m, op="neg")
     return out
 
 
@@ -658,35 +625,47 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     cannot mislead a model, but usually betray a broken extraction.
     """
     skip = excluded_columns(ctx)
+    engine = audit_engine(ctx)
     found: list[tuple[str, Finding]] = []
     table: list[dict[str, Any]] = []
     metrics: dict[str, float | int | None] = {}
     for split in splits(ctx):
-        df = ctx.frame(split)
-        view = df.select([c for c in df.columns if c not in skip])
-        for p in profile_columns(view):
-            found += _column_findings(p, split, view, th, is_target=p.column == ctx.target)
-            dtype = view.schema[p.column]
-            kind = ctx.schema.types.get(p.column)
+        dtypes = engine.dtypes(split)
+        columns = [c for c in dtypes if c not in skip]
+        pending: list[tuple[Finding, ValueRequest]] = []
+
+        def want_rows(f: Finding, request: ValueRequest) -> None:
+            pending.append((f, request))  # noqa: B023 - resolved before the next split
+
+        for summary in engine.profiles(split, columns):
+            name = summary.column
+            found += _column_findings(summary, split, th, name == ctx.target, want_rows)
+            dtype = dtypes[name]
+            kind = ctx.schema.types.get(name)
             if (dtype.is_integer() or dtype.is_float()) and kind not in ("identifier", "boolean"):
-                found += _value_findings(p.column, view.get_column(p.column), split, th)
+                found += _value_findings(name, summary.values(), split, th, want_rows)
+            p = as_profile(summary)
             table.append(
                 {
-                    "column": p.column,
+                    "column": name,
                     "split": split,
-                    "type": column_type(ctx, p.column, view),
+                    "type": column_type(ctx, name, ctx.frame(split)),
                     "missing_share": p.missing_share,
                     "n_unique": p.n_unique,
                     "dominant_share": p.dominant_share,
                 }
             )
-        dups = duplicate_row_positions(view)
-        share = dups.len() / df.height if df.height else 0.0
-        if dups.len():
+        rows = engine.value_rows(split, [r for _, r in pending])
+        with_rows = {id(f): replace(f, rows=r) for (f, _), r in zip(pending, rows, strict=True)}
+        found = [(k, with_rows.get(id(f), f)) for k, f in found]
+        height = engine.rows(split)
+        dups = engine.duplicates(split, columns)
+        share = dups.count / height if height else 0.0
+        if dups.count:
             status = "warn" if share > th["duplicate_warn"] else "pass"
-            msg = f"{dups.len():,} row(s) of {split} ({pct(share)}) repeat an earlier row exactly."
-            metrics_dup = {"duplicate_count": dups.len(), "duplicate_share": share}
-            finding = Finding(status, msg, rows=capped_rows(dups), split=split, metrics=metrics_dup)
+            msg = f"{dups.count:,} row(s) of {split} ({pct(share)}) repeat an earlier row exactly."
+            metrics_dup = {"duplicate_count": dups.count, "duplicate_share": share}
+            finding = Finding(status, msg, rows=dups.rows, split=split, metrics=metrics_dup)
             found.append(("duplicate_rows", finding))
         for name in getattr(ctx.sources.get(split), "duplicate_columns", ()) or ():
             msg = (
@@ -694,9 +673,9 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 f"renamed '{name}__dup1' and so on, and it is unclear which one is meant."
             )
             found.append(("duplicate_column_names", Finding("fail", msg, column=name, split=split)))
-        metrics[f"n_rows_{split}"] = df.height
-        metrics[f"n_columns_{split}"] = df.width
-        metrics[f"duplicate_rows_{split}"] = dups.len()
+        metrics[f"n_rows_{split}"] = height
+        metrics[f"n_columns_{split}"] = len(dtypes)
+        metrics[f"duplicate_rows_{split}"] = dups.count
         metrics[f"duplicate_share_{split}"] = share
     found += _identifier_findings(ctx)
 
@@ -722,7 +701,7 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         kinds = list(dict.fromkeys(k for k, _ in ordered))
         recommendation = " ".join(dict.fromkeys(_RECOMMENDATIONS[k] for k in kinds))
     else:
-        rows = sum(ctx.frame(s).height for s in splits(ctx))
+        rows = sum(engine.rows(s) for s in splits(ctx))
         summary = (
             f"No data integrity problems were found in {and_join(splits(ctx))} "
             f"({rows:,} rows checked)."

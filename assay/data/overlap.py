@@ -2,14 +2,15 @@
 
 A row overlaps when every compared feature equals that of some training row
 (the target is left out; missing values compare equal). Rows are matched by a
-Polars semi-join on the feature columns, so the cost is that of one hash join.
+exact 128-bit row-hash counts (:mod:`assay.engine._rowhash`): per chunk of rows
+locally, per partition with a hash shuffle on Dask; no join of whole tables.
 
 Some overlap is chance: a table with repeated feature rows, split at random,
 puts copies on both sides. Under that null (train and the other split are one
 table split at random), a group of ``g`` identical rows sends ``k ~ Bin(g, q)``
 rows to the other split, ``q`` its share of the rows, and those ``k`` overlap
 unless ``k = g``. :func:`chance_overlap` sums the mean and variance of that
-count over the groups (one group-by over train and the split together);
+count over the groups (from the same row-hash counts of train and the split);
 :func:`overlap_p_value` is the normal tail with a continuity correction. The
 verdict, :func:`judge_overlap`, alarms only when the overlap is improbable
 under chance (Bonferroni over the splits compared) and the excess over the
@@ -27,13 +28,13 @@ import polars as pl
 
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
-from assay.data._common import capped_rows, comparable, join_names, overall_status, pct
+from assay.data._common import comparable, join_names, overall_status, pct
+from assay.engine._audit import audit_engine
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
 
 _ROW = "__assay_row__"
-_TRAIN_ROW = "__assay_train_row__"
 _N_EXAMPLES = 20
 
 
@@ -71,23 +72,6 @@ def overlapping_rows(df: pl.DataFrame, train: pl.DataFrame, columns: list[str]) 
     probe = comparable(df, columns, train).with_row_index(_ROW)
     hits = probe.join(keys, on=columns, how="semi", nulls_equal=True)
     return hits.get_column(_ROW).sort()
-
-
-def duplicate_group_sizes(df: pl.DataFrame, train: pl.DataFrame, columns: list[str]) -> np.ndarray:
-    """Sizes of the groups of identical ``columns`` (two rows or more) in train and ``df``.
-
-    Examples
-    --------
-    >>> tr = pl.DataFrame({"a": [1, 1, 2, 3]})
-    >>> te = pl.DataFrame({"a": [1, 3, 4]})
-    >>> sorted(duplicate_group_sizes(te, tr, ["a"]).tolist())
-    [2, 3]
-    """
-    both = pl.concat(
-        [comparable(train, columns, df), comparable(df, columns, train)], how="vertical_relaxed"
-    )
-    sizes = both.group_by(columns).len().get_column("len")
-    return sizes.filter(sizes > 1).to_numpy().astype(np.int64)
 
 
 def chance_overlap(sizes: np.ndarray, q: float) -> tuple[float, float]:
@@ -143,29 +127,6 @@ def judge_overlap(
     return "fail" if excess >= fail else "warn" if excess >= warn else "pass"
 
 
-def _examples(
-    df: pl.DataFrame, train: pl.DataFrame, columns: list[str], rows: pl.Series, split: str
-) -> list[dict[str, Any]]:
-    """The first few overlapping rows with the training row each one copies."""
-    head = rows.head(_N_EXAMPLES)
-    probe = (
-        comparable(df, columns, train)
-        .with_row_index(_ROW)
-        .filter(pl.col(_ROW).is_in(head.to_list()))
-    )
-    keys = comparable(train, columns, df).with_row_index(_TRAIN_ROW)
-    pairs = (
-        probe.join(keys, on=columns, how="inner", nulls_equal=True)
-        .group_by(_ROW)
-        .agg(pl.col(_TRAIN_ROW).min())
-        .sort(_ROW)
-    )
-    return [
-        {"split": split, "row": int(r), "train_row": int(t)}
-        for r, t in pairs.select(_ROW, _TRAIN_ROW).iter_rows()
-    ]
-
-
 @register_check(
     "data.train_test_overlap",
     area="data",
@@ -195,7 +156,8 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     several points. ``chance_share`` (training rows that repeat another
     training row) is kept as a description of the data.
     """
-    train = ctx.frame("train")
+    engine = audit_engine(ctx)
+    n_train = engine.rows("train")
     metrics: dict[str, float | int | None] = {}
     findings: list[Finding] = []
     examples: list[dict[str, Any]] = []
@@ -206,30 +168,32 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             summary="There are no feature columns to compare between train and test.",
             metrics={"n_columns_compared": 0},
         )
-    chance = float(train.select(columns).is_duplicated().mean() or 0.0) if train.height else 0.0
-    metrics["chance_share"] = chance
-    metrics["n_columns_compared"] = len(columns)
     alpha = float(th["alpha"])
     splits = [split for split in ("test", "current") if ctx.has(split)]
+    chance = 0.0
     for split in splits:
         cols = compared_columns(ctx, split)[0]
-        df = ctx.frame(split)
-        rows = overlapping_rows(df, train, cols)
-        n = df.height
-        share = rows.len() / n if n else 0.0
-        q_split = n / (n + train.height) if n + train.height else 0.0
-        mean, var = chance_overlap(duplicate_group_sizes(df, train, cols), q_split)
-        p_value = overlap_p_value(rows.len(), mean, var)
+        result = engine.overlap(split, cols)
+        if split == "test":
+            chance = result.train_chance_rows / n_train if n_train else 0.0
+            metrics["chance_share"] = chance
+            metrics["n_columns_compared"] = len(columns)
+        n = engine.rows(split)
+        overlap = result.stats.overlap_rows
+        share = overlap / n if n else 0.0
+        q_split = n / (n + n_train) if n + n_train else 0.0
+        mean, var = chance_overlap(result.stats.sizes(), q_split)
+        p_value = overlap_p_value(overlap, mean, var)
         q_value = min(1.0, p_value * len(splits))
         expected = mean / n if n else 0.0
         excess = share - expected
-        metrics[f"overlap_rows_{split}"] = rows.len()
+        metrics[f"overlap_rows_{split}"] = overlap
         metrics[f"overlap_share_{split}"] = share
         metrics[f"overlap_excess_{split}"] = excess
         metrics[f"overlap_expected_{split}"] = mean
         metrics[f"overlap_{split}_p_value"] = p_value
         metrics[f"overlap_{split}_q_value"] = q_value
-        if not rows.len():
+        if not overlap:
             continue
         status: Status = judge_overlap(
             excess,
@@ -245,17 +209,17 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"p = {p_value:.2g})"
         )
         msg = (
-            f"{rows.len():,} {split} row(s) ({pct(share)}) have exactly the features of a "
+            f"{overlap:,} {split} row(s) ({pct(share)}) have exactly the features of a "
             f"training row, {tail}."
         )
         findings.append(
             Finding(
                 status,
                 msg,
-                rows=capped_rows(rows.to_numpy()),
+                rows=result.rows,
                 split=split,
                 metrics={
-                    "overlap_rows": rows.len(),
+                    "overlap_rows": overlap,
                     "overlap_share": share,
                     "excess": excess,
                     "expected_rows": mean,
@@ -263,8 +227,10 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 },
             )
         )
-        examples += _examples(df, train, cols, rows, split)
-
+        examples += [
+            {"split": split, "row": r, "train_row": t}
+            for r, t in zip(result.rows[:_N_EXAMPLES], result.train_rows, strict=False)
+        ]
     status = overall_status(findings)
     bad = [f for f in findings if f.status != "pass"]
     if bad:

@@ -1,64 +1,36 @@
 """``data.provenance``: content fingerprints, shapes, schema, versions and seed.
 
-The fingerprint of a table is the SHA-256 of its canonical form, version
-``assay-fingerprint-v1``, defined so that it depends on the content only:
-
-1. Columns are taken in order of their names (Unicode code points).
-2. Each column gets a *kind* and canonical values, from its values rather than
-   its storage type:
-
-   - ``int``: integers of any width, and floats whose present values are all
-     whole numbers within ±2**53 (so ``3``, ``3.0`` and an int column read
-     with missing values as floats agree); 64-bit little-endian;
-   - ``float``: other floats, as 64-bit little-endian IEEE 754, ``-0.0``
-     written as ``0.0``; decimals are converted to float;
-   - ``bool``: one byte, 0 or 1;
-   - ``str``: strings, categoricals and enums as UTF-8, written as the 64-bit
-     byte length of every value followed by all values concatenated;
-   - ``datetime`` (microseconds since the Unix epoch, in UTC for zoned
-     values; dates at midnight), ``duration`` (microseconds) and ``time``
-     (microseconds since midnight), as 64-bit integers;
-   - ``null``: a column with no present value, whatever its type;
-   - anything else (lists, structs, binary, Python objects) as the ``str`` of
-     ``repr`` of each value.
-
-   Missing values (null, and NaN in floats) are *marked*: every column writes
-   one validity byte per row (1 present, 0 missing) and a zero value (empty
-   string) in the missing slot.
-3. Rows are sorted by all canonical columns (missing first, numbers by value,
-   strings by UTF-8 bytes), taking the columns kind by kind in the order
-   float, int, datetime, duration, time, str, bool, null, and by name within
-   a kind (continuous columns first make the sort fast: they break most ties
-   at once). So the fingerprint ignores row order but not content: a shuffled
-   copy has the same fingerprint, one changed value, one duplicated row or
-   one renamed column gives another.
-4. The hash covers ``assay-fingerprint-v1``, the numbers of rows and columns,
-   then, per column, its name (length-prefixed), its kind, the validity bytes
-   and the values.
-
-Everything is vectorized with Polars and NumPy, except the last kind above.
+The fingerprint of a table depends on its content only: not on the order of
+its rows or columns, not on its storage types (``3``, ``3.0`` and an int
+column read as floats agree; categoricals read as strings), and not on how
+it is cut into chunks or partitions. Version ``assay-fingerprint-v2`` is a
+multiset hash of canonical rows, computed chunk by chunk and merged by
+addition (:mod:`assay.engine._fingerprint` says exactly how); it replaced
+version 1 (a SHA-256 over the rows sorted by value), which needed a sorted
+copy of the whole table and could not be computed per partition. So a
+shuffled copy has the same fingerprint; one changed value, one duplicated or
+dropped row, or a renamed column gives another. :func:`canonical_column`
+gives a column's kind as it is named in the fingerprint.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding
 from assay.data._common import and_join, overall_status, sort_findings, splits
+from assay.engine._audit import LocalAuditEngine, audit_engine
+from assay.engine._fingerprint import VERSION
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
 
-FINGERPRINT_VERSION = "assay-fingerprint-v1"
+FINGERPRINT_VERSION = VERSION
 _MAX_EXACT = 2**53
-_INT_KINDS = ("int", "datetime", "duration", "time")
-_SORT_ORDER = ("float", "int", "datetime", "duration", "time", "str", "bool", "null")
 _VERSIONS = ("python", "numpy", "scipy", "pandas", "polars", "pyarrow", "sklearn")
 
 
@@ -109,23 +81,8 @@ def canonical_column(s: pl.Series) -> tuple[str, pl.Series]:
     return kind, out.alias(s.name)
 
 
-def _value_bytes(kind: str, s: pl.Series) -> list[bytes | memoryview]:
-    if kind == "str":
-        filled = s.fill_null("")
-        lengths = filled.str.len_bytes().cast(pl.UInt64).to_numpy().astype("<u8")
-        text = filled.str.join("").item() if filled.len() else ""
-        return [lengths.tobytes(), text.encode("utf-8")]
-    if kind == "float":
-        return [s.fill_null(0.0).to_numpy().astype("<f8").tobytes()]
-    if kind == "bool":
-        return [s.fill_null(0).to_numpy().astype(np.uint8).tobytes()]
-    if kind in _INT_KINDS:
-        return [s.fill_null(0).to_numpy().astype("<i8").tobytes()]
-    return []  # null: the validity bytes say it all
-
-
 def fingerprint(df: pl.DataFrame) -> str:
-    """``"sha256:<hex>"`` of the canonical form of ``df`` (see the module docstring).
+    """``"sha256:<hex>"`` of the content of ``df`` (see the module docstring).
 
     Examples
     --------
@@ -135,25 +92,7 @@ def fingerprint(df: pl.DataFrame) -> str:
     >>> fingerprint(a) == fingerprint(a.with_columns(pl.Series("x", [1, 3])))
     False
     """
-    names = sorted(df.columns)
-    kinds: dict[str, str] = {}
-    columns = []
-    for name in names:
-        kinds[name], col = canonical_column(df.get_column(name))
-        columns.append(col)
-    canon = pl.DataFrame(columns)
-    if canon.width and canon.height > 1:
-        keys = sorted(names, key=lambda n: (_SORT_ORDER.index(kinds[n]), n))
-        canon = canon.sort(keys, nulls_last=False)
-    h = hashlib.sha256(f"{FINGERPRINT_VERSION}\n{df.height}\n{df.width}\n".encode())
-    for name in names:
-        s = canon.get_column(name)
-        label = name.encode("utf-8")
-        h.update(b"%d:%s:%s\n" % (len(label), label, kinds[name].encode()))
-        h.update(s.is_not_null().cast(pl.UInt8).to_numpy().tobytes())
-        for chunk in _value_bytes(kinds[name], s):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
+    return LocalAuditEngine({"t": df}).fingerprint("t")
 
 
 def same_content(
@@ -165,15 +104,17 @@ def same_content(
     When their columns differ (test has the target, current may not), the
     columns they share are compared, provided the features are among them.
     """
-    fa, fb = ctx.frame(a), ctx.frame(b)
-    if fa.height != fb.height:
+    engine = audit_engine(ctx)
+    ca, cb = list(engine.dtypes(a)), list(engine.dtypes(b))
+    if engine.rows(a) != engine.rows(b):
         return None
-    if set(fa.columns) == set(fb.columns):
-        return fa.columns if fingerprints[a] == fingerprints[b] else None
-    shared = [c for c in fa.columns if c in set(fb.columns)]
+    if set(ca) == set(cb):
+        return ca if fingerprints[a] == fingerprints[b] else None
+    shared = [c for c in ca if c in set(cb)]
     if not shared or not set(ctx.schema.features) <= set(shared):
         return None
-    return shared if fingerprint(fa.select(shared)) == fingerprint(fb.select(shared)) else None
+    same = engine.fingerprint(a, shared) == engine.fingerprint(b, shared)
+    return shared if same else None
 
 
 _SAME = {
@@ -228,7 +169,9 @@ def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     from assay.core.audit import library_versions
 
     names = splits(ctx)
-    fingerprints = {s: fingerprint(ctx.frame(s)) for s in names}
+    engine = audit_engine(ctx)
+    fingerprints = {s: engine.fingerprint(s) for s in names}
+    shapes = {s: {"rows": engine.rows(s), "columns": len(engine.dtypes(s))} for s in names}
     findings = []
     metrics: dict[str, float | int | None] = {"seed": ctx.settings.seed}
     for (a, b), (status, message) in _SAME.items():
@@ -238,13 +181,13 @@ def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             if columns is not None:
                 findings.append(Finding(status, message, columns=tuple(columns), split=b))
     for s in names:
-        metrics[f"n_rows_{s}"] = ctx.frame(s).height
-        metrics[f"n_columns_{s}"] = ctx.frame(s).width
+        metrics[f"n_rows_{s}"] = shapes[s]["rows"]
+        metrics[f"n_columns_{s}"] = shapes[s]["columns"]
     versions = {k: v for k, v in library_versions().items() if k in _VERSIONS}
     details = {
         "fingerprints": fingerprints,
         "canonical_form": FINGERPRINT_VERSION,
-        "shapes": {s: {"rows": ctx.frame(s).height, "columns": ctx.frame(s).width} for s in names},
+        "shapes": shapes,
         "schema": ctx.schema.to_dict(),
         "files": {s: ctx.sources[s].to_dict() for s in names if s in ctx.sources},
         "versions": versions,
