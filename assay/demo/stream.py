@@ -225,7 +225,11 @@ def replay(
 
     token = secrets.token_urlsafe(24)
     store = open_store(f"sqlite:///{db}")
-    app = create_app(Settings(store_url=f"sqlite:///{db}", admin_token=token, seed=seed), store)
+    # the replayed days closed long ago: the scheduler is ticked by hand after each day
+    settings = Settings(
+        store_url=f"sqlite:///{db}", admin_token=token, seed=seed, evaluate_every_s=0
+    )
+    app = create_app(settings, store)
     api = f"/api/v1/models/{MODEL_NAME}"
     size = "1d"
     first_drift = first_alert = None
@@ -269,7 +273,9 @@ def replay(
                         ),
                         "logging predictions",
                     )
-                # the scheduler's daily look at the newest windows (the policy runs here)
+                # the scheduler's daily look: it judges the day that has closed
+                app.state.scheduler.run_once()
+                app.state.dispatcher.drain(30)
                 latest = _check(
                     http.get(f"{api}/windows", params={"size": size, "limit": 2}), "windows"
                 )
@@ -290,6 +296,7 @@ def replay(
                 for i, y in zip(stream["id"], stream[TARGET], strict=True)
             ]
             _check(http.post(f"{api}/labels", json={"records": labels}), "logging labels")
+            app.state.scheduler.run_once()  # late labels: the closed days are computed again
             timeline = _check(
                 http.get(f"{api}/windows", params={"size": size, "limit": n_windows}), "windows"
             )["windows"]

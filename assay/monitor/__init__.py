@@ -38,7 +38,8 @@ def __getattr__(name: str) -> Any:
         try:
             return getattr(importlib.import_module(_LAZY[name]), name)
         except ImportError as exc:
-            if exc.name in {"fastapi", "httpx", "uvicorn", "starlette", "multipart"}:
+            service = {"fastapi", "httpx", "uvicorn", "starlette", "multipart", "prometheus_client"}
+            if exc.name in service:
                 raise MissingExtraError(
                     f"assay.monitor.{name} needs the optional package {exc.name}: "
                     "pip install 'assay[service]'"

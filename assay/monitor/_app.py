@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay._version import __version__
-from assay.errors import AssayError
+from assay.errors import AssayError, ConfigError
 from assay.monitor._auth import allows, create_token, token_scope
-from assay.monitor._store import Store, open_store
+from assay.monitor._store import Store, StoreUnavailableError, open_store
 from assay.monitor._throttle import client_key, throttle_for
 from assay.monitoring.policy import CommandAction
 
@@ -47,12 +47,39 @@ class Settings:
     """Commands run when an alert of a model fires, by model name (``"*"``: every model)."""
     webhook_allow_networks: tuple[Any, ...] = ()
     """Private networks webhooks may reach (everything else must be public)."""
+    metrics_allow_networks: tuple[Any, ...] = ()
+    """Addresses that may read ``GET /metrics`` without a token (a scrape address)."""
+    default_window: str = "1d"
+    """The window a model is judged on when its policy names none."""
+    evaluate_every_s: int = 5
+    """How often the scheduler looks for closed windows (0: never; tests tick by hand)."""
+    retention: str | None = None
+    """Keep raw prediction rows this long (``90d``); a policy's ``retention`` overrides it.
+    ``None``: keep them all."""
+    retention_s: float | None = field(default=None, init=False, repr=False)
+    """``retention`` in seconds (derived)."""
 
     def __post_init__(self) -> None:
+        from assay.monitoring.policy import PolicyError, parse_duration, parse_window
         from assay.monitoring.webhook import parse_networks
 
         nets = parse_networks(list(self.webhook_allow_networks), "webhook_allow_networks")
         object.__setattr__(self, "webhook_allow_networks", nets)
+        nets = parse_networks(list(self.metrics_allow_networks), "metrics_allow_networks")
+        object.__setattr__(self, "metrics_allow_networks", nets)
+        try:
+            parse_window(self.default_window)
+        except ValueError as exc:
+            raise ConfigError(f"default_window: {exc}") from None
+        retention_s = None
+        if self.retention is not None:
+            try:
+                retention_s = parse_duration(str(self.retention), "retention")
+            except PolicyError as exc:
+                raise ConfigError(str(exc)) from None
+            if retention_s < 3600:
+                raise ConfigError(f"retention: at least 1h, got {self.retention!r}")
+        object.__setattr__(self, "retention_s", retention_s)
 
     @classmethod
     def from_env(cls, **kw: Any) -> Settings:
@@ -139,33 +166,38 @@ def require(scope: str):
     """A dependency: the request's bearer token must allow ``scope``."""
 
     def check(request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        kind, _, token = header.partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
-            raise ApiError(
-                401, "unauthorized", "send Authorization: Bearer <token> (assay token create)"
-            )
-        gate, who = throttle_for(request.app, "api"), client_key(request)
-        wait = math.ceil(gate.retry_after(who))
-        if wait > 0:  # during a lockout not even a correct token is checked
-            err = ApiError(
-                429,
-                "too_many_requests",
-                f"too many wrong tokens from this client; try again in {wait} s",
-                {"retry_after_s": wait},
-            )
-            err.headers = {"Retry-After": str(wait)}
-            raise err
-        have = token_scope(request.app.state.store, token.strip())
-        if have is None:
-            gate.failure(who)
-            raise ApiError(401, "unauthorized", "the token is not valid")
-        gate.success(who)
-        if not allows(have, scope):
-            raise ApiError(403, "forbidden", f"this token has scope {have!r}; this needs {scope!r}")
-        return have
+        return check_token(request, scope)
 
     return Depends(check)
+
+
+def check_token(request: Request, scope: str) -> str:
+    """The scope of the request's bearer token; 401/403/429 unless it allows ``scope``."""
+    header = request.headers.get("authorization", "")
+    kind, _, token = header.partition(" ")
+    if kind.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, "unauthorized", "send Authorization: Bearer <token> (assay token create)"
+        )
+    gate, who = throttle_for(request.app, "api"), client_key(request)
+    wait = math.ceil(gate.retry_after(who))
+    if wait > 0:  # during a lockout not even a correct token is checked
+        err = ApiError(
+            429,
+            "too_many_requests",
+            f"too many wrong tokens from this client; try again in {wait} s",
+            {"retry_after_s": wait},
+        )
+        err.headers = {"Retry-After": str(wait)}
+        raise err
+    have = token_scope(request.app.state.store, token.strip())
+    if have is None:
+        gate.failure(who)
+        raise ApiError(401, "unauthorized", "the token is not valid")
+    gate.success(who)
+    if not allows(have, scope):
+        raise ApiError(403, "forbidden", f"this token has scope {have!r}; this needs {scope!r}")
+    return have
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -180,7 +212,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     'Assay monitor'
     """
     from assay.monitor import _routes, _trigger_routes
+    from assay.monitor._metrics import Metrics, RequestMetrics
     from assay.monitor._policies import Dispatcher
+    from assay.monitor._scheduler import Scheduler
 
     settings = settings or Settings.from_env()
     store = store if store is not None else open_store(settings.store_url)
@@ -190,12 +224,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         store, commands=settings.commands, allow_networks=settings.webhook_allow_networks
     )
 
+    metrics = Metrics(store, settings)
+    dispatcher.metrics = metrics
+    scheduler = Scheduler(store, settings, dispatcher, metrics=metrics)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         dispatcher.start()  # delivers alert actions outside the request path
+        scheduler.start()  # judges windows as they close, with no request
         try:
             yield
         finally:
+            scheduler.stop()
             dispatcher.stop()
 
     app = FastAPI(
@@ -207,6 +247,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store
     app.state.settings = settings
     app.state.dispatcher = dispatcher
+    app.state.scheduler = scheduler
+    app.state.metrics = metrics
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -228,6 +270,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def _assay(request: Request, exc: AssayError):
         return envelope(400, "bad_request", str(exc))
 
+    @app.exception_handler(StoreUnavailableError)
+    async def _unavailable(request: Request, exc: StoreUnavailableError):
+        wait = str(exc.retry_after_s)
+        details = {"retry_after_s": exc.retry_after_s}
+        return envelope(503, "unavailable", str(exc), details, {"Retry-After": wait})
+
     @app.exception_handler(RecursionError)
     async def _deep(request: Request, exc: RecursionError):
         return envelope(422, "too_deep", "the body is nested too deeply")
@@ -236,15 +284,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def _crash(request: Request, exc: Exception):
         return envelope(500, "internal", f"internal error: {type(exc).__name__}")
 
-    app.include_router(_routes.health)
-    app.include_router(_routes.models, prefix="/api/v1")
-    app.include_router(_routes.records, prefix="/api/v1")
-    app.include_router(_routes.windows, prefix="/api/v1")
-    app.include_router(_routes.tokens, prefix="/api/v1")
-    app.include_router(_trigger_routes.policies, prefix="/api/v1")
-    app.include_router(_trigger_routes.promotion, prefix="/api/v1")
     from assay.monitor._dashboard import router as dashboard
 
-    app.include_router(dashboard)
+    routers = (
+        (_routes.health, ""),
+        (_routes.models, "/api/v1"),
+        (_routes.records, "/api/v1"),
+        (_routes.windows, "/api/v1"),
+        (_routes.tokens, "/api/v1"),
+        (_trigger_routes.policies, "/api/v1"),
+        (_trigger_routes.promotion, "/api/v1"),
+        (dashboard, ""),
+    )
+    templates: dict[int, str] = {}  # route -> its path template with the prefix (metrics)
+    for router, prefix in routers:
+        app.include_router(router, prefix=prefix)
+        templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics, templates=templates)
     return app

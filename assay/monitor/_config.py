@@ -12,6 +12,10 @@ change neither. Every other key is a :class:`~assay.monitor.Settings` field
         - argv: [python, retrain.py, --model, churn]   # no shell
           timeout_s: 600
     webhook_allow_networks: [10.20.0.0/16]   # an internal receiver; default: none
+    metrics_allow_networks: [10.30.0.5/32]   # a Prometheus scrape address (no token)
+    default_window: 1d            # the window a model without a policy window is judged on
+    evaluate_every_s: 5           # how often the scheduler looks for closed windows
+    retention: 90d                # raw prediction rows kept this long (default: all)
     max_body_bytes: 67108864
     max_windows: 24
 
@@ -35,8 +39,8 @@ from typing import Any
 
 from assay.errors import ConfigError
 
-_OPERATOR_KEYS = ("commands", "webhook_allow_networks")
-_NOT_FROM_FILE = ("admin_token",)  # secrets come from the environment ($ASSAY_TOKEN)
+_OPERATOR_KEYS = ("commands", "webhook_allow_networks", "metrics_allow_networks")
+_NOT_FROM_FILE = ("admin_token", "retention_s")  # secrets come from the environment ($ASSAY_TOKEN)
 MAX_CONFIG_BYTES = 1024 * 1024
 """The largest configuration file read (1 MiB)."""
 
@@ -86,8 +90,8 @@ def parse_config(data: Any, where: str) -> dict[str, Any]:
         key = str(key)
         if key == "commands":
             out[key] = _commands(value, where)
-        elif key == "webhook_allow_networks":
-            out[key] = parse_networks(value, f"{where}: webhook_allow_networks")
+        elif key in ("webhook_allow_networks", "metrics_allow_networks"):
+            out[key] = parse_networks(value, f"{where}: {key}")
         elif key in simple:
             default = simple[key]
             kind = type(default) if default is not None else str

@@ -14,17 +14,19 @@ Window metrics a policy can name (per window, from ``GET .../windows``):
 - ``realized_accuracy`` (or ``realized_mae``, ``realized_rmse`` for regression),
   ``labeled_rows``, and ``realized_accuracy_drop`` (reference accuracy minus realized).
 
-Only complete windows are evaluated (a time window whose end has passed, a row
-window holding its full count), so a window still filling never advances the
-policy's state. The state is kept per window size. A model without a policy uses
-:data:`DEFAULT_POLICY` (an alert named ``drift`` when ``drift.features`` fails).
+The scheduler (:mod:`assay.monitor._scheduler`) evaluates a policy over the
+windows of the size it names (``window``) as they close, with no request; a window
+still filling never advances the policy's state. A model without a policy uses
+:data:`DEFAULT_POLICY` (an alert named ``drift`` when ``drift.features`` fails) on
+the operator's ``default_window`` (1d).
 
 Alerts are stored by their policy alert id (a resent window never stores one
 twice), and each action of an alert is queued in the ``outbox`` table in the same
 transaction. :class:`Dispatcher` delivers queued actions outside the request path:
 a row stays ``pending`` until its webhook answered 2xx or its command ran, so a
 crash means a second delivery, never none (at-least-once; receivers drop
-duplicates by ``X-Assay-Delivery``). Secrets stay in the policy; the outbox and
+duplicates by ``Idempotency-Key``, one per model, alert and action, or by
+``X-Assay-Delivery``, the alert id). Secrets stay in the policy; the outbox and
 the logs never hold them.
 """
 
@@ -36,8 +38,6 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-
-from assay.monitor._store import ModelRecord
 
 log = logging.getLogger("assay.monitor.actions")
 
@@ -81,15 +81,6 @@ def window_metrics(w: Mapping[str, Any]) -> dict[str, float]:
     if "realized_accuracy" in out and "reference_accuracy" in out:
         out["realized_accuracy_drop"] = out["reference_accuracy"] - out["realized_accuracy"]
     return out
-
-
-def _complete(w: Mapping[str, Any], kind: str, n: int, now: float) -> bool:
-    if kind == "rows":
-        return int(w.get("rows", 0)) >= n
-    from assay.monitoring.policy import _time
-
-    end = _time(w.get("end"))
-    return end is not None and end <= now
 
 
 # -- policies -------------------------------------------------------------------
@@ -207,53 +198,15 @@ def load_stored(store: Any, model: str) -> tuple[dict[str, Any], dict[str, Any],
     return yaml.safe_load(found[0]), json.loads(found[1] or "{}"), True
 
 
-def apply_policy(
-    store: Any,
-    model: ModelRecord,
-    size: str,
-    items: list[dict[str, Any]],
-    dispatcher: Dispatcher | None = None,
-) -> int:
-    """Evaluate ``model``'s policy over the complete ``items`` (windows of ``size``),
-    store new alerts and queue their actions (the policy's webhooks and the commands
-    the operator configured for the model); set each window's ``alerts``. Returns
-    how many alerts were new."""
-    from assay.monitor._windows import parse_size
-    from assay.monitoring.policy import PolicyState, advance
-
-    data, states, stored = load_stored(store, model.name)
-    policy = stored_policy(data)
-    commands = dispatcher.commands_for(model.name) if dispatcher is not None else ()
-    kind, n = parse_size(size)
-    now = time.time()
-    done = [w for w in items if _complete(w, kind, n, now)]
-    evaluated = [{"start": w["start"], "end": w["end"], **window_metrics(w)} for w in done]
-    state = PolicyState.from_dict(states.get(size) or {})
-    fired, new_state = advance(policy, evaluated, state)
-    alerts, actions = [], []
-    for a in fired:
-        if not stored and store.has_alert(model.name, a.trigger, a.window):
-            continue  # the default policy keeps no state: its alerts are found by window
-        payload = {**a.to_dict(), "model": model.name, "window_size": size}
-        alerts.append((a.id, a.trigger, a.window, a.message, json.dumps(payload)))
-        for i in range(len(policy.webhooks)):
-            actions.append((a.id, f"webhook:{i}", json.dumps(payload)))
-        for i in range(len(commands)):
-            actions.append((a.id, f"command:{i}", json.dumps(payload)))
-    new = 0
-    if stored:
-        states[size] = new_state.to_dict()
-    if stored or alerts:
-        new = store.record_policy_run(model.name, json.dumps(states), alerts, actions)
-    by_start: dict[str, list[str]] = {}
-    for a in store.list_alerts(model.name):
-        by_start.setdefault(a["window_start"], []).append(a["kind"])
-    for w in items:
-        w["alerts"] = by_start.get(w["start"], [])
-    return new
-
-
 # -- the outbox worker ------------------------------------------------------------
+
+
+def idempotency_key(model: str, alert_id: str, action: str) -> str:
+    """The ``Idempotency-Key`` of one action of one alert: the same on every attempt,
+    after any restart, and different for every model, alert and action."""
+    import hashlib
+
+    return hashlib.sha256(f"{model}\n{alert_id}\n{action}".encode()).hexdigest()[:32]
 
 
 class Dispatcher:
@@ -278,9 +231,11 @@ class Dispatcher:
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
+        self.metrics: Any = None
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="assay-actions", daemon=True)
             self._thread.start()
 
@@ -329,6 +284,8 @@ class Dispatcher:
                 break
             status, error = self._deliver(model, alert_id, action, json.loads(payload))
             self.store.finish_action(row_id, status, error)
+            if self.metrics is not None:
+                self.metrics.delivered(action.partition(":")[0], status)
         return bool(rows)
 
     def _deliver(
@@ -348,7 +305,12 @@ class Dispatcher:
             return "failed", f"the model's {what} no longer has this action"
         try:
             if kind == "webhook":
-                d = deliver(alert, group[int(index)], allow_networks=self.allow_networks)
+                d = deliver(
+                    alert,
+                    group[int(index)],
+                    allow_networks=self.allow_networks,
+                    idempotency_key=idempotency_key(model, alert_id, action),
+                )
                 error = None if d.ok else d.error
             else:
                 r = run_command(alert, group[int(index)])

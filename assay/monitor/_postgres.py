@@ -1,16 +1,33 @@
 """PostgreSQL store (psycopg 3): the same schema and migrations as SQLite.
 
 One writer connection behind a lock; one reader connection per thread.
+
+The store survives the database server restarting. Before each write the writer
+connection is checked (a ``SELECT 1``); a connection found dead is replaced, with
+up to :data:`CONNECT_ATTEMPTS` attempts and exponential backoff from
+:data:`BACKOFF_S` (about a second in all). A read that fails on a dead connection
+is tried once more on a new one. When the server still cannot be reached, or a
+connection dies inside a transaction, :class:`StoreUnavailableError` is raised and
+the service answers 503 with ``Retry-After``: nothing that was not committed is
+ever acknowledged (a batch resent after a 503 is harmless: records are keyed by id).
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from assay.errors import MissingExtraError
-from assay.monitor._store import _SQLStore
+from assay.monitor._store import StoreUnavailableError, _SQLStore
+
+CONNECT_ATTEMPTS = 4
+"""Attempts to open a connection before a request is answered 503."""
+BACKOFF_S = 0.1
+"""The first wait between attempts (then doubled: 0.1, 0.2, 0.4 s)."""
+CONNECT_TIMEOUT_S = 3
 
 _MIGRATION_LOCK = 0x61737361  # "assa": the advisory lock key that serialises migrations
 
@@ -33,8 +50,79 @@ class PostgresStore(_SQLStore):
         self._lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[Any] = []
-        self._conn = psycopg.connect(url)
+        self._dead = (psycopg.OperationalError, psycopg.InterfaceError)
+        self._conn: Any = self._connect()
         self.migrate()
+
+    def _connect(self) -> Any:
+        """A new connection, with bounded retries and backoff; else 503."""
+        last: Exception | None = None
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                return self._psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S)
+            except self._dead as exc:
+                last = exc
+                if attempt + 1 < CONNECT_ATTEMPTS:
+                    time.sleep(BACKOFF_S * 2**attempt)
+        raise StoreUnavailableError(
+            f"the PostgreSQL store cannot be reached ({type(last).__name__}); try again shortly"
+        )
+
+    def _alive(self, conn: Any) -> bool:
+        if conn is None or conn.closed or conn.broken:
+            return False
+        try:
+            conn.execute("SELECT 1")
+            conn.rollback()
+        except self._dead:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Any]:
+        """The writer path (see the module notes): a live connection, one transaction,
+        committed before return; a connection lost on the way is 503, never an ack."""
+        with self._lock:
+            if not self._alive(self._conn):
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+                self._conn = self._connect()
+            conn = self._conn
+            try:
+                cur = conn.cursor()
+                yield cur
+                conn.commit()
+            except self._dead as exc:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                raise StoreUnavailableError(
+                    f"the PostgreSQL store went away during a write ({type(exc).__name__}); "
+                    "nothing was acknowledged, send it again"
+                ) from None
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        for attempt in range(2):  # a stale connection (the server restarted): once more
+            conn = self._reader()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(self._sql(sql), tuple(params))
+                    rows = cur.fetchall()
+                conn.rollback()  # end the read transaction
+                return rows
+            except self._dead as exc:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                self._local.conn = None
+                if attempt == 1:
+                    raise StoreUnavailableError(
+                        f"the PostgreSQL store cannot be read now ({type(exc).__name__})"
+                    ) from None
+        raise AssertionError("unreachable")
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -49,9 +137,10 @@ class PostgresStore(_SQLStore):
 
     def _reader(self) -> Any:
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._psycopg.connect(self.url)
+        if conn is None or conn.closed:
+            conn = self._connect()
             self._local.conn = conn
+            self._readers = [c for c in self._readers if not c.closed]
             self._readers.append(conn)
         return conn
 
@@ -59,6 +148,9 @@ class PostgresStore(_SQLStore):
         """Drop every table (tests only)."""
         with self._write() as cur:
             for table in (
+                "window_changes",
+                "window_results",
+                "schedules",
                 "sessions",
                 "model_versions",
                 "outbox",
@@ -74,5 +166,7 @@ class PostgresStore(_SQLStore):
 
     def close(self) -> None:
         for conn in [*self._readers, self._conn]:
+            if conn is None:
+                continue
             with contextlib.suppress(Exception):
                 conn.close()

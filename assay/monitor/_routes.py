@@ -95,6 +95,45 @@ def healthz(request: Request) -> dict[str, Any]:
     return {"status": "ok", "store": store.dialect, "schema_version": store.schema_version()}
 
 
+@health.get("/readyz")
+def readyz(request: Request) -> Any:
+    """Ready when the store answers a query (503 otherwise; no token needed)."""
+    from fastapi.responses import JSONResponse
+
+    try:
+        ok = bool(request.app.state.store.ping())
+    except Exception as exc:  # the store is down: not ready, say why in one word
+        return JSONResponse(
+            {"status": "unavailable", "store": type(exc).__name__},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return {"status": "ready" if ok else "unavailable", "store": request.app.state.store.dialect}
+
+
+@health.get("/metrics")
+def metrics(request: Request) -> Any:
+    """The service's metrics in the Prometheus text format: with a ``read`` token, or
+    from an address in the operator's ``metrics_allow_networks``."""
+    import ipaddress
+
+    from fastapi.responses import Response
+
+    from assay.monitor._app import check_token
+    from assay.monitor._metrics import CONTENT_TYPE
+
+    nets = request.app.state.settings.metrics_allow_networks
+    host = request.client.host if request.client else ""
+    try:
+        ip = ipaddress.ip_address(host)
+        open_to = any(ip.version == n.version and ip in n for n in nets)
+    except ValueError:
+        open_to = False
+    if not open_to:
+        check_token(request, "read")
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+
+
 # -- models -------------------------------------------------------------------
 
 
@@ -344,9 +383,13 @@ async def log_predictions(request: Request, name: str) -> dict[str, Any]:
     body = await request.body()
     ct = request.headers.get("content-type", "application/json")
     cap = request.app.state.settings.max_rows_per_request
-    return await run_in_threadpool(
+    out = await run_in_threadpool(
         _ingest_predictions, request.app.state.store, model, body, ct, cap
     )
+    request.app.state.metrics.ingest_rows.labels(model=model.name, kind="predictions").inc(
+        out["stored"]
+    )
+    return out
 
 
 @records.post(
@@ -361,25 +404,79 @@ async def log_labels(request: Request, name: str) -> dict[str, Any]:
     body = await request.body()
     ct = request.headers.get("content-type", "application/json")
     cap = request.app.state.settings.max_rows_per_request
-    return await run_in_threadpool(_ingest_labels, request.app.state.store, model, body, ct, cap)
+    out = await run_in_threadpool(_ingest_labels, request.app.state.store, model, body, ct, cap)
+    request.app.state.metrics.ingest_rows.labels(model=model.name, kind="labels").inc(
+        out["accepted"]
+    )
+    return out
 
 
 # -- windows and alerts -------------------------------------------------------
 
 
-def _windows(
-    store: Any, model: ModelRecord, size: str, limit: int, seed: int, dispatcher: Any = None
-) -> dict:
-    from assay.monitor._policies import apply_policy
+def _scheduled_windows(
+    store: Any, model: ModelRecord, size: str, limit: int, seed: int, grace: float
+) -> tuple[list[dict[str, Any]], int]:
+    """Stored results of the closed windows, then the windows after them computed now
+    (``closed`` says which have closed; ``stored`` which results are stored).
+    Returns the windows and how many closed ones wait for the scheduler."""
+    from assay.monitor._windows import span, split_rows, window_item
+    from assay.monitoring.policy import _time
+
+    kind, n = parse_size(size)
+    items = store.window_results(model.name, size, limit)
+    for w in items:
+        w.update(closed=True, stored=True)
+    now = time.time()
+    if kind == "time":
+        since = _time(items[-1]["end"]) if items else None
+        live = split_rows(store.load_predictions(model.name, since), kind, n)
+        pending = sum(span(kind, n, w)[1] + grace <= now for w in live)
+        for w in live[-limit:]:
+            start, end = span(kind, n, w)
+            item = window_item(model, w, start, end, seed)
+            items.append({**item, "closed": end + grace <= now})
+    else:
+        rows = split_rows(store.load_predictions(model.name), kind, n)
+        full = sum(len(w) == n for w in rows)
+        pending = max(full - len(store.window_fingerprints(model.name, size)), 0)
+        if rows and len(rows[-1]) < n:
+            w = rows[-1]
+            items.append({**window_item(model, w, *span(kind, n, w), seed), "closed": False})
+    for w in items:
+        w.setdefault("stored", False)
+    return items[-limit:], pending
+
+
+def _windows(store: Any, model: ModelRecord, size: str, limit: int, settings: Any) -> dict:
+    from assay.monitor._scheduler import Scheduler
 
     try:
         parse_size(size)
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), [{"field": "size", "message": str(exc)}]) from exc
-    items = compute_windows(store, model, size, limit=limit, seed=seed)
-    if apply_policy(store, model, size, items, dispatcher) and dispatcher is not None:
-        dispatcher.notify()  # deliver the new alerts' actions outside this request
-    return {"model": model.name, "size": size, "windows": items}
+    sched = Scheduler(store, settings)
+    policy, _ = sched.policy_of(model.name)
+    scheduled = sched.window_of(policy)
+    if size == scheduled:
+        grace = policy.grace_s
+        items, pending = _scheduled_windows(store, model, size, limit, settings.seed, grace)
+    else:
+        items = compute_windows(store, model, size, limit=limit, seed=settings.seed)
+        pending = 0
+    by_start: dict[str, list[str]] = {}
+    for a in store.list_alerts(model.name):
+        by_start.setdefault(a["window_start"], []).append(a["kind"])
+    for w in items:
+        w["alerts"] = by_start.get(w["start"], [])
+    return {
+        "model": model.name,
+        "size": size,
+        "scheduled": size == scheduled,
+        "scheduled_size": scheduled,
+        "pending": pending,
+        "windows": items,
+    }
 
 
 @windows.get("/models/{name}/windows", dependencies=[require("read")])
@@ -391,25 +488,30 @@ def get_windows(
 ) -> dict[str, Any]:
     """Per window: rows, drift share and drifted columns (``drift.features``),
     prediction drift (``drift.prediction``), realized performance when labels are
-    stored, estimated performance (CBPE) and the alerts raised. The model's trigger
-    policy is evaluated over the complete windows; its actions run in the background."""
+    stored, estimated performance (CBPE) and the alerts raised. For the window size
+    the model's policy names (``scheduled_size``), closed windows are the results the
+    scheduler stored when they closed (``stored``), followed by the windows still
+    open (``closed``: false); ``pending`` counts closed windows it has not stored
+    yet. Any other size is computed on request. Reading evaluates no policy."""
     model = _model_or_404(request, name)
     settings = request.app.state.settings
-    return _windows(
-        request.app.state.store,
-        model,
-        size,
-        min(limit, settings.max_windows),
-        settings.seed,
-        getattr(request.app.state, "dispatcher", None),
-    )
+    limit = min(limit, settings.max_windows)
+    return _windows(request.app.state.store, model, size, limit, settings)
 
 
 @windows.get("/models/{name}/alerts", dependencies=[require("read")])
 def get_alerts(request: Request, name: str) -> dict[str, Any]:
-    """The alerts stored for a model, oldest first."""
+    """The alerts stored for a model, oldest first, each with the delivery state of
+    its actions (``deliveries``: action, status, attempts, error, delivered_at)."""
     model = _model_or_404(request, name)
-    return {"model": model.name, "alerts": request.app.state.store.list_alerts(model.name)}
+    store = request.app.state.store
+    alerts = store.list_alerts(model.name)
+    by_alert: dict[str, list[dict[str, Any]]] = {}
+    for d in store.list_actions(model.name):
+        by_alert.setdefault(d.pop("alert_id"), []).append(d)
+    for a in alerts:
+        a["deliveries"] = by_alert.get((a.get("details") or {}).get("id"), [])
+    return {"model": model.name, "alerts": alerts}
 
 
 # -- tokens -------------------------------------------------------------------

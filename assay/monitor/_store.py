@@ -23,8 +23,26 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assay.errors import ConfigError
+from assay.monitor._store_windows import MIGRATION as _WINDOWS_MIGRATION
+from assay.monitor._store_windows import WindowResultsSQL
 
-__all__ = ["MIGRATIONS", "ModelRecord", "SessionRecord", "Store", "open_store"]
+__all__ = [
+    "MIGRATIONS",
+    "ModelRecord",
+    "SessionRecord",
+    "Store",
+    "StoreUnavailableError",
+    "open_store",
+]
+
+
+class StoreUnavailableError(Exception):
+    """The store cannot be reached now (the database server restarts, the network is
+    down). The service answers 503 with ``Retry-After``; nothing was acknowledged."""
+
+    def __init__(self, message: str, retry_after_s: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 # Each migration: (version, description, statements). ``{blob}``, ``{serial}``,
 # ``{real}`` are filled per dialect; everything else is the same SQL on both.
@@ -130,6 +148,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "CREATE INDEX sessions_token ON sessions (token_id)",
         ),
     ),
+    _WINDOWS_MIGRATION,
 )
 
 DIALECTS = {
@@ -225,7 +244,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class _SQLStore:
+class _SQLStore(WindowResultsSQL):
     """The queries, written once with ``?`` placeholders; subclasses give connections."""
 
     dialect = "sqlite"
@@ -490,6 +509,7 @@ class _SQLStore:
                 ),
                 (model, policy_yaml, "{}", time.time()),
             )
+            cur.execute(self._sql("DELETE FROM schedules WHERE model = ?"), (model,))
 
     def record_policy_run(
         self,
@@ -540,22 +560,23 @@ class _SQLStore:
 
     def finish_action(self, row_id: int, status: str, error: str | None) -> None:
         """Mark an outbox row ``done``, ``failed`` or still ``pending`` (one more attempt)."""
+        now = time.time()
         with self._write() as cur:
             cur.execute(
                 self._sql(
                     "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
-                    "updated_at = ? WHERE id = ?"
+                    "updated_at = ?, delivered_at = ? WHERE id = ?"
                 ),
-                (status, error, time.time(), row_id),
+                (status, error, now, now if status == "done" else None, row_id),
             )
 
     def list_actions(self, model: str) -> list[dict[str, Any]]:
         rows = self._read(
-            "SELECT alert_id, action, status, attempts, last_error FROM outbox "
+            "SELECT alert_id, action, status, attempts, last_error, delivered_at FROM outbox "
             "WHERE model = ? ORDER BY id",
             (model,),
         )
-        keys = ("alert_id", "action", "status", "attempts", "error")
+        keys = ("alert_id", "action", "status", "attempts", "error", "delivered_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # -- model history (champion / challenger) ---------------------------------

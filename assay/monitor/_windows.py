@@ -14,7 +14,6 @@ import datetime as _dt
 import functools
 import io
 import json
-import re
 from typing import Any
 
 import numpy as np
@@ -22,40 +21,21 @@ import polars as pl
 
 from assay.monitor._records import in_range
 from assay.monitor._store import ModelRecord
+from assay.monitoring.policy import (  # noqa: F401  (the limits, documented here too)
+    MAX_WINDOW_ROWS,
+    MAX_WINDOW_SECONDS,
+    MIN_WINDOW_ROWS,
+    MIN_WINDOW_SECONDS,
+    parse_window,
+)
 
-_SIZE = re.compile(r"(\d{1,12})(m|h|d|rows)")
-_UNITS = {"m": 60, "h": 3600, "d": 86400}
 MAX_WINDOWS = 200
-MIN_WINDOW_SECONDS = 60
-"""The shortest time window: 1 minute (``1m``)."""
-MAX_WINDOW_SECONDS = 366 * 86400
-"""The longest time window: 366 days (``366d``, ``8784h``)."""
-MIN_WINDOW_ROWS = 1
-"""The smallest row window: 1 row (``1rows``)."""
-MAX_WINDOW_ROWS = 1_000_000
-"""The largest row window: 1,000,000 rows (``1000000rows``)."""
 
 
 def parse_size(size: str) -> tuple[str, int]:
-    """``("time", seconds)`` for ``Nm``/``Nh``/``Nd`` (1 minute to 366 days),
-    ``("rows", N)`` for ``Nrows`` (1 to 1,000,000 rows); ``ValueError`` naming
-    ``size`` otherwise."""
-    m = _SIZE.fullmatch(size.strip())
-    if not m:
-        raise ValueError(
-            f"size must look like 1h, 1d, 30m or 500rows (a positive count), not {size[:40]!r}"
-        )
-    n, unit = int(m.group(1)), m.group(2)
-    if unit == "rows":
-        if not MIN_WINDOW_ROWS <= n <= MAX_WINDOW_ROWS:
-            raise ValueError(
-                f"size must be {MIN_WINDOW_ROWS} to {MAX_WINDOW_ROWS} rows, not {size!r}"
-            )
-        return ("rows", n)
-    seconds = n * _UNITS[unit]
-    if not MIN_WINDOW_SECONDS <= seconds <= MAX_WINDOW_SECONDS:
-        raise ValueError(f"size must be a time window from 1m to 366d, not {size!r}")
-    return ("time", seconds)
+    """``("time", seconds)`` or ``("rows", N)`` (see
+    :func:`assay.monitoring.policy.parse_window`)."""
+    return parse_window(size)
 
 
 @functools.lru_cache(maxsize=16)
@@ -187,6 +167,34 @@ def _estimated(
     return {k: v for k, v in est["metrics"].items() if isinstance(v, (int, float))}
 
 
+def window_item(
+    model: ModelRecord, rows: list[tuple[Any, ...]], start: float, end: float, seed: int = 0
+) -> dict[str, Any]:
+    """One window's result: rows, drift per column, prediction drift, realized and
+    estimated performance."""
+    ref = reference_frame(model)
+    item: dict[str, Any] = {"start": _iso(start), "end": _iso(end), "rows": len(rows)}
+    cur = _current_frame(model, ref, rows)
+    item.update(_drift(model, ref, cur, seed))
+    item["realized_performance"] = _realized(model, rows)
+    item["estimated_performance"] = _estimated(model, ref, rows, seed)
+    return item
+
+
+def span(kind: str, n: int, rows: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """``(start, end)`` of a window of ``rows``: the time bucket, or the first and
+    last timestamps of a row window."""
+    if kind == "time":
+        start = (rows[0][1] // n) * n
+        return start, start + n
+    return rows[0][1], rows[-1][1]
+
+
+def split_rows(rows: list[tuple[Any, ...]], kind: str, n: int) -> list[list[tuple[Any, ...]]]:
+    """Stored rows cut into windows (see :func:`compute_windows`)."""
+    return _split(rows, kind, n)
+
+
 def compute_windows(
     store: Any, model: ModelRecord, size: str, *, limit: int = 24, seed: int = 0
 ) -> list[dict[str, Any]]:
@@ -194,15 +202,4 @@ def compute_windows(
     kind, n = parse_size(size)
     rows = store.load_predictions(model.name)
     windows = _split(rows, kind, n)[-max(1, min(limit, MAX_WINDOWS)) :]
-    ref = reference_frame(model)
-    out = []
-    for w in windows:
-        start = (w[0][1] // n) * n if kind == "time" else w[0][1]
-        end = start + n if kind == "time" else w[-1][1]
-        item: dict[str, Any] = {"start": _iso(start), "end": _iso(end), "rows": len(w)}
-        cur = _current_frame(model, ref, w)
-        item.update(_drift(model, ref, cur, seed))
-        item["realized_performance"] = _realized(model, w)
-        item["estimated_performance"] = _estimated(model, ref, w, seed)
-        out.append(item)
-    return out
+    return [window_item(model, w, *span(kind, n, w), seed) for w in windows]

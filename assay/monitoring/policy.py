@@ -26,6 +26,9 @@ Example policy file::
         op: ">"
         value: 0.05
     cooldown: 3            # windows; or a duration such as "6h", "30m", "1d"
+    window: 1d             # the window the service judges (1d, 6h, 30m or 1000rows)
+    grace: 5m              # a time window is judged this long after it ends (late data)
+    retention: 90d         # keep raw prediction rows this long (the service's default)
     actions:
       webhook:
         url: https://hooks.example.com/assay
@@ -76,7 +79,23 @@ MAX_TRIGGERS = 50
 """The most triggers one policy may hold."""
 SECRET_ENV_PREFIX = "ASSAY_WEBHOOK_"
 """Over the API, ``secret_env`` must name a variable with this prefix."""
+DEFAULT_WINDOW = "1d"
+"""The window a policy is judged on when it names none."""
+DEFAULT_GRACE_S = 300.0
+"""How long after a time window ends its result waits for late data (5 minutes)."""
+MIN_WINDOW_SECONDS = 60
+"""The shortest time window: 1 minute (``1m``)."""
+MAX_WINDOW_SECONDS = 366 * 86400
+"""The longest time window: 366 days (``366d``, ``8784h``)."""
+MIN_WINDOW_ROWS = 1
+"""The smallest row window: 1 row (``1rows``)."""
+MAX_WINDOW_ROWS = 1_000_000
+"""The largest row window: 1,000,000 rows (``1000000rows``)."""
+MAX_GRACE_S = 7 * 86400
+"""The longest grace period: 7 days."""
 Origin = Literal["file", "api"]
+_SIZE = re.compile(r"(\d{1,12})(m|h|d|rows)")
+_SIZE_UNITS = {"m": 60, "h": 3600, "d": 86400}
 
 
 class PolicyError(ConfigError):
@@ -131,6 +150,37 @@ class Policy:
     cooldown_s: float | None = None
     webhooks: tuple[WebhookAction, ...] = ()
     commands: tuple[CommandAction, ...] = ()
+    window: str | None = None
+    """The window size it is judged on (``None``: the service's default, 1d)."""
+    grace_s: float = DEFAULT_GRACE_S
+    retention_s: float | None = None
+    """Raw prediction rows older than this are deleted (``None``: the service's default)."""
+
+
+def parse_window(size: str) -> tuple[str, int]:
+    """``("time", seconds)`` for ``Nm``/``Nh``/``Nd`` (1 minute to 366 days),
+    ``("rows", N)`` for ``Nrows`` (1 to 1,000,000 rows); ``ValueError`` naming
+    ``size`` otherwise.
+
+    >>> parse_window("6h"), parse_window("1000rows")
+    (('time', 21600), ('rows', 1000))
+    """
+    m = _SIZE.fullmatch(str(size).strip())
+    if not m:
+        raise ValueError(
+            f"size must look like 1h, 1d, 30m or 500rows (a positive count), not {str(size)[:40]!r}"
+        )
+    n, unit = int(m.group(1)), m.group(2)
+    if unit == "rows":
+        if not MIN_WINDOW_ROWS <= n <= MAX_WINDOW_ROWS:
+            raise ValueError(
+                f"size must be {MIN_WINDOW_ROWS} to {MAX_WINDOW_ROWS} rows, not {size!r}"
+            )
+        return ("rows", n)
+    seconds = n * _SIZE_UNITS[unit]
+    if not MIN_WINDOW_SECONDS <= seconds <= MAX_WINDOW_SECONDS:
+        raise ValueError(f"size must be a time window from 1m to 366d, not {size!r}")
+    return ("time", seconds)
 
 
 @dataclass(frozen=True)
@@ -348,7 +398,8 @@ def parse_policy(data: Mapping[str, Any], *, origin: Origin = "file") -> Policy:
     (see the module notes).
     """
     data = _mapping(data, "policy")
-    _no_extra(data, {"name", "model", "triggers", "cooldown", "actions"}, "policy")
+    known = {"name", "model", "triggers", "cooldown", "actions", "window", "grace", "retention"}
+    _no_extra(data, known, "policy")
     raw = _need(data, "triggers", "policy")
     if not isinstance(raw, (list, tuple)) or not raw:
         raise PolicyError("policy.triggers: must be a non-empty list of triggers")
@@ -373,11 +424,31 @@ def parse_policy(data: Mapping[str, Any], *, origin: Origin = "file") -> Policy:
     for key, items in (("webhook", hooks), ("command", cmds)):
         if len(items) > MAX_ACTIONS:
             raise PolicyError(f"actions.{key}: at most {MAX_ACTIONS}, got {len(items)}")
+    window = data.get("window")
+    if window is not None:
+        try:
+            parse_window(str(window))
+        except ValueError as exc:
+            raise PolicyError(f"window: {exc}") from None
+        window = str(window).strip()
+    grace_s = DEFAULT_GRACE_S
+    if data.get("grace") is not None:
+        grace_s = parse_duration(str(data["grace"]), "grace")
+        if grace_s > MAX_GRACE_S:
+            raise PolicyError(f"grace: at most 7d, got {data['grace']!r}")
+    retention_s = None
+    if data.get("retention") is not None:
+        retention_s = parse_duration(str(data["retention"]), "retention")
+        if retention_s < 3600:
+            raise PolicyError(f"retention: at least 1h, got {data['retention']!r}")
     return Policy(
         triggers=triggers,
         name=str(data.get("name") or "policy"),
         cooldown_windows=cooldown_windows,
         cooldown_s=cooldown_s,
+        window=window,
+        grace_s=grace_s,
+        retention_s=retention_s,
         webhooks=tuple(_webhook(h, f"actions.webhook[{i}]", origin) for i, h in enumerate(hooks)),
         commands=tuple(parse_command(c, f"actions.command[{i}]") for i, c in enumerate(cmds)),
     )

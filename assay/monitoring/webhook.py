@@ -9,7 +9,9 @@ The alert is POSTed as JSON with these headers:
 - ``X-Assay-Timestamp``: Unix seconds, part of the signed text (reject old ones
   to stop replays);
 - ``X-Assay-Delivery``: the alert id, the same on every retry, so a receiver
-  can drop duplicates (delivery is at-least-once).
+  can drop duplicates (delivery is at-least-once);
+- ``Idempotency-Key``: when the caller gives one (the service does: one key per
+  model, alert and action, the same on every attempt and after a restart).
 
 Failures that may pass (connection errors, timeouts, 408, 429, 5xx) are
 retried with exponential backoff; other 4xx and any redirect are final
@@ -256,6 +258,7 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     resolver: Resolver = _resolve,
     allow_networks: tuple[Network, ...] = (),
+    idempotency_key: str | None = None,
 ) -> Delivery:
     """POST ``alert`` as signed JSON, retrying with exponential backoff.
 
@@ -282,6 +285,8 @@ def deliver(
             "X-Assay-Timestamp": str(ts),
             "X-Assay-Delivery": str(alert.get("id", "")),
         }
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         if secret is not None:
             headers["X-Assay-Signature"] = sign(secret, body, ts)
         try:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,13 +58,72 @@ def auth():
 BACKENDS = ["sqlite", "postgres"]
 
 
+def _bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return hits[-1] if hits else None
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server for the tests: initdb into a temporary directory, a Unix
+    socket only; as the ``postgres`` user when run as root (PostgreSQL refuses
+    root). Skips the test when the server binaries are not here."""
+
+    def __init__(self) -> None:
+        self.initdb, self.pg_ctl = _bin("initdb"), _bin("pg_ctl")
+        if not (self.initdb and self.pg_ctl):
+            pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+        self.dir = tempfile.mkdtemp(prefix="assay-pg-")
+        self.root = os.geteuid() == 0
+        if self.root:
+            shutil.chown(self.dir, "postgres")
+        self.port = free_port()
+        self._run(self.initdb, "-D", f"{self.dir}/data", "-A", "trust", "-U", "postgres")
+        with open(f"{self.dir}/data/postgresql.conf", "a") as conf:
+            conf.write(
+                f"listen_addresses = ''\nunix_socket_directories = '{self.dir}'\n"
+                f"port = {self.port}\nfsync = off\n"
+            )
+        self.start()
+        self.url = f"postgresql://postgres@/postgres?host={self.dir}&port={self.port}"
+
+    def _run(self, *argv: str) -> None:
+        cmd = list(argv)
+        if self.root:
+            cmd = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run(self.pg_ctl, "-D", f"{self.dir}/data", "-l", f"{self.dir}/log", "-w", "start")
+
+    def stop(self) -> None:
+        self._run(self.pg_ctl, "-D", f"{self.dir}/data", "-m", "fast", "-w", "stop")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_SHARED_PG: list[ThrowawayPostgres] = []
+
+
 def postgres_url() -> str:
-    """The test server's URL from ``ASSAY_TEST_POSTGRES``, or skip (``.ci/run`` sets it)."""
-    url = os.environ.get("ASSAY_TEST_POSTGRES")
-    if not url:
-        pytest.skip("no PostgreSQL server: set ASSAY_TEST_POSTGRES=postgresql://... to run")
+    """The test server's URL from ``ASSAY_TEST_POSTGRES`` (``.ci/run`` sets it); else a
+    throwaway server started for this test run when the PostgreSQL binaries are
+    here; else skip."""
     pytest.importorskip("psycopg", reason="needs psycopg: pip install 'assay[postgres]'")
-    return url
+    url = os.environ.get("ASSAY_TEST_POSTGRES")
+    if url:
+        return url
+    if not _SHARED_PG:
+        import atexit
+
+        _SHARED_PG.append(ThrowawayPostgres())
+        atexit.register(_SHARED_PG[0].close)
+    return _SHARED_PG[0].url
 
 
 def fresh_store(backend: str, tmp_path: Path):
@@ -96,7 +159,9 @@ def client(tmp_path, backend, settings_extra):
     from assay.monitor import Settings, create_app
 
     store = fresh_store(backend, tmp_path)
-    settings = Settings(admin_token=ADMIN, max_body_bytes=2_000_000, **settings_extra)
+    # no scheduler thread in process: a test ticks it by hand (judge), so it is exact
+    options = {"admin_token": ADMIN, "max_body_bytes": 2_000_000, "evaluate_every_s": 0}
+    settings = Settings(**{**options, **settings_extra})
     app = create_app(settings, store)
     with TestClient(app) as c:
         c.store = store
@@ -122,18 +187,33 @@ def registered(client, auth):
     return client
 
 
+def judge(client, now: float | None = None) -> int:
+    """One tick of the in-process service's scheduler, then every queued action
+    delivered; returns the new alerts."""
+    new = client.app.state.scheduler.run_once(now)
+    assert client.app.state.dispatcher.drain(30)
+    return new
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen:
-    """``assay serve`` in a child process, waited for until /healthz answers."""
+def start_server(
+    db: Path | str, port: int, config: Path | None = None, args: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """``assay serve`` in a child process (``db``: a SQLite file or a store URL; the
+    operator's ``config`` file), waited for until /healthz answers."""
     env = {**os.environ, "ASSAY_TOKEN": ADMIN}
     code = "import sys; from assay.cli.main import main; sys.argv[0] = 'assay'; main()"
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    argv = [sys.executable, "-c", code, "serve", "--store", url, "--port", str(port), *args]
+    if config is not None:
+        argv += ["--config", str(config)]
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--store", f"sqlite:///{db}", "--port", str(port)],
+        argv,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -154,9 +234,16 @@ def start_server(db: Path, port: int) -> subprocess.Popen:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, request):
+    """A real server; ``indirect`` parametrization gives its configuration (a dict)."""
+    import yaml
+
+    config = None
+    if getattr(request, "param", None):
+        config = tmp_path / "assay-serve.yaml"
+        config.write_text(yaml.safe_dump(request.param))
     port = free_port()
-    proc = start_server(tmp_path / "server.db", port)
+    proc = start_server(tmp_path / "server.db", port, config)
     yield f"http://127.0.0.1:{port}", proc, tmp_path / "server.db"
     if proc.poll() is None:
         proc.terminate()

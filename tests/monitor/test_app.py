@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from tests.monitor.conftest import BACKENDS, prediction_records, reference_frame
+from tests.monitor.conftest import BACKENDS, judge, prediction_records, reference_frame
 
 
 @pytest.fixture(params=BACKENDS)
@@ -175,6 +175,7 @@ def test_unknown_model_404_and_405_and_validation_use_envelope(client, auth):
     assert err["details"][0]["field"].endswith("limit")
 
 
+@pytest.mark.parametrize("settings_extra", [{"default_window": "300rows"}], indirect=True)
 def test_windows_catch_planted_drift_and_raise_alert(registered, auth):
     clean = prediction_records(300, seed=1)
     shifted = prediction_records(300, start=300, shift=2.0, seed=2)
@@ -189,7 +190,9 @@ def test_windows_catch_planted_drift_and_raise_alert(registered, auth):
         ).status_code
         == 200
     )
+    assert judge(registered) == 1  # the scheduler judges the closed windows
     body = registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth).json()
+    assert body["scheduled"] and body["pending"] == 0
     first, second = body["windows"]
     assert first["rows"] == second["rows"] == 300
     assert "x" not in first["drifted_columns"] and first["drift_status"] != "fail"

@@ -1,4 +1,4 @@
-"""Tokens: every route but /healthz needs one (401), of the right scope (403)."""
+"""Tokens: every route but /healthz and /readyz needs one (401), of the right scope (403)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def backend(request) -> str:
     return request.param
 
 
+PUBLIC = ("/healthz", "/readyz")  # liveness and readiness probes: no token
+
+
 def _routes(client):
     spec = client.get("/openapi.json").json()
     for path, ops in spec["paths"].items():
@@ -27,7 +30,7 @@ def test_every_route_but_healthz_needs_a_token(client):
     seen = 0
     for method, path in _routes(client):
         r = client.request(method, path)
-        if path == "/healthz":
+        if path in PUBLIC:
             assert r.status_code == 200
             continue
         seen += 1
@@ -43,7 +46,7 @@ def test_wrong_scope_is_403(client):
     read = create_token(client.store, "read")
     write = create_token(client.store, "write")
     for method, path in _routes(client):
-        if path == "/healthz":
+        if path in PUBLIC:
             continue
         needed = {"GET": "read", "POST": "write", "PUT": "write"}[method]
         if path.startswith("/api/v1/tokens"):  # create and revoke

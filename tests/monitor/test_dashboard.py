@@ -19,7 +19,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.monitor.conftest import ADMIN, prediction_records, reference_frame
+from tests.monitor.conftest import ADMIN, judge, prediction_records, reference_frame
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -108,9 +108,11 @@ def test_next_is_never_an_open_redirect(registered):
         assert r.headers["location"] == "/dashboard", target
 
 
+@pytest.mark.parametrize("settings_extra", [{"default_window": "500rows"}], indirect=True)
 def test_timeline_shows_drift_performance_and_alerts(drifting, auth):
+    assert judge(drifting) >= 1  # the scheduler stores the alerts
     api = drifting.get("/api/v1/models/churn/windows?size=500rows", headers=auth).json()
-    assert [w["drift_status"] for w in api["windows"]][-1] == "fail"  # stores the alerts
+    assert [w["drift_status"] for w in api["windows"]][-1] == "fail"
     _login(drifting)
     r = drifting.get("/dashboard/models/churn?size=500rows")
     assert r.status_code == 200
@@ -144,6 +146,7 @@ def test_window_detail_has_the_report_charts(drifting, auth):
     assert drifting.get("/dashboard/models/nope").status_code == 404
 
 
+@pytest.mark.parametrize("settings_extra", [{"default_window": "300rows"}], indirect=True)
 def test_every_user_string_is_escaped(client, auth):
     ref = reference_frame(300)
     ref[HOSTILE] = ["<img src=x onerror=alert(1)>"] * 150 + ["b"] * 150
@@ -164,7 +167,7 @@ def test_every_user_string_is_escaped(client, auth):
         rec["features"][HOSTILE] = '"><svg onload=alert(2)>'
     r = client.post("/api/v1/models/evil/predictions", json={"records": recs}, headers=auth)
     assert r.status_code == 200, r.text
-    client.get("/api/v1/models/evil/windows?size=300rows", headers=auth)  # stores an alert
+    judge(client)  # stores an alert
     _login(client)
     pages = [client.get('/dashboard/models/evil?size=300rows&x="><b>')]
     link = re.findall(r'href="(/dashboard/models/evil/window\?[^"]+)"', pages[0].text)[0]
@@ -294,6 +297,9 @@ def _eval(page: DevTools, session: str, expression: str):
     not os.path.exists(CHROMIUM),
     reason="needs Debian's headless Chromium at /usr/bin/chromium (apt-get install chromium)",
 )
+@pytest.mark.parametrize(
+    "server", [{"default_window": "500rows", "evaluate_every_s": 1}], indirect=True
+)
 def test_real_browser_logs_in_and_opens_a_model(server, tmp_path):
     url, _, _ = server
     headers = {"Authorization": f"Bearer {ADMIN}"}
@@ -312,7 +318,10 @@ def test_real_browser_logs_in_and_opens_a_model(server, tmp_path):
         assert r.status_code == 201, r.text
         for recs in (prediction_records(1000), prediction_records(1000, start=1000, shift=1.5)):
             assert http.post("/api/v1/models/churn/predictions", json={"records": recs}).is_success
-        http.get("/api/v1/models/churn/windows", params={"size": "500rows"})  # raises alerts
+        deadline = time.monotonic() + 60  # the server's scheduler raises the alerts
+        while not http.get("/api/v1/models/churn/alerts").json()["alerts"]:
+            assert time.monotonic() < deadline, "no alert within 60 s"
+            time.sleep(0.2)
     browser = DevTools(tmp_path / "profile")
     try:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]

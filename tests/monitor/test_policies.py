@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import pytest
 
-from tests.monitor.conftest import BACKENDS, prediction_records
+from tests.monitor.conftest import BACKENDS, judge, prediction_records
 
 
 @pytest.fixture(params=BACKENDS)
@@ -90,8 +90,10 @@ def test_policy_put_get_validates_and_redacts(registered, auth):
     assert registered.get("/api/v1/models/nope/policy", headers=auth).status_code == 404
 
 
+@pytest.mark.parametrize("settings_extra", [{"default_window": "300rows"}], indirect=True)
 def test_default_policy_alerts_on_drift_once(registered, auth):
     _drifting(registered, auth)
+    assert [judge(registered), judge(registered)] == [1, 0]
     for _ in range(2):
         ws = registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth).json()
     assert [w["alerts"] for w in ws["windows"]] == [[], ["drift"]]
@@ -105,8 +107,12 @@ COPY = "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read
 @pytest.fixture
 def settings_extra(request, tmp_path):
     """``operator``: the server's configuration runs a command on churn's alerts and
-    lets webhooks reach loopback (where the test receiver listens)."""
-    if getattr(request, "param", None) != "operator":
+    lets webhooks reach loopback (where the test receiver listens); the default
+    policy is judged on 300-row windows. A dict param: those settings."""
+    param = getattr(request, "param", None)
+    if isinstance(param, dict):
+        return param
+    if param != "operator":
         return {}
     from assay.monitoring.policy import CommandAction
     from assay.monitoring.webhook import parse_networks
@@ -115,6 +121,7 @@ def settings_extra(request, tmp_path):
     return {
         "commands": {"churn": (CommandAction(argv, 30),)},
         "webhook_allow_networks": parse_networks(["127.0.0.0/8"]),
+        "default_window": "300rows",
     }
 
 
@@ -129,9 +136,8 @@ def test_policy_fires_signed_webhook_and_operator_command(registered, auth, rece
     }
     assert registered.put(POLICY_URL, json=policy, headers=auth).status_code == 200
     _drifting(registered, auth)
-    for _ in range(2):  # the second call finds the same window: nothing new
-        ws = registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth).json()
-        assert registered.app.state.dispatcher.drain(30)
+    assert [judge(registered), judge(registered)] == [1, 0]  # the second tick: nothing new
+    ws = registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth).json()
     assert [w["alerts"] for w in ws["windows"]] == [[], ["drift-high"]]
     assert len(got) == 1
     headers, body = got[0]
@@ -144,6 +150,7 @@ def test_policy_fires_signed_webhook_and_operator_command(registered, auth, rece
     alert = json.loads(body)
     assert alert["model"] == "churn" and alert["metric"] == "drift_share" and alert["value"] > 0.3
     assert headers["X-Assay-Delivery"] == alert["id"]
+    assert len(headers["Idempotency-Key"]) == 32
     assert json.loads(marker.read_text())["id"] == alert["id"]
     actions = registered.get(POLICY_URL, headers=auth).json()["actions"]
     assert sorted(a["action"] for a in actions) == ["command:0", "webhook:0"]
@@ -155,8 +162,7 @@ def test_policy_fires_signed_webhook_and_operator_command(registered, auth, rece
 @pytest.mark.parametrize("settings_extra", ["operator"], indirect=True)
 def test_operator_command_runs_on_the_default_policy_too(registered, auth, tmp_path):
     _drifting(registered, auth)
-    registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth)
-    assert registered.app.state.dispatcher.drain(30)
+    judge(registered)
     assert json.loads((tmp_path / "alert.json").read_text())["model"] == "churn"
     alerts = registered.get("/api/v1/models/churn/alerts", headers=auth).json()["alerts"]
     assert [a["kind"] for a in alerts] == ["drift"]
@@ -180,13 +186,13 @@ def test_private_destination_stored_earlier_is_refused_at_delivery(registered, a
 
     url, got = receiver
     policy = {
+        "window": "300rows",
         "triggers": [{"metric": "drift_share", "op": ">", "value": 0.3}],
         "actions": {"webhook": {"url": url, "secret": SECRET, "allow_private": True}},
     }
     registered.store.put_policy("churn", yaml.safe_dump(policy))
     _drifting(registered, auth)
-    registered.get("/api/v1/models/churn/windows?size=300rows", headers=auth)
-    assert registered.app.state.dispatcher.drain(30)
+    judge(registered)
     assert got == []
     (action,) = registered.get(POLICY_URL, headers=auth).json()["actions"]
     assert action["status"] == "failed" and "not a public internet address" in action["error"]

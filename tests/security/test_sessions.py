@@ -207,9 +207,13 @@ def test_an_existing_database_gets_the_sessions_table_on_open(backend, tmp_path)
     from tests.monitor.conftest import postgres_url
 
     store = fresh_store(backend, tmp_path)
-    with store._write() as cur:  # a database as the previous release left it
+    with store._write() as cur:  # a database as the release before sessions left it
         cur.execute("DROP TABLE sessions")
-        cur.execute("DELETE FROM schema_migrations WHERE version = 3")
+        for table in ("window_changes", "window_results", "schedules"):  # migration 4
+            cur.execute(f"DROP TABLE {table}")
+        cur.execute("DROP INDEX outbox_status")
+        cur.execute("ALTER TABLE outbox DROP COLUMN delivered_at")
+        cur.execute("DELETE FROM schema_migrations WHERE version >= 3")
     assert store.schema_version() == 2
     store.close()
     url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else postgres_url()

@@ -1,0 +1,270 @@
+"""The scheduler: judges every model's windows as they close, with no request.
+
+Each model is judged on the window its policy names (``window: 1d``, ``6h``,
+``1000rows``; the operator's ``default_window`` when it names none, 1d by
+default). A time window closes at its end plus the policy's ``grace`` (late data
+still counts until then; default 5 minutes); a row window closes when it holds
+its count. On every tick (``Settings.evaluate_every_s``, 5 s by default) the
+scheduler:
+
+1. computes each newly closed window (drift per column, prediction drift,
+   realized and estimated performance) and stores the result; a stored window
+   whose rows changed since (late data, labels) is computed again, and the result
+   it replaces is kept in ``window_changes``;
+2. evaluates the policy over the stored windows it has not yet seen, from its
+   stored state, and in one transaction stores the new alerts, queues their
+   actions in the outbox and saves the state; a crash before that transaction
+   means the next tick does it again (alert ids are deterministic, so nothing is
+   stored twice), a crash after it means the actions are delivered from the
+   outbox after the restart;
+3. deletes raw prediction rows older than the retention period (the policy's
+   ``retention``, else the operator's ``--retention``), whole windows at a time,
+   in short batches; window results and alerts are kept.
+
+Reading windows (``GET .../windows``) returns the stored results; it evaluates
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from assay.monitor._records import in_range
+from assay.monitor._store import ModelRecord
+from assay.monitor._windows import span, split_rows, window_item
+from assay.monitoring.policy import parse_window
+
+log = logging.getLogger("assay.monitor.scheduler")
+
+MAX_WINDOWS_PER_TICK = 50
+"""The most windows one tick computes per model (the rest wait for the next tick)."""
+RETENTION_BATCH = 5000
+"""Rows deleted per retention transaction."""
+
+
+def _row_fingerprint(rows: list[tuple[Any, ...]]) -> str:
+    h = hashlib.sha1(usedforsecurity=False)
+    for r in rows:
+        h.update(f"{r[0]}\x00{r[5]}\x01".encode())
+    return h.hexdigest()
+
+
+class Scheduler:
+    """Judges closed windows and applies retention in a background thread.
+
+    ``run_once(now)`` does one tick synchronously (tests pass ``now``)."""
+
+    def __init__(
+        self,
+        store: Any,
+        settings: Any,
+        dispatcher: Any = None,
+        *,
+        metrics: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.settings, self.dispatcher = store, settings, dispatcher
+        self.metrics = metrics
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._cutoffs: dict[tuple[str, str], float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_tick: float | None = None
+
+    # -- the thread ----------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None and self.settings.evaluate_every_s > 0:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="assay-scheduler", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:  # a store outage: try again on the next tick
+                log.warning("scheduler tick failed: %s: %s", type(exc).__name__, exc)
+            self._stop.wait(self.settings.evaluate_every_s)
+
+    # -- one tick --------------------------------------------------------------------
+    def run_once(self, now: float | None = None) -> int:
+        """Judge every model's closed windows; returns how many alerts were new."""
+        now = self.clock() if now is None else now
+        new = 0
+        with self._lock:
+            for model in self.store.list_models():
+                if self._stop.is_set():
+                    break
+                try:
+                    new += self._model(model, now)
+                except Exception:
+                    if self.metrics is not None:
+                        self.metrics.evaluation_errors.inc()
+                    raise
+        self.last_tick = now
+        if new and self.dispatcher is not None:
+            self.dispatcher.notify()
+        return new
+
+    def policy_of(self, model: str) -> tuple[Any, bool]:
+        """``(policy, stored?)`` of ``model`` (the default policy when it has none)."""
+        from assay.monitor._policies import load_stored, stored_policy
+
+        data, _, stored = load_stored(self.store, model)
+        return stored_policy(data), stored
+
+    def window_of(self, policy: Any) -> str:
+        return policy.window or self.settings.default_window
+
+    def _model(self, model: ModelRecord, now: float) -> int:
+        policy, _ = self.policy_of(model.name)
+        size = self.window_of(policy)
+        kind, n = parse_window(size)
+        if kind == "time":
+            self._close_time(model, size, n, policy.grace_s, now)
+        else:
+            self._close_rows(model, size, n)
+        new = self._evaluate(model, size, policy)
+        self._retain(model, size, kind, n, policy, now)
+        return new
+
+    def _close_time(self, model: ModelRecord, size: str, n: int, grace: float, now: float) -> None:
+        closed_upto = int((now - grace) // n)  # buckets below this have closed
+        mark = (self.store.totals(model.name), closed_upto)
+        if self._seen.get((model.name, size)) == mark:
+            return  # nothing arrived and no window closed since the last tick
+        fps = self.store.time_fingerprints(model.name, n)
+        have = self.store.window_fingerprints(model.name, size)
+        cutoff = self._cutoff(model.name, size)
+        todo = [
+            b
+            for b in sorted(fps)
+            if b < closed_upto
+            and in_range(b * n)
+            and have.get(float(b)) != fps[b]
+            and not (cutoff is not None and b * n < cutoff and float(b) in have)
+        ]
+        for b in todo[:MAX_WINDOWS_PER_TICK]:
+            start, end = b * n, b * n + n
+            rows = self.store.load_span(model.name, start, end)
+            if rows:
+                self._store(model, size, float(b), end, fps[b], rows, start, end)
+        if len(todo) <= MAX_WINDOWS_PER_TICK:
+            self._seen[(model.name, size)] = mark
+
+    def _close_rows(self, model: ModelRecord, size: str, n: int) -> None:
+        mark = (self.store.totals(model.name),)
+        if self._seen.get((model.name, size)) == mark:
+            return
+        windows = split_rows(self.store.load_predictions(model.name), "rows", n)
+        have = self.store.window_fingerprints(model.name, size)
+        done = 0
+        for w in windows:
+            if len(w) < n:
+                break  # the window still filling
+            fp = _row_fingerprint(w)
+            key = float(w[0][1])
+            if have.get(key) == fp:
+                continue
+            if done == MAX_WINDOWS_PER_TICK:
+                return  # the rest on the next tick
+            start, end = span("rows", n, w)
+            self._store(model, size, key, end, fp, w, start, end)
+            done += 1
+        self._seen[(model.name, size)] = mark
+
+    def _store(self, model, size, key, end_ts, fp, rows, start, end) -> None:
+        t0 = time.perf_counter()
+        item = window_item(model, rows, start, end, self.settings.seed)
+        revision = self.store.put_window(model.name, size, key, end_ts, fp, item)
+        if self.metrics is not None:
+            self.metrics.window_evaluated(model.name, item, time.perf_counter() - t0, revision)
+        if revision > 1:
+            log.info("window %s of %s changed (late data), revision %d", key, model.name, revision)
+
+    def _evaluate(self, model: ModelRecord, size: str, policy: Any) -> int:
+        from assay.monitor._policies import window_metrics
+        from assay.monitoring.policy import PolicyState, advance
+
+        state = self.store.schedule_state(model.name, size)
+        last = (state or {}).get("last_start")
+        if state is None or last is None:
+            windows = self.store.window_results(model.name, size, self.settings.max_windows)
+        else:
+            windows = self.store.window_results(model.name, size, after=str(last))
+        if not windows:
+            return 0
+        evaluated = [{"start": w["start"], "end": w["end"], **window_metrics(w)} for w in windows]
+        fired, new_state = advance(policy, evaluated, PolicyState.from_dict(state or {}))
+        commands = self.dispatcher.commands_for(model.name) if self.dispatcher else ()
+        alerts, actions = [], []
+        for a in fired:
+            payload = {**a.to_dict(), "model": model.name, "window_size": size}
+            alerts.append((a.id, a.trigger, a.window, a.message, json.dumps(payload)))
+            for i in range(len(policy.webhooks)):
+                actions.append((a.id, f"webhook:{i}", json.dumps(payload)))
+            for i in range(len(commands)):
+                actions.append((a.id, f"command:{i}", json.dumps(payload)))
+        if not fired and state == new_state.to_dict():
+            return 0
+        new = self.store.record_evaluation(model.name, size, new_state.to_dict(), alerts, actions)
+        if self.metrics is not None and new:
+            for a in fired:
+                self.metrics.alerts.labels(model=model.name, policy=a.policy).inc()
+        return new
+
+    # -- retention -----------------------------------------------------------------------
+    def retention_of(self, policy: Any) -> float | None:
+        return policy.retention_s or self.settings.retention_s
+
+    def _cutoff(self, model: str, size: str) -> float | None:
+        return self._cutoffs.get((model, size))
+
+    def _retain(
+        self, model: ModelRecord, size: str, kind: str, n: int, policy: Any, now: float
+    ) -> None:
+        keep = self.retention_of(policy)
+        if not keep:
+            return
+        before = now - keep
+        if kind == "time":
+            cutoff = (before // n) * n  # whole windows only
+        else:
+            # the first stored row window that ends after ``before``: rows before it go
+            results = self.store.window_results(model.name, size, 1_000_000)
+            later = [w for w in results if _ts(w["end"]) >= before]
+            if not results or (later and later[0] is results[0]):
+                return
+            cutoff = _ts(later[0]["start"]) if later else _ts(results[-1]["end"]) + 1e-9
+        self._cutoffs[(model.name, size)] = cutoff
+        deleted = 0
+        while not self._stop.is_set():
+            got = self.store.delete_old_predictions(model.name, cutoff, RETENTION_BATCH)
+            deleted += got
+            if got < RETENTION_BATCH:
+                break
+            time.sleep(0)  # let ingest take the writer between batches
+        if deleted:
+            log.info("retention: deleted %d rows of %s before %s", deleted, model.name, cutoff)
+            if self.metrics is not None:
+                self.metrics.retention_deleted.labels(model=model.name).inc(deleted)
+
+
+def _ts(iso: str) -> float:
+    from assay.monitoring.policy import _time
+
+    return float(_time(iso) or 0.0)

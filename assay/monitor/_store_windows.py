@@ -1,0 +1,264 @@
+"""The store's part for scheduled evaluation: stored window results (with a record
+of every change late data made to a closed window), the scheduler's policy state
+per model and window size, retention deletes, and a liveness probe.
+
+A mixin of :class:`~assay.monitor._store._SQLStore`: the SQL is written once with
+``?`` placeholders and runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+MIGRATION = (
+    4,
+    "scheduled evaluation: window results, their changes, scheduler state, delivery times",
+    (
+        """CREATE TABLE window_results (
+            model TEXT NOT NULL REFERENCES models(name),
+            size TEXT NOT NULL,
+            wkey {real} NOT NULL,
+            start_iso TEXT NOT NULL,
+            end_ts {real} NOT NULL,
+            fingerprint TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            result TEXT NOT NULL,
+            computed_at {real} NOT NULL,
+            PRIMARY KEY (model, size, wkey)
+        )""",
+        """CREATE TABLE window_changes (
+            id {serial} PRIMARY KEY,
+            model TEXT NOT NULL,
+            size TEXT NOT NULL,
+            wkey {real} NOT NULL,
+            changed_at {real} NOT NULL,
+            revision INTEGER NOT NULL,
+            before TEXT NOT NULL
+        )""",
+        """CREATE TABLE schedules (
+            model TEXT NOT NULL REFERENCES models(name),
+            size TEXT NOT NULL,
+            state_json TEXT NOT NULL,
+            updated_at {real} NOT NULL,
+            PRIMARY KEY (model, size)
+        )""",
+        "ALTER TABLE outbox ADD COLUMN delivered_at {real}",
+        "CREATE INDEX outbox_status ON outbox (status, id)",
+    ),
+)
+
+
+class WindowResultsSQL:
+    """Queries for scheduled evaluation (mixed into the SQL store)."""
+
+    dialect: str
+
+    def _bucket(self) -> str:
+        # the time bucket of a row: floor(ts / n); ts is positive, so SQLite's
+        # truncating CAST is a floor; PostgreSQL's CAST rounds, so FLOOR first
+        if self.dialect == "postgres":
+            return "CAST(FLOOR(p.ts / ?) AS BIGINT)"
+        return "CAST(p.ts / ? AS INTEGER)"
+
+    def ping(self) -> bool:
+        """Whether the store answers a query now."""
+        return self._read("SELECT 1")[0][0] == 1  # type: ignore[attr-defined]
+
+    def totals(self, model: str) -> tuple[Any, ...]:
+        """``(predictions, last received, labels, last received)``: changes when
+        anything of ``model`` is stored."""
+        p = self._read(  # type: ignore[attr-defined]
+            "SELECT COUNT(*), MAX(received_at) FROM predictions WHERE model = ?", (model,)
+        )
+        lab = self._read(  # type: ignore[attr-defined]
+            "SELECT COUNT(*), MAX(received_at) FROM labels WHERE model = ?", (model,)
+        )
+        return (*p[0], *lab[0])
+
+    def time_fingerprints(self, model: str, seconds: int) -> dict[int, str]:
+        """Per time bucket of ``seconds``: rows, labeled rows and the last times a row
+        or a label arrived, as text (a changed value means late data changed it)."""
+        rows = self._read(  # type: ignore[attr-defined]
+            f"SELECT {self._bucket()} AS b, COUNT(*), COUNT(l.id), MAX(p.received_at), "
+            "MAX(l.received_at) FROM predictions p LEFT JOIN labels l "
+            "ON l.model = p.model AND l.id = p.id WHERE p.model = ? GROUP BY b",
+            (seconds, model),
+        )
+        return {int(r[0]): f"{r[1]}:{r[2]}:{r[3]!r}:{r[4]!r}" for r in rows}
+
+    def load_span(self, model: str, start: float, end: float) -> list[tuple[Any, ...]]:
+        """Rows with ``start <= ts < end`` as :meth:`load_predictions` gives them."""
+        return self._read(  # type: ignore[attr-defined]
+            "SELECT p.id, p.ts, p.features, p.prediction, p.score, l.label FROM predictions p "
+            "LEFT JOIN labels l ON l.model = p.model AND l.id = p.id "
+            "WHERE p.model = ? AND p.ts >= ? AND p.ts < ? ORDER BY p.ts, p.id",
+            (model, start, end),
+        )
+
+    def window_fingerprints(self, model: str, size: str) -> dict[float, str]:
+        rows = self._read(  # type: ignore[attr-defined]
+            "SELECT wkey, fingerprint FROM window_results WHERE model = ? AND size = ?",
+            (model, size),
+        )
+        return {float(r[0]): r[1] for r in rows}
+
+    def put_window(
+        self,
+        model: str,
+        size: str,
+        wkey: float,
+        end_ts: float,
+        fingerprint: str,
+        result: dict[str, Any],
+    ) -> int:
+        """Store a closed window's result; a result already stored is replaced and
+        the one it replaces kept in ``window_changes``. Returns the revision (1 for
+        the first result)."""
+        now = time.time()
+        with self._write() as cur:  # type: ignore[attr-defined]
+            cur.execute(
+                self._sql(  # type: ignore[attr-defined]
+                    "SELECT revision, result FROM window_results "
+                    "WHERE model = ? AND size = ? AND wkey = ?"
+                ),
+                (model, size, wkey),
+            )
+            old = cur.fetchone()
+            revision = 1 if old is None else int(old[0]) + 1
+            stored = {**result, "revision": revision, "computed_at": now}
+            if old is not None:
+                cur.execute(
+                    self._sql(  # type: ignore[attr-defined]
+                        "INSERT INTO window_changes (model, size, wkey, changed_at, revision, "
+                        "before) VALUES (?, ?, ?, ?, ?, ?)"
+                    ),
+                    (model, size, wkey, now, revision, old[1]),
+                )
+            cur.execute(
+                self._sql(  # type: ignore[attr-defined]
+                    "INSERT INTO window_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (model, size, wkey) DO UPDATE SET end_ts = excluded.end_ts, "
+                    "start_iso = excluded.start_iso, fingerprint = excluded.fingerprint, "
+                    "revision = excluded.revision, result = excluded.result, "
+                    "computed_at = excluded.computed_at"
+                ),
+                (
+                    model,
+                    size,
+                    wkey,
+                    str(result["start"]),
+                    end_ts,
+                    fingerprint,
+                    revision,
+                    json.dumps(stored),
+                    now,
+                ),
+            )
+        return revision
+
+    def window_results(
+        self, model: str, size: str, limit: int = 24, after: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored results of ``size`` windows, oldest first: the latest ``limit``,
+        or (``after``) every one starting after that ISO time, oldest first."""
+        if after is not None:
+            rows = self._read(  # type: ignore[attr-defined]
+                "SELECT result FROM window_results WHERE model = ? AND size = ? "
+                "AND start_iso > ? ORDER BY wkey",
+                (model, size, after),
+            )
+            return [json.loads(r[0]) for r in rows]
+        rows = self._read(  # type: ignore[attr-defined]
+            "SELECT result FROM window_results WHERE model = ? AND size = ? "
+            "ORDER BY wkey DESC LIMIT ?",
+            (model, size, limit),
+        )
+        return [json.loads(r[0]) for r in reversed(rows)]
+
+    def window_changes(self, model: str, size: str) -> list[dict[str, Any]]:
+        """Every replaced result (late data), oldest first."""
+        rows = self._read(  # type: ignore[attr-defined]
+            "SELECT wkey, changed_at, revision, before FROM window_changes "
+            "WHERE model = ? AND size = ? ORDER BY id",
+            (model, size),
+        )
+        keys = ("wkey", "changed_at", "revision")
+        return [{**dict(zip(keys, r[:3], strict=True)), "before": json.loads(r[3])} for r in rows]
+
+    def schedule_state(self, model: str, size: str) -> dict[str, Any] | None:
+        rows = self._read(  # type: ignore[attr-defined]
+            "SELECT state_json FROM schedules WHERE model = ? AND size = ?", (model, size)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def record_evaluation(
+        self,
+        model: str,
+        size: str,
+        state: dict[str, Any],
+        alerts: Sequence[tuple[str, str, str | None, str, str]],
+        actions: Sequence[tuple[str, str, str]],
+    ) -> int:
+        """In one transaction: store the alerts (a known alert id is left as it is),
+        queue each action once, save the scheduler's state. Returns the new alerts."""
+        now = time.time()
+        new = 0
+        with self._write() as cur:  # type: ignore[attr-defined]
+            for alert_id, kind, start, message, details in alerts:
+                cur.execute(
+                    self._sql(  # type: ignore[attr-defined]
+                        "INSERT INTO alerts (model, created_at, kind, window_start, message, "
+                        "details, alert_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (model, alert_id) DO NOTHING"
+                    ),
+                    (model, now, kind, start, message, details, alert_id),
+                )
+                added = max(int(cur.rowcount), 0)
+                new += added
+                if not added:
+                    continue  # an alert already stored had its actions queued then
+                for a_id, action, payload in actions:
+                    if a_id != alert_id:
+                        continue
+                    cur.execute(
+                        self._sql(  # type: ignore[attr-defined]
+                            "INSERT INTO outbox (model, alert_id, action, payload, status, "
+                            "attempts, last_error, created_at, updated_at) VALUES "
+                            "(?, ?, ?, ?, 'pending', 0, NULL, ?, ?) "
+                            "ON CONFLICT (model, alert_id, action) DO NOTHING"
+                        ),
+                        (model, alert_id, action, payload, now, now),
+                    )
+            cur.execute(
+                self._sql(  # type: ignore[attr-defined]
+                    "INSERT INTO schedules VALUES (?, ?, ?, ?) ON CONFLICT (model, size) "
+                    "DO UPDATE SET state_json = excluded.state_json, "
+                    "updated_at = excluded.updated_at"
+                ),
+                (model, size, json.dumps(state), now),
+            )
+        return new
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows by status (``pending``, ``done``, ``failed``)."""
+        rows = self._read("SELECT status, COUNT(*) FROM outbox GROUP BY status")  # type: ignore[attr-defined]
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def delete_old_predictions(self, model: str, before: float, batch: int = 5000) -> int:
+        """Delete up to ``batch`` of ``model``'s prediction rows (and their labels)
+        with a timestamp before ``before``, in one short transaction; returns how
+        many. Window results and alerts are kept."""
+        pick = "SELECT id FROM predictions WHERE model = ? AND ts < ? ORDER BY ts LIMIT ?"
+        with self._write() as cur:  # type: ignore[attr-defined]
+            cur.execute(
+                self._sql(f"DELETE FROM labels WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
+                (model, model, before, batch),
+            )
+            cur.execute(
+                self._sql(f"DELETE FROM predictions WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
+                (model, model, before, batch),
+            )
+            return max(int(cur.rowcount), 0)
