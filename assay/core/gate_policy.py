@@ -197,6 +197,49 @@ POLICY: dict[str, GatePolicy] = {
     "efficiency.quantization": GatePolicy(
         "record", "never", "a converted model that disagrees or loses metric beyond its budget"
     ),
+    "clustering.quality": GatePolicy(
+        "null",
+        "a silhouette no better than the same data with its structure removed (per-column "
+        "permutation null, p > alpha): the clusters are an artefact",
+        "better than the null by less than gap_warn",
+    ),
+    "clustering.stability": GatePolicy(
+        "property",
+        "a mean adjusted Rand index over bootstrap refits below ari_fail",
+        "a cluster whose best-match Jaccard is below jaccard_warn (not a real cluster)",
+    ),
+    "clustering.sizes": GatePolicy("record", "never", "tiny clusters"),
+    "clustering.profiles": GatePolicy(
+        "record", "never", "a cluster no feature sets apart (effect size below distinct_d)"
+    ),
+    "clustering.fairness": GatePolicy(
+        "property", "never", "a cluster made mostly of one sensitive group"
+    ),
+    "clustering.drift": GatePolicy(
+        "null",
+        "a cluster that vanished, appeared or split in the current data",
+        "a cluster whose share or members changed clearly",
+    ),
+    "anomaly.rate": GatePolicy(
+        "property",
+        "never",
+        "a flagged rate clearly (binomial test) and materially off the stated contamination",
+    ),
+    "anomaly.rate_drift": GatePolicy(
+        "null",
+        "a flagged rate that moved clearly (p <= alpha) by at least ratio_fail between "
+        "reference and current",
+        "moved clearly by at least ratio_warn",
+    ),
+    "anomaly.detection": GatePolicy(
+        "property",
+        "with known labels, a PR-AUC whose interval reaches the prevalence (no better than "
+        "random flagging)",
+        "recall at the flagged rate below recall_warn",
+    ),
+    "anomaly.drivers": GatePolicy(
+        "record", "never", "one feature drives most flagged rows (dominant_share)"
+    ),
 }
 
 
