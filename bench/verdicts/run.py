@@ -334,6 +334,33 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def merge(full: list[dict[str, Any]], partial: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``full`` with the checks that ``partial`` re-measured replaced, audit by audit
+    (same dataset, model and seed); the gate is recomputed from the merged statuses (it
+    fails when any check fails, the default ``fail_on``)."""
+    redo = {(r["dataset"], r["model"], r["seed"]): r for r in partial}
+    out = []
+    for r in full:
+        p = redo.get((r["dataset"], r["model"], r["seed"]))
+        if p is None:
+            out.append(r)
+            continue
+        r = json.loads(json.dumps(r))
+        for cid, status in p["statuses"].items():
+            r["statuses"][cid] = status
+            for key in ("alarms", "replicated", "summaries", "confirmed"):
+                r.setdefault(key, {}).pop(cid, None)
+                if cid in (p.get(key) or {}):
+                    r[key][cid] = p[key][cid]
+        r["gate_failed"] = any(s == "fail" for s in r["statuses"].values())
+        out.append(r)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", nargs="*", default=list(LOADERS))
@@ -343,10 +370,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("bench/verdicts/out.jsonl"))
     ap.add_argument("--checks", nargs="*", help="only these check ids (default: the audit's)")
     ap.add_argument("--table", type=Path, help="print the table of a results file and stop")
+    ap.add_argument(
+        "--merge",
+        nargs=2,
+        type=Path,
+        metavar=("FULL", "PARTIAL"),
+        help="replace, in the full run FULL, the checks re-measured in PARTIAL (a --checks run "
+        "of the same grid, after a change to those checks); print the merged table and write "
+        "it to --out",
+    )
     args = ap.parse_args(argv)
+    if args.merge:
+        merged = merge(*(read_rows(p) for p in args.merge))
+        args.out.write_text("".join(json.dumps(r) + "\n" for r in merged), encoding="utf-8")
+        print(table(merged))
+        return 0
     if args.table:
-        rows = [json.loads(x) for x in args.table.read_text().splitlines() if x.strip()]
-        print(table(rows))
+        print(table(read_rows(args.table)))
         return 0
     unknown = sorted(set(args.datasets) - set(LOADERS))
     if unknown:
