@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from assay.core.result import Status
 
 
@@ -137,3 +139,113 @@ def judge_train_only(
     share = train_expected / (train_expected + test_expected)
     p = float(binom.sf(train_hits - 1, total, share))
     return p < limit, p
+
+
+def judge_influence(
+    train_rows: int,
+    held_rows: int | None,
+    n_train: int,
+    n_held: int,
+    th: Mapping[str, Any],
+) -> tuple[Status, float, str]:
+    """Influential outliers: an attack, or the heavy tails of honest data?
+
+    ``train_rows``: train rows that are extreme, pull the linear surrogate strongly and
+    carry a label the fit without them does not give; ``held_rows``: held-out rows
+    (of ``n_held``) that would do the same if added to the fit (``None``: no labelled
+    held-out data), beside ``n_train`` train rows searched. Poisoning needs many
+    rows and lives in the training data only, so this warns when at least
+    ``influence_min_rows`` train rows are influential AND, where labelled held-out
+    data exists, the train count exceeds what the held-out rate predicts beyond
+    chance (exact conditional binomial test, p below ``influence_alpha``); a handful
+    of extreme rows, or as many as the held-out rows show, is a data-quality note.
+
+    Returns (status, p-value of the train-only test, reason).
+
+    >>> th = {"influence_min_rows": 8, "influence_alpha": 0.01}
+    >>> judge_influence(1, 0, 2800, 1200, th)[0]
+    'pass'
+    >>> judge_influence(25, 0, 2800, 1200, th)[0]
+    'warn'
+    >>> judge_influence(25, 11, 2800, 1200, th)[0]
+    'pass'
+    """
+    if train_rows <= 0:
+        return "pass", 1.0, "no influential outliers"
+    p = 1.0
+    if held_rows is not None and n_held > 0:
+        _, p = judge_train_only(train_rows, held_rows, float(n_train), float(n_held), 1.0)
+    if train_rows < int(th["influence_min_rows"]):
+        return (
+            "pass",
+            p,
+            (
+                f"{train_rows} row(s), fewer than {th['influence_min_rows']}: a few extreme "
+                "rows are what heavy tails give, a data-quality matter, not an attack"
+            ),
+        )
+    if held_rows is None or n_held <= 0:
+        return "warn", p, "many influential rows; no labelled held-out data to compare"
+    if not p < float(th["influence_alpha"]):
+        return (
+            "pass",
+            p,
+            (
+                f"the held-out data has {held_rows} such row(s) of {n_held:,} (train-only "
+                f"p = {p:.2g}): the data's own tails, not tampering"
+            ),
+        )
+    return "warn", p, f"many, and train-only (p = {p:.2g})"
+
+
+def judge_flipped_slice(
+    slope: float,
+    p_flat: float,
+    against: int,
+    held_rows: int | None,
+    held_slope: float,
+    p_steeper: float,
+    cells: int,
+    th: Mapping[str, Any],
+) -> tuple[bool, str]:
+    """A cell whose labels look randomized: flipped train labels, or a weak model?
+
+    ``slope``/``p_flat``: the cell's in-train recalibration slope of the model's
+    out-of-fold logits and the p-value of slope 1; ``against``: train rows there
+    carrying the label the model finds less likely; ``held_rows``/``held_slope``: the
+    labelled held-out rows in the same cell and their slope under the same fold
+    models (``held_rows`` ``None``: no labelled held-out data); ``p_steeper``: the
+    one-sided likelihood-ratio p-value that the held-out slope exceeds the train
+    slope there; ``cells``: how many cells were searched (Bonferroni). Flips
+    live in the training data only; a region where the model is simply weaker looks
+    the same in held-out rows. True (flipped) when the train cell is flat (``p_flat``
+    below ``alpha`` / ``cells``, slope between 0 and ``cluster_slope``), at least
+    ``cluster_min_issues`` rows go against the model, and, where labelled held-out
+    data exists, the held-out cell has at least ``cluster_min_rows // 2`` rows, a
+    slope above ``cluster_test_slope`` and is steeper than train beyond chance
+    (``p_steeper`` below ``cluster_train_only_alpha`` / ``cells``).
+
+    >>> th = {"cluster_slope": 0.25, "cluster_min_issues": 8, "cluster_min_rows": 30,
+    ...       "cluster_test_slope": 0.5, "cluster_train_only_alpha": 0.01, "alpha": 0.001}
+    >>> judge_flipped_slice(0.1, 1e-9, 40, 120, 0.9, 1e-8, 100, th)[0]
+    True
+    >>> judge_flipped_slice(0.2, 1e-9, 40, 120, 0.6, 0.01, 100, th)[0]
+    False
+    """
+    cells = max(int(cells), 1)
+    if not (p_flat < float(th["alpha"]) / cells and 0.0 <= slope <= float(th["cluster_slope"])):
+        return False, "the labels follow the model there"
+    if against < int(th["cluster_min_issues"]):
+        return False, f"only {against} rows go against the model there"
+    if held_rows is None:
+        return True, "flat in train; no labelled held-out rows to compare"
+    if held_rows < int(th["cluster_min_rows"]) // 2 or not np.isfinite(held_slope):
+        return False, f"{held_rows} held-out rows there: too few to tell flips from misfit"
+    if not held_slope > float(th["cluster_test_slope"]):
+        return False, f"as flat in held-out rows (slope {held_slope:.2f}): the model's misfit"
+    if not p_steeper < float(th["cluster_train_only_alpha"]) / cells:
+        return False, (
+            f"held-out rows not clearly steeper there (slope {held_slope:.2f} vs "
+            f"{slope:.2f}, p = {p_steeper:.2g})"
+        )
+    return True, f"flat in train only (held-out slope {held_slope:.2f}, p = {p_steeper:.2g})"

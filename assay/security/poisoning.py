@@ -16,7 +16,11 @@ is no training data):
    with a slope between 0 and ``cluster_slope``: labels flipped at random at
    any rate below one half flatten the model's confidence towards nothing,
    while a model that is merely wrong somewhere keeps (or reverses) its
-   ranking. A pile-up of cleanlab suspects far beyond the model's
+   ranking. A model merely weak in a region is as flat on the labelled
+   held-out rows there, so the same cell of those rows (under the same fold
+   models) must follow the logits differently beyond chance (a 2-df
+   likelihood-ratio test of one curve for both splits, Bonferroni over the
+   cells) and steeply. A pile-up of cleanlab suspects far beyond the model's
    uncertainty (a Poisson tail test) also warns; for binary labels only
    where the model's ranking is reversed there (labels set to one class
    against the model). Other tasks use the pile-up test alone (regression:
@@ -41,7 +45,12 @@ is no training data):
    does not predict (the leave-one-out prediction, clipped to the label
    range, is on the other side; regression: an outlying leave-one-out
    residual), measured on a linear surrogate model of the labels, not on the
-   user's model.
+   user's model. Poisoning needs many rows and lives in the training data
+   only: a warning needs ``influence_min_rows`` such rows and more than the
+   labelled held-out rows, scored as if added to the fit, give beyond chance;
+   a few extreme rows are a data-quality note (heavy tails). Single-row
+   deletion is masked when many attack rows sit together, so this signal
+   rarely warns on its own.
 
 None of these proves tampering, and a careful attacker (clean-label
 poisoning) can avoid all of them; natural data shows each of them sometimes.
@@ -69,6 +78,8 @@ from assay.data._crossval import (
 )
 from assay.security._poisoning_judge import (
     judge_conflicts,
+    judge_flipped_slice,
+    judge_influence,
     judge_train_only,
     judge_trigger,
 )
@@ -316,17 +327,12 @@ def _test_logits(
     return ctx.frame("test")[oof.ref_positions], np.log(q / (1 - q)), y1
 
 
-def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """In-cell logistic recalibration ``logit P(y=1) = a + b * x`` of the model's logits ``x``.
-
-    Returns (slope ``b``, p-value of the likelihood-ratio test of ``b`` against 1
-    with the intercept free; 1.0 when ``b`` >= 1). A slope near 0 means the
-    model's confidence says nothing about the labels there.
-    """
-    from scipy.stats import chi2
-
-    def fit(Z: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, float]:
-        beta = np.zeros(Z.shape[1])
+def _logit_fit(Z: np.ndarray, offset: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression of ``y`` on ``Z`` with an offset (Newton); (coefficients,
+    log-likelihood)."""
+    beta = np.zeros(Z.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         for _ in range(25):
             eta = np.clip(Z @ beta + offset, -30, 30)
             p = 1.0 / (1.0 + np.exp(-eta))
@@ -338,17 +344,51 @@ def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
             if np.abs(step).max() < 1e-8:
                 break
         eta = np.clip(Z @ beta + offset, -30, 30)
-        return beta, float((y * eta - np.logaddexp(0.0, eta)).sum())
+    return beta, float((y * eta - np.logaddexp(0.0, eta)).sum())
+
+
+def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """In-cell logistic recalibration ``logit P(y=1) = a + b * x`` of the model's logits ``x``.
+
+    Returns (slope ``b``, p-value of the likelihood-ratio test of ``b`` against 1
+    with the intercept free; 1.0 when ``b`` >= 1). A slope near 0 means the
+    model's confidence says nothing about the labels there.
+    """
+    from scipy.stats import chi2
 
     ones = np.ones((len(x), 1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        beta, ll_free = fit(np.hstack([ones, x.reshape(-1, 1)]), np.zeros(len(x)))
-        _, ll_one = fit(ones, x)
+    beta, ll_free = _logit_fit(np.hstack([ones, x.reshape(-1, 1)]), np.zeros(len(x)), y)
+    _, ll_one = _logit_fit(ones, x, y)
     b = float(beta[1])
     if not np.isfinite(b) or b >= 1.0:
         return b, 1.0
     return b, float(chi2.sf(max(2.0 * (ll_free - ll_one), 0.0), 1))
+
+
+def _steeper_held_out(
+    x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, y_te: np.ndarray
+) -> tuple[float, float]:
+    """(held-out recalibration slope, p-value that the train rows of a cell follow the
+    model's logits differently from the held-out rows there).
+
+    One logistic model of both splits' rows in the cell with an intercept and a slope
+    per split, against one curve for both (likelihood ratio, 2 df): flips move both
+    the level and the slope of the train curve (``P(y=1) = f + (1 - 2f) s(x)``), while a
+    model merely weak there gives both splits the same curve. 1.0 when the held-out
+    slope is not the larger.
+    """
+    from scipy.stats import chi2
+
+    x = np.concatenate([x_tr, x_te])
+    y = np.concatenate([y_tr, y_te])
+    g = np.concatenate([np.zeros(len(x_tr)), np.ones(len(x_te))])
+    one = np.column_stack([np.ones(len(x)), x])
+    beta, ll_full = _logit_fit(np.column_stack([one, g, g * x]), np.zeros(len(x)), y)
+    _, ll_same = _logit_fit(one, np.zeros(len(x)), y)
+    held_slope = float(beta[1] + beta[3])
+    if not np.isfinite(held_slope) or not beta[3] > 0:
+        return held_slope, 1.0
+    return held_slope, float(chi2.sf(max(2.0 * (ll_full - ll_same), 0.0), 2))
 
 
 def _clusters(
@@ -388,23 +428,25 @@ def _clusters(
         # Labels randomized in a region (flips at any rate below one half) flatten
         # the model's confidence there towards nothing: a recalibration slope near 0.
         # A reversed ranking (slope < 0) is a model that is wrong there, not noise.
-        randomized = binary and p_slope < limit and 0.0 <= slope <= th["cluster_slope"]
-        # A model that merely cannot predict this region is as flat on the test
-        # labels there (which nobody tampered with): that is misfit, not flips.
-        # Flipped labels live in train only: where labelled test rows exist, the same
-        # cell there must be clearly NOT flat (a hard requirement: too few test rows
-        # in the cell, or no labels of both classes there, is no evidence of train-only
-        # noise), and enough train rows must carry the label the model finds less likely.
-        if randomized:
+        # A model that is merely weak in a region is as flat on the held-out labels
+        # there (which nobody tampered with); flips live in train only, so the same
+        # cell of the labelled held-out rows, under the same fold models, must be
+        # steeper beyond chance (Bonferroni over every cell searched).
+        randomized, held_slope, p_steeper = False, np.nan, 1.0
+        if binary and np.isfinite(slope):
             against_n = int((mask & (np.abs(y1 - oof.proba[:, 1]) > 0.5)).sum())
-            randomized = against_n >= int(th["cluster_min_issues"])
-        if randomized and ref is not None:
-            randomized = False
-            if m_te is not None and m_te.sum() >= int(th["cluster_min_rows"]) // 2:
-                y_te = ref[2][m_te]
-                if 0 < y_te.sum() < len(y_te):
-                    test_slope, _ = _recalibration(ref[1][m_te], y_te)
-                    randomized = test_slope > float(th["cluster_test_slope"])
+            held_n: int | None = None
+            if ref is not None:
+                held_n = 0 if m_te is None else int(m_te.sum())
+                flat = p_slope < limit and 0.0 <= slope <= th["cluster_slope"]
+                y_te = ref[2][m_te] if m_te is not None else None
+                if flat and y_te is not None and 0 < y_te.sum() < len(y_te):
+                    held_slope, p_steeper = _steeper_held_out(
+                        logit[mask], y1[mask], ref[1][m_te], y_te
+                    )
+            randomized, _why = judge_flipped_slice(
+                slope, p_slope, against_n, held_n, held_slope, p_steeper, len(tested), th
+            )
         # Labels set to one class in a region pile up as suspects far beyond the
         # model's uncertainty there; for a binary model they also reverse its ranking
         # there (otherwise the pile-up is the model's misfit, not the labels).
@@ -429,11 +471,13 @@ def _clusters(
                 limit,
             )
         if randomized or piled:
-            hits.append((min(p_slope if randomized else 1.0, p if piled else 1.0), randomized, t))
+            p_hit = min(p_slope if randomized else 1.0, p if piled else 1.0)
+            hits.append((p_hit, randomized, (*t, held_slope, p_steeper)))
     hits.sort(key=lambda h: (h[0], h[2][0], h[2][1]))
     findings = []
     seen_cols: set[str] = set()
-    for _p_hit, randomized, (col, desc, mask, _, obs, lam, p, slope, p_slope) in hits:
+    for _p_hit, randomized, t in hits:
+        col, desc, mask, m_te, obs, lam, p, slope, p_slope, held_slope, p_steeper = t
         if col in seen_cols:  # one finding per column: its most significant cell
             continue
         seen_cols.add(col)
@@ -448,7 +492,20 @@ def _clusters(
                 f"elsewhere), as if many were flipped; {int(against.sum())} carry the label "
                 "the model finds less likely."
             )
-            metrics = {"rows": m, "slope": slope, "p_value": p_slope}
+            if np.isfinite(held_slope):
+                msg += (
+                    f" The {int(m_te.sum())} held-out rows of the same cell follow it at "
+                    f"{held_slope:.2f} (train flatter: p = {p_steeper:.2g}, over "
+                    f"{len(tested)} cells searched): the flatness is in the training data only."
+                )
+            metrics = {
+                "rows": m,
+                "slope": slope,
+                "p_value": p_slope,
+                "held_out_slope": None if not np.isfinite(held_slope) else held_slope,
+                "p_train_only": p_steeper,
+                "cells_searched": len(tested),
+            }
         else:
             rows = oof.positions[mask & issues]
             msg = (
@@ -686,7 +743,7 @@ def _triggers(
     pure = pure[:_MAX_TRIGGER_TESTS]
     others = _held_out(ctx, split)
     n_other = sum(o.height for o in others)
-    model = _OtherColumns(*_design(df, cols, ctx), y, len(words)) if pure else None
+    model = _OtherColumns(*_design(df, cols, ctx)[:2], y, len(words)) if pure else None
     hits = []
     for c in pure:
         mask = _mask_for(df, c["columns"], c["values"]).to_numpy()
@@ -775,16 +832,20 @@ def _triggers(
 
 # -- 4. high-influence outliers ---------------------------------------------------
 def _design(
-    df: pl.DataFrame, cols: list[str], ctx: AuditContext
-) -> tuple[np.ndarray, list[str | None]]:
-    """Intercept, standardized numbers and one-hot top-20 categories; the column of each."""
+    df: pl.DataFrame, cols: list[str], ctx: AuditContext, other: pl.DataFrame | None = None
+) -> tuple[np.ndarray, list[str | None], np.ndarray | None]:
+    """Intercept, standardized numbers and one-hot top-20 categories; the column of each;
+    and ``other`` encoded the same way (``df``'s means, scales and categories)."""
     parts = [np.ones((df.height, 1))]
+    o_parts = [np.ones((other.height, 1))] if other is not None else []
     owners: list[str | None] = [None]
     for c in cols:
         s = df.get_column(c)
+        o = other.get_column(c) if other is not None and c in other.columns else None
         t = ctx.schema.types.get(c)
         if s.dtype.is_temporal():
             s = s.to_physical()
+            o = o.to_physical() if o is not None and o.dtype.is_temporal() else o
         if (s.dtype.is_numeric() or s.dtype == pl.Boolean) and t != "categorical":
             x = s.cast(pl.Float64).to_numpy().astype(float, copy=True)
             x[~np.isfinite(x)] = np.nan
@@ -793,30 +854,70 @@ def _design(
                 continue
             parts.append(np.nan_to_num((x - mu) / sd, nan=0.0).reshape(-1, 1))
             owners.append(c)
+            if other is not None:
+                xo = np.full(other.height, np.nan)
+                if o is not None:
+                    xo = o.cast(pl.Float64, strict=False).to_numpy().astype(float, copy=True)
+                    xo[~np.isfinite(xo)] = np.nan
+                o_parts.append(np.nan_to_num((xo - mu) / sd, nan=0.0).reshape(-1, 1))
         else:
             vals = s.cast(pl.String).fill_null("(missing)").to_numpy()
             uniq, counts = np.unique(vals, return_counts=True)
             top = uniq[np.lexsort((uniq, -counts))][:20]
+            vo = None
+            if other is not None and o is not None:
+                vo = o.cast(pl.String).fill_null("(missing)").to_numpy()
             for v in top[1:]:  # the most frequent level is the reference
                 parts.append((vals == v).astype(float).reshape(-1, 1))
                 owners.append(c)
-    return np.hstack(parts), owners
+                if other is not None:
+                    hot = np.zeros(other.height) if vo is None else (vo == v).astype(float)
+                    o_parts.append(hot.reshape(-1, 1))
+    return np.hstack(parts), owners, np.hstack(o_parts) if other is not None else None
+
+
+def _held_out_labels(ctx: AuditContext, oof: OutOfFold) -> tuple[pl.DataFrame, np.ndarray] | None:
+    """(labelled test rows, their labels coded as the train sample's) for the
+    held-out side of the influence signal; classification keeps the rows whose
+    class the train sample holds."""
+    if oof.split != "train" or not ctx.has("test"):
+        return None
+    test = ctx.frame("test")
+    if ctx.target not in test.columns:
+        return None
+    raw = test.get_column(ctx.target).to_numpy()
+    if oof.proba is not None:
+        y = class_codes(raw, oof.classes)
+        keep = y >= 0
+    else:
+        try:
+            y = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            return None
+        keep = np.isfinite(y)
+    if keep.sum() < 20:
+        return None
+    return test.filter(pl.Series(keep)), y[keep]
 
 
 def _influence(
     ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]
 ) -> tuple[list[Finding], dict[str, Any]]:
     df = ctx.frame(oof.split)[oof.positions]
-    X, _ = _design(df, _usable(ctx, df), ctx)
+    held = _held_out_labels(ctx, oof)
+    X, _, X_te = _design(df, _usable(ctx, df), ctx, other=held[0] if held else None)
     n, p = X.shape
     info: dict[str, Any] = {"influential_rows": 0, "max_cooks_distance": None}
     if n <= p + 10:
         return [], info
     if oof.proba is not None:
         Y = np.eye(len(oof.classes))[oof.y]
+        Y_te = np.eye(len(oof.classes))[held[1]] if held else None
     else:
         y = oof.y.astype(float)
-        Y = ((y - y.mean()) / (y.std() or 1.0)).reshape(-1, 1)
+        mu, sd = y.mean(), (y.std() or 1.0)
+        Y = ((y - mu) / sd).reshape(-1, 1)
+        Y_te = ((held[1] - mu) / sd).reshape(-1, 1) if held else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         A = X.T @ X + 1e-6 * n * np.eye(p)
@@ -835,33 +936,90 @@ def _influence(
     # steers the model where the data already points; a poisoning row pulls it
     # towards a label the rest of the data does not give it.
     loo = Y - E / (1 - h)[:, None]
-    if oof.proba is not None:
-        against = np.abs(Y - np.clip(loo, 0.0, 1.0)).max(axis=1) > 0.5
-    else:
-        r = (Y - loo)[:, 0]
-        med = float(np.median(r))
-        mad = float(np.median(np.abs(r - med))) * 1.4826 or float(np.std(r)) or 1.0
-        against = np.abs((r - med) / mad) > float(th["z_max"])
-    flagged = np.flatnonzero((cooks > th["cooks_warn"]) & (h > 2 * p / n) & against)
+    classify = oof.proba is not None
+    flagged = np.flatnonzero(_influential(Y, loo, cooks, h, p, n, th, classify=classify))
+    # The held-out rows scored the same way, as if each were added to the fit: its
+    # leverage there is h0 / (1 + h0) and its Cook's distance e0^2 h / (p s2), with
+    # e0 its residual under the train fit (which is its leave-one-out residual).
+    held_n, held_hits = None, None
+    if X_te is not None and Y_te is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h0 = np.einsum("ij,jk,ik->i", X_te, A_inv, X_te)
+            E0 = Y_te - X_te @ B
+        h_te = np.clip(h0 / (1 + h0), 0.0, 0.999)
+        cooks_te = (E0**2).sum(axis=1) / (p * s2 * Y.shape[1]) * h_te
+        loo_te = Y_te - E0
+        held_n = len(Y_te)
+        hits_te = _influential(
+            Y_te, loo_te, cooks_te, h_te, p, n, th, classify=classify, ref=Y - loo
+        )
+        held_hits = int(hits_te.sum())
     info["influential_rows"] = len(flagged)
     if not len(flagged):
         return [], info
+    status, p_train_only, reason = judge_influence(len(flagged), held_hits, n, held_n or 0, th)
+    info["status"] = status
     flagged = flagged[np.lexsort((oof.positions[flagged], -cooks[flagged]))]
     rows = oof.positions[flagged]
+    lead = "Influential outliers" if status != "pass" else "Data quality note"
+    seen = (
+        f" The {held_n:,} labelled held-out rows have {held_hits} that would do the same."
+        if held_n is not None
+        else ""
+    )
+    tail = (
+        f" Not a sign of tampering: {reason}."
+        if status == "pass"
+        else " Poisoning needs many rows, and these are in the training data only."
+    )
     msg = (
-        f"Influential outliers: {len(flagged)} {oof.split} row(s) lie far from the others and "
+        f"{lead}: {len(flagged)} {oof.split} row(s) lie far from the others and "
         "pull a linear fit of "
         f"the labels strongly (Cook's distance up to {cooks.max():.2f}); the strongest are rows "
-        f"{', '.join(str(r) for r in rows[:5])}."
+        f"{', '.join(str(r) for r in rows[:5])}.{seen}{tail}"
     )
     finding = Finding(
-        "warn",
+        status,
         msg,
         rows=capped_rows(rows),
         split=oof.split,
-        metrics={"rows": len(flagged), "max_cooks_distance": float(cooks.max())},
+        metrics={
+            "rows": len(flagged),
+            "max_cooks_distance": float(cooks.max()),
+            "held_out_rows": held_hits,
+            "held_out_rows_searched": held_n,
+            "p_train_only": p_train_only,
+        },
     )
     return [finding], info
+
+
+def _influential(
+    Y: np.ndarray,
+    loo: np.ndarray,
+    cooks: np.ndarray,
+    h: np.ndarray,
+    p: int,
+    n: int,
+    th: Mapping[str, Any],
+    *,
+    classify: bool,
+    ref: np.ndarray | None = None,
+) -> np.ndarray:
+    """Rows with Cook's distance above ``cooks_warn``, leverage above twice the average,
+    and a label the fit without them does not give (classification: the clipped
+    leave-one-out prediction on the other side; regression: a leave-one-out residual
+    beyond ``z_max`` robust SDs of ``ref``'s, the train rows' own, when given)."""
+    if classify:
+        against = np.abs(Y - np.clip(loo, 0.0, 1.0)).max(axis=1) > 0.5
+    else:
+        r = (Y - loo)[:, 0]
+        base = r if ref is None else ref[:, 0]
+        med = float(np.median(base))
+        mad = float(np.median(np.abs(base - med))) * 1.4826 or float(np.std(base)) or 1.0
+        against = np.abs((r - med) / mad) > float(th["z_max"])
+    return (cooks > th["cooks_warn"]) & (h > 2 * p / n) & against
 
 
 _RECOMMENDATIONS = {
@@ -907,9 +1065,12 @@ _RECOMMENDATIONS = {
         "cluster_ratio": 2.0,
         "cluster_slope": 0.25,
         "cluster_test_slope": 0.5,
+        "cluster_train_only_alpha": 0.01,
         "cluster_min_rows": 30,
         "alpha": 0.001,
         "cooks_warn": 0.5,
+        "influence_min_rows": 8,
+        "influence_alpha": 0.01,
         "z_max": 4.0,
         "max_rows": 5000,
         "folds": 5,
@@ -941,16 +1102,21 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     repeat of the tie makes it a listed pass. A category or decile of at
     least ``cluster_min_rows`` rows warns when its labels follow the model's
     confidence with a recalibration slope between 0 and ``cluster_slope``
-    (likelihood-ratio p below ``alpha`` / cells tested) unless the labelled
-    test split, under the same fold models, is about as flat in the same cell (slope at
-    most ``cluster_test_slope``: the model's misfit there, not flipped train
-    labels), or when it holds at
+    (likelihood-ratio p below ``alpha`` / cells tested) and, where the test split
+    is labelled, the same cell there (under the same fold models) has at least
+    ``cluster_min_rows`` // 2 rows, a slope above ``cluster_test_slope`` and follows
+    the logits differently from train beyond chance (2-df likelihood ratio, p below
+    ``cluster_train_only_alpha`` / cells tested): a region where the model is merely
+    weak is as flat in held-out rows; or when it holds at
     least ``cluster_min_issues`` suspect labels, ``cluster_ratio`` times what
     the model's uncertainty predicts, with a Poisson p below ``alpha`` / cells
     tested (binary labels: only where that slope is negative). Rows with
     Cook's distance above ``cooks_warn``, leverage above twice the average and
     a label the leave-one-out fit does not predict (regression: a
-    leave-one-out residual beyond ``z_max`` robust SDs) warn.
+    leave-one-out residual beyond ``z_max`` robust SDs) warn when there are at
+    least ``influence_min_rows`` of them and, where the test split is labelled,
+    more than its rows (scored the same way) give beyond chance (binomial p
+    below ``influence_alpha``); otherwise they are a data-quality note (pass).
     Signals 2 and 4 use at most ``max_rows`` rows
     and the ``folds``-fold out-of-fold predictions shared with ``data.label_issues``;
     signals 1 and 3 search at most ``max_rows_patterns`` rows (identical rows are

@@ -13,10 +13,12 @@ import pytest
 
 from assay.security._poisoning_judge import (
     judge_conflicts,
+    judge_flipped_slice,
+    judge_influence,
     judge_train_only,
     judge_trigger,
 )
-from tests.conftest import fit_logreg
+from tests.conftest import fit_logreg, make_binary
 
 from .privacy_helpers import run
 
@@ -28,6 +30,14 @@ TH = {
     "conflict_fail": 0.05,
     "trigger_absent_alpha": 0.01,
     "trigger_held_out_ratio": 0.25,
+    "influence_min_rows": 8,
+    "influence_alpha": 0.01,
+    "cluster_slope": 0.25,
+    "cluster_min_issues": 8,
+    "cluster_min_rows": 30,
+    "cluster_test_slope": 0.5,
+    "cluster_train_only_alpha": 0.01,
+    "alpha": 0.001,
 }
 
 
@@ -170,3 +180,101 @@ def test_judge_train_only_is_an_exact_conditional_test():
     assert ok is (p < 0.001)
     assert judge_train_only(20, 10, 6.0, 3.0, 0.001)[0] is False  # as noisy in test
     assert judge_train_only(0, 0, 6.0, 3.0, 0.001) == (False, 1.0)
+
+
+def test_one_extreme_influential_row_is_a_data_quality_note_not_poisoning():
+    """One real extreme row (a price spike 50 SDs out, a 4.13-carat stone) pulls a
+    linear fit hard and its label goes against the trend: worth a look, but one row
+    is not an attack. It is named in a pass note, and the check passes."""
+    df = make_binary(2400, seed=11)
+    train, test = df.iloc[:1500].reset_index(drop=True), df.iloc[1500:].reset_index(drop=True)
+    spike = train.iloc[:1].assign(x1=40.0, y=0)
+    r = run(CHECK, test, pd.concat([train, spike], ignore_index=True))
+    f = [f for f in r.findings if "Cook's distance" in f.message]
+    assert f and f[0].status == "pass", f and f[0].message
+    assert f[0].message.startswith("Data quality note") and set(f[0].rows) == {1500}
+    assert f[0].metrics["held_out_rows_searched"] == 900
+    assert r.status == "pass", r.summary
+    assert r.metrics["influential_rows"] == 1
+
+
+def weak_region(seed: int, n: int = 3000, n_test: int = 700) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labels that follow x1 five times more weakly in the 'west' zone, in train and
+    held-out rows alike: a model that is weak there, not flipped labels."""
+    rng = np.random.default_rng(seed)
+    m = n + n_test
+    x1, x2 = rng.normal(size=(2, m))
+    zone = rng.choice(["north", "south", "east", "west"], m)
+    beta = np.where(zone == "west", 0.4, 2.0)
+    y = (beta * x1 + rng.logistic(size=m) > 0).astype(int)
+    df = pd.DataFrame({"x1": x1, "x2": x2, "zone": zone, "y": y})
+    return df.iloc[:n].reset_index(drop=True), df.iloc[n:].reset_index(drop=True)
+
+
+def test_a_region_where_the_model_is_equally_weak_in_held_out_rows_is_not_flipped_labels():
+    """The train cell's recalibration slope is flat (0.18); its 170 held-out rows, as
+    weak in truth, land above 0.5 by chance, which passed the old hard threshold. The
+    held-out cell must be steeper beyond chance, Bonferroni over the cells searched."""
+    train, test = weak_region(2)
+    r = run(CHECK, test, train, model=fit_logreg(train))
+    f = [f for f in r.findings if "cluster" in f.message and f.status == "warn"]
+    assert not f, f[0].message
+
+
+def test_flipped_labels_in_one_zone_of_train_only_are_still_named():
+    """The same data with 40% of the north zone's train labels flipped (held-out clean)."""
+    train, test = weak_region(2)
+    rng = np.random.default_rng(3)
+    train = train.copy()
+    north = np.flatnonzero(train.zone == "north")
+    flip = rng.choice(north, int(0.4 * len(north)), replace=False)
+    train.loc[flip, "y"] = 1 - train.loc[flip, "y"]
+    r = run(CHECK, test, train, model=fit_logreg(train))
+    f = [f for f in r.findings if "cluster" in f.message and f.status == "warn"]
+    assert [x.column for x in f] == ["zone"] and "'north'" in f[0].message, r.summary
+    assert f[0].metrics["p_train_only"] < 0.01 / f[0].metrics["cells_searched"]
+    assert "training data only" in f[0].message
+
+
+@pytest.mark.parametrize(
+    ("k", "held", "status"),
+    [
+        (1, 0, "pass"),  # one extreme row: heavy tails
+        (7, 0, "pass"),  # fewer than influence_min_rows
+        (8, 0, "pass"),  # 0.7 ** 8 = 0.058: not train-only beyond chance
+        (13, 0, "warn"),  # 0.7 ** 13 = 0.0097
+        (25, 11, "pass"),  # as many in held-out rows as their share predicts
+        (8, None, "warn"),  # no labelled held-out data: the count alone
+        (7, None, "pass"),
+    ],
+)
+def test_judge_influence_boundaries(k, held, status):
+    assert judge_influence(k, held, 2800, 1200, TH)[0] == status
+
+
+def test_judge_influence_p_is_the_exact_conditional_test():
+    from scipy.stats import binom
+
+    _, p, _ = judge_influence(13, 2, 2800, 1200, TH)
+    assert p == pytest.approx(float(binom.sf(12, 15, 0.7)))
+
+
+@pytest.mark.parametrize(
+    ("slope", "p_flat", "against", "held", "held_slope", "p_steeper", "flipped"),
+    [
+        (0.1, 1e-9, 40, 120, 0.9, 9.9e-5, True),  # 9.9e-5 < 0.01 / 100
+        (0.1, 1e-9, 40, 120, 0.9, 1e-4, False),  # not below 0.01 / 100
+        (0.1, 1e-5, 40, 120, 0.9, 1e-8, False),  # flat only at 1e-5 >= 0.001 / 100
+        (0.3, 1e-9, 40, 120, 0.9, 1e-8, False),  # slope above cluster_slope
+        (-0.1, 1e-9, 40, 120, 0.9, 1e-8, False),  # reversed: misfit, not noise
+        (0.1, 1e-9, 7, 120, 0.9, 1e-8, False),  # too few rows against the model
+        (0.1, 1e-9, 40, 14, 0.9, 1e-8, False),  # too few held-out rows
+        (0.1, 1e-9, 40, 120, 0.5, 1e-8, False),  # held-out as flat: misfit
+        (0.1, 1e-9, 40, None, np.nan, 1.0, True),  # no labelled held-out data
+    ],
+)
+def test_judge_flipped_slice_boundaries(
+    slope, p_flat, against, held, held_slope, p_steeper, flipped
+):
+    got = judge_flipped_slice(slope, p_flat, against, held, held_slope, p_steeper, 100, TH)
+    assert got[0] is flipped, got[1]
