@@ -142,7 +142,11 @@ def audit(
     target: Annotated[str | None, typer.Option(help="Target column.")] = None,
     train: Annotated[Path | None, typer.Option(help="Training data (CSV or Parquet).")] = None,
     model: Annotated[
-        Path | None, typer.Option(help="Model file: .skops or .onnx (pickle needs --trust-model).")
+        Path | None,
+        typer.Option(
+            help="Model: .skops, .onnx, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, an "
+            "MLflow model directory or models:/ runs:/ URI (pickle needs --trust-model)."
+        ),
     ] = None,
     trust_model: Annotated[
         bool, typer.Option("--trust-model", help="Allow pickle/joblib models (runs their code).")
