@@ -200,9 +200,25 @@ def audit(
     n_bootstrap: Annotated[
         int | None, typer.Option(help="Bootstrap resamples for intervals (default 500).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="'local' (in process, default) or 'dask': data checks and drift from "
+            "per-partition summaries of Parquet (a file, a folder or a glob) on a Dask "
+            "cluster, the other checks on a seeded sample."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (default: start a local cluster)."),
+    ] = None,
 ) -> None:
     """Audit a model and its data; write report.json, report.html and junit.xml."""
 
+    if engine not in ("local", "dask"):
+        _fail(f"--engine must be 'local' or 'dask', not {engine!r}")
+    if scheduler and engine != "dask":
+        _fail("--scheduler needs --engine dask")
     try:
         check_output_dir(out_dir, option="--out")
         base = load_base_config(config)
@@ -236,6 +252,7 @@ def audit(
                 model=model,
                 config=cfg,
                 trust_model=trust_model,
+                **({"engine": engine, "scheduler": scheduler} if engine == "dask" else {}),
             )
         result = _with_invocation(
             result,
@@ -262,6 +279,8 @@ def audit(
                 "--skip": skip,
                 "--enable": enable,
                 "--efficiency": efficiency,
+                "--engine": engine if engine != "local" else None,
+                "--scheduler": scheduler,
                 "--out": out_dir,
             },
         )

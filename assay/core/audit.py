@@ -349,6 +349,8 @@ def audit(
     task: str | None = None,
     trust_model: bool = False,
     progress: ProgressFn | None = None,
+    engine: str = "local",
+    scheduler: Any = None,
 ) -> AuditResult:
     """Audit a model (or its predictions) and the data it was tested on.
 
@@ -376,6 +378,14 @@ def audit(
         ``"binary"``, ``"multiclass"`` or ``"regression"``; inferred if omitted.
     progress
         Called as ``progress(check_id, done, total)`` while checks run.
+    engine
+        ``"local"`` (default) or ``"dask"``: the data checks and drift from
+        per-partition summaries of Parquet data (a file, a folder or a glob) on
+        a Dask cluster, the other checks on a stated, seeded sample of at most
+        ``max_rows_model_checks`` rows (see :mod:`assay.engine._audit_dask`).
+    scheduler
+        With ``engine="dask"``: a scheduler address, a ``distributed.Client``,
+        or ``None`` to start a ``LocalCluster`` for this call.
 
     Returns
     -------
@@ -399,19 +409,51 @@ def audit(
         sensitive=_as_list(sensitive),
     )
     specs = select_checks(cfg)
-    ctx = build_context(
-        train=train, test=test, current=current, model=model, config=cfg, trust_model=trust_model
-    )
-    results = []
-    for i, spec in enumerate(specs):
-        if progress is not None:
-            progress(spec.id, i, len(specs))
-        results.append(run_check(spec, ctx))
+    if engine not in ("local", "dask"):
+        raise ConfigError(f"engine must be 'local' or 'dask', not {engine!r}")
+    if engine == "local":
+        ctx = build_context(
+            train=train,
+            test=test,
+            current=current,
+            model=model,
+            config=cfg,
+            trust_model=trust_model,
+        )
+        results = [_run(spec, ctx, i, len(specs), progress) for i, spec in enumerate(specs)]
+        rows = {name: df.height for name, df in ctx.frames.items()}
+        extra_engine = None
+    else:
+        from assay.engine._audit_dask import DaskAudit
+
+        run = DaskAudit(
+            {"train": train, "test": test, "current": current},
+            scheduler=scheduler,
+            seed=cfg.seed,
+            sample_rows=cfg.max_rows_model_checks,
+        )
+        try:
+            s = run.samples
+            ctx = build_context(
+                train=s.get("train"),
+                test=s.get("test"),
+                current=s.get("current"),
+                model=model,
+                config=cfg,
+                trust_model=trust_model,
+            )
+            ctx.sources.update(run.sources)
+            with run.active("train" if ctx.has("train") else "test"):
+                results = [_run(spec, ctx, i, len(specs), progress) for i, spec in enumerate(specs)]
+            rows = {name: run.engine.rows(name) for name in ctx.frames}
+            extra_engine = run.describe(run.outcomes(ctx, model, trust_model))
+        finally:
+            run.close()
     if progress is not None:
         progress("done", len(specs), len(specs))
 
     inputs: dict[str, Any] = {
-        name: {**ctx.sources[name].to_dict(), "rows": df.height, "columns": df.width}
+        name: {**ctx.sources[name].to_dict(), "rows": rows[name], "columns": df.width}
         for name, df in ctx.frames.items()
     }
     inputs["schema"] = ctx.schema.to_dict()
@@ -429,13 +471,26 @@ def audit(
     return AuditResult(
         checks=tuple(results),
         inputs=inputs,
-        settings={**ctx.settings.to_dict(), "checks": [s.id for s in specs]},
+        settings={
+            **ctx.settings.to_dict(),
+            **({"engine": engine} if engine != "local" else {}),
+            "checks": [s.id for s in specs],
+        },
         environment=library_versions(),
         created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
         assay_version=__version__,
         fail_on=cfg.fail_on,
-        extra={"governance": _governance(results, cfg)},
+        extra={
+            "governance": _governance(results, cfg),
+            **({"engine": extra_engine} if extra_engine is not None else {}),
+        },
     )
+
+
+def _run(spec: CheckSpec, ctx: AuditContext, i: int, total: int, progress: ProgressFn | None):
+    if progress is not None:
+        progress(spec.id, i, total)
+    return run_check(spec, ctx)
 
 
 def _governance(results: list[CheckResult], cfg: AuditConfig) -> dict[str, Any]:
