@@ -202,3 +202,19 @@ def test_evaluator_on_a_prediction_column(store):
     metrics = mlflow.tracking.MlflowClient().get_run(run.info.run_id).data.metrics
     assert metrics["assay.accuracy"] == pytest.approx(accuracy_score(test["target"], test["pred"]))
     assert metrics["assay.accuracy_high"] < 0.95
+
+
+def test_mlmodel_pointing_outside_its_directory_is_refused(store, tmp_path):
+    import shutil
+
+    crafted = tmp_path / "crafted"
+    shutil.copytree(store["dir"] / "xgb", crafted)
+    secret = tmp_path / "outside.ubj"
+    shutil.copy(crafted / "model.ubj", secret)  # a real model file, but outside the folder
+    mlmodel = (crafted / "MLmodel").read_text()
+    (crafted / "MLmodel").write_text(mlmodel.replace("data: model.ubj", "data: ../outside.ubj"))
+    result, _ = _audit(store, crafted)
+    assert "outside the model directory" in one_line_error(result)
+    (crafted / "MLmodel").write_text(mlmodel)  # the same folder, untouched, loads
+    result, _ = _audit(store, crafted)
+    assert result.exit_code == 0, result.stderr
