@@ -316,7 +316,11 @@ def report(
         ),
     ] = "files",
 ) -> None:
-    """Rebuild report.html, junit.xml, the model card and datasheet from a report.json."""
+    """Rebuild report.html, junit.xml, the model card and datasheet from a report.json.
+
+    With --format summary, print a short Markdown summary instead (for $GITHUB_STEP_SUMMARY
+    or a pull-request comment); nothing is written.
+    """
     from assay.core.audit_result import write_outputs
 
     if fmt not in ("files", "summary"):
