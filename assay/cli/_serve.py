@@ -33,6 +33,13 @@ def serve(
             "webhooks may reach, limits (see docs/security.md)"
         ),
     ] = None,
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            help="keep raw prediction rows this long (e.g. 90d; a policy's retention "
+            "overrides it per model); window results and alerts are kept. Default: keep all"
+        ),
+    ] = None,
 ) -> None:
     """Run the monitoring service (FastAPI on uvicorn). $ASSAY_TOKEN, when set, is
     stored as an admin token."""
@@ -45,6 +52,8 @@ def serve(
         options = {"store_url": store, "max_body_bytes": max_body_mb * 1024 * 1024}
         if config is not None:
             options.update(load_config(config))
+        if retention is not None:
+            options["retention"] = retention
         settings = Settings.from_env(**options)
         app = create_app(settings, open_store(settings.store_url))
     except (AssayError, ImportError) as exc:
@@ -133,7 +142,73 @@ def ingest(
     print(f"{n} rows acknowledged", file=sys.stderr)
 
 
+monitor_app = typer.Typer(help="Look at a running service's models.", no_args_is_help=True)
+
+
+@monitor_app.command("status")
+def monitor_status(
+    name: Annotated[str, typer.Argument(help="registered model name")],
+    url: Annotated[str, typer.Option(help="the service, e.g. http://127.0.0.1:8080")],
+    token_file: Annotated[Path, typer.Option(help="file holding a read token")],
+    size: Annotated[
+        str | None, typer.Option(help="window size (default: the one its policy is judged on)")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="the most recent windows to show")] = 8,
+) -> None:
+    """Print a model's latest windows and its alerts with their delivery state."""
+    try:
+        from assay.monitor import Client
+
+        token = token_file.read_text(encoding="utf-8").strip()
+        with Client(url, token, retries=1) as client:
+            windows = client.windows(name, size, limit=limit, full=True)
+            alerts = client.alerts(name)
+    except OSError as exc:
+        _fail(f"cannot read {exc.filename}: {exc.strerror}")
+        return
+    except AssayError as exc:
+        _fail(str(exc))
+        return
+    except Exception as exc:  # httpx transport errors after retries
+        _fail(f"cannot reach {url}: {exc}")
+        return
+    print(format_status(name, windows, alerts))
+
+
+def _pct(v: object) -> str:
+    return f"{v * 100:.1f}%" if isinstance(v, (int, float)) else "-"
+
+
+def format_status(name: str, doc: dict, alerts: list[dict]) -> str:
+    """The text ``assay monitor status`` prints."""
+    lines = [
+        f"{name}: windows of {doc['size']}"
+        + (" (judged by the scheduler)" if doc.get("scheduled") else " (computed now)")
+        + (f", {doc['pending']} closed window(s) waiting" if doc.get("pending") else "")
+    ]
+    head = f"{'window start':<26} {'rows':>7} {'state':<8} {'drift':>7}  {'est.acc':>7}  alerts"
+    lines.append(head)
+    for w in doc["windows"]:
+        state = "stored" if w.get("stored") else ("closed" if w.get("closed") else "open")
+        est = (w.get("estimated_performance") or {}).get("estimated_accuracy")
+        lines.append(
+            f"{str(w['start'])[:25]:<26} {w['rows']:>7} {state:<8} {_pct(w.get('drift_share')):>7}"
+            f"  {_pct(est):>7}  {', '.join(w.get('alerts') or []) or '-'}"
+        )
+    if not doc["windows"]:
+        lines.append("(no prediction stored yet)")
+    lines.append(f"alerts: {len(alerts)}")
+    for a in alerts[-10:]:
+        states = ", ".join(f"{d['action']} {d['status']}" for d in a.get("deliveries") or [])
+        lines.append(
+            f"  {a['window_start']}  {a['kind']}: {a['message']}"
+            + (f" [{states}]" if states else "")
+        )
+    return "\n".join(lines)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("ingest")(ingest)
     app.add_typer(token_app, name="token")
+    app.add_typer(monitor_app, name="monitor")

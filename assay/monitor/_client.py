@@ -131,12 +131,41 @@ class Client:
     def model(self, name: str) -> dict[str, Any]:
         return self._request("GET", f"/api/v1/models/{name}")
 
-    def windows(self, name: str, size: str = "1d", limit: int = 12) -> list[dict[str, Any]]:
-        """The most recent windows of ``name`` (``size``: ``1h``, ``1d``, ``Nrows``)."""
-        out = self._request(
-            "GET", f"/api/v1/models/{name}/windows", params={"size": size, "limit": limit}
-        )
-        return out["windows"]
+    def windows(
+        self,
+        name: str,
+        size: str | None = None,
+        limit: int = 12,
+        *,
+        wait: bool = False,
+        timeout: float = 120.0,
+        full: bool = False,
+    ) -> Any:
+        """The most recent windows of ``name``, oldest first (``size``: ``1h``, ``1d``,
+        ``Nrows``; default: the size its policy is judged on). ``wait=True`` waits
+        (up to ``timeout`` seconds) until the service has judged and stored every
+        window that has closed. ``full=True`` returns the whole answer (``size``,
+        ``scheduled``, ``pending``, ``windows``) rather than the list."""
+        params: dict[str, Any] = {"limit": limit}
+        if size:
+            params["size"] = size
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self._request("GET", f"/api/v1/models/{name}/windows", params=params)
+            if not wait or not out.get("pending"):
+                return out if full else out["windows"]
+            if time.monotonic() > deadline:
+                raise MonitorError(
+                    504,
+                    {
+                        "code": "timeout",
+                        "message": f"{out['pending']} closed window(s) of {name!r} were not "
+                        f"judged within {timeout:g} s",
+                    },
+                )
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
 
     def alerts(self, name: str) -> list[dict[str, Any]]:
+        """The alerts of ``name``, oldest first, each with the delivery state of its
+        actions (``deliveries``)."""
         return self._request("GET", f"/api/v1/models/{name}/alerts")["alerts"]

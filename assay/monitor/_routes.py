@@ -448,16 +448,17 @@ def _scheduled_windows(
     return items[-limit:], pending
 
 
-def _windows(store: Any, model: ModelRecord, size: str, limit: int, settings: Any) -> dict:
+def _windows(store: Any, model: ModelRecord, size: str | None, limit: int, settings: Any) -> dict:
     from assay.monitor._scheduler import Scheduler
 
+    sched = Scheduler(store, settings)
+    policy, _ = sched.policy_of(model.name)
+    scheduled = sched.window_of(policy)
+    size = size or scheduled
     try:
         parse_size(size)
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), [{"field": "size", "message": str(exc)}]) from exc
-    sched = Scheduler(store, settings)
-    policy, _ = sched.policy_of(model.name)
-    scheduled = sched.window_of(policy)
     if size == scheduled:
         grace = policy.grace_s
         items, pending = _scheduled_windows(store, model, size, limit, settings.seed, grace)
@@ -483,7 +484,11 @@ def _windows(store: Any, model: ModelRecord, size: str, limit: int, settings: An
 def get_windows(
     request: Request,
     name: str,
-    size: str = Query("1d", description="1h, 1d, 30m, ... or Nrows (e.g. 500rows)"),
+    size: str | None = Query(
+        None,
+        description="1h, 1d, 30m, ... or Nrows (e.g. 500rows); default: the size the "
+        "model's policy is judged on (1d unless it names a window)",
+    ),
     limit: int = Query(12, ge=1, le=200, description="the most recent windows to return"),
 ) -> dict[str, Any]:
     """Per window: rows, drift share and drifted columns (``drift.features``),

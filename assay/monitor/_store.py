@@ -44,6 +44,7 @@ class StoreUnavailableError(Exception):
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
+
 # Each migration: (version, description, statements). ``{blob}``, ``{serial}``,
 # ``{real}`` are filled per dialect; everything else is the same SQL on both.
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (

@@ -84,6 +84,73 @@ def test_a_slice_on_one_column_is_named_by_that_column_not_by_a_proxy_pair():
     assert not any(" and " in g for g in groups), groups
 
 
+def checking(n: int, seed: int) -> pd.DataFrame:
+    """A German-credit-sized table: a noisy target (a logistic model is about 0.74
+    accurate), a 'checking' account column whose 'A11' holds about 28% of rows, and four
+    numeric and three categorical noise columns (about 80 single conditions to test)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["checking"] = rng.choice(["A11", "A12", "A13", "A14"], n, p=[0.28, 0.27, 0.07, 0.38])
+    for j in range(4):
+        df[f"num{j}"] = rng.normal(size=n)
+    for j in range(3):
+        df[f"cat{j}"] = rng.choice(list("pqrs"), n)
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-(1.2 * df.a - 0.8 * df.b)))).astype(int)
+    return df
+
+
+def checking_case(seed: int, *, gap: float = 0.0):
+    """700 train and 300 test rows; with ``gap``, labels the model gets right in the
+    'A11' slice (about 85 test rows) are flipped until its accuracy is ``gap`` below
+    that of the other rows (the planted benchmark's weak slice on German credit)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .depth_helpers import pipeline
+
+    train, test = checking(700, seed), checking(300, seed + 100)
+    model = pipeline(LogisticRegression(max_iter=500), ["a", "b"])
+    model.fit(train.drop(columns="y"), train["y"])
+    if gap:
+        right = model.predict(test.drop(columns="y")) == test.y.to_numpy()
+        inside = (test.checking == "A11").to_numpy()
+        k = round((right[inside].mean() - right[~inside].mean() + gap) * inside.sum())
+        flip = np.random.default_rng(seed).choice(np.flatnonzero(inside & right), k, replace=False)
+        y = test.y.to_numpy().copy()
+        y[flip] = 1 - y[flip]
+        test = test.assign(y=y)
+    return train, test, model
+
+
+def test_a_slice_of_85_in_300_rows_a_quarter_less_accurate_is_named():
+    """German credit's planted slice (85 of 300 test rows, judged 0.19 worse than overall)
+    had p = 7.5e-4 against "worse by at most the warning gap" and q = 0.07: missed. Tested
+    against half the warning gap, it is named in most seeds."""
+    named = []
+    for seed in range(10):
+        train, test, model = checking_case(seed, gap=0.25)
+        r = run_one(CHECK, train, test, model, n_bootstrap=10)
+        named.append(bool(r.findings) and r.findings[0].group == "checking = A11")
+    assert sum(named) >= 7, named
+    assert r.findings[0].metrics["judged_gap"] >= 0.05
+    assert "worse than overall by more than 0.025" in r.details["false_discovery_control"]
+    assert "also shows it worse by more than 0.05" in r.details["test"]
+
+
+def test_clean_tables_of_that_shape_are_quiet_in_at_least_95_percent_of_seeds():
+    alarms = []
+    for seed in range(20):
+        train, test, model = checking_case(seed)
+        r = run_one(CHECK, train, test, model, n_bootstrap=10)
+        alarms.append(r.status != "pass")
+    assert sum(alarms) <= 1, alarms
+
+
+def test_test_gap_share_must_be_a_share():
+    train, test, model = checking_case(0)
+    r = run_one(CHECK, train, test, model, n_bootstrap=10, thresholds={"test_gap_share": 2})
+    assert r.status == "error" and "test_gap_share must be a number from 0 to 1" in r.summary
+
+
 @pytest.mark.parametrize(
     ("q", "effect", "expected"),
     [
@@ -99,6 +166,21 @@ def test_judge_segment_boundaries(q, effect, expected):
     status, reason = judge_segment(q, effect, fdr=0.05, warn_effect=0.05, fail_effect=0.15)
     assert status == expected
     assert reason
+
+
+@pytest.mark.parametrize(
+    ("material_p", "expected"),
+    [(0.0, "fail"), (0.05, "fail"), (0.0501, "pass"), (0.5, "pass")],
+)
+def test_judge_segment_needs_its_own_interval_above_the_warning_gap(material_p, expected):
+    """A discovery against half the warning gap is material only when its own test shows
+    it worse than the whole gap."""
+    status, reason = judge_segment(
+        0.01, 0.2, fdr=0.05, warn_effect=0.05, fail_effect=0.15, material_p=material_p
+    )
+    assert status == expected, reason
+    if expected == "pass":
+        assert "not clearly material" in reason
 
 
 @pytest.mark.parametrize(
