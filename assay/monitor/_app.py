@@ -53,6 +53,8 @@ class Settings:
     """The window a model is judged on when its policy names none."""
     evaluate_every_s: int = 5
     """How often the scheduler looks for closed windows (0: never; tests tick by hand)."""
+    recompute_every_s: int = 60
+    """The least time between two computations of one closed window changed by late data."""
     retention: str | None = None
     """Keep raw prediction rows this long (``90d``); a policy's ``retention`` overrides it.
     ``None``: keep them all."""

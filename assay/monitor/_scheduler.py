@@ -9,8 +9,9 @@ scheduler:
 
 1. computes each newly closed window (drift per column, prediction drift,
    realized and estimated performance) and stores the result; a stored window
-   whose rows changed since (late data, labels) is computed again, and the result
-   it replaces is kept in ``window_changes``;
+   whose rows changed since (late data, labels) is computed again, at most once per
+   ``recompute_every_s`` (60 s), and the result it replaces is kept in
+   ``window_changes``;
 2. evaluates the policy over the stored windows it has not yet seen, from its
    stored state, and in one transaction stores the new alerts, queues their
    actions in the outbox and saves the state; a crash before that transaction
@@ -75,6 +76,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._cutoffs: dict[tuple[str, str], float] = {}
+        self._computed: dict[tuple[str, str, float], float] = {}  # monotonic time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_tick: float | None = None
@@ -158,13 +160,25 @@ class Scheduler:
             and have.get(float(b)) != fps[b]
             and not (cutoff is not None and b * n < cutoff and float(b) in have)
         ]
+        waiting = [b for b in todo if self._throttled(model.name, size, float(b), have)]
+        todo = [b for b in todo if b not in set(waiting)]
         for b in todo[:MAX_WINDOWS_PER_TICK]:
             start, end = b * n, b * n + n
             rows = self.store.load_span(model.name, start, end)
             if rows:
                 self._store(model, size, float(b), end, fps[b], rows, start, end)
-        if len(todo) <= MAX_WINDOWS_PER_TICK:
+        if len(todo) <= MAX_WINDOWS_PER_TICK and not waiting:
             self._seen[(model.name, size)] = mark
+
+    def _throttled(self, model: str, size: str, key: float, have: dict) -> bool:
+        """Whether a stored window that late data changed waits before it is computed
+        again (at most once per ``recompute_every_s``: a backfill into a closed window
+        is not recomputed on every tick)."""
+        if key not in have:
+            return False
+        last = self._computed.get((model, size, key))
+        wait = self.settings.recompute_every_s
+        return last is not None and time.monotonic() - last < wait
 
     def _close_rows(self, model: ModelRecord, size: str, n: int) -> None:
         mark = (self.store.totals(model.name),)
@@ -172,7 +186,7 @@ class Scheduler:
             return
         windows = split_rows(self.store.load_predictions(model.name), "rows", n)
         have = self.store.window_fingerprints(model.name, size)
-        done = 0
+        done, waiting = 0, False
         for w in windows:
             if len(w) < n:
                 break  # the window still filling
@@ -180,17 +194,22 @@ class Scheduler:
             key = float(w[0][1])
             if have.get(key) == fp:
                 continue
+            if self._throttled(model.name, size, key, have):
+                waiting = True
+                continue
             if done == MAX_WINDOWS_PER_TICK:
                 return  # the rest on the next tick
             start, end = span("rows", n, w)
             self._store(model, size, key, end, fp, w, start, end)
             done += 1
-        self._seen[(model.name, size)] = mark
+        if not waiting:
+            self._seen[(model.name, size)] = mark
 
     def _store(self, model, size, key, end_ts, fp, rows, start, end) -> None:
         t0 = time.perf_counter()
         item = window_item(model, rows, start, end, self.settings.seed)
         revision = self.store.put_window(model.name, size, key, end_ts, fp, item)
+        self._computed[(model.name, size, key)] = time.monotonic()
         if self.metrics is not None:
             self.metrics.window_evaluated(model.name, item, time.perf_counter() - t0, revision)
         if revision > 1:

@@ -39,6 +39,7 @@ def _post(client, recs, auth):
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.parametrize("settings_extra", [{"recompute_every_s": 0}], indirect=True)
 def test_windows_close_after_grace_and_late_data_is_recorded(registered, auth):
     c = registered
     assert c.put("/api/v1/models/churn/policy", json=POLICY, headers=auth).status_code == 200
@@ -76,6 +77,19 @@ def test_windows_close_after_grace_and_late_data_is_recorded(registered, auth):
     # a tick with nothing new recomputes nothing
     judge(c, now=(H + 2) * HOUR + 900)
     assert len(c.store.window_changes("churn", "1h")) == 1
+
+
+def test_a_backfill_into_a_closed_window_is_not_recomputed_every_tick(registered, auth):
+    c = registered  # recompute_every_s: 60 (the default)
+    assert c.put("/api/v1/models/churn/policy", json=POLICY, headers=auth).status_code == 200
+    _post(c, _in(H, HOUR, prediction_records(100, seed=1)), auth)
+    judge(c)
+    _post(c, _in(H, HOUR, prediction_records(100, start=100, seed=2)), auth)
+    judge(c)  # changed, but computed less than 60 s ago: it waits
+    assert c.store.window_results("churn", "1h")[0]["rows"] == 100
+    c.app.state.scheduler._computed.clear()  # as if the minute had passed
+    judge(c)
+    assert c.store.window_results("churn", "1h")[0]["rows"] == 200
 
 
 def test_a_restarted_scheduler_raises_no_alert_twice(registered, auth):
