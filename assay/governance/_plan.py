@@ -74,6 +74,8 @@ AUDIT_VALUE_OPTIONS = frozenset(
         "--enable",
         "--seed",
         "--n-bootstrap",
+        "--engine",
+        "--scheduler",
     }
 )
 AUDIT_FLAG_OPTIONS = frozenset({"--trust-model", "--efficiency"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -155,3 +156,18 @@ def test_audit_invocation_drops_unset_options():
         {"--test": Path("a b.csv"), "--train": None, "--trust-model": False, "--score": []}
     )
     assert args == ["--test", "a b.csv"]
+
+
+def test_every_audit_option_can_be_recorded():
+    """A new `assay audit` option must be added to the rerun's known options, or reruns drop it."""
+    import typer.main
+
+    from assay.cli.main import app
+    from assay.governance._plan import AUDIT_FLAG_OPTIONS, AUDIT_VALUE_OPTIONS
+
+    command = typer.main.get_command(app).commands["audit"]
+    options = {o for p in command.params for o in p.opts if o.startswith("--")}
+    assert options - {"--help"} <= AUDIT_VALUE_OPTIONS | AUDIT_FLAG_OPTIONS
+    source = Path(__file__).resolve().parents[2] / "assay" / "cli" / "main.py"
+    recorded = set(re.findall(r'^\s+"(--[a-z-]+)": ', source.read_text(encoding="utf-8"), re.M))
+    assert options - {"--help"} <= recorded  # and the CLI passes each one to the record
