@@ -184,7 +184,8 @@ POLICY: dict[str, GatePolicy] = {
         "null",
         "conflicting duplicates beyond label noise at or above conflict_fail of rows",
         "conflicting duplicates beyond label noise, a train-only flipped-label region, a "
-        "trigger value absent from held-out data, influential mislabelled rows",
+        "trigger value absent from held-out data, influence_min_rows or more train-only "
+        "influential mislabelled rows",
     ),
     "efficiency.distillation": GatePolicy(
         "record", "never", "a student that loses the main metric beyond its budget"
