@@ -2,14 +2,20 @@
 
 Usage::
 
-    .venv/bin/python bench/audit_scale.py            # 100k and 1M rows
+    .venv/bin/python bench/audit_scale.py            # 100k and 1M rows, local engine
     .venv/bin/python bench/audit_scale.py --rows 100000
+    .venv/bin/python bench/audit_scale.py --rows 1000000 --engine dask --worker-memory 4GB
 
 Each size runs in a fresh process so the peak resident memory (ru_maxrss) is
 that size's alone. Data: 25 columns (15 numeric, 8 categorical strings, 1
 boolean, the binary target), train and test each of the given row count,
-written to Parquet and audited from the files as the CLI does. No model is
-trained: the audit runs the data checks (model checks skip).
+written to Parquet and audited from the files as the CLI does (the local
+engine reads one file per table; the Dask engine a folder of 100k-row files,
+one row group each). No model is trained: the audit runs the data checks
+(model checks skip). With ``--engine dask`` a ``LocalCluster`` of
+``--workers`` worker processes (one thread each, ``--worker-memory`` each) is
+started in the child; the figures are the client's peak RSS, each worker's
+peak RSS and the bytes the workers spilled to disk.
 """
 
 from __future__ import annotations
@@ -47,23 +53,86 @@ def make_frame(n: int, seed: int):
     return pl.DataFrame(cols)
 
 
-def child(n: int, workdir: str) -> None:
+FILE_ROWS = 100_000
+
+
+def write_inputs(n: int, workdir: Path, engine: str) -> None:
+    for name, seed in (("train", 1), ("test", 2)):
+        df = make_frame(n, seed)
+        if engine == "local":
+            df.write_parquet(workdir / f"{name}.parquet")
+            continue
+        (workdir / name).mkdir()
+        for i in range(0, n, FILE_ROWS):
+            df.slice(i, FILE_ROWS).write_parquet(
+                workdir / name / f"part-{i // FILE_ROWS:05d}.parquet", row_group_size=FILE_ROWS
+            )
+
+
+def _worker_stats() -> dict:
+    import resource as res
+
+    from distributed import get_worker
+
+    data = get_worker().data
+    return {
+        "peak_rss_mb": round(res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024),
+        "spilled_mb": round(getattr(data, "spilled_total", None).disk / 2**20)
+        if getattr(data, "spilled_total", None) is not None
+        else 0,
+    }
+
+
+def child(n: int, workdir: str, engine: str, workers: int, memory: str, skip: list) -> None:
     import assay
 
+    config = {"exclude": list(skip)}
+    extra: dict = {}
     t0 = time.perf_counter()
-    result = assay.audit(
-        train=os.path.join(workdir, "train.parquet"),
-        test=os.path.join(workdir, "test.parquet"),
-        target="target",
-    )
+    if engine == "local":
+        result = assay.audit(
+            train=os.path.join(workdir, "train.parquet"),
+            test=os.path.join(workdir, "test.parquet"),
+            target="target",
+            config=config,
+        )
+    else:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+        t0 = time.perf_counter()  # the cluster's start is not the audit's time
+        result = assay.audit(
+            train=os.path.join(workdir, "train"),
+            test=os.path.join(workdir, "test"),
+            target="target",
+            config=config,
+            engine="dask",
+            scheduler=client,
+        )
+        extra["workers"] = list(client.run(_worker_stats).values())
+        extra["worker_memory"] = memory
+        client.close()
+        cluster.close()
     total = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "rows": n,
+                "engine": engine,
                 "seconds": round(total, 2),
                 "peak_rss_mb": round(peak_mb),
+                **extra,
                 "checks": {c.id: [c.status, round(c.duration_s or 0, 2)] for c in result.checks},
             }
         )
@@ -73,11 +142,15 @@ def child(n: int, workdir: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
+    ap.add_argument("--engine", choices=("local", "dask"), default="local")
+    ap.add_argument("--workers", type=int, default=2, help="Dask workers (default 2)")
+    ap.add_argument("--worker-memory", default="4GB", help="memory limit per Dask worker")
+    ap.add_argument("--skip", nargs="*", default=[], help="check ids to leave out")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.workdir)
+        child(args.child, args.workdir, args.engine, args.workers, args.worker_memory, args.skip)
         return
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -85,10 +158,15 @@ def main() -> None:
     )
     for n in args.rows:
         with tempfile.TemporaryDirectory() as d:
-            make_frame(n, 1).write_parquet(Path(d) / "train.parquet")
-            make_frame(n, 2).write_parquet(Path(d) / "test.parquet")
+            write_inputs(n, Path(d), args.engine)
             proc = subprocess.run(
-                [sys.executable, __file__, "--child", str(n), "--workdir", d],
+                [
+                    sys.executable,
+                    __file__,
+                    *("--child", str(n), "--workdir", d, "--engine", args.engine),
+                    *("--workers", str(args.workers), "--worker-memory", args.worker_memory),
+                    *(["--skip", *args.skip] if args.skip else []),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -98,9 +176,14 @@ def main() -> None:
                 raise SystemExit(proc.returncode)
             rec = json.loads(proc.stdout.strip().splitlines()[-1])
             print(
-                f"{n:>9,} rows x 25 cols: {rec['seconds']:6.2f} s, peak RSS "
+                f"{n:>9,} rows x 25 cols ({args.engine}): {rec['seconds']:6.2f} s, peak RSS "
                 f"{rec['peak_rss_mb']:,} MB"
             )
+            for i, w in enumerate(rec.get("workers", [])):
+                print(
+                    f"    worker {i} ({rec['worker_memory']}): peak RSS {w['peak_rss_mb']:,} MB, "
+                    f"spilled {w['spilled_mb']:,} MB"
+                )
             for cid, (status, secs) in rec["checks"].items():
                 print(f"    {cid:32s} {status:8s} {secs:6.2f} s")
 

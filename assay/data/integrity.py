@@ -447,10 +447,8 @@ def _value_findings(
                 m = {"outlier_count": 1, "outlier_value": c, "robust_distance": far}
                 finding("outlier_note", "pass", msg, c, m)
             break
-    v = view.values
-    zero_at = np.flatnonzero(v == 0)
-    zeros = round(float(view.counts[zero_at].sum())) if zero_at.size else 0
-    positive = view.select(v > 0)
+    zeros = view.where(0.0, 0.0, strict=False).n
+    positive = view.where(low=0.0, strict=True)
     if zeros and zeros + positive.n == n and 0.0 not in flagged and positive.n > 1:
         d = np.diff(positive.values)
         status, _ = judge_impossible(
@@ -472,9 +470,9 @@ def _value_findings(
             )
             m = {"impossible_count": zeros, "impossible_value": 0.0}
             finding("impossible", "warn", msg, 0.0, m)
-    negative = view.select(v < 0)
-    if negative.n and not (set(negative.values.tolist()) & flagged):
-        nonneg = view.select(v >= 0)
+    negative = view.where(high=0.0, strict=True)
+    if negative.n and not np.isin(list(flagged), negative.values).any():
+        nonneg = view.where(low=0.0, strict=False)
         if nonneg.n > 1:
             distinct = negative.values
             status, _ = judge_impossible(

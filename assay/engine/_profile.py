@@ -275,34 +275,54 @@ def merge_all_profiles(
 @dataclass(frozen=True)
 class ValueView:
     """Sorted distinct finite values with their counts: an array ``np.repeat(values,
-    counts)`` without expanding it. ``exact`` is false when counts come from a sketch."""
+    counts)`` without expanding it. ``exact`` is false when counts come from a sketch.
+    ``cum`` (the running count) is shared with the slices taken of a view."""
 
     values: np.ndarray
     counts: np.ndarray
     exact: bool = True
+    cum: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.cum is None:
+            object.__setattr__(self, "cum", np.cumsum(self.counts))
 
     @property
     def n(self) -> int:
-        return round(float(self.counts.sum()))
+        assert self.cum is not None
+        return round(float(self.cum[-1])) if self.cum.size else 0
 
     def __len__(self) -> int:
         return int(self.values.size)
 
     def slice(self, lo: int, hi: int) -> ValueView:
-        return ValueView(self.values[lo:hi], self.counts[lo:hi], self.exact)
+        assert self.cum is not None
+        hi = max(hi, lo)
+        base = self.cum[lo - 1] if lo > 0 else 0
+        return ValueView(self.values[lo:hi], self.counts[lo:hi], self.exact, self.cum[lo:hi] - base)
 
-    def select(self, mask: np.ndarray) -> ValueView:
-        return ValueView(self.values[mask], self.counts[mask], self.exact)
+    def where(self, low: float | None = None, high: float | None = None, *, strict: bool):
+        """The values above ``low`` and/or below ``high`` (strictly or not)."""
+        lo = (
+            0
+            if low is None
+            else int(np.searchsorted(self.values, low, side="right" if strict else "left"))
+        )
+        hi = (
+            len(self)
+            if high is None
+            else int(np.searchsorted(self.values, high, side="left" if strict else "right"))
+        )
+        return self.slice(lo, hi)
 
     def at(self, ranks: np.ndarray) -> np.ndarray:
         """The values at 0-based ``ranks`` of the expanded sorted array."""
-        cum = np.cumsum(self.counts)
-        idx = np.searchsorted(cum, np.asarray(ranks, dtype=np.float64), side="right")
+        idx = np.searchsorted(self.cum, np.asarray(ranks, dtype=np.float64), side="right")
         return self.values[np.minimum(idx, self.values.size - 1)]
 
     def percentile(self, q: Sequence[float]) -> np.ndarray:
         """``np.percentile(expanded, q)`` (linear method), on the counts."""
-        n = float(self.counts.sum())
+        n = float(self.n)
         quantiles = np.true_divide(np.asarray(q, dtype=np.float64), 100)
         virtual = (n - 1) * quantiles
         prev = np.floor(virtual)

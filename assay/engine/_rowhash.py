@@ -187,21 +187,46 @@ class OverlapStats:
 
 
 def overlap_stats(train: RowHashCounts, other: RowHashCounts, limit: int = LISTED) -> OverlapStats:
-    """Overlap of ``other`` with ``train`` and the sizes of its groups (one bucket or all)."""
-    t = pl.DataFrame(
-        {"h1": train.h1, "h2": train.h2, "nt": train.count, "train_first": train.first},
-        schema={"h1": pl.UInt64, "h2": pl.UInt64, "nt": pl.Int64, "train_first": pl.Int64},
+    """Overlap of ``other`` with ``train`` and the sizes of its groups (one bucket or all).
+
+    The two key sets are merged by one sort (a train key and an equal other key
+    become neighbours), so nothing is joined or hashed again.
+    """
+    nt = train.distinct
+    h1 = np.concatenate([train.h1, other.h1])
+    h2 = np.concatenate([train.h2, other.h2])
+    side = np.concatenate([np.zeros(nt, np.int8), np.ones(other.distinct, np.int8)])
+    order = np.lexsort((side, h2, h1))
+    h1, h2, side = h1[order], h2[order], side[order]
+    pair = np.flatnonzero(
+        (h1[:-1] == h1[1:]) & (h2[:-1] == h2[1:]) & (side[:-1] == 0) & (side[1:] == 1)
     )
-    o = pl.DataFrame(
-        {"h1": other.h1, "h2": other.h2, "no": other.count, "first": other.first},
-        schema={"h1": pl.UInt64, "h2": pl.UInt64, "no": pl.Int64, "first": pl.Int64},
+    ti, oi = order[pair], order[pair + 1] - nt
+    del h1, h2, side, order
+    matched_t = np.zeros(nt, bool)
+    matched_t[ti] = True
+    matched_o = np.zeros(other.distinct, bool)
+    matched_o[oi] = True
+    sizes = np.concatenate(
+        [train.count[ti] + other.count[oi], train.count[~matched_t], other.count[~matched_o]]
     )
-    both = t.join(o, on=["h1", "h2"], how="full", coalesce=True).fill_null(0)
-    hits = both.filter((pl.col("nt") > 0) & (pl.col("no") > 0))
-    sizes = both.select((pl.col("nt") + pl.col("no")).alias("size")).filter(pl.col("size") > 1)
-    groups = sizes.group_by("size").agg(pl.len().cast(pl.Int64).alias("groups"))
-    cand = hits.sort("first").head(limit).select("h1", "h2", "first", "train_first")
-    return OverlapStats(int(hits.get_column("no").sum()), groups, cand)
+    size, groups = np.unique(sizes[sizes > 1], return_counts=True)
+    first = other.first[oi]
+    keep = np.argsort(first, kind="stable")[:limit]
+    cand = pl.DataFrame(
+        {
+            "h1": other.h1[oi][keep],
+            "h2": other.h2[oi][keep],
+            "first": first[keep],
+            "train_first": train.first[ti][keep],
+        },
+        schema={"h1": pl.UInt64, "h2": pl.UInt64, "first": pl.Int64, "train_first": pl.Int64},
+    )
+    group_sizes = pl.DataFrame(
+        {"size": size.astype(np.int64), "groups": groups.astype(np.int64)},
+        schema={"size": pl.Int64, "groups": pl.Int64},
+    )
+    return OverlapStats(int(other.count[oi].sum()), group_sizes, cand)
 
 
 def merge_overlap(parts: Sequence[OverlapStats], limit: int = LISTED) -> OverlapStats:
