@@ -5,8 +5,9 @@ duplicate rows, train/test overlap, fingerprints, row positions) with the
 same per-chunk functions as the local engine, run on each partition (a
 Parquet row group) on the workers; summaries are merged in a tree of fan-in
 :data:`~assay.engine._dask.FAN_IN`. Row-hash counts are shuffled into
-:data:`~assay.engine._rowhash.BUCKETS` buckets by key, each bucket merged and
-reduced on its own, so no process holds the keys of a whole table.
+:func:`buckets_for` buckets by key (about one per 2M rows, at most
+:data:`~assay.engine._rowhash.BUCKETS`), each bucket merged and reduced on
+its own, so no process holds the keys of a large table.
 
 What the audit runs on the cluster, and what on a sample:
 
@@ -74,6 +75,9 @@ from assay.engine._rowhash import (
 from assay.errors import InputError
 from assay.io.readers import TableSource, read_table
 
+BUCKET_ROWS = 2_000_000
+"""Rows per hash-shuffle bucket aimed at (each bucket's keys are merged in one task)."""
+
 # -- tasks (run on workers) -------------------------------------------------------------
 
 
@@ -100,9 +104,11 @@ def _t_values(part: Any, requests: Sequence[ValueRequest], offset: int) -> list[
     return value_positions(_load(part, cols), requests, offset=offset)
 
 
-def _t_counts(part: Any, columns: Sequence[str], plan, offset: int) -> list[RowHashCounts]:
+def _t_counts(
+    part: Any, columns: Sequence[str], plan, offset: int, buckets: int
+) -> list[RowHashCounts]:
     c = hash_counts(prepare(_load(part, columns), plan), offset=offset)
-    return split_buckets(c, BUCKETS)
+    return split_buckets(c, buckets)
 
 
 def _t_bucket(parts: list[RowHashCounts], i: int) -> RowHashCounts:
@@ -273,16 +279,16 @@ class DaskAuditEngine:
         ]
         return first_rows(self._compute(*tasks), len(requests))
 
-    def _bucket_trees(self, split: str, columns: Sequence[str], plan) -> list[Any]:
+    def _bucket_trees(self, split: str, columns: Sequence[str], plan, buckets: int) -> list[Any]:
         import dask
 
         leaves = [
-            dask.delayed(_t_counts, pure=True)(p, list(columns), plan, o)
+            dask.delayed(_t_counts, pure=True)(p, list(columns), plan, o, buckets)
             for p, o in zip(self._parts[split], self._offsets[split], strict=True)
         ]
         return [
             _tree([dask.delayed(_t_bucket, pure=True)(leaf, b) for leaf in leaves], _t_merge_counts)
-            for b in range(BUCKETS)
+            for b in range(buckets)
         ]
 
     def _positions(self, split, columns, plan, candidates, skip_first) -> pl.DataFrame:
@@ -300,7 +306,7 @@ class DaskAuditEngine:
         cols = [c for c in columns if self._dtypes[split][c] != pl.Object]
         if not cols or self.rows(split) < 2:
             return DuplicateResult(0, ())
-        trees = self._bucket_trees(split, cols, None)
+        trees = self._bucket_trees(split, cols, None, buckets_for(self.rows(split)))
         found = self._compute(*[dask.delayed(_t_dups, pure=True)(t) for t in trees])
         count = sum(f[0] for f in found)
         cand = pl.concat([f[1] for f in found]).sort("second").head(LISTED)
@@ -311,8 +317,9 @@ class DaskAuditEngine:
         import dask
 
         plan = cast_plan(self._dtypes["train"], self._dtypes[split], columns)
-        train = self._bucket_trees("train", columns, plan)
-        other = self._bucket_trees(split, columns, plan)
+        buckets = buckets_for(max(self.rows("train"), self.rows(split)))
+        train = self._bucket_trees("train", columns, plan, buckets)
+        other = self._bucket_trees(split, columns, plan, buckets)
         found = self._compute(
             *[dask.delayed(_t_overlap, pure=True)(t, o) for t, o in zip(train, other, strict=True)]
         )
@@ -342,6 +349,13 @@ class DaskAuditEngine:
         leaves = self._leaves(split, _t_outcomes, dict(spec))
         (merged,) = self._compute(_tree(leaves, _t_merge_outcomes))
         return merged
+
+
+def buckets_for(rows: int) -> int:
+    """Hash-shuffle buckets for a table of ``rows`` rows: a power of two, about one per
+    :data:`BUCKET_ROWS` rows, at most :data:`~assay.engine._rowhash.BUCKETS`."""
+    want = max(1, -(-rows // BUCKET_ROWS))
+    return min(BUCKETS, 1 << (want - 1).bit_length())
 
 
 def _schema(part: Any) -> dict[str, pl.DataType]:

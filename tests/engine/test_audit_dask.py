@@ -229,3 +229,29 @@ def test_cli_bad_engine_input_is_one_line(data, tmp_path):
     r = run_cli("audit", "--test", csv, "--target", "y", "--engine", "dask")
     assert r.returncode == 2 and "is not Parquet" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_hash_shuffle_buckets_give_the_same_counts(data, client, monkeypatch):
+    """Many buckets (forced: one per 1,000 rows) or one: the same exact counts and rows."""
+    from assay.engine import _audit_dask
+    from assay.engine._audit import LocalAuditEngine
+
+    parts = {
+        "train": parquet_parts(data / "train", name="train"),
+        "test": parquet_parts(data / "test", name="test"),
+    }
+    frames = {"train": pl.read_parquet(data / "train"), "test": pl.read_parquet(data / "test")}
+    cols = ["x1", "x2", "age", "city", "code", "ratio"]
+    local = LocalAuditEngine(frames)
+    monkeypatch.setattr(_audit_dask, "BUCKET_ROWS", 1000)
+    assert _audit_dask.buckets_for(9060) == 16
+    engine = DaskAuditEngine(parts, client)
+    assert engine.duplicates("train", cols) == local.duplicates("train", cols)
+    a, b = engine.overlap("test", cols), local.overlap("test", cols)
+    assert (a.rows, a.train_rows, a.train_chance_rows) == (
+        b.rows,
+        b.train_rows,
+        b.train_chance_rows,
+    )
+    assert a.stats.overlap_rows == b.stats.overlap_rows >= 150
+    assert a.stats.group_sizes.sort("size").equals(b.stats.group_sizes.sort("size"))
