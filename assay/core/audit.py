@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import platform
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -16,6 +15,7 @@ from assay._version import __version__
 from assay.core.audit_result import AuditResult
 from assay.core.config import AuditConfig
 from assay.core.context import AuditContext, AuditSettings
+from assay.core.environment import library_versions as library_versions  # re-exported
 from assay.core.registry import CheckSpec, SkipCheck, all_checks, get_check
 from assay.core.result import CheckResult, Finding
 from assay.errors import ConfigError, InputError, ModelError, SchemaError
@@ -24,25 +24,6 @@ from assay.io.readers import read_table
 from assay.io.schema import UNSUPERVISED_TASKS, check_target, infer_schema, suggest
 
 ProgressFn = Callable[[str, int, int], None]
-
-_LIBS = ("numpy", "scipy", "pandas", "polars", "pyarrow", "sklearn", "skops", "onnxruntime")
-
-
-_DISTRIBUTIONS = {"sklearn": "scikit-learn"}
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries that affect results (read from
-    package metadata, so nothing is imported to learn them)."""
-    from importlib import metadata
-
-    out = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in _LIBS:
-        try:
-            out[name] = metadata.version(_DISTRIBUTIONS.get(name, name))
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def _resolve_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> AuditConfig:

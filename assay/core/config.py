@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import ConfigError
+from assay.io._yaml import read_yaml_mapping
 from assay.io.schema import COLUMN_TYPES, TASKS
 
 _LIST_FIELDS = ("categorical", "numeric", "ignore", "score", "sensitive", "enable")
@@ -125,22 +126,3 @@ class AuditConfig:
     @classmethod
     def from_file(cls, path: str | Path) -> AuditConfig:
         return cls.from_mapping(read_yaml_mapping(path), source=f"config file {Path(path)}")
-
-
-def read_yaml_mapping(path: str | Path) -> Mapping[str, Any]:
-    """The mapping a YAML config file holds; a one-line :class:`ConfigError` naming
-    the file (and the line, for a syntax error) otherwise."""
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file {p} does not exist; check the path")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config file {p} is not valid YAML{where}") from None
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"config file {p} must hold a mapping of options")
-    return data

@@ -5,6 +5,11 @@ id, area, title, default thresholds, the standards it serves and what it
 needs. The audit reads this registry; ``docs/checks.md`` documents it (a test
 keeps the two in step).
 
+This module imports nothing above it (``.importlinter``): the built-in check
+modules are named in :data:`BUILTIN_CHECK_MODULES` and imported the first time
+the registry is read; third-party checks come in through the ``assay.checks``
+entry-point group (:data:`ENTRY_POINT_GROUP`).
+
 Example
 -------
 >>> from assay.core.registry import get_check
@@ -15,6 +20,8 @@ Example
 from __future__ import annotations
 
 import difflib
+import importlib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -130,28 +137,94 @@ AREAS: tuple[str, ...] = (
 """Lifecycle areas, in the order reports and the catalogue show them."""
 
 
-def _load_builtin_checks() -> None:
-    # Importing the packages runs their @register_check decorators.
-    import assay.data
-    import assay.drift
-    import assay.efficiency
-    import assay.evaluation
-    import assay.fairness
-    import assay.monitoring
-    import assay.security
-    import assay.unsupervised  # noqa: F401
+BUILTIN_CHECK_MODULES: tuple[str, ...] = (
+    "assay.data.integrity",
+    "assay.data.label_issues",
+    "assay.data.leakage",
+    "assay.data.overlap",
+    "assay.data.provenance",
+    "assay.data.representativeness",
+    "assay.drift.features",
+    "assay.drift.multivariate",
+    "assay.drift.prediction",
+    "assay.drift.target",
+    "assay.efficiency.distillation",
+    "assay.efficiency.inference",
+    "assay.efficiency.quantization",
+    "assay.evaluation.ablation",
+    "assay.evaluation.baseline",
+    "assay.evaluation.calibration",
+    "assay.evaluation.overfitting",
+    "assay.evaluation.performance",
+    "assay.evaluation.robustness",
+    "assay.evaluation.segments",
+    "assay.evaluation.uncertainty",
+    "assay.fairness.group_metrics",
+    "assay.monitoring.estimation",
+    "assay.monitoring.human",
+    "assay.security.adversarial",
+    "assay.security.attribute_inference",
+    "assay.security.membership",
+    "assay.security.pii",
+    "assay.security.poisoning",
+    "assay.unsupervised.anomaly",
+    "assay.unsupervised.cluster_drift",
+    "assay.unsupervised.clustering",
+    "assay.unsupervised.segments",
+)
+"""The modules whose ``@register_check`` decorators define the built-in checks,
+the one list of them. They are imported by name (:func:`importlib.import_module`)
+the first time the registry is read, so this module imports nothing above it
+and ``import assay`` loads no check."""
+
+ENTRY_POINT_GROUP = "assay.checks"
+"""Entry-point group through which an installed distribution adds checks: each
+entry point names a module (``name = "my_package.checks"``) whose import
+registers them (see ``docs/dev/contracts.md``)."""
+
+_loaded = False
+
+
+def _load_plugin_checks() -> None:
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin must not take the built-in checks down
+            warnings.warn(
+                f"Assay check plugin {ep.name!r} ({ep.value}) could not be loaded and is left "
+                f"out: {type(exc).__name__}: {exc}. Reinstall or uninstall the distribution "
+                "that declares it.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def _load_checks() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True  # set first: a check module that reads the registry must not recurse
+    try:
+        for name in BUILTIN_CHECK_MODULES:
+            importlib.import_module(name)
+        _load_plugin_checks()
+    except BaseException:
+        _loaded = False
+        raise
 
 
 def all_checks() -> list[CheckSpec]:
     """Every registered check, in catalogue order (by area, then id)."""
-    _load_builtin_checks()
+    _load_checks()
     order = {a: i for i, a in enumerate(AREAS)}
     return sorted(_REGISTRY.values(), key=lambda s: (order.get(s.area, 99), s.id))
 
 
 def get_check(check_id: str) -> CheckSpec:
     """Return the spec registered as ``check_id``; unknown ids list the valid ones."""
-    _load_builtin_checks()
+    _load_checks()
     try:
         return _REGISTRY[check_id]
     except KeyError:

@@ -96,7 +96,7 @@ def _unseen(
     row = {"column": col, "split": split, "unseen_rows": n_new, "unseen_share": share}
     if not n_new:
         return None, row
-    from assay.security._pii_engine import for_display
+    from assay.core.masking import for_display
 
     counts = _shares(vals.filter(new))
     shown = ", ".join(f"'{for_display(v)}'" for v in list(counts)[:_SHOW_VALUES])

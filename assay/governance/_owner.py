@@ -73,7 +73,7 @@ def owner_fields(data: Mapping[str, Any] | None, *, source: str = "model_card") 
 
 def read_owner_fields(path: str | Path) -> dict[str, Any]:
     """The ``model_card:`` section of a YAML config file (``{}`` when it has none)."""
-    from assay.core.config import read_yaml_mapping
+    from assay.io._yaml import read_yaml_mapping
 
     data = read_yaml_mapping(path)
     return owner_fields(data.get("model_card"), source=f"config file {Path(path)}: model_card")

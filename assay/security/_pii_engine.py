@@ -46,6 +46,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+# Moved to assay.core.masking (data checks use them too); re-exported for the callers here.
+from assay.core.masking import for_display as for_display
+from assay.core.masking import mask as mask
+
 
 @dataclass(frozen=True)
 class EntityKind:
@@ -369,26 +373,6 @@ def _apply_column_rules(result: ValueScan, texts: list[str | None], context: lis
             )
 
 
-def mask(text: str) -> str:
-    """Hide a value for a report: letters and digits become ``*`` except the first and
-    the last two (only when there are at least eight); punctuation stays.
-
-    Examples
-    --------
-    >>> mask("john.doe@example.com")
-    'j***.***@*******.*om'
-    >>> mask("4111 1111 1111 1111")
-    '4*** **** **** **11'
-    >>> mask("12-34")
-    '**-**'
-    """
-    alnum = [i for i, ch in enumerate(text) if ch.isalnum()]
-    keep = set()
-    if len(alnum) >= 8:
-        keep = {alnum[0], *alnum[-2:]}
-    return "".join(ch if (not ch.isalnum() or i in keep) else "*" for i, ch in enumerate(text))
-
-
 MIN_INT_DIGITS = 7
 """Integer columns are scanned when they hold numbers of at least this many digits
 (phone, card or social security numbers stored as integers)."""
@@ -414,22 +398,3 @@ def as_text(s: pl.Series) -> pl.Series:
     if s.dtype == pl.Object:
         return pl.Series(s.name, [None if v is None else str(v) for v in s.to_list()], pl.String)
     return s.cast(pl.String)
-
-
-_MAYBE_PERSONAL = re.compile(r"@|\d(?:[\s().\-/]{0,3}\d){6,}")
-
-
-def for_display(value: object, limit: int = 60) -> str:
-    """A data value as shown in a report by checks that are not about PII: masked
-    (:func:`mask`) when it could hold personal data (an ``@`` or seven digits and
-    more), and shortened.
-
-    Examples
-    --------
-    >>> for_display("purple"), for_display("(212) 555-0199")
-    ('purple', '(2**) ***-**99')
-    """
-    text = str(value)
-    if _MAYBE_PERSONAL.search(text):
-        text = mask(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
