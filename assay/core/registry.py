@@ -161,7 +161,6 @@ BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "assay.evaluation.uncertainty",
     "assay.fairness.group_metrics",
     "assay.monitoring.estimation",
-    "assay.monitoring.human",
     "assay.security.adversarial",
     "assay.security.attribute_inference",
     "assay.security.membership",
