@@ -225,9 +225,14 @@ def replay(
 
     token = secrets.token_urlsafe(24)
     store = open_store(f"sqlite:///{db}")
-    # the replayed days closed long ago: the scheduler is ticked by hand after each day
+    # the replayed days closed long ago: the scheduler is ticked by hand after each day,
+    # and the late labels recompute the days at once (no minute between recomputations)
     settings = Settings(
-        store_url=f"sqlite:///{db}", admin_token=token, seed=seed, evaluate_every_s=0
+        store_url=f"sqlite:///{db}",
+        admin_token=token,
+        seed=seed,
+        evaluate_every_s=0,
+        recompute_every_s=0,
     )
     app = create_app(settings, store)
     api = f"/api/v1/models/{MODEL_NAME}"

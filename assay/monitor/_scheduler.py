@@ -47,6 +47,8 @@ MAX_WINDOWS_PER_TICK = 50
 """The most windows one tick computes per model (the rest wait for the next tick)."""
 RETENTION_BATCH = 5000
 """Rows deleted per retention transaction."""
+FULL_LOOK_S = 60.0
+"""How often a tick looks at every window of a model, not only those ingest changed."""
 
 
 def _row_fingerprint(rows: list[tuple[Any, ...]]) -> str:
@@ -74,7 +76,13 @@ class Scheduler:
         self.metrics = metrics
         self.clock = clock
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], tuple[Any, ...]] = {}
+        # what ingest stored since the last look, so a tick reads only what changed:
+        self._changes: dict[str, list[float]] = {}  # model -> [lowest ts, highest ts]
+        self._relabelled: set[str] = set()  # labels arrived: look at every window
+        self._full_at: dict[tuple[str, str], float] = {}  # last full look (monotonic)
+        self._closed: dict[tuple[str, str], int] = {}  # time buckets closed at the last look
+        self._pending: dict[tuple[str, str], set[float]] = {}  # changed, not yet computed
+        self._changes_lock = threading.Lock()
         self._cutoffs: dict[tuple[str, str], float] = {}
         self._computed: dict[tuple[str, str, float], float] = {}  # monotonic time
         self._stop = threading.Event()
@@ -102,6 +110,33 @@ class Scheduler:
                 log.warning("scheduler tick failed: %s: %s", type(exc).__name__, exc)
             self._stop.wait(self.settings.evaluate_every_s)
 
+    # -- what changed -------------------------------------------------------------------
+    def touched(self, model: str, lowest: float, highest: float) -> None:
+        """Ingest stored rows of ``model`` with timestamps in ``[lowest, highest]``."""
+        with self._changes_lock:
+            seen = self._changes.get(model)
+            if seen is None:
+                self._changes[model] = [lowest, highest]
+            else:
+                seen[0], seen[1] = min(seen[0], lowest), max(seen[1], highest)
+
+    def labelled(self, model: str) -> None:
+        """Labels of ``model`` arrived (they may change any closed window)."""
+        with self._changes_lock:
+            self._relabelled.add(model)
+
+    def _take(self, model: str, key: tuple[str, str]) -> tuple[list[float] | None, bool]:
+        """``(changed ts range, look at everything?)`` since the last look. Everything
+        is looked at on the first tick, after labels, and every ``FULL_LOOK_S`` (rows
+        another process stored are found then)."""
+        with self._changes_lock:
+            change = self._changes.pop(model, None)
+            full = model in self._relabelled
+            self._relabelled.discard(model)
+        last = self._full_at.get(key)
+        full = full or last is None or time.monotonic() - last >= FULL_LOOK_S
+        return change, full
+
     # -- one tick --------------------------------------------------------------------
     def run_once(self, now: float | None = None) -> int:
         """Judge every model's closed windows; returns how many alerts were new."""
@@ -114,6 +149,7 @@ class Scheduler:
                 try:
                     new += self._model(model, now)
                 except Exception:
+                    self._full_at.clear()  # what was taken is lost: look at everything next
                     if self.metrics is not None:
                         self.metrics.evaluation_errors.inc()
                     raise
@@ -145,11 +181,26 @@ class Scheduler:
         return new
 
     def _close_time(self, model: ModelRecord, size: str, n: int, grace: float, now: float) -> None:
+        key = (model.name, size)
         closed_upto = int((now - grace) // n)  # buckets below this have closed
-        mark = (self.store.totals(model.name), closed_upto)
-        if self._seen.get((model.name, size)) == mark:
-            return  # nothing arrived and no window closed since the last tick
-        fps = self.store.time_fingerprints(model.name, n)
+        change, full = self._take(model.name, key)
+        before = self._closed.get(key)
+        pending = self._pending.get(key, set())
+        if not full and change is None and before == closed_upto and not pending:
+            return  # nothing arrived and no window closed since the last look
+        if full:
+            fps = self.store.time_fingerprints(model.name, n)
+        else:  # only the buckets that changed, newly closed or still waiting
+            spans = [int(b) for b in pending]
+            if change is not None:
+                spans += [int(change[0] // n), int(change[1] // n)]
+            if before is not None and before < closed_upto:
+                spans += [before - 1, closed_upto - 1]
+            if not spans:
+                self._closed[key] = closed_upto
+                return
+            lo, hi = min(spans), max(spans)
+            fps = self.store.time_fingerprints(model.name, n, lo * n, (hi + 1) * n)
         have = self.store.window_fingerprints(model.name, size)
         cutoff = self._cutoff(model.name, size)
         todo = [
@@ -160,15 +211,17 @@ class Scheduler:
             and have.get(float(b)) != fps[b]
             and not (cutoff is not None and b * n < cutoff and float(b) in have)
         ]
-        waiting = [b for b in todo if self._throttled(model.name, size, float(b), have)]
-        todo = [b for b in todo if b not in set(waiting)]
+        waiting = {float(b) for b in todo if self._throttled(model.name, size, float(b), have)}
+        todo = [b for b in todo if float(b) not in waiting]
         for b in todo[:MAX_WINDOWS_PER_TICK]:
             start, end = b * n, b * n + n
             rows = self.store.load_span(model.name, start, end)
             if rows:
                 self._store(model, size, float(b), end, fps[b], rows, start, end)
-        if len(todo) <= MAX_WINDOWS_PER_TICK and not waiting:
-            self._seen[(model.name, size)] = mark
+        self._pending[key] = waiting | {float(b) for b in todo[MAX_WINDOWS_PER_TICK:]}
+        self._closed[key] = closed_upto
+        if full:
+            self._full_at[key] = time.monotonic()
 
     def _throttled(self, model: str, size: str, key: float, have: dict) -> bool:
         """Whether a stored window that late data changed waits before it is computed
@@ -181,29 +234,33 @@ class Scheduler:
         return last is not None and time.monotonic() - last < wait
 
     def _close_rows(self, model: ModelRecord, size: str, n: int) -> None:
-        mark = (self.store.totals(model.name),)
-        if self._seen.get((model.name, size)) == mark:
+        key = (model.name, size)
+        change, full = self._take(model.name, key)
+        if not full and change is None and not self._pending.get(key):
             return
-        windows = split_rows(self.store.load_predictions(model.name), "rows", n)
+        since = None
+        if not full:  # from the last stored window on (earlier rows were judged)
+            last = self.store.window_results(model.name, size, 1)
+            since = _ts(last[0]["start"]) if last else None
+        windows = split_rows(self.store.load_predictions(model.name, since), "rows", n)
         have = self.store.window_fingerprints(model.name, size)
-        done, waiting = 0, False
+        done, pending = 0, set()
         for w in windows:
             if len(w) < n:
                 break  # the window still filling
             fp = _row_fingerprint(w)
-            key = float(w[0][1])
-            if have.get(key) == fp:
+            wkey = float(w[0][1])
+            if have.get(wkey) == fp:
                 continue
-            if self._throttled(model.name, size, key, have):
-                waiting = True
+            if self._throttled(model.name, size, wkey, have) or done == MAX_WINDOWS_PER_TICK:
+                pending.add(wkey)
                 continue
-            if done == MAX_WINDOWS_PER_TICK:
-                return  # the rest on the next tick
             start, end = span("rows", n, w)
-            self._store(model, size, key, end, fp, w, start, end)
+            self._store(model, size, wkey, end, fp, w, start, end)
             done += 1
-        if not waiting:
-            self._seen[(model.name, size)] = mark
+        self._pending[key] = pending
+        if full:
+            self._full_at[key] = time.monotonic()
 
     def _store(self, model, size, key, end_ts, fp, rows, start, end) -> None:
         t0 = time.perf_counter()

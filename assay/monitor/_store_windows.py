@@ -67,25 +67,20 @@ class WindowResultsSQL:
         """Whether the store answers a query now."""
         return self._read("SELECT 1")[0][0] == 1  # type: ignore[attr-defined]
 
-    def totals(self, model: str) -> tuple[Any, ...]:
-        """``(predictions, last received, labels, last received)``: changes when
-        anything of ``model`` is stored."""
-        p = self._read(  # type: ignore[attr-defined]
-            "SELECT COUNT(*), MAX(received_at) FROM predictions WHERE model = ?", (model,)
-        )
-        lab = self._read(  # type: ignore[attr-defined]
-            "SELECT COUNT(*), MAX(received_at) FROM labels WHERE model = ?", (model,)
-        )
-        return (*p[0], *lab[0])
-
-    def time_fingerprints(self, model: str, seconds: int) -> dict[int, str]:
-        """Per time bucket of ``seconds``: rows, labeled rows and the last times a row
-        or a label arrived, as text (a changed value means late data changed it)."""
+    def time_fingerprints(
+        self, model: str, seconds: int, start: float | None = None, end: float | None = None
+    ) -> dict[int, str]:
+        """Per time bucket of ``seconds`` (with ``start <= ts < end`` when given): rows,
+        labeled rows and the last times a row or a label arrived, as text (a changed
+        value means late data changed it)."""
+        where, params = "", [seconds, model]
+        if start is not None and end is not None:
+            where, params = " AND p.ts >= ? AND p.ts < ?", [*params, start, end]
         rows = self._read(  # type: ignore[attr-defined]
             f"SELECT {self._bucket()} AS b, COUNT(*), COUNT(l.id), MAX(p.received_at), "
             "MAX(l.received_at) FROM predictions p LEFT JOIN labels l "
-            "ON l.model = p.model AND l.id = p.id WHERE p.model = ? GROUP BY b",
-            (seconds, model),
+            f"ON l.model = p.model AND l.id = p.id WHERE p.model = ?{where} GROUP BY b",
+            params,
         )
         return {int(r[0]): f"{r[1]}:{r[2]}:{r[3]!r}:{r[4]!r}" for r in rows}
 
