@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import assay
@@ -34,9 +35,38 @@ NONDETERMINISTIC = {s.id for s in all_checks() if not s.deterministic}
 NIST_ID = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+\.\d+$")
 
 
+def reviewed_cases(n: int = 400, seed: int = 0):
+    """A decisions table for monitoring.human_oversight: two reviewers who catch
+    about half of the model's mistakes."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    pred = np.where(rng.random(n) < 0.85, y, 1 - y)
+    decision = np.where(rng.random(n) < 0.5, y, pred)
+    reviewer = np.where(np.arange(n) % 2 == 0, "r1", "r2")
+    return pd.DataFrame(
+        {
+            "prediction": pred,
+            "decision": decision,
+            "label": y,
+            "reviewer": reviewer,
+            "seconds": rng.exponential(10, n),
+        }
+    )
+
+
+DECISIONS = reviewed_cases()
+
+
 def run(train, test, current, model, **kw):
     return assay.audit(
-        train=train, test=test, current=current, target="y", model=model, config=CONFIG, **kw
+        train=train,
+        test=test,
+        current=current,
+        target="y",
+        model=model,
+        config=CONFIG,
+        decisions=DECISIONS,
+        **kw,
     )
 
 

@@ -162,6 +162,14 @@ def audit(
         list[str] | None, typer.Option(help="Sensitive attribute column(s), comma-separated.")
     ] = None,
     current: Annotated[Path | None, typer.Option(help="Unlabeled production data.")] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Reviewed cases (CSV or Parquet) for monitoring.human_oversight: columns "
+            "prediction, decision, label, reviewer, seconds (rename under 'decisions:' in "
+            "assay.yaml)."
+        ),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
         "assay-report"
     ),
@@ -252,6 +260,7 @@ def audit(
                 model=model,
                 config=cfg,
                 trust_model=trust_model,
+                decisions=decisions,
                 **({"engine": engine, "scheduler": scheduler} if engine == "dask" else {}),
             )
         result = _with_invocation(
@@ -260,6 +269,7 @@ def audit(
                 "--test": test,
                 "--train": train,
                 "--current": current,
+                "--decisions": decisions,
                 "--target": target,
                 "--model": model,
                 "--trust-model": trust_model,

@@ -13,7 +13,7 @@ import polars as pl
 
 from assay._version import __version__
 from assay.core.audit_result import AuditResult
-from assay.core.config import AuditConfig
+from assay.core.config import AuditConfig, decision_columns
 from assay.core.context import AuditContext, AuditSettings
 from assay.core.environment import library_versions as library_versions  # re-exported
 from assay.core.registry import CheckSpec, SkipCheck, all_checks, get_check
@@ -85,6 +85,29 @@ def _align_columns(frames: dict[str, pl.DataFrame], target: str | None, extra: s
         )
 
 
+def _read_decisions(data: Any, config: AuditConfig) -> tuple[pl.DataFrame, Any, dict[str, str]]:
+    """The decisions table, with its prediction, decision and label columns present and
+    its seconds column (when present) numeric."""
+    df, source = read_table(data, name="decisions")
+    cols = decision_columns(config.decisions)
+    for role in ("prediction", "decision", "label", "reviewer", "seconds"):
+        c = cols[role]
+        named = role in (config.decisions or {})
+        if c not in df.columns and (named or role in ("prediction", "decision", "label")):
+            raise SchemaError(
+                f"decisions has no {role} column {c!r}.{suggest(c, df.columns)} Name it under "
+                f"'decisions: {{{role}: COLUMN}}' in assay.yaml"
+            )
+    if cols["seconds"] in df.columns:
+        try:
+            df = df.with_columns(pl.col(cols["seconds"]).cast(pl.Float64, strict=True))
+        except pl.exceptions.PolarsError:
+            raise SchemaError(
+                f"decisions column {cols['seconds']!r} (seconds) must hold numbers"
+            ) from None
+    return df, source, cols
+
+
 def build_context(
     *,
     train: Any,
@@ -93,6 +116,7 @@ def build_context(
     model: Any,
     config: AuditConfig,
     trust_model: bool,
+    decisions: Any = None,
 ) -> AuditContext:
     """Read inputs, infer the schema, wrap the model; raise on unusable input."""
     if test is None:
@@ -106,6 +130,9 @@ def build_context(
         if data is None:
             continue
         frames[name], sources[name] = read_table(data, name=name)
+    decisions_frame, decision_cols = None, {}
+    if decisions is not None:
+        decisions_frame, sources["decisions"], decision_cols = _read_decisions(decisions, config)
 
     pred_cols = [c for c in [config.prediction, *config.score] if c]
     for c in pred_cols:
@@ -206,6 +233,8 @@ def build_context(
         prediction_column=config.prediction,
         score_columns=tuple(score_cols),
         sensitive=tuple(config.sensitive),
+        decisions=decisions_frame,
+        decision_columns=decision_cols,
     )
     # Predict now: a model that cannot predict is unusable input, not a check error.
     if unsupervised:
@@ -332,6 +361,7 @@ def audit(
     progress: ProgressFn | None = None,
     engine: str = "local",
     scheduler: Any = None,
+    decisions: Any = None,
 ) -> AuditResult:
     """Audit a model (or its predictions) and the data it was tested on.
 
@@ -367,6 +397,11 @@ def audit(
     scheduler
         With ``engine="dask"``: a scheduler address, a ``distributed.Client``,
         or ``None`` to start a ``LocalCluster`` for this call.
+    decisions
+        Reviewed cases for ``monitoring.human_oversight`` (a frame or CSV/Parquet
+        path): one row per case with the model's ``prediction``, the human
+        ``decision``, the true ``label`` where known, and optionally ``reviewer``
+        and ``seconds`` (other names under ``decisions:`` in the config).
 
     Returns
     -------
@@ -400,6 +435,7 @@ def audit(
             model=model,
             config=cfg,
             trust_model=trust_model,
+            decisions=decisions,
         )
         results = [_run(spec, ctx, i, len(specs), progress) for i, spec in enumerate(specs)]
         rows = {name: df.height for name, df in ctx.frames.items()}
@@ -422,6 +458,7 @@ def audit(
                 model=model,
                 config=cfg,
                 trust_model=trust_model,
+                decisions=decisions,
             )
             ctx.sources.update(run.sources)
             with run.active("train" if ctx.has("train") else "test"):
@@ -444,6 +481,13 @@ def audit(
         "score": list(ctx.score_columns),
     }
     inputs["sensitive"] = list(cfg.sensitive)
+    if ctx.decisions is not None:
+        inputs["decisions"] = {
+            **ctx.sources["decisions"].to_dict(),
+            "rows": ctx.decisions.height,
+            "columns": ctx.decisions.width,
+            "roles": dict(ctx.decision_columns),
+        }
     prov = next((r for r in results if r.id == "data.provenance" and r.status != "error"), None)
     if prov is not None:
         for name, fp in prov.details.get("fingerprints", {}).items():

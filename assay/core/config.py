@@ -13,10 +13,14 @@ Example ``assay.yaml``::
       enable: [efficiency]        # opt-in checks, by area or id
     thresholds:
       data.integrity: {missing_warn: 0.1}
+    decisions:                    # columns of the --decisions table, if not these names
+      prediction: model_output
+      reviewer: analyst_id
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -27,6 +31,37 @@ from assay.io._yaml import read_yaml_mapping
 from assay.io.schema import COLUMN_TYPES, TASKS
 
 _LIST_FIELDS = ("categorical", "numeric", "ignore", "score", "sensitive", "enable")
+
+DECISION_COLUMNS = ("prediction", "decision", "label", "reviewer", "seconds")
+"""Roles of the columns of a decisions table (``--decisions``); each defaults to its own name."""
+
+
+def decision_columns(mapping: Mapping[str, Any] | None, *, source: str = "decisions") -> dict:
+    """The column of every role of a decisions table, from the ``decisions:`` mapping.
+
+    >>> decision_columns({"reviewer": "analyst"})["reviewer"], decision_columns(None)["label"]
+    ('analyst', 'label')
+    >>> decision_columns({"reviwer": "analyst"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    assay.errors.ConfigError: decisions.reviwer: unknown column role; did you mean 'reviewer'? ...
+    """
+    out = {role: role for role in DECISION_COLUMNS}
+    if not mapping:
+        return out
+    if not isinstance(mapping, Mapping):
+        raise ConfigError(f"{source}: must be a mapping of column role to column name")
+    for role, column in mapping.items():
+        if role not in out:
+            near = difflib.get_close_matches(str(role), DECISION_COLUMNS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise ConfigError(
+                f"{source}.{role}: unknown column role; {hint}known: {', '.join(DECISION_COLUMNS)}"
+            )
+        if not isinstance(column, str) or not column:
+            raise ConfigError(f"{source}.{role}: must be a column name, got {column!r:.60}")
+        out[role] = column
+    return out
 
 
 @dataclass
@@ -54,6 +89,8 @@ class AuditConfig:
     fail_on: str = "fail"
     model_card: dict[str, Any] = field(default_factory=dict)
     """Owner answers for the model card (intended use, owners, licence...)."""
+    decisions: dict[str, str] = field(default_factory=dict)
+    """Column names of the decisions table by role (see :data:`DECISION_COLUMNS`)."""
 
     def __post_init__(self) -> None:
         if self.task is not None and self.task not in TASKS:
@@ -69,6 +106,7 @@ class AuditConfig:
             from assay.governance import owner_fields
 
             owner_fields(self.model_card, source="model_card")  # validates field names
+        decision_columns(self.decisions)  # validates roles and names
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be an integer, not {self.seed!r}")
         if not (isinstance(self.confidence, float) and 0.5 <= self.confidence < 1):
@@ -115,9 +153,10 @@ class AuditConfig:
                 data[key] = [data[key]]
             if key in data and not isinstance(data[key], list):
                 raise ConfigError(f"{source}: field {key!r} must be a list of names")
-        for key in ("types", "thresholds", "model_card"):
+        for key in ("types", "thresholds", "model_card", "decisions"):
             if key in data and not isinstance(data[key], Mapping):
                 raise ConfigError(f"{source}: field {key!r} must be a mapping")
+        decision_columns(data.get("decisions"), source=f"{source}: decisions")
         try:
             return cls(**data)
         except TypeError as exc:

@@ -65,6 +65,10 @@ class AuditContext:
     prediction_column: str | None = None
     score_columns: tuple[str, ...] = ()
     sensitive: tuple[str, ...] = ()
+    decisions: pl.DataFrame | None = None
+    """Reviewed cases (``decisions=``, ``--decisions``), for ``monitoring.human_oversight``."""
+    decision_columns: Mapping[str, str] = field(default_factory=dict)
+    """Column of each role (prediction, decision, label, reviewer, seconds) in ``decisions``."""
     _pred_cache: dict[str, Prediction] = field(default_factory=dict, repr=False)
 
     # -- data access ---------------------------------------------------------

@@ -63,6 +63,7 @@ AUDIT_VALUE_OPTIONS = frozenset(
         "--score",
         "--sensitive",
         "--current",
+        "--decisions",
         "--out",
         "--fail-on",
         "--config",
@@ -144,7 +145,7 @@ def _args_from_inputs(report: Mapping[str, Any]) -> tuple[list[str], bool]:
     inputs = _mapping(report.get("inputs"))
     args: list[str] = []
     complete = True
-    for split in ("test", "train", "current"):
+    for split in ("test", "train", "current", "decisions"):
         src = _mapping(inputs.get(split))
         path = src.get("path")
         if isinstance(path, str) and path:
