@@ -371,10 +371,20 @@ def demo(
             "retrain and promote a challenger (monitoring.html)."
         ),
     ] = True,
+    task: Annotated[
+        str,
+        typer.Option(
+            help="binary (the income classifier), clustering (customer segments) or anomaly "
+            "(unusual records), all on the bundled UCI Adult data."
+        ),
+    ] = "binary",
 ) -> None:
     """Train a model on the bundled UCI Adult data, audit it, write the report."""
     from assay.demo import run_demo
 
+    if task != "binary":
+        _demo_unsupervised(task, out_dir, n_bootstrap)
+        return
     try:
         check_output_dir(out_dir, option="--out")
         with err.status("training the demo model on UCI Adult (48,842 rows)"):
@@ -402,6 +412,30 @@ def demo(
     out.print(evidence, soft_wrap=True, markup=False, highlight=False)
     for line in monitoring:
         out.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+def _demo_unsupervised(task: str, out_dir: Path, n_bootstrap: int) -> None:
+    """``assay demo --task clustering|anomaly``: fit, audit, save, pack the evidence."""
+    from assay.demo import run_demo
+    from assay.demo import unsupervised as demo
+
+    if task not in demo.TASKS:
+        _fail(f"--task must be binary, {', '.join(demo.TASKS)}; got {task!r}")
+    try:
+        check_output_dir(out_dir, option="--out")
+        with err.status(f"fitting the {task} demo model on UCI Adult"):
+            frames, model = demo.prepare(task)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _run_audit(**frames, model=model, config=demo.config(task, n_bootstrap))
+        result.save(out_dir)
+        run_demo.save_artifacts(out_dir, model)
+        evidence = run_demo.write_evidence(out_dir)
+    except AssayError as exc:
+        _fail(str(exc))
+    out.print(demo.describe(task), soft_wrap=True, markup=False, highlight=False)
+    _print_summary(result, out_dir)
+    out.print(evidence, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command("checks")

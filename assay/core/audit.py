@@ -190,7 +190,7 @@ def build_context(
     adapter: ModelAdapter | None = None
     if model is not None:
         if isinstance(model, (str, Path)):
-            adapter = load_model(model, trust_model=trust_model)
+            adapter = load_model(model, trust_model=trust_model, task=config.task)
         elif unsupervised:  # clusterers and detectors need not have predict
             from assay.unsupervised._inputs import check_unsupervised_model
 

@@ -544,6 +544,7 @@ _RECOMMENDATIONS = {
         "population": {},
     },
     needs=("train",),
+    tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )
 def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Compare test and current data with train, and the data with a population.

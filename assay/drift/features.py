@@ -63,6 +63,7 @@ METHOD_RULE = (
         "max_charts": 8,
     },
     needs=("current",),
+    tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )
 def feature_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Univariate drift of every feature; ``fail`` when at least ``drift_share_fail``

@@ -130,6 +130,7 @@ def _auc_interval(ctx: AuditContext, y: np.ndarray, p: np.ndarray):
         "importance_repeats": 3,
     },
     needs=("current",),
+    tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )
 def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Domain-classifier drift; ``fail``/``warn`` when the lower bound of the held-out

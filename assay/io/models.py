@@ -221,7 +221,16 @@ def wrap_model(model: Any) -> ModelAdapter:
     return ModelAdapter(model, kind="python")
 
 
-def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
+# What a model of an unsupervised task must have instead of ``predict`` (any one).
+TASK_METHODS: dict[str, tuple[str, ...]] = {
+    "clustering": ("predict", "fit_predict", "labels_"),
+    "anomaly": ("decision_function", "score_samples", "predict"),
+}
+
+
+def load_model(
+    path: str | Path, *, trust_model: bool = False, task: str | None = None
+) -> ModelAdapter:
     """Load a model file. Pickle and joblib are refused unless ``trust_model``.
 
     The format is read from the file's content as well as its name: a pickle
@@ -233,6 +242,10 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
     loading); others are listed and refused without ``trust_model``. An
     ``.onnx`` file whose tensors point at external data outside its own folder
     is refused before anything is read.
+
+    A model must have ``predict``, except for ``task="clustering"`` (``predict``,
+    ``fit_predict`` or ``labels_``: DBSCAN, AgglomerativeClustering...) and
+    ``task="anomaly"`` (``decision_function``, ``score_samples`` or ``predict``).
 
     Raises
     ------
@@ -276,7 +289,7 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
             "format. If you trust its source, rename it to .pkl and pass --trust-model"
         )
     if suffix == ".skops":
-        return _load_skops(p, trust_model=trust_model, content=content)
+        return _load_skops(p, trust_model=trust_model, content=content, task=task)
     if suffix == ".onnx":
         return _load_onnx(p)
     from assay.io._native import NATIVE_SUFFIXES, load_native
@@ -290,7 +303,7 @@ def load_model(path: str | Path, *, trust_model: bool = False) -> ModelAdapter:
     )
 
 
-def _load_skops(p: Path, *, trust_model: bool, content: str) -> ModelAdapter:
+def _load_skops(p: Path, *, trust_model: bool, content: str, task: str | None) -> ModelAdapter:
     """Load a skops archive: skops's defaults plus Assay's reviewed list, or all with trust."""
     if content != "zip":
         raise ModelError(f"model file {p} is not a skops archive (a skops file is a zip archive)")
@@ -319,7 +332,7 @@ def _load_skops(p: Path, *, trust_model: bool, content: str) -> ModelAdapter:
                 "outside its arrays. Re-save the model, or pass --trust-model only if you "
                 "trust its source"
             ) from None
-    return wrap_model_path(model, "skops", p)
+    return wrap_model_path(model, "skops", p, task=task)
 
 
 def _refuse_unreviewed(p: Path, untrusted: list[str]) -> None:
@@ -401,7 +414,16 @@ def _load_onnx(p: Path) -> ModelAdapter:
     return ModelAdapter(sess, kind="onnx", path=str(p))
 
 
-def wrap_model_path(model: Any, kind: str, path: Path) -> ModelAdapter:
-    if not hasattr(model, "predict"):
-        raise ModelError(f"model file {path} holds a {type(model).__name__} with no predict method")
+def wrap_model_path(model: Any, kind: str, path: Path, *, task: str | None = None) -> ModelAdapter:
+    """Wrap a loaded model; refuse one without the methods its task needs."""
+    wanted = TASK_METHODS.get(str(task), ("predict",))
+    if not any(hasattr(model, m) for m in wanted):
+        if wanted == ("predict",):
+            raise ModelError(
+                f"model file {path} holds a {type(model).__name__} with no predict method"
+            )
+        raise ModelError(
+            f"model file {path} holds a {type(model).__name__} with none of "
+            f"{', '.join(wanted)}; a {task} model needs one of them"
+        )
     return ModelAdapter(model, kind=kind, path=str(path))

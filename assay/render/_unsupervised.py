@@ -17,7 +17,7 @@ from assay.render._escape import html_attr, html_text
 from assay.render._format import as_list, as_mapping, as_number, fmt_number, fmt_percent
 from assay.render.charts import _f, _scale, _svg, _text, _ticks, render_chart
 
-__all__ = ["unsupervised_section"]
+__all__ = ["unsupervised_headline", "unsupervised_section"]
 
 # Fixed, colour-blind-friendly palette (Okabe-Ito); never taken from the report.
 _PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
@@ -163,6 +163,21 @@ def _anomaly(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
                 render_chart(next(iter(as_list(as_mapping(c.get("details")).get("charts"))), None))
             )
     return "; ".join(parts), charts
+
+
+def unsupervised_headline(report: Mapping[str, Any]) -> str:
+    """The headline sentence of a clustering or anomaly report (``""`` for other tasks,
+    or when no check gave a part of it); the model card prints the same sentence.
+
+    >>> unsupervised_headline({"inputs": {"schema": {"task": "binary"}}, "checks": []})
+    ''
+    """
+    task = as_mapping(as_mapping(report.get("inputs")).get("schema")).get("task")
+    if task not in ("clustering", "anomaly"):
+        return ""
+    checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
+    sentence, _ = (_clustering if task == "clustering" else _anomaly)(_by_id(checks))
+    return f"{sentence[:1].upper()}{sentence[1:]}." if sentence else ""
 
 
 def unsupervised_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:

@@ -135,7 +135,8 @@ def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
     for c in as_str_list(schema.get("prediction_columns")):
         roles[c] = "prediction"
     if schema.get("target") is not None:
-        roles[clean_text(schema.get("target"))] = "target"
+        is_label = schema.get("task") == "anomaly"  # known anomaly labels, not a target
+        roles[clean_text(schema.get("target"))] = "known anomaly label" if is_label else "target"
 
     splits = []
     for key in ("train", "test", "current"):
@@ -282,8 +283,14 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
         ],
     )
     task = d["task"] or DASH
-    lines += ["", f"- Task: {_md(task)}", f"- Target: {_md(d['target'])}"]
-    if d["classes"]:
+    if task == "clustering":
+        lines += ["", "- Task: clustering", "- Target: none (a clustering model predicts none)"]
+    elif task == "anomaly":
+        label = _code(d["target"]) if d["target"] else "none were given"
+        lines += ["", "- Task: anomaly detection", f"- Known anomaly labels: {label}"]
+    else:
+        lines += ["", f"- Task: {_md(task)}", f"- Target: {_md(d['target'])}"]
+    if d["classes"] and task not in ("clustering", "anomaly"):
         lines.append(f"- Classes: {', '.join(_md(c) for c in d['classes'])}")
 
     names = [s["name"] for s in d["splits"]]

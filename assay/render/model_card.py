@@ -25,6 +25,33 @@ _TASKS = {
     "binary": "binary classification",
     "multiclass": "multiclass classification",
     "regression": "regression",
+    "clustering": "clustering",
+    "anomaly": "anomaly detection",
+}
+_UNSUPERVISED = ("clustering", "anomaly")
+# The numbers a clustering or anomaly card leads with: (check, metric, label).
+_HEADLINE_METRICS = {
+    "clustering": (
+        ("clustering.quality", "silhouette", "Silhouette (-1 to 1, higher is better separated)"),
+        ("clustering.quality", "silhouette_null", "Silhouette of the same data shuffled (null)"),
+        ("clustering.quality", "davies_bouldin", "Davies-Bouldin index (lower is better)"),
+        ("clustering.quality", "calinski_harabasz", "Calinski-Harabasz index (higher is better)"),
+        ("clustering.stability", "ari_mean", "Agreement with refits (adjusted Rand index)"),
+        ("clustering.stability", "jaccard_min", "Smallest cluster's best-match Jaccard"),
+        ("clustering.sizes", "n_clusters", "Clusters"),
+        ("clustering.sizes", "smallest_share", "Smallest cluster's share of rows"),
+        ("clustering.sizes", "largest_share", "Largest cluster's share of rows"),
+    ),
+    "anomaly": (
+        ("anomaly.rate", "rate", "Share of rows flagged"),
+        ("anomaly.rate", "contamination", "Stated contamination"),
+        ("anomaly.rate_drift", "current_rate", "Share of current rows flagged"),
+        ("anomaly.rate_drift", "rate_ratio", "Current flagged share / reference"),
+        ("anomaly.detection", "pr_auc", "PR-AUC against the known anomalies"),
+        ("anomaly.detection", "prevalence", "PR-AUC of random flagging (known anomaly share)"),
+        ("anomaly.detection", "precision", "Precision at the flagged rate"),
+        ("anomaly.detection", "recall", "Recall at the flagged rate"),
+    ),
 }
 _STATUS = {
     "pass": "pass",
@@ -158,11 +185,23 @@ def _details(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
     classes = _l(schema.get("classes"))
     what = _TASKS.get(str(task), text(task) or "unknown task")
     line = f"- **Task:** {what} of {code(target) if target else 'the target'}"
-    if classes:
-        line += " with classes " + ", ".join(code(c) for c in classes[:20])
+    if task == "clustering":
+        line = "- **Task:** clustering: the model puts each row in a group; it predicts no target"
+    elif task == "anomaly":
+        line = "- **Task:** anomaly detection: the model flags the rows least like the rest"
+        line += (
+            f"; known anomaly labels in {code(target)}"
+            if target
+            else "; no known anomaly labels were given"
+        )
     positive = _m(report.get("settings")).get("positive_label")
-    if positive is not None:
-        line += f" (positive class {code(positive)})"
+    if task == "anomaly" and target and positive is not None:
+        line += f" ({code(positive)} marks an anomaly)"
+    elif task not in _UNSUPERVISED:
+        if classes:
+            line += " with classes " + ", ".join(code(c) for c in classes[:20])
+        if positive is not None:
+            line += f" (positive class {code(positive)})"
     lines.append(line)
     features = _l(schema.get("features"))
     if features:
@@ -193,7 +232,11 @@ def _intended(owner: Mapping[str, Any]) -> list[str]:
 
 
 def _fairness_checks(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [c for c in _checks(report) if c.get("area") == "fairness"]
+    return [
+        c
+        for c in _checks(report)
+        if c.get("area") == "fairness" or c.get("id") == "clustering.fairness"
+    ]
 
 
 def _factors(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
@@ -216,7 +259,60 @@ def _factors(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _unsupervised_metrics(report: Mapping[str, Any], task: str) -> list[str]:
+    """The Metrics section of a clustering or anomaly card: the report's headline
+    sentence, then the task's own numbers (there is no accuracy to report)."""
+    from assay.render._unsupervised import unsupervised_headline
+
+    settings = _m(report.get("settings"))
+    lines = ["## Metrics", ""]
+    headline = unsupervised_headline(report)
+    if headline:
+        lines += [f"**In one sentence:** {text(headline)}", ""]
+    labelled = task == "anomaly" and _check(report, "anomaly.detection") is not None
+    if task == "clustering":
+        why = (
+            "A clustering has no right answers to score against, so this card reports no "
+            "accuracy: it reports how well separated the clusters are (against the same data "
+            "with every column shuffled), whether they come back when refitted, and their sizes."
+        )
+    elif labelled:
+        why = (
+            "The detector is measured against the known anomaly labels: precision and recall "
+            "at the share of rows it flags, and PR-AUC (random flagging scores the anomaly share)."
+        )
+    else:
+        why = (
+            "No known anomaly labels were given, so this card reports the share of rows the "
+            "detector flags and how it moved, not how many real anomalies it finds."
+        )
+    lines.append(
+        f"{why} Measured on the test data; intervals are {_conf(report)} intervals "
+        f"({num(settings.get('n_bootstrap'))} resamples, seed {num(settings.get('seed'))})."
+    )
+    rows = []
+    for check_id, key, label in _HEADLINE_METRICS[task]:
+        c = _check(report, check_id)
+        if c is None or c.get("status") in ("skipped", "error"):
+            continue
+        metrics = _m(c.get("metrics"))
+        v = metrics.get(key)
+        if v is None:
+            continue
+        if key.startswith("n_") and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        rows.append([text(label), code(f"{check_id}.{key}"), num(v), _interval(metrics, key)])
+    if rows:
+        lines += ["", _table(["Metric", "Id", "Test", f"{_conf(report)} interval"], rows).rstrip()]
+    else:
+        lines += ["", f"No {_TASKS[task]} check gave a number in this audit."]
+    return lines
+
+
 def _metrics(report: Mapping[str, Any]) -> list[str]:
+    task = _m(_m(report.get("inputs")).get("schema")).get("task")
+    if task in _UNSUPERVISED:
+        return _unsupervised_metrics(report, str(task))
     perf = _check(report, "evaluation.performance")
     lines = ["## Metrics", ""]
     if perf is None or perf.get("status") in ("skipped", "error"):

@@ -244,6 +244,7 @@ _RECOMMENDATION = {
     standards=("MEASURE 2.10", "GOVERN 1.1"),
     severity="high",
     thresholds={"fail_share": 0.5, "max_values": 500},
+    tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )
 def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Find personal data per column; a masked example per kind, never the raw value.
