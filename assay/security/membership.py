@@ -64,8 +64,9 @@ def judge_membership(
     """Status of one attack from its AUC and advantage, with their (adjusted) lower bounds.
 
     ``fail`` when the AUC's lower bound is above ``auc_fail``, or the advantage is
-    above ``advantage_fail`` with its lower bound above ``advantage_warn`` (clear
-    and material); ``warn`` when either lower bound is above its warn level;
+    above ``advantage_fail`` with its lower bound above ``advantage_warn`` and the
+    AUC's lower bound above ``auc_warn`` (clear on both summaries, and material);
+    ``warn`` when either lower bound is above its warn level;
     ``pass`` otherwise. Without intervals the points decide. The p value is the one-sided
     Mann-Whitney test of AUC = 0.5 (normal approximation), times ``m``.
 
@@ -85,9 +86,15 @@ def judge_membership(
     if n_members > 0 and n_nonmembers > 0:
         se = math.sqrt((n_members + n_nonmembers + 1) / (12.0 * n_members * n_nonmembers))
         p = min(1.0, m * float(norm.sf((a - 0.5) / se)))
-    # The advantage is a maximum over thresholds, its bootstrap interval wide: a material
-    # advantage (the point) fails when the leak is clear (its lower bound above the warn level).
-    clear_advantage = d > float(th["advantage_fail"]) and d_low > float(th["advantage_warn"])
+    # The advantage is a maximum over thresholds, its bootstrap interval wide and its point
+    # biased upward on small samples (the best of many cut-offs): a material advantage (the
+    # point) fails when the leak is clear on both summaries, its own lower bound above the
+    # warn level and the AUC's lower bound above the AUC warn level.
+    clear_advantage = (
+        d > float(th["advantage_fail"])
+        and d_low > float(th["advantage_warn"])
+        and a_low > float(th["auc_warn"])
+    )
     if a_low > float(th["auc_fail"]) or clear_advantage:
         return MembershipVerdict("fail", p)
     if a_low > float(th["auc_warn"]) or d_low > float(th["advantage_warn"]):
@@ -249,7 +256,8 @@ def _ci(iv: Interval, conf: float) -> str:
         "every model that fits its data leaks a little, so an attack warns only when its "
         "interval (adjusted for the two attacks) lies wholly above the warn level, and fails "
         "the gate only when its AUC interval lies wholly above auc_fail or its advantage "
-        "passes advantage_fail with its interval wholly above advantage_warn."
+        "passes advantage_fail with its interval wholly above advantage_warn and the AUC "
+        "interval wholly above auc_warn."
     ),
     standards=("MEASURE 2.10", "MEASURE 2.7"),
     severity="high",

@@ -27,9 +27,14 @@ def judge_attribute(*args, **kw):
 def test_membership_judge_fails_only_on_a_clear_material_leak():
     assert judge_membership(0.75, 0.701, 0.2, 0.1, 500, 500, TH).status == "fail"
     assert judge_membership(0.75, 0.700, 0.2, 0.1, 500, 500, TH).status == "warn"
-    # A material advantage fails when its interval is clear of the warn level ...
-    assert judge_membership(0.65, 0.55, 0.301, 0.101, 500, 500, TH).status == "fail"
-    assert judge_membership(0.65, 0.55, 0.300, 0.2, 500, 500, TH).status == "warn"
+    # A material advantage fails when its interval is clear of the warn level and the
+    # AUC's is too (both summaries of the attack agree) ...
+    assert judge_membership(0.65, 0.601, 0.301, 0.101, 500, 500, TH).status == "fail"
+    assert judge_membership(0.65, 0.601, 0.300, 0.2, 500, 500, TH).status == "warn"
+    # ... not on the advantage alone: breast cancer's GBM (ART advantage 0.32, AUC 0.66 with
+    # interval 0.57-0.76) failed on it while a plain loss attack found AUC 0.49.
+    assert judge_membership(0.65, 0.55, 0.301, 0.101, 500, 500, TH).status == "warn"
+    assert judge_membership(0.66, 0.57, 0.32, 0.12, 170, 170, TH).status == "warn"
     # ... and not when the interval reaches down to it (the old rule failed on the point).
     assert judge_membership(0.65, 0.55, 0.45, 0.1, 150, 150, TH).status == "pass"
     assert judge_membership(0.71, 0.58, 0.35, 0.09, 150, 150, TH).status == "pass"
