@@ -5,6 +5,9 @@ size), file size and the time the batched deletes took.
 
 Usage: .venv/bin/python bench/monitor_retention.py [--days 30] [--rows-per-day 10000]
        [--keep 7d]
+       .venv/bin/python bench/monitor_retention.py --look 1000000
+         (the scheduler's look at a model of that many rows: every day's fingerprint,
+         then only the last hour's, as after ingest touched it)
 """
 
 from __future__ import annotations
@@ -36,7 +39,11 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--rows-per-day", type=int, default=10_000)
     ap.add_argument("--keep", default="7d")
+    ap.add_argument("--look", type=int, default=0)
     a = ap.parse_args()
+    if a.look:
+        _look(a.look)
+        return
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/m.db")
@@ -97,6 +104,25 @@ def main() -> None:
             f"{kept} window results kept; the batched deletes took {took:.2f} s"
         )
         store.close()
+
+
+def _look(n: int) -> None:
+    from assay.monitor import ModelRecord, open_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = open_store(f"sqlite:///{tmp}/m.db")
+        s.create_model(ModelRecord("m", 0.0, None, None, None, None, {}, b""))
+        for k in range(0, n, 50_000):
+            rows = [(f"r{i}", 1.7e9 + i, '{"x":1}', "null", 0.5) for i in range(k, k + 50_000)]
+            s.insert_predictions("m", rows)
+        t0 = time.perf_counter()
+        s.time_fingerprints("m", 86400)
+        t1 = time.perf_counter()
+        s.time_fingerprints("m", 3600, 1.7e9 + n - 3600, 1.7e9 + n)
+        t2 = time.perf_counter()
+        full, last = 1000 * (t1 - t0), 1000 * (t2 - t1)
+        print(f"{n:,} rows: every day {full:.0f} ms; the last hour {last:.1f} ms")
+        s.close()
 
 
 if __name__ == "__main__":
