@@ -124,18 +124,23 @@ async def put_policy(request: Request, name: str, scope: str = require("write"))
 
 @policies.get("/models/{name}/policy", dependencies=[require("read")])
 def get_policy(request: Request, name: str) -> dict[str, Any]:
-    """The model's policy (secrets shown as ``***``), its evaluation state per window
-    size, and the state of each queued action."""
+    """The model's policy (secrets shown as ``***``), the window size it is judged on
+    with the scheduler's evaluation state there (``state``), and the state of each
+    queued action."""
     from assay.monitor._policies import load_stored, redact
+    from assay.monitor._scheduler import Scheduler
 
     model = _model_or_404(request, name)
     store = request.app.state.store
-    data, state, stored = load_stored(store, model.name)
+    data, _, stored = load_stored(store, model.name)
+    sched = Scheduler(store, request.app.state.settings)
+    size = sched.window_of(sched.policy_of(model.name)[0])
     return {
         "model": model.name,
         "policy": redact(data),
         "default": not stored,
-        "state": state,
+        "window": size,
+        "state": {size: store.schedule_state(model.name, size) or {}},
         "actions": store.list_actions(model.name),
     }
 

@@ -66,6 +66,8 @@ def test_windows_close_after_grace_and_late_data_is_recorded(registered, auth):
     body = c.get("/api/v1/models/churn/windows?size=1h", headers=auth).json()
     assert [w["stored"] for w in body["windows"]] == [True, True]
     assert body["windows"][1]["alerts"] == ["drift-high"]
+    got = c.get("/api/v1/models/churn/policy", headers=auth).json()
+    assert got["window"] == "1h" and got["state"]["1h"]["last_start"] == body["windows"][1]["start"]
 
     # late data for the first hour: it is computed again and the change recorded
     _post(c, _in(H, HOUR, prediction_records(200, start=600, seed=3)), auth)
