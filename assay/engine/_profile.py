@@ -118,7 +118,7 @@ class ColumnProfileSummary:
         if self.counts is None or self.counts.height == 0:
             return ValueView(np.zeros(0), np.zeros(0, np.int64))
         vc = self.counts.with_columns(pl.col(_V).cast(pl.Float64))
-        vc = vc.filter(pl.col(_V).is_finite()).sort(_V)
+        vc = vc.filter(pl.col(_V).is_finite())  # already in value order
         return ValueView(vc.get_column(_V).to_numpy(), vc.get_column(_N).to_numpy())
 
 
@@ -152,6 +152,8 @@ def profile_series(s: pl.Series, *, cap: int | None = None) -> ColumnProfileSumm
         numeric_like = int(parsed.is_not_null().sum())
     vc = present.rename(_V).value_counts(sort=False, name=_N)
     vc = vc.with_columns(pl.col(_N).cast(pl.Int64))
+    if kind == "numeric":
+        vc = vc.sort(_V)  # numeric counts are kept in value order
     out = ColumnProfileSummary(s.name, kind, s.len(), n_missing, n_inf, numeric_like, vc)
     return _capped(out, cap)
 
@@ -201,6 +203,8 @@ def _capped(p: ColumnProfileSummary, cap: int | None) -> ColumnProfileSummary:
     vc = p.counts.sort(_N, descending=True)
     cut = int(vc.get_column(_N)[cap])
     vc = vc.head(cap).with_columns(pl.col(_N) - cut).filter(pl.col(_N) > 0)
+    if p.kind == "numeric":
+        vc = vc.sort(_V)
     return replace(
         p,
         counts=vc,
@@ -234,6 +238,8 @@ def merge_profiles(
         return base
     both = pl.concat([a.counts, b.counts], how="vertical_relaxed")
     vc = both.group_by(_V).agg(pl.col(_N).sum())
+    if kind == "numeric":
+        vc = vc.sort(_V)
     tails = None
     if kind == "numeric" and (a.tails is not None or b.tails is not None):
         ta = a.tails if a.tails is not None else _tails_of(*_exact_arrays(a))

@@ -123,13 +123,20 @@ def merge_counts(a: RowHashCounts, b: RowHashCounts) -> RowHashCounts:
 
 
 def merge_all_counts(parts: Iterable[RowHashCounts]) -> RowHashCounts:
+    """Merge any number of counts of one table at once (one sort; same result as merging
+    them pairwise in any order)."""
     items = list(parts)
     if not items:
         raise ValueError("nothing to merge")
-    out = items[0]
-    for p in items[1:]:
-        out = merge_counts(out, p)
-    return out
+    if len(items) == 1:
+        return items[0]
+    return _group(
+        sum(c.n_rows for c in items),
+        *(np.concatenate([getattr(c, f) for c in items]) for f in _FIELDS),
+    )
+
+
+_FIELDS = ("h1", "h2", "count", "first", "second")
 
 
 def bucket_of(h1: np.ndarray, buckets: int) -> np.ndarray:

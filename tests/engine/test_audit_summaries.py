@@ -260,7 +260,7 @@ def test_checks_are_the_same_for_any_chunk_size(planted):
     train, test = planted
     default = _audit(train, test)
     frames = {"train": pl.from_pandas(train), "test": pl.from_pandas(test)}
-    with use_audit_engine(LocalAuditEngine(frames, chunk_rows=137)):
+    with use_audit_engine(LocalAuditEngine(frames, chunk_rows=137, profile_rows=251)):
         chunked = _audit(train, test)
     for a, b in zip(default.checks, chunked.checks, strict=True):
         assert (a.id, a.status, a.summary) == (b.id, b.status, b.summary)
