@@ -292,7 +292,7 @@ def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:
                 "no class probabilities are available (the model has no predict_proba, "
                 "or no --score column was given)"
             )
-    return None
+    return spec.missing_extra(ctx.task)
 
 
 def run_check(spec: CheckSpec, ctx: AuditContext) -> CheckResult:
@@ -462,9 +462,12 @@ def audit(
             )
             ctx.sources.update(run.sources)
             with run.active("train" if ctx.has("train") else "test"):
-                results = [_run(spec, ctx, i, len(specs), progress) for i, spec in enumerate(specs)]
+                results = [
+                    run.note_sample(_run(spec, ctx, i, len(specs), progress), ctx)
+                    for i, spec in enumerate(specs)
+                ]
             rows = {name: run.engine.rows(name) for name in ctx.frames}
-            extra_engine = run.describe(run.outcomes(ctx, model, trust_model))
+            extra_engine = run.describe(run.outcomes(ctx, model, trust_model), ctx)
         finally:
             run.close()
     if progress is not None:

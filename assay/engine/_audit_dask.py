@@ -451,7 +451,31 @@ class DaskAudit:
             if s in self.samples and ctx.target in self.engine.dtypes(s)
         }
 
-    def describe(self, outcomes: Mapping[str, OutcomeSummary]) -> dict[str, Any]:
+    def full_data_checks(self, ctx: Any) -> list[str]:
+        """The checks that read every row (the others read the sample)."""
+        ids = ["data.integrity", "data.train_test_overlap", "data.provenance"]
+        if "current" in self.samples:
+            ids += ["drift.features", "drift.target", "drift.multivariate"]
+            if ctx.model is None:  # prediction columns are summarised like features
+                ids.append("drift.prediction")
+        return ids
+
+    def note_sample(self, result: Any, ctx: Any) -> Any:
+        """``result`` with the sample it was computed on in its details (checks that ran
+        on the sample only; skipped checks and full-data checks are returned as they are)."""
+        from dataclasses import replace
+
+        if result.status == "skipped" or result.id in self.full_data_checks(ctx):
+            return result
+        sample = {
+            "rows": {s: df.height for s, df in self.samples.items()},
+            "of_rows": {s: self.engine.rows(s) for s in self.samples},
+            "seed": self.seed,
+            "how": "smallest content hashes (Polars hash_rows with the seed), original order",
+        }
+        return replace(result, details={**result.details, "engine_sample": sample})
+
+    def describe(self, outcomes: Mapping[str, OutcomeSummary], ctx: Any) -> dict[str, Any]:
         """What ran where, for ``AuditResult.extra["engine"]``."""
         return {
             "name": "dask",
@@ -464,8 +488,7 @@ class DaskAudit:
                 "how": "the rows with the smallest content hash (Polars hash_rows with the "
                 "seed), in their original order; independent of partitioning",
             },
-            "full_data_checks": ["data.integrity", "data.train_test_overlap", "data.provenance"]
-            + (["drift.*"] if "current" in self.samples else []),
+            "full_data_checks": self.full_data_checks(ctx),
             "profile_cap": self.engine.cap,
             "predictions": {s: o.to_dict() for s, o in outcomes.items()},
         }
