@@ -215,15 +215,17 @@ def judge_flipped_slice(
     carrying the label the model finds less likely; ``held_rows``/``held_slope``: the
     labelled held-out rows in the same cell and their slope under the same fold
     models (``held_rows`` ``None``: no labelled held-out data); ``p_steeper``: the
-    one-sided likelihood-ratio p-value that the held-out slope exceeds the train
-    slope there; ``cells``: how many cells were searched (Bonferroni). Flips
-    live in the training data only; a region where the model is simply weaker looks
+    likelihood-ratio p-value that the train labels there are the held-out curve
+    with a share flipped (against one curve for both splits); ``cells``: how many
+    cells were searched (Bonferroni). Flips live in the training data only; a
+    region where the model is simply weaker looks
     the same in held-out rows. True (flipped) when the train cell is flat (``p_flat``
     below ``alpha`` / ``cells``, slope between 0 and ``cluster_slope``), at least
     ``cluster_min_issues`` rows go against the model, and, where labelled held-out
     data exists, the held-out cell has at least ``cluster_min_rows // 2`` rows, a
-    slope above ``cluster_test_slope`` and is steeper than train beyond chance
-    (``p_steeper`` below ``cluster_train_only_alpha`` / ``cells``).
+    slope above ``cluster_test_slope``, and the train labels differ from it as
+    flips do, beyond chance (``p_steeper`` below ``cluster_train_only_alpha`` /
+    ``cells``).
 
     >>> th = {"cluster_slope": 0.25, "cluster_min_issues": 8, "cluster_min_rows": 30,
     ...       "cluster_test_slope": 0.5, "cluster_train_only_alpha": 0.01, "alpha": 0.001}
@@ -245,7 +247,7 @@ def judge_flipped_slice(
         return False, f"as flat in held-out rows (slope {held_slope:.2f}): the model's misfit"
     if not p_steeper < float(th["cluster_train_only_alpha"]) / cells:
         return False, (
-            f"held-out rows not clearly steeper there (slope {held_slope:.2f} vs "
+            f"train labels not clearly flipped against held-out rows (slope {held_slope:.2f} vs "
             f"{slope:.2f}, p = {p_steeper:.2g})"
         )
     return True, f"flat in train only (held-out slope {held_slope:.2f}, p = {p_steeper:.2g})"

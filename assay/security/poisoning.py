@@ -18,10 +18,11 @@ is no training data):
    while a model that is merely wrong somewhere keeps (or reverses) its
    ranking. A model merely weak in a region is as flat on the labelled
    held-out rows there, so the same cell of those rows (under the same fold
-   models) must follow the logits differently beyond chance (a 2-df
-   likelihood-ratio test of one curve for both splits, Bonferroni over the
-   cells) and steeply. A pile-up of cleanlab suspects far beyond the model's
-   uncertainty (a Poisson tail test) also warns; for binary labels only
+   models) must follow the logits steeply, and the train labels must look like
+   that curve with a share flipped, beyond chance (a likelihood-ratio test
+   against one curve for both splits, Bonferroni over the cells). A pile-up
+   of cleanlab suspects far beyond the model's uncertainty (a Poisson tail
+   test) also warns; for binary labels only
    where the model's ranking is reversed there (labels set to one class
    against the model). Other tasks use the pile-up test alone (regression:
    outlying residuals).
@@ -368,27 +369,46 @@ def _recalibration(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def _steeper_held_out(
     x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, y_te: np.ndarray
 ) -> tuple[float, float]:
-    """(held-out recalibration slope, p-value that the train rows of a cell follow the
-    model's logits differently from the held-out rows there).
+    """(held-out recalibration slope, p-value that the cell's train labels are its
+    held-out curve with a share of them flipped).
 
-    One logistic model of both splits' rows in the cell with an intercept and a slope
-    per split, against one curve for both (likelihood ratio, 2 df): flips move both
-    the level and the slope of the train curve (``P(y=1) = f + (1 - 2f) s(x)``), while a
-    model merely weak there gives both splits the same curve. 1.0 when the held-out
-    slope is not the larger.
+    Flipping a share ``f`` of labels at random turns the curve ``P(y=1) = s(a + b x)``
+    into ``f + (1 - 2f) s(a + b x)``. One model of both splits' rows in the cell: the
+    held-out rows follow ``s(a + b x)``, the train rows the same curve flipped at ``f``;
+    the likelihood-ratio test of ``f = 0`` (one curve for both splits, as a model that
+    is merely weak there gives) has a boundary null: p = chi2_1 tail / 2.
     """
+    from scipy.optimize import minimize
     from scipy.stats import chi2
 
+    held_slope = _recalibration(x_te, y_te)[0] if len(x_te) else float("nan")
     x = np.concatenate([x_tr, x_te])
     y = np.concatenate([y_tr, y_te])
-    g = np.concatenate([np.zeros(len(x_tr)), np.ones(len(x_te))])
+    is_tr = np.concatenate([np.ones(len(x_tr), bool), np.zeros(len(x_te), bool)])
     one = np.column_stack([np.ones(len(x)), x])
-    beta, ll_full = _logit_fit(np.column_stack([one, g, g * x]), np.zeros(len(x)), y)
-    _, ll_same = _logit_fit(one, np.zeros(len(x)), y)
-    held_slope = float(beta[1] + beta[3])
-    if not np.isfinite(held_slope) or not beta[3] > 0:
+    beta0, ll_same = _logit_fit(one, np.zeros(len(x)), y)
+
+    def nll(theta: np.ndarray) -> float:
+        a, b, f = theta
+        q = 1.0 / (1.0 + np.exp(-np.clip(a + b * x, -30, 30)))
+        q = np.where(is_tr, f + (1.0 - 2.0 * f) * q, q)
+        q = np.clip(q, 1e-12, 1 - 1e-12)
+        return float(-(y * np.log(q) + (1 - y) * np.log(1 - q)).sum())
+
+    best = -ll_same
+    bounds = [(None, None), (None, None), (0.0, 0.499)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for f0 in (0.05, 0.2, 0.4):
+            res = minimize(
+                nll, np.array([beta0[0], beta0[1], f0]), method="L-BFGS-B", bounds=bounds
+            )
+            if np.isfinite(res.fun):
+                best = min(best, float(res.fun))
+    stat = max(2.0 * (-ll_same - best), 0.0)
+    if not np.isfinite(held_slope):
         return held_slope, 1.0
-    return held_slope, float(chi2.sf(max(2.0 * (ll_full - ll_same), 0.0), 2))
+    return float(held_slope), float(chi2.sf(stat, 1)) / 2.0 if stat > 0 else 1.0
 
 
 def _clusters(
@@ -495,7 +515,7 @@ def _clusters(
             if np.isfinite(held_slope):
                 msg += (
                     f" The {int(m_te.sum())} held-out rows of the same cell follow it at "
-                    f"{held_slope:.2f} (train flatter: p = {p_steeper:.2g}, over "
+                    f"{held_slope:.2f} (train labels as if flipped: p = {p_steeper:.2g}, over "
                     f"{len(tested)} cells searched): the flatness is in the training data only."
                 )
             metrics = {
@@ -1104,10 +1124,10 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     confidence with a recalibration slope between 0 and ``cluster_slope``
     (likelihood-ratio p below ``alpha`` / cells tested) and, where the test split
     is labelled, the same cell there (under the same fold models) has at least
-    ``cluster_min_rows`` // 2 rows, a slope above ``cluster_test_slope`` and follows
-    the logits differently from train beyond chance (2-df likelihood ratio, p below
-    ``cluster_train_only_alpha`` / cells tested): a region where the model is merely
-    weak is as flat in held-out rows; or when it holds at
+    ``cluster_min_rows`` // 2 rows, a slope above ``cluster_test_slope``, and the
+    train labels look like that curve with a share flipped (likelihood ratio against
+    one curve for both splits, p below ``cluster_train_only_alpha`` / cells tested):
+    a region where the model is merely weak is as flat in held-out rows; or when it holds at
     least ``cluster_min_issues`` suspect labels, ``cluster_ratio`` times what
     the model's uncertainty predicts, with a Poisson p below ``alpha`` / cells
     tested (binary labels: only where that slope is negative). Rows with
