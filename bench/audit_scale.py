@@ -69,17 +69,13 @@ def write_inputs(n: int, workdir: Path, engine: str) -> None:
             )
 
 
-def _worker_stats() -> dict:
+def _worker_stats(dask_worker) -> dict:
     import resource as res
 
-    from distributed import get_worker
-
-    data = get_worker().data
+    spilled = getattr(dask_worker.data, "spilled_total", None)
     return {
         "peak_rss_mb": round(res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024),
-        "spilled_mb": round(getattr(data, "spilled_total", None).disk / 2**20)
-        if getattr(data, "spilled_total", None) is not None
-        else 0,
+        "spilled_mb": round(spilled.disk / 2**20) if spilled is not None else 0,
     }
 
 

@@ -167,6 +167,10 @@ def test_rows_predictions_and_sample_are_reported(both, data):
     assert eng["partitions"] == {"train": 6, "test": 4, "current": 4}
     assert eng["rows"] == {"train": 9060, "test": 5000, "current": 4000}
     assert dask.inputs["train"]["rows"] == 9060 and dask.settings["engine"] == "dask"
+    perf = dask.check("evaluation.performance").details["engine_sample"]
+    assert perf["rows"]["test"] == perf["of_rows"]["test"] == 5000  # it fits: the whole table
+    assert "engine_sample" not in dask.check("data.integrity").details
+    assert "data.integrity" in eng["full_data_checks"]
     test = pd.read_parquet(data / "test")
     model = skops.io.load(
         data / "model.skops", trusted=skops.io.get_untrusted_types(file=data / "model.skops")
