@@ -37,6 +37,11 @@ code 1). `error` — the check itself could not run (the audit goes on).
 `scores`: class probabilities; `labels`: a target column; `current`:
 production data.
 
+**Extras.** Optional packages a check needs, by the extra that installs them
+(`pip install 'assay[labels]'`); tasks in parentheses limit it to those tasks.
+Without them the check is skipped, and its summary names the extra and the
+command.
+
 **Thresholds** are overridden per check in `assay.yaml`:
 
 ```yaml
@@ -50,13 +55,13 @@ def render_catalogue() -> str:
     """The Markdown catalogue of every registered check."""
     lines = [_HEADER]
     specs = all_checks()
-    lines.append("| id | title | needs | standards |")
-    lines.append("| --- | --- | --- | --- |")
+    lines.append("| id | title | needs | extras | standards |")
+    lines.append("| --- | --- | --- | --- | --- |")
     for s in specs:
         anchor = s.id.replace(".", "")
         lines.append(
             f"| [`{s.id}`](#{anchor}) | {s.title} | {', '.join(s.needs) or '—'} "
-            f"| {', '.join(s.standards)} |"
+            f"| {_extras(s) or '—'} | {', '.join(s.standards)} |"
         )
     area = None
     for s in specs:
@@ -68,6 +73,8 @@ def render_catalogue() -> str:
         lines.append(f"- Severity: {s.severity}")
         lines.append(f"- Needs: {', '.join(s.needs) or 'test data only'}")
         lines.append(f"- Tasks: {', '.join(s.tasks)}")
+        if s.extras:
+            lines.append(f"- Extras: {_extras(s)}")
         lines.append(f"- Standards (NIST AI RMF): {', '.join(s.standards)}")
         if s.thresholds:
             lines.append("- Default thresholds:")
@@ -78,6 +85,12 @@ def render_catalogue() -> str:
         lines.append("")
     lines.extend(_gate_policy_section(specs))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _extras(spec) -> str:
+    """``labels`` (binary, multiclass), as the catalogue shows a check's extras."""
+    parts = [f"`{e.name}`" + (f" ({', '.join(e.tasks)})" if e.tasks else "") for e in spec.extras]
+    return ", ".join(parts)
 
 
 def _gate_policy_section(specs) -> list[str]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from assay.core.result import Finding, Severity, Status
-from assay.errors import UnknownCheckError
+from assay.errors import MissingExtraError, UnknownCheckError
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -56,6 +56,74 @@ class SkipCheck(Exception):
 CheckFn = Callable[["AuditContext", Mapping[str, Any]], Outcome]
 
 
+EXTRAS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "fairness": (("fairlearn", "fairlearn"),),
+    "labels": (("cleanlab", "cleanlab"),),
+    "onnx": (("onnxruntime", "onnxruntime"), ("onnx", "onnx"), ("skl2onnx", "skl2onnx")),
+    "efficiency": (("onnxmltools", "onnxmltools"),),
+    "pii": (("presidio-analyzer", "presidio_analyzer"),),
+    "security": (("adversarial-robustness-toolbox", "art"),),
+}
+"""Optional extras a check can declare (``extras=("labels",)``): for each, the
+``(distribution, import name)`` pairs the checks need from it (a subset of the
+extra in ``pyproject.toml``; a test keeps the two in step)."""
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An optional extra a check needs, on every task or only on ``tasks``."""
+
+    name: str
+    tasks: tuple[str, ...] | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.tasks is None else f"{self.name} ({', '.join(self.tasks)})"
+
+
+def _extras(declared: tuple[str, ...] | Mapping[str, tuple[str, ...]]) -> tuple[Extra, ...]:
+    if isinstance(declared, str):
+        declared = (declared,)
+    items = (
+        [Extra(k, tuple(v)) for k, v in declared.items()]
+        if isinstance(declared, Mapping)
+        else [Extra(k) for k in declared]
+    )
+    for e in items:
+        if e.name not in EXTRAS:
+            raise ValueError(f"unknown extra {e.name!r}; known extras: {', '.join(sorted(EXTRAS))}")
+    return tuple(items)
+
+
+def missing_package(extra: str) -> str | None:
+    """The first distribution of ``extra`` that is not installed (found, not imported),
+    or ``None`` when all are."""
+    from importlib.util import find_spec
+
+    for distribution, module in EXTRAS[extra]:
+        try:
+            found = find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            return distribution
+    return None
+
+
+def extra_skip_reason(extra: str, package: str | None = None) -> str:
+    """The one skip reason for a missing extra, in :class:`MissingExtraError`'s words:
+    "this check needs the optional package 'cleanlab'; install it with: pip install
+    'assay[labels]'"."""
+    return str(MissingExtraError(package or EXTRAS[extra][0][0], extra, "this check"))
+
+
+def require_extra(extra: str) -> None:
+    """Raise :class:`SkipCheck` naming ``extra`` when one of its packages is missing; for
+    a check that needs the extra only on some paths (declare it otherwise)."""
+    missing = missing_package(extra)
+    if missing is not None:
+        raise SkipCheck(extra_skip_reason(extra, missing))
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """Registered metadata of one check."""
@@ -72,6 +140,17 @@ class CheckSpec:
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
     opt_in: bool = False
     deterministic: bool = True
+    extras: tuple[Extra, ...] = ()
+
+    def missing_extra(self, task: str | None) -> str | None:
+        """The skip reason when an extra this check needs on ``task`` is not installed."""
+        for extra in self.extras:
+            if extra.tasks is not None and task not in extra.tasks:
+                continue
+            missing = missing_package(extra.name)
+            if missing is not None:
+                return extra_skip_reason(extra.name, missing)
+        return None
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
@@ -90,15 +169,20 @@ def register_check(
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression"),
     opt_in: bool = False,
     deterministic: bool = True,
+    extras: tuple[str, ...] | Mapping[str, tuple[str, ...]] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under a stable dotted ``id``.
 
     ``opt_in`` checks (slow ones, such as timing measurements) run only when
     asked for by id or area (``enable=[...]``, ``--enable``); checks that
-    measure time declare ``deterministic=False``.
+    measure time declare ``deterministic=False``. ``extras`` names the optional
+    extras (:data:`EXTRAS`) the check needs, as ``("labels",)`` or, when only some
+    tasks need one, ``{"labels": ("binary", "multiclass")}``; without them the
+    audit skips the check with one message naming the extra and the pip command.
     """
     if not id.startswith(area + "."):
         raise ValueError(f"check id {id!r} must start with its area {area!r}")
+    declared_extras = _extras(extras)
 
     def deco(fn: CheckFn) -> CheckFn:
         if id in _REGISTRY and _REGISTRY[id].fn is not fn:
@@ -116,6 +200,7 @@ def register_check(
             tasks=tuple(tasks),
             opt_in=opt_in,
             deterministic=deterministic,
+            extras=declared_extras,
         )
         return fn
 
@@ -161,6 +246,7 @@ BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "assay.evaluation.uncertainty",
     "assay.fairness.group_metrics",
     "assay.monitoring.estimation",
+    "assay.monitoring.human",
     "assay.security.adversarial",
     "assay.security.attribute_inference",
     "assay.security.membership",

@@ -507,6 +507,7 @@ _RECOMMENDATION = {
         "folds": 5,
     },
     needs=("labels",),
+    extras={"labels": ("binary", "multiclass")},  # regression needs no cleanlab
 )
 def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Flag suspect labels; judge the share of suspect rows.
@@ -527,13 +528,6 @@ def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else on test, on at most ``max_rows`` rows (a seeded, row-order-independent
     sample) with ``folds``-fold cross-validation.
     """
-    if ctx.task != "regression":
-        try:
-            import cleanlab  # noqa: F401
-        except ImportError:
-            raise SkipCheck(
-                "needs the optional package cleanlab: pip install 'assay[labels]'"
-            ) from None
     oof = out_of_fold(ctx, max_rows=int(th["max_rows"]), n_folds=int(th["folds"]))
     if len(oof.positions) < 2 * int(th["folds"]):
         raise SkipCheck(f"the {oof.split} data has too few rows to cross-validate")

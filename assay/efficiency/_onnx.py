@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assay.core.registry import SkipCheck
+from assay.core.registry import SkipCheck, extra_skip_reason, require_extra
 
 ML_OPSET = 3
 """``ai.onnx.ml`` opset targeted: the newest onnxmltools' LightGBM converter writes."""
@@ -26,17 +26,6 @@ ML_OPSET = 3
 
 class ConversionError(Exception):
     """The model could not be turned into a working ONNX graph."""
-
-
-def require_onnx() -> None:
-    """Skip (naming the extra) when ONNX Runtime, onnx or skl2onnx is missing."""
-    for module in ("onnxruntime", "onnx", "skl2onnx"):
-        try:
-            __import__(module)
-        except ImportError:
-            raise SkipCheck(
-                f"needs the optional package {module}: pip install 'assay[onnx]'"
-            ) from None
 
 
 def _parts(model: Any) -> Iterator[Any]:
@@ -60,13 +49,7 @@ def _register_boosting_converters(model: Any) -> None:
     wanted = modules & {"lightgbm", "xgboost"}
     if not wanted:
         return
-    try:
-        import onnxmltools  # noqa: F401
-    except ImportError:
-        raise SkipCheck(
-            f"converting a {'/'.join(sorted(wanted))} model needs the optional package "
-            "onnxmltools: pip install 'assay[efficiency]'"
-        ) from None
+    require_extra("efficiency")  # onnxmltools, for these models only
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
@@ -285,10 +268,7 @@ def _convert_native(model: Any, X: pd.DataFrame) -> OnnxModel:
         )
         converted.session().run(None, converted.feed(X.iloc[:2]))
     except ImportError as exc:
-        raise SkipCheck(
-            f"converting the model needs the optional package {exc.name or 'onnxmltools'}: "
-            "pip install 'assay[efficiency]'"
-        ) from None
+        raise SkipCheck(extra_skip_reason("efficiency", exc.name or "onnxmltools")) from None
     except Exception as exc:
         raise ConversionError(_first_line(exc)) from None
     return converted

@@ -31,7 +31,6 @@ from assay.efficiency._onnx import (
     convert,
     onnx_predictions,
     quantize_int8,
-    require_onnx,
 )
 from assay.efficiency._variants import (
     Variant,
@@ -111,6 +110,7 @@ def _verdict(v: Variant, th: Mapping[str, Any]) -> Status:
         "instances": [dict(i) for i in DEFAULT_INSTANCES],
     },
     needs=("model",),
+    extras=("onnx",),
     opt_in=True,
     deterministic=False,
 )
@@ -123,7 +123,6 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "the model is already an ONNX graph; quantize the file with "
             "onnxruntime.quantization.quantize_dynamic and audit the result"
         )
-    require_onnx()
     instances = resolve_instances(ctx.settings.thresholds, CHECK_ID, th)
     test = split_data(ctx, "test")
     X = model_features(ctx, "test", test.rows).to_pandas()

@@ -293,17 +293,12 @@ def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) 
         "numeric_bins": 4,
     },
     needs=("model",),
+    extras=("fairness",),
 )
 def group_metrics(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Per-group metrics with intervals (Fairlearn's MetricFrame) and the gaps between groups."""
     if not ctx.sensitive:
         raise SkipCheck("no sensitive attribute was given (--sensitive COL)")
-    try:
-        import fairlearn.metrics  # noqa: F401
-    except ImportError:
-        raise SkipCheck(
-            "needs the optional package fairlearn: pip install 'assay[fairness]'"
-        ) from None
     s = ctx.settings
     y_all = ctx.labels("test")
     if y_all is None:

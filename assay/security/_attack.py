@@ -20,15 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from assay.core.registry import SkipCheck
+from assay.core.registry import SkipCheck, extra_skip_reason
 from assay.evaluation._metrics import encode_labels
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
-
-EXTRA_HINT = (
-    "needs the optional package adversarial-robustness-toolbox: pip install 'assay[security]'"
-)
 
 
 def content_order(df: pl.DataFrame, seed: int) -> np.ndarray:
@@ -75,7 +71,7 @@ def import_art(*modules: str) -> list[Any]:
             warnings.simplefilter("ignore")  # "PyTorch not found" and similar notices
             return [importlib.import_module(m) for m in modules]
     except ImportError:
-        raise SkipCheck(EXTRA_HINT) from None
+        raise SkipCheck(extra_skip_reason("security")) from None
 
 
 class _Aborted(Exception):

@@ -183,6 +183,7 @@ def _std_text(x: float | None) -> str:
     },
     needs=("model",),
     tasks=("binary", "multiclass"),
+    extras=("security",),
 )
 def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Success rate of HopSkipJump within each budget, and the median minimal perturbation."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import and_join, overall_status, pct, sort_findings, splits
 
@@ -244,6 +244,7 @@ _RECOMMENDATION = {
     standards=("MEASURE 2.10", "GOVERN 1.1"),
     severity="high",
     thresholds={"fail_share": 0.5, "max_values": 500},
+    extras=("pii",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )
 def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
@@ -258,8 +259,6 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """
     from assay.security import _pii_engine as eng
 
-    if not eng.presidio_available():
-        raise SkipCheck("needs the optional package presidio-analyzer: pip install 'assay[pii]'")
     split_names = splits(ctx)
     frames = {s: ctx.frame(s) for s in split_names}
     # The target and prediction columns hold labels and scores, not personal data (and

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 
 import numpy as np
 import pandas as pd
@@ -177,9 +178,13 @@ def test_no_network_is_used(monkeypatch):
 
 
 def test_skipped_without_presidio(monkeypatch, table):
-    monkeypatch.setattr(eng, "presidio_available", lambda: False)
+    monkeypatch.setitem(sys.modules, "presidio_analyzer", None)  # as if not installed
     r = run(CHECK, table.iloc[:50])
-    assert r.status == "skipped" and "assay[pii]" in r.summary
+    assert r.status == "skipped"
+    assert r.summary == (
+        "Skipped: this check needs the optional package 'presidio-analyzer'; "
+        "install it with: pip install 'assay[pii]'."
+    )
 
 
 def test_mask_keeps_punctuation_and_hides_the_rest():
