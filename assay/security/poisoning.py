@@ -1182,6 +1182,14 @@ def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"No poisoning signal was found in the {split} data: no conflicting duplicates, "
             "rare trigger-like patterns, clusters of suspect labels or high-influence outliers."
         )
+        notes = [f for f in ordered if f.message.startswith("Data quality note")]
+        if notes:
+            summary = (
+                f"No poisoning signal was found in the {split} data; {len(notes)} data-quality "
+                f"note{'s' if len(notes) > 1 else ''} name{'' if len(notes) > 1 else 's'} "
+                "rows worth a look (conflicting duplicates or extreme rows at the rate honest "
+                "data gives)."
+            )
         recommendation = (
             "Nothing to fix. These checks cannot rule out subtle attacks; keep the data's "
             "provenance (fingerprints in report.json) and restrict who can write to it."

@@ -196,6 +196,7 @@ def test_one_extreme_influential_row_is_a_data_quality_note_not_poisoning():
     assert f[0].metrics["held_out_rows_searched"] == 900
     assert r.status == "pass", r.summary
     assert r.metrics["influential_rows"] == 1
+    assert "1 data-quality note names rows" in r.summary
 
 
 def weak_region(seed: int, n: int = 3000, n_test: int = 700) -> tuple[pd.DataFrame, pd.DataFrame]:
