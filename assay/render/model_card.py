@@ -269,7 +269,8 @@ def _unsupervised_metrics(report: Mapping[str, Any], task: str) -> list[str]:
     headline = unsupervised_headline(report)
     if headline:
         lines += [f"**In one sentence:** {text(headline)}", ""]
-    labelled = task == "anomaly" and _check(report, "anomaly.detection") is not None
+    detection = _check(report, "anomaly.detection")
+    labelled = detection is not None and detection.get("status") not in ("skipped", "error")
     if task == "clustering":
         why = (
             "A clustering has no right answers to score against, so this card reports no "

@@ -196,12 +196,14 @@ def _clusters(ctx: Any, split: str, df: pl.DataFrame, model: Any) -> np.ndarray 
         return None
     if hasattr(model, "predict"):
         labels = _call(model, "predict", _model_frame(ctx, split))
-    elif split == "test" and hasattr(model, "labels_") and len(model.labels_) == df.height:
-        labels = np.asarray(model.labels_).reshape(-1)
     elif hasattr(model, "fit_predict"):
+        # Refit on this split: ``labels_`` belong to the rows the model was fitted on,
+        # which a test split of the same length need not be.
         from sklearn.base import clone
 
         labels = _call(clone(model), "fit_predict", _model_frame(ctx, split))
+    elif split == "test" and hasattr(model, "labels_") and len(model.labels_) == df.height:
+        labels = np.asarray(model.labels_).reshape(-1)
     else:
         return None
     return labels.astype(str)
