@@ -217,6 +217,8 @@ class LocalAuditEngine:
             return DuplicateResult(0, ())
         counts = self._counts(split, cols)
         cand = duplicate_candidates(counts)
+        if cand.height == 0:  # no repeated row: nothing to list
+            return DuplicateResult(0, ())
         found = first_positions(
             positions(prepare(ch), cand, offset=o, skip_first=True, limit=LISTED)
             for o, ch in self._chunks(split, cols)
@@ -229,6 +231,8 @@ class LocalAuditEngine:
         train = self._counts("train", columns, plan)
         other = self._counts(split, columns, plan)
         stats = overlap_stats(train, other)
+        if stats.candidates.height == 0:  # no overlap: nothing to list
+            return OverlapResult(stats, (), (), chance_rows(train))
         found = first_positions(
             positions(prepare(ch, plan), stats.candidates, offset=o, skip_first=False, limit=LISTED)
             for o, ch in self._chunks(split, columns)

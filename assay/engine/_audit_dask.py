@@ -310,6 +310,8 @@ class DaskAuditEngine:
         found = self._compute(*[dask.delayed(_t_dups, pure=True)(t) for t in trees])
         count = sum(f[0] for f in found)
         cand = pl.concat([f[1] for f in found]).sort("second").head(LISTED)
+        if cand.height == 0:  # no repeated row: nothing to list
+            return DuplicateResult(0, ())
         rows = self._positions(split, cols, None, cand, True).get_column("row")
         return DuplicateResult(count, tuple(int(r) for r in rows))
 
@@ -325,6 +327,8 @@ class DaskAuditEngine:
         )
         stats = merge_overlap([f[0] for f in found])
         chance = sum(f[1] for f in found)
+        if stats.candidates.height == 0:  # no overlap: nothing to list
+            return OverlapResult(stats, (), (), chance)
         listed = self._positions(split, columns, plan, stats.candidates, False)
         return overlap_result(stats, chance, listed)
 
