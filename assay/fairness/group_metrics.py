@@ -215,8 +215,10 @@ def judge_gap(
     number of comparisons made in the check (Bonferroni). The adjusted interval is
     ``gap ± z·se`` with ``z`` the normal quantile of ``1 − (1 − confidence) / (2m)``.
     ``fail`` when the whole interval is beyond ``fail`` (and ``can_fail``); ``warn``
-    when the point reaches ``warn`` (or ``fail``) and the interval excludes zero;
-    ``pass`` otherwise.
+    when the point reaches ``warn`` (or ``fail``) and the whole interval is beyond
+    half of that level (clear that the gap is more than half the material size, as
+    weak segments judge slices; "beyond zero" alone let near-threshold gaps from
+    small groups warn in one sample and not the next); ``pass`` otherwise.
 
     >>> judge_gap(0.30, 0.05, warn=0.1, fail=0.2).status
     'fail'
@@ -236,10 +238,12 @@ def judge_gap(
         z = float(norm.ppf(1.0 - alpha / (2 * m)))
         low, high = gap - z * se, gap + z * se
         p = min(1.0, m * 2.0 * float(norm.sf(abs(gap) / se)))
-    reached = any(t is not None and gap >= t for t in (warn, fail))
+    levels = [t for t in (warn, fail) if t is not None]
+    reached = any(gap >= t for t in levels)
+    floor = min(levels) / 2 if levels else 0.0
     if can_fail and fail is not None and low > fail:
         status = "fail"
-    elif reached and low > 0:
+    elif reached and low > max(floor, 0.0):
         status = "warn"
     else:
         status = "pass"
@@ -264,8 +268,8 @@ def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) 
         "often it misses true positives or flags false ones, each with a confidence interval "
         "(for a regression model, its average error and its bias per group). It then measures "
         "the gaps between groups: demographic parity, the four-fifths rule used in US "
-        "employment law, and equalized odds; a gap counts only when it is clearly larger than "
-        "chance, after allowing for the number of groups compared. Policy: gaps in error "
+        "employment law, and equalized odds; a gap counts only when it reaches the warn level and is clearly more than half "
+        "of it, after allowing for the number of groups compared. Policy: gaps in error "
         "rates given the truth (equalized odds, accuracy; for regression the error relative "
         "to each group's spread of the target) fail the gate when their whole interval lies "
         "beyond the fail level; a selection-rate gap that mirrors different base rates in the "

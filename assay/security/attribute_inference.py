@@ -69,8 +69,9 @@ def judge_attribute(
 
     ``gain_low``/``gain_high`` is its interval at ``confidence`` (already adjusted
     for the number of attributes). ``fail`` when ``gain_low`` is above ``fail``;
-    ``warn`` when the gain reaches ``warn`` and ``gain_low`` is above 0; ``pass``
-    otherwise. The p value (one-sided, "no gain") is read from the interval by a
+    ``warn`` when the gain reaches ``warn`` and ``gain_low`` is above half of it
+    (clear that the gain is more than half the material size, not only above 0);
+    ``pass`` otherwise. The p value (one-sided, "no gain") is read from the interval by a
     normal approximation.
 
     ``relied`` says whether the model's own skill clearly depends on reading the
@@ -99,7 +100,7 @@ def judge_attribute(
         if relied and not fail_when_relied:
             return AttributeVerdict("warn", p, "relied")
         return AttributeVerdict("fail", p, "unneeded" if relied is False else "")
-    if g >= warn and low > 0:
+    if g >= warn and low > warn / 2:
         return AttributeVerdict("warn", p)
     return AttributeVerdict("pass", p)
 
@@ -453,10 +454,11 @@ def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
         "other features alone, and again with the model's outputs added; both are scored on "
         "rows they did not learn from. If the outputs make the guess clearly better, the model "
         "leaks that attribute, usually because it uses it (or a close stand-in) directly. "
-        "Policy: a gain whose interval (adjusted for the number of sensitive columns) lies above "
-        "0 and reaches the warn level warns; the gate fails only when the whole interval lies "
-        "above the fail level and the model's own skill does not need the attribute (shuffling "
-        "it among the test rows costs no clear accuracy): a leak that buys nothing. When the "
+        "Policy: a gain that reaches the warn level with its interval (adjusted for the number "
+        "of sensitive columns) above half of it warns; the gate fails only when the whole "
+        "interval lies above the fail level and the model's own skill does not need the "
+        "attribute (shuffling it among the test rows costs no clear accuracy): a leak that "
+        "buys nothing. When the "
         "model clearly relies on the attribute, its outputs reveal it by design: that warns "
         "(set fail_when_relied to fail it too)."
     ),

@@ -62,7 +62,10 @@ def test_membership_judge_p_value_is_mann_whitney_times_the_attacks():
 def test_attribute_judge_boundaries():
     assert judge_attribute(0.3, 0.101, 0.4, warn=0.02, fail=0.1).status == "fail"
     assert judge_attribute(0.3, 0.100, 0.4, warn=0.02, fail=0.1).status == "warn"
-    assert judge_attribute(0.02, 0.001, 0.04, warn=0.02, fail=0.1).status == "warn"
+    assert judge_attribute(0.02, 0.011, 0.04, warn=0.02, fail=0.1).status == "warn"
+    # Clear of 0 but not of half the warn level: credit's GBM (+0.02, interval 0.00 to
+    # 0.04) warned in one sample and not in the next.
+    assert judge_attribute(0.02, 0.001, 0.04, warn=0.02, fail=0.1).status == "pass"
     assert judge_attribute(0.019, 0.001, 0.04, warn=0.02, fail=0.1).status == "pass"
     assert judge_attribute(0.05, 0.0, 0.1, warn=0.02, fail=0.1).status == "pass"
     v = judge_attribute(0.05, 0.0, 0.1, warn=0.02, fail=0.1)
