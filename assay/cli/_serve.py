@@ -40,6 +40,13 @@ def serve(
             "overrides it per model); window results and alerts are kept. Default: keep all"
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="worker processes (needs a postgresql:// store; SQLite is written by one "
+            "process). Ingest spreads over them; each model is evaluated by one at a time"
+        ),
+    ] = 1,
 ) -> None:
     """Run the monitoring service (FastAPI on uvicorn). $ASSAY_TOKEN, when set, is
     stored as an admin token."""
@@ -55,9 +62,42 @@ def serve(
         if retention is not None:
             options["retention"] = retention
         settings = Settings.from_env(**options)
-        app = create_app(settings, open_store(settings.store_url))
+        if workers < 1:
+            _fail(f"--workers must be at least 1, not {workers}")
+        if workers > 1 and not store.startswith(("postgresql://", "postgres://")):
+            _fail(
+                f"--workers {workers} needs a postgresql:// store: a SQLite store is "
+                "written by one process (run one worker, or move the store to PostgreSQL)"
+            )
+        if workers > 1:
+            import json
+            import os
+
+            from assay.monitor._app import SERVE_OPTIONS_ENV
+
+            os.environ[SERVE_OPTIONS_ENV] = json.dumps(
+                {
+                    "store": store,
+                    "max_body_bytes": options["max_body_bytes"],
+                    "config": str(config) if config is not None else None,
+                    "retention": retention,
+                }
+            )
+            open_store(settings.store_url).close()  # migrate once, before the workers
+        else:
+            app = create_app(settings, open_store(settings.store_url))
     except (AssayError, ImportError) as exc:
         _fail(str(exc))
+        return
+    if workers > 1:
+        uvicorn.run(
+            "assay.monitor._app:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+        )
         return
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

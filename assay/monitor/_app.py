@@ -222,13 +222,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store if store is not None else open_store(settings.store_url)
     if settings.admin_token:
         create_token(store, "admin", name="ASSAY_TOKEN", token=settings.admin_token)
+    from assay.monitor._scheduler import holder_id
+
+    holder = holder_id()
     dispatcher = Dispatcher(
-        store, commands=settings.commands, allow_networks=settings.webhook_allow_networks
+        store,
+        commands=settings.commands,
+        allow_networks=settings.webhook_allow_networks,
+        holder=holder,
     )
 
     metrics = Metrics(store, settings)
     dispatcher.metrics = metrics
-    scheduler = Scheduler(store, settings, dispatcher, metrics=metrics)
+    scheduler = Scheduler(store, settings, dispatcher, metrics=metrics, holder=holder)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -305,3 +311,24 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics, templates=templates)
     return app
+
+
+SERVE_OPTIONS_ENV = "ASSAY_SERVE_OPTIONS"
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of ``assay serve --workers N`` (uvicorn calls this factory
+    in each worker process): the options ``assay serve`` put in
+    ``$ASSAY_SERVE_OPTIONS`` (store, body limit, configuration file, retention)."""
+    import json
+
+    from assay.monitor._config import load_config
+
+    raw = json.loads(os.environ[SERVE_OPTIONS_ENV])
+    options: dict[str, Any] = {"store_url": raw["store"], "max_body_bytes": raw["max_body_bytes"]}
+    if raw.get("config"):
+        options.update(load_config(raw["config"]))
+    if raw.get("retention"):
+        options["retention"] = raw["retention"]
+    settings = Settings.from_env(**options)
+    return create_app(settings, open_store(settings.store_url))

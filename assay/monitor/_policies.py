@@ -46,6 +46,8 @@ DEFAULT_POLICY: dict[str, Any] = {
     "triggers": [{"metric": "drift_failed", "op": ">=", "value": 1, "name": "drift"}],
 }
 POLICY_MAX_BYTES = 64 * 1024
+DISPATCH_LEASE_S = 10.0
+"""How long one process may deliver the outbox without renewing its lease."""
 
 
 # -- window metrics -----------------------------------------------------------
@@ -222,6 +224,7 @@ class Dispatcher:
         *,
         commands: Mapping[str, tuple[Any, ...]] | None = None,
         allow_networks: tuple[Any, ...] = (),
+        holder: str | None = None,
     ) -> None:
         self.store = store
         self.poll_s = poll_s
@@ -232,6 +235,11 @@ class Dispatcher:
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self.metrics: Any = None
+        self.holder = holder
+        self.leased = holder is not None and getattr(store, "dialect", "") == "postgres"
+
+    def _lease(self) -> bool:
+        return bool(self.store.take_lease("dispatch", self.holder, DISPATCH_LEASE_S))
 
     def start(self) -> None:
         if self._thread is None:
@@ -277,10 +285,13 @@ class Dispatcher:
                 self._wake.clear()
 
     def run_once(self) -> bool:
-        """Deliver what is pending now; whether anything was."""
+        """Deliver what is pending now; whether anything was. With a shared
+        (PostgreSQL) store one process delivers at a time (the ``dispatch`` lease)."""
+        if self.leased and not self._lease():
+            return False
         rows = self.store.pending_actions(20)
         for row_id, model, alert_id, action, payload, _attempts in rows:
-            if self._stop.is_set():
+            if self._stop.is_set() or (self.leased and not self._lease()):
                 break
             status, error = self._deliver(model, alert_id, action, json.loads(payload))
             self.store.finish_action(row_id, status, error)

@@ -320,7 +320,7 @@ def get_model(request: Request, name: str) -> dict[str, Any]:
 
 
 def _ingest_predictions(
-    store: Any, model: ModelRecord, body: bytes, ct: str, max_rows: int, touched: Any = None
+    store: Any, model: ModelRecord, body: bytes, ct: str, max_rows: int
 ) -> dict[str, Any]:
     ref = reference_frame(model)
     features = list(model.schema.get("features", []))
@@ -347,9 +347,6 @@ def _ingest_predictions(
         code = 415 if "content type" in str(exc) else 400
         raise ApiError(code, _codes(code), str(exc)) from exc
     stored = store.insert_predictions(model.name, rows)
-    if rows and touched is not None:  # the scheduler looks at these windows next
-        stamps = [r[1] for r in rows]
-        touched(model.name, min(stamps), max(stamps))
     return {"accepted": len(rows), "stored": stored, "duplicates": len(rows) - stored}
 
 
@@ -386,9 +383,8 @@ async def log_predictions(request: Request, name: str) -> dict[str, Any]:
     body = await request.body()
     ct = request.headers.get("content-type", "application/json")
     cap = request.app.state.settings.max_rows_per_request
-    touched = request.app.state.scheduler.touched
     out = await run_in_threadpool(
-        _ingest_predictions, request.app.state.store, model, body, ct, cap, touched
+        _ingest_predictions, request.app.state.store, model, body, ct, cap
     )
     request.app.state.metrics.ingest_rows.labels(model=model.name, kind="predictions").inc(
         out["stored"]
@@ -409,7 +405,6 @@ async def log_labels(request: Request, name: str) -> dict[str, Any]:
     ct = request.headers.get("content-type", "application/json")
     cap = request.app.state.settings.max_rows_per_request
     out = await run_in_threadpool(_ingest_labels, request.app.state.store, model, body, ct, cap)
-    request.app.state.scheduler.labelled(model.name)
     request.app.state.metrics.ingest_rows.labels(model=model.name, kind="labels").inc(
         out["accepted"]
     )

@@ -24,6 +24,13 @@ scheduler:
 
 Reading windows (``GET .../windows``) returns the stored results; it evaluates
 nothing.
+
+Several processes may share a PostgreSQL store (``assay serve --workers N``, or
+separate servers): each model's evaluation is leased (``leases`` table) to one
+process at a time, renewed every tick and expiring after three ticks (at least
+10 s), so the models of a killed process are taken over. The outbox is delivered
+by one process at a time the same way. SQLite is written by one process; it takes
+no leases.
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ MAX_WINDOWS_PER_TICK = 50
 """The most windows one tick computes per model (the rest wait for the next tick)."""
 RETENTION_BATCH = 5000
 """Rows deleted per retention transaction."""
+LEASE_MIN_S = 10.0
+"""The shortest lease on a model's evaluation (else three ticks): a killed process's
+models are taken over by another within it."""
 FULL_LOOK_S = 60.0
 """How often a tick looks at every window of a model, not only those ingest changed."""
 
@@ -71,18 +81,20 @@ class Scheduler:
         *,
         metrics: Any = None,
         clock: Callable[[], float] = time.time,
+        holder: str | None = None,
     ) -> None:
         self.store, self.settings, self.dispatcher = store, settings, dispatcher
+        self.holder = holder or holder_id()
+        # several processes share a PostgreSQL store: one evaluates a model at a time
+        self.leased = getattr(store, "dialect", "sqlite") == "postgres"
         self.metrics = metrics
         self.clock = clock
         self._lock = threading.Lock()
-        # what ingest stored since the last look, so a tick reads only what changed:
-        self._changes: dict[str, list[float]] = {}  # model -> [lowest ts, highest ts]
-        self._relabelled: set[str] = set()  # labels arrived: look at every window
+        # so a tick reads only what changed since the last look:
+        self._change_id: dict[str, int] = {}  # model -> last change log id read
         self._full_at: dict[tuple[str, str], float] = {}  # last full look (monotonic)
         self._closed: dict[tuple[str, str], int] = {}  # time buckets closed at the last look
         self._pending: dict[tuple[str, str], set[float]] = {}  # changed, not yet computed
-        self._changes_lock = threading.Lock()
         self._cutoffs: dict[tuple[str, str], float] = {}
         self._computed: dict[tuple[str, str, float], float] = {}  # monotonic time
         self._stop = threading.Event()
@@ -111,28 +123,25 @@ class Scheduler:
             self._stop.wait(self.settings.evaluate_every_s)
 
     # -- what changed -------------------------------------------------------------------
-    def touched(self, model: str, lowest: float, highest: float) -> None:
-        """Ingest stored rows of ``model`` with timestamps in ``[lowest, highest]``."""
-        with self._changes_lock:
-            seen = self._changes.get(model)
-            if seen is None:
-                self._changes[model] = [lowest, highest]
-            else:
-                seen[0], seen[1] = min(seen[0], lowest), max(seen[1], highest)
-
-    def labelled(self, model: str) -> None:
-        """Labels of ``model`` arrived (they may change any closed window)."""
-        with self._changes_lock:
-            self._relabelled.add(model)
-
     def _take(self, model: str, key: tuple[str, str]) -> tuple[list[float] | None, bool]:
-        """``(changed ts range, look at everything?)`` since the last look. Everything
-        is looked at on the first tick, after labels, and every ``FULL_LOOK_S`` (rows
-        another process stored are found then)."""
-        with self._changes_lock:
-            change = self._changes.pop(model, None)
-            full = model in self._relabelled
-            self._relabelled.discard(model)
+        """``(changed ts range, look at everything?)`` from the store's change log
+        since the last look (ingest writes it in the same transaction as the rows, so
+        a change made through any process is seen). Everything is looked at on the
+        first look, after labels, and every ``FULL_LOOK_S``."""
+        after = self._change_id.get(model, 0)
+        rows = self.store.changes_since(model, after)
+        change: list[float] | None = None
+        full = False
+        for _id, lo, hi in rows:
+            if lo is None or hi is None:
+                full = True
+            elif change is None:
+                change = [float(lo), float(hi)]
+            else:
+                change = [min(change[0], float(lo)), max(change[1], float(hi))]
+        if rows:
+            self._change_id[model] = int(rows[-1][0])
+            self.store.forget_changes(model, int(rows[-1][0]))
         last = self._full_at.get(key)
         full = full or last is None or time.monotonic() - last >= FULL_LOOK_S
         return change, full
@@ -169,6 +178,12 @@ class Scheduler:
         return policy.window or self.settings.default_window
 
     def _model(self, model: ModelRecord, now: float) -> int:
+        if self.leased:
+            ttl = max(LEASE_MIN_S, 3.0 * self.settings.evaluate_every_s)
+            if not self.store.take_lease(f"evaluate:{model.name}", self.holder, ttl):
+                for key in [k for k in self._full_at if k[0] == model.name]:
+                    del self._full_at[key]  # when it comes back here: look at everything
+                return 0  # another process evaluates this model now
         policy, _ = self.policy_of(model.name)
         size = self.window_of(policy)
         kind, n = parse_window(size)
@@ -338,6 +353,15 @@ class Scheduler:
             log.info("retention: deleted %d rows of %s before %s", deleted, model.name, cutoff)
             if self.metrics is not None:
                 self.metrics.retention_deleted.labels(model=model.name).inc(deleted)
+
+
+def holder_id() -> str:
+    """This process's name on a lease: host, process id and a random suffix."""
+    import os
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _ts(iso: str) -> float:

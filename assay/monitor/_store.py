@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assay.errors import ConfigError
+from assay.monitor._store_windows import LEASE_MIGRATION as _LEASE_MIGRATION
 from assay.monitor._store_windows import MIGRATION as _WINDOWS_MIGRATION
 from assay.monitor._store_windows import WindowResultsSQL
 
@@ -150,11 +151,23 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         ),
     ),
     _WINDOWS_MIGRATION,
+    _LEASE_MIGRATION,
 )
 
 DIALECTS = {
-    "sqlite": {"blob": "BLOB", "serial": "INTEGER", "real": "REAL"},
-    "postgres": {"blob": "BYTEA", "serial": "BIGSERIAL", "real": "DOUBLE PRECISION"},
+    # counter: an id never given twice, even after the rows holding the highest are deleted
+    "sqlite": {
+        "blob": "BLOB",
+        "serial": "INTEGER",
+        "real": "REAL",
+        "counter": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    },
+    "postgres": {
+        "blob": "BYTEA",
+        "serial": "BIGSERIAL",
+        "real": "DOUBLE PRECISION",
+        "counter": "BIGSERIAL PRIMARY KEY",
+    },
 }
 
 
@@ -380,7 +393,14 @@ class _SQLStore(WindowResultsSQL):
         )
         with self._write() as cur:
             cur.executemany(sql, [(model, *r, now) for r in rows])
-            return max(int(cur.rowcount), 0)
+            stored = max(int(cur.rowcount), 0)
+            if rows:  # the change log: the scheduler looks at these windows next
+                stamps = [r[1] for r in rows]
+                cur.execute(
+                    self._sql("INSERT INTO changes (model, lo, hi) VALUES (?, ?, ?)"),
+                    (model, min(stamps), max(stamps)),
+                )
+            return stored
 
     def insert_labels(self, model: str, rows: Sequence[tuple[str, str]]) -> int:
         """Store ``(id, label_json)`` rows; a resent id overwrites its label."""
@@ -391,6 +411,9 @@ class _SQLStore(WindowResultsSQL):
         )
         with self._write() as cur:
             cur.executemany(sql, [(model, i, lab, now) for i, lab in rows])
+            if rows:  # labels may change any window: the scheduler looks at them all
+                insert = "INSERT INTO changes (model, lo, hi) VALUES (?, NULL, NULL)"
+                cur.execute(self._sql(insert), (model,))
         return len(rows)
 
     def load_predictions(self, model: str, since: float | None = None) -> list[tuple[Any, ...]]:

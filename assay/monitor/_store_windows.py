@@ -51,6 +51,26 @@ MIGRATION = (
 )
 
 
+LEASE_MIGRATION = (
+    5,
+    "leases (one process evaluates a model, or delivers, at a time); the change log",
+    (
+        """CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at {real} NOT NULL
+        )""",
+        """CREATE TABLE changes (
+            id {counter},
+            model TEXT NOT NULL,
+            lo {real},
+            hi {real}
+        )""",
+        "CREATE INDEX changes_model ON changes (model, id)",
+    ),
+)
+
+
 class WindowResultsSQL:
     """Queries for scheduled evaluation (mixed into the SQL store)."""
 
@@ -236,6 +256,37 @@ class WindowResultsSQL:
                 (model, size, json.dumps(state), now),
             )
         return new
+
+    def changes_since(self, model: str, after: int) -> list[tuple[int, Any, Any]]:
+        """``(id, lowest ts, highest ts)`` of what was stored for ``model`` after change
+        ``after`` (``None`` bounds: labels, which may touch any window)."""
+        return self._read(  # type: ignore[attr-defined]
+            "SELECT id, lo, hi FROM changes WHERE model = ? AND id > ? ORDER BY id",
+            (model, after),
+        )
+
+    def forget_changes(self, model: str, upto: int) -> None:
+        with self._write() as cur:  # type: ignore[attr-defined]
+            cur.execute(
+                self._sql("DELETE FROM changes WHERE model = ? AND id <= ?"),  # type: ignore[attr-defined]
+                (model, upto),
+            )
+
+    def take_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or renew the lease ``name`` for ``ttl_s`` seconds; ``True`` when
+        ``holder`` holds it now (it was free, expired, or already its own). A process
+        killed while holding a lease loses it when it expires."""
+        now = time.time()
+        with self._write() as cur:  # type: ignore[attr-defined]
+            cur.execute(
+                self._sql(  # type: ignore[attr-defined]
+                    "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "holder = excluded.holder, expires_at = excluded.expires_at "
+                    "WHERE leases.holder = excluded.holder OR leases.expires_at < ?"
+                ),
+                (name, holder, now + ttl_s, now),
+            )
+            return int(cur.rowcount) == 1
 
     def outbox_counts(self) -> dict[str, int]:
         """Outbox rows by status (``pending``, ``done``, ``failed``)."""

@@ -209,7 +209,7 @@ def test_an_existing_database_gets_the_sessions_table_on_open(backend, tmp_path)
     store = fresh_store(backend, tmp_path)
     with store._write() as cur:  # a database as the release before sessions left it
         cur.execute("DROP TABLE sessions")
-        for table in ("window_changes", "window_results", "schedules"):  # migration 4
+        for table in ("window_changes", "window_results", "schedules", "leases", "changes"):
             cur.execute(f"DROP TABLE {table}")
         cur.execute("DROP INDEX outbox_status")
         cur.execute("ALTER TABLE outbox DROP COLUMN delivered_at")
