@@ -1,6 +1,8 @@
 """One suite over every registered check (in the spirit of scikit-learn's
 ``metrics/tests/test_common.py``): each check runs in a full scenario, round-
-trips through JSON, is deterministic, ignores row order, and is documented.
+trips through JSON, is deterministic, ignores row order, and is documented. The
+contracts and comparisons are the public ones of :mod:`assay.testing`, which a
+plugin's tests use the same way.
 
 A new check that this scenario cannot run fails ``test_every_check_runs``: add
 what it needs to the scenario rather than leaving it untested. Checks of the
@@ -10,9 +12,6 @@ task; ``test_every_check_is_in_a_scenario`` fails for a check in none.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,11 @@ import pytest
 
 import assay
 from assay.core.registry import AREAS, all_checks
-from assay.core.result import CheckResult
+from assay.testing import (
+    assert_row_order_invariant,
+    assert_same_result,
+    parametrize_with_checks,
+)
 
 from .conftest import fit_logreg
 from .unsupervised.helpers import blobs, isolation_forest, kmeans, transactions
@@ -42,7 +45,6 @@ SCENARIOS_OF = {
 TASK_OF = {i: tasks[0] for i, tasks in SCENARIOS_OF.items()}
 CONFIG = {"n_bootstrap": 60, "seed": 3, "enable": list(AREAS)}
 NONDETERMINISTIC = {s.id for s in all_checks() if not s.deterministic}
-NIST_ID = re.compile(r"^(GOVERN|MAP|MEASURE|MANAGE) \d+\.\d+$")
 
 
 def reviewed_cases(n: int = 400, seed: int = 0):
@@ -149,34 +151,10 @@ def test_every_check_runs(results, task):
     assert not not_run, not_run
 
 
-@pytest.mark.parametrize("check_id", CHECK_IDS)
-def test_json_round_trip(results, check_id):
-    r = results[TASK_OF[check_id]].check(check_id)
-    text = json.dumps(r.to_dict(), allow_nan=False)
-    again = CheckResult.from_dict(json.loads(text))
-    assert again.to_dict() == r.to_dict()
-
-
-@pytest.mark.parametrize("check_id", CHECK_IDS)
-def test_result_is_well_formed(results, check_id):
-    r = results[TASK_OF[check_id]].check(check_id)
-    assert r.status in ("pass", "warn", "fail", "error", "skipped")
-    assert r.summary and r.summary[0].isupper() and r.summary.rstrip().endswith((".", "!", "?"))
-    assert len(r.explanation) > 40
-    assert r.standards and all(NIST_ID.match(s) for s in r.standards), r.standards
-    for f in r.findings:
-        assert f.status in ("pass", "warn", "fail")
-        assert any(x is not None for x in (f.column, f.columns, f.group, f.rows)), f
-        if f.rows is not None:
-            assert f.split is not None
-    for v in r.metrics.values():
-        assert v is None or (isinstance(v, (int, float)) and math.isfinite(v))
-
-
-def _comparable(result) -> dict:
-    d = result.to_dict()
-    d.pop("duration_s")
-    return d
+@parametrize_with_checks(CHECK_IDS)
+def test_contract(results, check_id, contract):
+    """JSON round trip and well-formed results (assay.testing.CONTRACTS), per check."""
+    contract(results[TASK_OF[check_id]].check(check_id))
 
 
 @pytest.mark.parametrize("task", ["binary", *UNSUPERVISED])
@@ -187,13 +165,7 @@ def test_deterministic(binary_data, binary_model, results, task):
     else:
         again = run_unsupervised(task, *SCENARIO_DATA[task]())
     for a, b in zip(results[task].checks, again.checks, strict=True):
-        if a.id in NONDETERMINISTIC:  # timings: same shape, different numbers
-            assert set(a.metrics) == set(b.metrics), a.id
-            continue
-        assert _comparable(a) == _comparable(b), a.id
-
-
-_EVIDENCE = re.compile(r"(^|_)(p|q)(_value)?$")
+        assert_same_result(a, b)  # timings: same metric names, different numbers
 
 
 @pytest.mark.parametrize("task", ["binary", *UNSUPERVISED])
@@ -208,20 +180,7 @@ def test_row_order_invariance(binary_data, binary_model, results, task):
         shuffled = [d.iloc[perm.permutation(len(d))].reset_index(drop=True) for d in frames]
         again = run_unsupervised(task, *shuffled, model)
     for a, b in zip(results[task].checks, again.checks, strict=True):
-        assert set(a.metrics) == set(b.metrics), a.id
-        if a.id in NONDETERMINISTIC:
-            continue
-        assert a.status == b.status, (a.id, a.summary, b.summary)
-        for k, va in a.metrics.items():
-            vb = b.metrics[k]
-            if va is None or vb is None:
-                assert va == vb, (a.id, k)
-                continue
-            # Intervals and the p/q values read from bootstrap resamples (the resamples
-            # are drawn over rows in their order) may move a little; points may not.
-            resampled = k.endswith(("_low", "_high")) or _EVIDENCE.search(k)
-            tol = 0.03 if resampled else 1e-6
-            assert math.isclose(va, vb, rel_tol=tol, abs_tol=tol), (a.id, k, va, vb)
+        assert_row_order_invariant(a, b)
 
 
 def test_string_and_int_labels_agree(binary_data):

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
-import assay
+from assay.testing import run_check
 
-
-def run(check_id: str, test, train=None, current=None, *, target: str = "y", model=None, **cfg):
-    """Run one check through ``assay.audit`` and return its result."""
-    config = {"include": [check_id], **cfg}
-    result = assay.audit(
-        train=train, test=test, current=current, target=target, model=model, config=config
-    )
-    return result.check(check_id)
+run = partial(run_check, target="y")
+"""``run(check_id, test, train=None, current=None, *, model=None, **config)``: one check
+through ``assay.audit`` (:func:`assay.testing.run_check`, target ``y``)."""
 
 
 def by_column(result, column: str, split: str | None = None):

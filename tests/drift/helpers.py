@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
-import assay
-import assay.drift  # (registers the drift checks)
+from assay.testing import run_check
 
 PLANTED = ("shifted", "scaled", "reweighted", "new_codes")
 """Columns of :func:`planted_tables` whose distribution moves in current."""
@@ -54,10 +55,6 @@ def drifted_columns(result) -> set[str]:
     return {f.column for f in check.findings if f.status in ("warn", "fail")}
 
 
-def run(check_id: str, train=None, test=None, current=None, *, target="y", model=None, **cfg):
-    """One check through ``assay.audit``."""
-    config = {"include": [check_id], "n_bootstrap": 100, **cfg}
-    result = assay.audit(
-        train=train, test=test, current=current, target=target, model=model, config=config
-    )
-    return result.check(check_id)
+run = partial(run_check, target="y", n_bootstrap=100)
+"""One check through ``assay.audit`` (:func:`assay.testing.run_check`, target ``y``, 100
+bootstrap resamples); pass the splits by keyword."""
