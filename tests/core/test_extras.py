@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import assay
 from assay.core import registry
 from assay.core.catalogue import render_catalogue
 from assay.core.registry import EXTRAS, Outcome, all_checks, get_check, register_check
+from assay.testing import run_check
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEANLAB_SKIP = (
@@ -70,9 +70,7 @@ def frame(task: str) -> pd.DataFrame:
 
 
 def run(check_id: str, task: str = "binary"):
-    cfg = {"include": [check_id], "task": task}
-    result = assay.audit(test=frame(task), target="y", prediction="y", config=cfg)
-    return result.check(check_id)
+    return run_check(check_id, frame(task), target="y", prediction="y", task=task)
 
 
 def hide(monkeypatch, *modules: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 import assay
+from assay.testing import run_check
 
 
 def frame(n: int, seed: int, *, task: str = "binary", fragile: bool = False) -> pd.DataFrame:
@@ -70,9 +71,17 @@ def run_one(
     thresholds: dict[str, Any] | None = None,
     **kw: Any,
 ) -> assay.CheckResult:
-    """Run one check through ``assay.audit``."""
-    config: dict[str, Any] = {"include": [check_id], "n_bootstrap": n_bootstrap, "seed": 0}
-    if thresholds:
-        config["thresholds"] = {check_id: thresholds}
-    result = assay.audit(train=train, test=test, target="y", model=model, config=config, **kw)
-    return result.check(check_id)
+    """Run one check through ``assay.audit`` (:func:`assay.testing.run_check`), seed 0;
+    ``thresholds`` are this check's, ``kw`` further arguments of ``assay.audit``."""
+    th = {check_id: thresholds} if thresholds else {}
+    return run_check(
+        check_id,
+        test,
+        train,
+        model=model,
+        target="y",
+        n_bootstrap=n_bootstrap,
+        seed=0,
+        thresholds=th,
+        **kw,
+    )
