@@ -35,9 +35,9 @@ Verdict (:func:`judge_perturbation`). A perturbation gates only when it is
   shift of every feature at once in the same direction (a new population, which
   drift monitoring watches; a model that follows its inputs moves with it) are
   reported (with a note when they would have alarmed) but never warn or fail;
-- clear: the one-sided paired-bootstrap p value of "the metric drops" (normal
-  approximation), Holm-adjusted over every realistic judged perturbation, is at
-  most ``alpha``;
+- clear: the one-sided paired-bootstrap p value of "the metric drops by more than
+  half of ``drop_warn``" (normal approximation), Holm-adjusted over every
+  realistic judged perturbation, is at most ``alpha``;
 - material: the point drop is at least ``drop_warn`` (warn) or ``drop_fail``
   (fail).
 
@@ -433,21 +433,22 @@ def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction 
     area="evaluation",
     title="Robustness to small perturbations",
     explanation=(
-        "Whether the model's predictions survive the small changes real data brings: a bit of "
-        "measurement noise, a slightly shifted sensor, a category recorded as another, a missing "
-        "value. Test rows are changed in these ways and the model predicts again; the check "
-        "reports how much its main metric drops and how many predictions change. Spreads are "
-        "robust (an extreme code such as 999 does not set them). Only perturbations this data "
-        "itself shows can warn or fail: noise of a tenth of a feature's spread, and missing "
-        "values in the columns where the data has missing values; category swaps, missing "
-        "values the data never shows and a shift of every feature at once (a new population, "
-        "which drift watches) are reported only. A warning needs a metric drop "
-        "that is both clear (paired-bootstrap q value, Holm-adjusted over the perturbations, "
-        "at most alpha) and material (at least drop_warn). The gate fails only when the drop "
-        "is at least drop_fail and takes at least skill_share_fail of the model's skill (its "
-        "metric beyond a no-skill model's): a model that follows a strong feature moves with "
-        "noise on it, which is worth knowing but not a defect by itself. The share of "
-        "predictions that change is reported but does not gate on its own."
+        "Whether the model's predictions survive the small changes real data brings: a bit of"
+        " measurement noise, a slightly shifted sensor, a category recorded as another, a "
+        "missing value. Test rows are changed in these ways and the model predicts again; the"
+        " check reports how much its main metric drops and how many predictions change. "
+        "Spreads are robust (an extreme code such as 999 does not set them). Only "
+        "perturbations this data itself shows can warn or fail: noise of a tenth of a "
+        "feature's spread, and missing values in the columns where the data has missing "
+        "values; category swaps, missing values the data never shows and a shift of every "
+        "feature at once (a new population, which drift watches) are reported only. A warning"
+        " needs a metric drop that is both clear (paired-bootstrap q value of a drop beyond "
+        "half of drop_warn, Holm-adjusted over the perturbations, at most alpha) and material"
+        " (at least drop_warn). The gate fails only when the drop is at least drop_fail and "
+        "takes at least skill_share_fail of the model's skill (its metric beyond a no-skill "
+        "model's): a model that follows a strong feature moves with noise on it, which is "
+        "worth knowing but not a defect by itself. The share of predictions that change is "
+        "reported but does not gate on its own."
     ),
     standards=("MEASURE 2.5", "MEASURE 2.6"),
     severity="medium",
@@ -522,7 +523,9 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
         datas[b.key] = data
     n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
-    _add_intervals(ctx, blocks, datas, base_data, main, sign, n_boot)
+    _add_intervals(
+        ctx, blocks, datas, base_data, main, sign, n_boot, floor=float(th["drop_warn"]) / 2
+    )
     skill = model_skill(main, np.asarray(y), base_value, n_classes=len(ctx.classes))
     _judge_blocks(blocks, th, skill)
 
@@ -617,8 +620,11 @@ def _add_intervals(
     main: str,
     sign: float,
     n_boot: int,
+    floor: float = 0.0,
 ) -> None:
-    """Paired-bootstrap intervals of the drop and the one-sided p value of "it drops", for
+    """Paired-bootstrap intervals of the drop and the one-sided p value of "it drops by
+    more than ``floor``" (half the material drop: a minimum-effect test, so that a drop
+    at the material line is not called clear on one sample and gone on the next), for
     the all-feature perturbations and the most fragile single features."""
     s = ctx.settings
     singles = sorted(
@@ -651,7 +657,8 @@ def _add_intervals(
             continue
         se = float(d.std(ddof=1))
         drop = float(points[b.key])
-        b.result["p"] = float(norm.sf(drop / se)) if se > 0 else (0.0 if drop > 0 else 1.0)
+        excess = drop - floor
+        b.result["p"] = float(norm.sf(excess / se)) if se > 0 else (0.0 if excess > 0 else 1.0)
 
 
 def _judge_blocks(blocks: list[_Block], th: Mapping[str, Any], skill: float | None = None) -> None:
