@@ -150,10 +150,21 @@ def profile_series(s: pl.Series, *, cap: int | None = None) -> ColumnProfileSumm
     if s.dtype == pl.String:
         parsed = present.str.strip_chars().cast(pl.Float64, strict=False)
         numeric_like = int(parsed.is_not_null().sum())
-    vc = present.rename(_V).value_counts(sort=False, name=_N)
-    vc = vc.with_columns(pl.col(_N).cast(pl.Int64))
-    if kind == "numeric":
-        vc = vc.sort(_V)  # numeric counts are kept in value order
+    if kind == "numeric":  # counts kept in value order: one sort, no hash table
+        a = np.sort(present.to_numpy())
+        starts = (
+            np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
+            if a.size
+            else np.zeros(0, np.int64)
+        )
+        counts = np.diff(np.append(starts, a.size)).astype(np.int64)
+        vc = pl.DataFrame(
+            {_V: pl.Series(_V, a[starts], dtype=present.dtype), _N: pl.Series(_N, counts)}
+        )
+        del a
+    else:
+        vc = present.rename(_V).value_counts(sort=False, name=_N)
+        vc = vc.with_columns(pl.col(_N).cast(pl.Int64))
     out = ColumnProfileSummary(s.name, kind, s.len(), n_missing, n_inf, numeric_like, vc)
     return _capped(out, cap)
 

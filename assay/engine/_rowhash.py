@@ -102,12 +102,31 @@ def _group(n_rows, h1, h2, count, first, second) -> RowHashCounts:
     )
 
 
+def counts_from_keys(h1: np.ndarray, h2: np.ndarray, *, offset: int = 0) -> RowHashCounts:
+    """Counts of the keys of consecutive rows, the first at position ``offset`` (one
+    stable sort: rows of one key stay in row order, so no position is sorted on)."""
+    n = h1.size
+    order = np.lexsort((h2, h1))
+    s1, s2 = h1[order], h2[order]
+    if n == 0:
+        empty = np.zeros(0, np.int64)
+        return RowHashCounts(0, s1, s2, empty, empty, empty.copy())
+    new = np.empty(n, bool)
+    new[0] = True
+    np.not_equal(s1[1:], s1[:-1], out=new[1:])
+    new[1:] |= s2[1:] != s2[:-1]
+    starts = np.flatnonzero(new)
+    del new
+    sizes = np.diff(np.append(starts, n))
+    first = order[starts].astype(np.int64) + offset
+    second = np.where(sizes > 1, order[np.minimum(starts + 1, n - 1)] + offset, _NONE)
+    return RowHashCounts(n, s1[starts], s2[starts], sizes.astype(np.int64), first, second)
+
+
 def hash_counts(df: pl.DataFrame, *, offset: int = 0) -> RowHashCounts:
     """Counts of the row keys of a prepared chunk whose first row is at ``offset``."""
     h1, h2 = row_keys(df)
-    n = h1.size
-    rows = np.arange(offset, offset + n, dtype=np.int64)
-    return _group(n, h1, h2, np.ones(n, np.int64), rows, np.full(n, _NONE, np.int64))
+    return counts_from_keys(h1, h2, offset=offset)
 
 
 def merge_counts(a: RowHashCounts, b: RowHashCounts) -> RowHashCounts:
@@ -196,20 +215,29 @@ class OverlapStats:
 def overlap_stats(train: RowHashCounts, other: RowHashCounts, limit: int = LISTED) -> OverlapStats:
     """Overlap of ``other`` with ``train`` and the sizes of its groups (one bucket or all).
 
-    The two key sets are merged by one sort (a train key and an equal other key
-    become neighbours), so nothing is joined or hashed again.
+    Both key sets are sorted, so each other key is found among train's by binary
+    search: nothing is joined, hashed or sorted again.
     """
     nt = train.distinct
-    h1 = np.concatenate([train.h1, other.h1])
-    h2 = np.concatenate([train.h2, other.h2])
-    side = np.concatenate([np.zeros(nt, np.int8), np.ones(other.distinct, np.int8)])
-    order = np.lexsort((side, h2, h1))
-    h1, h2, side = h1[order], h2[order], side[order]
-    pair = np.flatnonzero(
-        (h1[:-1] == h1[1:]) & (h2[:-1] == h2[1:]) & (side[:-1] == 0) & (side[1:] == 1)
-    )
-    ti, oi = order[pair], order[pair + 1] - nt
-    del h1, h2, side, order
+    # Both key sets are sorted by (h1, h2): find each other key among train's by h1,
+    # then h2 (several train keys share an h1 only on a 64-bit collision: searched apart).
+    left = np.searchsorted(train.h1, other.h1, side="left")
+    right = np.searchsorted(train.h1, other.h1, side="right")
+    run = right - left
+    at = np.minimum(left, max(nt - 1, 0))
+    hit = (run == 1) & (train.h2[at] == other.h2) if nt else np.zeros(other.distinct, bool)
+    oi = [np.flatnonzero(hit)]
+    ti = [left[oi[0]]]
+    for j in np.flatnonzero(run > 1):
+        lo, hi = int(left[j]), int(right[j])
+        k = lo + int(np.searchsorted(train.h2[lo:hi], other.h2[j]))
+        if k < hi and train.h2[k] == other.h2[j]:
+            oi.append(np.array([j]))
+            ti.append(np.array([k]))
+    del left, right, run, at, hit
+    order = np.argsort(np.concatenate(oi), kind="stable")
+    oi_all, ti_all = np.concatenate(oi)[order], np.concatenate(ti)[order]
+    oi, ti = oi_all.astype(np.int64), ti_all.astype(np.int64)
     matched_t = np.zeros(nt, bool)
     matched_t[ti] = True
     matched_o = np.zeros(other.distinct, bool)
@@ -278,6 +306,7 @@ __all__ = [
     "RowHashCounts",
     "bucket_of",
     "chance_rows",
+    "counts_from_keys",
     "duplicate_candidates",
     "duplicate_rows",
     "first_positions",

@@ -285,3 +285,16 @@ def test_clean_data_stays_quiet():
     )
     r = _audit(df.iloc[:3000], df.iloc[3000:].reset_index(drop=True))
     assert [c.status for c in r.checks] == ["pass", "pass", "pass"]
+
+
+def test_overlap_finds_keys_whose_first_half_collides():
+    """Two train keys sharing h1 (a 64-bit collision) are told apart by h2."""
+    from assay.engine._rowhash import counts_from_keys
+
+    u = np.uint64
+    train = counts_from_keys(np.array([5, 5, 9], u), np.array([1, 2, 3], u))
+    other = counts_from_keys(np.array([5, 5, 7], u), np.array([2, 4, 3], u), offset=0)
+    stats = overlap_stats(train, other)
+    assert stats.overlap_rows == 1
+    assert stats.candidates.select("first", "train_first").rows() == [(0, 1)]
+    assert stats.sizes().tolist() == [2]
