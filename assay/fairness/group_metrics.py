@@ -207,6 +207,7 @@ def judge_gap(
     m: int = 1,
     confidence: float = 0.95,
     can_fail: bool = True,
+    floor_share: float = 0.0,
 ) -> GapVerdict:
     """Judge a gap between two groups, oriented so that larger is worse.
 
@@ -216,9 +217,10 @@ def judge_gap(
     ``gap ± z·se`` with ``z`` the normal quantile of ``1 − (1 − confidence) / (2m)``.
     ``fail`` when the whole interval is beyond ``fail`` (and ``can_fail``); ``warn``
     when the point reaches ``warn`` (or ``fail``) and the whole interval is beyond
-    half of that level (clear that the gap is more than half the material size, as
-    weak segments judge slices; "beyond zero" alone let near-threshold gaps from
-    small groups warn in one sample and not the next); ``pass`` otherwise.
+    ``floor_share`` of that level (0: clear of zero); ``pass`` otherwise. Selection-rate
+    gaps use ``floor_share`` 0.5 (clear that the gap is more than half the material
+    size, as weak segments judge slices): near the four-fifths line, "clear of zero"
+    let gaps between small groups warn on one sample and not the next.
 
     >>> judge_gap(0.30, 0.05, warn=0.1, fail=0.2).status
     'fail'
@@ -240,7 +242,7 @@ def judge_gap(
         p = min(1.0, m * 2.0 * float(norm.sf(abs(gap) / se)))
     levels = [t for t in (warn, fail) if t is not None]
     reached = any(gap >= t for t in levels)
-    floor = min(levels) / 2 if levels else 0.0
+    floor = min(levels) * floor_share if levels else 0.0
     if can_fail and fail is not None and low > fail:
         status = "fail"
     elif reached and low > max(floor, 0.0):
@@ -268,9 +270,9 @@ def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) 
         "often it misses true positives or flags false ones, each with a confidence interval "
         "(for a regression model, its average error and its bias per group). It then measures "
         "the gaps between groups: demographic parity, the four-fifths rule used in US "
-        "employment law, and equalized odds; a gap counts only when it reaches the warn "
-        "level and is clearly more than half of it, after allowing for the number of groups "
-        "compared. Policy: gaps in error "
+        "employment law, and equalized odds; a gap counts only when it is clearly larger than "
+        "chance (a selection-rate gap: clearly more than half its warn level), after allowing "
+        "for the number of groups compared. Policy: gaps in error "
         "rates given the truth (equalized odds, accuracy; for regression the error relative "
         "to each group's spread of the target) fail the gate when their whole interval lies "
         "beyond the fail level; a selection-rate gap that mirrors different base rates in the "
@@ -520,10 +522,20 @@ def _disparities(
         fail: float | None,
         can_fail: bool = True,
         threshold: float | None = None,
+        floor_share: float = 0.0,
     ) -> None:
         if d is None or not np.isfinite(d.value):
             return
-        v = judge_gap(d.gap, d.se, warn=warn, fail=fail, m=m, confidence=conf, can_fail=can_fail)
+        v = judge_gap(
+            d.gap,
+            d.se,
+            warn=warn,
+            fail=fail,
+            m=m,
+            confidence=conf,
+            can_fail=can_fail,
+            floor_share=floor_share,
+        )
         d.status, d.p = v.status, v.p  # type: ignore[assignment]
         d.low, d.high = _natural(d.kind, v.low), _natural(d.kind, v.high)
         if d.kind == "ratio":
@@ -557,7 +569,7 @@ def _disparities(
         sel_fail = bool(th.get("fail_on_selection_rate", False))
         lowest = spread("selection_rate", False, "ratio")
         if lowest is not None:
-            judge(lowest, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths)
+            judge(lowest, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths, floor_share=0.5)
             base_rate_check(lowest)
             # The four-fifths rule applies to every group, not only the least selected.
             top = lowest.other
@@ -566,10 +578,12 @@ def _disparities(
                 if g in (top, lowest.worst) or not ratio < four_fifths:
                     continue
                 other = pair("selection_rate", "ratio", g, top)
-                judge(other, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths)
+                judge(
+                    other, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths, floor_share=0.5
+                )
                 base_rate_check(other)
         dp = spread("selection_rate", False)
-        judge(dp, float(th["dp_difference_warn"]), None)
+        judge(dp, float(th["dp_difference_warn"]), None, floor_share=0.5)
         if dp is not None:
             dp.base_worst, dp.base_other = bg[dp.worst]["base_rate"], bg[dp.other]["base_rate"]
         tpr = spread("true_positive_rate", False)

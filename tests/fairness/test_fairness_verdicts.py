@@ -33,15 +33,21 @@ def test_judge_fails_only_when_the_adjusted_interval_clears_the_material_level()
     assert judge_gap(0.30, 0.05, warn=0.1, fail=0.2, m=10).status == "warn"
 
 
-def test_judge_warns_only_on_a_gap_clear_of_half_the_warn_level_and_past_it():
-    assert judge_gap(0.12, 0.03, warn=0.1, fail=0.2).status == "warn"  # 0.12-0.059 > 0.05
+def test_judge_warns_only_on_a_gap_clear_of_zero_and_past_the_warn_level():
+    assert judge_gap(0.12, 0.05, warn=0.1, fail=0.2).status == "warn"  # 0.12-0.098 > 0
     assert judge_gap(0.09, 0.01, warn=0.1, fail=0.2).status == "pass"  # below warn
-    # Clear of zero but not of half the warn level: near-threshold gaps from small groups
-    # (german's sex gap 0.21, interval 0.002 to 0.42) warned in one sample and not the next.
-    assert judge_gap(0.12, 0.05, warn=0.1, fail=0.2).status == "pass"  # 0.12-0.098 < 0.05
     assert judge_gap(0.12, 0.07, warn=0.1, fail=0.2).status == "pass"  # 0.12-0.137 < 0
-    # Multiplicity: 0.12 - z(0.05/20) * 0.03 < 0.05 with twenty comparisons.
-    assert judge_gap(0.12, 0.03, warn=0.1, fail=0.2, m=20).status == "pass"
+    # Multiplicity: 0.12 - z(0.05/20) * 0.05 < 0 with twenty comparisons.
+    assert judge_gap(0.12, 0.05, warn=0.1, fail=0.2, m=20).status == "pass"
+
+
+def test_selection_rate_gaps_must_clear_half_the_warn_level():
+    """floor_share 0.5 (selection-rate gaps): clear of zero is not enough. Near the
+    four-fifths line, gaps between small groups (german's sex, selection ratio 0.68 with
+    interval 0.47 to 0.99) warned on one sample and not on the next."""
+    assert judge_gap(0.12, 0.03, warn=0.1, fail=0.2, floor_share=0.5).status == "warn"
+    assert judge_gap(0.12, 0.05, warn=0.1, fail=0.2, floor_share=0.5).status == "pass"
+    assert judge_gap(0.12, 0.03, warn=0.1, fail=0.2, m=20, floor_share=0.5).status == "pass"
 
 
 def test_judge_can_be_told_not_to_fail_and_states_its_evidence():
