@@ -26,6 +26,8 @@ from assay.errors import ConfigError
 from assay.monitor._store_windows import LEASE_MIGRATION as _LEASE_MIGRATION
 from assay.monitor._store_windows import MIGRATION as _WINDOWS_MIGRATION
 from assay.monitor._store_windows import WindowResultsSQL
+from assay.monitor._workbench_store import MIGRATION as _WORKBENCH_MIGRATION
+from assay.monitor._workbench_store import WorkbenchSQL
 
 __all__ = [
     "MIGRATIONS",
@@ -152,6 +154,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     ),
     _WINDOWS_MIGRATION,
     _LEASE_MIGRATION,
+    _WORKBENCH_MIGRATION,
 )
 
 DIALECTS = {
@@ -258,7 +261,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-class _SQLStore(WindowResultsSQL):
+class _SQLStore(WindowResultsSQL, WorkbenchSQL):
     """The queries, written once with ``?`` placeholders; subclasses give connections."""
 
     dialect = "sqlite"
