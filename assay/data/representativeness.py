@@ -377,9 +377,17 @@ def _groups(
         else:
             per_split = {s: _shares(ctx.frame(s).get_column(col)) for s in splits}
             groups = sorted({g for counts in per_split.values() for g in counts})
+        rare_share = float(th["rare_share"])
         for g in groups[:_MAX_CATEGORIES]:
             name = g if binned is not None else f"{col}={g}"
             said = f"'{g}'" if binned is not None else f"{col}='{g}'"
+            # Rare in every split (under min_group_size rows and rare_share of rows in each):
+            # train and deployment agree, so it is no representativeness gap, only a group
+            # too rare to measure anywhere: information. (California's ISLAND: 5 of 20,640.)
+            everywhere = all(
+                c.get(g, (0, 0.0))[0] < min_size and c.get(g, (0, 0.0))[1] < rare_share
+                for c in per_split.values()
+            )
             for split, counts in per_split.items():
                 rows, share = counts.get(g, (0, 0.0))
                 table.append(
@@ -399,8 +407,19 @@ def _groups(
                         f"Group {said} has only {rows:,} rows in {split} (fewer than "
                         f"{min_size}); numbers measured on it there are unreliable."
                     )
+                if everywhere:
+                    msg += (
+                        f" It is under {rare_share:.0%} of every split, so training and use "
+                        "agree: reported for information."
+                    )
                 findings.append(
-                    Finding("warn", msg, group=name, split=split, metrics={"rows": rows})
+                    Finding(
+                        "pass" if everywhere else "warn",
+                        msg,
+                        group=name,
+                        split=split,
+                        metrics={"rows": rows},
+                    )
                 )
     return findings, table, smallest
 
@@ -540,6 +559,7 @@ _RECOMMENDATIONS = {
         "class_shift_fail": 0.25,
         "min_class_share": 0.02,
         "min_group_size": 30,
+        "rare_share": 0.01,
         "population_tolerance": 0.05,
         "population": {},
     },
@@ -559,9 +579,10 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     split would rarely give it (two-proportion z, Bonferroni over the classes,
     at most ``alpha``); a class below
     ``min_class_share`` of train warns. A sensitive group with fewer than
-    ``min_group_size`` rows in a split, and a category whose share differs
-    from the ``population`` reference by more than ``population_tolerance``,
-    warn.
+    ``min_group_size`` rows in a split warns, unless it is that small and under
+    ``rare_share`` of every split (rare everywhere: information); a category whose
+    share differs from the ``population`` reference by more than
+    ``population_tolerance`` warns.
     """
     train = ctx.frame("train")
     skip = excluded_columns(ctx) | {ctx.target}

@@ -148,3 +148,23 @@ def test_class_shift_of_a_small_random_split_is_not_an_alarm():
     assert r.metrics["class_share_shift"] > 0.1
     assert not [f for f in r.findings if f.group and f.group.startswith("y=")], r.findings
     assert r.status == "pass", r.summary
+
+
+def test_a_group_rare_in_every_split_is_information_not_a_warning():
+    """California's ISLAND: 5 of 20,640 districts, so a 4,000-row sample holds one in
+    train and none or one in test. Train and deployment agree; the group is only too rare
+    to measure anywhere. It warned (and could not recur on a disjoint sample)."""
+    train, test = _split(_people(3, 3000), 3)
+    train, test = train.reset_index(drop=True), test.reset_index(drop=True)
+    train["site"], test["site"] = "mainland", "mainland"
+    train.loc[0, "site"] = "island"
+    test.loc[0, "site"] = "island"
+    r = run(CHECK, test, train, sensitive=["site"])
+    island = [f for f in r.findings if f.group == "site=island"]
+    assert island and all(f.status == "pass" for f in island), island
+    assert "for information" in island[0].message
+    assert r.status == "pass", r.summary
+    # The same group with a real share of the test data is under-represented in train: warn.
+    test.loc[: len(test) // 10, "site"] = "island"
+    r = run(CHECK, test, train, sensitive=["site"])
+    assert any(f.group == "site=island" and f.status == "warn" for f in r.findings)
