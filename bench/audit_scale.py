@@ -56,15 +56,22 @@ def make_frame(n: int, seed: int):
 FILE_ROWS = 100_000
 
 
+WHOLE_ROWS = 2_000_000
+"""Up to this size a table is drawn whole (the same rows for both engines); above it
+the Dask inputs are drawn file by file, so the parent never holds a 50M-row table."""
+
+
 def write_inputs(n: int, workdir: Path, engine: str) -> None:
     for name, seed in (("train", 1), ("test", 2)):
-        df = make_frame(n, seed)
         if engine == "local":
-            df.write_parquet(workdir / f"{name}.parquet")
+            make_frame(n, seed).write_parquet(workdir / f"{name}.parquet")
             continue
         (workdir / name).mkdir()
+        whole = make_frame(n, seed) if n <= WHOLE_ROWS else None
         for i in range(0, n, FILE_ROWS):
-            df.slice(i, FILE_ROWS).write_parquet(
+            rows = min(FILE_ROWS, n - i)
+            df = whole.slice(i, rows) if whole is not None else make_frame(rows, seed * 10**6 + i)
+            df.write_parquet(
                 workdir / name / f"part-{i // FILE_ROWS:05d}.parquet", row_group_size=FILE_ROWS
             )
 
