@@ -251,3 +251,40 @@ def judge_flipped_slice(
             f"{slope:.2f}, p = {p_steeper:.2g})"
         )
     return True, f"flat in train only (held-out slope {held_slope:.2f}, p = {p_steeper:.2g})"
+
+
+def judge_pile_up(
+    issues: int,
+    suspects: int,
+    expected: float,
+    p_value: float,
+    limit: float,
+    binary: bool,
+    slope: float,
+    th: Mapping[str, Any],
+) -> bool:
+    """A cell whose suspect labels pile up far beyond the model's uncertainty there?
+
+    ``issues``: suspect labels in the whole sample; ``suspects``/``expected``: those in
+    the cell and what the model's uncertainty predicts there (scaled to ``issues``);
+    ``p_value``: their Poisson tail, compared with ``limit`` (``alpha`` / cells
+    searched); ``slope``: the cell's recalibration slope (binary labels). True when
+    the sample and the cell each hold at least ``cluster_min_issues`` suspects, the
+    cell ``cluster_ratio`` times what is expected, beyond chance, and, for binary
+    labels, the model's ranking is reversed there (labels set to one class against
+    the model; otherwise the pile-up is the model's misfit). Whether the pile-up is
+    in the training data only is :func:`judge_train_only`'s question.
+
+    >>> th = {"cluster_min_issues": 8, "cluster_ratio": 2.0}
+    >>> judge_pile_up(40, 20, 4.0, 1e-8, 1e-4, False, float("nan"), th)
+    True
+    >>> judge_pile_up(40, 20, 4.0, 1e-8, 1e-4, True, 0.4, th)
+    False
+    """
+    return bool(
+        issues >= int(th["cluster_min_issues"])
+        and suspects >= int(th["cluster_min_issues"])
+        and suspects >= th["cluster_ratio"] * expected
+        and p_value < limit
+        and (not binary or (np.isfinite(slope) and slope < 0))
+    )

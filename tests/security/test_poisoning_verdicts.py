@@ -15,6 +15,7 @@ from assay.security._poisoning_judge import (
     judge_conflicts,
     judge_flipped_slice,
     judge_influence,
+    judge_pile_up,
     judge_train_only,
     judge_trigger,
 )
@@ -279,3 +280,19 @@ def test_judge_flipped_slice_boundaries(
 ):
     got = judge_flipped_slice(slope, p_flat, against, held, held_slope, p_steeper, 100, TH)
     assert got[0] is flipped, got[1]
+
+
+def test_pile_up_judge_needs_many_suspects_beyond_chance_and_a_reversed_binary_ranking():
+    th = {"cluster_min_issues": 8, "cluster_ratio": 2.0}
+    nan = float("nan")
+    # 20 suspects where 4 are expected, beyond chance: a pile-up (regression/multiclass).
+    assert judge_pile_up(40, 20, 4.0, 1e-8, 1e-4, False, nan, th)
+    # Too few suspects in the sample or the cell, under the ratio, or within chance.
+    assert not judge_pile_up(7, 7, 1.0, 1e-8, 1e-4, False, nan, th)
+    assert not judge_pile_up(40, 7, 1.0, 1e-8, 1e-4, False, nan, th)
+    assert not judge_pile_up(40, 20, 11.0, 1e-8, 1e-4, False, nan, th)
+    assert not judge_pile_up(40, 20, 4.0, 1e-3, 1e-4, False, nan, th)
+    # Binary labels: only where the model's ranking is reversed (slope below 0).
+    assert judge_pile_up(40, 20, 4.0, 1e-8, 1e-4, True, -0.3, th)
+    assert not judge_pile_up(40, 20, 4.0, 1e-8, 1e-4, True, 0.4, th)
+    assert not judge_pile_up(40, 20, 4.0, 1e-8, 1e-4, True, nan, th)

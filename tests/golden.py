@@ -1,0 +1,52 @@
+"""Golden-file comparison of one check's whole result (issue #15: refactors change no number).
+
+``assert_golden(result, path)`` compares ``result.to_dict()`` (without its run time)
+with the JSON stored at ``path``: strings, statuses, row lists and keys exactly, floats
+to a relative 1e-6 (summation order moves the last digits). When a change of numbers
+is intended, rewrite the file with ``ASSAY_UPDATE_GOLDEN=1 pytest <the test>`` and
+say why in the commit; the diff of the JSON shows what moved.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _diff(want: Any, got: Any, where: str, out: list[str]) -> None:
+    if isinstance(want, bool) or isinstance(got, bool):
+        if want is not got:
+            out.append(f"{where}: {want!r} != {got!r}")
+    elif isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        if not math.isclose(want, got, rel_tol=1e-6, abs_tol=1e-12):
+            out.append(f"{where}: {want!r} != {got!r}")
+    elif isinstance(want, dict) and isinstance(got, dict):
+        if want.keys() != got.keys():
+            out.append(f"{where}: keys {sorted(want)} != {sorted(got)}")
+            return
+        for k in want:
+            _diff(want[k], got[k], f"{where}.{k}", out)
+    elif isinstance(want, list) and isinstance(got, list):
+        if len(want) != len(got):
+            out.append(f"{where}: {len(want)} items != {len(got)}")
+            return
+        for i, (a, b) in enumerate(zip(want, got, strict=True)):
+            _diff(a, b, f"{where}[{i}]", out)
+    elif want != got:
+        out.append(f"{where}: {want!r} != {got!r}")
+
+
+def assert_golden(result: Any, path: Path) -> None:
+    """Fail with every difference between ``result`` and the golden file at ``path``."""
+    got = json.loads(json.dumps(result.to_dict(), default=str))
+    got.pop("duration_s", None)
+    if os.environ.get("ASSAY_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+    want = json.loads(path.read_text())
+    out: list[str] = []
+    _diff(want, got, result.id, out)
+    assert not out, f"{len(out)} difference(s) from {path.name}:\n" + "\n".join(out[:20])
