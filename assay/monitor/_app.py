@@ -213,7 +213,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     >>> app.title
     'Assay monitor'
     """
-    from assay.monitor import _routes, _trigger_routes
+    from assay.monitor import _decision_routes, _routes, _trigger_routes
     from assay.monitor._metrics import Metrics, RequestMetrics
     from assay.monitor._policies import Dispatcher
     from assay.monitor._scheduler import Scheduler
@@ -302,6 +302,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         (_routes.tokens, "/api/v1"),
         (_trigger_routes.policies, "/api/v1"),
         (_trigger_routes.promotion, "/api/v1"),
+        (_decision_routes.router, "/api/v1"),
         (dashboard, ""),
     )
     templates: dict[int, str] = {}  # route -> its path template with the prefix (metrics)

@@ -119,10 +119,30 @@ class Client:
             total += int(out["accepted"])
         return total
 
-    def log_predictions(self, name: str, df: Any) -> int:
+    def log_predictions(self, name: str, df: Any, *, variant: str = "champion") -> int:
         """Send predictions (columns ``id``, ``timestamp``, the features,
-        ``prediction``, ``score``) in batches; returns the rows acknowledged."""
-        return self._send(f"/api/v1/models/{name}/predictions", df, "predictions")
+        ``prediction``, ``score``) in batches; returns the rows acknowledged.
+
+        ``variant="challenger"`` sends a challenger's predictions (``id``,
+        ``timestamp``, ``prediction``, ``score``; other columns are ignored) for
+        the champion's ids (shadow mode), or with an ``assignment`` column set to
+        ``challenger`` for the ids an A/B split sent to it."""
+        if variant not in ("champion", "challenger"):
+            raise InputError(f"variant must be 'champion' or 'challenger', not {variant!r}")
+        path = "challenger/predictions" if variant == "challenger" else "predictions"
+        return self._send(f"/api/v1/models/{name}/{path}", df, "predictions")
+
+    def log_decisions(self, name: str, df: Any) -> int:
+        """Send reviewer decisions (columns ``id``, ``outcome``: accepted, overridden or
+        deferred, ``value`` when overridden, ``reviewer``, ``seconds``; for a feedback
+        loop ``approved``, ``model_approved``, ``explore``, ``propensity``); returns
+        the rows acknowledged."""
+        return self._send(f"/api/v1/models/{name}/decisions", df, "decisions")
+
+    def challenger(self, name: str) -> dict[str, Any]:
+        """The running always-valid interval of champion vs challenger, its decision
+        and the promotion gate's answer (``None`` under ``challenger`` when none)."""
+        return self._request("GET", f"/api/v1/models/{name}/challenger")
 
     def log_labels(self, name: str, df: Any) -> int:
         """Send labels (columns ``id``, ``label``); returns the rows acknowledged."""

@@ -80,6 +80,9 @@ def window_metrics(w: Mapping[str, Any]) -> dict[str, float]:
         if _num(v) is None:
             continue
         out[key if key == "labeled_rows" else f"realized_{key}"] = float(v)
+    for key, v in (w.get("loop_metrics") or {}).items():  # reviewers, challenger, loop
+        if _num(v) is not None:
+            out[key] = float(v)
     if "realized_accuracy" in out and "reference_accuracy" in out:
         out["realized_accuracy_drop"] = out["reference_accuracy"] - out["realized_accuracy"]
     return out

@@ -148,6 +148,8 @@ class PostgresStore(_SQLStore):
         """Drop every table (tests only)."""
         with self._write() as cur:
             for table in (
+                "human_decisions",
+                "challenger_predictions",
                 "audit_decisions",
                 "audits",
                 "leases",

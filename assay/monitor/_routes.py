@@ -434,7 +434,7 @@ def _scheduled_windows(
         pending = sum(span(kind, n, w)[1] + grace <= now for w in live)
         for w in live[-limit:]:
             start, end = span(kind, n, w)
-            item = window_item(model, w, start, end, seed)
+            item = window_item(model, w, start, end, seed, store)
             items.append({**item, "closed": end + grace <= now})
     else:
         rows = split_rows(store.load_predictions(model.name), kind, n)
@@ -442,7 +442,8 @@ def _scheduled_windows(
         pending = max(full - len(store.window_fingerprints(model.name, size)), 0)
         if rows and len(rows[-1]) < n:
             w = rows[-1]
-            items.append({**window_item(model, w, *span(kind, n, w), seed), "closed": False})
+            item = window_item(model, w, *span(kind, n, w), seed, store)
+            items.append({**item, "closed": False})
     for w in items:
         w.setdefault("stored", False)
     return items[-limit:], pending

@@ -279,7 +279,7 @@ class Scheduler:
 
     def _store(self, model, size, key, end_ts, fp, rows, start, end) -> None:
         t0 = time.perf_counter()
-        item = window_item(model, rows, start, end, self.settings.seed)
+        item = window_item(model, rows, start, end, self.settings.seed, self.store)
         revision = self.store.put_window(model.name, size, key, end_ts, fp, item)
         self._computed[(model.name, size, key)] = time.monotonic()
         if self.metrics is not None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assay.errors import ConfigError
+from assay.monitor._decisions import MIGRATION as _DECISIONS_MIGRATION
 from assay.monitor._store_windows import LEASE_MIGRATION as _LEASE_MIGRATION
 from assay.monitor._store_windows import MIGRATION as _WINDOWS_MIGRATION
 from assay.monitor._store_windows import WindowResultsSQL
@@ -155,6 +156,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     _WINDOWS_MIGRATION,
     _LEASE_MIGRATION,
     _WORKBENCH_MIGRATION,
+    _DECISIONS_MIGRATION,
 )
 
 DIALECTS = {

@@ -98,11 +98,18 @@ class WindowResultsSQL:
             where, params = " AND p.ts >= ? AND p.ts < ?", [*params, start, end]
         rows = self._read(  # type: ignore[attr-defined]
             f"SELECT {self._bucket()} AS b, COUNT(*), COUNT(l.id), MAX(p.received_at), "
-            "MAX(l.received_at) FROM predictions p LEFT JOIN labels l "
-            f"ON l.model = p.model AND l.id = p.id WHERE p.model = ?{where} GROUP BY b",
+            "MAX(l.received_at), COUNT(d.id), MAX(d.received_at), COUNT(c.id), "
+            "MAX(c.received_at) FROM predictions p LEFT JOIN labels l "
+            "ON l.model = p.model AND l.id = p.id LEFT JOIN human_decisions d "
+            "ON d.model = p.model AND d.id = p.id LEFT JOIN challenger_predictions c "
+            f"ON c.model = p.model AND c.id = p.id WHERE p.model = ?{where} GROUP BY b",
             params,
         )
-        return {int(r[0]): f"{r[1]}:{r[2]}:{r[3]!r}:{r[4]!r}" for r in rows}
+        out = {}
+        for r in rows:  # decisions and challenger rows (#17) count only where there are some
+            extra = f":{r[5]}:{r[6]!r}:{r[7]}:{r[8]!r}" if r[5] or r[7] else ""
+            out[int(r[0])] = f"{r[1]}:{r[2]}:{r[3]!r}:{r[4]!r}{extra}"
+        return out
 
     def load_span(self, model: str, start: float, end: float) -> list[tuple[Any, ...]]:
         """Rows with ``start <= ts < end`` as :meth:`load_predictions` gives them."""
@@ -299,10 +306,11 @@ class WindowResultsSQL:
         many. Window results and alerts are kept."""
         pick = "SELECT id FROM predictions WHERE model = ? AND ts < ? ORDER BY ts LIMIT ?"
         with self._write() as cur:  # type: ignore[attr-defined]
-            cur.execute(
-                self._sql(f"DELETE FROM labels WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
-                (model, model, before, batch),
-            )
+            for table in ("labels", "human_decisions", "challenger_predictions"):
+                cur.execute(
+                    self._sql(f"DELETE FROM {table} WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
+                    (model, model, before, batch),
+                )
             cur.execute(
                 self._sql(f"DELETE FROM predictions WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
                 (model, model, before, batch),

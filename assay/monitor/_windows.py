@@ -168,16 +168,26 @@ def _estimated(
 
 
 def window_item(
-    model: ModelRecord, rows: list[tuple[Any, ...]], start: float, end: float, seed: int = 0
+    model: ModelRecord,
+    rows: list[tuple[Any, ...]],
+    start: float,
+    end: float,
+    seed: int = 0,
+    store: Any = None,
 ) -> dict[str, Any]:
     """One window's result: rows, drift per column, prediction drift, realized and
-    estimated performance."""
+    estimated performance; with the ``store``, reviewer decisions, the challenger and
+    the feedback loop where the model has them (:mod:`assay.monitor._decisions`)."""
     ref = reference_frame(model)
     item: dict[str, Any] = {"start": _iso(start), "end": _iso(end), "rows": len(rows)}
     cur = _current_frame(model, ref, rows)
     item.update(_drift(model, ref, cur, seed))
     item["realized_performance"] = _realized(model, rows)
     item["estimated_performance"] = _estimated(model, ref, rows, seed)
+    if store is not None:
+        from assay.monitor._decisions import window_extras
+
+        item.update(window_extras(store, model, rows, start, end))
     return item
 
 
@@ -202,4 +212,4 @@ def compute_windows(
     kind, n = parse_size(size)
     rows = store.load_predictions(model.name)
     windows = _split(rows, kind, n)[-max(1, min(limit, MAX_WINDOWS)) :]
-    return [window_item(model, w, *span(kind, n, w), seed) for w in windows]
+    return [window_item(model, w, *span(kind, n, w), seed, store) for w in windows]
