@@ -60,6 +60,8 @@ class Settings:
     ``None``: keep them all."""
     retention_s: float | None = field(default=None, init=False, repr=False)
     """``retention`` in seconds (derived)."""
+    workbench: Mapping[str, Any] = field(default_factory=dict)
+    """The workbench's folder, caps and signing key (:func:`assay.monitor._workbench.install`)."""
 
     def __post_init__(self) -> None:
         from assay.monitoring.policy import PolicyError, parse_duration, parse_window
@@ -240,9 +242,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(_app: FastAPI):
         dispatcher.start()  # delivers alert actions outside the request path
         scheduler.start()  # judges windows as they close, with no request
+        _app.state.workbench.runner.start()  # runs queued workbench audits
         try:
             yield
         finally:
+            _app.state.workbench.runner.stop()
             scheduler.stop()
             dispatcher.stop()
 
@@ -257,6 +261,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.dispatcher = dispatcher
     app.state.scheduler = scheduler
     app.state.metrics = metrics
+    from assay.monitor import _workbench, _workbench_pages
+
+    _workbench.install(app, settings, store)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -304,6 +311,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         (_trigger_routes.promotion, "/api/v1"),
         (_decision_routes.router, "/api/v1"),
         (dashboard, ""),
+        (_workbench.router, "/api/v1"),
+        (_workbench_pages.router, ""),
     )
     templates: dict[int, str] = {}  # route -> its path template with the prefix (metrics)
     for router, prefix in routers:
