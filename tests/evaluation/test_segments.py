@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assay.evaluation.segments import _bh
+from assay.evaluation._segments_search import bh
 
 from .depth_helpers import frame, logistic, run_one
 
@@ -95,7 +95,7 @@ def test_benjamini_hochberg_matches_scipy():
     from scipy.stats import false_discovery_control
 
     p = np.random.default_rng(0).random(200) ** 3
-    np.testing.assert_allclose(_bh(p), false_discovery_control(p, method="bh"))
+    np.testing.assert_allclose(bh(p), false_discovery_control(p, method="bh"))
 
 
 def test_cut_points_keep_quantiles_of_offset_columns_apart():
@@ -165,7 +165,7 @@ def test_regression_errors_that_grow_with_the_prediction_are_not_a_weak_segment(
 def test_minimum_effect_test_needs_a_gap_beyond_the_floor():
     """A segment worse than the rest by exactly the warning gap is not evidence of a
     gap beyond it (p about one half); a clearly larger gap is."""
-    from assay.evaluation.segments import _welch
+    from assay.evaluation._segments_search import welch
 
     rng = np.random.default_rng(0)
     n, N = 200, 2000
@@ -174,7 +174,7 @@ def test_minimum_effect_test_needs_a_gap_beyond_the_floor():
     def p_for(rate, floor):
         seg = (rng.random(n) < rate).astype(float)
         allv = np.concatenate([seg, rest])
-        return float(_welch(n, seg.sum(), (seg**2).sum(), N, allv.sum(), (allv**2).sum(), floor)[1])
+        return float(welch(n, seg.sum(), (seg**2).sum(), N, allv.sum(), (allv**2).sum(), floor)[1])
 
     gap = rest.mean()
     assert p_for(gap + 0.06, 0.0) < 0.05  # plainly worse
