@@ -51,7 +51,7 @@ from assay.engine._audit import (
     use_audit_engine,
     value_positions,
 )
-from assay.engine._dask import FAN_IN, _need_dask, split_frame, start_client
+from assay.engine._dask import _need_dask, _tree, split_frame, start_client
 from assay.engine._fingerprint import FingerprintSummary, fingerprint_summary, merge_fingerprints
 from assay.engine._outcomes import OutcomeSummary, merge_outcomes, outcome_summary
 from assay.engine._parquet import ParquetPart, is_parquet_path, parquet_parts
@@ -193,18 +193,6 @@ def _t_merge_outcomes(*items: OutcomeSummary) -> OutcomeSummary:
     for o in items[1:]:
         out = merge_outcomes(out, o)
     return out
-
-
-def _tree(leaves: list[Any], merge_fn: Any, *, prefix: tuple = ()) -> Any:
-    import dask
-
-    level = leaves
-    while len(level) > 1:
-        level = [
-            dask.delayed(merge_fn, pure=True)(*prefix, *level[i : i + FAN_IN])
-            for i in range(0, len(level), FAN_IN)
-        ]
-    return level[0]
 
 
 # -- the engine ---------------------------------------------------------------------------
