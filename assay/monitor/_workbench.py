@@ -28,6 +28,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +90,15 @@ def install(app: Any, settings: Any, store: Any) -> Workbench:
     operator's ``workbench:`` settings: ``dir``, ``keep_uploads``, ``signing_key``
     (a private key file for the evidence packs), ``max_upload_mb``, ``max_rows``,
     ``max_columns``."""
-    options = dict(getattr(settings, "workbench", None) or {})
+    from assay.errors import ConfigError
+
+    raw = getattr(settings, "workbench", None) or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError("workbench: must be a mapping of settings (dir, signing_key, ...)")
+    options = dict(raw)
     known = {"dir", "keep_uploads", "signing_key", "max_upload_mb", "max_rows", "max_columns"}
     unknown = sorted(set(options) - known)
     if unknown:
-        from assay.errors import ConfigError
-
         raise ConfigError(f"workbench: unknown setting(s) {', '.join(unknown)}")
     upload = int(options.get("max_upload_mb", 64) * 1024 * 1024)
     caps = Caps(
