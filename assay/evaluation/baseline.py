@@ -293,52 +293,115 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     beats_dummy = dummy_status == "pass"
     findings.append(_finding(dummy_status, main, names["dummy"], scores, "dummy", d, conf))
     status: Status = dummy_status
-    linear_bad = False
     same_kind = ctx.model is not None and same_kind_as_linear(ctx.model.model)
     distance = None
     if "linear" in baselines:
         y_scale = float(np.std(test.data.y)) if ctx.task == "regression" else 1.0
         distance = prediction_distance(test.data, baselines["linear"], y_scale)
         same_kind = same_kind or distance <= float(th["same_kind_tolerance"])
+    linear_finding, linear_bad = _linear_finding(
+        main, names, scores, diffs, about, same_kind, th, conf
+    )
+    findings.append(linear_finding)
+    if linear_bad and status == "pass":
+        status = "warn"
+    summary, rec = _summary(main, names, scores, diffs, beats_dummy, linear_bad, same_kind, conf)
+
+    metrics = _metrics(scores, diffs)
+    details = {
+        "main_metric": main,
+        "scores": {k: iv.to_dict() for k, iv in scores.items()},
+        "differences": {k: iv.to_dict() for k, iv in diffs.items()},
+        "baselines": {k: about[k] for k in ("dummy", "linear") if k in about},
+        **{k: v for k, v in about.items() if k not in ("dummy", "linear")},
+        "same_kind_as_linear": bool(same_kind),
+        "prediction_distance_to_linear": distance,
+        "linear_rule": (
+            "warn when the linear baseline leads by at least "
+            f"{material:g} and the difference's interval excludes zero"
+        ),
+        "paired": True,
+        **sampling_details(ctx, [test]),
+        "charts": [
+            intervals_chart(
+                f"{label(main, start=True)} of the model and its baselines on test",
+                label(main),
+                [(k if k == "model" else f"{k} baseline", iv) for k, iv in scores.items()],
+            )
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _linear_finding(
+    main: str,
+    names: Mapping[str, str],
+    scores: Mapping[str, Interval],
+    diffs: Mapping[str, Interval],
+    about: Mapping[str, Any],
+    same_kind: bool,
+    th: Mapping[str, Any],
+    conf: float,
+) -> tuple[Finding, bool]:
+    """The linear baseline's finding, and whether it does clearly better (a warning).
+    A model of the linear baseline's own kind is listed, not judged against it."""
     if "linear" in diffs and same_kind:
         dl = diffs["linear"]
-        findings.append(
-            Finding(
-                status="pass",
-                split="test",
-                group="linear baseline",
-                metrics={
-                    "model": scores["model"].value,
-                    "baseline": scores["linear"].value,
-                    "difference": dl.value,
-                    "difference_low": dl.low,
-                    "difference_high": dl.high,
-                },
-                message=(
-                    "The model is itself a linear model, the kind of the linear baseline, so "
-                    "it is not judged against it (difference "
-                    f"{fmt(main, dl.value, signed=True)}, "
-                    f"{ci_text(main, dl, conf, signed=True)})."
-                ),
-            )
+        finding = Finding(
+            status="pass",
+            split="test",
+            group="linear baseline",
+            metrics={
+                "model": scores["model"].value,
+                "baseline": scores["linear"].value,
+                "difference": dl.value,
+                "difference_low": dl.low,
+                "difference_high": dl.high,
+            },
+            message=(
+                "The model is itself a linear model, the kind of the linear baseline, so "
+                "it is not judged against it (difference "
+                f"{fmt(main, dl.value, signed=True)}, "
+                f"{ci_text(main, dl, conf, signed=True)})."
+            ),
         )
-    elif "linear" in diffs:
+        return finding, False
+    if "linear" in diffs:
         dl = diffs["linear"]
-        linear_status = judge_linear(dl.value, dl.low, dl.high, material=material)
-        linear_bad = linear_status == "warn"
-        findings.append(_finding(linear_status, main, names["linear"], scores, "linear", dl, conf))
-        if linear_bad and status == "pass":
-            status = "warn"
-    else:
-        findings.append(
-            Finding(
-                status="pass",
-                group="linear baseline",
-                message="The linear baseline could not be "
-                f"fitted ({about['linear_error']}); only the dummy is compared.",
-            )
+        linear_status = judge_linear(
+            dl.value, dl.low, dl.high, material=float(th["linear_material"])
         )
+        finding = _finding(linear_status, main, names["linear"], scores, "linear", dl, conf)
+        return finding, linear_status == "warn"
+    finding = Finding(
+        status="pass",
+        group="linear baseline",
+        message="The linear baseline could not be "
+        f"fitted ({about['linear_error']}); only the dummy is compared.",
+    )
+    return finding, False
 
+
+def _summary(
+    main: str,
+    names: Mapping[str, str],
+    scores: Mapping[str, Interval],
+    diffs: Mapping[str, Interval],
+    beats_dummy: bool,
+    linear_bad: bool,
+    same_kind: bool,
+    conf: float,
+) -> tuple[str, str]:
+    """(summary, recommendation): no better than the dummy, worse than the linear model,
+    of the linear model's kind, or better than both."""
+    d = diffs["dummy"]
     m = scores["model"]
     if not beats_dummy:
         summary = (
@@ -382,8 +445,14 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"against {fmt(main, scores['dummy'].value)} for {names['dummy']}{extra}."
         )
         rec = "No action needed; keep this comparison in the model's documentation."
+    return summary, rec
 
-    metrics: dict[str, float | None] = {"model": m.value}
+
+def _metrics(
+    scores: Mapping[str, Interval], diffs: Mapping[str, Interval]
+) -> dict[str, float | None]:
+    """Each score, and the model minus each baseline with its interval."""
+    metrics: dict[str, float | None] = {"model": scores["model"].value}
     for k, iv in scores.items():
         if k != "model":
             metrics[k] = iv.value
@@ -391,36 +460,7 @@ def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         metrics[f"model_minus_{k}"] = iv.value
         metrics[f"model_minus_{k}_low"] = iv.low
         metrics[f"model_minus_{k}_high"] = iv.high
-    details = {
-        "main_metric": main,
-        "scores": {k: iv.to_dict() for k, iv in scores.items()},
-        "differences": {k: iv.to_dict() for k, iv in diffs.items()},
-        "baselines": {k: about[k] for k in ("dummy", "linear") if k in about},
-        **{k: v for k, v in about.items() if k not in ("dummy", "linear")},
-        "same_kind_as_linear": bool(same_kind),
-        "prediction_distance_to_linear": distance,
-        "linear_rule": (
-            "warn when the linear baseline leads by at least "
-            f"{material:g} and the difference's interval excludes zero"
-        ),
-        "paired": True,
-        **sampling_details(ctx, [test]),
-        "charts": [
-            intervals_chart(
-                f"{label(main, start=True)} of the model and its baselines on test",
-                label(main),
-                [(k if k == "model" else f"{k} baseline", iv) for k, iv in scores.items()],
-            )
-        ],
-    }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
+    return metrics
 
 
 def _lower(iv: Interval) -> float | None:

@@ -21,7 +21,13 @@ import numpy as np
 from assay.core.context import AuditContext
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
-from assay.evaluation._bootstrap import bootstrap, make_intervals, split_data
+from assay.evaluation._bootstrap import (
+    Interval,
+    SplitData,
+    bootstrap,
+    make_intervals,
+    split_data,
+)
 from assay.evaluation._common import fmt, rows_text, sampling_details, with_interval
 from assay.evaluation._metrics import (
     CalibrationPlan,
@@ -209,15 +215,102 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         ece_value, p_value, alpha=alpha, ece_warn=warn_at, ece_fail=fail_at, debiased=debiased
     )
 
+    target, words = _target(ctx)
+    direction = _direction(ctx.task or "binary", table, ece_value)
+    how = _DIRECTION_TEXT[direction].format(**words)
+    summary, rec, findings = _describe(
+        status, ece, debiased, p_value, q95, th, how, target, table, sd, s.confidence
+    )
+    metrics = {
+        "ece": ece.value,
+        "ece_low": ece.low,
+        "ece_high": ece.high,
+        "brier": brier,
+        "max_calibration_error": ivs["max_calibration_error"].value,
+        "ece_debiased": debiased,
+        "p_value": p_value,
+        "ece_null_q95": q95,
+    }
+    details = {
+        "target": target,
+        "binning": "equal-mass (quantile) bins; bin edges fixed from the test data for the "
+        "bootstrap",
+        "n_bins": len(table),
+        "judged_on": "point estimate",
+        "null": (
+            f"the ECE's distribution under perfect calibration ({null.size} label sets "
+            f"drawn from the scores, same bins): alarm when p < {alpha:g} and the "
+            f"debiased ECE (each bin's sampling noise taken out) >= {warn_at:g}"
+            if null.size
+            else "none (null_draws is 0): the ECE alone is judged"
+        ),
+        "direction": direction,
+        "bins": table,
+        **sampling_details(ctx, [sd]),
+        "charts": [
+            {
+                "kind": "reliability",
+                "title": f"Reliability of the scores for {target}",
+                "bins": [{k: b[k] for k in ("mean_predicted", "observed", "count")} for b in table],
+            }
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _target(ctx: AuditContext) -> tuple[str, dict[str, str]]:
+    """What the scores are calibrated for, in words, and the words of the direction."""
     if ctx.task == "binary":
         target = f"the positive class {ctx.positive_class!r}"
         words = {"event": repr(ctx.positive_class), "ends": "0 and 1", "middle": "0.5"}
     else:
         target = "the top-scored class (top-label confidence)"
         words = {"event": "the top class", "ends": "1", "middle": "the average"}
-    direction = _direction(ctx.task or "binary", table, ece_value)
-    how = _DIRECTION_TEXT[direction].format(**words)
-    ece_txt = with_interval("ece", ece, s.confidence)
+    return target, words
+
+
+def _worst_bin(status: Status, table: list[dict[str, Any]], target: str) -> Finding:
+    """The bin whose mean score is furthest from its observed rate."""
+    worst = max(table, key=lambda b: abs(b["mean_predicted"] - b["observed"]))
+    return Finding(
+        status=status,
+        split="test",
+        group=f"scores {worst['lower']:.2f}–{worst['upper']:.2f}",
+        metrics={k: worst[k] for k in ("mean_predicted", "observed", "count")},
+        message=(
+            f"Where the model predicts about {worst['mean_predicted']:.2f} for "
+            f"{target}, it happens {worst['observed']:.2f} of the time "
+            f"({worst['count']:,} rows)."
+        ),
+    )
+
+
+def _describe(
+    status: Status,
+    ece: Interval,
+    debiased: float,
+    p_value: float | None,
+    q95: float | None,
+    th: Mapping[str, Any],
+    how: str,
+    target: str,
+    table: list[dict[str, Any]],
+    sd: SplitData,
+    confidence: float,
+) -> tuple[str, str, list[Finding]]:
+    """(summary, recommendation, findings): calibrated, off within chance, slightly off
+    once noise is taken out, or off (with the worst bin as the finding)."""
+    ece_value = ece.value or 0.0
+    warn_at, fail_at = float(th["ece_warn"]), float(th["ece_fail"])
+    alpha = float(th["alpha"])
+    ece_txt = with_interval("ece", ece, confidence)
     findings: list[Finding] = []
     chance = (
         f"; perfectly calibrated scores reach {q95:.3f} or more in 5% of draws of "
@@ -265,59 +358,5 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "CalibratedClassifierCV, method 'isotonic' or 'sigmoid') before using them as "
             "probabilities, risks or thresholds."
         )
-        worst = max(table, key=lambda b: abs(b["mean_predicted"] - b["observed"]))
-        findings.append(
-            Finding(
-                status=status,
-                split="test",
-                group=f"scores {worst['lower']:.2f}–{worst['upper']:.2f}",
-                metrics={k: worst[k] for k in ("mean_predicted", "observed", "count")},
-                message=(
-                    f"Where the model predicts about {worst['mean_predicted']:.2f} for "
-                    f"{target}, it happens {worst['observed']:.2f} of the time "
-                    f"({worst['count']:,} rows)."
-                ),
-            )
-        )
-    metrics = {
-        "ece": ece.value,
-        "ece_low": ece.low,
-        "ece_high": ece.high,
-        "brier": brier,
-        "max_calibration_error": ivs["max_calibration_error"].value,
-        "ece_debiased": debiased,
-        "p_value": p_value,
-        "ece_null_q95": q95,
-    }
-    details = {
-        "target": target,
-        "binning": "equal-mass (quantile) bins; bin edges fixed from the test data for the "
-        "bootstrap",
-        "n_bins": len(table),
-        "judged_on": "point estimate",
-        "null": (
-            f"the ECE's distribution under perfect calibration ({null.size} label sets "
-            f"drawn from the scores, same bins): alarm when p < {alpha:g} and the "
-            f"debiased ECE (each bin's sampling noise taken out) >= {warn_at:g}"
-            if null.size
-            else "none (null_draws is 0): the ECE alone is judged"
-        ),
-        "direction": direction,
-        "bins": table,
-        **sampling_details(ctx, [sd]),
-        "charts": [
-            {
-                "kind": "reliability",
-                "title": f"Reliability of the scores for {target}",
-                "bins": [{k: b[k] for k in ("mean_predicted", "observed", "count")} for b in table],
-            }
-        ],
-    }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
+        findings.append(_worst_bin(status, table, target))
+    return summary, rec, findings

@@ -132,30 +132,10 @@ def overfitting(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "train cannot be measured; add them to train or pass the model itself"
         )
     s = ctx.settings
-    conf = s.confidence
     main = main_metric_name(ctx)
     sign = -1.0 if main in LOWER_IS_BETTER else 1.0
     splits = {name: split_data(ctx, name) for name in ("train", "test")}
-    points: dict[str, float] = {}
-    samples: dict[str, np.ndarray] = {}
-    for name, sd in splits.items():
-        plan = MetricPlan(sd.data, [main])
-        points[name] = float(plan(np.ones((1, sd.data.n)))[main][0])
-        if s.n_bootstrap > 0:
-            samples[name] = metric_samples(
-                sd.data, [main], n_resamples=s.n_bootstrap, seed=s.seed, stream=sd.stream
-            )[main]
-    # The two splits are resampled independently; their difference, resample by resample,
-    # is a draw of the gap.
-    points["gap"] = sign * (points["train"] - points["test"])
-    if samples:
-        samples["gap"] = sign * (samples["train"] - samples["test"])
-    ivs = {
-        k: Interval(v, *percentile_interval(samples[k], v, confidence=conf))
-        if samples
-        else Interval(v)
-        for k, v in points.items()
-    }
+    ivs = _gap_intervals(splits, main, sign, s)
     gap = ivs["gap"]
     gap_value = gap.value if gap.value is not None else 0.0
     gap_low = gap.low if gap.low is not None else gap_value
@@ -178,6 +158,82 @@ def overfitting(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     )
     status: Status = verdict.status
 
+    tr, te = ivs["train"], ivs["test"]
+    summary, rec = _summary(ctx, main, ivs, verdict, base, base_scores)
+    metrics: dict[str, float | None] = {}
+    for k, iv in ivs.items():
+        metrics.update({k: iv.value, f"{k}_low": iv.low, f"{k}_high": iv.high})
+    metrics["p_value"] = verdict.p
+    for k, iv in base.items():
+        metrics.update({f"model_minus_{k}": iv.value, f"model_minus_{k}_low": iv.low})
+        metrics[f"model_minus_{k}_high"] = iv.high
+    details = {
+        "main_metric": main,
+        "gap_definition": (
+            "test − train (lower is better for this metric)" if sign < 0 else "train − test"
+        ),
+        "intervals": {k: iv.to_dict() for k, iv in ivs.items()},
+        "independent_bootstraps": True,
+        "verdict_reason": verdict.reason,
+        "baselines": {k: iv.to_dict() for k, iv in base_scores.items()},
+        **sampling_details(ctx, splits.values()),
+        "charts": [
+            intervals_chart(
+                f"{label(main, start=True)} on train and test",
+                label(main),
+                [("train", tr), ("test", te)],
+            )
+        ],
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _gap_intervals(
+    splits: Mapping[str, Any], main: str, sign: float, s: Any
+) -> dict[str, Interval]:
+    """The main metric on train and on test, and the gap (train minus test, error
+    metrics reversed), each with its bootstrap interval."""
+    conf = s.confidence
+    points: dict[str, float] = {}
+    samples: dict[str, np.ndarray] = {}
+    for name, sd in splits.items():
+        plan = MetricPlan(sd.data, [main])
+        points[name] = float(plan(np.ones((1, sd.data.n)))[main][0])
+        if s.n_bootstrap > 0:
+            samples[name] = metric_samples(
+                sd.data, [main], n_resamples=s.n_bootstrap, seed=s.seed, stream=sd.stream
+            )[main]
+    # The two splits are resampled independently; their difference, resample by resample,
+    # is a draw of the gap.
+    points["gap"] = sign * (points["train"] - points["test"])
+    if samples:
+        samples["gap"] = sign * (samples["train"] - samples["test"])
+    ivs = {
+        k: Interval(v, *percentile_interval(samples[k], v, confidence=conf))
+        if samples
+        else Interval(v)
+        for k, v in points.items()
+    }
+    return ivs
+
+
+def _summary(
+    ctx: AuditContext,
+    main: str,
+    ivs: Mapping[str, Interval],
+    verdict: Any,
+    base: Mapping[str, Interval],
+    base_scores: Mapping[str, Interval],
+) -> tuple[str, str]:
+    """(summary, recommendation) for the verdict, with its reason in words."""
+    conf = ctx.settings.confidence
+    status, gap = verdict.status, ivs["gap"]
     tr, te = ivs["train"], ivs["test"]
     head = (
         f"{label(main, start=True)} is {fmt(main, tr.value)} on train and "
@@ -227,38 +283,7 @@ def overfitting(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else:
         summary = f"{head}, {gap_txt}: performance carries over from training to new data."
         rec = "No action needed."
-    metrics: dict[str, float | None] = {}
-    for k, iv in ivs.items():
-        metrics.update({k: iv.value, f"{k}_low": iv.low, f"{k}_high": iv.high})
-    metrics["p_value"] = verdict.p
-    for k, iv in base.items():
-        metrics.update({f"model_minus_{k}": iv.value, f"model_minus_{k}_low": iv.low})
-        metrics[f"model_minus_{k}_high"] = iv.high
-    details = {
-        "main_metric": main,
-        "gap_definition": (
-            "test − train (lower is better for this metric)" if sign < 0 else "train − test"
-        ),
-        "intervals": {k: iv.to_dict() for k, iv in ivs.items()},
-        "independent_bootstraps": True,
-        "verdict_reason": verdict.reason,
-        "baselines": {k: iv.to_dict() for k, iv in base_scores.items()},
-        **sampling_details(ctx, splits.values()),
-        "charts": [
-            intervals_chart(
-                f"{label(main, start=True)} on train and test",
-                label(main),
-                [("train", tr), ("test", te)],
-            )
-        ],
-    }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        recommendation=rec,
-        details=details,
-    )
+    return summary, rec
 
 
 def _baselines(

@@ -198,6 +198,44 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     unknown = [lim for lim in limits if lim["status"] == "warn"]
     status: Status = "fail" if failed else "warn" if (wide or unknown) else "pass"
 
+    summary, rec = _summary(main, main_iv, test, conf, failed, unknown, wide, why)
+    details = {
+        "main_metric": main,
+        "metric_labels": {m: METRIC_LABELS[m] for m in tiv},
+        "intervals": {s: {m: iv.to_dict() for m, iv in d.items()} for s, d in ivs.items()},
+        "main_interval_width": width,
+        "interval_too_wide": wide,
+        "precision": {
+            "status": precision,
+            "reason": why,
+            "chance_level": chance,
+            "test_rows": n_test,
+            "rule": "warn when the interval reaches the chance level, is wider than "
+            f"{float(th['max_ci_width_relative']):g}× the margin over chance, or (0–1 metrics) "
+            f"wider than {float(th['max_ci_width']):g}",
+        },
+        "limits": limits,
+        **sampling_details(ctx, splits),
+        "charts": _charts(ivs, conf),
+    }
+    return Outcome(
+        status=status, summary=summary, metrics=metrics, recommendation=rec, details=details
+    )
+
+
+def _summary(
+    main: str,
+    main_iv: Interval,
+    test: SplitData,
+    conf: float,
+    failed: list[dict[str, Any]],
+    unknown: list[dict[str, Any]],
+    wide: bool,
+    why: str,
+) -> tuple[str, str]:
+    """(summary, recommendation): a missed limit first, then an interval too wide to rely
+    on (``why``), then a limit that cannot be checked, else the main metric."""
+    n_test = test.data.n
     head = f"{label(main, start=True)} on test is"
     if failed:
         summary = f"{failed[0]['message'].rstrip('.')} (over {rows_text(test)})"
@@ -230,28 +268,7 @@ def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "Report these numbers with their intervals, and read them with the baseline and "
             "overfitting checks before trusting them."
         )
-    details = {
-        "main_metric": main,
-        "metric_labels": {m: METRIC_LABELS[m] for m in tiv},
-        "intervals": {s: {m: iv.to_dict() for m, iv in d.items()} for s, d in ivs.items()},
-        "main_interval_width": width,
-        "interval_too_wide": wide,
-        "precision": {
-            "status": precision,
-            "reason": why,
-            "chance_level": chance,
-            "test_rows": n_test,
-            "rule": "warn when the interval reaches the chance level, is wider than "
-            f"{float(th['max_ci_width_relative']):g}× the margin over chance, or (0–1 metrics) "
-            f"wider than {float(th['max_ci_width']):g}",
-        },
-        "limits": limits,
-        **sampling_details(ctx, splits),
-        "charts": _charts(ivs, conf),
-    }
-    return Outcome(
-        status=status, summary=summary, metrics=metrics, recommendation=rec, details=details
-    )
+    return summary, rec
 
 
 def _with_width(name: str, iv: Interval, confidence: float) -> str:

@@ -24,15 +24,11 @@ ALLOWED = {
     # path relative to assay/ :: qualified name. Remove a line when you split the function.
     # -- evaluation
     "evaluation/uncertainty.py::uncertainty",
-    "evaluation/baseline.py::baseline_comparison",
-    "evaluation/calibration.py::calibration",
-    "evaluation/overfitting.py::overfitting",
     "evaluation/ablation.py::ablation",
     "evaluation/ablation.py::_refit",
     "evaluation/robustness.py::robustness",
     "evaluation/robustness.py::_blocks",
     "evaluation/robustness.py::_findings",
-    "evaluation/performance.py::performance",
     # -- data
     "data/overlap.py::train_test_overlap",
     "data/representativeness.py::representativeness",
