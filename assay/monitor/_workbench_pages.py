@@ -645,7 +645,7 @@ def _report_page(request: Request, job: Any, message: str = "", status: int = 20
     )
     body = (
         f'<div class="ay-panel"><h1>Audit done</h1><p>{esc(counts)}. '
-        f"Model: {esc(wb.get('model_source', '—'))}.{split_text} "
+        f"Model: {esc(str(wb.get('model_source', '—')).rstrip('.'))}.{split_text} "
         f"It took {wb.get('seconds', 0):,.0f} s.</p>"
         f'<h2>Downloads</h2><ul class="wb-downloads">{downloads}</ul></div>'
         f'<section class="ay-panel" aria-labelledby="next-h"><h2 id="next-h">What to do next'
