@@ -176,7 +176,6 @@ def outcome(
     charts from the results of every attribute set."""
     s = ctx.settings
     conf = s.confidence
-    findings: list[Finding] = []
     judged = [(r, d) for r in results for d in r.disparities if d.status != "pass"]
     judged.sort(
         key=lambda rd: (
@@ -186,6 +185,53 @@ def outcome(
             rd[0].name,
         )
     )
+    findings = _findings(judged, results, conf, th)
+    min_size = int(th["min_group_size"])
+    status: Status = worst_status([d.status for _, d in judged])
+    summary, rec = _summary(task, results, judged, conf, th, n)
+    metrics = _metrics(task, results, overall, n)
+    # The evidence of the verdict: the adjusted p value of the gap the summary names.
+    metrics["p_value"] = judged[0][1].p if judged else None
+    details = {
+        "sensitive": list(ctx.sensitive),
+        "positive_class": ctx.positive_class if task == "binary" else None,
+        "metrics_by": "fairlearn.metrics.MetricFrame (point estimates); intervals from the "
+        "vectorized bootstrap of per-group sums",
+        "overall": dict(overall),
+        "sets": [_set_details(r) for r in results],
+        "min_group_size": min_size,
+        "judged_on": "the two extreme groups among those of at least min_group_size rows; "
+        "intervals and p values Bonferroni-adjusted for every pair of such groups in the "
+        "check (normal, bootstrap standard error; ratios on the log scale); a gap warns when "
+        "its interval excludes no gap and it reaches its warn level, and fails only when the "
+        "whole interval lies beyond its fail level",
+        "n_rows": n,
+        "n_rows_available": n_total,
+        "sampled": n < n_total,
+        "seed": s.seed,
+        "n_bootstrap": s.n_bootstrap,
+        "confidence": conf,
+        "charts": _charts(task, results, judged, conf, th),
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _findings(
+    judged: list[tuple[SetResult, Disparity]],
+    results: list[SetResult],
+    conf: float,
+    th: Mapping[str, Any],
+) -> list[Finding]:
+    """One finding per judged gap (in order), then up to ten groups too small to judge."""
+    findings: list[Finding] = []
+    min_size = int(th["min_group_size"])
     for r, d in judged:
         findings.append(
             Finding(
@@ -206,7 +252,6 @@ def outcome(
                 },
             )
         )
-    min_size = int(th["min_group_size"])
     small = [(r, g) for r in results for g in r.small]
     for r, g in small[:10]:
         findings.append(
@@ -223,7 +268,20 @@ def outcome(
                 metrics={"count": r.by_group[g]["count"]},
             )
         )
-    status: Status = worst_status([d.status for _, d in judged])
+    return findings
+
+
+def _summary(
+    task: str,
+    results: list[SetResult],
+    judged: list[tuple[SetResult, Disparity]],
+    conf: float,
+    th: Mapping[str, Any],
+    n: int,
+) -> tuple[str, str]:
+    """(summary, recommendation): the worst gap and how many more, or the headline
+    metric's range across the groups of the first attribute set."""
+    min_size = int(th["min_group_size"])
     if judged:
         r0, d0 = judged[0]
         summary = _message(d0, conf, th)
@@ -256,77 +314,48 @@ def outcome(
             "No action needed on these attributes; keep monitoring group metrics in production "
             "and collect more data for groups reported as too small."
         )
-    metrics = _metrics(task, results, overall, n)
-    # The evidence of the verdict: the adjusted p value of the gap the summary names.
-    metrics["p_value"] = judged[0][1].p if judged else None
-    details = {
-        "sensitive": list(ctx.sensitive),
-        "positive_class": ctx.positive_class if task == "binary" else None,
-        "metrics_by": "fairlearn.metrics.MetricFrame (point estimates); intervals from the "
-        "vectorized bootstrap of per-group sums",
-        "overall": dict(overall),
-        "sets": [
+    return summary, rec
+
+
+def _set_details(r: SetResult) -> dict[str, Any]:
+    """One attribute set in the details: its groups with intervals, and its gaps."""
+    return {
+        "attributes": list(r.columns),
+        "groups": [
             {
-                "attributes": list(r.columns),
-                "groups": [
-                    {
-                        "group": g,
-                        "too_small": g in r.small,
-                        **r.by_group[g],
-                        **{
-                            f"{m}_{end}": iv[i]
-                            for m, iv in r.intervals[g].items()
-                            for i, end in ((0, "low"), (1, "high"))
-                        },
-                    }
-                    for g in r.groups
-                ],
-                "disparities": [
-                    {
-                        "metric": d.metric,
-                        "kind": d.kind,
-                        "value": d.value,
-                        "low": d.low,
-                        "high": d.high,
-                        "worst_group": d.worst,
-                        "reference_group": d.other,
-                        "pair_difference_low": d.pair_low,
-                        "pair_difference_high": d.pair_high,
-                        "status": d.status,
-                        "threshold": d.threshold,
-                        "p_value": d.p,
-                        "comparisons": d.m,
-                        "base_rate_worst": d.base_worst,
-                        "base_rate_reference": d.base_other,
-                        "selection_ratio_over_base_rate_ratio": d.beyond_base,
-                    }
-                    for d in r.disparities
-                ],
+                "group": g,
+                "too_small": g in r.small,
+                **r.by_group[g],
+                **{
+                    f"{m}_{end}": iv[i]
+                    for m, iv in r.intervals[g].items()
+                    for i, end in ((0, "low"), (1, "high"))
+                },
             }
-            for r in results
+            for g in r.groups
         ],
-        "min_group_size": min_size,
-        "judged_on": "the two extreme groups among those of at least min_group_size rows; "
-        "intervals and p values Bonferroni-adjusted for every pair of such groups in the "
-        "check (normal, bootstrap standard error; ratios on the log scale); a gap warns when "
-        "its interval excludes no gap and it reaches its warn level, and fails only when the "
-        "whole interval lies beyond its fail level",
-        "n_rows": n,
-        "n_rows_available": n_total,
-        "sampled": n < n_total,
-        "seed": s.seed,
-        "n_bootstrap": s.n_bootstrap,
-        "confidence": conf,
-        "charts": _charts(task, results, judged, conf, th),
+        "disparities": [
+            {
+                "metric": d.metric,
+                "kind": d.kind,
+                "value": d.value,
+                "low": d.low,
+                "high": d.high,
+                "worst_group": d.worst,
+                "reference_group": d.other,
+                "pair_difference_low": d.pair_low,
+                "pair_difference_high": d.pair_high,
+                "status": d.status,
+                "threshold": d.threshold,
+                "p_value": d.p,
+                "comparisons": d.m,
+                "base_rate_worst": d.base_worst,
+                "base_rate_reference": d.base_other,
+                "selection_ratio_over_base_rate_ratio": d.beyond_base,
+            }
+            for d in r.disparities
+        ],
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
 
 
 def _metrics(
@@ -381,23 +410,7 @@ def _charts(
         group_status[d.worst] = worst_status([group_status.get(d.worst, "pass"), d.status])
 
     def items(metric: str) -> list[dict[str, Any]]:
-        out = []
-        for r in results:
-            for g in r.groups:
-                v = r.by_group[g].get(metric)
-                if v is None or not np.isfinite(v):
-                    continue
-                lo, hi = r.intervals[g].get(metric, (None, None))
-                small = " (too small)" if g in r.small else ""
-                out.append(
-                    {
-                        "label": g + small,
-                        "value": v,
-                        "low": v if lo is None else lo,
-                        "high": v if hi is None else hi,
-                    }
-                )
-        return out
+        return _interval_items(results, metric)
 
     charts: list[dict[str, Any]] = [
         {
@@ -407,48 +420,7 @@ def _charts(
             "items": items(head),
         }
     ]
-    bar_items = []
-    if task == "binary":
-        for r in results:
-            eligible = [g for g in r.groups if g not in r.small]
-            rates = [r.by_group[g]["selection_rate"] for g in eligible]
-            top = max(rates, default=0.0)
-            for g in eligible:
-                ratio = r.by_group[g]["selection_rate"] / top if top else 0.0
-                bar_items.append(
-                    {"label": g, "value": ratio, "status": group_status.get(g, "pass")}
-                )
-        charts.append(
-            {
-                "kind": "bars",
-                "title": "Selection rate of each group relative to the most selected group "
-                "(four-fifths rule)",
-                "x_label": "ratio to the highest selection rate",
-                "items": bar_items,
-                "threshold": float(th["four_fifths"]),
-            }
-        )
-    else:
-        metric = "error_rate" if task == "multiclass" else "mae"
-        for r in results:
-            for g in r.groups:
-                if g not in r.small:
-                    bar_items.append(
-                        {
-                            "label": g,
-                            "value": r.by_group[g][metric],
-                            "status": group_status.get(g, "pass"),
-                        }
-                    )
-        charts.append(
-            {
-                "kind": "bars",
-                "title": f"{METRIC_TEXT[metric].capitalize()} per group",
-                "x_label": METRIC_TEXT[metric],
-                "items": bar_items,
-                "threshold": None,
-            }
-        )
+    charts.append(_bars(task, results, group_status, th))
     worst_metric = judged[0][1].metric if judged else None
     if worst_metric and worst_metric != head:
         charts.append(
@@ -469,3 +441,71 @@ def _charts(
             }
         )
     return charts
+
+
+def _interval_items(results: list[SetResult], metric: str) -> list[dict[str, Any]]:
+    """Each group's ``metric`` with its interval, for an interval chart."""
+    out = []
+    for r in results:
+        for g in r.groups:
+            v = r.by_group[g].get(metric)
+            if v is None or not np.isfinite(v):
+                continue
+            lo, hi = r.intervals[g].get(metric, (None, None))
+            small = " (too small)" if g in r.small else ""
+            out.append(
+                {
+                    "label": g + small,
+                    "value": v,
+                    "low": v if lo is None else lo,
+                    "high": v if hi is None else hi,
+                }
+            )
+    return out
+
+
+def _bars(
+    task: str,
+    results: list[SetResult],
+    group_status: Mapping[str, Status],
+    th: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Binary: each group's selection rate over the highest (the four-fifths rule);
+    otherwise each group's error rate or MAE. Groups too small are left out."""
+    bar_items = []
+    if task == "binary":
+        for r in results:
+            eligible = [g for g in r.groups if g not in r.small]
+            rates = [r.by_group[g]["selection_rate"] for g in eligible]
+            top = max(rates, default=0.0)
+            for g in eligible:
+                ratio = r.by_group[g]["selection_rate"] / top if top else 0.0
+                bar_items.append(
+                    {"label": g, "value": ratio, "status": group_status.get(g, "pass")}
+                )
+        return {
+            "kind": "bars",
+            "title": "Selection rate of each group relative to the most selected group "
+            "(four-fifths rule)",
+            "x_label": "ratio to the highest selection rate",
+            "items": bar_items,
+            "threshold": float(th["four_fifths"]),
+        }
+    metric = "error_rate" if task == "multiclass" else "mae"
+    for r in results:
+        for g in r.groups:
+            if g not in r.small:
+                bar_items.append(
+                    {
+                        "label": g,
+                        "value": r.by_group[g][metric],
+                        "status": group_status.get(g, "pass"),
+                    }
+                )
+    return {
+        "kind": "bars",
+        "title": f"{METRIC_TEXT[metric].capitalize()} per group",
+        "x_label": METRIC_TEXT[metric],
+        "items": bar_items,
+        "threshold": None,
+    }

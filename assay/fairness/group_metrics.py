@@ -480,15 +480,46 @@ def _disparities(
 ) -> list[Disparity]:
     """The gaps of one attribute set, each measured between its two extreme groups and
     judged by :func:`judge_gap` (Bonferroni over ``m`` pairs of groups in the check)."""
-    bg = res.by_group
-    out: list[Disparity] = []
+    gaps = _Gaps(res, eligible, samples, code, th, conf, m)
+    if task == "binary":
+        gaps.binary()
+    if task in ("binary", "multiclass"):
+        gaps.judge(
+            gaps.spread("error_rate", True),
+            float(th["accuracy_difference_warn"]),
+            float(th["accuracy_difference_fail"]),
+        )
+    if task == "regression":
+        gaps.regression(overall)
+    return gaps.out
 
-    def pair(metric: str, kind: str, w: str, o: str, scale: float = 1.0) -> Disparity:
+
+class _Gaps:
+    """The gaps of one attribute set: each measured between two groups (:meth:`pair`,
+    :meth:`spread`) and judged (:meth:`judge`, by :func:`judge_gap`, Bonferroni over
+    ``m`` pairs of groups in the check); the judged ones collect in ``out``."""
+
+    def __init__(
+        self,
+        res: SetResult,
+        eligible: list[str],
+        samples: Mapping[str, np.ndarray],
+        code: Mapping[str, int],
+        th: Mapping[str, Any],
+        conf: float,
+        m: int,
+    ) -> None:
+        self.bg = res.by_group
+        self.eligible, self.samples, self.code = eligible, samples, code
+        self.th, self.conf, self.m = th, conf, m
+        self.out: list[Disparity] = []
+
+    def pair(self, metric: str, kind: str, w: str, o: str, scale: float = 1.0) -> Disparity:
         """The gap of ``w`` against ``o`` and its evidence, oriented larger-is-worse."""
-        vw, vo = bg[w][metric], bg[o][metric]
+        vw, vo = self.bg[w][metric], self.bg[o][metric]
         sw = so = None
-        if metric in samples:
-            sw, so = samples[metric][:, code[w]], samples[metric][:, code[o]]
+        if metric in self.samples:
+            sw, so = self.samples[metric][:, self.code[w]], self.samples[metric][:, self.code[o]]
         if kind == "ratio":  # lower is worse: the gap is −log(ratio)
             value = vw / vo if vo else float("nan")
             gap = -float(_log_ratio(vw, vo))
@@ -502,21 +533,24 @@ def _disparities(
             value = abs(vw - vo) / scale
             gap = value
             gs = None if sw is None else sign * (sw - so) / scale
-        lo, hi = _pair_interval(samples, metric, code[w], code[o], vw - vo, conf)
+        lo, hi = _pair_interval(
+            self.samples, metric, self.code[w], self.code[o], vw - vo, self.conf
+        )
         d = Disparity(metric, kind, value, None, None, w, o, vw, vo, lo, hi)
-        d.gap, d.se, d.m = gap, _se(gs), m
+        d.gap, d.se, d.m = gap, _se(gs), self.m
         return d
 
     def spread(
-        metric: str, high_is_worse: bool, kind: str = "difference", scale: float = 1.0
+        self, metric: str, high_is_worse: bool, kind: str = "difference", scale: float = 1.0
     ) -> Disparity | None:
-        vals = {g: bg[g][metric] for g in eligible}
+        vals = {g: self.bg[g][metric] for g in self.eligible}
         if sum(np.isfinite(v) for v in vals.values()) < 2:
             return None
-        worst, other = _extreme(vals, eligible, high_is_worse)
-        return pair(metric, kind, worst, other, scale)
+        worst, other = _extreme(vals, self.eligible, high_is_worse)
+        return self.pair(metric, kind, worst, other, scale)
 
     def judge(
+        self,
         d: Disparity | None,
         warn: float | None,
         fail: float | None,
@@ -531,8 +565,8 @@ def _disparities(
             d.se,
             warn=warn,
             fail=fail,
-            m=m,
-            confidence=conf,
+            m=self.m,
+            confidence=self.conf,
             can_fail=can_fail,
             floor_share=floor_share,
         )
@@ -541,87 +575,92 @@ def _disparities(
         if d.kind == "ratio":
             d.low, d.high = d.high, d.low
         d.threshold = threshold if threshold is not None else (fail if fail is not None else warn)
-        out.append(d)
+        self.out.append(d)
 
-    def base_rate_check(d: Disparity) -> None:
+    def base_rate_check(self, d: Disparity) -> None:
         """Compare a selection ratio with the base-rate ratio of the same two groups."""
-        bw, bo = bg[d.worst].get("base_rate"), bg[d.other].get("base_rate")
+        bw, bo = self.bg[d.worst].get("base_rate"), self.bg[d.other].get("base_rate")
         d.base_worst, d.base_other = bw, bo
         if bw is None or bo is None or not (bw > 0 and bo > 0) or not np.isfinite(d.gap):
             return
         gap = d.gap + float(_log_ratio(bw, bo))  # −log(selection ratio / base-rate ratio)
         gs = None
-        if "selection_rate" in samples and "base_rate" in samples:
-            w, o = code[d.worst], code[d.other]
-            gs = -_log_ratio(samples["selection_rate"][:, w], samples["selection_rate"][:, o])
-            gs = gs + _log_ratio(samples["base_rate"][:, w], samples["base_rate"][:, o])
-        level = -math.log(float(th["selection_vs_base_fail"]))
-        v = judge_gap(gap, _se(gs), warn=None, fail=level, m=m, confidence=conf)
+        if "selection_rate" in self.samples and "base_rate" in self.samples:
+            w, o = self.code[d.worst], self.code[d.other]
+            gs = -_log_ratio(
+                self.samples["selection_rate"][:, w], self.samples["selection_rate"][:, o]
+            )
+            gs = gs + _log_ratio(self.samples["base_rate"][:, w], self.samples["base_rate"][:, o])
+        level = -math.log(float(self.th["selection_vs_base_fail"]))
+        v = judge_gap(gap, _se(gs), warn=None, fail=level, m=self.m, confidence=self.conf)
         d.beyond_base = math.exp(-gap)
         d.beyond_base_high = math.exp(-v.low)
         if v.status == "fail" and d.status != "pass":
             d.status = "fail"
-            d.threshold = float(th["selection_vs_base_fail"])
+            d.threshold = float(self.th["selection_vs_base_fail"])
 
-    if task == "binary":
-        four_fifths = float(th["four_fifths"])
+    def binary(self) -> None:
+        """Selection-rate ratios (four-fifths rule, every group, against base rates),
+        the demographic parity difference and the equalized-odds difference."""
+        four_fifths = float(self.th["four_fifths"])
         ff_gap = -math.log(four_fifths)
-        sel_fail = bool(th.get("fail_on_selection_rate", False))
-        lowest = spread("selection_rate", False, "ratio")
+        sel_fail = bool(self.th.get("fail_on_selection_rate", False))
+        lowest = self.spread("selection_rate", False, "ratio")
         if lowest is not None:
-            judge(lowest, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths, floor_share=0.5)
-            base_rate_check(lowest)
+            self.judge(
+                lowest, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths, floor_share=0.5
+            )
+            self.base_rate_check(lowest)
             # The four-fifths rule applies to every group, not only the least selected.
             top = lowest.other
-            for g in eligible:
-                ratio = bg[g]["selection_rate"] / bg[top]["selection_rate"]
+            for g in self.eligible:
+                ratio = self.bg[g]["selection_rate"] / self.bg[top]["selection_rate"]
                 if g in (top, lowest.worst) or not ratio < four_fifths:
                     continue
-                other = pair("selection_rate", "ratio", g, top)
-                judge(
+                other = self.pair("selection_rate", "ratio", g, top)
+                self.judge(
                     other, ff_gap, ff_gap, can_fail=sel_fail, threshold=four_fifths, floor_share=0.5
                 )
-                base_rate_check(other)
-        dp = spread("selection_rate", False)
-        judge(dp, float(th["dp_difference_warn"]), None, floor_share=0.5)
+                self.base_rate_check(other)
+        dp = self.spread("selection_rate", False)
+        self.judge(dp, float(self.th["dp_difference_warn"]), None, floor_share=0.5)
         if dp is not None:
-            dp.base_worst, dp.base_other = bg[dp.worst]["base_rate"], bg[dp.other]["base_rate"]
-        tpr = spread("true_positive_rate", False)
-        fpr = spread("false_positive_rate", True)
+            dp.base_worst, dp.base_other = (
+                self.bg[dp.worst]["base_rate"],
+                self.bg[dp.other]["base_rate"],
+            )
+        tpr = self.spread("true_positive_rate", False)
+        fpr = self.spread("false_positive_rate", True)
         eo = max(
             (d for d in (tpr, fpr) if d is not None and np.isfinite(d.value)),
             key=lambda d: d.value,
             default=None,
         )
-        judge(eo, float(th["eo_difference_warn"]), float(th["eo_difference_fail"]))
+        self.judge(eo, float(self.th["eo_difference_warn"]), float(self.th["eo_difference_fail"]))
         for d in (tpr, fpr):
             if d is not None and d is not eo:
-                out.append(d)  # reported, judged through equalized odds
-    if task in ("binary", "multiclass"):
-        judge(
-            spread("error_rate", True),
-            float(th["accuracy_difference_warn"]),
-            float(th["accuracy_difference_fail"]),
-        )
-    if task == "regression":
-        warn, fail = float(th["mae_ratio_warn"]), float(th["mae_ratio_fail"])
-        rel = spread("relative_mae", True, "ratio_high")
-        mae = spread("mae", True, "ratio_high")
+                self.out.append(d)  # reported, judged through equalized odds
+
+    def regression(self, overall: Mapping[str, float]) -> None:
+        """MAE ratios (raw, and relative to each group's spread of the target) and the
+        gap in mean residuals as a share of the overall MAE."""
+        warn, fail = float(self.th["mae_ratio_warn"]), float(self.th["mae_ratio_fail"])
+        rel = self.spread("relative_mae", True, "ratio_high")
+        mae = self.spread("mae", True, "ratio_high")
         # The MAE gap fails only when the gap relative to each group's spread of the
         # target fails too: bigger errors on bigger, more spread-out targets are expected.
         rel_fails = False
         if rel is not None and np.isfinite(rel.value):
-            v = judge_gap(rel.gap, rel.se, warn=math.log(warn), fail=math.log(fail), m=m)
+            v = judge_gap(rel.gap, rel.se, warn=math.log(warn), fail=math.log(fail), m=self.m)
             rel_fails = v.status == "fail"
-        judge(mae, math.log(warn), math.log(fail), can_fail=rel_fails, threshold=fail)
-        judge(rel, math.log(warn), math.log(fail), threshold=fail)
+        self.judge(mae, math.log(warn), math.log(fail), can_fail=rel_fails, threshold=fail)
+        self.judge(rel, math.log(warn), math.log(fail), threshold=fail)
         scale = overall.get("mae") or 1.0
-        judge(
-            spread("mean_residual", True, "share_of_mae", scale),
-            float(th["residual_gap_warn"]),
+        self.judge(
+            self.spread("mean_residual", True, "share_of_mae", scale),
+            float(self.th["residual_gap_warn"]),
             None,
         )
-    return out
 
 
 def _natural(kind: str, x: float) -> float:

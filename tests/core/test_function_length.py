@@ -38,10 +38,6 @@ ALLOWED = {
     "data/label_issues.py::_classification",
     "data/leakage.py::_outcome",
     "data/leakage.py::target_leakage",
-    # -- fairness
-    "fairness/_report.py::outcome",
-    "fairness/_report.py::_charts",
-    "fairness/group_metrics.py::_disparities",
     # -- security
     "security/adversarial.py::adversarial",
     "security/pii.py::pii",
