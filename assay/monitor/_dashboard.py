@@ -430,9 +430,18 @@ def model_page(request: Request, name: str, size: str = "1d") -> Response:
         f'<div class="ay-panel">{size_form}</div>'
         f'<div class="ay-panel"><h2>Timeline</h2><div class="ay-charts">{charts}</div></div>'
         f'<div class="ay-panel"><h2>Windows</h2><div class="ay-table-wrap">{table}</div></div>'
+        f"{_loop_sections(store, model, windows)}"
         f'<div class="ay-panel"><h2>Alerts</h2>{alert_html}</div>'
     )
     return _page(name, body)
+
+
+def _loop_sections(store: Any, model: ModelRecord, windows: list[dict[str, Any]]) -> str:
+    """Human review, champion and challenger, feedback loop (#17), where the model has them."""
+    from assay.monitor._dashboard_loop import loop_sections
+    from assay.monitor._decisions import _clean, challenger_sequence
+
+    return loop_sections(windows, _clean(challenger_sequence(store, model)))
 
 
 # -- one window's drift --------------------------------------------------------

@@ -5,10 +5,14 @@ input; and on a real server, the client and SIGKILL durability of decisions."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import shutil
 import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -69,6 +73,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def _post(c, path: str, records: list[dict], auth) -> dict:
+    """POST through the in-process client or an ``httpx.Client`` (``auth`` empty)."""
     r = c.post(f"/api/v1/models/churn/{path}", json={"records": records}, headers=auth)
     assert r.status_code == 200, r.text
     return r.json()
@@ -81,14 +86,14 @@ def _labels(c, df: pd.DataFrame, auth, where=None) -> None:
         _post(c, "labels", recs, auth)
 
 
-def _reviews(df: pd.DataFrame, who: np.ndarray, seed: int) -> list[dict]:
-    """``stamp`` accepts every output in about 2 s; ``care`` overrides 80% of the
+def _reviews(df: pd.DataFrame, who: np.ndarray, seed: int, stamp: str = "stamp") -> list[dict]:
+    """``stamp`` accepts every output in about 2 s; the others override 80% of the
     model's mistakes and 5% of its right answers, taking longer to override."""
     rng = np.random.default_rng(seed)
     out = []
     for r, w in zip(df.itertuples(), who, strict=True):
         wrong = r.prediction != r.y
-        if w == "stamp":
+        if w == stamp:
             flip, secs = False, rng.uniform(1, 3)
         else:
             flip = rng.random() < (0.8 if wrong else 0.05)
@@ -372,3 +377,106 @@ def test_real_server_client_and_sigkill_keep_acknowledged_decisions(tmp_path):
         if proc.poll() is None:
             proc.terminate()
             proc.wait(10)
+
+
+def _fill(c, auth, reviewer_b: str = "stamp") -> None:
+    """Two hours with reviews, a censored loop, a shadow challenger and labels."""
+    for k in range(2):
+        df = _traffic(H + k, 600, seed=500 + k)
+        _post(c, "predictions", _records(df), auth)
+        who = np.where(np.arange(600) % 2 == 0, reviewer_b, "care")
+        reviews = _reviews(df, who, seed=k, stamp=reviewer_b)
+        loop, seen = _loop(df, 600 + k, censored=True)
+        _post(c, "decisions", [{**r, **f} for r, f in zip(reviews, loop, strict=True)], auth)
+        recs = [
+            {"id": i, "timestamp": float(t), "score": float(s)}
+            for i, t, s in zip(df["id"], df["timestamp"], _blunt(df), strict=True)
+        ]
+        _post(c, "challenger/predictions", recs, auth)
+        _labels(c, df, auth, where=seen)
+
+
+def test_dashboard_sections_explain_and_escape(registered, auth):
+    from tests.monitor.test_dashboard import HOSTILE, _login, _security_headers
+
+    c = registered
+    _login(c)
+    plain = c.get("/dashboard/models/churn?size=1h")
+    assert plain.status_code == 200 and "Human review" not in plain.text  # no records, no section
+    _fill(c, auth, reviewer_b=HOSTILE)
+    page = c.get("/dashboard/models/churn?size=1h")
+    assert page.status_code == 200
+    _security_headers(page)
+    text = page.text
+    assert "<script" not in text.lower() and "&lt;script&gt;" in text  # the reviewer id, escaped
+    for title in ("Human review", "Champion and challenger", "Feedback loop"):
+        assert f"<h2>{title}</h2>" in text
+    assert text.count("What this measures") == 3 and text.count("What to do") == 3
+    assert "Rubber-stamping: &lt;script&gt;" in text
+    assert "Promotion gate:" in text and "Labels come from a selected group" in text
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/usr/bin/chromium"),
+    reason="needs Debian's headless Chromium at /usr/bin/chromium (apt-get install chromium)",
+)
+def test_real_browser_shows_the_three_sections(server, tmp_path):
+    from tests.monitor.test_dashboard import DevTools, _browse, _eval
+
+    url, _, _ = server
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        ref = reference_frame()
+        r = http.post(
+            "/api/v1/models",
+            json={
+                "name": "churn",
+                "target": "y",
+                "prediction": "pred",
+                "score": "score",
+                "reference": ref.to_dict("records"),
+            },
+        )
+        assert r.status_code == 201, r.text
+        _fill(http, {})
+    browser = DevTools(tmp_path / "profile")
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        browser.send("Page.enable", {}, session)
+        browser.send("Runtime.enable", {}, session)
+        _browse(browser, session, "/dashboard/login", f"{url}/dashboard/models/churn?size=1h")
+        token = json.dumps(ADMIN)
+        _browse(
+            browser,
+            session,
+            "/dashboard/models/churn",
+            script=f"document.getElementById('token').value = {token}; "
+            "document.querySelector('form').submit()",
+        )
+        heads = _eval(
+            browser, session, "[...document.querySelectorAll('h2')].map(h => h.textContent)"
+        )
+        assert {"Human review", "Champion and challenger", "Feedback loop"} <= set(heads)
+        body = _eval(browser, session, "document.getElementById('human-review').innerText")
+        assert "Rubber-stamping: stamp" in body and "What to do" in body
+        bar = _eval(
+            browser,
+            session,
+            "document.querySelector('#challenger [role=img]').getBoundingClientRect().width",
+        )
+        assert bar > 100  # the running interval is drawn (inline styles pass the CSP)
+        shot = browser.send(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session
+        )
+        png = tmp_path / "dashboard-human-loop.png"
+        png.write_bytes(base64.b64decode(shot["data"]))
+        assert png.stat().st_size > 10_000
+    finally:
+        browser.close()
+    artifacts = os.environ.get("ASSAY_TEST_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(artifacts) / png.name)

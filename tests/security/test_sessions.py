@@ -211,6 +211,8 @@ def test_an_existing_database_gets_the_sessions_table_on_open(backend, tmp_path)
         cur.execute("DROP TABLE sessions")
         for table in ("window_changes", "window_results", "schedules", "leases", "changes"):
             cur.execute(f"DROP TABLE {table}")
+        for table in ("audit_decisions", "audits", "human_decisions", "challenger_predictions"):
+            cur.execute(f"DROP TABLE {table}")  # migrations 6 and 7
         cur.execute("DROP INDEX outbox_status")
         cur.execute("ALTER TABLE outbox DROP COLUMN delivered_at")
         cur.execute("DELETE FROM schema_migrations WHERE version >= 3")
