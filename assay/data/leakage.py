@@ -550,45 +550,64 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         n_pos = int(np.bincount(y[y >= 0], minlength=len(ctx.classes)).min()) if classes else 0
         orderings: dict[str, np.ndarray] = {}
         for r in table:
-            r.update(step_score=None, step_share=None, dependence=None, p_value=None)
-            r.update(q_value=None)
-            if classes and not np.isnan(r["score"]) and r["score"] >= th["auc_leak_min"]:
-                x, codes = encoded[r["feature"]]
-                p = auc_p_value(r["score"], th["auc_null"], n_pos, len(y) - n_pos)
-                step = step_score(
-                    x,
-                    codes,
-                    y,
-                    folds,
-                    n_classes=len(ctx.classes),
-                    seed=seed,
-                    max_categories=int(th["max_categories"]),
-                )
-                if not orderings:
-                    orderings = {c: ordering(*encoded[c], y) for c in features}
-                dep = within_class_dependence(
-                    orderings[r["feature"]],
-                    [v for c, v in orderings.items() if c != r["feature"]],
-                    y,
-                    alpha=th["tie_alpha"],
-                )
-                r.update(
-                    step_score=step,
-                    step_share=(step - 0.5) / (r["score"] - 0.5),
-                    dependence=dep,
-                    p_value=p,
-                    q_value=min(1.0, p * len(features)),
-                )
-            r["status"], r["how"] = judge_leakage(
-                r["score"],
-                np.nan if r["step_share"] is None else r["step_share"],
-                np.nan if r["dependence"] is None else r["dependence"],
-                1.0 if r["q_value"] is None else r["q_value"],
-                ctx.task,
-                th,
-            )
+            _judge_feature(r, ctx, th, encoded, y, folds, orderings, n_pos)
     table.sort(key=lambda r: -np.nan_to_num(r["score"], nan=-np.inf))
     return _outcome(ctx, th, table, model, split, df.height, n_total)
+
+
+def _judge_feature(
+    r: dict[str, Any],
+    ctx: AuditContext,
+    th: Mapping[str, Any],
+    encoded: Mapping[str, tuple[np.ndarray | None, np.ndarray | None]],
+    y: np.ndarray,
+    folds: np.ndarray,
+    orderings: dict[str, np.ndarray],
+    n_pos: int,
+) -> None:
+    """Add to one feature's row of the table the evidence of a leak's shape (for a class
+    target scoring at least ``auc_leak_min``: the step score, the within-class
+    dependence on the other columns, the p and q values) and its verdict. ``orderings``
+    (each column's within-class order) is filled on first use and shared."""
+    classes = ctx.task in ("binary", "multiclass")
+    seed = ctx.settings.seed
+    r.update(step_score=None, step_share=None, dependence=None, p_value=None)
+    r.update(q_value=None)
+    if classes and not np.isnan(r["score"]) and r["score"] >= th["auc_leak_min"]:
+        x, codes = encoded[r["feature"]]
+        p = auc_p_value(r["score"], th["auc_null"], n_pos, len(y) - n_pos)
+        step = step_score(
+            x,
+            codes,
+            y,
+            folds,
+            n_classes=len(ctx.classes),
+            seed=seed,
+            max_categories=int(th["max_categories"]),
+        )
+        if not orderings:
+            orderings.update({c: ordering(*encoded[c], y) for c in encoded})
+        dep = within_class_dependence(
+            orderings[r["feature"]],
+            [v for c, v in orderings.items() if c != r["feature"]],
+            y,
+            alpha=th["tie_alpha"],
+        )
+        r.update(
+            step_score=step,
+            step_share=(step - 0.5) / (r["score"] - 0.5),
+            dependence=dep,
+            p_value=p,
+            q_value=min(1.0, p * len(encoded)),
+        )
+    r["status"], r["how"] = judge_leakage(
+        r["score"],
+        np.nan if r["step_share"] is None else r["step_share"],
+        np.nan if r["dependence"] is None else r["dependence"],
+        1.0 if r["q_value"] is None else r["q_value"],
+        ctx.task,
+        th,
+    )
 
 
 def _outcome(
@@ -604,55 +623,11 @@ def _outcome(
     metric = "R²" if regression else "ROC-AUC" if ctx.task == "binary" else "macro ROC-AUC"
     versus = f"; the whole model scores {model:.3f} on test" if model is not None else ""
     where = f"{_N_FOLDS}-fold cross-validation on {n_used:,} {split} rows"
-    findings = []
-    for r in table:
-        if r["status"] != "pass":
-            msg = (
-                f"Column '{r['feature']}' alone predicts the target {r['how']} "
-                f"({metric} {r['score']:.3f} in {where}{versus})."
-            )
-            findings.append(
-                Finding(
-                    r["status"],
-                    msg,
-                    column=r["feature"],
-                    split=split,
-                    metrics={
-                        "score": r["score"],
-                        "model_score": model,
-                        "step_score": r["step_score"],
-                        "step_share": r["step_share"],
-                        "within_class_dependence": r["dependence"],
-                        "p_value": r["p_value"],
-                        "q_value": r["q_value"],
-                    },
-                )
-            )
+    findings = _findings(table, metric, where, versus, model, split)
     findings = sort_findings(findings)
     status = overall_status(findings)
     scored = [r for r in table if not np.isnan(r["score"])]
-    if findings:
-        top = next(r for r in table if r["feature"] == findings[0].column)
-        others = [f.column for f in findings[1:]]
-        summary = (
-            f"Column '{top['feature']}' alone predicts the target {top['how']} "
-            f"({metric} {top['score']:.2f}), "
-            + (
-                "a sign that it leaks the answer"
-                if top["status"] == "fail"
-                else "so check that its value is known before the outcome"
-            )
-            + (f"; also flagged: {join_names(others)}." if others else ".")
-        )
-    elif scored:
-        best = scored[0]
-        model_part = f", against {model:.2f} for the model" if model is not None else ""
-        summary = (
-            "No column predicts the target suspiciously well on its own (the strongest, "
-            f"'{best['feature']}', reaches {metric} {best['score']:.2f}{model_part})."
-        )
-    else:
-        summary = "No column could be scored against the target."
+    summary = _summary(table, findings, scored, metric, model)
     line = th["r2_fail"] if regression else th["auc_fail"]
     chart = {
         "kind": "bars",
@@ -701,3 +676,72 @@ def _outcome(
         recommendation=_RECOMMENDATION[status],
         details=details,
     )
+
+
+def _findings(
+    table: list[dict[str, Any]],
+    metric: str,
+    where: str,
+    versus: str,
+    model: float | None,
+    split: str,
+) -> list[Finding]:
+    """One finding per feature judged a leak or suspicious, in the table's order."""
+    findings = []
+    for r in table:
+        if r["status"] != "pass":
+            msg = (
+                f"Column '{r['feature']}' alone predicts the target {r['how']} "
+                f"({metric} {r['score']:.3f} in {where}{versus})."
+            )
+            findings.append(
+                Finding(
+                    r["status"],
+                    msg,
+                    column=r["feature"],
+                    split=split,
+                    metrics={
+                        "score": r["score"],
+                        "model_score": model,
+                        "step_score": r["step_score"],
+                        "step_share": r["step_share"],
+                        "within_class_dependence": r["dependence"],
+                        "p_value": r["p_value"],
+                        "q_value": r["q_value"],
+                    },
+                )
+            )
+    return findings
+
+
+def _summary(
+    table: list[dict[str, Any]],
+    findings: list[Finding],
+    scored: list[dict[str, Any]],
+    metric: str,
+    model: float | None,
+) -> str:
+    """The first flagged column and the others, or the strongest column scored."""
+    if findings:
+        top = next(r for r in table if r["feature"] == findings[0].column)
+        others = [f.column for f in findings[1:]]
+        summary = (
+            f"Column '{top['feature']}' alone predicts the target {top['how']} "
+            f"({metric} {top['score']:.2f}), "
+            + (
+                "a sign that it leaks the answer"
+                if top["status"] == "fail"
+                else "so check that its value is known before the outcome"
+            )
+            + (f"; also flagged: {join_names(others)}." if others else ".")
+        )
+    elif scored:
+        best = scored[0]
+        model_part = f", against {model:.2f} for the model" if model is not None else ""
+        summary = (
+            "No column predicts the target suspiciously well on its own (the strongest, "
+            f"'{best['feature']}', reaches {metric} {best['score']:.2f}{model_part})."
+        )
+    else:
+        summary = "No column could be scored against the target."
+    return summary

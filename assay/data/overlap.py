@@ -168,7 +168,6 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             summary="There are no feature columns to compare between train and test.",
             metrics={"n_columns_compared": 0},
         )
-    alpha = float(th["alpha"])
     splits = [split for split in ("test", "current") if ctx.has(split)]
     chance = 0.0
     for split in splits:
@@ -178,60 +177,101 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             chance = result.train_chance_rows / n_train if n_train else 0.0
             metrics["chance_share"] = chance
             metrics["n_columns_compared"] = len(columns)
-        n = engine.rows(split)
-        overlap = result.stats.overlap_rows
-        share = overlap / n if n else 0.0
-        q_split = n / (n + n_train) if n + n_train else 0.0
-        mean, var = chance_overlap(result.stats.sizes(), q_split)
-        p_value = overlap_p_value(overlap, mean, var)
-        q_value = min(1.0, p_value * len(splits))
-        expected = mean / n if n else 0.0
-        excess = share - expected
-        metrics[f"overlap_rows_{split}"] = overlap
-        metrics[f"overlap_share_{split}"] = share
-        metrics[f"overlap_excess_{split}"] = excess
-        metrics[f"overlap_expected_{split}"] = mean
-        metrics[f"overlap_{split}_p_value"] = p_value
-        metrics[f"overlap_{split}_q_value"] = q_value
-        if not overlap:
+        finding, split_metrics = _measure_split(
+            split, result, engine.rows(split), n_train, th, len(splits)
+        )
+        metrics.update(split_metrics)
+        if finding is None:
             continue
-        status: Status = judge_overlap(
-            excess,
-            q_value,
-            alpha=alpha,
-            warn=float(th["overlap_warn"]),
-            fail=float(th["overlap_fail"]),
-        )
-        tail = (
-            f"beyond the {mean:,.1f} a random split of these rows gives (p = {p_value:.2g})"
-            if status != "pass"
-            else f"within what a random split of these rows gives ({mean:,.1f} expected, "
-            f"p = {p_value:.2g})"
-        )
-        msg = (
-            f"{overlap:,} {split} row(s) ({pct(share)}) have exactly the features of a "
-            f"training row, {tail}."
-        )
-        findings.append(
-            Finding(
-                status,
-                msg,
-                rows=result.rows,
-                split=split,
-                metrics={
-                    "overlap_rows": overlap,
-                    "overlap_share": share,
-                    "excess": excess,
-                    "expected_rows": mean,
-                    "p_value": p_value,
-                },
-            )
-        )
+        findings.append(finding)
         examples += [
             {"split": split, "row": r, "train_row": t}
             for r, t in zip(result.rows[:_N_EXAMPLES], result.train_rows, strict=False)
         ]
     status = overall_status(findings)
+    summary, recommendation = _summary(findings)
+    details = {
+        "compared_columns": columns,
+        "left_out_columns": left_out,
+        "chance_share": chance,
+        "chance_model": (
+            "each group of identical rows in train and the split together is split at "
+            "random (binomial, the split's share of rows); the overlap's mean and variance "
+            "give a one-sided normal p value with a continuity correction, Bonferroni over "
+            "the splits compared"
+        ),
+        "examples": examples,
+    }
+    if left_out:
+        details["note"] = f"Not compared: {join_names(left_out)} (identifiers or objects)."
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=recommendation,
+        details=details,
+    )
+
+
+def _measure_split(
+    split: str, result: Any, n: int, n_train: int, th: Mapping[str, Any], n_splits: int
+) -> tuple[Finding | None, dict[str, float | int | None]]:
+    """One split's overlap against chance (Bonferroni over ``n_splits``), judged: its
+    finding (None when no row overlaps) and its metrics."""
+    overlap = result.stats.overlap_rows
+    share = overlap / n if n else 0.0
+    q_split = n / (n + n_train) if n + n_train else 0.0
+    mean, var = chance_overlap(result.stats.sizes(), q_split)
+    p_value = overlap_p_value(overlap, mean, var)
+    q_value = min(1.0, p_value * n_splits)
+    expected = mean / n if n else 0.0
+    excess = share - expected
+    metrics = {
+        f"overlap_rows_{split}": overlap,
+        f"overlap_share_{split}": share,
+        f"overlap_excess_{split}": excess,
+        f"overlap_expected_{split}": mean,
+        f"overlap_{split}_p_value": p_value,
+        f"overlap_{split}_q_value": q_value,
+    }
+    if not overlap:
+        return None, metrics
+    status: Status = judge_overlap(
+        excess,
+        q_value,
+        alpha=float(th["alpha"]),
+        warn=float(th["overlap_warn"]),
+        fail=float(th["overlap_fail"]),
+    )
+    tail = (
+        f"beyond the {mean:,.1f} a random split of these rows gives (p = {p_value:.2g})"
+        if status != "pass"
+        else f"within what a random split of these rows gives ({mean:,.1f} expected, "
+        f"p = {p_value:.2g})"
+    )
+    msg = (
+        f"{overlap:,} {split} row(s) ({pct(share)}) have exactly the features of a "
+        f"training row, {tail}."
+    )
+    finding = Finding(
+        status,
+        msg,
+        rows=result.rows,
+        split=split,
+        metrics={
+            "overlap_rows": overlap,
+            "overlap_share": share,
+            "excess": excess,
+            "expected_rows": mean,
+            "p_value": p_value,
+        },
+    )
+    return finding, metrics
+
+
+def _summary(findings: list[Finding]) -> tuple[str, str]:
+    """(summary, recommendation): the worst overlap, or none beyond chance, or none."""
     bad = [f for f in findings if f.status != "pass"]
     if bad:
         worst = max(bad, key=lambda f: f.metrics["excess"] or 0)
@@ -257,25 +297,4 @@ def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else:
         summary = "No test row is a copy of a training row."
         recommendation = "Nothing to fix."
-    details = {
-        "compared_columns": columns,
-        "left_out_columns": left_out,
-        "chance_share": chance,
-        "chance_model": (
-            "each group of identical rows in train and the split together is split at "
-            "random (binomial, the split's share of rows); the overlap's mean and variance "
-            "give a one-sided normal p value with a continuity correction, Bonferroni over "
-            "the splits compared"
-        ),
-        "examples": examples,
-    }
-    if left_out:
-        details["note"] = f"Not compared: {join_names(left_out)} (identifiers or objects)."
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=recommendation,
-        details=details,
-    )
+    return summary, recommendation

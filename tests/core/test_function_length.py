@@ -30,14 +30,11 @@ ALLOWED = {
     "evaluation/robustness.py::_blocks",
     "evaluation/robustness.py::_findings",
     # -- data
-    "data/overlap.py::train_test_overlap",
     "data/representativeness.py::representativeness",
     "data/integrity.py::_value_findings",
     "data/integrity.py::integrity",
     "data/_crossval.py::out_of_fold",
     "data/label_issues.py::_classification",
-    "data/leakage.py::_outcome",
-    "data/leakage.py::target_leakage",
     # -- security
     "security/adversarial.py::adversarial",
     "security/pii.py::pii",
