@@ -388,6 +388,18 @@ def _value_findings(
         out.append((kind, f))
         want_rows(f, (name, op, value))
 
+    flagged = _extreme_values(name, view, split, th, finding)
+    _impossible_zeros(name, view, split, th, finding, flagged)
+    _impossible_negatives(name, view, split, th, finding, flagged)
+    return out
+
+
+def _extreme_values(
+    name: str, view: ValueView, split: str, th: Mapping[str, Any], finding: Callable[..., None]
+) -> set[float]:
+    """Up to three values at each end, far from the rest: sentinels (warn), top-codes and a
+    lone far value (notes). Returns the values flagged as codes."""
+    n = view.n
     flagged: set[float] = set()
     for end in ("top", "bottom"):
         lo, hi = 0, len(view)
@@ -447,6 +459,19 @@ def _value_findings(
                 m = {"outlier_count": 1, "outlier_value": c, "robust_distance": far}
                 finding("outlier_note", "pass", msg, c, m)
             break
+    return flagged
+
+
+def _impossible_zeros(
+    name: str,
+    view: ValueView,
+    split: str,
+    th: Mapping[str, Any],
+    finding: Callable[..., None],
+    flagged: set[float],
+) -> None:
+    """Zeros in a column whose other values are all positive (a missing measurement)."""
+    n = view.n
     zeros = view.where(0.0, 0.0, strict=False).n
     positive = view.where(low=0.0, strict=True)
     if zeros and zeros + positive.n == n and 0.0 not in flagged and positive.n > 1:
@@ -470,6 +495,18 @@ def _value_findings(
             )
             m = {"impossible_count": zeros, "impossible_value": 0.0}
             finding("impossible", "warn", msg, 0.0, m)
+
+
+def _impossible_negatives(
+    name: str,
+    view: ValueView,
+    split: str,
+    th: Mapping[str, Any],
+    finding: Callable[..., None],
+    flagged: set[float],
+) -> None:
+    """Negatives in a column whose other values are all 0 or more (or codes)."""
+    n = view.n
     negative = view.where(high=0.0, strict=True)
     if negative.n and not np.isin(list(flagged), negative.values).any():
         nonneg = view.where(low=0.0, strict=False)
@@ -496,7 +533,6 @@ def _value_findings(
                 )
                 m = {"impossible_count": k, "impossible_value": float(distinct[0])}
                 finding("impossible", "warn", msg, 0.0, m, op="neg")
-    return out
 
 
 # Metric names for the number of problems of each kind (a column in one split
@@ -642,38 +678,16 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             kind = ctx.schema.types.get(name)
             if (dtype.is_integer() or dtype.is_float()) and kind not in ("identifier", "boolean"):
                 found += _value_findings(name, summary.values(), split, th, want_rows)
-            p = as_profile(summary)
-            table.append(
-                {
-                    "column": name,
-                    "split": split,
-                    "type": column_type(ctx, name, ctx.frame(split)),
-                    "missing_share": p.missing_share,
-                    "n_unique": p.n_unique,
-                    "dominant_share": p.dominant_share,
-                }
-            )
+            table.append(_table_row(ctx, summary, split))
         rows = engine.value_rows(split, [r for _, r in pending])
         with_rows = {id(f): replace(f, rows=r) for (f, _), r in zip(pending, rows, strict=True)}
         found = [(k, with_rows.get(id(f), f)) for k, f in found]
         height = engine.rows(split)
-        dups = engine.duplicates(split, columns)
-        share = dups.count / height if height else 0.0
-        if dups.count:
-            status = "warn" if share > th["duplicate_warn"] else "pass"
-            msg = f"{dups.count:,} row(s) of {split} ({pct(share)}) repeat an earlier row exactly."
-            metrics_dup = {"duplicate_count": dups.count, "duplicate_share": share}
-            finding = Finding(status, msg, rows=dups.rows, split=split, metrics=metrics_dup)
-            found.append(("duplicate_rows", finding))
-        for name in getattr(ctx.sources.get(split), "duplicate_columns", ()) or ():
-            msg = (
-                f"Column name '{name}' appears more than once in {split}; the copies were "
-                f"renamed '{name}__dup1' and so on, and it is unclear which one is meant."
-            )
-            found.append(("duplicate_column_names", Finding("fail", msg, column=name, split=split)))
+        dup_found, count, share = _duplicates(ctx, engine, split, columns, height, th)
+        found += dup_found
         metrics[f"n_rows_{split}"] = height
         metrics[f"n_columns_{split}"] = len(dtypes)
-        metrics[f"duplicate_rows_{split}"] = dups.count
+        metrics[f"duplicate_rows_{split}"] = count
         metrics[f"duplicate_share_{split}"] = share
     found += _identifier_findings(ctx)
 
@@ -691,20 +705,7 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         ),
     )
     findings = sort_findings([f for _, f in ordered] + [f for _, f in found if f.status == "pass"])
-    if ordered:
-        rest = len(ordered) - 1
-        summary = ordered[0][1].message
-        if rest:
-            summary = summary.rstrip(".") + f"; {rest} more problem{'s' if rest > 1 else ''} found."
-        kinds = list(dict.fromkeys(k for k, _ in ordered))
-        recommendation = " ".join(dict.fromkeys(_RECOMMENDATIONS[k] for k in kinds))
-    else:
-        rows = sum(engine.rows(s) for s in splits(ctx))
-        summary = (
-            f"No data integrity problems were found in {and_join(splits(ctx))} "
-            f"({rows:,} rows checked)."
-        )
-        recommendation = "Nothing to fix."
+    summary, recommendation = _summary(ctx, engine, ordered)
     details = {"columns": table, "charts": []}
     if any(r["missing_share"] for r in table):
         details["charts"] = [_missing_chart(table, th, many=len(splits(ctx)) > 1)]
@@ -716,3 +717,60 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation=recommendation,
         details=details,
     )
+
+
+def _duplicates(
+    ctx: AuditContext,
+    engine: Any,
+    split: str,
+    columns: list[str],
+    height: int,
+    th: Mapping[str, Any],
+) -> tuple[list[tuple[str, Finding]], int, float]:
+    """Duplicate rows (warn above ``duplicate_warn``) and duplicated column names (fail)
+    of one split; with the count and share of duplicate rows."""
+    found: list[tuple[str, Finding]] = []
+    dups = engine.duplicates(split, columns)
+    share = dups.count / height if height else 0.0
+    if dups.count:
+        status = "warn" if share > th["duplicate_warn"] else "pass"
+        msg = f"{dups.count:,} row(s) of {split} ({pct(share)}) repeat an earlier row exactly."
+        metrics_dup = {"duplicate_count": dups.count, "duplicate_share": share}
+        finding = Finding(status, msg, rows=dups.rows, split=split, metrics=metrics_dup)
+        found.append(("duplicate_rows", finding))
+    for name in getattr(ctx.sources.get(split), "duplicate_columns", ()) or ():
+        msg = (
+            f"Column name '{name}' appears more than once in {split}; the copies were "
+            f"renamed '{name}__dup1' and so on, and it is unclear which one is meant."
+        )
+        found.append(("duplicate_column_names", Finding("fail", msg, column=name, split=split)))
+    return found, dups.count, share
+
+
+def _summary(ctx: AuditContext, engine: Any, ordered: list[tuple[str, Finding]]) -> tuple[str, str]:
+    """(summary, recommendation): the worst problem and how many more, or none."""
+    if ordered:
+        rest = len(ordered) - 1
+        summary = ordered[0][1].message
+        if rest:
+            summary = summary.rstrip(".") + f"; {rest} more problem{'s' if rest > 1 else ''} found."
+        kinds = list(dict.fromkeys(k for k, _ in ordered))
+        return summary, " ".join(dict.fromkeys(_RECOMMENDATIONS[k] for k in kinds))
+    rows = sum(engine.rows(s) for s in splits(ctx))
+    summary = (
+        f"No data integrity problems were found in {and_join(splits(ctx))} ({rows:,} rows checked)."
+    )
+    return summary, "Nothing to fix."
+
+
+def _table_row(ctx: AuditContext, summary: Any, split: str) -> dict[str, Any]:
+    """One column of one split in the details table."""
+    p = as_profile(summary)
+    return {
+        "column": summary.column,
+        "split": split,
+        "type": column_type(ctx, summary.column, ctx.frame(split)),
+        "missing_share": p.missing_share,
+        "n_unique": p.n_unique,
+        "dominant_share": p.dominant_share,
+    }

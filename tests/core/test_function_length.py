@@ -31,8 +31,6 @@ ALLOWED = {
     "evaluation/robustness.py::_findings",
     # -- data
     "data/representativeness.py::representativeness",
-    "data/integrity.py::_value_findings",
-    "data/integrity.py::integrity",
     "data/_crossval.py::out_of_fold",
     "data/label_issues.py::_classification",
     # -- security
