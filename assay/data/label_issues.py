@@ -293,11 +293,43 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
         }
         for i in flagged[:_MAX_TABLE]
     ]
+    f_status: Status = "pass" if status == "pass" else status
+    findings = _pair_findings(oof, flagged, suggested, quality, classes, f_status)
+    concentrations = _concentrations(ctx, oof, ref, th) if ref is not None else []
+    for h in concentrations:
+        findings.insert(0, _concentration_finding(h, issues, quality, oof))
+    if concentrations and status == "pass":
+        status = "warn"
+    chart = _class_chart(oof, classes, issues, ref, status)
+    return {
+        "status": status,
+        "share": share,
+        "n_issues": int(issues.sum()),
+        "findings": findings,
+        "table": table,
+        "worst_rows": [int(oof.positions[i]) for i in flagged[:3]],
+        "chart": chart,
+        "method": "cleanlab.filter.find_label_issues (confident learning, prune_by_noise_rate)",
+        "compared": compared,
+        "concentrations": [{k: v for k, v in h.items() if k != "mask"} for h in concentrations],
+    }
+
+
+def _pair_findings(
+    oof: OutOfFold,
+    flagged: np.ndarray,
+    suggested: np.ndarray,
+    quality: np.ndarray,
+    classes: list[str],
+    f_status: Status,
+) -> list[Finding]:
+    """One finding per (given label, suggested label) pair of the flagged rows, the
+    largest first."""
+    y = oof.y
     findings = []
     pairs: dict[tuple[int, int], list[int]] = {}
     for i in flagged:
         pairs.setdefault((int(y[i]), int(suggested[i])), []).append(int(i))
-    f_status: Status = "pass" if status == "pass" else status
     for (g, s), idx in sorted(pairs.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         idx_arr = np.asarray(idx)
         what = (
@@ -322,36 +354,48 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
                 },
             )
         )
-    concentrations = _concentrations(ctx, oof, ref, th) if ref is not None else []
-    for h in concentrations:
-        in_cell = np.flatnonzero(h["mask"] & issues)
-        in_cell = in_cell[np.argsort(quality[in_cell], kind="stable")]
-        findings.insert(
-            0,
-            Finding(
-                "warn",
-                f"Suspect labels concentrate where {h['cell']}: the training labels there "
-                f"disagree with a model that never saw them on {pct(h['train_error'])} of "
-                f"{h['train_rows']:,} rows, the test labels on {pct(h['test_error'])} of "
-                f"{h['test_rows']:,}; their mean 1 − p(given label) exceeds the test labels' "
-                f"by {h['gap']:.2f} more than elsewhere (z = {h['z']:.1f}, Bonferroni "
-                f"line {h['z_critical']:.1f}).",
-                column=h["column"],
-                rows=capped_rows(oof.positions[in_cell]),
-                split=oof.split,
-                group=h["cell"],
-                metrics={
-                    "train_error": h["train_error"],
-                    "test_error": h["test_error"],
-                    "train_rows": h["train_rows"],
-                    "test_rows": h["test_rows"],
-                    "gap": h["gap"],
-                    "z": h["z"],
-                },
-            ),
-        )
-    if concentrations and status == "pass":
-        status = "warn"
+    return findings
+
+
+def _concentration_finding(
+    h: Mapping[str, Any], issues: np.ndarray, quality: np.ndarray, oof: OutOfFold
+) -> Finding:
+    """A cell where the training labels disagree with the fold models beyond the test
+    labels there (see :func:`_concentrations`), its suspect rows worst first."""
+    in_cell = np.flatnonzero(h["mask"] & issues)
+    in_cell = in_cell[np.argsort(quality[in_cell], kind="stable")]
+    return Finding(
+        "warn",
+        f"Suspect labels concentrate where {h['cell']}: the training labels there "
+        f"disagree with a model that never saw them on {pct(h['train_error'])} of "
+        f"{h['train_rows']:,} rows, the test labels on {pct(h['test_error'])} of "
+        f"{h['test_rows']:,}; their mean 1 − p(given label) exceeds the test labels' "
+        f"by {h['gap']:.2f} more than elsewhere (z = {h['z']:.1f}, Bonferroni "
+        f"line {h['z_critical']:.1f}).",
+        column=h["column"],
+        rows=capped_rows(oof.positions[in_cell]),
+        split=oof.split,
+        group=h["cell"],
+        metrics={
+            "train_error": h["train_error"],
+            "test_error": h["test_error"],
+            "train_rows": h["train_rows"],
+            "test_rows": h["test_rows"],
+            "gap": h["gap"],
+            "z": h["z"],
+        },
+    )
+
+
+def _class_chart(
+    oof: OutOfFold,
+    classes: list[str],
+    issues: np.ndarray,
+    ref: Any,
+    status: Status,
+) -> dict[str, Any]:
+    """Share of rows flagged by given label (train beside test when compared)."""
+    y = oof.y
     per_class = []
     side = f"{oof.split}, " if ref is not None else ""
     for k, c in enumerate(classes):
@@ -361,25 +405,13 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
         if ref is not None and (ref.y == k).any():
             ref_rate = float(ref.issues[ref.y == k].mean())
             per_class.append({"label": f"test, labelled {c}", "value": ref_rate, "status": "pass"})
-    chart = {
+    return {
         "kind": "bars",
         "title": "Share of rows flagged, by given label"
         + (" (train against test, same models)" if ref is not None else ""),
         "x_label": "share of rows with a suspect label",
         "items": per_class,
         "threshold": None,
-    }
-    return {
-        "status": status,
-        "share": share,
-        "n_issues": int(issues.sum()),
-        "findings": findings,
-        "table": table,
-        "worst_rows": [int(oof.positions[i]) for i in flagged[:3]],
-        "chart": chart,
-        "method": "cleanlab.filter.find_label_issues (confident learning, prune_by_noise_rate)",
-        "compared": compared,
-        "concentrations": [{k: v for k, v in h.items() if k != "mask"} for h in concentrations],
     }
 
 

@@ -32,7 +32,6 @@ ALLOWED = {
     # -- data
     "data/representativeness.py::representativeness",
     "data/_crossval.py::out_of_fold",
-    "data/label_issues.py::_classification",
     # -- security
     "security/adversarial.py::adversarial",
     "security/pii.py::pii",
