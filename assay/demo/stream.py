@@ -12,6 +12,22 @@ passes the same gates and is not worse beyond the champion's interval
 (:func:`assay.monitoring.promote.promote`). The timeline is written to
 ``monitoring.html`` (self-contained, no script).
 
+The stream also has people and a second model in the loop (#17):
+
+- **reviewers**: every prediction is checked by one of two reviewers before the
+  offer goes out; ``rev-a`` overrides most of the model's mistakes throughout,
+  ``rev-b`` does too until day ``stamp_from`` and then rubber-stamps (accepts
+  everything in about two seconds). The windows flag ``rev-b`` from that day on;
+- **a censored approval loop**: a means-tested offer is made when the model
+  predicts ``<=50K`` (or, for a random exploration slice of 10%, on a coin flip
+  logged with its probability), and the true income bracket is only ever
+  verified for the offers made. The
+  windows show the labelled cases drifting away from the scored ones and the
+  inverse-propensity estimate of the model's accuracy on the cases it declines;
+- **a shadow challenger**: a smaller boosted model scores the same cases; as
+  labels arrive, the always-valid interval of the difference in log loss decides
+  for the champion and the promotion gate keeps it.
+
 Example
 -------
 >>> report = replay("assay-demo", model, train, test)  # doctest: +SKIP
@@ -70,6 +86,12 @@ class StreamReport:
     first_drift_day: int | None = None
     first_alert_day: int | None = None
     lines: list[str] = field(default_factory=list)
+    challenger: dict[str, Any] | None = None
+    """The live champion / challenger comparison after the labels (#17)."""
+    first_flag_day: int | None = None
+    """The first day a reviewer was flagged as rubber-stamping."""
+    first_loop_day: int | None = None
+    """The first day the labelled cases differed from the scored ones (PSI > 0.25)."""
 
 
 PROMOTION_GATES = (
@@ -140,6 +162,60 @@ def _scored(model: Any, frame: pd.DataFrame, features: list[str]) -> pd.DataFram
     out = frame.copy()
     out["prediction"] = np.asarray(model.classes_)[proba.argmax(axis=1)].astype(str)
     out["score"] = proba[:, pos]
+    return out
+
+
+def _shadow_model(champion: Any, train: pd.DataFrame) -> Any:
+    """The shadow challenger: the champion's pipeline with a much smaller booster (or,
+    for another kind of champion, a logistic regression on the numeric columns)."""
+    from sklearn.base import clone
+
+    X, y = train.drop(columns=TARGET), train[TARGET]
+    try:
+        model = clone(champion).set_params(model__max_iter=4, model__max_depth=2)
+    except (ValueError, TypeError, AttributeError):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+        numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
+        pick = FunctionTransformer(lambda f: f[numeric].fillna(0))
+        model = make_pipeline(pick, StandardScaler(), LogisticRegression(max_iter=500))
+    return model.fit(X, y)
+
+
+STAMP_FROM = 4
+"""The day (1-based) from which reviewer ``rev-b`` rubber-stamps."""
+EXPLORE_SHARE = 0.1
+
+
+def _human_loop(rows: pd.DataFrame, day: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """One day's decision records: the reviewer's outcome and the offer decision
+    (see the module notes); the truth is read only to simulate the reviewers."""
+    out = []
+    for i, pred, truth in zip(rows["id"], rows["prediction"], rows[TARGET], strict=True):
+        who = "rev-a" if rng.random() < 0.5 else "rev-b"
+        wrong = str(pred) != str(truth)
+        if who == "rev-b" and day + 1 >= STAMP_FROM:
+            flip, secs = False, rng.uniform(1, 3)
+        else:
+            flip = rng.random() < (0.7 if wrong else 0.04)
+            secs = rng.uniform(25, 70) if flip else rng.uniform(12, 45)
+        rec: dict[str, Any] = {"id": i, "reviewer": who, "seconds": round(float(secs), 1)}
+        if flip:
+            rec.update(outcome="overridden", value="<=50K" if pred == ">50K" else ">50K")
+        else:
+            rec["outcome"] = "accepted"
+        by_model = pred == "<=50K"  # the offer: the outcome is verified only if it is made
+        explore = bool(rng.random() < EXPLORE_SHARE)
+        approved = bool(rng.random() < 0.5) if explore else bool(by_model)
+        rec.update(
+            approved=approved,
+            model_approved=bool(by_model),
+            explore=explore,
+            propensity=0.5 if explore else 1.0,
+        )
+        out.append(rec)
     return out
 
 
@@ -222,6 +298,9 @@ def replay(
     )
     reference = _scored(model, reference, features)
     stream = _scored(model, stream, features)
+    shadow = _scored(_shadow_model(model, train), stream, features)
+    rng = np.random.default_rng(seed + 17)
+    observed: list[Any] = []  # the ids whose outcome is ever seen (offers made)
 
     token = secrets.token_urlsafe(24)
     store = open_store(f"sqlite:///{db}")
@@ -278,6 +357,26 @@ def replay(
                         ),
                         "logging predictions",
                     )
+                recs = [
+                    {"id": i, "timestamp": int(t), "prediction": p, "score": float(s)}
+                    for i, t, p, s in zip(
+                        rows["id"],
+                        rows["timestamp"],
+                        shadow.loc[rows.index, "prediction"],
+                        shadow.loc[rows.index, "score"],
+                        strict=True,
+                    )
+                ]
+                _check(
+                    http.post(f"{api}/challenger/predictions", json={"records": recs}),
+                    "logging the shadow challenger's predictions",
+                )
+                decisions = _human_loop(rows, day, rng)
+                _check(
+                    http.post(f"{api}/decisions", json={"records": decisions}),
+                    "logging reviewer decisions",
+                )
+                observed += [d["id"] for d in decisions if d["approved"]]
                 # the scheduler's daily look: it judges the day that has closed
                 app.state.scheduler.run_once()
                 app.state.dispatcher.drain(30)
@@ -295,10 +394,12 @@ def replay(
                 alerts = local_alerts or _check(http.get(f"{api}/alerts"), "alerts")["alerts"]
                 if first_alert is None and any(_fired_by_policy(a) for a in alerts):
                     first_alert = day + 1
-            say("labels arrive for the ten days")
+            say("labels arrive for the ten days (for the offers made)")
+            seen = set(observed)
             labels = [
                 {"id": i, "label": str(y)}
                 for i, y in zip(stream["id"], stream[TARGET], strict=True)
+                if i in seen
             ]
             _check(http.post(f"{api}/labels", json={"records": labels}), "logging labels")
             app.state.scheduler.run_once()  # late labels: the closed days are computed again
@@ -306,6 +407,7 @@ def replay(
                 http.get(f"{api}/windows", params={"size": size, "limit": n_windows}), "windows"
             )["windows"]
             alerts = local_alerts or _check(http.get(f"{api}/alerts"), "alerts")["alerts"]
+            live = _check(http.get(f"{api}/challenger"), "the challenger")["challenger"]
     finally:
         store.close()
 
@@ -352,10 +454,22 @@ def replay(
         database=db,
         first_drift_day=first_drift,
         first_alert_day=first_alert,
+        challenger=live,
+        first_flag_day=_first_day(timeline, lambda w: (w.get("human_review") or {}).get("flagged")),
+        first_loop_day=_first_day(timeline, _censored),
     )
     report.html.write_text(render_monitoring(report, drift_from=drift_from), encoding="utf-8")
     report.lines = _summary(report, n_windows, window_rows)
     return report
+
+
+def _first_day(windows: list[dict[str, Any]], test: Callable[[dict[str, Any]], Any]) -> int | None:
+    return next((i + 1 for i, w in enumerate(windows) if test(w)), None)
+
+
+def _censored(w: Mapping[str, Any]) -> bool:
+    psi = ((w.get("feedback_loop") or {}).get("labelled_vs_scored") or {}).get("psi")
+    return isinstance(psi, (int, float)) and psi > 0.25
 
 
 def _fired_by_policy(alert: Mapping[str, Any]) -> bool:
@@ -393,6 +507,28 @@ def _summary(report: StreamReport, n_windows: int, window_rows: int) -> list[str
             f"{d['window']['day']}: {verdict} ({metric} {_n(cand.get('value'))} vs champion "
             f"{_n(champ.get('value'))} [{_n(champ.get('low'))}, {_n(champ.get('high'))}])"
         )
+    if report.first_flag_day is not None:
+        flagged = (report.windows[report.first_flag_day - 1].get("human_review") or {})["flagged"]
+        lines.append(
+            f"  rubber-stamping reviewer {', '.join(map(str, flagged))} flagged from day "
+            f"{report.first_flag_day} (agrees with the model whether it is right or wrong)"
+        )
+    if report.first_loop_day is not None:
+        loop = report.windows[report.first_loop_day - 1].get("feedback_loop") or {}
+        est = loop.get("unobserved_accuracy") or {}
+        lines.append(
+            f"  censored approval loop caught from day {report.first_loop_day}: "
+            f"{(loop.get('never_observable') or 0):.0%} of cases never get an outcome; accuracy "
+            f"on declined cases {_n(est.get('estimate'))} [{_n(est.get('low'))}, "
+            f"{_n(est.get('high'))}] (inverse-propensity weighted)"
+        )
+    ch = report.challenger
+    if ch:
+        lines.append(
+            f"  shadow challenger: {ch['decision'].replace('_', ' ')} after {ch['n']:,} labelled "
+            f"cases (log-loss difference {_n(ch['lower'])} to {_n(ch['upper'])}, always valid); "
+            f"{'promote' if ch['promotion']['promote'] else 'champion kept'}"
+        )
     lines.append(f"  timeline: {report.html}")
     return lines
 
@@ -405,6 +541,7 @@ def render_monitoring(report: StreamReport, *, drift_from: int | None = None) ->
     """``monitoring.html``: the timeline charts, the windows, the alerts and the
     promotion decision, self-contained (inline styles and SVG, no script)."""
     from assay.monitor._dashboard import timeline_charts
+    from assay.monitor._dashboard_loop import loop_sections
     from assay.render._format import esc
     from assay.render.charts import render_chart
     from assay.render.html import stylesheet
@@ -460,7 +597,8 @@ def render_monitoring(report: StreamReport, *, drift_from: int | None = None) ->
         f"</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
         f'<section class="ay-section"><h2>Alerts</h2><ul>{alerts or "<li>None.</li>"}</ul>'
         f'</section><section class="ay-section"><h2>Champion / challenger</h2>{promo}</section>'
-        "</div></body></html>\n"
+        f'<section class="ay-section">{loop_sections(report.windows, report.challenger)}'
+        "</section></div></body></html>\n"
     )
 
 

@@ -60,7 +60,22 @@ def test_replay_on_a_small_slice(tmp_path):
     assert "Champion / challenger" in html
     with sqlite3.connect(report.database) as conn:
         assert conn.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 1500
-        assert conn.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1500
+        # outcomes arrive only for the offers made (the censored approval loop, #17)
+        offers = "SELECT COUNT(*) FROM human_decisions WHERE approved = 1"
+        n_offers = conn.execute(offers).fetchone()[0]
+        assert 0 < conn.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == n_offers < 1500
+    # people and a second model in the loop (#17), each caught in the timeline
+    review = [w["human_review"] for w in report.windows]
+    assert [r["flagged"] for r in review[: stream.STAMP_FROM - 1]] == [[]] * 3
+    # 300 rows a day leave few labelled mistakes per reviewer: caught within two days
+    assert report.first_flag_day in (stream.STAMP_FROM, stream.STAMP_FROM + 1)
+    assert review[-1]["flagged"] == ["rev-b"]
+    assert report.first_loop_day == 1
+    assert report.windows[0]["feedback_loop"]["never_observable"] > 0.1
+    assert report.challenger["decision"] == "champion_better"
+    assert report.challenger["promotion"]["promote"] is False
+    for title in ("Human review", "Champion and challenger", "Feedback loop"):
+        assert f"<h2>{title}</h2>" in html
     assert any("trigger policy" in line for line in report.lines)
     assert seen[0].startswith("registering")
     assert isinstance(report.windows[0]["estimated_performance"]["estimated_accuracy"], float)
