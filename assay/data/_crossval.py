@@ -381,16 +381,7 @@ def out_of_fold(
     df = ctx.frame(split)[positions]
     regression = ctx.task == "regression"
     y_raw = df.get_column(ctx.target).to_numpy()
-    present: list[int] = []  # codes into ctx.classes of the classes in the sample
-    if regression:
-        y = y_raw.astype(float)
-        classes: tuple[Any, ...] = ()
-    else:
-        all_codes = class_codes(y_raw, ctx.classes)
-        present = sorted(set(all_codes.tolist()) - {-1})
-        classes = tuple(ctx.classes[i] for i in present)
-        remap = {c: i for i, c in enumerate(present)}
-        y = np.array([remap.get(c, -1) for c in all_codes.tolist()], dtype=np.int64)
+    y, classes, present = _sample_labels(ctx, y_raw, regression)
     folds = _folds(keys, n_folds)
     # A fold left empty (tiny data) is simply skipped; fewer than 2 folds cannot work.
     n_used_folds = len(np.unique(folds))
@@ -407,63 +398,19 @@ def out_of_fold(
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         if est is not None and n_used_folds >= 2:
-            try:
-                out, out_ref = _fit_predict_clone(
-                    est,
-                    X,
-                    y_raw,
-                    folds,
-                    n_folds,
-                    ctx,
-                    None if regression else list(classes),
-                    None if ref is None else (ref[1], ref[2]),
-                )
-                name = type(est).__name__
-                result = (
-                    out,
-                    out_ref,
-                    f"{n_folds}-fold clones of your model ({name})",
-                    "clone",
-                    "",
-                )
-            except Exception as exc:
-                msg = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-                reason = f"refitting your model failed ({type(exc).__name__}: {msg})".replace(
-                    ": )", ")"
-                )
-        if result is None:
-            if ref is not None:
-                # one encoding for both, so a category has the same code in each
-                both, cat_mask = _encode_for_default(
-                    pl.concat([X, ref[1]], how="vertical_relaxed"), ctx
-                )
-                Xd, ref_enc = both[: X.height], (both[X.height :], ref[2])
-            else:
-                Xd, cat_mask = _encode_for_default(X, ctx)
-                ref_enc = None
-            out, out_ref = _fit_predict_default(
-                Xd,
-                cat_mask,
-                y,
-                folds,
-                n_folds,
-                len(classes),
-                regression,
-                ctx.settings.seed,
-                ref_enc,
+            clone_ref = None if ref is None else (ref[1], ref[2])
+            result, reason = _try_clone(
+                est, X, y_raw, folds, n_folds, ctx, classes, clone_ref, reason
             )
+        if result is None:
+            out, out_ref = _default_fit(X, ref, ctx, y, folds, n_folds, len(classes))
             kind = "HistGradientBoosting" + ("Regressor" if regression else "Classifier")
             result = (out, out_ref, f"{n_folds}-fold default model ({kind})", "default", reason)
 
     out, out_ref, model, kind, reason = result
 
-    def normalized(p: np.ndarray) -> np.ndarray:
-        p = np.clip(p, 0.0, None)
-        sums = p.sum(axis=1, keepdims=True)
-        return np.where(sums > 0, p / np.where(sums > 0, sums, 1), 1.0 / p.shape[1])
-
     if not regression:
-        out = normalized(out)
+        out = _normalized(out)
     oof = OutOfFold(
         split=split,
         positions=positions,
@@ -479,8 +426,80 @@ def out_of_fold(
         keys=keys,
         ref_positions=ref[0] if ref is not None else None,
         ref_y=ref[3] if ref is not None else None,
-        ref_proba=normalized(out_ref) if out_ref is not None and not regression else None,
+        ref_proba=_normalized(out_ref) if out_ref is not None and not regression else None,
         ref_pred=out_ref if out_ref is not None and regression else None,
     )
     store[key] = oof
     return oof
+
+
+def _sample_labels(
+    ctx: AuditContext, y_raw: np.ndarray, regression: bool
+) -> tuple[np.ndarray, tuple[Any, ...], list[int]]:
+    """(labels, classes present in the sample, their codes into ``ctx.classes``): class
+    codes ``0..k-1`` into the classes present (-1 for an unknown label), or the target
+    values of a regression."""
+    if regression:
+        return y_raw.astype(float), (), []
+    all_codes = class_codes(y_raw, ctx.classes)
+    present = sorted(set(all_codes.tolist()) - {-1})
+    classes = tuple(ctx.classes[i] for i in present)
+    remap = {c: i for i, c in enumerate(present)}
+    y = np.array([remap.get(c, -1) for c in all_codes.tolist()], dtype=np.int64)
+    return y, classes, present
+
+
+def _try_clone(
+    est: Any,
+    X: pl.DataFrame,
+    y_raw: np.ndarray,
+    folds: np.ndarray,
+    n_folds: int,
+    ctx: AuditContext,
+    classes: tuple[Any, ...],
+    ref: tuple[pl.DataFrame, np.ndarray] | None,
+    reason: str,
+) -> tuple[tuple[Any, ...] | None, str]:
+    """Out-of-fold predictions of clones of the user's model: (result, reason), the
+    result None (and the reason why) when refitting fails."""
+    regression = ctx.task == "regression"
+    try:
+        out, out_ref = _fit_predict_clone(
+            est, X, y_raw, folds, n_folds, ctx, None if regression else list(classes), ref
+        )
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        why = f"refitting your model failed ({type(exc).__name__}: {msg})".replace(": )", ")")
+        return None, why
+    name = type(est).__name__
+    return (out, out_ref, f"{n_folds}-fold clones of your model ({name})", "clone", ""), reason
+
+
+def _default_fit(
+    X: pl.DataFrame,
+    ref: tuple[Any, ...] | None,
+    ctx: AuditContext,
+    y: np.ndarray,
+    folds: np.ndarray,
+    n_folds: int,
+    n_classes: int,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Out-of-fold predictions of the default model (and of the reference rows)."""
+    if ref is not None:
+        # one encoding for both, so a category has the same code in each
+        both, cat_mask = _encode_for_default(pl.concat([X, ref[1]], how="vertical_relaxed"), ctx)
+        Xd, ref_enc = both[: X.height], (both[X.height :], ref[2])
+    else:
+        Xd, cat_mask = _encode_for_default(X, ctx)
+        ref_enc = None
+    regression = ctx.task == "regression"
+    return _fit_predict_default(
+        Xd, cat_mask, y, folds, n_folds, n_classes, regression, ctx.settings.seed, ref_enc
+    )
+
+
+def _normalized(p: np.ndarray) -> np.ndarray:
+    """Class probabilities clipped at 0 and rescaled to sum to 1 (uniform if all 0)."""
+    p = np.clip(p, 0.0, None)
+    sums = p.sum(axis=1, keepdims=True)
+    return np.where(sums > 0, p / np.where(sums > 0, sums, 1), 1.0 / p.shape[1])

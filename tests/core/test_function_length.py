@@ -31,7 +31,6 @@ ALLOWED = {
     "evaluation/robustness.py::_findings",
     # -- data
     "data/representativeness.py::representativeness",
-    "data/_crossval.py::out_of_fold",
     # -- security
     "security/adversarial.py::adversarial",
     "security/pii.py::pii",
