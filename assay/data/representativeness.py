@@ -588,27 +588,10 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     skip = excluded_columns(ctx) | {ctx.target}
     others = [s for s in ("test", "current") if ctx.has(s)]
     found: list[tuple[str, Finding]] = []
-    unseen_table: list[dict[str, Any]] = []
-    range_table: list[dict[str, Any]] = []
     columns = [c for c in ctx.schema.features if c not in skip and c in train.columns]
     busy = _identifier_like(train, [c for c in columns if ctx.schema.types.get(c) == "categorical"])
-    for col in columns:
-        ctype = ctx.schema.types.get(col)
-        for split in others:
-            df = ctx.frame(split)
-            if col not in df.columns:
-                continue
-            if ctype in ("categorical", "boolean"):
-                if col in busy:
-                    continue
-                f, row = _unseen(col, train.get_column(col), df.get_column(col), split, th)
-                unseen_table.append(row)
-                if f is not None:
-                    found.append(("unseen", f))
-            elif ctype == "numeric":
-                row = _out_of_range(col, train.get_column(col), df.get_column(col), split)
-                if row is not None:
-                    range_table.append(row)
+    unseen_found, unseen_table, range_table = _coverage(ctx, train, columns, others, busy, th)
+    found += [("unseen", f) for f in unseen_found]
     found += [("range", f) for f in _range_findings(range_table, th)]
     class_findings, balance, shift, chart = _class_balance(ctx, th)
     found += [("classes", f) for f in class_findings]
@@ -623,22 +606,7 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     problems.sort(
         key=lambda kf: (kf[1].status != "fail", -float(next(iter(kf[1].metrics.values()), 0) or 0))
     )
-    if problems:
-        summary = problems[0][1].message
-        if len(problems) > 1:
-            n = len(problems) - 1
-            summary = summary.rstrip(".") + f"; {n} more finding{'s' if n > 1 else ''}."
-        kinds = list(dict.fromkeys(k for k, _ in problems))
-        recommendation = " ".join(_RECOMMENDATIONS[k] for k in kinds)
-    else:
-        compared = and_join(others)
-        summary = (
-            f"The {compared} data look like the training data: no unseen categories or "
-            "out-of-range values above the thresholds"
-            + (", a stable class balance" if shift is not None else "")
-            + (", and every sensitive group large enough." if ctx.sensitive else ".")
-        )
-        recommendation = "Nothing to fix."
+    summary, recommendation = _summary(ctx, problems, others, shift)
 
     unseen_max = max((r["unseen_share"] for r in unseen_table), default=0.0)
     range_max = max((r["out_of_range_share"] for r in range_table), default=0.0)
@@ -655,31 +623,8 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "smallest_group_rows_test": smallest,
         "population_max_deviation": pop_worst,
     }
-    charts = []
-    if chart is not None:
-        charts.append(chart)
-    bar_items = [
-        {
-            "label": f"{r['column']} ({r['split']})",
-            "value": r.get("unseen_share", r.get("out_of_range_share", 0.0)),
-            "status": r["status"]
-            if "status" in r
-            else _level(r.get("unseen_share", 0.0), th["unseen_warn"], th["unseen_fail"]),
-        }
-        for r in [*unseen_table, *range_table]
-        if r.get("unseen_share", r.get("out_of_range_share", 0.0)) > 0
-    ]
-    if bar_items:
-        bar_items.sort(key=lambda i: (-i["value"], i["label"]))
-        charts.append(
-            {
-                "kind": "bars",
-                "title": "Rows the training data does not cover",
-                "x_label": "share of rows with an unseen category or an out-of-range value",
-                "items": bar_items[:25],
-                "threshold": th["range_warn"],
-            }
-        )
+    bars = _coverage_chart(unseen_table, range_table, th)
+    charts = [c for c in (chart, bars) if c is not None]
     details = {
         "compared": ["train", *others],
         "identifier_like_columns_skipped": busy,
@@ -698,3 +643,87 @@ def representativeness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation=recommendation,
         details=details,
     )
+
+
+def _coverage(
+    ctx: AuditContext,
+    train: pl.DataFrame,
+    columns: list[str],
+    others: list[str],
+    busy: list[str],
+    th: Mapping[str, Any],
+) -> tuple[list[Finding], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Unseen categories (findings and table) and out-of-range values (table) of each
+    column in each split beside train; identifier-like columns (``busy``) are skipped."""
+    found: list[Finding] = []
+    unseen_table: list[dict[str, Any]] = []
+    range_table: list[dict[str, Any]] = []
+    for col in columns:
+        ctype = ctx.schema.types.get(col)
+        for split in others:
+            df = ctx.frame(split)
+            if col not in df.columns:
+                continue
+            if ctype in ("categorical", "boolean"):
+                if col in busy:
+                    continue
+                f, row = _unseen(col, train.get_column(col), df.get_column(col), split, th)
+                unseen_table.append(row)
+                if f is not None:
+                    found.append(f)
+            elif ctype == "numeric":
+                row = _out_of_range(col, train.get_column(col), df.get_column(col), split)
+                if row is not None:
+                    range_table.append(row)
+    return found, unseen_table, range_table
+
+
+def _summary(
+    ctx: AuditContext, problems: list[tuple[str, Finding]], others: list[str], shift: Any
+) -> tuple[str, str]:
+    """(summary, recommendation): the worst problem and how many more, or the all-clear."""
+    if problems:
+        summary = problems[0][1].message
+        if len(problems) > 1:
+            n = len(problems) - 1
+            summary = summary.rstrip(".") + f"; {n} more finding{'s' if n > 1 else ''}."
+        kinds = list(dict.fromkeys(k for k, _ in problems))
+        recommendation = " ".join(_RECOMMENDATIONS[k] for k in kinds)
+    else:
+        compared = and_join(others)
+        summary = (
+            f"The {compared} data look like the training data: no unseen categories or "
+            "out-of-range values above the thresholds"
+            + (", a stable class balance" if shift is not None else "")
+            + (", and every sensitive group large enough." if ctx.sensitive else ".")
+        )
+        recommendation = "Nothing to fix."
+
+    return summary, recommendation
+
+
+def _coverage_chart(
+    unseen_table: list[dict[str, Any]], range_table: list[dict[str, Any]], th: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Bars of the rows train does not cover, per column and split (the 25 largest)."""
+    bar_items = [
+        {
+            "label": f"{r['column']} ({r['split']})",
+            "value": r.get("unseen_share", r.get("out_of_range_share", 0.0)),
+            "status": r["status"]
+            if "status" in r
+            else _level(r.get("unseen_share", 0.0), th["unseen_warn"], th["unseen_fail"]),
+        }
+        for r in [*unseen_table, *range_table]
+        if r.get("unseen_share", r.get("out_of_range_share", 0.0)) > 0
+    ]
+    if bar_items:
+        bar_items.sort(key=lambda i: (-i["value"], i["label"]))
+        return {
+            "kind": "bars",
+            "title": "Rows the training data does not cover",
+            "x_label": "share of rows with an unseen category or an out-of-range value",
+            "items": bar_items[:25],
+            "threshold": th["range_warn"],
+        }
+    return None

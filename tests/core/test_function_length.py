@@ -29,8 +29,6 @@ ALLOWED = {
     "evaluation/robustness.py::robustness",
     "evaluation/robustness.py::_blocks",
     "evaluation/robustness.py::_findings",
-    # -- data
-    "data/representativeness.py::representativeness",
     # -- security
     "security/adversarial.py::adversarial",
     "security/pii.py::pii",
