@@ -195,24 +195,7 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     budget = float(th["budget"])
     mutable = _mutable(th, ctx)
     space, n_complete = build_space(ctx, int(th["n_rows"]))
-    variants = [
-        _Variant(
-            "all_numeric",
-            "every numeric feature",
-            space.numeric,
-            tuple(c for c in ctx.schema.features if c not in space.numeric),
-        )
-    ]
-    mutable_numeric = tuple(c for c in space.numeric if c in mutable)
-    if mutable:
-        variants.append(
-            _Variant(
-                "mutable",
-                "the mutable features only",
-                mutable_numeric,
-                tuple(c for c in ctx.schema.features if c not in mutable_numeric),
-            )
-        )
+    variants, mutable_numeric = _variants(ctx, space.numeric, mutable)
     runnable = [v for v in variants if v.features]
     cols = [np.array([space.numeric.index(c) for c in v.features]) for v in runnable]
     model = Model(ctx, space)
@@ -234,86 +217,14 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     chart_items: list[dict[str, Any]] = []
     head_sentence = ""
     for vi, v in enumerate(runnable):
-        d = dist[vi]
-        st = _variant_stats(d, budgets, budget, ctx)
-        succ = st["success"]
-        status, _reason = judge_adversarial(succ.value, succ.low, th)
-        statuses.append(status)
-        # Which feature carries the largest change in each successful example.
-        movers: Counter[str] = Counter()
-        flipped = np.flatnonzero(d <= budget)
-        anywhere = np.flatnonzero(np.isfinite(d))
-        for i in anywhere:
-            p = best[vi * len(space.rows) + i]
-            if p is None:
-                continue
-            delta = np.abs(p - space.z32[i, cols[vi]])
-            movers[v.features[int(np.argmax(delta))]] += 1
-        top = movers.most_common(1)[0][0] if movers else None
-        prefix = "" if v.name == "all_numeric" else "mutable_"
-        med = st["median"]
-        metrics.update(
-            {
-                f"{prefix}success_rate": succ.value,
-                f"{prefix}success_rate_low": succ.low,
-                f"{prefix}success_rate_high": succ.high,
-                f"{prefix}median_min_perturbation_std": (
-                    med.value if med.value is not None else None
-                ),
-                f"{prefix}rows_flipped_anywhere": int(anywhere.size),
-            }
-        )
-        n_rows = len(space.rows)
-        msg = (
-            f"Changing {v.label} by at most {budget:g} std flips the decision of "
-            f"{flipped.size} of {n_rows} sampled test rows ({_pct(succ.value)}); the median "
-            f"smallest change found is {_std_text(med.value)}"
-            + (f", most often in '{top}'." if top else ".")
-        )
-        findings.append(
-            Finding(
-                status=status,
-                message=msg,
-                columns=tuple(v.features),
-                rows=tuple(int(r) for r in space.rows[flipped]) if flipped.size else None,
-                split="test" if flipped.size else None,
-                column=None,
-                metrics={
-                    "success_rate": succ.value,
-                    "median_min_perturbation_std": med.value,
-                    "rows_attacked": n_rows,
-                },
-            )
-        )
-        details_variants.append(
-            {
-                "variant": v.name,
-                "perturbed_features": list(v.features),
-                "fixed_features": list(v.fixed_categorical),
-                "budgets": st["budgets"],
-                "median_min_perturbation_std": med.to_dict(),
-                "feature_moved_most": dict(movers.most_common()),
-            }
-        )
-        for row in st["budgets"]:
-            chart_items.append(
-                {
-                    "label": (
-                        f"≤ {row['budget_std']:g} std"
-                        if v.name == "all_numeric"
-                        else f"mutable ≤ {row['budget_std']:g} std"
-                    ),
-                    "value": row["value"],
-                    "low": row["value"] if row["low"] is None else row["low"],
-                    "high": row["value"] if row["high"] is None else row["high"],
-                }
-            )
+        vr = _variant_result(vi, v, dist, best, space, cols[vi], budgets, budget, ctx, th)
+        statuses.append(vr["status"])
+        metrics.update(vr["metrics"])
+        findings.append(vr["finding"])
+        details_variants.append(vr["detail"])
+        chart_items += vr["chart_items"]
         if vi == 0:
-            head_sentence = (
-                f"Within {budget:g} std per feature, the attack flips {_pct(succ.value)} of "
-                f"{n_rows} sampled test rows; the median smallest change is "
-                f"{_std_text(med.value)}" + (f", mostly in '{top}'" if top else "")
-            )
+            head_sentence = vr["head"]
     if mutable and not mutable_numeric:
         findings.append(
             Finding(
@@ -340,7 +251,157 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "monotonic constraints, fewer features), or train with perturbed copies; and "
             "rerun with the mutable features that matter."
         )
-    details = {
+    details = _details(ctx, th, space, n_complete, details_variants, run_stats, chart_items)
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _variants(
+    ctx: AuditContext, numeric: tuple[str, ...], mutable: Any
+) -> tuple[list[_Variant], tuple[str, ...]]:
+    """The attacks to run: on every numeric feature, and (when mutable features are
+    named) on the numeric mutable ones; with the mutable numeric features."""
+    variants = [
+        _Variant(
+            "all_numeric",
+            "every numeric feature",
+            numeric,
+            tuple(c for c in ctx.schema.features if c not in numeric),
+        )
+    ]
+    mutable_numeric = tuple(c for c in numeric if c in mutable)
+    if mutable:
+        variants.append(
+            _Variant(
+                "mutable",
+                "the mutable features only",
+                mutable_numeric,
+                tuple(c for c in ctx.schema.features if c not in mutable_numeric),
+            )
+        )
+    return variants, mutable_numeric
+
+
+def _variant_result(
+    vi: int,
+    v: _Variant,
+    dist: list[np.ndarray],
+    best: list[Any],
+    space: Any,
+    cols: np.ndarray,
+    budgets: list[float],
+    budget: float,
+    ctx: AuditContext,
+    th: Mapping[str, Any],
+) -> dict[str, Any]:
+    """One attack variant judged and described: its status, metrics, finding, details,
+    chart items and the summary's sentence."""
+    d = dist[vi]
+    st = _variant_stats(d, budgets, budget, ctx)
+    succ = st["success"]
+    status, _reason = judge_adversarial(succ.value, succ.low, th)
+    flipped = np.flatnonzero(d <= budget)
+    anywhere = np.flatnonzero(np.isfinite(d))
+    movers = _movers(anywhere, best[vi * len(space.rows) :], space, cols, v)
+    top = movers.most_common(1)[0][0] if movers else None
+    prefix = "" if v.name == "all_numeric" else "mutable_"
+    med = st["median"]
+    metrics = {
+        f"{prefix}success_rate": succ.value,
+        f"{prefix}success_rate_low": succ.low,
+        f"{prefix}success_rate_high": succ.high,
+        f"{prefix}median_min_perturbation_std": (med.value if med.value is not None else None),
+        f"{prefix}rows_flipped_anywhere": int(anywhere.size),
+    }
+    n_rows = len(space.rows)
+    msg = (
+        f"Changing {v.label} by at most {budget:g} std flips the decision of "
+        f"{flipped.size} of {n_rows} sampled test rows ({_pct(succ.value)}); the median "
+        f"smallest change found is {_std_text(med.value)}"
+        + (f", most often in '{top}'." if top else ".")
+    )
+    finding = Finding(
+        status=status,
+        message=msg,
+        columns=tuple(v.features),
+        rows=tuple(int(r) for r in space.rows[flipped]) if flipped.size else None,
+        split="test" if flipped.size else None,
+        column=None,
+        metrics={
+            "success_rate": succ.value,
+            "median_min_perturbation_std": med.value,
+            "rows_attacked": n_rows,
+        },
+    )
+    detail = {
+        "variant": v.name,
+        "perturbed_features": list(v.features),
+        "fixed_features": list(v.fixed_categorical),
+        "budgets": st["budgets"],
+        "median_min_perturbation_std": med.to_dict(),
+        "feature_moved_most": dict(movers.most_common()),
+    }
+    head = (
+        f"Within {budget:g} std per feature, the attack flips {_pct(succ.value)} of "
+        f"{n_rows} sampled test rows; the median smallest change is "
+        f"{_std_text(med.value)}" + (f", mostly in '{top}'" if top else "")
+    )
+    return {
+        "status": status,
+        "metrics": metrics,
+        "finding": finding,
+        "detail": detail,
+        "chart_items": [_chart_item(v, row) for row in st["budgets"]],
+        "head": head,
+    }
+
+
+def _movers(
+    anywhere: np.ndarray, best: list[Any], space: Any, cols: np.ndarray, v: _Variant
+) -> Counter[str]:
+    """Which feature carries the largest change in each successful example (``best``:
+    the variant's adversarial examples, row by row)."""
+    movers: Counter[str] = Counter()
+    for i in anywhere:
+        p = best[i]
+        if p is None:
+            continue
+        delta = np.abs(p - space.z32[i, cols])
+        movers[v.features[int(np.argmax(delta))]] += 1
+    return movers
+
+
+def _chart_item(v: _Variant, row: Mapping[str, Any]) -> dict[str, Any]:
+    """One budget's success rate with its interval, for the chart."""
+    return {
+        "label": (
+            f"≤ {row['budget_std']:g} std"
+            if v.name == "all_numeric"
+            else f"mutable ≤ {row['budget_std']:g} std"
+        ),
+        "value": row["value"],
+        "low": row["value"] if row["low"] is None else row["low"],
+        "high": row["value"] if row["high"] is None else row["high"],
+    }
+
+
+def _details(
+    ctx: AuditContext,
+    th: Mapping[str, Any],
+    space: Any,
+    n_complete: int,
+    details_variants: list[dict[str, Any]],
+    run_stats: Mapping[str, Any],
+    chart_items: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The threat model, the attack's limits, the sample and each variant's results."""
+    return {
         "threat_model": (
             "black box (decisions only); numeric features perturbed in units of their test "
             "robust spread (standard deviation inside Tukey's far fences), L∞ (largest "
@@ -377,11 +438,3 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             }
         ],
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
