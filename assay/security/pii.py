@@ -272,6 +272,67 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     max_values = int(th["max_values"])
     seed = ctx.settings.seed
 
+    findings, table, values_analyzed, sampled_columns, dismissed = _scan_contents(
+        frames, columns, max_values, seed, th
+    )
+    content_cols = {r["column"] for r in table}
+
+    name_findings, hinted = _name_findings(all_columns, content_cols, seed)
+    findings += name_findings
+
+    findings = sort_findings(findings)
+    status = overall_status(findings)
+    summary = _summary(findings, len(columns), len(all_columns), split_names)
+    sample_note = (
+        f"Up to {max_values:,} distinct candidate values per column and kind of data were "
+        "analyzed; "
+        + (
+            f"in {', '.join(sampled_columns[:5])} there were more, so shares there are estimates."
+            if sampled_columns
+            else "every candidate value was analyzed."
+        )
+    )
+    charts, shares = _chart(table, findings, th)
+    metrics = {
+        "columns_scanned": len(columns),
+        "columns_with_pii": len(content_cols),
+        "columns_named_like_pii": sum(
+            1 for h in hinted if h["kind"] not in ("SENSITIVE", "QUASI_IDENTIFIER")
+        ),
+        "max_pii_share": max(shares.values(), default=0.0),
+        "distinct_values_analyzed": values_analyzed,
+    }
+    details = {
+        "engine": "Presidio AnalyzerEngine with the no-op NLP engine (no language model); "
+        "pattern recognizers validated by checksum or parser",
+        "entities": [k.entity for k in eng.ENTITY_KINDS],
+        "sample": sample_note,
+        "columns": table,
+        "name_hints": hinted,
+        "look_alikes_dismissed": dismissed,
+        "charts": charts,
+    }
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=_RECOMMENDATION[status],
+        details=details,
+    )
+
+
+def _scan_contents(
+    frames: Mapping[str, pl.DataFrame],
+    columns: list[str],
+    max_values: int,
+    seed: int,
+    th: Mapping[str, Any],
+) -> tuple[list[Finding], list[dict[str, Any]], int, list[str], list[dict[str, str]]]:
+    """The values of each text column scanned and judged: findings, the per-kind table,
+    distinct values analyzed, columns sampled and look-alikes dismissed."""
+    from assay.security import _pii_engine as eng
+
     findings: list[Finding] = []
     table: list[dict[str, Any]] = []
     values_analyzed = 0
@@ -312,8 +373,17 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     "distinct_values": info["distinct_values"],
                 }
             )
-    content_cols = {r["column"] for r in table}
+    return findings, table, values_analyzed, sampled_columns, dismissed
 
+
+def _name_findings(
+    all_columns: list[str], content_cols: set[str], seed: int
+) -> tuple[list[Finding], list[dict[str, str]]]:
+    """Columns named like personal data (their values unscanned or clean), and column
+    names that hold personal data themselves; with the name hints."""
+    from assay.security import _pii_engine as eng
+
+    findings: list[Finding] = []
     hinted: list[dict[str, str]] = []
     for col in all_columns:
         hint = name_hint(col)
@@ -345,33 +415,14 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             )
         )
 
-    findings = sort_findings(findings)
-    status = overall_status(findings)
-    problems = [f for f in findings if f.status != "pass"]
-    ranked = sorted(
-        problems,
-        key=lambda f: (f.status != "fail", -float(f.metrics.get("pii_share", 0) or 0)),
-    )
-    scanned_words = (
-        f"{len(columns):,} text column(s) and {len(all_columns):,} column names in "
-        f"{and_join(split_names)}"
-    )
-    if ranked:
-        summary = ranked[0].message
-        if len(ranked) > 1:
-            n = len(ranked) - 1
-            summary = summary.rstrip(".") + f"; {n} more column{'s' if n > 1 else ''} flagged."
-    else:
-        summary = f"No personal data was found in {scanned_words}."
-    sample_note = (
-        f"Up to {max_values:,} distinct candidate values per column and kind of data were "
-        "analyzed; "
-        + (
-            f"in {', '.join(sampled_columns[:5])} there were more, so shares there are estimates."
-            if sampled_columns
-            else "every candidate value was analyzed."
-        )
-    )
+    return findings, hinted
+
+
+def _chart(
+    table: list[dict[str, Any]], findings: list[Finding], th: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """The bar chart of each column's largest share of rows with personal data, and
+    those shares."""
     charts = []
     shares = {}
     for r in table:
@@ -394,30 +445,24 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 "threshold": th["fail_share"],
             }
         )
-    metrics = {
-        "columns_scanned": len(columns),
-        "columns_with_pii": len(content_cols),
-        "columns_named_like_pii": sum(
-            1 for h in hinted if h["kind"] not in ("SENSITIVE", "QUASI_IDENTIFIER")
-        ),
-        "max_pii_share": max(shares.values(), default=0.0),
-        "distinct_values_analyzed": values_analyzed,
-    }
-    details = {
-        "engine": "Presidio AnalyzerEngine with the no-op NLP engine (no language model); "
-        "pattern recognizers validated by checksum or parser",
-        "entities": [k.entity for k in eng.ENTITY_KINDS],
-        "sample": sample_note,
-        "columns": table,
-        "name_hints": hinted,
-        "look_alikes_dismissed": dismissed,
-        "charts": charts,
-    }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=_RECOMMENDATION[status],
-        details=details,
+    return charts, shares
+
+
+def _summary(findings: list[Finding], n_text: int, n_columns: int, split_names: list[str]) -> str:
+    """The worst column (fails first, then by share) and how many more, or the all-clear."""
+    problems = [f for f in findings if f.status != "pass"]
+    ranked = sorted(
+        problems,
+        key=lambda f: (f.status != "fail", -float(f.metrics.get("pii_share", 0) or 0)),
     )
+    scanned_words = (
+        f"{n_text:,} text column(s) and {n_columns:,} column names in {and_join(split_names)}"
+    )
+    if ranked:
+        summary = ranked[0].message
+        if len(ranked) > 1:
+            n = len(ranked) - 1
+            summary = summary.rstrip(".") + f"; {n} more column{'s' if n > 1 else ''} flagged."
+    else:
+        summary = f"No personal data was found in {scanned_words}."
+    return summary
