@@ -306,6 +306,40 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     status: Status = max(statuses.values(), key=lambda x: order[x])  # type: ignore[assignment]
 
     # Where the leak is worst: the attack AUC within each class (classifiers).
+    findings, group_items = _class_findings(ctx, rows, score, member, th)
+    findings += _attack_findings(attacks, statuses, names, conf)
+    worst_group = max(group_items, key=lambda g: g[1].value or 0.0)[0] if group_items else None
+    w = attacks[worst]
+    head = (
+        f"The strongest attack ({names[worst]}) tells training rows from new rows with AUC "
+        f"{_ci(w['auc'], conf)} and advantage {w['advantage'].value:.2f}"
+    )
+    where = f", most for rows with {worst_group}" if worst_group and status != "pass" else ""
+    summary, rec = _summary(status, head, where)
+    metrics = _metrics(attacks, w, verdicts[worst].p, n_each)
+    items = [(f"{names[k]}", v["auc"]) for k, v in attacks.items()] + group_items
+    details = _details(ctx, attacks, items, n_each)
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _class_findings(
+    ctx: AuditContext,
+    rows: Mapping[str, np.ndarray],
+    score: np.ndarray,
+    member: np.ndarray,
+    th: Mapping[str, Any],
+) -> tuple[list[Finding], list[tuple[str, Interval]]]:
+    """Where the leak is worst: the confidence-threshold attack within each class
+    (classifiers; classes with at least 10 rows a side), with each class's AUC."""
+    conf = ctx.settings.confidence
+    n_each = len(rows["train"])
     findings: list[Finding] = []
     group_items: list[tuple[str, Interval]] = []
     target = ctx.target or "target"
@@ -338,6 +372,17 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     },
                 )
             )
+    return findings, group_items
+
+
+def _attack_findings(
+    attacks: Mapping[str, Mapping[str, Interval]],
+    statuses: Mapping[str, Status],
+    names: Mapping[str, str],
+    conf: float,
+) -> list[Finding]:
+    """One finding per attack: its AUC and advantage with intervals."""
+    findings: list[Finding] = []
     for k, v in attacks.items():
         findings.append(
             Finding(
@@ -357,13 +402,11 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 },
             )
         )
-    worst_group = max(group_items, key=lambda g: g[1].value or 0.0)[0] if group_items else None
-    w = attacks[worst]
-    head = (
-        f"The strongest attack ({names[worst]}) tells training rows from new rows with AUC "
-        f"{_ci(w['auc'], conf)} and advantage {w['advantage'].value:.2f}"
-    )
-    where = f", most for rows with {worst_group}" if worst_group and status != "pass" else ""
+    return findings
+
+
+def _summary(status: Status, head: str, where: str) -> tuple[str, str]:
+    """(summary, recommendation) for the verdict."""
     if status == "fail":
         summary = f"{head}{where}: the model reveals who was in its training data."
         rec = (
@@ -380,13 +423,23 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else:
         summary = f"{head}: an attacker can do little better than guessing."
         rec = "No action needed."
+    return summary, rec
+
+
+def _metrics(
+    attacks: Mapping[str, Mapping[str, Interval]],
+    w: Mapping[str, Interval],
+    p_value: float | None,
+    n_each: int,
+) -> dict[str, float | int | None]:
+    """The strongest attack's numbers, then every attack's."""
     metrics: dict[str, float | int | None] = {
         "attack_auc": w["auc"].value,
         "attack_auc_low": w["auc"].low,
         "attack_auc_high": w["auc"].high,
         "attack_advantage": w["advantage"].value,
         "rows_per_side": n_each,
-        "p_value": verdicts[worst].p,
+        "p_value": p_value,
     }
     for k, v in attacks.items():
         prefix = "loss" if k == "loss_threshold" else "art"
@@ -394,8 +447,19 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             metrics[f"{prefix}_attack_{m}"] = v[m].value
             metrics[f"{prefix}_attack_{m}_low"] = v[m].low
             metrics[f"{prefix}_attack_{m}_high"] = v[m].high
-    items = [(f"{names[k]}", v["auc"]) for k, v in attacks.items()] + group_items
-    details = {
+    return metrics
+
+
+def _details(
+    ctx: AuditContext,
+    attacks: Mapping[str, Mapping[str, Interval]],
+    items: list[tuple[str, Interval]],
+    n_each: int,
+) -> dict[str, Any]:
+    """The attacks' intervals, how rows were chosen and scored, and the AUC chart."""
+    s = ctx.settings
+    conf = s.confidence
+    return {
         "attacks": {k: {m: iv.to_dict() for m, iv in v.items()} for k, v in attacks.items()},
         "score": (
             "probability of the true label"
@@ -434,11 +498,3 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             }
         ],
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )

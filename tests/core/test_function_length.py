@@ -30,7 +30,6 @@ ALLOWED = {
     "evaluation/robustness.py::_blocks",
     "evaluation/robustness.py::_findings",
     # -- security
-    "security/membership.py::membership_inference",
     "security/attribute_inference.py::attribute_inference",
     "security/attribute_inference.py::_attribute",
     "security/anonymize.py::anonymize",
