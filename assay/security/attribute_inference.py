@@ -311,81 +311,17 @@ def _attribute(
     ctx: AuditContext, column: str, rows: np.ndarray, th: Mapping[str, Any], n_columns: int = 1
 ) -> dict[str, Any] | None:
     s = ctx.settings
-    test = ctx.frame("test")[rows.tolist()]
-    other = [c for c in ctx.schema.features if c != column and c in test.columns]
-    base, base_cat = _encode(test.select(other), ctx.schema.types)
-    out, out_cat = _outputs(ctx, rows)
-    col_type = ctx.schema.types.get(column, "categorical")
-    kind, y, labels = _target(test.get_column(column), col_type)
-    if kind == "classification" and len(labels) < 2:
+    fitted = _fit_attribute(ctx, column, rows)
+    if fitted is None:
         return None
-    k = len(labels)
-    if kind == "regression":  # rows without a value cannot be scored
-        keep = np.isfinite(y)
-        if keep.sum() < 60:
-            return None
-        y, base, out = y[keep], base[keep], out[keep]
-    resid = _residuals(out, out_cat, base, base_cat)
-    with_out = np.column_stack([base, out, resid])
-    with_cat = np.r_[base_cat, out_cat, np.zeros(resid.shape[1], dtype=bool)]
-    if base.shape[1] == 0:  # nothing else is known: the baseline is the class shares
-        without = (
-            np.tile(np.bincount(y, minlength=k) / len(y), (len(y), 1))
-            if kind == "classification"
-            else np.full(len(y), float(np.mean(y)))
-        )
-    else:
-        without = _cross_fit(base, base_cat, y, kind, k, s.seed)
-    with_pred = _cross_fit(with_out, with_cat, y, kind, k, s.seed)
-
+    kind, y, labels, with_pred, without = fitted
     if kind == "classification":
-        task = "binary" if k == 2 else "multiclass"
-        metric = "roc_auc"
-        datas = {
-            name: EvalData.from_arrays(
-                task,
-                y,
-                np.argmax(p, axis=1),
-                p,
-                classes=list(range(k)),
-                positive_class=1 if k == 2 else None,
-            )
-            for name, p in (("with_outputs", with_pred), ("without_outputs", without))
-        }
         warn_at, fail_at = float(th["auc_gain_warn"]), float(th["auc_gain_fail"])
     else:
-        metric = "r2"
-        datas = {
-            name: EvalData.from_arrays("regression", y, p)
-            for name, p in (("with_outputs", with_pred), ("without_outputs", without))
-        }
         warn_at, fail_at = float(th["r2_gain_warn"]), float(th["r2_gain_fail"])
-    # Below chance (AUC < 0.5, R² < 0) is no information: both scores are floored at
-    # chance before the difference, resample by resample (the same resamples for both).
-    chance = 0.5 if metric == "roc_auc" else 0.0
-    n = len(y)
-    points = {
-        name: float(MetricPlan(d, [metric])(np.ones((1, n)))[metric][0])
-        for name, d in datas.items()
-    }
-    samples = (
-        {
-            name: metric_samples(
-                d, [metric], n_resamples=s.n_bootstrap, seed=s.seed, stream=_STREAM
-            )[metric]
-            for name, d in datas.items()
-        }
-        if s.n_bootstrap > 0
-        else None
-    )
-    points["gain"] = max(points["with_outputs"], chance) - max(points["without_outputs"], chance)
-    if samples is not None:
-        samples["gain"] = np.maximum(samples["with_outputs"], chance) - np.maximum(
-            samples["without_outputs"], chance
-        )
     # Bonferroni over the sensitive columns: each gain's interval at 1 − α / n_columns.
     level = 1 - (1 - s.confidence) / max(n_columns, 1)
-    ivs = make_intervals(points, samples, confidence=level)
+    metric, ivs = _gain_intervals(kind, y, len(labels), with_pred, without, s, level)
     scores = {k: ivs[k] for k in ("with_outputs", "without_outputs")}
     gain = ivs["gain"]
     reliance = _reliance(ctx, column, rows) if gain.low is not None and gain.low > fail_at else None
@@ -414,6 +350,100 @@ def _attribute(
         "p": None if verdict.p is None else min(1.0, verdict.p * max(n_columns, 1)),
         "n_rows": len(rows),
     }
+
+
+def _fit_attribute(
+    ctx: AuditContext, column: str, rows: np.ndarray
+) -> tuple[str, np.ndarray, list[Any], np.ndarray, np.ndarray] | None:
+    """Cross-fitted predictions of ``column`` from the other features, with and without
+    the model's outputs: (kind, values, labels, with outputs, without outputs); None when
+    the column cannot be predicted (one class, or under 60 rows with a value)."""
+    s = ctx.settings
+    test = ctx.frame("test")[rows.tolist()]
+    other = [c for c in ctx.schema.features if c != column and c in test.columns]
+    base, base_cat = _encode(test.select(other), ctx.schema.types)
+    out, out_cat = _outputs(ctx, rows)
+    col_type = ctx.schema.types.get(column, "categorical")
+    kind, y, labels = _target(test.get_column(column), col_type)
+    if kind == "classification" and len(labels) < 2:
+        return None
+    k = len(labels)
+    if kind == "regression":  # rows without a value cannot be scored
+        keep = np.isfinite(y)
+        if keep.sum() < 60:
+            return None
+        y, base, out = y[keep], base[keep], out[keep]
+    resid = _residuals(out, out_cat, base, base_cat)
+    with_out = np.column_stack([base, out, resid])
+    with_cat = np.r_[base_cat, out_cat, np.zeros(resid.shape[1], dtype=bool)]
+    if base.shape[1] == 0:  # nothing else is known: the baseline is the class shares
+        without = (
+            np.tile(np.bincount(y, minlength=k) / len(y), (len(y), 1))
+            if kind == "classification"
+            else np.full(len(y), float(np.mean(y)))
+        )
+    else:
+        without = _cross_fit(base, base_cat, y, kind, k, s.seed)
+    with_pred = _cross_fit(with_out, with_cat, y, kind, k, s.seed)
+
+    return kind, y, labels, with_pred, without
+
+
+def _gain_intervals(
+    kind: str,
+    y: np.ndarray,
+    k: int,
+    with_pred: np.ndarray,
+    without: np.ndarray,
+    s: Any,
+    level: float,
+) -> tuple[str, dict[str, Any]]:
+    """(metric, intervals): ROC-AUC (classes) or R² of each predictor and the gain the
+    model's outputs give, floored at chance, by paired bootstrap at ``level``."""
+    if kind == "classification":
+        task = "binary" if k == 2 else "multiclass"
+        metric = "roc_auc"
+        datas = {
+            name: EvalData.from_arrays(
+                task,
+                y,
+                np.argmax(p, axis=1),
+                p,
+                classes=list(range(k)),
+                positive_class=1 if k == 2 else None,
+            )
+            for name, p in (("with_outputs", with_pred), ("without_outputs", without))
+        }
+    else:
+        metric = "r2"
+        datas = {
+            name: EvalData.from_arrays("regression", y, p)
+            for name, p in (("with_outputs", with_pred), ("without_outputs", without))
+        }
+    # Below chance (AUC < 0.5, R² < 0) is no information: both scores are floored at
+    # chance before the difference, resample by resample (the same resamples for both).
+    chance = 0.5 if metric == "roc_auc" else 0.0
+    n = len(y)
+    points = {
+        name: float(MetricPlan(d, [metric])(np.ones((1, n)))[metric][0])
+        for name, d in datas.items()
+    }
+    samples = (
+        {
+            name: metric_samples(
+                d, [metric], n_resamples=s.n_bootstrap, seed=s.seed, stream=_STREAM
+            )[metric]
+            for name, d in datas.items()
+        }
+        if s.n_bootstrap > 0
+        else None
+    )
+    points["gain"] = max(points["with_outputs"], chance) - max(points["without_outputs"], chance)
+    if samples is not None:
+        samples["gain"] = np.maximum(samples["with_outputs"], chance) - np.maximum(
+            samples["without_outputs"], chance
+        )
+    return metric, make_intervals(points, samples, confidence=level)
 
 
 def _reliance_sentence(r: Mapping[str, Any]) -> str:
@@ -500,48 +530,9 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     metrics: dict[str, float | int | None] = {"rows_used": len(rows)}
     items: list[dict[str, Any]] = []
     for r in results:
-        label = "AUC" if r["metric"] == "roc_auc" else "R²"
-        msg = (
-            f"'{r['column']}' is inferred with {label} {_iv(r['without'], conf)} from the other "
-            f"features and {_iv(r['with'], conf)} with the model's outputs added: a gain of "
-            f"{_iv(r['gain'], conf, signed=True)}."
-        )
-        msg += _reliance_sentence(r)
-        findings.append(
-            Finding(
-                status=r["status"],
-                message=msg,
-                column=r["column"],
-                split="test",
-                metrics={
-                    f"{r['metric']}_without_outputs": r["without"].value,
-                    f"{r['metric']}_with_outputs": r["with"].value,
-                    "gain": r["gain"].value,
-                    "gain_low": r["gain"].low,
-                    "gain_high": r["gain"].high,
-                },
-            )
-        )
-        key = r["column"]
-        metrics[f"{key}_gain"] = r["gain"].value
-        metrics[f"{key}_gain_low"] = r["gain"].low
-        metrics[f"{key}_gain_high"] = r["gain"].high
-        metrics[f"{key}_{r['metric']}_with_outputs"] = r["with"].value
-        metrics[f"{key}_{r['metric']}_without_outputs"] = r["without"].value
-        rel = r["reliance"]
-        if rel is not None and rel.get("benefit") is not None:
-            metrics[f"{key}_benefit"] = rel["benefit"]
-            metrics[f"{key}_benefit_low"] = rel["benefit_low"]
-        for name, iv in (("other features", r["without"]), ("+ model outputs", r["with"])):
-            if iv.value is not None:
-                items.append(
-                    {
-                        "label": f"{r['column']}: {name}",
-                        "value": iv.value,
-                        "low": iv.value if iv.low is None else iv.low,
-                        "high": iv.value if iv.high is None else iv.high,
-                    }
-                )
+        findings.append(_finding(r, conf))
+        metrics.update(_column_metrics(r))
+        items += _chart_items(r)
     worst = max(results, key=lambda r: r["gain"].value or 0.0)
     metrics["max_gain"] = worst["gain"].value
     metrics["p_value"] = worst["p"]
@@ -551,32 +542,7 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         f"Adding the model's outputs to the other features raises the {label} of inferring "
         f"'{worst['column']}' by {_iv(worst['gain'], conf, signed=True)}"
     )
-    if status == "fail":
-        summary = f"{head}: the model's outputs give this attribute away."
-        rec = (
-            f"The model leaks '{worst['column']}'. Check whether it uses the attribute or a "
-            "close stand-in as a feature and remove it if it need not; expose labels or coarse "
-            "scores rather than raw probabilities; and review who can query the model."
-        )
-    elif worst["reason"] == "relied":
-        summary = (
-            f"{head}: the model relies on '{worst['column']}' for its accuracy, so its outputs "
-            "reveal it by design."
-        )
-        rec = (
-            f"Using '{worst['column']}' as an input is a decision to document and justify (see "
-            "the fairness results); if the attribute must stay private, train without it and "
-            "compare, and expose labels or coarse scores rather than raw probabilities."
-        )
-    elif status == "warn":
-        summary = f"{head}: the outputs reveal a little about this attribute."
-        rec = (
-            f"Look at which features carry '{worst['column']}' into the model, and limit the "
-            "detail of the outputs that are exposed."
-        )
-    else:
-        summary = f"{head}: the outputs add nothing material beyond the other features."
-        rec = "No action needed."
+    summary, rec = _summary(status, head, worst)
     details = {
         "attributes": [
             {
@@ -618,3 +584,90 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation=rec,
         details=details,
     )
+
+
+def _finding(r: Mapping[str, Any], conf: float) -> Finding:
+    """One sensitive column: inferred without and with the model's outputs, the gain."""
+    label = "AUC" if r["metric"] == "roc_auc" else "R²"
+    msg = (
+        f"'{r['column']}' is inferred with {label} {_iv(r['without'], conf)} from the other "
+        f"features and {_iv(r['with'], conf)} with the model's outputs added: a gain of "
+        f"{_iv(r['gain'], conf, signed=True)}."
+    )
+    msg += _reliance_sentence(r)
+    return Finding(
+        status=r["status"],
+        message=msg,
+        column=r["column"],
+        split="test",
+        metrics={
+            f"{r['metric']}_without_outputs": r["without"].value,
+            f"{r['metric']}_with_outputs": r["with"].value,
+            "gain": r["gain"].value,
+            "gain_low": r["gain"].low,
+            "gain_high": r["gain"].high,
+        },
+    )
+
+
+def _column_metrics(r: Mapping[str, Any]) -> dict[str, float | int | None]:
+    """One sensitive column's gain and scores (and the benefit of relying on it)."""
+    metrics: dict[str, float | int | None] = {}
+    key = r["column"]
+    metrics[f"{key}_gain"] = r["gain"].value
+    metrics[f"{key}_gain_low"] = r["gain"].low
+    metrics[f"{key}_gain_high"] = r["gain"].high
+    metrics[f"{key}_{r['metric']}_with_outputs"] = r["with"].value
+    metrics[f"{key}_{r['metric']}_without_outputs"] = r["without"].value
+    rel = r["reliance"]
+    if rel is not None and rel.get("benefit") is not None:
+        metrics[f"{key}_benefit"] = rel["benefit"]
+        metrics[f"{key}_benefit_low"] = rel["benefit_low"]
+    return metrics
+
+
+def _chart_items(r: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One sensitive column's two scores with intervals, for the chart."""
+    items: list[dict[str, Any]] = []
+    for name, iv in (("other features", r["without"]), ("+ model outputs", r["with"])):
+        if iv.value is not None:
+            items.append(
+                {
+                    "label": f"{r['column']}: {name}",
+                    "value": iv.value,
+                    "low": iv.value if iv.low is None else iv.low,
+                    "high": iv.value if iv.high is None else iv.high,
+                }
+            )
+    return items
+
+
+def _summary(status: Status, head: str, worst: Mapping[str, Any]) -> tuple[str, str]:
+    """(summary, recommendation) for the column whose inference gains most."""
+    if status == "fail":
+        summary = f"{head}: the model's outputs give this attribute away."
+        rec = (
+            f"The model leaks '{worst['column']}'. Check whether it uses the attribute or a "
+            "close stand-in as a feature and remove it if it need not; expose labels or coarse "
+            "scores rather than raw probabilities; and review who can query the model."
+        )
+    elif worst["reason"] == "relied":
+        summary = (
+            f"{head}: the model relies on '{worst['column']}' for its accuracy, so its outputs "
+            "reveal it by design."
+        )
+        rec = (
+            f"Using '{worst['column']}' as an input is a decision to document and justify (see "
+            "the fairness results); if the attribute must stay private, train without it and "
+            "compare, and expose labels or coarse scores rather than raw probabilities."
+        )
+    elif status == "warn":
+        summary = f"{head}: the outputs reveal a little about this attribute."
+        rec = (
+            f"Look at which features carry '{worst['column']}' into the model, and limit the "
+            "detail of the outputs that are exposed."
+        )
+    else:
+        summary = f"{head}: the outputs add nothing material beyond the other features."
+        rec = "No action needed."
+    return summary, rec

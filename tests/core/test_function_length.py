@@ -30,8 +30,6 @@ ALLOWED = {
     "evaluation/robustness.py::_blocks",
     "evaluation/robustness.py::_findings",
     # -- security
-    "security/attribute_inference.py::attribute_inference",
-    "security/attribute_inference.py::_attribute",
     "security/anonymize.py::anonymize",
     "security/_evasion.py::run_attacks",
     # -- the other areas (not yet part of the split)
