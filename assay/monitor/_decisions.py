@@ -557,7 +557,10 @@ def window_extras(
     """``human_review``, ``challenger``, ``feedback_loop`` and the flat ``loop_metrics``
     of one window of ``rows`` (as the store loads them), or ``{}`` when the model has
     none of these records."""
-    have = counts(store, model.name)
+    have = {  # cheap: one row at most from each table
+        t: bool(store._read(f"SELECT 1 FROM {t} WHERE model = ? LIMIT 1", (model.name,)))
+        for t in TABLES
+    }
     if not rows or not any(have.values()):
         return {}
     out: dict[str, Any] = {}
