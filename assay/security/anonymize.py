@@ -280,55 +280,23 @@ def anonymize(
     MissingExtraError
         Presidio is not installed.
     """
-    from assay.io.schema import suggest
-    from assay.security._pii_engine import as_text, scan_values, text_columns
-
     if operator not in OPERATORS:
         raise ConfigError(f"operator must be one of {', '.join(OPERATORS)}, not {operator!r}")
     _require_presidio()
     df = _to_polars(data)
-    for c in columns or ():
-        if c not in df.columns:
-            raise SchemaError(f"column {c!r} is not in the data.{suggest(c, df.columns)}")
+    candidates = _candidates(df, columns)
     salt_bytes, generated = _salt(operator, salt)
     config = _operator_config(operator, salt_bytes)
-    candidates = list(columns) if columns else text_columns(df)
-    if not columns:
-        candidates += [c for c in df.columns if c not in candidates and _plan_hint_only(c)]
 
-    actions: list[ColumnAction] = []
-    clean: dict[str, frozenset[str]] = {}
-    originals: dict[str, frozenset[str]] = {}
-    new_cols: dict[str, pl.Series] = {}
+    done: dict[str, tuple[Any, ...]] = {}
     for i, col in enumerate(candidates):
         if progress is not None:
             progress(col, i, len(candidates))
-        s = df.get_column(col)
-        values = as_text(s).drop_nulls().unique().sort()
-        texts = values.to_list()
-        plan, done = _plan(df, col, bool(columns), whole_share, seed)
-        if plan is not None:
-            entity, reason = plan
-            mapping = _whole_mapping(texts, entity, operator, config)
-            new, rows = _replace_values(s, mapping)
-            new_cols[col] = new
-            originals[col] = frozenset(texts)
-            actions.append(
-                ColumnAction(col, "whole", reason, {entity: len(texts)}, len(texts), rows)
-            )
-            continue
-        scan = done if done is not None else scan_values(values, name=col, seed=seed)
-        clean[col] = frozenset(t for j, t in enumerate(texts) if j not in scan.spans)
-        if not scan.spans:
-            continue
-        mapping, counts = _span_mapping(texts, scan.spans, config)
-        new, rows = _replace_values(s, mapping)
-        new_cols[col] = new
-        actions.append(
-            ColumnAction(
-                col, "spans", "personal data inside the values", counts, len(mapping), rows
-            )
-        )
+        done[col] = _column(df, col, bool(columns), whole_share, seed, operator, config)
+    actions = [a for a, _, _, _ in done.values() if a is not None]
+    new_cols = {c: new for c, (a, new, _, _) in done.items() if a is not None}
+    clean = {c: kept for c, (_, _, kept, _) in done.items() if kept is not None}
+    originals = {c: orig for c, (_, _, _, orig) in done.items() if orig is not None}
     if progress is not None:
         progress("done", len(candidates), len(candidates))
     out = df.with_columns(list(new_cols.values())) if new_cols else df
@@ -341,6 +309,55 @@ def anonymize(
         _clean=clean,
         _originals=originals,
     )
+
+
+def _candidates(df: pl.DataFrame, columns: Sequence[str] | None) -> list[str]:
+    """The columns to look at: those named (each must exist), else the text columns and
+    the columns named like personal data."""
+    from assay.io.schema import suggest
+    from assay.security._pii_engine import text_columns
+
+    for c in columns or ():
+        if c not in df.columns:
+            raise SchemaError(f"column {c!r} is not in the data.{suggest(c, df.columns)}")
+    candidates = list(columns) if columns else text_columns(df)
+    if not columns:
+        candidates += [c for c in df.columns if c not in candidates and _plan_hint_only(c)]
+    return candidates
+
+
+def _column(
+    df: pl.DataFrame,
+    col: str,
+    explicit: bool,
+    whole_share: float,
+    seed: int,
+    operator: Operator,
+    config: Any,
+) -> tuple[ColumnAction | None, pl.Series | None, frozenset[str] | None, frozenset[str] | None]:
+    """One column de-identified: whole (every value) when :func:`_plan` says so, else the
+    spans of personal data inside its values. Returns (action, new column, the values
+    left untouched, the original values replaced whole), None where they do not apply."""
+    from assay.security._pii_engine import as_text, scan_values
+
+    s = df.get_column(col)
+    values = as_text(s).drop_nulls().unique().sort()
+    texts = values.to_list()
+    plan, done = _plan(df, col, explicit, whole_share, seed)
+    if plan is not None:
+        entity, reason = plan
+        mapping = _whole_mapping(texts, entity, operator, config)
+        new, rows = _replace_values(s, mapping)
+        action = ColumnAction(col, "whole", reason, {entity: len(texts)}, len(texts), rows)
+        return action, new, None, frozenset(texts)
+    scan = done if done is not None else scan_values(values, name=col, seed=seed)
+    clean = frozenset(t for j, t in enumerate(texts) if j not in scan.spans)
+    if not scan.spans:
+        return None, None, clean, None
+    mapping, counts = _span_mapping(texts, scan.spans, config)
+    new, rows = _replace_values(s, mapping)
+    what = "personal data inside the values"
+    return ColumnAction(col, "spans", what, counts, len(mapping), rows), new, clean, None
 
 
 def _plan_hint_only(col: str) -> bool:
