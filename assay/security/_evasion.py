@@ -12,7 +12,7 @@ bisection back to the decision boundary.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,31 +199,7 @@ def run_attacks(
     starts, _ = _initial_points(model, variant_cols, labels, ctx.settings.seed)
     jobs_meta = [(v, i) for v in range(len(variant_cols)) for i in range(n)]
 
-    def answer(batch: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
-        out: list[np.ndarray] = []
-        by_variant: dict[int, list[int]] = {}
-        for pos, (k, _) in enumerate(batch):
-            by_variant.setdefault(jobs_meta[k][0], []).append(pos)
-        results: dict[int, np.ndarray] = {}
-        for v, positions in by_variant.items():
-            base = np.concatenate(
-                [np.full(len(batch[p][1]), jobs_meta[batch[p][0]][1]) for p in positions]
-            )
-            Z = np.concatenate(
-                [np.asarray(batch[p][1]).reshape(len(batch[p][1]), -1) for p in positions]
-            )
-            codes = model.decide(base, variant_cols[v], Z)
-            onehot = np.zeros((len(codes), n_classes), dtype=np.float32)
-            ok = codes >= 0
-            onehot[np.flatnonzero(ok), codes[ok]] = 1.0
-            offset = 0
-            for p in positions:
-                m = len(batch[p][1])
-                results[p] = onehot[offset : offset + m]
-                offset += m
-        out = [results[p] for p in range(len(batch))]
-        return out
-
+    answer = _answerer(model, variant_cols, jobs_meta, n_classes)
     lock = Lockstep(answer)
     max_eval = int(th["max_eval"])
     init_eval = min(int(th["init_eval"]), max_eval)
@@ -260,6 +236,55 @@ def run_attacks(
         advs = lock.run([lambda k=k: job(k) for k in range(len(jobs_meta))])
     # ART's last step moves away from the boundary: confirm its result flips, pull it and
     # the start back onto the boundary by one batched bisection, and keep the nearer.
+    dist, best = _refine(model, variant_cols, jobs_meta, starts, advs, labels)
+    stats = {"model_calls": model.calls, "queries": model.queries, "rounds": lock.rounds}
+    return dist.reshape(len(variant_cols), n), labels, best, stats
+
+
+def _answerer(
+    model: Model, variant_cols: list[np.ndarray], jobs_meta: list[tuple[int, int]], n_classes: int
+) -> Callable[[list[tuple[int, np.ndarray]]], list[np.ndarray]]:
+    """The lockstep's batch answer: every attack's pending queries decided by the model
+    in one call per variant, as one-hot class vectors in the order asked."""
+
+    def answer(batch: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        by_variant: dict[int, list[int]] = {}
+        for pos, (k, _) in enumerate(batch):
+            by_variant.setdefault(jobs_meta[k][0], []).append(pos)
+        results: dict[int, np.ndarray] = {}
+        for v, positions in by_variant.items():
+            base = np.concatenate(
+                [np.full(len(batch[p][1]), jobs_meta[batch[p][0]][1]) for p in positions]
+            )
+            Z = np.concatenate(
+                [np.asarray(batch[p][1]).reshape(len(batch[p][1]), -1) for p in positions]
+            )
+            codes = model.decide(base, variant_cols[v], Z)
+            onehot = np.zeros((len(codes), n_classes), dtype=np.float32)
+            ok = codes >= 0
+            onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+            offset = 0
+            for p in positions:
+                m = len(batch[p][1])
+                results[p] = onehot[offset : offset + m]
+                offset += m
+        out = [results[p] for p in range(len(batch))]
+        return out
+
+    return answer
+
+
+def _refine(
+    model: Model,
+    variant_cols: list[np.ndarray],
+    jobs_meta: list[tuple[int, int]],
+    starts: list[np.ndarray | None],
+    advs: list[np.ndarray | None],
+    labels: np.ndarray,
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """(smallest L∞ distance, its point) per job: ART's results that flip the decision
+    and the starting points, each bisected back onto the boundary; the nearer kept."""
     dist = np.full(len(jobs_meta), np.inf)
     best: list[np.ndarray | None] = [None] * len(jobs_meta)
     for v, cols in enumerate(variant_cols):
@@ -282,8 +307,7 @@ def run_attacks(
         for (k, _), p, dk in zip(cands, pts, d, strict=True):
             if dk < dist[k]:
                 best[k], dist[k] = p, dk
-    stats = {"model_calls": model.calls, "queries": model.queries, "rounds": lock.rounds}
-    return dist.reshape(len(variant_cols), n), labels, best, stats
+    return dist, best
 
 
 def _bisect_to_boundary(

@@ -29,8 +29,6 @@ ALLOWED = {
     "evaluation/robustness.py::robustness",
     "evaluation/robustness.py::_blocks",
     "evaluation/robustness.py::_findings",
-    # -- security
-    "security/_evasion.py::run_attacks",
     # -- the other areas (not yet part of the split)
     "core/audit.py::audit",
     "core/audit.py::build_context",
