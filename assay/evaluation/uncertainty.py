@@ -299,6 +299,48 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     judge["min_rows"] = min_group
 
     # The groups calibrated (and judged) separately.
+    edges, group_of_class, group_names, note = _groups(ctx, data, cal, regression, min_group)
+
+    per_level: list[dict[str, Any]] = []
+    tests: list[dict[str, Any]] = []  # every judged coverage, for one Holm adjustment
+    for lv in levels:
+        r = (
+            _regression(data.pred, data.y, cal, ev, lv, edges)
+            if regression
+            else _classification(data.proba, data.y, cal, ev, lv, group_of_class)
+        )
+        per_level.append(
+            _level_row(r, lv, group_names, ev.size, min_group, conf, tests, regression)
+        )
+
+    for t, q in zip(tests, holm(np.array([t["p_value"] for t in tests])), strict=True):
+        t["q_value"] = float(q)
+        t["status"], t["reason"] = judge_coverage(
+            t["coverage"], t["rows"], t["level"], float(q), **judge
+        )
+    findings = _findings(per_level, regression)
+    status = _settle(per_level, min_group)
+
+    summary, rec = _words(status, per_level, regression, findings)
+    metrics = _metrics(per_level, tests, regression, int(cal.size), int(ev.size))
+    sizes = (int(cal.size), int(ev.size), int(y_all.shape[0]))
+    details = _details(per_level, tests, regression, note, judge, sizes, s, th)
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _groups(
+    ctx: AuditContext, data: Any, cal: np.ndarray, regression: bool, min_group: int
+) -> tuple[np.ndarray | None, np.ndarray | None, list[str], str]:
+    """The groups calibrated and judged separately: bins of the predicted value
+    (regression) or classes, small classes pooled; with their names and a note."""
+    edges = None
     if regression:
         edges = level_bins(data.pred[cal], min_group)
         bounds = [-np.inf, *edges.tolist(), np.inf]
@@ -325,72 +367,77 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             )
         )
 
-    per_level: list[dict[str, Any]] = []
-    tests: list[dict[str, Any]] = []  # every judged coverage, for one Holm adjustment
-    for lv in levels:
-        r = (
-            _regression(data.pred, data.y, cal, ev, lv, edges)
-            if regression
-            else _classification(data.proba, data.y, cal, ev, lv, group_of_class)
-        )
-        covered, group, n_cal_g, q_g = (
-            r.pop("covered"),
-            r.pop("group"),
-            r.pop("n_cal"),
-            r.pop("thresholds"),
-        )
-        k = int(covered.sum())
-        low, high = wilson(k, ev.size, conf)
-        sizes = []
-        parts = []
-        for g, name in enumerate(group_names):
-            sel = group == g
-            m, kg = int(sel.sum()), int(covered[sel].sum())
-            sizes.append((m, int(n_cal_g[g])))
-            if m == 0:
-                continue
-            lo_g, hi_g = wilson(kg, m, conf)
-            part = {
-                "part": name,
-                "level": lv,
-                "rows": m,
-                "calibration_rows": int(n_cal_g[g]),
-                "coverage": kg / m,
-                "coverage_low": lo_g,
-                "coverage_high": hi_g,
-                "shortfall": lv - kg / m,
-                "p_value": coverage_p_value(kg, m, lv, int(n_cal_g[g])),
-                "judged": m >= min_group,
-            }
-            if regression:
-                part["width"] = None if math.isinf(q_g[g]) else float(2 * q_g[g])
-            parts.append(part)
-            if part["judged"]:
-                tests.append(part)
-        row: dict[str, Any] = {
-            "level": lv,
-            "coverage": k / ev.size,
-            "coverage_low": low,
-            "coverage_high": high,
-            "shortfall": lv - k / ev.size,
-            "p_value": overall_p_value(k, sizes, lv),
-            "rows": int(ev.size),
-            "judged": ev.size >= min_group,
-            **r,
-            "parts": parts,
-        }
-        if row["judged"]:
-            tests.append(row)
-        judged_parts = [p for p in parts if p["judged"]]
-        row["worst_part"] = min(judged_parts, key=lambda p: p["coverage"]) if judged_parts else None
-        per_level.append(row)
+    return edges, group_of_class, group_names, note
 
-    for t, q in zip(tests, holm(np.array([t["p_value"] for t in tests])), strict=True):
-        t["q_value"] = float(q)
-        t["status"], t["reason"] = judge_coverage(
-            t["coverage"], t["rows"], t["level"], float(q), **judge
-        )
-    findings = _findings(per_level, regression)
+
+def _level_row(
+    r: dict[str, Any],
+    lv: float,
+    group_names: list[str],
+    n_ev: int,
+    min_group: int,
+    conf: float,
+    tests: list[dict[str, Any]],
+    regression: bool,
+) -> dict[str, Any]:
+    """One level's coverage, overall and per group, with Wilson intervals and exact p
+    values; the groups large enough to judge (and the overall row) join ``tests``."""
+    covered, group, n_cal_g, q_g = (
+        r.pop("covered"),
+        r.pop("group"),
+        r.pop("n_cal"),
+        r.pop("thresholds"),
+    )
+    k = int(covered.sum())
+    low, high = wilson(k, n_ev, conf)
+    sizes = []
+    parts = []
+    for g, name in enumerate(group_names):
+        sel = group == g
+        m, kg = int(sel.sum()), int(covered[sel].sum())
+        sizes.append((m, int(n_cal_g[g])))
+        if m == 0:
+            continue
+        lo_g, hi_g = wilson(kg, m, conf)
+        part = {
+            "part": name,
+            "level": lv,
+            "rows": m,
+            "calibration_rows": int(n_cal_g[g]),
+            "coverage": kg / m,
+            "coverage_low": lo_g,
+            "coverage_high": hi_g,
+            "shortfall": lv - kg / m,
+            "p_value": coverage_p_value(kg, m, lv, int(n_cal_g[g])),
+            "judged": m >= min_group,
+        }
+        if regression:
+            part["width"] = None if math.isinf(q_g[g]) else float(2 * q_g[g])
+        parts.append(part)
+        if part["judged"]:
+            tests.append(part)
+    row: dict[str, Any] = {
+        "level": lv,
+        "coverage": k / n_ev,
+        "coverage_low": low,
+        "coverage_high": high,
+        "shortfall": lv - k / n_ev,
+        "p_value": overall_p_value(k, sizes, lv),
+        "rows": int(n_ev),
+        "judged": n_ev >= min_group,
+        **r,
+        "parts": parts,
+    }
+    if row["judged"]:
+        tests.append(row)
+    judged_parts = [p for p in parts if p["judged"]]
+    row["worst_part"] = min(judged_parts, key=lambda p: p["coverage"]) if judged_parts else None
+    return row
+
+
+def _settle(per_level: list[dict[str, Any]], min_group: int) -> Status:
+    """Each level's final status (a broken overall promise fails; a group short of it
+    warns) and the check's; groups not judged say why."""
     status: Status = "pass"
     for row in per_level:
         row.setdefault("q_value", None)
@@ -405,7 +452,17 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             row["status"] = "warn"
         status = _worse(status, row["status"])
 
-    summary, rec = _words(status, per_level, regression, findings)
+    return status
+
+
+def _metrics(
+    per_level: list[dict[str, Any]],
+    tests: list[dict[str, Any]],
+    regression: bool,
+    n_cal: int,
+    n_ev: int,
+) -> dict[str, float | int | None]:
+    """Coverage, size and the worst group per level; the evidence of the verdict."""
     metrics: dict[str, float | int | None] = {}
     for row in per_level:
         k = _key(row["level"])
@@ -427,9 +484,25 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     metrics["p_value"] = min((t["p_value"] for t in evidence), default=None)
     metrics["q_value"] = min((t["q_value"] for t in evidence), default=None)
     metrics["max_shortfall"] = max((t["shortfall"] for t in tests), default=None)
-    metrics["n_calibration"] = int(cal.size)
-    metrics["n_evaluation"] = int(ev.size)
-    details = {
+    metrics["n_calibration"] = n_cal
+    metrics["n_evaluation"] = n_ev
+    return metrics
+
+
+def _details(
+    per_level: list[dict[str, Any]],
+    tests: list[dict[str, Any]],
+    regression: bool,
+    note: str,
+    judge: Mapping[str, float],
+    sizes: tuple[int, int, int],
+    s: Any,
+    th: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The method, every level's table, the test and the split (``sizes``: calibration,
+    evaluation and available rows)."""
+    n_cal, n_ev, n_available = sizes
+    return {
         "method": (
             "split conformal prediction, class-conditional (Mondrian); score 1 − p̂(true "
             f"class) (LAC); {note}"
@@ -445,24 +518,16 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "beta-binomial law under exchangeability (overall: their convolution); Holm "
         f"adjustment over all {len(tests)} groups and levels; alarm when q < {judge['alpha']:g} "
         f"and the shortfall exceeds {judge['gap']:.0%}",
-        "n_calibration": int(cal.size),
-        "n_evaluation": int(ev.size),
-        "n_rows_available": int(y_all.shape[0]),
+        "n_calibration": n_cal,
+        "n_evaluation": n_ev,
+        "n_rows_available": n_available,
         "split": "calibration and evaluation halves of test, in a seeded order that does not "
         "depend on the input row order",
         "coverage_interval": "Wilson score interval",
         "seed": s.seed,
-        "confidence": conf,
-        "charts": _charts(per_level, regression, conf, th),
+        "confidence": s.confidence,
+        "charts": _charts(per_level, regression, s.confidence, th),
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
 
 
 # -- describing ---------------------------------------------------------------------
