@@ -268,18 +268,10 @@ def _refit(
     th: Mapping[str, Any],
 ) -> tuple[dict[str, dict[str, Any]], str | None, dict[str, Any]]:
     """Drop-column importance by refitting a clone of the model; or why it was not done."""
-    if not ctx.has("train") or ctx.labels("train") is None:
-        return {}, "no training data with a target was given", {}
-    est = ctx.model.model if ctx.model is not None else None
-    if not (hasattr(est, "fit") and hasattr(est, "get_params")):
-        return {}, "the model is not a scikit-learn estimator that can be refitted", {}
-    try:
-        from sklearn.base import clone
-        from threadpoolctl import threadpool_limits
-
-        clone(est)
-    except Exception as exc:  # clone raises TypeError/RuntimeError on odd estimators
-        return {}, f"sklearn.base.clone cannot copy the model ({type(exc).__name__})", {}
+    why_not = _not_refittable(ctx)
+    if why_not is not None:
+        return {}, why_not, {}
+    est = ctx.model.model  # type: ignore[union-attr]
     s = ctx.settings
     rows = canonical_order(ctx, "train")[: int(th["refit_max_rows"])]
     train = ctx.features("train")[rows]
@@ -287,20 +279,7 @@ def _refit(
     names = ctx.model.feature_names if ctx.model is not None else None
 
     def fitted(cols: list[str]) -> Any:
-        Xtr, Xte = train, X_test
-        for c in cols:
-            const = _constant(train.get_column(c))
-            Xtr = Xtr.with_columns(pl.lit(const, dtype=train.schema[c]).alias(c))
-            Xte = Xte.with_columns(pl.lit(const, dtype=X_test.schema[c]).alias(c))
-        frame = Xtr.select(names) if names is not None else Xtr
-        # One thread: on a sample this size threads save little, and OpenMP workers that
-        # wait for a busy CPU can make a fit many times slower.
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
-            warnings.simplefilter("ignore")
-            model = clone(est).fit(frame.to_pandas(), y_train)
-            classes = ctx.classes if ctx.task in ("binary", "multiclass") else None
-            pred = wrap_model(model).predict(Xte, classes)
-        return eval_data(ctx, y_test, pred)
+        return _fit_without(ctx, est, (train, y_train), (X_test, y_test), names, cols)
 
     try:
         datas = {"__all__": fitted([])}
@@ -324,6 +303,64 @@ def _refit(
         confidence=s.confidence,
     )
     about["refit_metric"] = scores["__all__"].value
+    out = _drops(datas, scores, diffs, units, sign)
+    return out, None, about
+
+
+def _not_refittable(ctx: AuditContext) -> str | None:
+    """Why drop-column importance cannot refit the model (None: it can)."""
+    if not ctx.has("train") or ctx.labels("train") is None:
+        return "no training data with a target was given"
+    est = ctx.model.model if ctx.model is not None else None
+    if not (hasattr(est, "fit") and hasattr(est, "get_params")):
+        return "the model is not a scikit-learn estimator that can be refitted"
+    try:
+        from sklearn.base import clone
+
+        clone(est)
+    except Exception as exc:  # clone raises TypeError/RuntimeError on odd estimators
+        return f"sklearn.base.clone cannot copy the model ({type(exc).__name__})"
+    return None
+
+
+def _fit_without(
+    ctx: AuditContext,
+    est: Any,
+    train_xy: tuple[pl.DataFrame, np.ndarray],
+    test_xy: tuple[pl.DataFrame, np.ndarray],
+    names: list[str] | None,
+    cols: list[str],
+) -> Any:
+    """A clone of the model refitted with ``cols`` held constant, and its test predictions."""
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    train, y_train = train_xy
+    X_test, y_test = test_xy
+    Xtr, Xte = train, X_test
+    for c in cols:
+        const = _constant(train.get_column(c))
+        Xtr = Xtr.with_columns(pl.lit(const, dtype=train.schema[c]).alias(c))
+        Xte = Xte.with_columns(pl.lit(const, dtype=X_test.schema[c]).alias(c))
+    frame = Xtr.select(names) if names is not None else Xtr
+    # One thread: on a sample this size threads save little, and OpenMP workers that
+    # wait for a busy CPU can make a fit many times slower.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore")
+        model = clone(est).fit(frame.to_pandas(), y_train)
+        classes = ctx.classes if ctx.task in ("binary", "multiclass") else None
+        pred = wrap_model(model).predict(Xte, classes)
+    return eval_data(ctx, y_test, pred)
+
+
+def _drops(
+    datas: Mapping[str, Any],
+    scores: Mapping[str, Any],
+    diffs: Mapping[str, Any],
+    units: Mapping[str, list[str]],
+    sign: float,
+) -> dict[str, dict[str, Any]]:
+    """Each unit's metric without it and the drop (with its interval), larger is worse."""
     out = {}
     for k in datas:
         if k == "__all__":
@@ -341,7 +378,7 @@ def _refit(
             "drop_low": lo,
             "drop_high": hi,
         }
-    return out, None, about
+    return out
 
 
 def _constant(s: pl.Series) -> Any:
@@ -419,70 +456,18 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     unused = [c for c in ranked if feats[c]["verdict"] in ("unused", "ignored")]
     harmful = [c for c in ranked if feats[c]["verdict"] == "harmful"]
 
-    refit: dict[str, dict[str, Any]] = {}
-    refit_note: str | None = "turned off in the thresholds (refit: false)"
-    refit_about: dict[str, Any] = {}
-    if th.get("refit", True):
-        top = [c for c in ranked if feats[c]["verdict"] == "used"][: int(th["top_k_refit"])]
-        todo = {c: [c] for c in top}
-        todo.update({f"group {g}": cols for g, cols in groups.items()})
-        if todo:
-            refit, refit_note, refit_about = _refit(ctx, X, y, todo, main, sign, th)
-        else:
-            refit_note = "no feature was found important enough to refit without"
+    refit, refit_note, refit_about = _drop_column(ctx, X, y, feats, ranked, groups, main, sign, th)
 
     findings = _findings(feats, imps, groups, unused, harmful, refit, main, conf)
     # Unused features are advice (a smaller model), not a defect: they never warn.
     status: Status = "warn" if harmful else "pass"
     top_c = ranked[0]
     t = feats[top_c]
-    top_txt = f"'{top_c}' (shuffling it moves {label(main)} by {_signed(main, t, conf)})"
-    if harmful:
-        h = feats[harmful[0]]
-        summary = (
-            f"Shuffling '{harmful[0]}' makes the model better ({label(main)} "
-            f"{_signed(main, h, conf)}; Holm q = {h['q_harmful']:.2g}): it hurts more than "
-            "it helps" + (f", and {len(unused)} feature(s) are unused." if unused else ".")
-        )
-        rec = (
-            "Remove the harmful features, or check them for leakage-like quirks or a shift "
-            "between train and test; remove unused features to simplify the model."
-        )
-    elif unused:
-        names = ", ".join(f"'{c}'" for c in unused[:3]) + (
-            f" and {len(unused) - 3} more" if len(unused) > 3 else ""
-        )
-        summary = (
-            f"Unused features ({len(unused)} of {len(features)}): {names}; shuffling them "
-            f"changes {label(main)} by less than {th['unused_max']:g} either way (the whole "
-            f"{conf_text(conf)} within that band). The most important "
-            f"is {top_txt}."
-        )
-        rec = (
-            "Consider removing the unused features: a smaller model is easier to explain, "
-            "monitor and secure. If a feature should matter, check how it is encoded."
-        )
-    else:
-        summary = f"Every feature contributes; the most important is {top_txt}."
-        rec = "No action needed; compare these importances with domain expectations."
+    summary, rec = _summary(main, feats, top_c, unused, harmful, len(features), conf, th)
     refit_top = refit.get(top_c, {}).get("drop") if refit else None
-    metrics: dict[str, float | int | None] = {
-        main: compute_metrics(eval_data(ctx, y, base), [main])[main],
-        "top_importance": t["importance"],
-        "top_importance_low": t["importance_low"],
-        "top_importance_high": t["importance_high"],
-        "n_unused": len(unused),
-        "n_harmful": len(harmful),
-        "n_unclear": sum(feats[c]["verdict"] == "unclear" for c in features),
-        "harmful_importance": feats[harmful[0]]["importance"] if harmful else None,
-        "harmful_importance_low": feats[harmful[0]]["importance_low"] if harmful else None,
-        "harmful_importance_high": feats[harmful[0]]["importance_high"] if harmful else None,
-        "harmful_q": feats[harmful[0]]["q_harmful"] if harmful else None,
-        "n_features": len(features),
-        "refit_top_drop": refit_top,
-        "refit_done": int(bool(refit)),
-        "n_rows": X.height,
-    }
+    main_value = compute_metrics(eval_data(ctx, y, base), [main])[main]
+    metrics = _metrics(main, main_value, feats, t, unused, harmful, features, refit, refit_top)
+    metrics["n_rows"] = X.height
     details = {
         "main_metric": main,
         "importance": "drop in the main metric when the feature is shuffled (mean over "
@@ -517,6 +502,110 @@ def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation=rec,
         details=details,
     )
+
+
+def _drop_column(
+    ctx: AuditContext,
+    X: pl.DataFrame,
+    y: np.ndarray,
+    feats: Mapping[str, Mapping[str, Any]],
+    ranked: list[str],
+    groups: Mapping[str, list[str]],
+    main: str,
+    sign: float,
+    th: Mapping[str, Any],
+) -> tuple[dict[str, dict[str, Any]], str | None, dict[str, Any]]:
+    """Drop-column refits of the ``top_k_refit`` used features and of each group, or why
+    none was done."""
+    refit: dict[str, dict[str, Any]] = {}
+    refit_note: str | None = "turned off in the thresholds (refit: false)"
+    refit_about: dict[str, Any] = {}
+    if th.get("refit", True):
+        top = [c for c in ranked if feats[c]["verdict"] == "used"][: int(th["top_k_refit"])]
+        todo = {c: [c] for c in top}
+        todo.update({f"group {g}": cols for g, cols in groups.items()})
+        if todo:
+            refit, refit_note, refit_about = _refit(ctx, X, y, todo, main, sign, th)
+        else:
+            refit_note = "no feature was found important enough to refit without"
+
+    return refit, refit_note, refit_about
+
+
+def _summary(
+    main: str,
+    feats: Mapping[str, Mapping[str, Any]],
+    top_c: str,
+    unused: list[str],
+    harmful: list[str],
+    n_features: int,
+    conf: float,
+    th: Mapping[str, Any],
+) -> tuple[str, str]:
+    """(summary, recommendation): a harmful feature first, then unused ones, else the
+    most important feature."""
+    t = feats[top_c]
+    top_txt = f"'{top_c}' (shuffling it moves {label(main)} by {_signed(main, t, conf)})"
+    if harmful:
+        h = feats[harmful[0]]
+        summary = (
+            f"Shuffling '{harmful[0]}' makes the model better ({label(main)} "
+            f"{_signed(main, h, conf)}; Holm q = {h['q_harmful']:.2g}): it hurts more than "
+            "it helps" + (f", and {len(unused)} feature(s) are unused." if unused else ".")
+        )
+        rec = (
+            "Remove the harmful features, or check them for leakage-like quirks or a shift "
+            "between train and test; remove unused features to simplify the model."
+        )
+    elif unused:
+        names = ", ".join(f"'{c}'" for c in unused[:3]) + (
+            f" and {len(unused) - 3} more" if len(unused) > 3 else ""
+        )
+        summary = (
+            f"Unused features ({len(unused)} of {n_features}): {names}; shuffling them "
+            f"changes {label(main)} by less than {th['unused_max']:g} either way (the whole "
+            f"{conf_text(conf)} within that band). The most important "
+            f"is {top_txt}."
+        )
+        rec = (
+            "Consider removing the unused features: a smaller model is easier to explain, "
+            "monitor and secure. If a feature should matter, check how it is encoded."
+        )
+    else:
+        summary = f"Every feature contributes; the most important is {top_txt}."
+        rec = "No action needed; compare these importances with domain expectations."
+    return summary, rec
+
+
+def _metrics(
+    main: str,
+    main_value: float | None,
+    feats: Mapping[str, Mapping[str, Any]],
+    t: Mapping[str, Any],
+    unused: list[str],
+    harmful: list[str],
+    features: list[str],
+    refit: Mapping[str, Any],
+    refit_top: float | None,
+) -> dict[str, float | int | None]:
+    """The top feature's importance, the counts by verdict and the first harmful one."""
+    metrics: dict[str, float | int | None] = {
+        main: main_value,
+        "top_importance": t["importance"],
+        "top_importance_low": t["importance_low"],
+        "top_importance_high": t["importance_high"],
+        "n_unused": len(unused),
+        "n_harmful": len(harmful),
+        "n_unclear": sum(feats[c]["verdict"] == "unclear" for c in features),
+        "harmful_importance": feats[harmful[0]]["importance"] if harmful else None,
+        "harmful_importance_low": feats[harmful[0]]["importance_low"] if harmful else None,
+        "harmful_importance_high": feats[harmful[0]]["importance_high"] if harmful else None,
+        "harmful_q": feats[harmful[0]]["q_harmful"] if harmful else None,
+        "n_features": len(features),
+        "refit_top_drop": refit_top,
+        "refit_done": int(bool(refit)),
+    }
+    return metrics
 
 
 def _signed(main: str, r: Mapping[str, Any], conf: float) -> str:
