@@ -354,8 +354,31 @@ def _blocks(
         for c in cat:
             frame = X.with_columns(swapped(c, 1.0))
             blocks.append(_Block(f"swap: {c}", "swap", c, 1.0, frame, False, False))
-    accepted, reason = _missing_support(ctx, X, num + cat) if num + cat else ([], "")
-    in_data = _columns_with_missing(ctx, num + cat)
+    missing, about_missing = _missing_blocks(ctx, X, num + cat, rng, missing_share)
+    blocks += missing
+    about = {
+        "numeric_perturbed": num,
+        "categorical_perturbed": cat,
+        "noise_spread": {c: spreads[c] for c in num},
+        "missing_values": about_missing,
+    }
+    return blocks, about
+
+
+def _missing_blocks(
+    ctx: AuditContext,
+    X: pl.DataFrame,
+    cols: list[str],
+    rng: np.random.Generator,
+    missing_share: float,
+) -> tuple[list[_Block], dict[str, Any]]:
+    """Missing values injected (where the model accepts them): a share of the cells of
+    the columns where the data has missing values (else all accepted), and each accepted
+    column wholly missing; with what was done and why."""
+    m = X.height
+    blocks: list[_Block] = []
+    accepted, reason = _missing_support(ctx, X, cols) if cols else ([], "")
+    in_data = _columns_with_missing(ctx, cols)
     injected: list[str] = []
     if accepted:
         masks = {c: rng.random(m) < missing_share for c in accepted}
@@ -372,20 +395,14 @@ def _blocks(
         for c in accepted:
             frame = X.with_columns(pl.lit(None, dtype=X.schema[c]).alias(c))
             blocks.append(_Block(f"missing: {c}", "missing", c, 1.0, frame, False, c in in_data))
-    about = {
-        "numeric_perturbed": num,
-        "categorical_perturbed": cat,
-        "noise_spread": {c: spreads[c] for c in num},
-        "missing_values": {
-            "in_data": in_data,
-            "injected_in": injected,
-            "accepted": bool(accepted),
-            "columns_accepted": accepted,
-            "columns_not_accepted": [c for c in num + cat if c not in accepted],
-            "reason": reason or None,
-        },
+    return blocks, {
+        "in_data": in_data,
+        "injected_in": injected,
+        "accepted": bool(accepted),
+        "columns_accepted": accepted,
+        "columns_not_accepted": [c for c in cols if c not in accepted],
+        "reason": reason or None,
     }
-    return blocks, about
 
 
 def _columns_with_missing(ctx: AuditContext, cols: list[str]) -> list[str]:
@@ -505,23 +522,7 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     tol = float(th["regression_tolerance"]) * (
         numeric_spread(np.asarray(y, dtype=float)) if ctx.task == "regression" else 0.0
     )
-    datas = {}
-    for b, p in zip(blocks, preds, strict=True):
-        if p is None:
-            continue
-        data = eval_data(ctx, y, p)
-        after = compute_metrics(data, [main])[main]
-        drop = None if np.isnan(after) or np.isnan(base_value) else sign * (base_value - after)
-        flips = int(changed(ctx, base, p, tol).sum())
-        low, high = wilson(flips, X.height, conf)
-        b.result.update(
-            metric_after=None if np.isnan(after) else float(after),
-            drop=drop,
-            flip_rate=flips / X.height,
-            flip_rate_low=low,
-            flip_rate_high=high,
-        )
-        datas[b.key] = data
+    datas = _measure_blocks(ctx, blocks, preds, y, base, base_value, main, sign, tol)
     n_boot = min(s.n_bootstrap, int(th["max_bootstrap"]))
     _add_intervals(
         ctx, blocks, datas, base_data, main, sign, n_boot, floor=float(th["drop_warn"]) / 2
@@ -540,9 +541,70 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     judged_agg = next((b for b in agg if b.kind == "noise" and b.level == th["judged_level"]), None)
     findings = _findings(blocks, noise_single, main, conf, about)
     summary, rec = _words(status, judged_agg, noise_single, blocks, main, X.height, n_total, about)
+    metrics = _metrics(main, base_value, blocks, agg, judged_agg, noise_single, about, X.height)
+    sample = (X.height, n_total, n_boot)
+    details = _details(
+        ctx, th, main, base_value, blocks, noise_single, about, left_out, sample, tol
+    )
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=rec,
+        details=details,
+    )
+
+
+def _measure_blocks(
+    ctx: AuditContext,
+    blocks: list[_Block],
+    preds: list[Prediction | None],
+    y: np.ndarray,
+    base: Prediction,
+    base_value: float,
+    main: str,
+    sign: float,
+    tol: float,
+) -> dict[str, Any]:
+    """Each perturbed copy's metric, drop and flip rate (Wilson interval), written into
+    its block's result; the encoded data of each, for the paired bootstrap."""
+    conf = ctx.settings.confidence
+    m = len(y)
+    datas = {}
+    for b, p in zip(blocks, preds, strict=True):
+        if p is None:
+            continue
+        data = eval_data(ctx, y, p)
+        after = compute_metrics(data, [main])[main]
+        drop = None if np.isnan(after) or np.isnan(base_value) else sign * (base_value - after)
+        flips = int(changed(ctx, base, p, tol).sum())
+        low, high = wilson(flips, m, conf)
+        b.result.update(
+            metric_after=None if np.isnan(after) else float(after),
+            drop=drop,
+            flip_rate=flips / m,
+            flip_rate_low=low,
+            flip_rate_high=high,
+        )
+        datas[b.key] = data
+    return datas
+
+
+def _metrics(
+    main: str,
+    base_value: float,
+    blocks: list[_Block],
+    agg: list[_Block],
+    judged_agg: _Block | None,
+    noise_single: list[_Block],
+    about: Mapping[str, Any],
+    n_rows: int,
+) -> dict[str, float | int | None]:
+    """The judged noise level's drop, the worst feature, the smallest q and the sizes."""
     worst = noise_single[0] if noise_single else None
     judged_blocks = [b for b in blocks if b.judged and b.result.get("drop") is not None]
-    metrics: dict[str, float | int | None] = {
+    return {
         main: base_value if np.isfinite(base_value) else None,
         "noise_drop": _get(judged_agg, "drop"),
         "noise_drop_low": _get(judged_agg, "drop_low"),
@@ -557,11 +619,31 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         ),
         "missing_drop": _get(next((b for b in agg if b.kind == "missing"), None), "drop"),
         "missing_accepted": int(about["missing_values"]["accepted"]),
-        "n_rows": X.height,
+        "n_rows": n_rows,
         "n_features_perturbed": len(about["numeric_perturbed"])
         + len(about["categorical_perturbed"]),
     }
-    details = {
+
+
+def _details(
+    ctx: AuditContext,
+    th: Mapping[str, Any],
+    main: str,
+    base_value: float,
+    blocks: list[_Block],
+    noise_single: list[_Block],
+    about: Mapping[str, Any],
+    left_out: list[str],
+    sample: tuple[int, int, int],
+    tol: float,
+) -> dict[str, Any]:
+    """Every perturbation's row, how flips and verdicts are defined, the sample
+    (``sample``: rows used, rows available, bootstrap resamples) and the charts."""
+    s = ctx.settings
+    n_rows, n_total, n_boot = sample
+    agg = [b for b in blocks if b.scope == "all"]
+    single = [b for b in blocks if b.scope != "all" and "status" in b.result]
+    return {
         "main_metric": main,
         "metric_on_sample": base_value if np.isfinite(base_value) else None,
         "judged_level": th["judged_level"],
@@ -576,24 +658,16 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "features": [_row(b) for b in single],
         "features_not_perturbed": left_out,
         **about,
-        "n_rows": X.height,
+        "n_rows": n_rows,
         "n_rows_available": n_total,
-        "sampled": X.height < n_total,
+        "sampled": n_rows < n_total,
         "sample": "the first rows of the test data in a seeded order that does not depend on "
         "the input row order",
         "seed": s.seed,
         "n_bootstrap": n_boot,
-        "confidence": conf,
-        "charts": _charts(blocks, noise_single, main, th, conf),
+        "confidence": s.confidence,
+        "charts": _charts(blocks, noise_single, main, th, s.confidence),
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
 
 
 def _get(b: _Block | None, key: str) -> float | None:
@@ -688,6 +762,15 @@ def _findings(
     conf: float,
     about: Mapping[str, Any],
 ) -> list[Finding]:
+    return [
+        *_feature_findings(noise_single, main),
+        *_perturbation_findings(blocks, main, about),
+        *_notes(blocks, main, about),
+    ]
+
+
+def _feature_findings(noise_single: list[_Block], main: str) -> list[Finding]:
+    """The (up to five) features whose own noise moves the metric, most fragile first."""
     out: list[Finding] = []
     flagged = [b for b in noise_single if b.result["status"] != "pass"][:5]
     for rank, b in enumerate(flagged):
@@ -713,6 +796,14 @@ def _findings(
                 },
             )
         )
+    return out
+
+
+def _perturbation_findings(
+    blocks: list[_Block], main: str, about: Mapping[str, Any]
+) -> list[Finding]:
+    """The perturbations of all features at once that warn or fail."""
+    out: list[Finding] = []
     for b in blocks:
         r = b.result
         if b.scope != "all" or r.get("status", "pass") == "pass":
@@ -737,6 +828,13 @@ def _findings(
                 metrics={k: r.get(k) for k in ("flip_rate", "drop", "drop_low", "drop_high")},
             )
         )
+    return out
+
+
+def _notes(blocks: list[_Block], main: str, about: Mapping[str, Any]) -> list[Finding]:
+    """Perturbations that would alarm but are not realistic for this data, and the
+    features where no missing value could be injected."""
+    out: list[Finding] = []
     for b in blocks:
         r = b.result
         if b.scope != "all" or not r.get("would_alarm"):
