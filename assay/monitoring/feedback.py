@@ -176,10 +176,13 @@ def ipw_estimate(
     mean_w = np.sum(w) / n
     se = float(np.sqrt(np.sum((resid - resid.mean()) ** 2) / (n * (n - 1))) / mean_w)
     half = _z(confidence) * se
+    # A share (0/1 values, such as accuracy) cannot leave [0, 1]: the normal interval is
+    # clipped there (it ran to 1.05 on the demo's 17% declined cases).
+    lo_b, hi_b = (0.0, 1.0) if np.isin(vo, (0.0, 1.0)).all() else (-np.inf, np.inf)
     out.update(
         estimate=est,
-        low=est - half,
-        high=est + half,
+        low=float(max(est - half, lo_b)),
+        high=float(min(est + half, hi_b)),
         se=se,
         effective_n=float(np.sum(w) ** 2 / np.sum(w**2)),
     )

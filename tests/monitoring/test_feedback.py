@@ -134,3 +134,13 @@ def test_bad_input_is_refused():
         feedback_loop(**logs, metric="auc")
     with pytest.raises(InputError, match="explore must hold true/false"):
         feedback_loop(**dict(logs, explore=np.full(2_000, 0.5)))
+
+
+def test_a_share_s_interval_stays_within_0_and_1():
+    """Few explored cases, most of them right: the normal interval would pass 1."""
+    values = np.full(200, np.nan)
+    values[:12] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]
+    prop = np.full(200, 0.06)
+    r = ipw_estimate(values, prop)
+    assert r["estimate"] > 0.9
+    assert 0.0 <= r["low"] <= r["estimate"] <= r["high"] <= 1.0
