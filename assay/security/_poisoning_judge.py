@@ -1,10 +1,10 @@
 """The verdicts of ``security.poisoning``: numbers in, status and reason out.
 
-No data and no model here: the measuring code in :mod:`assay.security.poisoning`
-computes the numbers, these functions decide, and the describing code writes the
-sentence. Poisoning lives in the training data only, so a signal warns only when
-the held-out data does NOT show the same thing (a pattern that holds equally there
-is the world, not tampering).
+No data and no model here: the measuring code in :mod:`assay.security._poisoning`
+(one module per signal) computes the numbers, these functions decide, and the
+describing code there writes the sentence. Poisoning lives in the training data
+only, so a signal warns only when the held-out data does NOT show the same thing (a
+pattern that holds equally there is the world, not tampering).
 """
 
 from __future__ import annotations
