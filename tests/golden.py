@@ -39,6 +39,17 @@ def _diff(want: Any, got: Any, where: str, out: list[str]) -> None:
         out.append(f"{where}: {want!r} != {got!r}")
 
 
+def run_case(check: str, case: dict[str, Any]) -> Any:
+    """Run ``check`` on a golden case (``test``, ``train`` and any other audit options),
+    with the golden files' seed and resample count."""
+    from assay.testing import run_check
+
+    kw = dict(case)
+    return run_check(
+        check, kw.pop("test"), kw.pop("train"), target="y", seed=0, n_bootstrap=50, **kw
+    )
+
+
 def assert_golden(result: Any, path: Path) -> None:
     """Fail with every difference between ``result`` and the golden file at ``path``."""
     got = json.loads(json.dumps(result.to_dict(), default=str))

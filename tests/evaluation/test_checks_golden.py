@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assay.testing import run_check
 from tests.conftest import fit_logreg, make_binary
-from tests.golden import assert_golden
+from tests.golden import assert_golden, run_case
 
 HERE = Path(__file__).parent / "fixtures"
 CHECKS = (
@@ -45,22 +44,15 @@ def regression():
     return {"test": test, "train": train, "model": model, "task": "regression"}
 
 
-def _run(check, case):
-    kw = dict(case)
-    return run_check(
-        check, kw.pop("test"), kw.pop("train"), target="y", seed=0, n_bootstrap=50, **kw
-    )
-
-
 @pytest.mark.parametrize("check", CHECKS)
 def test_binary_results_match_the_golden_files(check, binary):
-    r = _run(check, binary)
+    r = run_case(check, binary)
     assert r.status in ("pass", "warn", "fail")
     assert_golden(r, HERE / f"{check.split('.')[1]}_golden_binary.json")
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c != "evaluation.calibration"])
 def test_regression_results_match_the_golden_files(check, regression):
-    r = _run(check, regression)
+    r = run_case(check, regression)
     assert r.status in ("pass", "warn", "fail")
     assert_golden(r, HERE / f"{check.split('.')[1]}_golden_regression.json")

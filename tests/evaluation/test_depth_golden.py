@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assay.testing import run_check
 from tests.conftest import fit_logreg, make_binary
-from tests.golden import assert_golden
+from tests.golden import assert_golden, run_case
 
 HERE = Path(__file__).parent / "fixtures"
 CHECKS = ("evaluation.uncertainty", "evaluation.ablation", "evaluation.robustness")
@@ -54,22 +53,15 @@ def multiclass():
     return {"test": test, "train": train, "model": fit_logreg(train)}
 
 
-def _run(check, case):
-    kw = dict(case)
-    return run_check(
-        check, kw.pop("test"), kw.pop("train"), target="y", seed=0, n_bootstrap=50, **kw
-    )
-
-
 @pytest.mark.parametrize("check", CHECKS)
 def test_binary_results_match_the_golden_files(check, binary):
-    r = _run(check, binary)
+    r = run_case(check, binary)
     assert r.status in ("pass", "warn", "fail")
     assert_golden(r, HERE / f"{check.split('.')[1]}_golden_binary.json")
 
 
 @pytest.mark.parametrize("check", CHECKS)
 def test_multiclass_results_match_the_golden_files(check, multiclass):
-    r = _run(check, multiclass)
+    r = run_case(check, multiclass)
     assert r.status in ("pass", "warn", "fail")
     assert_golden(r, HERE / f"{check.split('.')[1]}_golden_multiclass.json")
