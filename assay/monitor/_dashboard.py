@@ -89,8 +89,8 @@ router = APIRouter(include_in_schema=False)
 # -- responses -----------------------------------------------------------------
 
 
-def _headers(resp: Response) -> Response:
-    for k, v in SECURITY_HEADERS.items():
+def _headers(resp: Response, headers: dict[str, str] = SECURITY_HEADERS) -> Response:
+    for k, v in headers.items():
         resp.headers[k] = v
     return resp
 

@@ -37,6 +37,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from assay.monitor._auth import allows, create_session, digest, end_session, token_scope
+from assay.monitor._dashboard import SECURITY_HEADERS
+from assay.monitor._dashboard import _headers as dashboard_headers
 from assay.monitor._throttle import client_key, throttle_for
 from assay.monitor._workbench import (
     DECISIONS,
@@ -62,13 +64,8 @@ CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+# The dashboard's headers, with a CSP that also lets the page frame its own report.
+HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": CSP}
 DRAFT_TTL_S = 24 * 3600
 ACCEPT = ".csv,.tsv,.gz,.parquet,.xlsx"
 _CSS = (
@@ -95,9 +92,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _headers(resp: Response) -> Response:
-    for k, v in HEADERS.items():
-        resp.headers[k] = v
-    return resp
+    return dashboard_headers(resp, HEADERS)
 
 
 def _page(
