@@ -52,3 +52,17 @@ def binary_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="session")
 def binary_model(binary_data):
     return fit_logreg(binary_data[0])
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A real Dask cluster, two worker processes (``distributed.LocalCluster``), for the
+    test module that asks for it; closed after the module."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

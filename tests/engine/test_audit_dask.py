@@ -38,14 +38,8 @@ CONFIG = {"n_bootstrap": 20, "seed": 3, "include": CHECKS}
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+def client(dask_client):
+    return dask_client
 
 
 def _table(n: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFrame:
