@@ -50,12 +50,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assay.monitor._records import (
-    MAX_ERRORS,
-    BodyError,
-    RecordsError,
+    RecordErrors,
     _record_id,
     _scalar_ok,
     parse_timestamp,
+    validate_batch,
 )
 
 if TYPE_CHECKING:
@@ -145,131 +144,109 @@ def _missing(v: Any) -> bool:
 def validate_decisions(records: list[Any]) -> list[tuple[Any, ...]]:
     """Rows ``(id, outcome, value_json, reviewer, seconds, approved, model_approved,
     explore, propensity)``, or :class:`RecordsError` naming each record and field."""
-    if not records:
-        raise BodyError("the batch has no records")
-    errors: list[dict[str, Any]] = []
-    rows: list[tuple[Any, ...]] = []
-    for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            errors.append({"record": i, "field": None, "message": "must be an object"})
-            continue
-        bad = len(errors)
+    return validate_batch(records, _decision_row)
 
-        def err(field: str, message: str, i: int = i) -> None:
-            errors.append({"record": i, "field": field, "message": message})
 
+def _decision_row(rec: dict[str, Any], err: RecordErrors) -> tuple[Any, ...]:
+    """One decision's row; ``err`` collects what is wrong with it (the row is kept only
+    for a record without errors)."""
+    rid = None
+    try:
+        rid = _record_id(rec)
+    except ValueError as exc:
+        err("id", str(exc))
+    outcome = rec.get("outcome")
+    if _missing(outcome):
+        outcome = None
+    elif not isinstance(outcome, str) or outcome.strip().lower() not in OUTCOMES:
+        err("outcome", f"must be one of {', '.join(OUTCOMES)}; got {outcome!r}")
+    else:
+        outcome = outcome.strip().lower()
+    value = rec.get("value")
+    if _missing(value):
+        value = None
+    if outcome == "overridden" and value is None:
+        err("value", "an overridden decision needs the value the reviewer chose")
+    elif value is not None and not _scalar_ok(value):
+        err("value", "must be a string, number or boolean")
+    reviewer = rec.get("reviewer")
+    if _missing(reviewer):
+        reviewer = None
+    elif isinstance(reviewer, bool) or not isinstance(reviewer, (str, int)):
+        err("reviewer", "must be a string or an integer (an opaque reviewer id)")
+    elif not 0 < len(str(reviewer)) <= 200:
+        err("reviewer", "must be 1 to 200 characters")
+    out: dict[str, Any] = {}
+    for key, parse in (
+        ("seconds", lambda v: _number(v, 0, 1e9, "a number of seconds >= 0")),
+        ("approved", _flag),
+        ("model_approved", _flag),
+        ("explore", _flag),
+        ("propensity", lambda v: _number(v, 1e-9, 1, "a probability in (0, 1]")),
+    ):
         try:
-            rid = _record_id(rec)
+            out[key] = parse(rec.get(key))
         except ValueError as exc:
-            err("id", str(exc))
-        outcome = rec.get("outcome")
-        if _missing(outcome):
-            outcome = None
-        elif not isinstance(outcome, str) or outcome.strip().lower() not in OUTCOMES:
-            err("outcome", f"must be one of {', '.join(OUTCOMES)}; got {outcome!r}")
-        else:
-            outcome = outcome.strip().lower()
-        value = rec.get("value")
-        if _missing(value):
-            value = None
-        if outcome == "overridden" and value is None:
-            err("value", "an overridden decision needs the value the reviewer chose")
-        elif value is not None and not _scalar_ok(value):
-            err("value", "must be a string, number or boolean")
-        reviewer = rec.get("reviewer")
-        if _missing(reviewer):
-            reviewer = None
-        elif isinstance(reviewer, bool) or not isinstance(reviewer, (str, int)):
-            err("reviewer", "must be a string or an integer (an opaque reviewer id)")
-        elif not 0 < len(str(reviewer)) <= 200:
-            err("reviewer", "must be 1 to 200 characters")
-        out: dict[str, Any] = {}
-        for key, parse in (
-            ("seconds", lambda v: _number(v, 0, 1e9, "a number of seconds >= 0")),
-            ("approved", _flag),
-            ("model_approved", _flag),
-            ("explore", _flag),
-            ("propensity", lambda v: _number(v, 1e-9, 1, "a probability in (0, 1]")),
-        ):
-            try:
-                out[key] = parse(rec.get(key))
-            except ValueError as exc:
-                err(key, str(exc))
-        if out.get("propensity") is not None and out["propensity"] <= 0:
-            err("propensity", "must be a probability in (0, 1]")
-        if outcome is None and out.get("approved") is None and len(errors) == bad:
-            err(
-                "outcome",
-                f"give outcome ({', '.join(OUTCOMES)}) for a reviewed case, or approved "
-                "(the decision taken) for a feedback loop",
-            )
-        for key in sorted(set(rec) - set(DECISION_FIELDS)):
-            err(key, "is not a decision field")
-        if len(errors) == bad:
-            rows.append(
-                (
-                    rid,
-                    outcome,
-                    None if value is None else json.dumps(value),
-                    None if reviewer is None else str(reviewer),
-                    out["seconds"],
-                    out["approved"],
-                    out["model_approved"],
-                    out["explore"],
-                    out["propensity"],
-                )
-            )
-    if errors:
-        raise RecordsError(errors[:MAX_ERRORS], len(errors))
-    return rows
+            err(key, str(exc))
+    if out.get("propensity") is not None and out["propensity"] <= 0:
+        err("propensity", "must be a probability in (0, 1]")
+    if outcome is None and out.get("approved") is None and err.clean:
+        err(
+            "outcome",
+            f"give outcome ({', '.join(OUTCOMES)}) for a reviewed case, or approved "
+            "(the decision taken) for a feedback loop",
+        )
+    for key in sorted(set(rec) - set(DECISION_FIELDS)):
+        err(key, "is not a decision field")
+    return (
+        rid,
+        outcome,
+        None if value is None else json.dumps(value),
+        None if reviewer is None else str(reviewer),
+        out.get("seconds"),
+        out.get("approved"),
+        out.get("model_approved"),
+        out.get("explore"),
+        out.get("propensity"),
+    )
 
 
 def validate_challenger(records: list[Any]) -> list[tuple[Any, ...]]:
     """Rows ``(id, ts, prediction_json, score, assignment)``, or :class:`RecordsError`."""
-    if not records:
-        raise BodyError("the batch has no records")
-    errors: list[dict[str, Any]] = []
-    rows: list[tuple[Any, ...]] = []
-    for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            errors.append({"record": i, "field": None, "message": "must be an object"})
-            continue
-        bad = len(errors)
+    return validate_batch(records, _challenger_row)
 
-        def err(field: str, message: str, i: int = i) -> None:
-            errors.append({"record": i, "field": field, "message": message})
 
-        try:
-            rid = _record_id(rec)
-        except ValueError as exc:
-            err("id", str(exc))
-        try:
-            ts = parse_timestamp(rec.get("timestamp"))
-        except ValueError as exc:
-            err("timestamp", str(exc))
-        pred = rec.get("prediction")
-        if _missing(pred):
-            pred = None
-        elif not _scalar_ok(pred):
-            err("prediction", "must be a string, number or boolean")
-        try:
-            score = _number(rec.get("score"), -1e300, 1e300, "a finite number")
-        except ValueError as exc:
-            err("score", str(exc))
-        if pred is None and len(errors) == bad and _missing(rec.get("score")):
-            err("prediction", "give the challenger's prediction or score")
-        assignment = rec.get("assignment")
-        if _missing(assignment):
-            assignment = "shadow"
-        elif assignment not in ASSIGNMENTS:
-            err("assignment", f"must be one of {', '.join(ASSIGNMENTS)}; got {assignment!r}")
-        for key in sorted(set(rec) - set(CHALLENGER_FIELDS) - {"features"}):
-            err(key, "is not a challenger prediction field")
-        if len(errors) == bad:
-            rows.append((rid, ts, json.dumps(pred), score, assignment))
-    if errors:
-        raise RecordsError(errors[:MAX_ERRORS], len(errors))
-    return rows
+def _challenger_row(rec: dict[str, Any], err: RecordErrors) -> tuple[Any, ...]:
+    """One challenger prediction's row; ``err`` collects what is wrong with it (the row
+    is kept only for a record without errors)."""
+    rid = ts = score = None
+    try:
+        rid = _record_id(rec)
+    except ValueError as exc:
+        err("id", str(exc))
+    try:
+        ts = parse_timestamp(rec.get("timestamp"))
+    except ValueError as exc:
+        err("timestamp", str(exc))
+    pred = rec.get("prediction")
+    if _missing(pred):
+        pred = None
+    elif not _scalar_ok(pred):
+        err("prediction", "must be a string, number or boolean")
+    try:
+        score = _number(rec.get("score"), -1e300, 1e300, "a finite number")
+    except ValueError as exc:
+        err("score", str(exc))
+    if pred is None and err.clean and _missing(rec.get("score")):
+        err("prediction", "give the challenger's prediction or score")
+    assignment = rec.get("assignment")
+    if _missing(assignment):
+        assignment = "shadow"
+    elif assignment not in ASSIGNMENTS:
+        err("assignment", f"must be one of {', '.join(ASSIGNMENTS)}; got {assignment!r}")
+    for key in sorted(set(rec) - set(CHALLENGER_FIELDS) - {"features"}):
+        err(key, "is not a challenger prediction field")
+    return (rid, ts, json.dumps(pred), score, assignment)
 
 
 # -- the store ------------------------------------------------------------------------

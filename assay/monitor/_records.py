@@ -11,6 +11,7 @@ import datetime as _dt
 import io
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -504,33 +505,65 @@ def validate_predictions(
     return rows
 
 
-def validate_labels(records: list[Any]) -> list[tuple[str, str]]:
-    """Rows ``(id, label_json)``, or :class:`RecordsError`."""
+class RecordErrors:
+    """The errors of one batch, collected record by record (see :func:`validate_batch`)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.record = 0
+        self._start = 0
+
+    def begin(self, i: int) -> None:
+        self.record, self._start = i, len(self.items)
+
+    def __call__(self, field: str | None, message: str) -> None:
+        self.items.append({"record": self.record, "field": field, "message": message})
+
+    @property
+    def clean(self) -> bool:
+        """Whether the current record has no error so far."""
+        return len(self.items) == self._start
+
+
+def validate_batch(
+    records: list[Any], parse_one: Callable[[dict[str, Any], RecordErrors], Any]
+) -> list[Any]:
+    """The rows ``parse_one`` makes of each record, or :class:`RecordsError` naming every
+    record and field at fault. ``parse_one(rec, err)`` reports problems with
+    ``err(field, message)`` (``err.clean`` says whether it has yet); its row is kept only
+    for a record without errors. An empty batch and a record that is not an object are
+    refused here."""
     if not records:
         raise BodyError("the batch has no records")
-    errors: list[dict[str, Any]] = []
-    rows: list[tuple[str, str]] = []
+    err = RecordErrors()
+    rows: list[Any] = []
     for i, rec in enumerate(records):
+        err.begin(i)
         if not isinstance(rec, dict):
-            errors.append({"record": i, "field": None, "message": "must be an object"})
+            err(None, "must be an object")
             continue
-        ok = True
-        try:
-            rid = _record_id(rec)
-        except ValueError as exc:
-            errors.append({"record": i, "field": "id", "message": str(exc)})
-            ok = False
-        label = rec.get("label")
-        if label is None or not _scalar_ok(label):
-            errors.append(
-                {"record": i, "field": "label", "message": "must be a string, number or boolean"}
-            )
-            ok = False
-        for key in sorted(set(rec) - {"id", "label"}):
-            errors.append({"record": i, "field": key, "message": "is not a label field"})
-            ok = False
-        if ok:
-            rows.append((rid, json.dumps(label)))
-    if errors:
-        raise RecordsError(errors[:MAX_ERRORS], len(errors))
+        row = parse_one(rec, err)
+        if err.clean:
+            rows.append(row)
+    if err.items:
+        raise RecordsError(err.items[:MAX_ERRORS], len(err.items))
     return rows
+
+
+def _label_row(rec: dict[str, Any], err: RecordErrors) -> tuple[str, str] | None:
+    rid = None
+    try:
+        rid = _record_id(rec)
+    except ValueError as exc:
+        err("id", str(exc))
+    label = rec.get("label")
+    if label is None or not _scalar_ok(label):
+        err("label", "must be a string, number or boolean")
+    for key in sorted(set(rec) - {"id", "label"}):
+        err(key, "is not a label field")
+    return None if rid is None else (rid, json.dumps(label))
+
+
+def validate_labels(records: list[Any]) -> list[tuple[str, str]]:
+    """Rows ``(id, label_json)``, or :class:`RecordsError`."""
+    return validate_batch(records, _label_row)
