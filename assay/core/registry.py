@@ -19,6 +19,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import warnings
@@ -141,6 +142,9 @@ class CheckSpec:
     opt_in: bool = False
     deterministic: bool = True
     extras: tuple[Extra, ...] = ()
+    params: type | None = None
+    """The frozen dataclass declaring the parameters (``thresholds`` are its defaults);
+    ``None`` for a check registered with ``thresholds=`` only."""
 
     def missing_extra(self, task: str | None) -> str | None:
         """The skip reason when an extra this check needs on ``task`` is not installed."""
@@ -164,6 +168,7 @@ def register_check(
     explanation: str,
     standards: tuple[str, ...],
     severity: Severity = "medium",
+    params: type | None = None,
     thresholds: Mapping[str, Any] | None = None,
     needs: tuple[Need, ...] = (),
     tasks: tuple[str, ...] = ("binary", "multiclass", "regression"),
@@ -179,9 +184,18 @@ def register_check(
     extras (:data:`EXTRAS`) the check needs, as ``("labels",)`` or, when only some
     tasks need one, ``{"labels": ("binary", "multiclass")}``; without them the
     audit skips the check with one message naming the extra and the pip command.
+
+    ``params`` is the check's frozen parameter dataclass (fields declared with
+    :func:`assay.core.params.param`: default, doc, bounds); the check still receives a
+    mapping, its defaults overlaid by ``assay.yaml``. ``thresholds={...}`` (defaults
+    only, types inferred from them) still works for third-party checks.
     """
     if not id.startswith(area + "."):
         raise ValueError(f"check id {id!r} must start with its area {area!r}")
+    if params is not None:
+        if thresholds is not None:
+            raise ValueError(f"check {id!r}: give params= or thresholds=, not both")
+        thresholds = _defaults(params)
     declared_extras = _extras(extras)
 
     def deco(fn: CheckFn) -> CheckFn:
@@ -201,10 +215,27 @@ def register_check(
             opt_in=opt_in,
             deterministic=deterministic,
             extras=declared_extras,
+            params=params,
         )
         return fn
 
     return deco
+
+
+def _defaults(params: type) -> dict[str, Any]:
+    """``{field: default}`` of a frozen parameter dataclass (read with the standard library,
+    so this module imports nothing above it)."""
+    if not (dataclasses.is_dataclass(params) and params.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+        raise ValueError(f"params={params!r} must be a frozen dataclass")
+    out = {}
+    for f in dataclasses.fields(params):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+        else:
+            raise ValueError(f"{params.__name__}.{f.name} has no default")
+    return out
 
 
 AREAS: tuple[str, ...] = (

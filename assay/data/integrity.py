@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import (
@@ -614,6 +615,65 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
     }
 
 
+@dataclass(frozen=True)
+class IntegrityParams:
+    """Parameters of ``data.integrity``."""
+
+    missing_warn: float = param(
+        0.05, "Share of a column's values missing above which it warns.", ge=0, le=1
+    )
+    missing_fail: float = param(
+        0.5, "Share of a column's values missing above which it fails.", ge=0, le=1
+    )
+    near_constant_warn: float = param(
+        0.99,
+        "Share of rows holding one value at or above which a column is near-constant.",
+        ge=0,
+        le=1,
+    )
+    mixed_min_numeric: float = param(
+        0.5,
+        "Share of numeric-looking values from which a text column counts as mixed-type.",
+        ge=0,
+        le=1,
+    )
+    duplicate_warn: float = param(
+        0.01, "Share of duplicated rows above which it warns.", ge=0, le=1
+    )
+    sentinel_gap: float = param(
+        5.0,
+        "Robust scales an extreme value must stand from its nearest neighbour to be a code.",
+        ge=0,
+    )
+    sentinel_far: float = param(
+        10.0, "Robust scales an extreme value must stand from the median to be a code.", ge=0
+    )
+    sentinel_max_share: float = param(
+        0.01, "Largest share of rows a sentinel code (such as 999) may hold.", ge=0, le=1
+    )
+    impossible_max_share: float = param(
+        0.01, "Largest share of rows impossible zeros or negatives may hold to warn.", ge=0, le=1
+    )
+    zero_min_gap: float = param(
+        0.2,
+        "Zeros warn only if the other values' minimum is at least this share of their median.",
+        ge=0,
+    )
+    zero_min_scales: float = param(
+        0.5,
+        "Zeros warn only if the other values' minimum is at least this many robust scales.",
+        ge=0,
+    )
+    outlier_note_far: float = param(
+        50.0,
+        "Robust scales from the median beyond which a lone non-code extreme gets a note.",
+        ge=0,
+    )
+    outlier_note_reach: float = param(
+        6.0, "The note needs the other values to reach at most this many robust scales.", ge=0
+    )
+
+
 @register_check(
     "data.integrity",
     area="data",
@@ -630,21 +690,7 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
     ),
     standards=("MAP 2.3", "MEASURE 2.1"),
     severity="high",
-    thresholds={
-        "missing_warn": 0.05,
-        "missing_fail": 0.5,
-        "near_constant_warn": 0.99,
-        "mixed_min_numeric": 0.5,
-        "duplicate_warn": 0.01,
-        "sentinel_gap": 5.0,
-        "sentinel_far": 10.0,
-        "sentinel_max_share": 0.01,
-        "impossible_max_share": 0.01,
-        "zero_min_gap": 0.2,
-        "zero_min_scales": 0.5,
-        "outlier_note_far": 50.0,
-        "outlier_note_reach": 6.0,
-    },
+    params=IntegrityParams,
 )
 def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Missing, constant, mixed-type, infinite and duplicated data on every split.

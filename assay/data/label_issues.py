@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import capped_rows, pct
@@ -509,6 +510,49 @@ _RECOMMENDATION = {
 }
 
 
+@dataclass(frozen=True)
+class LabelIssuesParams:
+    """Parameters of ``data.label_issues``."""
+
+    share_warn: float = param(
+        0.03,
+        "Share of training rows with suspect labels at or above which it warns.",
+        ge=0,
+        le=1,
+    )
+    share_fail: float = param(
+        0.3, "Share of training rows with suspect labels at or above which it fails.", ge=0, le=1
+    )
+    z_warn: float = param(
+        2.33, "Two-proportion z by which train's suspect share must exceed test's to warn.", ge=0
+    )
+    excess_min: float = param(
+        0.02, "Least excess of train's suspect share over test's that warns.", ge=0, le=1
+    )
+    alpha: float = param(
+        0.01, "Significance level of the tests of a concentration of suspects.", gt=0, lt=1
+    )
+    cell_gap_min: float = param(
+        0.05,
+        "Least excess suspect share of a column value over the rest to be named.",
+        ge=0,
+        le=1,
+    )
+    cell_min_share: float = param(
+        0.05,
+        "Least share of rows (and at least 30) a column value needs to be tested.",
+        ge=0,
+        le=1,
+    )
+    z_max: float = param(
+        4.0,
+        "Robust z of an out-of-fold residual beyond which a regression label is suspect.",
+        gt=0,
+    )
+    max_rows: int = param(5000, "Training rows sampled for the out-of-fold models.", ge=1)
+    folds: int = param(5, "Cross-validation folds of the out-of-fold predictions.", ge=2)
+
+
 @register_check(
     "data.label_issues",
     area="data",
@@ -526,18 +570,7 @@ _RECOMMENDATION = {
     ),
     standards=("MAP 2.3", "MEASURE 2.5"),
     severity="high",
-    thresholds={
-        "share_warn": 0.03,
-        "share_fail": 0.3,
-        "z_warn": 2.33,
-        "excess_min": 0.02,
-        "alpha": 0.01,
-        "cell_gap_min": 0.05,
-        "cell_min_share": 0.05,
-        "z_max": 4.0,
-        "max_rows": 5000,
-        "folds": 5,
-    },
+    params=LabelIssuesParams,
     needs=("labels",),
     extras={"labels": ("binary", "multiclass")},  # regression needs no cleanlab
 )

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import join_names, overall_status, sort_findings
@@ -462,6 +464,47 @@ _RECOMMENDATION = {
 }
 
 
+@dataclass(frozen=True)
+class LeakageParams:
+    """Parameters of ``data.target_leakage``."""
+
+    auc_fail: float = param(
+        0.98, "AUC of one feature alone predicting the target from which it fails.", ge=0.5, le=1
+    )
+    auc_certain: float = param(
+        0.995, "AUC from which a feature fails even when tied to other features.", ge=0.5, le=1
+    )
+    r2_fail: float = param(
+        0.95, "R² of one feature alone predicting a numeric target from which it fails.", le=1
+    )
+    auc_leak_min: float = param(
+        0.8, "AUC from which a feature is tested as a leak (a step-like relation).", ge=0.5, le=1
+    )
+    auc_null: float = param(0.75, "AUC of the null hypothesis the leak test rejects.", ge=0.5, le=1)
+    step_share_min: float = param(
+        0.88,
+        "Least share of the target a step on the feature must separate to be a leak.",
+        ge=0,
+        le=1,
+    )
+    dependence_max: float = param(
+        0.1,
+        "Within-class dependence on another column above which a feature counts as tied.",
+        ge=0,
+        le=1,
+    )
+    tie_alpha: float = param(
+        0.001, "Significance level of the test that a feature is tied to others.", gt=0, lt=1
+    )
+    alpha: float = param(
+        0.05, "False-discovery level of the leak tests across features.", gt=0, lt=1
+    )
+    max_rows: int = param(50_000, "Rows sampled for the per-feature scores.", ge=1)
+    max_categories: int = param(
+        1000, "Categories a feature may have to be scored (more are left out).", ge=1
+    )
+
+
 @register_check(
     "data.target_leakage",
     area="data",
@@ -475,19 +518,7 @@ _RECOMMENDATION = {
     ),
     standards=("MEASURE 2.5", "MAP 2.3"),
     severity="critical",
-    thresholds={
-        "auc_fail": 0.98,
-        "auc_certain": 0.995,
-        "r2_fail": 0.95,
-        "auc_leak_min": 0.8,
-        "auc_null": 0.75,
-        "step_share_min": 0.88,
-        "dependence_max": 0.1,
-        "tie_alpha": 0.001,
-        "alpha": 0.05,
-        "max_rows": 50_000,
-        "max_categories": 1000,
-    },
+    params=LeakageParams,
     needs=("labels",),
 )
 def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

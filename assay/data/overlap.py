@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import comparable, join_names, overall_status, pct
@@ -127,6 +129,21 @@ def judge_overlap(
     return "fail" if excess >= fail else "warn" if excess >= warn else "pass"
 
 
+@dataclass(frozen=True)
+class OverlapParams:
+    """Parameters of ``data.train_test_overlap``."""
+
+    overlap_warn: float = param(
+        0.005, "Share of a split's rows also in training, beyond chance, that warns.", ge=0, le=1
+    )
+    overlap_fail: float = param(
+        0.1, "Share of a split's rows also in training, beyond chance, that fails.", ge=0, le=1
+    )
+    alpha: float = param(
+        0.05, "Significance level of the test that the overlap exceeds chance.", gt=0, lt=1
+    )
+
+
 @register_check(
     "data.train_test_overlap",
     area="data",
@@ -141,7 +158,7 @@ def judge_overlap(
     ),
     standards=("MEASURE 2.1", "MEASURE 2.13"),
     severity="high",
-    thresholds={"overlap_warn": 0.005, "overlap_fail": 0.1, "alpha": 0.05},
+    params=OverlapParams,
     needs=("train",),
 )
 def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

@@ -34,11 +34,13 @@ Everything is counted with vectorized Polars expressions; no sampling.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import and_join, excluded_columns, overall_status, pct, sort_findings
@@ -535,6 +537,66 @@ _RECOMMENDATIONS = {
 }
 
 
+@dataclass(frozen=True)
+class RepresentativenessParams:
+    """Parameters of ``data.representativeness``."""
+
+    unseen_warn: float = param(
+        0.01,
+        "Share of test or current rows with a category unseen in training that warns.",
+        ge=0,
+        le=1,
+    )
+    unseen_fail: float = param(
+        0.1,
+        "Share of test or current rows with a category unseen in training that fails.",
+        ge=0,
+        le=1,
+    )
+    range_warn: float = param(
+        0.01, "Share of a column's rows beyond the training range that warns.", ge=0, le=1
+    )
+    range_fail: float = param(
+        0.1, "Share of a column's rows beyond the training range that fails.", ge=0, le=1
+    )
+    range_far: float = param(
+        0.25,
+        "Least median distance beyond the training range, in robust SDs, that can alarm.",
+        ge=0,
+    )
+    alpha: float = param(0.05, "Significance level of the coverage tests.", gt=0, lt=1)
+    class_shift_warn: float = param(
+        0.1, "Shift of the class shares between train and test from which it warns.", ge=0, le=1
+    )
+    class_shift_fail: float = param(
+        0.25,
+        "Shift of the class shares between train and test from which it fails.",
+        ge=0,
+        le=1,
+    )
+    min_class_share: float = param(
+        0.02, "Share of training rows under which a class is named as rare.", ge=0, le=1
+    )
+    min_group_size: int = param(
+        30, "Rows under which a sensitive group is too small to judge.", ge=1
+    )
+    rare_share: float = param(
+        0.01,
+        "A group rare (under this share) in every split is no gap, only a note.",
+        ge=0,
+        le=1,
+    )
+    population_tolerance: float = param(
+        0.05,
+        "Gap between a group's observed and expected population share that warns.",
+        ge=0,
+        le=1,
+    )
+    population: dict[str, dict[str, float]] = param(
+        {}, "Expected population shares: {column: {category: share}}."
+    )
+
+
 @register_check(
     "data.representativeness",
     area="data",
@@ -548,21 +610,7 @@ _RECOMMENDATIONS = {
     ),
     standards=("MAP 2.3", "MEASURE 2.11"),
     severity="medium",
-    thresholds={
-        "unseen_warn": 0.01,
-        "unseen_fail": 0.1,
-        "range_warn": 0.01,
-        "range_fail": 0.1,
-        "range_far": 0.25,
-        "alpha": 0.05,
-        "class_shift_warn": 0.1,
-        "class_shift_fail": 0.25,
-        "min_class_share": 0.02,
-        "min_group_size": 30,
-        "rare_share": 0.01,
-        "population_tolerance": 0.05,
-        "population": {},
-    },
+    params=RepresentativenessParams,
     needs=("train",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assay.errors import ConfigError
+
 from .helpers import by_column, clean_binary, run
 
 CHECK = "data.representativeness"
@@ -87,10 +89,11 @@ def test_population_reference_flags_under_representation(splits):
     assert not [f for f in quiet.findings if f.group and f.group.startswith("colour=")]
 
 
-def test_a_malformed_population_reference_warns_instead_of_failing(splits):
+def test_a_malformed_population_reference_is_refused_when_the_config_is_read(splits):
+    # declared as {column: {category: share}} (RepresentativenessParams): refused up front
     train, test, _ = splits
-    r = run(CHECK, test, train, thresholds={CHECK: {"population": {"colour": ["red"]}}})
-    assert r.status == "warn" and any(f.column == "colour" for f in r.findings)
+    with pytest.raises(ConfigError, match=r"population\.colour: must be a mapping of numbers"):
+        run(CHECK, test, train, thresholds={CHECK: {"population": {"colour": ["red"]}}})
 
 
 def test_regression_has_no_class_balance():
