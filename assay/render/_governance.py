@@ -22,7 +22,7 @@ from assay.render._format import (
     status_of,
 )
 
-__all__ = ["governance_section", "plan_section"]
+__all__ = ["DECISION_WORDS", "decisions_of", "governance_section", "plan_section"]
 
 EFFORT_WORDS = {
     "low": ("Quick fix", "hours"),
@@ -43,6 +43,108 @@ _FUNCTION_WORDS = {
     "MANAGE": "Acting on the risks",
 }
 _MAX_TEXT = 800
+DECISION_WORDS = {
+    "accepted_risk": "accepted risk",
+    "will_fix": "will fix",
+    "not_applicable": "not applicable",
+}
+
+
+# -- people's decisions -----------------------------------------------------------
+def decisions_of(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The decisions people recorded on the next steps (the workbench writes them to
+    ``extra.workbench.decisions``), oldest first; entries of the wrong shape are left
+    out. Each: ``check_id``, ``decision``, ``comment``, ``who``, ``at`` (epoch seconds).
+
+    Examples
+    --------
+    >>> r = {"extra": {"workbench": {"decisions": [
+    ...     {"check_id": "a.b", "decision": "will_fix", "who": "Ana", "at": 0.0}]}}}
+    >>> decisions_of(r)[0]["who"], decisions_of({})
+    ('Ana', [])
+    """
+    raw = as_mapping(as_mapping(report.get("extra")).get("workbench")).get("decisions")
+    out = []
+    for d in raw if isinstance(raw, list) else []:
+        if not isinstance(d, Mapping) or not isinstance(d.get("check_id"), str):
+            continue
+        at = d.get("at")
+        at = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else None
+        out.append(
+            {
+                "check_id": d["check_id"],
+                "decision": str(d.get("decision") or ""),
+                "comment": str(d.get("comment") or ""),
+                "who": str(d.get("who") or ""),
+                "at": at,
+            }
+        )
+    return out
+
+
+def decision_when(at: float | None) -> str:
+    """A decision's time as the report and the card print it (UTC, to the minute)."""
+    import datetime as _dt
+
+    if at is None:
+        return "—"
+    try:
+        return _dt.datetime.fromtimestamp(at, _dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return "—"
+
+
+def latest_decisions(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The newest decision per step (``check_id``)."""
+    return {d["check_id"]: d for d in decisions_of(report)}
+
+
+def _decision_line(d: Mapping[str, Any]) -> str:
+    said = DECISION_WORDS.get(d["decision"], d["decision"])
+    comment = f": “{html_text(shorten(d['comment'], _MAX_TEXT))}”" if d["comment"] else ""
+    return (
+        f'<p class="ay-decided">Marked <strong>{html_text(said)}</strong> by '
+        f"{html_text(d['who'])} on {html_text(decision_when(d['at']))}{comment}</p>"
+    )
+
+
+def _decision_rows(decisions: list[Mapping[str, Any]], titles: Mapping[str, str]) -> str:
+    return "".join(
+        f'<tr><th scope="row">{html_text(titles.get(d["check_id"], d["check_id"]))} '
+        f"<code>{html_text(d['check_id'])}</code></th>"
+        f"<td>{html_text(DECISION_WORDS.get(d['decision'], d['decision']))}</td>"
+        f"<td>{html_text(d['who'])}</td><td>{html_text(decision_when(d['at']))}</td>"
+        f"<td>{html_text(shorten(d['comment'], _MAX_TEXT)) or '—'}</td></tr>"
+        for d in decisions
+    )
+
+
+def _decisions_block(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+    """People's decisions on the next steps: the latest per step, then earlier ones."""
+    every = decisions_of(report)
+    if not every:
+        return ""
+    titles = {str(c.get("id")): str(c.get("title") or c.get("id")) for c in checks}
+    latest = list({d["check_id"]: d for d in every}.values())
+    earlier = [d for d in every if not any(d is x for x in latest)]
+    head = (
+        '<div class="ay-table-wrap"><table class="ay-gov-table ay-decisions"><thead><tr>'
+        '<th scope="col">Next step</th><th scope="col">Decision</th><th scope="col">Who</th>'
+        '<th scope="col">When</th><th scope="col">Comment</th></tr></thead><tbody>'
+    )
+    out = (
+        '<h3 id="ay-decisions">Decisions on the next steps</h3>'
+        '<p class="ay-muted">What the people responsible decided about each next step, '
+        "with who decided and when (the latest decision per step). They are recorded in "
+        "<code>report.json</code> and carried into the model card and the evidence pack.</p>"
+        f"{head}{_decision_rows(latest, titles)}</tbody></table></div>"
+    )
+    if earlier:
+        out += (
+            f"<details><summary>Earlier decisions, since replaced ({len(earlier):,})</summary>"
+            f"{head}{_decision_rows(earlier, titles)}</tbody></table></div></details>"
+        )
+    return out
 
 
 def _record(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -70,7 +172,7 @@ def _strength_pill(evidence: Any) -> str:
 _STRENGTHS = ("strong", "moderate", "weak")
 
 
-def _step(n: int, s: Mapping[str, Any]) -> str:
+def _step(n: int, s: Mapping[str, Any], decided: Mapping[str, Any] | None = None) -> str:
     effort, when = EFFORT_WORDS.get(s["effort"], ("Some work", "days"))
     sev = SEVERITY_WORDS.get(s["severity"], "")
     said = s["summary"].strip()
@@ -99,6 +201,7 @@ def _step(n: int, s: Mapping[str, Any]) -> str:
         f'<p class="ay-step-why">{html_text(shorten(s["summary"], _MAX_TEXT))}</p>'
         + (f'<p class="ay-step-do"><b>What to do:</b> {todo}</p>' if todo else "")
         + (f'<ul class="ay-step-findings">{findings}</ul>' if findings else "")
+        + (_decision_line(decided) if decided else "")
         + f'<p class="ay-step-rerun">When it is done, run the check again: '
         f"<code>{html_text(s['rerun'])}</code></p></div></li>"
     )
@@ -129,7 +232,8 @@ def plan_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> 
         first = "The first one" if fails == 1 else f"The first {fails:,}"
         lead += f" {first} must be fixed before the quality gate passes."
     lead += " Each step says what to do and which check to run again afterwards."
-    steps = "".join(_step(n, s) for n, s in enumerate(plan, 1))
+    decided = latest_decisions(report)
+    steps = "".join(_step(n, s, decided.get(s["check_id"])) for n, s in enumerate(plan, 1))
     return (
         '<section class="ay-section ay-plan"><h2>What to do next</h2>'
         f'<p class="ay-blurb">{html_text(lead)}</p><ol class="ay-steps">{steps}</ol></section>'
@@ -221,6 +325,7 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
         f'<li><span class="ay-tile-n">{len(people)}</span>are for people to answer '
         "(checklist below)</li></ul>",
         _owner_box(as_mapping(rec.get("owner"))),
+        _decisions_block(report, checks),
     ]
     if rows:
         body = "".join(

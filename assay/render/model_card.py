@@ -553,6 +553,25 @@ def _caveats(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _decisions(report: Mapping[str, Any]) -> list[str]:
+    """People's decisions on the next steps (recorded in the workbench), newest per step."""
+    from assay.render._governance import DECISION_WORDS, decision_when, latest_decisions
+
+    latest = latest_decisions(report)
+    if not latest:
+        return []
+    titles = {str(c.get("id")): c.get("title") or c.get("id") for c in _checks(report)}
+    lines = ["## Decisions on the findings", ""]
+    for cid, d in latest.items():
+        comment = f": {text(d['comment'])}" if d["comment"] else ""
+        lines.append(
+            f"- **{text(titles.get(cid, cid))}** ({code(cid)}): "
+            f"{text(DECISION_WORDS.get(d['decision'], d['decision']))}, by {text(d['who'])} "
+            f"on {decision_when(d['at'])}{comment}"
+        )
+    return lines
+
+
 def _standards(report: Mapping[str, Any]) -> list[str]:
     from assay.governance._crosswalk import nist_sort_key
     from assay.governance._plan import governance_of
@@ -637,6 +656,7 @@ def render_model_card(report: Mapping[str, Any], owner: Mapping[str, Any] | None
         _quantitative(report),
         _ethics(report, owner),
         _caveats(report, owner),
+        _decisions(report),
         _standards(report),
     ]
     return "\n\n".join("\n".join(s).strip() for s in sections if s) + "\n"
