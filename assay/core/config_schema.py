@@ -20,7 +20,7 @@ import json
 from typing import Any, Literal, get_args, get_origin
 
 from assay.core.config import DECISION_COLUMNS
-from assay.core.params import ParamField, _optional, param_fields, params_of
+from assay.core.params import ParamField, _optional, _union, param_fields, params_of
 from assay.core.registry import AREAS, all_checks
 from assay.io.schema import COLUMN_TYPES, TASKS
 
@@ -32,6 +32,8 @@ def type_schema(tp: Any) -> dict[str, Any]:
     inner = _optional(tp)
     if inner is not None:
         return {"anyOf": [type_schema(inner), {"type": "null"}]}
+    if _union(tp):
+        return {"anyOf": [type_schema(a) for a in _union(tp)]}
     origin, args = get_origin(tp), get_args(tp)
     if origin is Literal:
         return {"enum": list(args)}

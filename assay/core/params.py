@@ -147,10 +147,17 @@ def _optional(tp: Any) -> Any | None:
     return None
 
 
+def _union(tp: Any) -> tuple[Any, ...]:
+    """The arms of ``X | Y`` (empty for a type that is no union)."""
+    return get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
+
+
 def _kind(tp: Any, plural: bool = False) -> str:
     inner = _optional(tp)
     if inner is not None:
         return f"{_kind(inner, plural)} or null"
+    if _union(tp):
+        return " or ".join(_kind(a, plural) for a in _union(tp))
     origin, args = get_origin(tp), get_args(tp)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in args)
@@ -176,6 +183,10 @@ def _type_error(value: Any, tp: Any, where: str) -> str | None:
     inner = _optional(tp)
     if inner is not None:
         return None if value is None else _type_error(value, inner, where)
+    if _union(tp):
+        if any(_type_error(value, a, where) is None for a in _union(tp)):
+            return None
+        return f"{where}: must be {_kind(tp)}, got {value!r:.60}"
     origin, args = get_origin(tp), get_args(tp)
     bad = f"{where}: must be {_kind(tp)}, got {value!r:.60}"
     if tp is Any:

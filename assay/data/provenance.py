@@ -16,6 +16,7 @@ gives a column's kind as it is named in the fingerprint.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -146,6 +147,11 @@ _RECOMMENDATION = {
 }
 
 
+@dataclass(frozen=True)
+class ProvenanceParams:
+    """``data.provenance`` has no parameters: it records where the data came from."""
+
+
 @register_check(
     "data.provenance",
     area="data",
@@ -159,6 +165,7 @@ _RECOMMENDATION = {
     ),
     standards=("MEASURE 2.1", "MAP 2.3"),
     severity="medium",
+    params=ProvenanceParams,
 )
 def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Fingerprint every split and record the audit's inputs and environment.

@@ -43,10 +43,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from assay.core.params import defaults, param
 from assay.engine import (
     LOW_CARDINALITY,
     CategoricalSummary,
@@ -59,14 +60,30 @@ from assay.engine import (
     numeric_as_categorical,
 )
 
-DEFAULTS: dict[str, Any] = {
-    "p_value": 0.05,
-    "wasserstein": 0.1,
-    "jensenshannon": 0.1,
-    "small_sample_rows": 1000,
-    "min_values": 5,
-    "correction": "bh",
-}
+
+@dataclass(frozen=True)
+class UnivariateParams:
+    """Parameters of the univariate drift methods (each drift check adds its own)."""
+
+    p_value: float = param(
+        0.05, "Significance level of the drift tests, after the correction.", gt=0, lt=1
+    )
+    wasserstein: float = param(
+        0.1, "Wasserstein distance, in reference standard deviations, that flags drift.", ge=0
+    )
+    jensenshannon: float = param(
+        0.1, "Jensen–Shannon distance of category shares that flags drift.", ge=0, le=1
+    )
+    small_sample_rows: int = param(
+        1000, "Values (reference or current) at or under which a test replaces a distance.", ge=0
+    )
+    min_values: int = param(5, "Values a column needs on both sides to be compared.", ge=1)
+    correction: Literal["bh", "bonferroni", "none"] = param(
+        "bh", "Multiple-testing correction of the p values across columns."
+    )
+
+
+DEFAULTS: dict[str, Any] = defaults(UnivariateParams)
 """Default thresholds of the univariate methods (each check adds its own)."""
 
 METHOD_LABELS = {

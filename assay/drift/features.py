@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
 from assay.drift._common import (
@@ -21,7 +23,7 @@ from assay.drift._common import (
     rows_text,
     short_statistic,
 )
-from assay.drift._univariate import DEFAULTS, assess, correction_text
+from assay.drift._univariate import UnivariateParams, assess, correction_text
 from assay.engine import engine_for
 
 if TYPE_CHECKING:
@@ -41,6 +43,17 @@ METHOD_RULE = (
 )
 
 
+@dataclass(frozen=True)
+class FeatureDriftParams(UnivariateParams):
+    """Parameters of ``drift.features``."""
+
+    drift_share_fail: float = param(
+        0.5, "Share of tested columns drifting at or above which it fails.", ge=0, le=1
+    )
+    drifted_columns_warn: int = param(1, "Drifting columns at or above which it warns.", ge=1)
+    max_charts: int = param(8, "Distribution charts drawn, most drifted columns first.", ge=0)
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -56,12 +69,7 @@ METHOD_RULE = (
     ),
     standards=("MEASURE 2.4", "MANAGE 4.1"),
     severity="high",
-    thresholds={
-        **DEFAULTS,
-        "drift_share_fail": 0.5,
-        "drifted_columns_warn": 1,
-        "max_charts": 8,
-    },
+    params=FeatureDriftParams,
     needs=("current",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )

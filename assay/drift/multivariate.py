@@ -20,11 +20,13 @@ twice the spread of its repeats.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.drift._common import (
@@ -104,6 +106,35 @@ def _auc_interval(ctx: AuditContext, y: np.ndarray, p: np.ndarray):
     )["roc_auc"]
 
 
+@dataclass(frozen=True)
+class MultivariateDriftParams:
+    """Parameters of ``drift.multivariate``."""
+
+    auc_warn: float = param(
+        0.55,
+        "Classifier AUC (reference vs current) whose interval's low end warns.",
+        ge=0.5,
+        le=1,
+    )
+    auc_fail: float = param(
+        0.7,
+        "Classifier AUC (reference vs current) whose interval's low end fails.",
+        ge=0.5,
+        le=1,
+    )
+    max_rows: int = param(10_000, "Rows sampled from each of reference and current.", ge=1)
+    holdout: float = param(
+        0.3, "Share of the rows held out to score the domain classifier.", gt=0, lt=1
+    )
+    min_rows: int = param(50, "Rows reference and current each need to be compared.", ge=1)
+    top_features: int = param(5, "Most telling features named.", ge=0)
+    importance_min: float = param(
+        0.005, "Permutation importance (AUC drop) a feature needs to be named.", ge=0
+    )
+    importance_rows: int = param(2000, "Held-out rows used for the permutation importances.", ge=1)
+    importance_repeats: int = param(3, "Shuffles per feature of the importances.", ge=1)
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -118,17 +149,7 @@ def _auc_interval(ctx: AuditContext, y: np.ndarray, p: np.ndarray):
     ),
     standards=("MEASURE 2.4", "MANAGE 4.1"),
     severity="medium",
-    thresholds={
-        "auc_warn": 0.55,
-        "auc_fail": 0.7,
-        "max_rows": 10_000,
-        "holdout": 0.3,
-        "min_rows": 50,
-        "top_features": 5,
-        "importance_min": 0.005,
-        "importance_rows": 2000,
-        "importance_repeats": 3,
-    },
+    params=MultivariateDriftParams,
     needs=("current",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import polars as pl
 
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
-from assay.drift._univariate import DEFAULTS, assess
+from assay.drift._univariate import UnivariateParams, assess
 from assay.engine import ColumnSpec, Engine, LocalEngine, engine_for
 
 if TYPE_CHECKING:
@@ -80,6 +81,11 @@ def _column_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSp
     return engine, specs, main
 
 
+@dataclass(frozen=True)
+class PredictionDriftParams(UnivariateParams):
+    """Parameters of ``drift.prediction``: those of the univariate methods."""
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -93,7 +99,7 @@ def _column_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSp
     ),
     standards=("MEASURE 2.4", "MANAGE 4.1"),
     severity="high",
-    thresholds=dict(DEFAULTS),
+    params=PredictionDriftParams,
     needs=("model", "current"),
 )
 def prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
-from assay.drift._univariate import DEFAULTS, assess
+from assay.drift._univariate import UnivariateParams, assess
 from assay.engine import ColumnSpec, engine_for
 
 if TYPE_CHECKING:
@@ -23,6 +24,11 @@ _ADVICE = (
 )
 
 
+@dataclass(frozen=True)
+class TargetDriftParams(UnivariateParams):
+    """Parameters of ``drift.target``: those of the univariate methods."""
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -36,7 +42,7 @@ _ADVICE = (
     ),
     standards=("MEASURE 2.4", "MEASURE 3.1"),
     severity="high",
-    thresholds=dict(DEFAULTS),
+    params=TargetDriftParams,
     needs=("labels", "current"),
 )
 def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

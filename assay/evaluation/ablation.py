@@ -40,12 +40,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.errors import ConfigError
@@ -393,6 +395,34 @@ def _constant(s: pl.Series) -> Any:
     return sorted(top.get_column(s.name).to_list(), key=str)[0]
 
 
+@dataclass(frozen=True)
+class AblationParams:
+    """Parameters of ``evaluation.ablation``."""
+
+    n_repeats: int = param(5, "Shuffles of each feature averaged into its importance.", ge=1)
+    max_rows: int = param(2000, "Test rows sampled for the permutation importances.", ge=1)
+    max_bootstrap: int = param(
+        200, "Most bootstrap resamples of the importance intervals (n_bootstrap caps it).", ge=0
+    )
+    unused_max: float = param(
+        0.005,
+        "Drop in the main metric under which (interval and all) a feature is unused.",
+        ge=0,
+    )
+    harmful_min: float = param(
+        0.002, "Gain in the main metric from shuffling a feature that makes it harmful.", ge=0
+    )
+    alpha: float = param(
+        0.05, "Significance level (Holm-adjusted) of the harmful-feature test.", gt=0, lt=1
+    )
+    refit: bool = param(True, "Also refit the model without the top features and groups.")
+    top_k_refit: int = param(3, "Most important features refitted without, one at a time.", ge=0)
+    refit_max_rows: int = param(5000, "Training rows used for each refit.", ge=1)
+    groups: dict[str, list[str] | str] = param(
+        {}, "Feature groups shuffled and removed together: {name: [columns]}."
+    )
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -410,18 +440,7 @@ def _constant(s: pl.Series) -> Any:
     ),
     standards=("MEASURE 2.9", "MEASURE 2.5"),
     severity="low",
-    thresholds={
-        "n_repeats": 5,
-        "max_rows": 2000,
-        "max_bootstrap": 200,
-        "unused_max": 0.005,
-        "harmful_min": 0.002,
-        "alpha": 0.05,
-        "refit": True,
-        "top_k_refit": 3,
-        "refit_max_rows": 5000,
-        "groups": {},
-    },
+    params=AblationParams,
     needs=("model",),
 )
 def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

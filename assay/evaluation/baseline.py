@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import (
@@ -248,6 +250,20 @@ def _fit_baselines(
     return datas, about
 
 
+@dataclass(frozen=True)
+class BaselineParams:
+    """Parameters of ``evaluation.baseline_comparison``."""
+
+    linear_material: float = param(
+        0.01, "Clear lead of the linear baseline on the main metric from which it warns.", ge=0
+    )
+    same_kind_tolerance: float = param(
+        0.02,
+        "Prediction distance to the linear baseline under which the model is linear too.",
+        ge=0,
+    )
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -262,7 +278,7 @@ def _fit_baselines(
     ),
     standards=("MEASURE 2.3", "MEASURE 2.13"),
     severity="high",
-    thresholds={"linear_material": 0.01, "same_kind_tolerance": 0.02},
+    params=BaselineParams,
     needs=("model", "train"),
 )
 def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

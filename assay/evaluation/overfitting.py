@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
 from assay.evaluation._bootstrap import (
@@ -99,6 +100,24 @@ def judge_overfitting(
     return OverfitVerdict("pass", "none", p)
 
 
+@dataclass(frozen=True)
+class OverfittingParams:
+    """Parameters of ``evaluation.overfitting``."""
+
+    gap_warn: float = param(
+        0.05, "Train-minus-test gap of the main metric that, clearly reached, warns.", ge=0
+    )
+    gap_fail: float = param(
+        0.15,
+        "Gap whose interval above it fails when the model also does no better on test.",
+        ge=0,
+    )
+    gap_fail_alone: float = param(0.4, "Gap whose interval above it fails on its own.", ge=0)
+    linear_loss_fail: float = param(
+        0.02, "Lead of a plain linear model on test that, with a large gap, fails.", ge=0
+    )
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -115,12 +134,7 @@ def judge_overfitting(
     ),
     standards=("MEASURE 2.3", "MEASURE 2.5"),
     severity="medium",
-    thresholds={
-        "gap_warn": 0.05,
-        "gap_fail": 0.15,
-        "gap_fail_alone": 0.4,
-        "linear_loss_fail": 0.02,
-    },
+    params=OverfittingParams,
     needs=("model", "train"),
 )
 def overfitting(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

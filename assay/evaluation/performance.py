@@ -14,9 +14,11 @@ the sentence states its width and the number of test rows either way.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Status
 from assay.errors import ConfigError
@@ -149,6 +151,26 @@ def _charts(ivs: Mapping[str, Mapping[str, Interval]], confidence: float) -> lis
     return charts
 
 
+@dataclass(frozen=True)
+class PerformanceParams:
+    """Parameters of ``evaluation.performance``."""
+
+    max_ci_width: float = param(
+        0.15, "Width of the main metric's interval (0–1 metrics) above which it warns.", gt=0
+    )
+    max_ci_width_relative: float = param(
+        1.0,
+        "Interval width, as a multiple of the model's margin over chance, that warns.",
+        gt=0,
+    )
+    min: dict[str, float] = param(
+        {}, "Least acceptable value per metric, e.g. {roc_auc: 0.8}; clearly under it fails."
+    )
+    max: dict[str, float] = param(
+        {}, "Largest acceptable value per metric, e.g. {mae: 3.0}; clearly over it fails."
+    )
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -162,7 +184,7 @@ def _charts(ivs: Mapping[str, Mapping[str, Interval]], confidence: float) -> lis
     ),
     standards=("MEASURE 2.3", "MEASURE 2.5"),
     severity="high",
-    thresholds={"max_ci_width": 0.15, "max_ci_width_relative": 1.0, "min": {}, "max": {}},
+    params=PerformanceParams,
     needs=("model",),
 )
 def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

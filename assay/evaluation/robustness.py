@@ -57,6 +57,7 @@ import polars as pl
 from scipy.stats import norm
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
 from assay.errors import ModelError
@@ -445,6 +446,51 @@ def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction 
         return out
 
 
+@dataclass(frozen=True)
+class RobustnessParams:
+    """Parameters of ``evaluation.robustness``."""
+
+    noise_levels: list[float] = param(
+        [0.05, 0.1, 0.25], "Noise added to numeric features, in robust spreads.", gt=0
+    )
+    judged_level: float = param(
+        0.1, "The noise level that can warn or fail (the others are reported).", gt=0
+    )
+    shift: float = param(0.1, "Shift of every numeric feature at once, in robust spreads.", gt=0)
+    swap_share: float = param(
+        0.1, "Share of rows whose category is swapped for another frequent one.", gt=0, le=1
+    )
+    missing_share: float = param(
+        0.1, "Share of rows whose value is blanked out (missing).", gt=0, le=1
+    )
+    frequent_categories: int = param(
+        5, "Most frequent categories of a column a swap picks from.", ge=1
+    )
+    drop_warn: float = param(0.02, "Drop in the main metric that, clearly reached, warns.", ge=0)
+    drop_fail: float = param(
+        0.05, "Drop in the main metric that fails (with skill_share_fail).", ge=0
+    )
+    skill_share_fail: float = param(
+        0.25, "Share of the model's skill over no-skill a drop must take to fail.", ge=0, le=1
+    )
+    flip_warn: float = param(
+        0.1,
+        "Share of changed predictions drawn as the flip chart's line (it does not gate).",
+        ge=0,
+        le=1,
+    )
+    alpha: float = param(
+        0.05, "Significance level (Holm-adjusted) of the metric-drop tests.", gt=0, lt=1
+    )
+    regression_tolerance: float = param(
+        0.25,
+        "Change of a regression prediction, in target spreads, that counts as changed.",
+        ge=0,
+    )
+    max_rows: int = param(2000, "Test rows sampled and perturbed.", ge=1)
+    max_bootstrap: int = param(200, "Most paired-bootstrap resamples (n_bootstrap caps it).", ge=0)
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -469,22 +515,7 @@ def _predict_blocks(ctx: AuditContext, blocks: list[_Block]) -> list[Prediction 
     ),
     standards=("MEASURE 2.5", "MEASURE 2.6"),
     severity="medium",
-    thresholds={
-        "noise_levels": [0.05, 0.1, 0.25],
-        "judged_level": 0.1,
-        "shift": 0.1,
-        "swap_share": 0.1,
-        "missing_share": 0.1,
-        "frequent_categories": 5,
-        "drop_warn": 0.02,
-        "drop_fail": 0.05,
-        "skill_share_fail": 0.25,
-        "flip_warn": 0.1,
-        "alpha": 0.05,
-        "regression_tolerance": 0.25,
-        "max_rows": 2000,
-        "max_bootstrap": 200,
-    },
+    params=RobustnessParams,
     needs=("model",),
 )
 def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

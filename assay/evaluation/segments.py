@@ -55,11 +55,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
 from assay.errors import ConfigError
@@ -87,6 +89,55 @@ _MAX_SCAN = 300
 """Significant segments examined, worst first, when choosing which to report."""
 
 
+@dataclass(frozen=True)
+class WeakSegmentsParams:
+    """Parameters of ``evaluation.weak_segments``."""
+
+    n_bins: int = param(5, "Quantile bins a numeric feature is cut into.", ge=2)
+    max_categories: int = param(
+        10, "Most frequent categories of a feature searched (the rest are pooled).", ge=1
+    )
+    min_size: int = param(30, "Rows a segment needs to be tested.", ge=1)
+    min_share: float = param(
+        0.01,
+        "Share of the test rows a segment needs (with min_size, the larger wins).",
+        ge=0,
+        le=1,
+    )
+    fdr: float = param(
+        0.05, "False-discovery rate of the segment search (Benjamini–Hochberg).", gt=0, lt=1
+    )
+    pair_fdr_share: float = param(
+        0.2, "Share of the false-discovery rate spent on two-condition segments.", ge=0, le=1
+    )
+    same_rows: float = param(
+        0.8, "Overlap of rows above which a segment repeats one already named.", ge=0, le=1
+    )
+    test_gap_share: float = param(
+        0.5, "Share of the warning gap a single condition is tested against.", ge=0, le=1
+    )
+    judge: Literal["unexpected", "raw"] = param(
+        "unexpected",
+        "unexpected: errors the scores did not expect (or against similar predictions); "
+        "raw: plain errors.",
+    )
+    warn_gap: float = param(
+        0.05, "A classifier segment's error above overall by this much warns.", ge=0
+    )
+    fail_gap: float = param(
+        0.15, "A classifier segment's error above overall by this much fails.", ge=0
+    )
+    warn_ratio: float = param(
+        1.25, "A regression segment's error ratio to overall from which it warns.", ge=1
+    )
+    fail_ratio: float = param(
+        1.5, "A regression segment's error ratio to overall from which it fails.", ge=1
+    )
+    pairs: bool = param(True, "Also search segments of two conditions.")
+    max_pair_columns: int = param(30, "Columns whose conditions are paired.", ge=0)
+    max_segments: int = param(5, "Weak segments reported.", ge=1)
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -105,24 +156,7 @@ _MAX_SCAN = 300
     ),
     standards=("MEASURE 2.3", "MEASURE 2.5", "MEASURE 2.11"),
     severity="medium",
-    thresholds={
-        "n_bins": 5,
-        "max_categories": 10,
-        "min_size": 30,
-        "min_share": 0.01,
-        "fdr": 0.05,
-        "pair_fdr_share": 0.2,
-        "same_rows": 0.8,
-        "test_gap_share": 0.5,
-        "judge": "unexpected",
-        "warn_gap": 0.05,
-        "fail_gap": 0.15,
-        "warn_ratio": 1.25,
-        "fail_ratio": 1.5,
-        "pairs": True,
-        "max_pair_columns": 30,
-        "max_segments": 5,
-    },
+    params=WeakSegmentsParams,
     needs=("model",),
 )
 def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

@@ -36,11 +36,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._depth import eval_data, sample_positions, wilson
@@ -240,6 +242,27 @@ def _regression(
 
 
 # -- the check ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class UncertaintyParams:
+    """Parameters of ``evaluation.uncertainty``."""
+
+    levels: list[float] = param(
+        [0.9, 0.95], "Promised coverage levels of the prediction sets.", gt=0, lt=1
+    )
+    calibration_share: float = param(
+        0.5, "Share of the test rows that calibrate the sets (the rest check them).", gt=0, lt=1
+    )
+    conditional_gap_warn: float = param(
+        0.05,
+        "Shortfall of a class's (or range's) coverage under the promise that warns.",
+        ge=0,
+        le=1,
+    )
+    alpha: float = param(0.05, "Significance level of the coverage-shortfall test.", gt=0, lt=1)
+    min_group_size: int = param(30, "Rows a class or range needs to be judged.", ge=1)
+    min_rows: int = param(40, "Test rows needed to run the check at all.", ge=2)
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -256,14 +279,7 @@ def _regression(
     ),
     standards=("MEASURE 2.5", "MEASURE 2.6"),
     severity="medium",
-    thresholds={
-        "levels": [0.9, 0.95],
-        "calibration_share": 0.5,
-        "conditional_gap_warn": 0.05,
-        "alpha": 0.05,
-        "min_group_size": 30,
-        "min_rows": 40,
-    },
+    params=UncertaintyParams,
     needs=("model",),
 )
 def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

@@ -5,11 +5,13 @@ current data? Confidence-based performance estimation (CBPE, see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import SPLIT_STREAMS, Interval, sample_rows, split_data
@@ -37,6 +39,27 @@ def judge(
     return "warn" if drop >= warn_at else "pass"
 
 
+@dataclass(frozen=True)
+class EstimatedPerformanceParams:
+    """Parameters of ``monitoring.estimated_performance``."""
+
+    metric: Literal["accuracy", "precision", "recall", "f1", "roc_auc"] = param(
+        "accuracy", "The estimated metric that is judged."
+    )
+    drop_warn: float = param(
+        0.03, "Estimated drop of the metric from the reference that warns.", ge=0
+    )
+    drop_fail: float = param(
+        0.05, "Estimated drop of the metric from the reference that fails.", ge=0
+    )
+    calibration: Literal["auto", "isotonic", "sigmoid"] = param(
+        "auto", "How the scores are calibrated on the reference (auto: by its size)."
+    )
+    reference: Literal["test", "train"] = param(
+        "test", "The labelled split the scores are calibrated on."
+    )
+
+
 @register_check(
     CHECK_ID,
     area="monitoring",
@@ -52,13 +75,7 @@ def judge(
     ),
     standards=("MEASURE 2.4", "MEASURE 2.5", "MANAGE 4.1"),
     severity="high",
-    thresholds={
-        "metric": "accuracy",
-        "drop_warn": 0.03,
-        "drop_fail": 0.05,
-        "calibration": "auto",
-        "reference": "test",
-    },
+    params=EstimatedPerformanceParams,
     needs=("model", "scores", "current"),
     tasks=("binary", "multiclass"),
 )

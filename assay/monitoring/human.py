@@ -42,12 +42,14 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import Interval
@@ -369,6 +371,21 @@ def _reviewer_finding(r: Mapping[str, Any], others_accept: float | None) -> Find
     )
 
 
+@dataclass(frozen=True)
+class HumanOversightParams:
+    """Parameters of ``monitoring.human_oversight``."""
+
+    gap_min: float = param(
+        0.1,
+        "Least gap in agreement (model right vs wrong) for a reviewer to add information.",
+        ge=0,
+        le=1,
+    )
+    alpha: float = param(0.05, "Significance level of the agreement-gap test.", gt=0, lt=1)
+    min_right: int = param(20, "Cases the model got right a reviewer needs to be judged.", ge=1)
+    min_wrong: int = param(10, "Cases the model got wrong a reviewer needs to be judged.", ge=1)
+
+
 @register_check(
     CHECK_ID,
     area="monitoring",
@@ -385,7 +402,7 @@ def _reviewer_finding(r: Mapping[str, Any], others_accept: float | None) -> Find
     ),
     standards=("GOVERN 3.2", "MAP 3.5", "MEASURE 2.8"),
     severity="high",
-    thresholds={"gap_min": 0.1, "alpha": 0.05, "min_right": 20, "min_wrong": 10},
+    params=HumanOversightParams,
     tasks=("binary", "multiclass"),
 )
 def human_oversight(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

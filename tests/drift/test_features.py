@@ -10,6 +10,7 @@ import pytest
 
 from assay.drift import drift
 from assay.drift._univariate import adjust
+from assay.errors import ConfigError
 
 from ..conftest import make_binary
 from .helpers import PLANTED, planted_tables, run
@@ -171,8 +172,9 @@ def test_multiple_testing_corrections():
     loose = features(ref, cur, thresholds={"drift.features": {"correction": "none"}})
     strict = features(ref, cur, thresholds={"drift.features": {"correction": "bonferroni"}})
     assert loose.metrics["drifted_columns"] >= strict.metrics["drifted_columns"] >= 4
-    bad = features(ref, cur, thresholds={"drift.features": {"correction": "holm"}})
-    assert bad.status == "error" and "correction" in bad.summary
+    # an unknown correction is refused when the configuration is read (one line, exit 2)
+    with pytest.raises(ConfigError, match=r"drift.features.correction: must be one of 'bh'"):
+        features(ref, cur, thresholds={"drift.features": {"correction": "holm"}})
 
 
 def test_in_an_audit_the_reference_is_train_else_test(binary_data):
