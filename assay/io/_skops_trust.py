@@ -521,8 +521,8 @@ def _check_predictor(pred: Any, bin_mapper: Any) -> None:
     limit = n_features if n_features is not None else np.iinfo(np.intp).max
     bad = ~leaf & ((feature < 0) | (feature >= limit))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise MalformedModelError(f"{kind} node {i} splits on feature {int(feature[i])}")
+        first = int(np.flatnonzero(bad)[0])
+        raise MalformedModelError(f"{kind} node {first} splits on feature {int(feature[first])}")
     cat = ~leaf & (nodes["is_categorical"] != 0)
     if not cat.any():
         return

@@ -87,8 +87,8 @@ def _rows(data: Any) -> tuple[list[str], Iterable[Sequence[Any]]]:
     if hasattr(data, "itertuples") and hasattr(data, "columns"):  # pandas
         return [str(c) for c in data.columns], data.itertuples(index=False, name=None)
     if isinstance(data, tuple) and len(data) == 2:
-        header, rows = data
-        return [str(c) for c in header], rows
+        names, rows = data
+        return [str(c) for c in names], rows
     records = list(data)
     header: list[str] = []
     for r in records:

@@ -182,7 +182,7 @@ class ModelAdapter:
         inputs = sess.get_inputs()
         if len(inputs) == 1:
             arr = X.select(pl.all().cast(pl.Float32)).to_numpy()
-            feed = {inputs[0].name: arr.astype(np.float32)}
+            feed: dict[str, np.ndarray] = {inputs[0].name: arr.astype(np.float32)}
         else:
             feed = {}
             for inp in inputs:

@@ -331,11 +331,9 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
         return data, TableSource(name=name, path=None, kind="polars")
     if isinstance(data, pl.LazyFrame):
         return read_table(data.collect(), name=name)
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a core dependency
-        pd = None
-    if pd is not None and isinstance(data, pd.DataFrame):
+    import pandas as pd  # a core dependency, imported here to keep `import assay` light
+
+    if isinstance(data, pd.DataFrame):
         cols, duplicates = _dedupe([str(c) for c in data.columns])
         pdf = data.reset_index(drop=True)
         pdf.columns = cols

@@ -65,6 +65,12 @@ class Schema:
         }
 
 
+def _mean(s: pl.Series) -> float:
+    """The mean of a numeric or boolean series; 0.0 when it is empty or all null."""
+    m = s.mean()
+    return float(m) if isinstance(m, (int, float)) else 0.0
+
+
 def _looks_like_identifier(name: str, s: pl.Series) -> bool:
     n = s.len() - s.null_count()
     if n < 20:
@@ -82,14 +88,14 @@ def _looks_like_identifier(name: str, s: pl.Series) -> bool:
             return True
         # A run of consecutive integers (a row counter) is an identifier.
         mn, mx = s.min(), s.max()
-        return mx is not None and mn is not None and (mx - mn + 1) == nunique == n
+        return isinstance(mn, int) and isinstance(mx, int) and (mx - mn + 1) == nunique == n
     if s.dtype == pl.String:
         if name_hint:
             return True
-        lengths = s.drop_nulls().str.len_chars()
+        longest = s.drop_nulls().str.len_chars().max()
         # Short unique tokens with no spaces: codes, UUIDs, hashes.
-        has_space = s.drop_nulls().str.contains(" ").mean() or 0.0
-        return bool(lengths.max() is not None and lengths.max() <= 64 and has_space < 0.05)
+        has_space = _mean(s.drop_nulls().str.contains(" "))
+        return isinstance(longest, int) and longest <= 64 and has_space < 0.05
     return False
 
 
@@ -129,8 +135,8 @@ def infer_column_type(name: str, s: pl.Series) -> ColumnType:
         if n and _looks_like_identifier(name, s):
             return "identifier"
         if n:
-            mean_len = non_null.str.len_chars().mean() or 0.0
-            words = non_null.str.count_matches(" ").mean() or 0.0
+            mean_len = _mean(non_null.str.len_chars())
+            words = _mean(non_null.str.count_matches(" "))
             if nunique > max(50, 0.5 * n) and (mean_len > 30 or words >= 3):
                 return "text"
         return "categorical"
