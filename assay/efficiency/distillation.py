@@ -15,12 +15,14 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.efficiency._cost import (
@@ -169,6 +171,32 @@ def _qualifies(v: Variant, th: Mapping[str, Any]) -> bool:
     return keeps_fidelity and keeps_metric
 
 
+@dataclass(frozen=True)
+class DistillationParams:
+    """Parameters of ``efficiency.distillation``."""
+
+    fidelity_min: float = param(
+        0.95, "Share of test predictions a student must match to be a stand-in.", ge=0, le=1
+    )
+    max_metric_drop: float = param(
+        0.01, "Drop in the main metric a stand-in student may cost.", ge=0
+    )
+    speedup_warn: float = param(
+        3.0, "Speed-up of a faithful student from which it is recommended (warns).", ge=1
+    )
+    tree_depth: int = param(6, "Depth of the decision-tree student.", ge=1)
+    boosted_iterations: int = param(50, "Boosting rounds of the boosted-trees student.", ge=1)
+    boosted_leaves: int = param(15, "Leaves per tree of the boosted-trees student.", ge=2)
+    max_train_rows: int = param(
+        50_000, "Training rows the students learn from (max_rows_model_checks caps it).", ge=1
+    )
+    time_budget_s: float = param(3.0, "Seconds spent timing each model.", gt=0)
+    instances: list[dict[str, Any]] = param(
+        [dict(i) for i in DEFAULT_INSTANCES],
+        "Machines to price a million predictions on: [{name, usd_per_hour, cores, note}].",
+    )
+
+
 @register_check(
     CHECK_ID,
     area="efficiency",
@@ -183,17 +211,7 @@ def _qualifies(v: Variant, th: Mapping[str, Any]) -> bool:
     ),
     standards=("MEASURE 2.3", "MEASURE 2.9", "MEASURE 2.12", "MAP 3.2"),
     severity="low",
-    thresholds={
-        "fidelity_min": 0.95,
-        "max_metric_drop": 0.01,
-        "speedup_warn": 3.0,
-        "tree_depth": 6,
-        "boosted_iterations": 50,
-        "boosted_leaves": 15,
-        "max_train_rows": 50_000,
-        "time_budget_s": 3.0,
-        "instances": [dict(i) for i in DEFAULT_INSTANCES],
-    },
+    params=DistillationParams,
     needs=("model", "train"),
     opt_in=True,
     deterministic=False,

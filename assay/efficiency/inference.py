@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.efficiency._cost import (
@@ -92,6 +94,22 @@ def _recommended(batches: list[Timing], budget_ms: float) -> Timing | None:
     return max(within, key=lambda t: (t.rows_per_s, -t.batch_size)) if within else None
 
 
+@dataclass(frozen=True)
+class InferenceParams:
+    """Parameters of ``efficiency.inference``."""
+
+    latency_budget_ms: float = param(
+        100.0, "Budget for one prediction: a p95 above it warns, a median above it fails.", gt=0
+    )
+    time_budget_s: float = param(3.0, "Seconds spent timing, scaled with the rows.", gt=0)
+    max_batch_size: int = param(4096, "Largest batch size whose throughput is timed.", ge=1)
+    instances: list[dict[str, Any]] = param(
+        [dict(i) for i in DEFAULT_INSTANCES],
+        "Machines to price a million predictions on: [{name, usd_per_hour, cores, note}]; "
+        "the efficiency checks share them.",
+    )
+
+
 @register_check(
     INFERENCE_ID,
     area="efficiency",
@@ -106,12 +124,7 @@ def _recommended(batches: list[Timing], budget_ms: float) -> Timing | None:
     ),
     standards=("MEASURE 2.3", "MEASURE 2.12", "MAP 3.2"),
     severity="medium",
-    thresholds={
-        "latency_budget_ms": 100.0,
-        "time_budget_s": 3.0,
-        "max_batch_size": 4096,
-        "instances": [dict(i) for i in DEFAULT_INSTANCES],
-    },
+    params=InferenceParams,
     needs=("model",),
     opt_in=True,
     deterministic=False,

@@ -14,9 +14,11 @@ converted is skipped with the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
 from assay.efficiency._cost import (
@@ -88,6 +90,26 @@ def _verdict(v: Variant, th: Mapping[str, Any]) -> Status:
     return "pass" if ok_agree and ok_metric else "warn"
 
 
+@dataclass(frozen=True)
+class QuantizationParams:
+    """Parameters of ``efficiency.quantization``."""
+
+    agreement_min: float = param(
+        0.99, "Share of test predictions the quantized model must match.", ge=0, le=1
+    )
+    max_metric_drop: float = param(0.01, "Drop in the main metric quantization may cost.", ge=0)
+    regression_tolerance: float = param(
+        0.01,
+        "Change of a regression prediction, in prediction SDs, that counts as a disagreement.",
+        ge=0,
+    )
+    time_budget_s: float = param(3.0, "Seconds spent timing each model.", gt=0)
+    instances: list[dict[str, Any]] = param(
+        [dict(i) for i in DEFAULT_INSTANCES],
+        "Machines to price a million predictions on: [{name, usd_per_hour, cores, note}].",
+    )
+
+
 @register_check(
     CHECK_ID,
     area="efficiency",
@@ -102,13 +124,7 @@ def _verdict(v: Variant, th: Mapping[str, Any]) -> Status:
     ),
     standards=("MEASURE 2.3", "MEASURE 2.12", "MAP 3.2"),
     severity="medium",
-    thresholds={
-        "agreement_min": 0.99,
-        "max_metric_drop": 0.01,
-        "regression_tolerance": 0.01,
-        "time_budget_s": 3.0,
-        "instances": [dict(i) for i in DEFAULT_INSTANCES],
-    },
+    params=QuantizationParams,
     needs=("model",),
     extras=("onnx",),
     opt_in=True,

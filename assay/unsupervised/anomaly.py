@@ -18,6 +18,7 @@ detector's ``decision_function`` and ``score_samples`` are negated).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from scipy import stats
 from sklearn.metrics import average_precision_score
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.unsupervised import _inputs
@@ -57,6 +59,19 @@ def flags(ctx: AuditContext, split: str) -> tuple[np.ndarray, np.ndarray]:
     return _inputs.anomaly(ctx, split, contamination=c if c > 0 else 0.05)
 
 
+@dataclass(frozen=True)
+class AnomalyRateParams:
+    """Parameters of ``anomaly.rate``."""
+
+    contamination: float = param(
+        0.0, "Expected share of real anomalies (0: unknown, not tested).", ge=0, le=1
+    )
+    alpha: float = param(0.05, "Significance level of the test against it.", gt=0, lt=1)
+    ratio_warn: float = param(
+        1.5, "Flagged-to-expected ratio (or its inverse) that, if clear, warns.", ge=1
+    )
+
+
 @register_check(
     "anomaly.rate",
     area="anomaly",
@@ -67,7 +82,7 @@ def flags(ctx: AuditContext, split: str) -> tuple[np.ndarray, np.ndarray]:
     "one that flags 0.1% misses most of what it is for.",
     standards=_STANDARDS,
     severity="medium",
-    thresholds={"contamination": 0.0, "alpha": 0.05, "ratio_warn": 1.5},
+    params=AnomalyRateParams,
     needs=("model",),
     tasks=("anomaly",),
 )
@@ -126,6 +141,20 @@ def check_rate(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     )
 
 
+@dataclass(frozen=True)
+class AnomalyRateDriftParams:
+    """Parameters of ``anomaly.rate_drift``."""
+
+    alpha: float = param(0.05, "Significance level of the two-proportion test.", gt=0, lt=1)
+    ratio_warn: float = param(
+        1.5, "Current-to-reference flagged-share ratio (or inverse) that, if clear, warns.", ge=1
+    )
+    ratio_fail: float = param(
+        2.0, "Current-to-reference flagged-share ratio that, if clear, fails.", ge=1
+    )
+    top_features: int = param(3, "Features that moved most, named.", ge=0)
+
+
 @register_check(
     "anomaly.rate_drift",
     area="anomaly",
@@ -137,7 +166,7 @@ def check_rate(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     "current data are named.",
     standards=("MEASURE 2.4", "MANAGE 4.1"),
     severity="high",
-    thresholds={"alpha": 0.05, "ratio_warn": 1.5, "ratio_fail": 2.0, "top_features": 3},
+    params=AnomalyRateDriftParams,
     needs=("model", "current"),
     tasks=("anomaly",),
 )
@@ -239,6 +268,15 @@ def _ap_draws(y: np.ndarray, s: np.ndarray, *, draws: int, seed: int) -> np.ndar
     return np.asarray(out)
 
 
+@dataclass(frozen=True)
+class AnomalyDetectionParams:
+    """Parameters of ``anomaly.detection``."""
+
+    recall_warn: float = param(
+        0.5, "Share of known anomalies flagged under which it warns.", ge=0, le=1
+    )
+
+
 @register_check(
     "anomaly.detection",
     area="anomaly",
@@ -250,7 +288,7 @@ def _ap_draws(y: np.ndarray, s: np.ndarray, *, draws: int, seed: int) -> np.ndar
     "share of anomalies; a detector not clearly above that finds nothing.",
     standards=_STANDARDS,
     severity="high",
-    thresholds={"recall_warn": 0.5},
+    params=AnomalyDetectionParams,
     needs=("model", "labels"),
     tasks=("anomaly",),
 )
@@ -337,6 +375,19 @@ def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     )
 
 
+@dataclass(frozen=True)
+class AnomalyDriversParams:
+    """Parameters of ``anomaly.drivers``."""
+
+    top_features: int = param(5, "Features named.", ge=1)
+    dominant_share: float = param(
+        0.5,
+        "Share of flagged rows most extreme in one feature that warns (a dull reason).",
+        ge=0,
+        le=1,
+    )
+
+
 @register_check(
     "anomaly.drivers",
     area="anomaly",
@@ -348,7 +399,7 @@ def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     "shows a detector that flags rows for a dull reason (one column with a unit error).",
     standards=("MEASURE 2.9", "MEASURE 2.5"),
     severity="low",
-    thresholds={"top_features": 5, "dominant_share": 0.5},
+    params=AnomalyDriversParams,
     needs=("model",),
     tasks=("anomaly",),
 )

@@ -17,6 +17,7 @@ Three things are compared, each with its own test and Holm's correction:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.stats import holm
@@ -81,6 +83,38 @@ def split_scores(ref: np.ndarray, cur: np.ndarray, *, seed: int, rows: int = 150
     return _two_means_1d(ref @ u), _two_means_1d(cur @ u)
 
 
+@dataclass(frozen=True)
+class ClusterDriftParams:
+    """Parameters of ``clustering.drift``."""
+
+    alpha: float = param(0.05, "Significance level of the share and feature tests.", gt=0, lt=1)
+    share_warn: float = param(
+        0.05, "Change of a cluster's share of the rows that, if clear, warns.", ge=0, le=1
+    )
+    ks_warn: float = param(
+        0.15,
+        "KS statistic of a feature within a cluster that, if clear, names it as moved.",
+        ge=0,
+        le=1,
+    )
+    split_silhouette: float = param(
+        0.75,
+        "Silhouette of a two-way split of a current cluster that makes it split.",
+        ge=-1,
+        le=1,
+    )
+    split_gain: float = param(
+        0.15, "Gain of that silhouette over the reference's needed too.", ge=0
+    )
+    vanish_ratio: float = param(
+        0.2,
+        "Current share under this fraction of the reference share: the cluster vanished.",
+        ge=0,
+        le=1,
+    )
+    sample_rows: int = param(3000, "Rows sampled from each of reference and current.", ge=2)
+
+
 @register_check(
     "clustering.drift",
     area="clustering",
@@ -92,15 +126,7 @@ def split_scores(ref: np.ndarray, cur: np.ndarray, *, seed: int, rows: int = 150
     "corrected for their number (Holm).",
     standards=("MEASURE 2.4", "MANAGE 4.1"),
     severity="high",
-    thresholds={
-        "alpha": 0.05,
-        "share_warn": 0.05,
-        "ks_warn": 0.15,
-        "split_silhouette": 0.75,
-        "split_gain": 0.15,
-        "vanish_ratio": 0.2,
-        "sample_rows": 3000,
-    },
+    params=ClusterDriftParams,
     needs=("model", "current"),
     tasks=("clustering",),
 )

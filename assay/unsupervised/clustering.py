@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from sklearn.metrics import (
 from sklearn.metrics.cluster import contingency_matrix
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.unsupervised import _inputs
@@ -92,6 +94,20 @@ def judge_quality(p_value: float, gap: float, *, alpha: float, gap_warn: float) 
     return "warn" if gap < gap_warn else "pass"
 
 
+@dataclass(frozen=True)
+class ClusterQualityParams:
+    """Parameters of ``clustering.quality``."""
+
+    alpha: float = param(
+        0.05, "Significance level of the test against shuffled (structureless) data.", gt=0, lt=1
+    )
+    gap_warn: float = param(
+        0.05, "Silhouette gain over shuffled data under which the clusters are weak.", ge=0
+    )
+    null_draws: int = param(24, "Clusterings of shuffled data the scores are compared with.", ge=1)
+    sample_rows: int = param(2000, "Rows sampled for the scores.", ge=2)
+
+
 @register_check(
     "clustering.quality",
     area="clustering",
@@ -104,7 +120,7 @@ def judge_quality(p_value: float, gap: float, *, alpha: float, gap_warn: float) 
     "the data.",
     standards=_STANDARDS,
     severity="high",
-    thresholds={"alpha": 0.05, "gap_warn": 0.05, "null_draws": 24, "sample_rows": 2000},
+    params=ClusterQualityParams,
     needs=("model",),
     tasks=("clustering",),
 )
@@ -228,6 +244,20 @@ def best_match_jaccard(base: np.ndarray, other: np.ndarray, names: list[str]) ->
     return np.array([best[idx[n]] if n in idx else 0.0 for n in names])
 
 
+@dataclass(frozen=True)
+class ClusterStabilityParams:
+    """Parameters of ``clustering.stability``."""
+
+    refits: int = param(20, "Bootstrap refits of the clustering.", ge=2)
+    jaccard_warn: float = param(
+        0.6, "Mean Jaccard overlap under which a cluster is unstable (warns).", ge=0, le=1
+    )
+    ari_fail: float = param(
+        0.5, "Mean adjusted Rand index under which the whole clustering fails.", ge=-1, le=1
+    )
+    sample_rows: int = param(4000, "Rows sampled for the refits.", ge=2)
+
+
 @register_check(
     "clustering.stability",
     area="clustering",
@@ -239,7 +269,7 @@ def best_match_jaccard(base: np.ndarray, other: np.ndarray, names: list[str]) ->
     "refit says whether that cluster comes back (under 0.6 it usually does not).",
     standards=_STANDARDS,
     severity="high",
-    thresholds={"refits": 20, "jaccard_warn": 0.6, "ari_fail": 0.5, "sample_rows": 4000},
+    params=ClusterStabilityParams,
     needs=("model",),
     tasks=("clustering",),
 )
@@ -380,6 +410,15 @@ def pca_map(X: np.ndarray, labels: np.ndarray, *, rows: int, seed: int) -> dict[
     }
 
 
+@dataclass(frozen=True)
+class ClusterSizesParams:
+    """Parameters of ``clustering.sizes``."""
+
+    tiny_share: float = param(0.01, "Share of rows under which a cluster is tiny.", ge=0, le=1)
+    tiny_rows: int = param(20, "Rows under which a cluster is tiny.", ge=0)
+    map_rows: int = param(400, "Rows drawn on the 2-D map.", ge=0)
+
+
 @register_check(
     "clustering.sizes",
     area="clustering",
@@ -390,7 +429,7 @@ def pca_map(X: np.ndarray, labels: np.ndarray, *, rows: int, seed: int) -> dict[
     "(principal components), coloured by cluster.",
     standards=("MEASURE 2.3", "MAP 2.3"),
     severity="medium",
-    thresholds={"tiny_share": 0.01, "tiny_rows": 20, "map_rows": 400},
+    params=ClusterSizesParams,
     needs=("model",),
     tasks=("clustering",),
 )

@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.stats import holm
@@ -76,6 +78,17 @@ def feature_phrases(
     return phrases, rows
 
 
+@dataclass(frozen=True)
+class ClusterProfilesParams:
+    """Parameters of ``clustering.profiles``."""
+
+    top_features: int = param(3, "Features named per cluster.", ge=1)
+    d_min: float = param(0.2, "Cohen's d a feature needs to be named.", ge=0)
+    distinct_d: float = param(
+        0.5, "Largest Cohen's d under which a cluster is hard to tell apart (warns).", ge=0
+    )
+
+
 @register_check(
     "clustering.profiles",
     area="clustering",
@@ -86,7 +99,7 @@ def feature_phrases(
     "on it; a cluster that no feature sets apart is hard to explain and to use.",
     standards=("MEASURE 2.9", "MAP 2.3"),
     severity="low",
-    thresholds={"top_features": 3, "d_min": 0.2, "distinct_d": 0.5},
+    params=ClusterProfilesParams,
     needs=("model",),
     tasks=("clustering",),
 )
@@ -164,6 +177,24 @@ def cramers_v(table: np.ndarray) -> tuple[float, float]:
     return float(v), float(p)
 
 
+@dataclass(frozen=True)
+class ClusterFairnessParams:
+    """Parameters of ``clustering.fairness``."""
+
+    dominance: float = param(
+        0.75, "Share of a cluster one sensitive group must hold to flag it.", ge=0, le=1
+    )
+    excess: float = param(
+        0.2,
+        "Excess of that share (interval's low end) over the group's overall share.",
+        ge=0,
+        le=1,
+    )
+    alpha: float = param(
+        0.05, "Significance level of the cluster-attribute association test.", gt=0, lt=1
+    )
+
+
 @register_check(
     "clustering.fairness",
     area="clustering",
@@ -175,7 +206,7 @@ def cramers_v(table: np.ndarray) -> tuple[float, float]:
     "the attribute is measured by Cramér's V with a chi-square test.",
     standards=("MEASURE 2.11", "MAP 2.3"),
     severity="high",
-    thresholds={"dominance": 0.75, "excess": 0.2, "alpha": 0.05},
+    params=ClusterFairnessParams,
     needs=("model",),
     tasks=("clustering",),
 )
