@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
 from assay.evaluation._bootstrap import Interval, make_intervals, metric_samples
@@ -473,6 +474,26 @@ def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
     return f"{format(iv.value, f)} ({conf:.0%} CI {format(iv.low, f)} to {format(iv.high, f)})"
 
 
+@dataclass(frozen=True)
+class AttributeInferenceParams:
+    """Parameters of ``security.attribute_inference``."""
+
+    auc_gain_warn: float = param(
+        0.02, "AUC gain of the attacker from the model's outputs that warns.", ge=0, le=0.5
+    )
+    auc_gain_fail: float = param(
+        0.1, "AUC gain that, with its whole interval above it, fails.", ge=0, le=0.5
+    )
+    r2_gain_warn: float = param(
+        0.02, "R² gain (numeric attribute) from the model's outputs that warns.", ge=0
+    )
+    r2_gain_fail: float = param(0.1, "R² gain that, with its whole interval above it, fails.", ge=0)
+    max_rows: int = param(3000, "Test rows the attackers learn from and are scored on.", ge=1)
+    fail_when_relied: bool = param(
+        False, "Fail too when the model relies on the attribute (by default that warns)."
+    )
+
+
 @register_check(
     CHECK_ID,
     area="security",
@@ -494,14 +515,7 @@ def _iv(iv: Interval, conf: float, signed: bool = False) -> str:
     ),
     standards=("MEASURE 2.10", "MEASURE 2.7"),
     severity="high",
-    thresholds={
-        "auc_gain_warn": 0.02,
-        "auc_gain_fail": 0.1,
-        "r2_gain_warn": 0.02,
-        "r2_gain_fail": 0.1,
-        "max_rows": 3000,
-        "fail_when_relied": False,
-    },
+    params=AttributeInferenceParams,
     needs=("model",),
 )
 def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

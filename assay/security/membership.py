@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import Interval, bootstrap, make_intervals
@@ -240,6 +241,21 @@ def _ci(iv: Interval, conf: float) -> str:
     return f"{iv.value:.2f} ({conf:.0%} CI {iv.low:.2f}–{iv.high:.2f})"
 
 
+@dataclass(frozen=True)
+class MembershipParams:
+    """Parameters of ``security.membership_inference``."""
+
+    auc_warn: float = param(0.6, "Attack AUC whose interval wholly above it warns.", ge=0.5, le=1)
+    auc_fail: float = param(0.7, "Attack AUC whose interval wholly above it fails.", ge=0.5, le=1)
+    advantage_warn: float = param(
+        0.1, "Attack advantage (TPR − FPR) whose interval wholly above it warns.", ge=0, le=1
+    )
+    advantage_fail: float = param(
+        0.3, "Attack advantage that, clear of advantage_warn and auc_warn, fails.", ge=0, le=1
+    )
+    max_rows: int = param(5000, "Rows drawn from each of train and test for the attacks.", ge=1)
+
+
 @register_check(
     CHECK_ID,
     area="security",
@@ -261,13 +277,7 @@ def _ci(iv: Interval, conf: float) -> str:
     ),
     standards=("MEASURE 2.10", "MEASURE 2.7"),
     severity="high",
-    thresholds={
-        "auc_warn": 0.6,
-        "auc_fail": 0.7,
-        "advantage_warn": 0.1,
-        "advantage_fail": 0.3,
-        "max_rows": 5000,
-    },
+    params=MembershipParams,
     needs=("model", "train"),
 )
 def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

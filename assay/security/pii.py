@@ -18,11 +18,13 @@ raw value.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import and_join, overall_status, pct, sort_findings, splits
@@ -230,6 +232,19 @@ _RECOMMENDATION = {
 }
 
 
+@dataclass(frozen=True)
+class PiiParams:
+    """Parameters of ``security.pii``."""
+
+    fail_share: float = param(
+        0.5,
+        "Share of a column's values holding direct identifiers from which it fails.",
+        ge=0,
+        le=1,
+    )
+    max_values: int = param(500, "Distinct values scanned per text column.", ge=1)
+
+
 @register_check(
     "security.pii",
     area="security",
@@ -243,7 +258,7 @@ _RECOMMENDATION = {
     ),
     standards=("MEASURE 2.10", "GOVERN 1.1"),
     severity="high",
-    thresholds={"fail_share": 0.5, "max_values": 500},
+    params=PiiParams,
     extras=("pii",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )

@@ -61,8 +61,10 @@ They point at rows worth a look.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding
 from assay.data._common import overall_status, sort_findings
@@ -89,6 +91,84 @@ _RECOMMENDATIONS = {
 }
 
 
+@dataclass(frozen=True)
+class PoisoningParams:
+    """Parameters of ``security.poisoning``."""
+
+    conflict_warn: float = param(
+        0.005,
+        "Share of rows in conflicting duplicates, beyond label noise, that warns.",
+        ge=0,
+        le=1,
+    )
+    conflict_fail: float = param(
+        0.05, "Share of rows in conflicting duplicates that, once warning, fails.", ge=0, le=1
+    )
+    conflict_alpha: float = param(
+        0.01, "Significance level of conflicts beyond what label noise gives.", gt=0, lt=1
+    )
+    conflict_min_groups: int = param(8, "Conflicting duplicate groups needed to warn.", ge=1)
+    trigger_absent_alpha: float = param(
+        0.01, "Significance level of a trigger pattern's absence from held-out data.", gt=0, lt=1
+    )
+    trigger_held_out_ratio: float = param(
+        0.25, "A trigger holds at most this fraction of its expected held-out rows.", ge=0, le=1
+    )
+    trigger_min_rows: int = param(8, "Fewest rows a trigger pattern is sought in.", ge=1)
+    trigger_max_share: float = param(
+        0.02, "Largest share of rows a (rare) trigger pattern may hold.", gt=0, le=1
+    )
+    trigger_purity: float = param(
+        0.95,
+        "Share of a pattern's rows with one label that makes it a trigger candidate.",
+        ge=0,
+        le=1,
+    )
+    trigger_tail: float = param(
+        0.05,
+        "Tails of a numeric target (each side) that count as its extreme labels.",
+        gt=0,
+        lt=0.5,
+    )
+    cluster_min_issues: int = param(
+        8, "Rows against the model a region needs to count as flipped or piled up.", ge=1
+    )
+    cluster_ratio: float = param(
+        2.0, "Suspect rows in a region, as a multiple of those expected, that pile up.", ge=1
+    )
+    cluster_slope: float = param(
+        0.25, "Largest slope of labels on scores in a region whose labels look random.", ge=0
+    )
+    cluster_test_slope: float = param(
+        0.5, "Slope the same region needs in held-out rows to call train's flipped.", ge=0
+    )
+    cluster_train_only_alpha: float = param(
+        0.01,
+        "Significance level of a region flipped in training but not held-out.",
+        gt=0,
+        lt=1,
+    )
+    cluster_min_rows: int = param(30, "Rows a region needs to be tested.", ge=2)
+    alpha: float = param(
+        0.001, "Significance level (Bonferroni) of the trigger and region searches.", gt=0, lt=1
+    )
+    cooks_warn: float = param(
+        0.5, "Cook's distance above which an extreme row is influential.", gt=0
+    )
+    influence_min_rows: int = param(8, "Influential rows needed to warn.", ge=1)
+    influence_alpha: float = param(
+        0.01, "Significance level of influential rows in training beyond held-out.", gt=0, lt=1
+    )
+    z_max: float = param(
+        4.0, "Robust z of a residual beyond which a row goes against the model.", gt=0
+    )
+    max_rows: int = param(5000, "Training rows sampled for the out-of-fold models.", ge=1)
+    folds: int = param(5, "Cross-validation folds of the out-of-fold predictions.", ge=2)
+    max_rows_patterns: int = param(
+        200_000, "Rows searched for duplicates and trigger patterns.", ge=1
+    )
+
+
 @register_check(
     "security.poisoning",
     area="security",
@@ -104,32 +184,7 @@ _RECOMMENDATIONS = {
     ),
     standards=("MEASURE 2.7", "MAP 2.3"),
     severity="high",
-    thresholds={
-        "conflict_warn": 0.005,
-        "conflict_fail": 0.05,
-        "conflict_alpha": 0.01,
-        "conflict_min_groups": 8,
-        "trigger_absent_alpha": 0.01,
-        "trigger_held_out_ratio": 0.25,
-        "trigger_min_rows": 8,
-        "trigger_max_share": 0.02,
-        "trigger_purity": 0.95,
-        "trigger_tail": 0.05,
-        "cluster_min_issues": 8,
-        "cluster_ratio": 2.0,
-        "cluster_slope": 0.25,
-        "cluster_test_slope": 0.5,
-        "cluster_train_only_alpha": 0.01,
-        "cluster_min_rows": 30,
-        "alpha": 0.001,
-        "cooks_warn": 0.5,
-        "influence_min_rows": 8,
-        "influence_alpha": 0.01,
-        "z_max": 4.0,
-        "max_rows": 5000,
-        "folds": 5,
-        "max_rows_patterns": 200_000,
-    },
+    params=PoisoningParams,
     needs=("labels",),
 )
 def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
