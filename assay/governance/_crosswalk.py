@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 Effort = Literal["low", "medium", "high"]
 EFFORTS: tuple[Effort, ...] = ("low", "medium", "high")
@@ -103,7 +103,7 @@ def iso_sort_key(control_id: str) -> tuple[int, ...]:
     return tuple(int(p) for p in control_id[2:].split(".") if p.isdigit())
 
 
-def _fail(msg: str) -> None:
+def _fail(msg: str) -> NoReturn:
     raise ValueError(f"crosswalk.yaml: {msg}")
 
 

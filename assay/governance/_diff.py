@@ -47,6 +47,10 @@ def _checks(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     }
 
 
+def _mapping(v: Any) -> Mapping[str, Any]:
+    return v if isinstance(v, Mapping) else {}
+
+
 def _num(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
@@ -77,9 +81,10 @@ def _moved(metrics_old: Mapping[str, Any], metrics_new: Mapping[str, Any]) -> li
             for m in (metrics_old, metrics_new)
             for name in (k, f"{k}_low", f"{k}_high")
         ]
-        if any(v is None for v in vals):
+        nums = [v for v in vals if v is not None]
+        if len(nums) != len(vals):
             continue
-        o, olo, ohi, n, nlo, nhi = vals  # type: ignore[misc]
+        o, olo, ohi, n, nlo, nhi = nums
         outside_old = n < olo or n > ohi
         outside_new = o < nlo or o > nhi
         if outside_old and outside_new:
@@ -99,9 +104,9 @@ def _moved(metrics_old: Mapping[str, Any], metrics_new: Mapping[str, Any]) -> li
 
 
 def _input_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    a = old.get("inputs") if isinstance(old.get("inputs"), Mapping) else {}
-    b = new.get("inputs") if isinstance(new.get("inputs"), Mapping) else {}
-    out = []
+    a = _mapping(old.get("inputs"))
+    b = _mapping(new.get("inputs"))
+    out: list[dict[str, Any]] = []
     for name in ("train", "test", "current"):
         x = a.get(name) if isinstance(a.get(name), Mapping) else None
         y = b.get(name) if isinstance(b.get(name), Mapping) else None
@@ -115,8 +120,8 @@ def _input_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[
         for f in _INPUT_FIELDS:
             if x.get(f) != y.get(f):
                 out.append({"input": name, "field": f, "old": x.get(f), "new": y.get(f)})
-    ma = a.get("model") if isinstance(a.get("model"), Mapping) else {}
-    mb = b.get("model") if isinstance(b.get("model"), Mapping) else {}
+    ma = _mapping(a.get("model"))
+    mb = _mapping(b.get("model"))
     for f in _MODEL_FIELDS:
         if ma.get(f) != mb.get(f):
             out.append({"input": "model", "field": f, "old": ma.get(f), "new": mb.get(f)})
@@ -152,9 +157,7 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, li
                 }
             )
         if cid in a and cid in b:
-            ma = a[cid].get("metrics") if isinstance(a[cid].get("metrics"), Mapping) else {}
-            mb = b[cid].get("metrics") if isinstance(b[cid].get("metrics"), Mapping) else {}
-            for m in _moved(ma, mb):
+            for m in _moved(_mapping(a[cid].get("metrics")), _mapping(b[cid].get("metrics"))):
                 out["metric_changes"].append({"check_id": cid, **m})
     out["input_changes"] = _input_changes(old, new)
     return out

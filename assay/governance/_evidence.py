@@ -204,7 +204,9 @@ def sha256_hex(data: bytes) -> str:
 
 def fingerprints(report: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs' fingerprints from a report: data files, their shapes, the model."""
-    inputs = report.get("inputs") if isinstance(report.get("inputs"), Mapping) else {}
+    inputs = report.get("inputs")
+    if not isinstance(inputs, Mapping):
+        inputs = {}
     keep = ("path", "kind", "file_sha256", "fingerprint", "rows", "columns")
     data = {
         name: {k: v[k] for k in keep if k in v}

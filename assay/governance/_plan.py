@@ -214,8 +214,7 @@ def rerun_command(report: Mapping[str, Any], check_id: str) -> str:
 def _evidence(check: Mapping[str, Any]) -> dict[str, str] | None:
     """The check's evidence grade, recomputed from its metrics (an edited
     ``report.json`` cannot claim a grade its numbers do not support)."""
-    metrics = check.get("metrics") if isinstance(check.get("metrics"), Mapping) else {}
-    strength, basis = grade(metrics, str(check.get("status")))
+    strength, basis = grade(_mapping(check.get("metrics")), str(check.get("status")))
     return None if strength is None else {"strength": strength, "basis": basis}
 
 

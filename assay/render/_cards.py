@@ -274,7 +274,7 @@ def _detail_table(rows: list[Mapping[str, Any]]) -> str | None:
 
 
 def _technical(details: Mapping[str, Any]) -> str:
-    entries = []
+    entries: list[str] = []
     for k, v in details.items():
         if k == "charts":
             continue

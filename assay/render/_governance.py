@@ -8,7 +8,7 @@ crosswalk shipped with Assay (static reference data, not a computation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assay.render._cards import anchor_id, badge
@@ -108,7 +108,7 @@ def _decision_line(d: Mapping[str, Any]) -> str:
     )
 
 
-def _decision_rows(decisions: list[Mapping[str, Any]], titles: Mapping[str, str]) -> str:
+def _decision_rows(decisions: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> str:
     return "".join(
         f'<tr><th scope="row">{html_text(titles.get(d["check_id"], d["check_id"]))} '
         f"<code>{html_text(d['check_id'])}</code></th>"
@@ -361,7 +361,7 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
             f'<ul class="ay-uncovered">{items}</ul>'
         )
     if people:
-        groups: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        groups: dict[str, list[tuple[str, Mapping[str, Any], list[str]]]] = {}
         for sid, item, ids in people:
             groups.setdefault(str(item.get("function") or sid.split(" ")[0]), []).append(
                 (sid, item, ids)

@@ -102,10 +102,10 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
     if k is not None:
         parts.append(f"{int(k):,} clusters" + (f" over {int(rows):,} rows" if rows else ""))
     sil, null = _m(q, "silhouette"), _m(q, "silhouette_null")
-    if sil is not None and null is not None:
+    if q is not None and sil is not None and null is not None:  # sil is None when q is
         verdict = {"pass": "clearly better than", "warn": "only slightly better than"}.get(
             str(q.get("status")),
-            "no better than",  # type: ignore[union-attr]
+            "no better than",
         )
         parts.append(
             f"silhouette {fmt_number(sil)} against {fmt_number(null)} on shuffled data "

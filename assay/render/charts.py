@@ -474,7 +474,8 @@ def render_chart(spec: Any) -> str:
     """
     if not isinstance(spec, Mapping):
         return ""
-    draw = _KINDS.get(spec.get("kind")) if isinstance(spec.get("kind"), str) else None
+    kind = spec.get("kind")
+    draw = _KINDS.get(kind) if isinstance(kind, str) else None
     if draw is None:
         return ""
     try:

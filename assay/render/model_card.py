@@ -53,7 +53,7 @@ _HEADLINE_METRICS = {
         ("anomaly.detection", "recall", "Recall at the flagged rate"),
     ),
 }
-_STATUS = {
+_STATUS: dict[str | None, str] = {  # looked up with a check's status, None when missing
     "pass": "pass",
     "warn": "warning",
     "fail": "FAIL",
@@ -213,7 +213,8 @@ def _details(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
         lines.append(f"- **Contact:** {text(owner['contact'])}")
     lines.append(_field(owner, "licence", "Licence"))
     gate = _m(report.get("gate"))
-    verdict = {True: "failed", False: "passed"}.get(gate.get("failed"), "not recorded")
+    verdicts: dict[bool | None, str] = {True: "failed", False: "passed"}
+    verdict = verdicts.get(gate.get("failed"), "not recorded")
     lines.append(
         f"- **Audit:** Assay {text(report.get('assay_version') or '?')}, "
         f"{text(report.get('created_at') or 'date not recorded')}; quality gate {verdict}"

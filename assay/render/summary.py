@@ -50,7 +50,7 @@ _STATUS_WORD = {"fail": "fail", "error": "could not run", "warn": "warning"}
 
 def _gate_failed(report: Mapping[str, Any], counts: Mapping[str, int]) -> tuple[bool, str]:
     gate = as_mapping(report.get("gate"))
-    fail_on = gate.get("fail_on") if gate.get("fail_on") in ("fail", "warn") else "fail"
+    fail_on = "warn" if gate.get("fail_on") == "warn" else "fail"
     failed = gate.get("failed")
     if not isinstance(failed, bool):
         bad = counts["fail"] + counts["error"] + counts["unknown"]
