@@ -15,6 +15,10 @@
   left, ``done`` with links, ``failed`` with the reason, ``cancelled``);
   ``POST /api/v1/audits/{id}/cancel``; ``GET /api/v1/audits/{id}/{file}`` — the
   outputs; ``POST /api/v1/audits/{id}/decisions`` — a person's decision on a step.
+- ``GET /api/v1/audits?model=NAME`` — the history of one model (``spec.name``, or
+  the name Assay gave it: see ``_workbench_history``), newest first;
+  ``GET /api/v1/audits/{id}/compare/{other}`` — ``assay diff`` of audit ``other``
+  (the earlier) against ``id``, as JSON.
 
 An audit is visible only to the token that created it, and to admin tokens; to
 any other token it does not exist (404).
@@ -251,6 +255,9 @@ def queue_audit(
     except BaseException:
         discard(wb, {r: f for r, f in files.items() if r not in keep_on_error})
         raise
+    from assay.monitor._workbench_history import model_name
+
+    spec["name"] = model_name(spec, files)
     audit_id = secrets.token_urlsafe(16)
     request.app.state.store.add_audit(audit_id, owner, spec, files)
     wb.runner.wake()
@@ -310,9 +317,12 @@ async def create_audit(request: Request) -> Any:
 
 def job_view(job: Any, base: str) -> dict[str, Any]:
     """The JSON a caller sees of an audit."""
+    from assay.monitor._workbench_history import model_of
+
     now = time.time()
     view: dict[str, Any] = {
         "id": job.id,
+        "model": model_of(job),
         "state": job.state,
         "created_at": job.created_at,
         "started_at": job.started_at,
@@ -341,20 +351,49 @@ def job_view(job: Any, base: str) -> dict[str, Any]:
 
 
 @router.get("/audits")
-def list_audits(request: Request) -> Any:
+def list_audits(request: Request, model: str | None = None) -> Any:
+    """The caller's audits, newest first; with ``model``, that model's history."""
+    from assay.monitor._workbench_history import audits_of_model
+
     scope, owner = api_caller(request, "read")
     store = request.app.state.store
-    jobs = store.list_audits(None if allows(scope, "admin") else owner)
+    who = None if allows(scope, "admin") else owner
+    jobs = store.list_audits(who) if model is None else audits_of_model(store, who, model)
     return {"audits": [job_view(j, "/api/v1/audits") for j in jobs]}
 
 
 @router.get("/audits/{audit_id}")
 def get_audit(request: Request, audit_id: str) -> Any:
+    from assay.monitor._workbench_history import previous_audit
+
     scope, owner = api_caller(request, "read")
     job = visible_job(request, audit_id, scope, owner)
     view = job_view(job, "/api/v1/audits")
     view["decisions"] = request.app.state.store.list_decisions(job.id)
+    if job.state == "done":
+        store = request.app.state.store
+        before = previous_audit(store, job, None if allows(scope, "admin") else owner)
+        if before is not None:
+            view["previous"] = before.id
+            view["links"]["compare_previous"] = f"/api/v1/audits/{job.id}/compare/{before.id}"
     return view
+
+
+@router.get("/audits/{audit_id}/compare/{other_id}")
+def compare_audits(request: Request, audit_id: str, other_id: str) -> Any:
+    """``assay diff`` of audit ``other_id`` (the earlier) against ``audit_id``: status
+    changes, metrics beyond their intervals, inputs that differ. Both must be visible
+    to the caller (404 otherwise) and finished (409 otherwise)."""
+    from assay.monitor._app import ApiError
+    from assay.monitor._workbench_history import compare
+
+    scope, owner = api_caller(request, "read")
+    job = visible_job(request, audit_id, scope, owner)
+    other = visible_job(request, other_id, scope, owner)
+    for j in (job, other):
+        if j.state != "done":
+            raise ApiError(409, "conflict", f"audit {j.id!r} is {j.state}: compare finished audits")
+    return compare(workbench(request).config.root, job, other)
 
 
 @router.post("/audits/{audit_id}/cancel", status_code=202)

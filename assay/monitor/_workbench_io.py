@@ -304,6 +304,7 @@ SPEC_KEYS = {
     "n_bootstrap": int,
     "test_share": float,
     "positive_label": str,
+    "name": str,
 }
 
 
@@ -339,6 +340,8 @@ def validate_spec(raw: Any, columns: list[str], *, have_model_file: bool) -> dic
         spec[key] = value
     if not spec.get("target"):
         raise UploadError("spec.target", "is required: the column the model predicts")
+    if len(spec.get("name") or "") > 200:
+        raise UploadError("spec.name", "the model's name is at most 200 characters")
     for key in ("target", "sensitive", "ignore", "prediction", "score"):
         _columns(spec, key, columns)
     if spec.get("task") is not None and spec["task"] not in TASKS:

@@ -16,6 +16,9 @@
   script), then the report (the same ``report.html``, in a frame) and the "what
   to do next" steps, each with a form to mark it *accepted risk*, *will fix* or
   *not applicable* with a comment and a name (recorded with the time).
+- ``/workbench/history?model=NAME`` — a model's audits, newest first;
+  ``/workbench/audits/{id}/compare/{other}`` — ``assay diff`` of the earlier audit
+  against this one, as a page (see ``_workbench_history``).
 
 No page loads anything from elsewhere or runs a script; every value from the
 data is escaped.
@@ -52,6 +55,14 @@ from assay.monitor._workbench import (
     read_tables,
     save_upload,
     workbench,
+)
+from assay.monitor._workbench_history import (
+    audits_of_model,
+    compare,
+    compare_body,
+    history_body,
+    model_of,
+    previous_audit,
 )
 from assay.monitor._workbench_io import infer_schema, suggest
 from assay.render._format import esc
@@ -272,15 +283,21 @@ def _audit_list(request: Request, owner: str, scope: str) -> str:
         return '<div class="ay-panel"><h2>Your audits</h2><p>None yet.</p></div>'
     rows = "".join(
         f'<tr><td><a href="{PREFIX}/audits/{esc(j.id)}">{esc(_when(j.created_at))}</a></td>'
+        f'<td><a href="{esc(_history_url(model_of(j)))}">{esc(model_of(j))}</a></td>'
         f"<td>{esc(j.state)}</td><td><code>{esc(j.spec.get('target'))}</code></td>"
         f"<td>{esc(', '.join(f['name'] for f in j.files.values()))}</td></tr>"
         for j in jobs
     )
     return (
-        '<div class="ay-panel"><h2>Your audits</h2><table><thead><tr><th scope="col">Started'
-        '</th><th scope="col">State</th><th scope="col">Target</th><th scope="col">Files</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+        '<div class="ay-panel"><h2>Your audits</h2><div class="ay-table-wrap"><table><thead>'
+        '<tr><th scope="col">Started</th><th scope="col">Model (its history)</th>'
+        '<th scope="col">State</th><th scope="col">Target</th><th scope="col">Files</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></div></div>"
     )
+
+
+def _history_url(name: str) -> str:
+    return f"{PREFIX}/history?" + urllib.parse.urlencode({"model": name})
 
 
 @router.get(PREFIX)
@@ -453,7 +470,9 @@ def _draft_page(draft_id: str, draft: dict[str, Any], message: str = "", status:
         )
         + _checks("ignore", cols, sug["ignore"], "Columns to leave out (ids, row numbers)")
         + model
-        + '<button type="submit">Run the audit</button></form></div>'
+        + '<p><label for="name">Name of the model, to find its audits later (optional)</label>'
+        '<input id="name" name="name" maxlength="200" autocomplete="off"></p>'
+        '<button type="submit">Run the audit</button></form></div>'
         '<div class="ay-panel"><h2>The columns Assay found</h2><div class="ay-table-wrap">'
         '<table><thead><tr><th scope="col">Column</th><th scope="col">Type</th>'
         '<th scope="col">Distinct</th><th scope="col">Missing</th><th scope="col">Examples'
@@ -506,6 +525,8 @@ async def run_draft(request: Request, draft_id: str) -> Response:
         "sensitive": fields.get("sensitive", []),
         "ignore": fields.get("ignore", []),
     }
+    if one.get("name", "").strip():
+        spec["name"] = one["name"].strip()
     message = ""
     if choice == "reference":
         spec["model"] = "reference"
@@ -533,6 +554,12 @@ async def run_draft(request: Request, draft_id: str) -> Response:
 
 
 # -- step 3: progress, report and decisions ---------------------------------------------
+
+
+def _visible_owner(request: Request) -> str | None:
+    """Whose audits this session sees: its token's (``None``: every one, for admin)."""
+    scope, owner = _caller(request) or ("read", "")
+    return None if allows(scope, "admin") else owner
 
 
 def _job_or_page(request: Request, audit_id: str) -> tuple[Any, str, str] | Response:
@@ -635,6 +662,18 @@ def _report_page(request: Request, job: Any, message: str = "", status: int = 20
         else ""
     )
     err = f'<p class="ay-err" role="alert">{esc(message)}</p>' if message else ""
+    before = previous_audit(request.app.state.store, job, _visible_owner(request))
+    history = (
+        f'<h2>History</h2><ul class="wb-history"><li>Model: <a href="'
+        f'{esc(_history_url(model_of(job)))}">{esc(model_of(job))}</a> (all its audits)</li>'
+        + (
+            f'<li><a href="{PREFIX}/audits/{esc(job.id)}/compare/{esc(before.id)}">'
+            f"Compare with the previous audit ({esc(_when(before.created_at))})</a></li>"
+            if before is not None
+            else "<li>No earlier finished audit of this model to compare with.</li>"
+        )
+        + "</ul>"
+    )
     steps = "".join(
         _step_html(job.id, n, s, latest.get(s["check_id"])) for n, s in enumerate(plan, 1)
     )
@@ -642,7 +681,7 @@ def _report_page(request: Request, job: Any, message: str = "", status: int = 20
         f'<div class="ay-panel"><h1>Audit done</h1><p>{esc(counts)}. '
         f"Model: {esc(str(wb.get('model_source', '—')).rstrip('.'))}.{split_text} "
         f"It took {wb.get('seconds', 0):,.0f} s.</p>"
-        f'<h2>Downloads</h2><ul class="wb-downloads">{downloads}</ul></div>'
+        f'<h2>Downloads</h2><ul class="wb-downloads">{downloads}</ul>{history}</div>'
         f'<section class="ay-panel" aria-labelledby="next-h"><h2 id="next-h">What to do next'
         f"</h2>{err}"
         + (f'<ol class="wb-steps">{steps}</ol>' if plan else "<p>Nothing to fix.</p>")
@@ -737,3 +776,37 @@ def audit_file(request: Request, audit_id: str, name: str) -> Response:
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# -- history and comparison ------------------------------------------------------------
+
+
+@router.get(PREFIX + "/history")
+def history(request: Request) -> Response:
+    caller = _caller(request)
+    if caller is None:
+        return _redirect(_login_url(request))
+    name = (request.query_params.get("model") or "").strip()
+    if not name or len(name) > 200:
+        return _message("Not found", "Name the model: open its history from an audit.", 404)
+    jobs = audits_of_model(request.app.state.store, _visible_owner(request), name)
+    body = history_body(workbench(request).config.root, name, jobs, PREFIX)
+    return _page("History of a model", body, status=200 if jobs else 404)
+
+
+@router.get(PREFIX + "/audits/{audit_id}/compare/{other_id}")
+def compare_page(request: Request, audit_id: str, other_id: str) -> Response:
+    found = _job_or_page(request, audit_id)
+    if isinstance(found, Response):
+        return found
+    other = _job_or_page(request, other_id)
+    if isinstance(other, Response):
+        return other
+    job, previous = found[0], other[0]
+    for j in (job, previous):
+        if j.state != "done":
+            text = f"The audit of {_when(j.created_at)} is {j.state}: compare finished audits."
+            return _message("Not finished", text, 409)
+    result = compare(workbench(request).config.root, job, previous)
+    body = compare_body(result, job, previous, PREFIX, _history_url(model_of(job)))
+    return _page("Compare with the previous audit", body)
