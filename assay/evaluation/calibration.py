@@ -14,11 +14,13 @@ material (at least ``ece_warn``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import (
@@ -160,6 +162,31 @@ _DIRECTION_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class CalibrationParams:
+    """Parameters of ``evaluation.calibration``."""
+
+    ece_warn: float = param(
+        0.05,
+        "Debiased ECE, beyond what perfect scores reach by chance, that warns.",
+        ge=0,
+        le=1,
+    )
+    ece_fail: float = param(
+        0.15,
+        "Debiased ECE, beyond what perfect scores reach by chance, that fails.",
+        ge=0,
+        le=1,
+    )
+    n_bins: int = param(10, "Equal-size score bins of the ECE and the reliability chart.", ge=2)
+    alpha: float = param(
+        0.05, "Significance level of the ECE against perfectly calibrated scores.", gt=0, lt=1
+    )
+    null_draws: int = param(
+        1000, "Draws of perfectly calibrated labels the ECE is compared with.", ge=1
+    )
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -176,13 +203,7 @@ _DIRECTION_TEXT = {
     ),
     standards=("MEASURE 2.5", "MEASURE 2.9"),
     severity="medium",
-    thresholds={
-        "ece_warn": 0.05,
-        "ece_fail": 0.15,
-        "n_bins": 10,
-        "alpha": 0.05,
-        "null_draws": 1000,
-    },
+    params=CalibrationParams,
     needs=("model", "scores"),
     tasks=("binary", "multiclass"),
 )

@@ -47,6 +47,7 @@ import pandas as pd
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.evaluation._bootstrap import percentile_interval, resample_counts
 from assay.evaluation._depth import eval_data, numeric_groups, sample_positions
@@ -259,6 +260,62 @@ def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) 
     return worst, other
 
 
+@dataclass(frozen=True)
+class GroupMetricsParams:
+    """Parameters of ``fairness.group_metrics``."""
+
+    min_group_size: int = param(30, "Rows a group needs to be judged.", ge=1)
+    four_fifths: float = param(
+        0.8,
+        "Selection-rate ratio to the most selected group under which it warns.",
+        gt=0,
+        le=1,
+    )
+    fail_on_selection_rate: bool = param(
+        False, "Let a clear four-fifths breach fail (by default it warns)."
+    )
+    selection_vs_base_fail: float = param(
+        0.5,
+        "Selection ratio relative to the base-rate ratio under which a breach fails.",
+        gt=0,
+        le=1,
+    )
+    dp_difference_warn: float = param(
+        0.1,
+        "Demographic parity difference (selection rates) that, if clear, warns.",
+        ge=0,
+        le=1,
+    )
+    eo_difference_warn: float = param(
+        0.1, "Equalized-odds difference (TPR or FPR) that, if clear, warns.", ge=0, le=1
+    )
+    eo_difference_fail: float = param(
+        0.2, "Equalized-odds difference (TPR or FPR) that, if clear, fails.", ge=0, le=1
+    )
+    accuracy_difference_warn: float = param(
+        0.1, "Error-rate difference between groups that, if clear, warns.", ge=0, le=1
+    )
+    accuracy_difference_fail: float = param(
+        0.2, "Error-rate difference between groups that, if clear, fails.", ge=0, le=1
+    )
+    mae_ratio_warn: float = param(
+        1.25, "Ratio of a group's MAE to the best group's that, if clear, warns.", ge=1
+    )
+    mae_ratio_fail: float = param(
+        1.5, "Ratio of a group's MAE to the best group's that, if clear, fails.", ge=1
+    )
+    residual_gap_warn: float = param(
+        0.25, "Gap in mean residuals between groups, as a share of the MAE, that warns.", ge=0
+    )
+    intersections: bool = param(True, "Also judge intersections of sensitive attributes.")
+    max_categories: int = param(
+        20,
+        "Most frequent groups of an attribute kept (numeric ones above it are binned).",
+        ge=1,
+    )
+    numeric_bins: int = param(4, "Quantile bins of a numeric sensitive attribute.", ge=2)
+
+
 @register_check(
     CHECK_ID,
     area="fairness",
@@ -282,23 +339,7 @@ def _extreme(vals: Mapping[str, float], groups: list[str], high_is_worse: bool) 
     ),
     standards=("MEASURE 2.11", "MEASURE 2.3"),
     severity="high",
-    thresholds={
-        "min_group_size": 30,
-        "four_fifths": 0.8,
-        "fail_on_selection_rate": False,
-        "selection_vs_base_fail": 0.5,
-        "dp_difference_warn": 0.1,
-        "eo_difference_warn": 0.1,
-        "eo_difference_fail": 0.2,
-        "accuracy_difference_warn": 0.1,
-        "accuracy_difference_fail": 0.2,
-        "mae_ratio_warn": 1.25,
-        "mae_ratio_fail": 1.5,
-        "residual_gap_warn": 0.25,
-        "intersections": True,
-        "max_categories": 20,
-        "numeric_bins": 4,
-    },
+    params=GroupMetricsParams,
     needs=("model",),
     extras=("fairness",),
 )

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
 from assay.errors import ConfigError
@@ -152,6 +153,31 @@ def _std_text(x: float | None) -> str:
     return f"{x:.2g} std"
 
 
+@dataclass(frozen=True)
+class AdversarialParams:
+    """Parameters of ``security.adversarial``."""
+
+    budgets: list[float] = param(
+        [0.05, 0.1, 0.25, 0.5],
+        "Change budgets reported, in robust spreads of a feature (largest change of any one).",
+        gt=0,
+    )
+    budget: float = param(0.1, "The budget whose success rate is judged.", gt=0)
+    success_warn: float = param(
+        0.25, "Success rate whose interval's low end above it warns.", ge=0, le=1
+    )
+    success_fail: float = param(
+        0.5, "Success rate above which, once warning, it fails.", ge=0, le=1
+    )
+    n_rows: int = param(50, "Test rows attacked.", ge=1)
+    max_iter: int = param(4, "HopSkipJump iterations per row.", ge=1)
+    init_eval: int = param(20, "HopSkipJump initial evaluations (capped by max_eval).", ge=1)
+    max_eval: int = param(60, "HopSkipJump most evaluations per gradient estimate.", ge=1)
+    mutable: list[str] | str = param(
+        [], "Numeric features the attacker may change (empty: all of them)."
+    )
+
+
 @register_check(
     CHECK_ID,
     area="security",
@@ -170,17 +196,7 @@ def _std_text(x: float | None) -> str:
     ),
     standards=("MEASURE 2.7", "MEASURE 2.6"),
     severity="medium",
-    thresholds={
-        "budgets": [0.05, 0.1, 0.25, 0.5],
-        "budget": 0.1,
-        "success_warn": 0.25,
-        "success_fail": 0.5,
-        "n_rows": 50,
-        "max_iter": 4,
-        "init_eval": 20,
-        "max_eval": 60,
-        "mutable": [],
-    },
+    params=AdversarialParams,
     needs=("model",),
     tasks=("binary", "multiclass"),
     extras=("security",),
