@@ -127,6 +127,29 @@ class PostgresStore(_SQLStore):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
+    def _insert_rows(
+        self, cur: Any, model: str, rows: Sequence[tuple[Any, ...]], now: float
+    ) -> int:
+        # COPY into a per-connection temporary table (emptied at commit), then one
+        # INSERT ... SELECT: the server parses and plans one statement per batch
+        # instead of one per row. ``ORDER BY n`` keeps the first of two rows with one
+        # id, as the row-by-row insert did. The table is created in this transaction
+        # when missing (a new connection, or a rolled-back first batch).
+        cur.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_rows (n INTEGER, id TEXT, "
+            "ts DOUBLE PRECISION, features TEXT, prediction TEXT, score DOUBLE PRECISION)"
+            " ON COMMIT DELETE ROWS"
+        )
+        with cur.copy("COPY ingest_rows FROM STDIN") as copy:
+            for n, row in enumerate(rows):
+                copy.write_row((n, *row))
+        cur.execute(
+            "INSERT INTO predictions SELECT %s, id, ts, features, prediction, score, %s "
+            "FROM ingest_rows ORDER BY n ON CONFLICT (model, id) DO NOTHING",
+            (model, now),
+        )
+        return max(int(cur.rowcount), 0)
+
     def _writer(self) -> Any:
         return self._conn
 

@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from assay.monitor._records import in_range
+from assay.monitor._records import TIMESTAMP_MIN, in_range
 from assay.monitor._store import ModelRecord
 from assay.monitor._windows import span, split_rows, window_item
 from assay.monitoring.policy import parse_window
@@ -203,18 +203,20 @@ class Scheduler:
         pending = self._pending.get(key, set())
         if not full and change is None and before == closed_upto and not pending:
             return  # nothing arrived and no window closed since the last look
+        # Only closed buckets are judged, so the open one (where live ingest lands) is
+        # never fingerprinted: its rows would be counted on every tick for nothing.
         if full:
-            fps = self.store.time_fingerprints(model.name, n)
+            fps = self.store.time_fingerprints(model.name, n, TIMESTAMP_MIN, closed_upto * n)
         else:  # only the buckets that changed, newly closed or still waiting
             spans = [int(b) for b in pending]
             if change is not None:
                 spans += [int(change[0] // n), int(change[1] // n)]
             if before is not None and before < closed_upto:
                 spans += [before - 1, closed_upto - 1]
-            if not spans:
+            if not spans or min(spans) >= closed_upto:
                 self._closed[key] = closed_upto
                 return
-            lo, hi = min(spans), max(spans)
+            lo, hi = min(spans), min(max(spans), closed_upto - 1)
             fps = self.store.time_fingerprints(model.name, n, lo * n, (hi + 1) * n)
         have = self.store.window_fingerprints(model.name, size)
         cutoff = self._cutoff(model.name, size)
