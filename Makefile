@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 catalogue: $(STAMP)
 	$(BIN)/python -m assay.core.catalogue > docs/checks.md
+	$(BIN)/python -m assay.core.config_schema > docs/assay.schema.json
 
 bench: $(STAMP)
 	$(BIN)/python bench/audit_scale.py

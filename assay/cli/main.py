@@ -467,6 +467,14 @@ def list_checks_cmd(
         out.print(f"[bold]{s.id}[/]  {s.title}  [dim]{', '.join(s.standards)}[/]")
 
 
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of assay.yaml, with every check's parameters (for editors)."""
+    from assay.core.config_schema import render_schema
+
+    sys.stdout.write(render_schema())
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from assay.core.params import param_fields, params_of
 from assay.core.registry import all_checks
 
 _AREAS = {
@@ -42,9 +43,13 @@ production data.
 Without them the check is skipped, and its summary names the extra and the
 command.
 
-**Thresholds** are overridden per check in `assay.yaml`:
+**Parameters** (thresholds) are overridden per check in `assay.yaml`; an unknown
+name, a value of the wrong type or out of its bounds is refused before any data is
+read (exit code 2). `assay schema` prints the JSON Schema of `assay.yaml`
+([`docs/assay.schema.json`](assay.schema.json)) for completion in an editor.
 
 ```yaml
+# yaml-language-server: $schema=docs/assay.schema.json
 thresholds:
   data.integrity: {missing_warn: 0.1}
 ```
@@ -76,15 +81,31 @@ def render_catalogue() -> str:
         if s.extras:
             lines.append(f"- Extras: {_extras(s)}")
         lines.append(f"- Standards (NIST AI RMF): {', '.join(s.standards)}")
-        if s.thresholds:
-            lines.append("- Default thresholds:")
-            for k, v in s.thresholds.items():
-                lines.append(f"  - `{k}`: `{json.dumps(v)}`")
-        else:
-            lines.append("- Default thresholds: none")
+        lines.extend(_parameters(s))
         lines.append("")
     lines.extend(_gate_policy_section(specs))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _parameters(spec) -> list[str]:
+    """The parameters table of a check: name, type, default, bounds and doc."""
+    fields = param_fields(params_of(spec))
+    if not fields:
+        return ["- Parameters: none"]
+    out = [
+        "",
+        "| parameter | type | default | bounds | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in fields:
+        default = json.dumps(f.default, ensure_ascii=False)
+        if len(default) > 40:
+            default = default[:37] + "..."
+        doc = f.doc.replace("|", "\\|")
+        out.append(
+            f"| `{f.name}` | {f.kind} | `{default}` | {f.bounds_text() or '—'} | {doc or '—'} |"
+        )
+    return out
 
 
 def _extras(spec) -> str:

@@ -37,7 +37,7 @@ import difflib
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
@@ -100,7 +100,9 @@ def _fields(params: type) -> tuple[ParamField, ...]:
     hints = typing.get_type_hints(params)
     out = []
     for f in dataclasses.fields(params):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default: Any = f.default
+        if default is dataclasses.MISSING and callable(f.default_factory):
+            default = f.default_factory()
         bounds = tuple((k, f.metadata[k]) for k in _BOUNDS if f.metadata.get(k) is not None)
         out.append(ParamField(f.name, hints[f.name], default, f.metadata.get("doc", ""), bounds))
     return tuple(out)
@@ -115,10 +117,14 @@ def params_from_defaults(name: str, thresholds: Mapping[str, Any]) -> type:
     """A frozen parameter type inferred from a ``thresholds={...}`` mapping of defaults
     (third-party checks registered the older way); its fields have no doc."""
     spec = [
-        (k, _type_of(v), dataclasses.field(default_factory=lambda v=v: copy.deepcopy(v)))
+        (k, _type_of(v), dataclasses.field(default_factory=_copier(v)))
         for k, v in thresholds.items()
     ]
     return dataclasses.make_dataclass(name, spec, frozen=True)
+
+
+def _copier(value: Any) -> Callable[[], Any]:
+    return lambda: copy.deepcopy(value)
 
 
 def _type_of(default: Any) -> Any:
