@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
                 result = anonymize(
                     frame,
                     columns=wanted or None,
-                    operator=operator,  # type: ignore[arg-type]
+                    operator=operator,
                     salt=salt,
                     progress=progress,
                 )

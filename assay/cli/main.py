@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from assay.errors import AssayError
 from assay.io.paths import check_output_dir
 
 if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
     from assay.core.config import AuditConfig
 
 app = typer.Typer(
@@ -36,7 +37,7 @@ out = Console(highlight=False)
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     err.print(f"error: {message}", soft_wrap=True, markup=False, highlight=False)
     raise typer.Exit(EXIT_USAGE)
 
@@ -123,7 +124,7 @@ def load_report_json(path: Path) -> dict:
     return data
 
 
-def _run_audit(**kwargs) -> object:
+def _run_audit(**kwargs) -> AuditResult:
     """Run an audit with a rich progress bar on stderr."""
     import assay
 
@@ -301,7 +302,7 @@ def audit(
     raise typer.Exit(EXIT_GATE if result.gate_failed() else EXIT_OK)
 
 
-def _with_invocation(result, options: dict) -> object:
+def _with_invocation(result: AuditResult, options: dict) -> AuditResult:
     """The result with the options it was run with in ``extra.invocation`` (for reruns)."""
     from dataclasses import replace
 
