@@ -48,6 +48,7 @@ class PostgresStore(_SQLStore):
         self._psycopg = psycopg
         self.url = url
         self._lock = threading.Lock()
+        self._models = {}
         self._local = threading.local()
         self._readers: list[Any] = []
         self._dead = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -169,6 +170,7 @@ class PostgresStore(_SQLStore):
 
     def _drop_all(self) -> None:
         """Drop every table (tests only)."""
+        self._models.clear()
         with self._write() as cur:
             for table in (
                 "human_decisions",

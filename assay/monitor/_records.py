@@ -39,6 +39,8 @@ PARQUET_TYPES = (
     "application/parquet",
     "application/octet-stream",
 )
+ARROW_TYPES = ("application/vnd.apache.arrow.stream",)
+"""An Arrow IPC stream body (``pyarrow.ipc.new_stream``, ``polars.DataFrame.write_ipc_stream``)."""
 
 
 class RecordsError(ValueError):
@@ -140,6 +142,25 @@ def _parquet_shape(body: bytes) -> tuple[int, int]:
     return meta.num_rows, meta.num_columns
 
 
+def _arrow_frame(body: bytes, max_rows: int, max_columns: int | None) -> pl.DataFrame:
+    """A frame from an Arrow IPC stream: the schema's width is checked first, and the
+    record batches are counted as they are read (no copy of their buffers)."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    reader = ipc.open_stream(pa.py_buffer(body))
+    _too_wide(len(reader.schema), max_columns)
+    batches, rows = [], 0
+    for batch in reader:
+        rows += batch.num_rows
+        if rows > max_rows:
+            raise TooManyRows(max_rows)
+        batches.append(batch)
+    frame = pl.from_arrow(pa.Table.from_batches(batches, schema=reader.schema))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def frame_from_body(
     body: bytes,
     content_type: str,
@@ -147,11 +168,15 @@ def frame_from_body(
     max_rows: int = MAX_ROWS,
     max_columns: int | None = None,
 ) -> pl.DataFrame:
-    """A frame from a CSV or Parquet body; :class:`TooManyRows` past ``max_rows`` and
-    :class:`BodyError` past ``max_columns``, both decided before the rows are built (the
-    Parquet footer's counts; the CSV header, and at most ``max_rows + 1`` rows read)."""
+    """A frame from a CSV, Parquet or Arrow IPC stream body; :class:`TooManyRows` past
+    ``max_rows`` and :class:`BodyError` past ``max_columns``, both decided before the
+    rows are built (the Parquet footer's counts; the Arrow schema, then batch by batch;
+    the CSV header, and at most ``max_rows + 1`` rows read)."""
     csv = content_type.startswith("text/csv")
+    arrow = content_type in ARROW_TYPES
     try:
+        if arrow:
+            return _arrow_frame(body, max_rows, max_columns)
         if csv:
             _too_wide(_csv_header_width(body), max_columns)
             df = pl.read_csv(io.BytesIO(body), infer_schema_length=10_000, n_rows=max_rows + 1)
@@ -166,7 +191,7 @@ def frame_from_body(
     except BodyError:
         raise
     except Exception as exc:  # polars and pyarrow raise many kinds for a bad file
-        kind = "CSV" if csv else "Parquet"
+        kind = "CSV" if csv else "Arrow IPC stream" if arrow else "Parquet"
         raise BodyError(f"the body is not readable {kind}: {exc}") from exc
 
 
@@ -238,12 +263,12 @@ def body_records(
         if len(doc["records"]) > max_rows:
             raise TooManyRows(max_rows, len(doc["records"]))
         return doc["records"]
-    if ct == "text/csv" or ct in PARQUET_TYPES:
+    if ct == "text/csv" or ct in PARQUET_TYPES or ct in ARROW_TYPES:
         df = frame_from_body(body, ct, max_rows=max_rows, max_columns=MAX_FEATURES + len(fields))
         return TableRecords(df, fields)
     raise BodyError(
-        f"unsupported content type {content_type!r}; send application/json, text/csv or "
-        "application/vnd.apache.parquet"
+        f"unsupported content type {content_type!r}; send application/json, text/csv, "
+        "application/vnd.apache.parquet or application/vnd.apache.arrow.stream"
     )
 
 
@@ -339,12 +364,15 @@ def _fast_json_rows(
         elif not kinds <= _SCALARS:
             raise _Slow
     preds = [r.get("prediction") for r in records]
-    if not set(map(type, preds)) <= _SCALARS:
+    pred_kinds = set(map(type, preds))
+    if not pred_kinds <= _SCALARS:
         raise _Slow
     scores = [r.get("score") for r in records]
     if not set(map(type, scores)) <= _NUMBERS or not _all_finite(scores):
         raise _Slow
-    return list(zip(ids, ts, _dumps_all(feats), _dumps_all(preds), scores, strict=True))
+    # integer labels (the usual prediction) are their own JSON text
+    pred_json = list(map(str, preds)) if pred_kinds == {int} else _dumps_all(preds)
+    return list(zip(ids, ts, _dumps_all(feats), pred_json, scores, strict=True))
 
 
 def _num_dtype(dt: pl.DataType) -> bool:
@@ -404,7 +432,10 @@ def _fast_table_rows(
         sp = df["prediction"]
         if not _scalar_dtype(sp.dtype):
             raise _Slow
-        preds = _dumps_all(sp.to_list())
+        if sp.dtype.is_integer() or sp.dtype == pl.Boolean:  # their JSON is their text
+            preds = sp.cast(pl.String).fill_null("null").to_list()
+        else:
+            preds = _dumps_all(sp.to_list())
     else:
         preds = ["null"] * df.height
     if "score" in df.columns:

@@ -231,18 +231,6 @@ class Store(Protocol):
     def list_models(self) -> list[ModelRecord]: ...
     def counts(self, name: str) -> tuple[int, int]: ...
     def insert_predictions(self, model: str, rows: Sequence[tuple[Any, ...]]) -> int: ...
-    def _insert_rows(
-        self, cur: Any, model: str, rows: Sequence[tuple[Any, ...]], now: float
-    ) -> int:
-        """Insert prediction rows inside the open transaction; how many were new (the
-        first of two rows with one id wins, as a known id does)."""
-        sql = self._sql(
-            "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (model, id) DO NOTHING"
-        )
-        cur.executemany(sql, [(model, *r, now) for r in rows])
-        return max(int(cur.rowcount), 0)
-
     def insert_labels(self, model: str, rows: Sequence[tuple[str, str]]) -> int: ...
     def load_predictions(self, model: str, since: float | None = None) -> list[tuple[Any, ...]]: ...
     def add_token(self, token_id: str, digest: str, scope: str, name: str | None) -> None: ...
@@ -282,6 +270,7 @@ class _SQLStore(WindowResultsSQL, WorkbenchSQL):
 
     dialect = "sqlite"
     _lock: threading.Lock
+    _models: dict[str, ModelRecord]
 
     # -- connections (subclasses) --------------------------------------------
     def _writer(self) -> Any:  # pragma: no cover - abstract
@@ -390,8 +379,18 @@ class _SQLStore(WindowResultsSQL, WorkbenchSQL):
         )
 
     def get_model(self, name: str) -> ModelRecord | None:
+        # A registered model is never changed or removed, so a found one is kept: each
+        # ingest request then reads neither the row nor its reference data (megabytes
+        # for a large reference). A miss always asks the store (another process may
+        # have registered it since).
+        cached = self._models.get(name)
+        if cached is not None:
+            return cached
         rows = self._read("SELECT * FROM models WHERE name = ?", (name,))
-        return self._model(rows[0]) if rows else None
+        if not rows:
+            return None
+        model = self._models[name] = self._model(rows[0])
+        return model
 
     def list_models(self) -> list[ModelRecord]:
         return [self._model(r) for r in self._read("SELECT * FROM models ORDER BY name")]
@@ -415,6 +414,18 @@ class _SQLStore(WindowResultsSQL, WorkbenchSQL):
                     (model, min(stamps), max(stamps)),
                 )
             return stored
+
+    def _insert_rows(
+        self, cur: Any, model: str, rows: Sequence[tuple[Any, ...]], now: float
+    ) -> int:
+        """Insert prediction rows inside the open transaction; how many were new (the
+        first of two rows with one id wins, as a known id does)."""
+        sql = self._sql(
+            "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (model, id) DO NOTHING"
+        )
+        cur.executemany(sql, [(model, *r, now) for r in rows])
+        return max(int(cur.rowcount), 0)
 
     def insert_labels(self, model: str, rows: Sequence[tuple[str, str]]) -> int:
         """Store ``(id, label_json)`` rows; a resent id overwrites its label."""
@@ -664,6 +675,7 @@ class SQLiteStore(_SQLStore):
         self.path = path
         self._memory = path == ":memory:"
         self._lock = threading.Lock()
+        self._models = {}
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._conn = self._connect()
