@@ -127,6 +127,11 @@ def when(ts: float | None) -> str:
     return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def scroll_region(label: str) -> str:
+    """The opening of a table's scrolling wrapper, reachable by keyboard and named."""
+    return f'<div class="ay-table-wrap" tabindex="0" role="region" aria-label="{esc(label)}">'
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4f}"
@@ -159,7 +164,7 @@ def history_body(root: Path, name: str, jobs: list[Any], prefix: str) -> str:
             f"<td>{link}</td></tr>"
         )
     table = (
-        '<div class="ay-table-wrap"><table><caption>Audits of this model, newest first'
+        scroll_region("Audits of this model") + "<table><caption>Audits of this model, newest first"
         '</caption><thead><tr><th scope="col">Started</th><th scope="col">State</th>'
         '<th scope="col">Checks</th><th scope="col">Comparison</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -183,7 +188,8 @@ def _status_table(changes: list[dict[str, Any]]) -> str:
         for s in changes
     )
     return (
-        '<div class="ay-table-wrap"><table><caption>Checks that changed status</caption>'
+        scroll_region("Checks that changed status")
+        + "<table><caption>Checks that changed status</caption>"
         '<thead><tr><th scope="col">Check</th><th scope="col">Before</th>'
         '<th scope="col">Now</th><th scope="col">Change</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
@@ -201,7 +207,7 @@ def _metric_table(changes: list[dict[str, Any]], level: str) -> str:
         for m in changes
     )
     return (
-        '<div class="ay-table-wrap"><table><caption>Metrics that moved beyond their '
+        scroll_region("Metrics that moved") + "<table><caption>Metrics that moved beyond their "
         f"{esc(level)}intervals (each value outside the other audit's interval)</caption>"
         '<thead><tr><th scope="col">Metric</th><th scope="col">Before [interval]</th>'
         '<th scope="col">Now [interval]</th><th scope="col">Change</th></tr></thead>'
@@ -218,7 +224,8 @@ def _input_table(changes: list[dict[str, Any]]) -> str:
         for c in changes
     )
     return (
-        '<div class="ay-table-wrap"><table><caption>Inputs that differ</caption><thead><tr>'
+        scroll_region("Inputs that differ")
+        + "<table><caption>Inputs that differ</caption><thead><tr>"
         '<th scope="col">Input</th><th scope="col">Field</th><th scope="col">Before</th>'
         f'<th scope="col">Now</th></tr></thead><tbody>{rows}</tbody></table></div>'
     )

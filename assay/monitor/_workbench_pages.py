@@ -12,15 +12,17 @@
   sensitive columns and columns to ignore (suggestions shown, never ticked for
   the person), and the model: Assay's reference model, a ``.skops`` / ``.onnx``
   file, prediction columns, or none.
-- ``/workbench/audits/{id}`` — progress (the page reloads itself every 2 s: no
-  script), then the report (the same ``report.html``, in a frame) and the "what
+- ``/workbench/audits/{id}`` — progress (the check running and the time left,
+  followed by one small same-origin script polling ``.../progress``: see
+  ``_workbench_progress``), then the report (the same ``report.html``, in a frame) and the "what
   to do next" steps, each with a form to mark it *accepted risk*, *will fix* or
   *not applicable* with a comment and a name (recorded with the time).
 - ``/workbench/history?model=NAME`` — a model's audits, newest first;
   ``/workbench/audits/{id}/compare/{other}`` — ``assay diff`` of the earlier audit
   against this one, as a page (see ``_workbench_history``).
 
-No page loads anything from elsewhere or runs a script; every value from the
+No page loads anything from elsewhere or runs an inline script (the only script
+is the progress page's, served from the workbench itself); every value from the
 data is escaped.
 """
 
@@ -63,8 +65,10 @@ from assay.monitor._workbench_history import (
     history_body,
     model_of,
     previous_audit,
+    scroll_region,
 )
 from assay.monitor._workbench_io import infer_schema, suggest
+from assay.monitor._workbench_progress import SCRIPT, progress_view, typical_seconds
 from assay.render._format import esc
 
 __all__ = ["COOKIE", "router"]
@@ -72,8 +76,9 @@ __all__ = ["COOKIE", "router"]
 PREFIX = "/workbench"
 COOKIE = "assay_workbench"
 CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src data:; form-action 'self'; frame-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 # The dashboard's headers, with a CSP that also lets the page frame its own report.
 HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": CSP}
@@ -94,6 +99,7 @@ _CSS = (
     "border:1px solid #d8dee4;border-radius:12px}"
     ".wb-step{border-top:1px solid #d8dee4;padding:10px 0}.wb-done{color:#0b6b2f}"
     ".ay-dash progress{width:100%;height:18px}"
+    ".ay-dash main a{text-decoration:underline}"  # links told apart without colour
 )
 
 router = APIRouter(include_in_schema=False)
@@ -107,7 +113,7 @@ def _headers(resp: Response) -> Response:
 
 
 def _page(
-    title: str, body: str, *, status: int = 200, nav: bool = True, refresh: int | None = None
+    title: str, body: str, *, status: int = 200, nav: bool = True, script: bool = False
 ) -> HTMLResponse:
     from assay.monitor._dashboard import _CSS as DASH_CSS
     from assay.render.html import stylesheet
@@ -120,10 +126,10 @@ def _page(
         if nav
         else ""
     )
-    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    js = f'<script src="{PREFIX}/static/progress.js" defer></script>' if script else ""
     html = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">{meta}'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">{js}'
         f"<title>{esc(title)} · Assay workbench</title>"
         f"<style>{stylesheet()}{DASH_CSS}{_CSS}</style></head>"
         '<body class="ay-body"><a class="wb-skip" href="#main">Skip to the content</a>'
@@ -289,7 +295,9 @@ def _audit_list(request: Request, owner: str, scope: str) -> str:
         for j in jobs
     )
     return (
-        '<div class="ay-panel"><h2>Your audits</h2><div class="ay-table-wrap"><table><thead>'
+        '<div class="ay-panel"><h2>Your audits</h2>'
+        + scroll_region("Your audits")
+        + "<table><thead>"
         '<tr><th scope="col">Started</th><th scope="col">Model (its history)</th>'
         '<th scope="col">State</th><th scope="col">Target</th><th scope="col">Files</th>'
         f"</tr></thead><tbody>{rows}</tbody></table></div></div>"
@@ -473,8 +481,9 @@ def _draft_page(draft_id: str, draft: dict[str, Any], message: str = "", status:
         + '<p><label for="name">Name of the model, to find its audits later (optional)</label>'
         '<input id="name" name="name" maxlength="200" autocomplete="off"></p>'
         '<button type="submit">Run the audit</button></form></div>'
-        '<div class="ay-panel"><h2>The columns Assay found</h2><div class="ay-table-wrap">'
-        '<table><thead><tr><th scope="col">Column</th><th scope="col">Type</th>'
+        '<div class="ay-panel"><h2>The columns Assay found</h2>'
+        + scroll_region("The columns Assay found")
+        + '<table><thead><tr><th scope="col">Column</th><th scope="col">Type</th>'
         '<th scope="col">Distinct</th><th scope="col">Missing</th><th scope="col">Examples'
         f"</th></tr></thead><tbody>{rows}</tbody></table></div></div>"
     )
@@ -573,31 +582,26 @@ def _job_or_page(request: Request, audit_id: str) -> tuple[Any, str, str] | Resp
     return job, scope, owner
 
 
-def _progress(job: Any) -> str:
-    now = time.time()
+def _progress(request: Request, job: Any) -> str:
+    view = progress_view(job, typical_seconds(request.app.state.store, _visible_owner(request)))
     if job.state == "queued":
-        text = "Waiting for the previous audit to finish."
-        bar = '<progress aria-label="audit progress"></progress>'
+        bar = '<progress id="wb-progress-bar" aria-label="audit progress"></progress>'
     else:
-        elapsed = now - (job.started_at or now)
-        left = ""
-        if job.total and job.done:
-            left = f", about {elapsed / job.done * (job.total - job.done):,.0f} s left"
-        step = f" ({job.done:,} of {job.total:,} checks{left})" if job.total else ""
-        text = f"Running: {job.current_check or 'starting'}{step}. {elapsed:,.0f} s so far."
         bar = (
-            f'<progress max="{max(job.total, 1)}" value="{job.done}" '
+            f'<progress id="wb-progress-bar" max="{max(job.total, 1)}" value="{job.done}" '
             'aria-label="audit progress"></progress>'
         )
+    here = f"{PREFIX}/audits/{esc(job.id)}"
     cancel = (
-        f'<form method="post" action="{PREFIX}/audits/{esc(job.id)}/cancel">'
+        f'<form method="post" action="{here}/cancel">'
         '<button type="submit">Cancel the audit</button></form>'
     )
     return (
-        f'<div class="ay-panel"><h1>Audit {esc(job.state)}</h1>'
-        f'<p role="status" aria-live="polite">{esc(text)}</p>{bar}'
-        "<p>This page refreshes itself every 2 seconds; you can leave and come back.</p>"
-        f"{cancel}</div>"
+        f'<div class="ay-panel" id="wb-progress" data-poll="{here}/progress">'
+        f"<h1>Audit {esc(job.state)}</h1>"
+        f'<p id="wb-progress-text" role="status" aria-live="polite">{esc(view["text"])}</p>'
+        f"{bar}<p>This page follows the audit as it runs; you can leave and come back "
+        f'(<a href="{here}">check again</a>).</p>{cancel}</div>'
     )
 
 
@@ -700,7 +704,7 @@ def audit_page(request: Request, audit_id: str) -> Response:
         return found
     job = found[0]
     if job.state in ("queued", "running"):
-        return _page(f"Audit {job.state}", _progress(job), refresh=2)
+        return _page(f"Audit {job.state}", _progress(request, job), script=True)
     if job.state in ("failed", "cancelled"):
         body = (
             f'<div class="ay-panel"><h1>Audit {esc(job.state)}</h1>'
@@ -709,6 +713,27 @@ def audit_page(request: Request, audit_id: str) -> Response:
         )
         return _page(f"Audit {job.state}", body)
     return _report_page(request, job)
+
+
+@router.get(PREFIX + "/audits/{audit_id}/progress")
+def audit_progress(request: Request, audit_id: str) -> Response:
+    """The progress page's poll: state, sentence, bar (JSON)."""
+    from fastapi.responses import JSONResponse
+
+    found = _job_or_page(request, audit_id)
+    if isinstance(found, Response):
+        return found
+    store = request.app.state.store
+    view = progress_view(found[0], typical_seconds(store, _visible_owner(request)))
+    return _headers(JSONResponse(view, headers={"Cache-Control": "no-store"}))
+
+
+@router.get(PREFIX + "/static/progress.js")
+def progress_script() -> Response:
+    resp = Response(SCRIPT, media_type="text/javascript; charset=utf-8")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 @router.post(PREFIX + "/audits/{audit_id}/cancel")

@@ -22,8 +22,10 @@ def login(client, token: str = ADMIN):
 
 
 def assert_accessible(html: str) -> None:
-    """No external asset or script; every form control has a label or an aria-label."""
-    assert "<script" not in html.lower()
+    """No external asset, no inline script (only the workbench's own progress script);
+    every form control has a label or an aria-label."""
+    scripts = re.findall(r"<script\b[^>]*>", html.lower())
+    assert scripts in ([], ['<script src="/workbench/static/progress.js" defer>']), scripts
     assert not re.search(r'(src|href)="(https?:)?//', html)
     labels = set(re.findall(r'<label for="([^"]+)"', html))
     for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
@@ -76,8 +78,14 @@ def test_pages_upload_choose_run_read_and_decide(client):
         if "Audit done" in page.text:
             break
         assert "<h1>Audit failed</h1>" not in page.text, page.text[-1500:]
-        assert '<meta http-equiv="refresh" content="2">' in page.text
-        assert 'role="status"' in page.text
+        assert "http-equiv" not in page.text  # no timed refresh (WCAG 2.2.1)
+        assert 'role="status"' in page.text and 'data-poll="' in page.text
+        assert_accessible(page.text)
+        poll = client.get(audit_url + "/progress")
+        assert poll.status_code == 200 and poll.headers["cache-control"] == "no-store"
+        view = poll.json()
+        if view["state"] == "running":
+            assert view["text"].startswith("Running: ") and view["elapsed_s"] >= 0
         assert time.monotonic() < deadline
         time.sleep(0.2)
     html = page.text
