@@ -81,6 +81,13 @@ class AuditContext:
         return self.schema.target
 
     @property
+    def target_column(self) -> str:
+        """The target's name, for checks of supervised tasks (whose schema always has one)."""
+        if self.schema.target is None:
+            raise ValueError(f"a {self.task} audit has no target column")
+        return self.schema.target
+
+    @property
     def classes(self) -> list[Any]:
         return list(self.schema.classes)
 

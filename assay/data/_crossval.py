@@ -164,7 +164,7 @@ def canonical_sample(
     df = ctx.frame(split)
     feats = model_features(ctx, df)
     keys = row_keys(df, feats, ctx.settings.seed)
-    labels = df.get_column(ctx.target).cast(pl.String).fill_null("").to_numpy()
+    labels = df.get_column(ctx.target_column).cast(pl.String).fill_null("").to_numpy()
     order = np.lexsort((labels, keys))
     if len(order) > max_rows:
         order = order[:max_rows]
@@ -380,7 +380,7 @@ def out_of_fold(
     positions, keys, n_total = canonical_sample(ctx, split, int(max_rows))
     df = ctx.frame(split)[positions]
     regression = ctx.task == "regression"
-    y_raw = df.get_column(ctx.target).to_numpy()
+    y_raw = df.get_column(ctx.target_column).to_numpy()
     y, classes, present = _sample_labels(ctx, y_raw, regression)
     folds = _folds(keys, n_folds)
     # A fold left empty (tiny data) is simply skipped; fewer than 2 folds cannot work.

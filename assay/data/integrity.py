@@ -180,7 +180,7 @@ def _column_findings(
             f"Column '{name}' is {pct(share)} missing in {split} "
             f"({p.n_missing:,} of {p.n_rows:,} rows)."
         )
-        status = "fail" if share > th["missing_fail"] else "warn"
+        status: Status = "fail" if share > th["missing_fail"] else "warn"
         add("missing", status, msg, metrics={"missing_share": share, "missing_count": p.n_missing})
     if p.n_infinite:
         msg = (
@@ -738,8 +738,8 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     found += _identifier_findings(ctx)
 
     problems = [(k, f) for k, f in found if f.status != "pass"]
-    for kind in _PRIORITY:
-        metrics[_COUNT_NAMES[kind]] = sum(1 for k, _ in problems if k == kind)
+    for problem in _PRIORITY:
+        metrics[_COUNT_NAMES[problem]] = sum(1 for k, _ in problems if k == problem)
     # Worst first: fails, then by kind, then by size (each finding's first metric
     # is its size: missing share, count of infinities, duplicated rows...).
     ordered = sorted(
@@ -751,13 +751,13 @@ def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         ),
     )
     findings = sort_findings([f for _, f in ordered] + [f for _, f in found if f.status == "pass"])
-    summary, recommendation = _summary(ctx, engine, ordered)
+    summary_text, recommendation = _summary(ctx, engine, ordered)
     details = {"columns": table, "charts": []}
     if any(r["missing_share"] for r in table):
         details["charts"] = [_missing_chart(table, th, many=len(splits(ctx)) > 1)]
     return Outcome(
         status=overall_status(findings),
-        summary=summary,
+        summary=summary_text,
         metrics=metrics,
         findings=findings,
         recommendation=recommendation,
@@ -779,7 +779,7 @@ def _duplicates(
     dups = engine.duplicates(split, columns)
     share = dups.count / height if height else 0.0
     if dups.count:
-        status = "warn" if share > th["duplicate_warn"] else "pass"
+        status: Status = "warn" if share > th["duplicate_warn"] else "pass"
         msg = f"{dups.count:,} row(s) of {split} ({pct(share)}) repeat an earlier row exactly."
         metrics_dup = {"duplicate_count": dups.count, "duplicate_share": share}
         finding = Finding(status, msg, rows=dups.rows, split=split, metrics=metrics_dup)

@@ -195,6 +195,7 @@ def _concentrations(
     """
     from scipy.stats import norm
 
+    assert oof.proba is not None  # out-of-fold results of a classification carry probabilities
     train = ctx.frame("train")[oof.positions]
     n = len(oof.y)
     loss_tr = 1.0 - oof.proba[np.arange(n), oof.y]
@@ -210,7 +211,7 @@ def _concentrations(
     if not cells:
         return []
     z_crit = float(norm.isf(float(th["alpha"]) / len(cells)))
-    hits = []
+    hits: list[dict[str, Any]] = []
     for col, desc, m_tr, m_te in cells:
         a, b = loss_tr[m_tr], loss_te[m_te]
         ra, rb = loss_tr[~m_tr], loss_te[~m_te]
@@ -269,6 +270,7 @@ def _classification(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) ->
     from cleanlab.rank import get_label_quality_scores
 
     y, proba = oof.y, oof.proba
+    assert proba is not None  # out-of-fold results of a classification carry probabilities
     if len(oof.classes) < 2:
         raise SkipCheck(f"the {oof.split} data holds a single class")
     issues = _cleanlab_issues(y, proba)
@@ -417,6 +419,7 @@ def _class_chart(
 
 
 def _regression(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> dict[str, Any]:
+    assert oof.pred is not None  # out-of-fold results of a regression carry predictions
     resid = oof.y - oof.pred
     med = float(np.median(resid))
     mad = float(np.median(np.abs(resid - med))) * 1.4826

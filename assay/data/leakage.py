@@ -229,6 +229,7 @@ def single_feature_score(
             enc = _target_encode(codes, y_stats, fit, max_categories)
             X_fit, X_held = enc[fit], enc[held]
         else:
+            assert x is not None  # encode_feature gives exactly one of x and codes
             X_fit, X_held = x[fit].reshape(-1, 1), x[held].reshape(-1, 1)
         score = _tree_score(X_fit, X_held, y[fit], y[held], task, n_classes, seed)
         if x is not None and task != "multiclass":
@@ -280,6 +281,7 @@ def model_score(ctx: AuditContext) -> float | None:
     if not ctx.can_predict("test"):
         return None
     y = ctx.labels("test")
+    assert y is not None  # a supervised audit's test data has the target
     pred = ctx.predictions("test")
     if ctx.task == "regression":
         return float(r2_score(y.astype(float), np.asarray(pred.labels, dtype=float)))
@@ -320,6 +322,7 @@ def step_score(
             enc = _target_encode(codes, y_stats, fit, max_categories)
             X_fit, X_held = enc[fit], enc[held]
         else:
+            assert x is not None  # encode_feature gives exactly one of x and codes
             X_fit, X_held = x[fit].reshape(-1, 1), x[held].reshape(-1, 1)
         leaf = max(1, min(20, len(fit) // 100))
         clf = DecisionTreeClassifier(
@@ -338,6 +341,7 @@ def ordering(x: np.ndarray | None, codes: np.ndarray | None, y: np.ndarray) -> n
     if codes is not None:
         counts = np.maximum(np.bincount(codes), 1)
         return (np.bincount(codes, weights=y.astype(float)) / counts)[codes]
+    assert x is not None  # encode_feature gives exactly one of x and codes
     present = ~np.isnan(x)
     fill = float(np.median(x[present])) if present.any() else 0.0
     return np.where(present, x, fill)
@@ -409,7 +413,7 @@ def judge_leakage(
     step_share: float,
     dependence: float,
     q_value: float,
-    task: str,
+    task: str | None,
     th: Mapping[str, Any],
 ) -> tuple[Status, str]:
     """Status of one feature, and how it predicts, from its numbers alone.
@@ -551,8 +555,10 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     if n_total > int(th["max_rows"]):
         keep = np.sort(np.argsort(keys, kind="stable")[: int(th["max_rows"])])
         df, keys = df[keep], keys[keep]
-    regression = ctx.task == "regression"
-    y_raw = df.get_column(ctx.target).to_numpy()
+    task = ctx.task
+    assert task is not None  # the audit runs this check on its supervised tasks only
+    regression = task == "regression"
+    y_raw = df.get_column(ctx.target_column).to_numpy()
     y = y_raw.astype(float) if regression else _class_codes(y_raw, ctx.classes)
     folds = folds_from_keys(keys)
     model = model_score(ctx)
@@ -570,7 +576,7 @@ def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 x,
                 codes,
                 y,
-                ctx.task,
+                task,
                 len(ctx.classes),
                 folds,
                 seed=seed,
@@ -592,7 +598,7 @@ def _judge_feature(
     th: Mapping[str, Any],
     encoded: Mapping[str, tuple[np.ndarray | None, np.ndarray | None]],
     y: np.ndarray,
-    folds: np.ndarray,
+    folds: list[tuple[np.ndarray, np.ndarray]],
     orderings: dict[str, np.ndarray],
     n_pos: int,
 ) -> None:
@@ -755,7 +761,7 @@ def _summary(
     """The first flagged column and the others, or the strongest column scored."""
     if findings:
         top = next(r for r in table if r["feature"] == findings[0].column)
-        others = [f.column for f in findings[1:]]
+        others = [f.column for f in findings[1:] if f.column is not None]  # all have one
         summary = (
             f"Column '{top['feature']}' alone predicts the target {top['how']} "
             f"({metric} {top['score']:.2f}), "

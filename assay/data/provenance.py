@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
 from assay.core.registry import Outcome, register_check
-from assay.core.result import Finding
+from assay.core.result import Finding, Status
 from assay.data._common import and_join, overall_status, sort_findings, splits
 from assay.engine._audit import LocalAuditEngine, audit_engine
 from assay.engine._fingerprint import VERSION
@@ -54,7 +54,7 @@ def canonical_column(s: pl.Series) -> tuple[str, pl.Series]:
     if dt == pl.Boolean:
         out, kind = s.cast(pl.UInt8), "bool"
     elif dt.is_integer():
-        fits = dt != pl.UInt64 or (s.max() or 0) < 2**63
+        fits = dt != pl.UInt64 or cast(int, s.max() or 0) < 2**63  # a UInt64 max is an int
         out, kind = (s.cast(pl.Int64), "int") if fits else (s.cast(pl.String), "str")
     elif dt.is_float() or dt.is_decimal():
         x = s.cast(pl.Float64).fill_nan(None)  # NaN is missing
@@ -118,7 +118,7 @@ def same_content(
     return shared if same else None
 
 
-_SAME = {
+_SAME: dict[tuple[str, str], tuple[Status, str]] = {
     ("train", "test"): (
         "fail",
         "The test set is the training set: both hold exactly the same rows (order aside), "

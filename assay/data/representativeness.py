@@ -720,9 +720,9 @@ def _coverage(
                 if f is not None:
                     found.append(f)
             elif ctype == "numeric":
-                row = _out_of_range(col, train.get_column(col), df.get_column(col), split)
-                if row is not None:
-                    range_table.append(row)
+                in_range = _out_of_range(col, train.get_column(col), df.get_column(col), split)
+                if in_range is not None:
+                    range_table.append(in_range)
     return found, unseen_table, range_table
 
 

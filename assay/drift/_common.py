@@ -141,7 +141,7 @@ def findings_for(drifts: Sequence[ColumnDrift], status: Status, correction: str)
 
 def charts_for(drifts: Sequence[ColumnDrift], reference: str, limit: int) -> list[dict[str, Any]]:
     """Distribution charts of the ``limit`` most drifted columns."""
-    out = []
+    out: list[dict[str, Any]] = []
     for d in ranked(drifts):
         if not d.drifted or len(out) >= limit:
             break

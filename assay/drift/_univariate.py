@@ -349,7 +349,7 @@ def assess_one(spec: ColumnSpec, r: Summary, c: Summary, th: Mapping[str, Any]) 
             reason=f"too few values to test: {least} in {side} (at least {th['min_values']} "
             "needed)",
         )
-    if _low_cardinality(r, c):
+    if isinstance(r, NumericSummary) and isinstance(c, NumericSummary) and _low_cardinality(r, c):
         r, c = numeric_as_categorical(r), numeric_as_categorical(c)
         base = replace(base, kind="numeric")
     if isinstance(r, CategoricalSummary) and isinstance(c, CategoricalSummary):
@@ -387,10 +387,16 @@ def assess(
             f"not {th['correction']!r}"
         )
     out = [assess_one(s, *summaries[s.name], th) for s in specs]
-    tests = [i for i, d in enumerate(out) if d.method in P_VALUE_METHODS and d.p_value is not None]
-    adjusted = adjust([out[i].p_value for i in tests], th["correction"])  # type: ignore[misc]
-    for i, p in zip(tests, adjusted, strict=True):
-        out[i] = replace(out[i], p_adjusted=p, drifted=p < out[i].threshold)
+    tests = [
+        (i, d.p_value)
+        for i, d in enumerate(out)
+        if d.method in P_VALUE_METHODS and d.p_value is not None
+    ]
+    adjusted = adjust([p for _, p in tests], th["correction"])
+    for (i, _), p in zip(tests, adjusted, strict=True):
+        alpha = out[i].threshold
+        assert alpha is not None  # assess_one sets the threshold of every p-value method
+        out[i] = replace(out[i], p_adjusted=p, drifted=p < alpha)
     return out
 
 

@@ -282,7 +282,7 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     else:
         recommendation = "Nothing to do now; repeat the comparison on new production data."
-    importance = [
+    importance: list[dict[str, Any]] = [
         {
             "feature": specs[k].name,
             "importance": float(imp.importances_mean[k]),

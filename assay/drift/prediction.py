@@ -13,6 +13,7 @@ from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
 from assay.drift._univariate import UnivariateParams, assess
 from assay.engine import ColumnSpec, Engine, LocalEngine, engine_for
+from assay.engine._columns import Kind
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -49,7 +50,7 @@ def _model_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSpe
                     cols[f"score P({c})"] = pred.proba[:, k]
         frames[side] = pl.DataFrame(cols)
     for col in frames["reference"].columns:
-        kind = "categorical" if col == "predicted class" else "numeric"
+        kind: Kind = "categorical" if col == "predicted class" else "numeric"
         specs.append(ColumnSpec(col, col, kind))
     if ctx.task == "binary" and len(specs) > 1:
         main = specs[1].name  # the score says more than the thresholded class

@@ -10,6 +10,7 @@ from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
 from assay.drift._univariate import UnivariateParams, assess
 from assay.engine import ColumnSpec, engine_for
+from assay.engine._columns import Kind
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -57,7 +58,7 @@ def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"current data has no target column '{target}' (labels usually arrive later in "
             "production); add it when they do to compare the target's distribution"
         )
-    kind = "categorical" if ctx.task in ("binary", "multiclass") else "numeric"
+    kind: Kind = "categorical" if ctx.task in ("binary", "multiclass") else "numeric"
     spec = ColumnSpec(target, target, kind)
     summaries = engine.summarize([spec])
     if summaries[target][1].n == 0:

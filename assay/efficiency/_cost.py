@@ -64,6 +64,12 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_") or "instance"
 
 
+def _positive(where: str, field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{where}.{field} must be a positive number, not {value!r}")
+    return float(value)
+
+
 def validate_instances(instances: Any) -> list[dict[str, Any]]:
     """Check instance profiles; raise ``ValueError`` naming the bad field."""
     if not isinstance(instances, Sequence) or isinstance(instances, str) or not instances:
@@ -80,18 +86,16 @@ def validate_instances(instances: Any) -> list[dict[str, Any]]:
         name = inst.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"{where}.name must be a non-empty string, not {name!r}")
-        price, cores = inst.get("usd_per_hour"), inst.get("cores")
-        for field, value in (("usd_per_hour", price), ("cores", cores)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{where}.{field} must be a positive number, not {value!r}")
+        price = _positive(where, "usd_per_hour", inst.get("usd_per_hour"))
+        cores = _positive(where, "cores", inst.get("cores"))
         if slug(name) in seen:
             raise ValueError(f"{where}.name {name!r} repeats another instance's name")
         seen.add(slug(name))
         out.append(
             {
                 "name": name,
-                "usd_per_hour": float(price),
-                "cores": float(cores),
+                "usd_per_hour": price,
+                "cores": cores,
                 "note": str(inst.get("note", "")),
             }
         )

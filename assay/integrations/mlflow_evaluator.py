@@ -71,20 +71,24 @@ def _model(model: Any) -> Any:
     return _PyfuncModel(model)
 
 
+def _finite(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
+
+
 def headline_metrics(report: dict[str, Any]) -> dict[str, float]:
     """``assay.*`` metrics from a report: test-set metrics with intervals, and counts."""
     out: dict[str, float] = {}
     perf = next((c for c in report["checks"] if c["id"] == "evaluation.performance"), None)
     metrics = (perf or {}).get("metrics") or {}
-    for name, value in metrics.items():
+    for name in metrics:
         if name.startswith("train_") or name.endswith(("_low", "_high")):
             continue
-        low, high = metrics.get(f"{name}_low"), metrics.get(f"{name}_high")
-        if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in (value, low, high)):
+        v, low, high = (_finite(metrics.get(k)) for k in (name, f"{name}_low", f"{name}_high"))
+        if v is None or low is None or high is None:
             continue
-        out[f"assay.{name}"] = float(value)
-        out[f"assay.{name}_low"] = float(low)
-        out[f"assay.{name}_high"] = float(high)
+        out[f"assay.{name}"] = v
+        out[f"assay.{name}_low"] = low
+        out[f"assay.{name}_high"] = high
     summary = report.get("summary", {})
     out["assay.checks_fail"] = float(summary.get("fail", 0))
     out["assay.checks_warn"] = float(summary.get("warn", 0))

@@ -274,7 +274,9 @@ def anomaly(ctx: Any, split: str, *, contamination: float) -> tuple[np.ndarray, 
             "or score_samples, or a score column with --score)"
         )
     if flag is None:
+        assert score is not None  # one of the two is given (checked just above)
         ref = _raw_outputs(ctx, "test")["score"]
+        assert ref is not None  # the model or score column that scores this split scores test
         cut = float(np.quantile(ref, 1 - contamination)) if contamination > 0 else np.inf
         flag = score > cut
     if score is None:

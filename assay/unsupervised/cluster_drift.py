@@ -140,7 +140,7 @@ def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     n_ref, n_cur = ref.size, cur.size
     share_rows, share_p = [], []
     for c in names:
-        k1, k2 = np.count_nonzero(ref == c), np.count_nonzero(cur == c)
+        k1, k2 = int(np.count_nonzero(ref == c)), int(np.count_nonzero(cur == c))
         d, lo, hi, p = two_share_test(k1, n_ref, k2, n_cur, conf)
         share_rows.append(
             {

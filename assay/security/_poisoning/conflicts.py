@@ -83,7 +83,7 @@ def _measure(
     if ctx.task == "regression" or not feats or df.height < 2:
         return None
     keyed = df.select(feats).with_columns(
-        pl.Series("__y__", df.get_column(ctx.target).cast(pl.String)),
+        pl.Series("__y__", df.get_column(ctx.target_column).cast(pl.String)),
         pl.Series("__row__", positions),
     )
     dup = df.select(feats).hash_rows(seed=ctx.settings.seed).is_duplicated()

@@ -182,12 +182,12 @@ def _trigger_labels(
     backdoor on a regression target pushes it to an extreme.
     """
     if ctx.task != "regression":
-        y = class_codes(df.get_column(ctx.target).to_numpy(), ctx.classes)
+        y = class_codes(df.get_column(ctx.target_column).to_numpy(), ctx.classes)
         if (y < 0).any():
             return None
         words = [repr(c) for c in ctx.classes]
         return y, words, tuple(range(len(ctx.classes)))
-    t = df.get_column(ctx.target).cast(pl.Float64, strict=False).to_numpy()
+    t = df.get_column(ctx.target_column).cast(pl.Float64, strict=False).to_numpy()
     finite = t[np.isfinite(t)]
     if finite.size < 20:
         return None
