@@ -461,6 +461,7 @@ def audit(
                 decisions=decisions,
             )
             ctx.sources.update(run.sources)
+            run.use_predictions(ctx, model, trust_model)  # every row, on the workers
             with run.active("train" if ctx.has("train") else "test"):
                 results = [
                     run.note_sample(_run(spec, ctx, i, len(specs), progress), ctx)

@@ -18,10 +18,15 @@ What the audit runs on the cluster, and what on a sample:
   value's count is low by at most ``rows / (cap + 1)`` and the sentinel
   rules read quartiles from a quantile sketch (rank error 1/8192).
 - drift checks: every row, through :class:`~assay.engine._dask.DaskEngine`.
-- predictions of a model file Assay loads (or prediction columns): every row,
-  predicted per partition on the workers, summarised as label counts,
-  confusion counts and a score histogram (reported in ``extra.engine``).
-- every other check (metrics with intervals, fairness, leakage, robustness,
+- predictions of a model file Assay loads (loaded on each worker with the
+  audit's task) or prediction columns: every row, predicted per partition on
+  the workers, summarised as label counts, confusion counts and a score
+  histogram (reported in ``extra.engine``).
+- ``fairness.group_metrics`` of a classifier so predicted: every row, from
+  :class:`~assay.engine._groups.GroupCounts` (rows per group, truth and
+  prediction) merged over the partitions; the check computes its metrics and
+  a bootstrap of the counts from them (:mod:`assay.fairness._counts`).
+- every other check (metrics with intervals, leakage, robustness,
   attacks, label issues...): on a sample of at most ``max_rows_model_checks``
   rows per split — the rows with the smallest content hash (Polars
   ``hash_rows`` with the audit's seed), kept in their original order. The
@@ -53,6 +58,16 @@ from assay.engine._audit import (
 )
 from assay.engine._dask import _need_dask, _tree, split_frame, start_client
 from assay.engine._fingerprint import FingerprintSummary, fingerprint_summary, merge_fingerprints
+from assay.engine._groups import (
+    GroupCounts,
+    Grouping,
+    TextCounts,
+    group_counts,
+    group_labels,
+    merge_group_counts,
+    merge_text_counts,
+    text_counts,
+)
 from assay.engine._outcomes import OutcomeSummary, merge_outcomes, outcome_summary
 from assay.engine._parquet import ParquetPart, is_parquet_path, parquet_parts
 from assay.engine._profile import PROFILE_CAP, ColumnProfileSummary, merge_profiles, profile_frame
@@ -160,19 +175,20 @@ def _t_merge_sample(n: int, *frames: pl.DataFrame) -> pl.DataFrame:
 
 
 @functools.lru_cache(maxsize=4)
-def _worker_model(path: str, trust: bool) -> Any:
+def _worker_model(path: str, trust: bool, task: str | None) -> Any:
     from assay.io.models import load_model
 
-    return load_model(path, trust_model=trust)
+    return load_model(path, trust_model=trust, task=task)
 
 
-def _t_outcomes(part: Any, spec: Mapping[str, Any]) -> OutcomeSummary:
-    df = _load(part, None)
+def _predict(df: pl.DataFrame, spec: Mapping[str, Any]) -> tuple[np.ndarray, Any, Any]:
+    """True labels, predicted labels and positive-class scores (binary) of one partition:
+    from the model file (loaded once per worker, with the audit's task) or the columns."""
     classes = list(spec["classes"])
     labels = df.get_column(spec["target"]).to_numpy()
     score = None
     if spec.get("model") is not None:
-        model = _worker_model(spec["model"], spec["trust"])
+        model = _worker_model(spec["model"], spec["trust"], spec.get("task"))
         pred = model.predict(df.select(spec["features"]), classes)
         predicted, proba = pred.labels, pred.proba
         if proba is not None and len(classes) == 2:
@@ -185,7 +201,30 @@ def _t_outcomes(part: Any, spec: Mapping[str, Any]) -> OutcomeSummary:
                 score = 1 - score
         if predicted is None and score is not None:
             predicted = np.asarray(classes, dtype=object)[(score >= 0.5).astype(int)]
-    return outcome_summary(labels, predicted, score, classes=classes)
+    return labels, predicted, score
+
+
+def _t_outcomes(part: Any, spec: Mapping[str, Any]) -> OutcomeSummary:
+    labels, predicted, score = _predict(_load(part, None), spec)
+    return outcome_summary(labels, predicted, score, classes=list(spec["classes"]))
+
+
+def _t_text(part: Any, column: str) -> TextCounts:
+    return text_counts(_load(part, [column]).get_column(column))
+
+
+def _t_merge_text(*items: TextCounts) -> TextCounts:
+    return functools.reduce(merge_text_counts, items)
+
+
+def _t_groups(part: Any, spec: Mapping[str, Any], groupings: Sequence[Grouping]) -> GroupCounts:
+    df = _load(part, None)
+    labels, predicted, _ = _predict(df, spec)
+    return group_counts({g.column: group_labels(df, g) for g in groupings}, labels, predicted)
+
+
+def _t_merge_groups(*items: GroupCounts) -> GroupCounts:
+    return functools.reduce(merge_group_counts, items)
 
 
 def _t_merge_outcomes(*items: OutcomeSummary) -> OutcomeSummary:
@@ -232,6 +271,9 @@ class DaskAuditEngine:
             self._parts[split] = [next(futures) if isinstance(p, pl.DataFrame) else p for p in ps]
         self.partitions = {s: len(p) for s, p in self._parts.items()}
         self._profiles: dict[tuple[str, tuple[str, ...]], dict[str, ColumnProfileSummary]] = {}
+        self.spec: dict[str, Any] | None = None
+        """How the workers get labels and predictions (:meth:`DaskAudit.use_predictions`);
+        ``None``: no full-data predictions (an in-memory model, or no classifier)."""
 
     def _compute(self, *objs: Any) -> list[Any]:
         return self.client.gather(self.client.compute(list(objs)))
@@ -342,6 +384,20 @@ class DaskAuditEngine:
         (merged,) = self._compute(_tree(leaves, _t_merge_outcomes))
         return merged
 
+    def text_counts(self, split: str, column: str) -> TextCounts:
+        """Rows per value of ``column`` read as text (:mod:`assay.engine._groups`)."""
+        (merged,) = self._compute(_tree(self._leaves(split, _t_text, column), _t_merge_text))
+        return merged
+
+    def group_counts(self, split: str, groupings: Sequence[Grouping]) -> GroupCounts | None:
+        """Rows per (group of each sensitive column, truth, prediction), every row of
+        ``split`` predicted on the workers; ``None`` without full-data predictions."""
+        if self.spec is None:
+            return None
+        leaves = self._leaves(split, _t_groups, dict(self.spec), list(groupings))
+        (merged,) = self._compute(_tree(leaves, _t_merge_groups))
+        return merged
+
 
 def buckets_for(rows: int) -> int:
     """Hash-shuffle buckets for a table of ``rows`` rows: a power of two, about one per
@@ -411,25 +467,29 @@ class DaskAudit:
                 stack.enter_context(use_engine(drift))
             yield
 
-    def outcomes(self, ctx: Any, model: Any, trust_model: bool) -> dict[str, OutcomeSummary]:
-        """Label, confusion and score summaries of every labelled row of train and test,
-        when the model is a file Assay loads (predicted on the workers) or predictions
-        are columns; ``{}`` otherwise (an in-memory model runs on the sample only)."""
+    def use_predictions(self, ctx: Any, model: Any, trust_model: bool) -> None:
+        """Let the workers predict every row (:attr:`DaskAuditEngine.spec`) when the task
+        is a classification, the model is a file Assay loads (loaded on each worker with
+        the audit's task, as the local path loads it) or predictions are columns."""
+        self.engine.spec = self._spec(ctx, model, trust_model)
+
+    def _spec(self, ctx: Any, model: Any, trust_model: bool) -> dict[str, Any] | None:
         if ctx.task not in ("binary", "multiclass") or ctx.target is None:
-            return {}
+            return None
         is_file = isinstance(model, (str, os.PathLike))
         if model is not None and not is_file:
-            return {}
+            return None
         if model is None and ctx.prediction_column is None and not ctx.score_columns:
-            return {}
+            return None
         classes = list(ctx.classes)
         features = None
         if is_file:
             names = ctx.model.feature_names if ctx.model is not None else None
             features = list(names) if names else list(ctx.schema.features)
-        spec = {
+        return {
             "classes": classes,
             "target": ctx.target,
+            "task": ctx.task,
             "model": str(model) if is_file else None,
             "trust": trust_model,
             "features": features,
@@ -437,6 +497,16 @@ class DaskAudit:
             "score": ctx.score_columns[0] if len(ctx.score_columns) == 1 else None,
             "positive_index": classes.index(ctx.positive_class) if len(classes) == 2 else None,
         }
+
+    def outcomes(self, ctx: Any, model: Any, trust_model: bool) -> dict[str, OutcomeSummary]:
+        """Label, confusion and score summaries of every labelled row of train and test,
+        when the workers can predict them (:meth:`use_predictions`); ``{}`` otherwise
+        (an in-memory model runs on the sample only)."""
+        spec = self.engine.spec
+        if spec is None:
+            spec = self.engine.spec = self._spec(ctx, model, trust_model)
+        if spec is None:
+            return {}
         return {
             s: self.engine.outcomes(s, spec)
             for s in ("test", "train")
@@ -450,6 +520,8 @@ class DaskAudit:
             ids += ["drift.features", "drift.target", "drift.multivariate"]
             if ctx.model is None:  # prediction columns are summarised like features
                 ids.append("drift.prediction")
+        if self.engine.spec is not None and ctx.sensitive:  # group counts of every row
+            ids.append("fairness.group_metrics")
         return ids
 
     def note_sample(self, result: Any, ctx: Any) -> Any:

@@ -262,7 +262,15 @@ def numeric_groups(values: np.ndarray, n_bins: int) -> tuple[list[float], list[s
         return [], ["all"]
     integer = bool(np.all(v == np.round(v)))
     q = np.quantile(v, np.linspace(0, 1, int(n_bins) + 1)[1:-1])
-    lo, hi = float(v.min()), float(v.max())
+    return groups_from_quantiles(q, float(v.min()), float(v.max()), integer)
+
+
+def groups_from_quantiles(
+    q: np.ndarray, lo: float, hi: float, integer: bool
+) -> tuple[list[float], list[str]]:
+    """:func:`numeric_groups` from the inner quantiles ``q`` (``np.quantile``, linear),
+    the smallest and largest finite values, and whether all values are integers: for
+    callers holding a column's value counts rather than its values (the Dask engine)."""
     edges = sorted(set(cut_points(q, lo, hi, integer)))
     edges = [e for e in edges if lo < e <= hi]
     names = [f"< {fmt_value(edges[0])}"] if edges else ["all"]

@@ -352,6 +352,11 @@ def group_metrics(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     if y_all is None:
         raise SkipCheck("the test data has no target column")
     task = ctx.task or "regression"
+    from assay.fairness._counts import from_engine_counts
+
+    counted = from_engine_counts(ctx, task, th)  # every row's group counts, on the Dask engine
+    if counted is not None:
+        return counted
     pos = sample_positions(ctx, s.max_rows_model_checks)
     df = ctx.frame("test")[pos]
     full = ctx.predictions("test")
@@ -393,21 +398,38 @@ def _metric_frame(
 
     metrics = _fairlearn_metrics(task)
     sens = pd.DataFrame({c: labels[c] for c in cols})
+    if task in ("binary", "multiclass"):
+        frame = sens.assign(__truth=yt, __pred=yp)
+        comp = frame.groupby(list(frame.columns), sort=True).size().reset_index(name="__w")
+        return _metric_frame_counts(task, cols, comp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if task in ("binary", "multiclass"):
-            frame = sens.assign(__truth=yt, __pred=yp)
-            comp = frame.groupby(list(frame.columns), sort=True).size().reset_index(name="__w")
-            w = comp["__w"].to_numpy(dtype=np.float64)
-            mf = MetricFrame(
-                metrics=metrics,
-                y_true=comp["__truth"].to_numpy(),
-                y_pred=comp["__pred"].to_numpy(),
-                sensitive_features=comp[list(cols)],
-                sample_params={m: {"sample_weight": w} for m in metrics},
-            )
-        else:
-            mf = MetricFrame(metrics=metrics, y_true=yt, y_pred=yp, sensitive_features=sens)
+        mf = MetricFrame(metrics=metrics, y_true=yt, y_pred=yp, sensitive_features=sens)
+    return _by_group(mf)
+
+
+def _metric_frame_counts(
+    task: str, cols: tuple[str, ...], comp: pd.DataFrame
+) -> dict[str, dict[str, float]]:
+    """Every group's classification metrics from Fairlearn's ``MetricFrame`` on one row
+    per (group, truth, prediction) with its count ``__w`` as a frequency weight."""
+    from fairlearn.metrics import MetricFrame
+
+    metrics = _fairlearn_metrics(task)
+    w = comp["__w"].to_numpy(dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mf = MetricFrame(
+            metrics=metrics,
+            y_true=comp["__truth"].to_numpy(),
+            y_pred=comp["__pred"].to_numpy(),
+            sensitive_features=comp[list(cols)],
+            sample_params={m: {"sample_weight": w} for m in metrics},
+        )
+    return _by_group(mf)
+
+
+def _by_group(mf: Any) -> dict[str, dict[str, float]]:
     by_group: dict[str, dict[str, float]] = {}
     for idx, row in mf.by_group.iterrows():
         parts = idx if isinstance(idx, tuple) else (idx,)
@@ -459,25 +481,43 @@ def _sets(
                     S[:, g, :] = counts[:, idx].astype(np.float64) @ rows[idx]
                 for m, v in _from_sums(task, S).items():
                     parts[i].setdefault(m, []).append(v)
-    out = []
-    for (cols, by_group, groups, code, _), p in zip(prepared, parts, strict=True):
-        samples = {m: np.concatenate(v) for m, v in p.items()}
-        intervals: dict[str, dict[str, tuple[float | None, float | None]]] = {}
-        for g in groups:
-            intervals[g] = {
-                m: percentile_interval(samples[m][:, code[g]], point, confidence=s.confidence)
-                for m, point in by_group[g].items()
-                if m != "count" and m in samples
-            }
-        small = [g for g in groups if by_group[g]["count"] < min_size]
-        eligible = [g for g in groups if g not in small]
-        res = SetResult(" & ".join(cols), cols, groups, by_group, intervals, small)
-        if len(eligible) >= 2:
-            res.disparities = _disparities(
-                task, res, eligible, samples, code, th, s.confidence, overall, max(n_pairs, 1)
-            )
-        out.append(res)
-    return out
+    return [
+        _set_result(task, cols, by_group, groups, code, p, th, s.confidence, overall, n_pairs)
+        for (cols, by_group, groups, code, _), p in zip(prepared, parts, strict=True)
+    ]
+
+
+def _set_result(
+    task: str,
+    cols: tuple[str, ...],
+    by_group: dict[str, dict[str, float]],
+    groups: list[str],
+    code: Mapping[str, int],
+    parts: Mapping[str, list[np.ndarray]],
+    th: Mapping[str, Any],
+    confidence: float,
+    overall: Mapping[str, float],
+    n_pairs: int,
+) -> SetResult:
+    """One attribute set's intervals (bootstrap ``parts`` of each metric, resamples ×
+    groups) and disparities."""
+    min_size = int(th["min_group_size"])
+    samples = {m: np.concatenate(v) for m, v in parts.items()}
+    intervals: dict[str, dict[str, tuple[float | None, float | None]]] = {}
+    for g in groups:
+        intervals[g] = {
+            m: percentile_interval(samples[m][:, code[g]], point, confidence=confidence)
+            for m, point in by_group[g].items()
+            if m != "count" and m in samples
+        }
+    small = [g for g in groups if by_group[g]["count"] < min_size]
+    eligible = [g for g in groups if g not in small]
+    res = SetResult(" & ".join(cols), cols, groups, by_group, intervals, small)
+    if len(eligible) >= 2:
+        res.disparities = _disparities(
+            task, res, eligible, samples, code, th, confidence, overall, max(n_pairs, 1)
+        )
+    return res
 
 
 def _pair_interval(
