@@ -253,3 +253,32 @@ def test_hash_shuffle_buckets_give_the_same_counts(data, client, monkeypatch):
     )
     assert a.stats.overlap_rows == b.stats.overlap_rows >= 150
     assert a.stats.group_sizes.sort("size").equals(b.stats.group_sizes.sort("size"))
+
+
+def test_workers_load_the_model_file_with_the_audit_task(tmp_path):
+    """The workers load a model file as the local path does, with the task: a clusterer
+    without predict loads for task 'clustering' and is refused without a task."""
+    from types import SimpleNamespace
+
+    from sklearn.cluster import DBSCAN
+
+    from assay.engine._audit_dask import DaskAudit, _worker_model
+    from assay.errors import ModelError
+
+    path = tmp_path / "dbscan.skops"
+    skops_io.dump(DBSCAN(eps=0.5).fit(np.random.default_rng(0).normal(size=(50, 2))), path)
+    assert hasattr(_worker_model(str(path), False, "clustering"), "describe")
+    with pytest.raises(ModelError, match="no predict method"):
+        _worker_model(str(path), False, None)
+    ctx = SimpleNamespace(
+        task="multiclass",
+        target="y",
+        classes=("a", "b", "c"),
+        positive_class=None,
+        model=None,
+        schema=SimpleNamespace(features=("x",)),
+        prediction_column=None,
+        score_columns=(),
+    )
+    spec = DaskAudit._spec(None, ctx, path, False)  # type: ignore[arg-type]
+    assert spec is not None and spec["task"] == "multiclass" and spec["model"] == str(path)
