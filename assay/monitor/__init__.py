@@ -40,9 +40,6 @@ def __getattr__(name: str) -> Any:
         except ImportError as exc:
             service = {"fastapi", "httpx", "uvicorn", "starlette", "multipart", "prometheus_client"}
             if exc.name in service:
-                raise MissingExtraError(
-                    f"assay.monitor.{name} needs the optional package {exc.name}: "
-                    "pip install 'assay[service]'"
-                ) from exc
+                raise MissingExtraError(exc.name, "service", f"assay.monitor.{name}") from exc
             raise
     raise AttributeError(f"module 'assay.monitor' has no attribute {name!r}")

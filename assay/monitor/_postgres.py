@@ -41,10 +41,7 @@ class PostgresStore(_SQLStore):
         try:
             import psycopg
         except ImportError as exc:
-            raise MissingExtraError(
-                "a postgresql:// store needs the optional package psycopg: "
-                "pip install 'assay[postgres]'"
-            ) from exc
+            raise MissingExtraError("psycopg", "postgres", "a postgresql:// store") from exc
         self._psycopg = psycopg
         self.url = url
         self._lock = threading.Lock()
