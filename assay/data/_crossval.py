@@ -131,7 +131,7 @@ def split_for(ctx: AuditContext) -> str:
     return "train" if ctx.has("train") else "test"
 
 
-def class_codes(values: np.ndarray, classes: list[Any]) -> np.ndarray:
+def class_codes(values: np.ndarray, classes: Sequence[Any]) -> np.ndarray:
     """Codes of ``values`` into ``classes`` (matched as strings); -1 when absent."""
     index = {str(c): i for i, c in enumerate(classes)}
     uniq, inverse = np.unique(np.asarray(values).astype(str), return_inverse=True)

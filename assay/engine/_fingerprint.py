@@ -48,6 +48,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -96,7 +97,8 @@ def cell_payloads(s: pl.Series) -> tuple[str, np.ndarray, np.ndarray, np.ndarray
     n = s.len()
     if dt == pl.Boolean:
         kind, tag, x = "bool", 3, s.cast(pl.UInt8)
-    elif dt.is_integer() and not (dt == pl.UInt64 and (s.max() or 0) >= 2**63):
+    # A UInt64 column's max is an int.
+    elif dt.is_integer() and not (dt == pl.UInt64 and cast(int, s.max() or 0) >= 2**63):
         kind, tag, x = "int", 1, s.cast(pl.Int64)
     elif dt.is_float() or dt.is_decimal():
         f = s.cast(pl.Float64).fill_nan(None)

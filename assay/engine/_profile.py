@@ -334,6 +334,7 @@ class ValueView:
 
     def at(self, ranks: np.ndarray) -> np.ndarray:
         """The values at 0-based ``ranks`` of the expanded sorted array."""
+        assert self.cum is not None  # set in __post_init__
         idx = np.searchsorted(self.cum, np.asarray(ranks, dtype=np.float64), side="right")
         return self.values[np.minimum(idx, self.values.size - 1)]
 

@@ -226,17 +226,17 @@ def overlap_stats(train: RowHashCounts, other: RowHashCounts, limit: int = LISTE
     run = right - left
     at = np.minimum(left, max(nt - 1, 0))
     hit = (run == 1) & (train.h2[at] == other.h2) if nt else np.zeros(other.distinct, bool)
-    oi = [np.flatnonzero(hit)]
-    ti = [left[oi[0]]]
+    oi_parts = [np.flatnonzero(hit)]
+    ti_parts = [left[oi_parts[0]]]
     for j in np.flatnonzero(run > 1):
         lo, hi = int(left[j]), int(right[j])
         k = lo + int(np.searchsorted(train.h2[lo:hi], other.h2[j]))
         if k < hi and train.h2[k] == other.h2[j]:
-            oi.append(np.array([j]))
-            ti.append(np.array([k]))
+            oi_parts.append(np.array([j]))
+            ti_parts.append(np.array([k]))
     del left, right, run, at, hit
-    order = np.argsort(np.concatenate(oi), kind="stable")
-    oi_all, ti_all = np.concatenate(oi)[order], np.concatenate(ti)[order]
+    order = np.argsort(np.concatenate(oi_parts), kind="stable")
+    oi_all, ti_all = np.concatenate(oi_parts)[order], np.concatenate(ti_parts)[order]
     oi, ti = oi_all.astype(np.int64), ti_all.astype(np.int64)
     matched_t = np.zeros(nt, bool)
     matched_t[ti] = True

@@ -101,11 +101,11 @@ class CategoricalComparison:
 
 def _side_cdf(s: NumericSummary, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Left and right limits of the (piecewise-linear) CDF of ``s`` at points ``x``."""
-    e = s.edges
+    e, lt_counts, le_counts = s.counted()
     m = e.size
     n = float(s.n)
-    lt = s.lt / n
-    le = s.le / n
+    lt = lt_counts / n
+    le = le_counts / n
     i = np.searchsorted(e, x, side="left")
     at_edge = (i < m) & (e[np.minimum(i, m - 1)] == x)
     # Open interval (L, R) between edges i-1 and i: the side's mass there lies in [A, B].
@@ -203,9 +203,10 @@ def psi(reference_share: np.ndarray, current_share: np.ndarray) -> float:
 def _decile_shares(r: NumericSummary, c: NumericSummary) -> tuple[np.ndarray, np.ndarray]:
     cuts = np.unique(sketch_quantiles(r, DECILES))
     cuts = cuts[cuts < r.max]  # the last bin must hold the maximum
-    idx = np.searchsorted(r.edges, cuts)
-    fr = np.concatenate([[0.0], r.le[idx] / r.n, [1.0]])
-    fc = np.concatenate([[0.0], c.le[idx] / c.n, [1.0]])
+    r_edges, _, r_le = r.counted()
+    idx = np.searchsorted(r_edges, cuts)
+    fr = np.concatenate([[0.0], r_le[idx] / r.n, [1.0]])
+    fc = np.concatenate([[0.0], c.counted()[2][idx] / c.n, [1.0]])
     return np.diff(fr), np.diff(fc)
 
 

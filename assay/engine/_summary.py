@@ -96,6 +96,12 @@ class NumericSummary:
         """The distinct values when the sketch holds them all, else ``None``."""
         return self.sketch_values if self.sketch_exact else None
 
+    def counted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(edges, lt, le)``, which the second pass sets together."""
+        if self.edges is None or self.lt is None or self.le is None:
+            raise ValueError("the summary has no second-pass counts")
+        return self.edges, self.lt, self.le
+
 
 @dataclass(frozen=True)
 class CategoricalSummary:
@@ -212,7 +218,8 @@ def _merge_numeric(a: NumericSummary, b: NumericSummary, k: int | None) -> Numer
         keep, other = (b, a) if a.n == 0 else (a, b)
         merged = replace(keep, n_missing=a.n_missing + b.n_missing)
         if keep.edges is not None and other.lt is not None:
-            merged = replace(merged, lt=keep.lt + other.lt, le=keep.le + other.le)
+            (_, keep_lt, keep_le), (_, other_lt, other_le) = keep.counted(), other.counted()
+            merged = replace(merged, lt=keep_lt + other_lt, le=keep_le + other_le)
         return merged
     n = a.n + b.n
     delta = b.mean - a.mean
@@ -226,7 +233,8 @@ def _merge_numeric(a: NumericSummary, b: NumericSummary, k: int | None) -> Numer
     if a.edges is not None and b.edges is not None:
         if a.edges.shape != b.edges.shape or not np.array_equal(a.edges, b.edges):
             raise ValueError("cannot merge summaries counted on different edges")
-        lt, le = a.lt + b.lt, a.le + b.le
+        (_, a_lt, a_le), (_, b_lt, b_le) = a.counted(), b.counted()
+        lt, le = a_lt + b_lt, a_le + b_le
     return NumericSummary(
         n=n,
         n_missing=a.n_missing + b.n_missing,
@@ -345,15 +353,17 @@ def add_counts(summary: NumericSummary, counts: Sequence[NumericSummary]) -> Num
     if not counts:
         raise ValueError("no counts to add")
     edges = counts[0].edges
-    lt = np.sum([c.lt for c in counts], axis=0)
-    le = np.sum([c.le for c in counts], axis=0)
+    lt = np.sum([c.counted()[1] for c in counts], axis=0)
+    le = np.sum([c.counted()[2] for c in counts], axis=0)
     return replace(summary, edges=edges, lt=lt, le=le)
 
 
 # -- categorical ------------------------------------------------------------------------
 
 
-def categorical_summary(keys: Sequence[Any], counts: Sequence[int], n_missing: int):
+def categorical_summary(
+    keys: Sequence[Any], counts: Sequence[int] | np.ndarray, n_missing: int
+) -> CategoricalSummary:
     """A categorical summary from distinct keys (already strings) and their counts."""
     table = {str(k): int(c) for k, c in zip(keys, counts, strict=True) if c}
     return CategoricalSummary(int(sum(table.values())), int(n_missing), table)

@@ -55,6 +55,8 @@ class RankPlan:
         b, n = weights.shape
         if self.constant:
             return self._constant(weights)
+        acc: Any  # the NumPy scalar types of the running sums and the totals
+        total: Any
         if weights.dtype.kind in "iu":
             small = weights.dtype == np.uint8 and n < 2**23  # 255 * n fits in int32
             acc, total = (np.int32 if small else np.int64), np.int64

@@ -75,6 +75,6 @@ def judge_pair(
     if effect < worst_parent + margin - tol:
         return False, f"not worse than its single conditions by {margin:g}"
     explained = single_effect is not None and overlap >= same_rows - tol
-    if explained and effect < single_effect + margin - tol:
+    if explained and single_effect is not None and effect < single_effect + margin - tol:
         return False, (f"a single condition covers {overlap:.0%} of the same rows about as badly")
     return True, "adds to its single conditions"

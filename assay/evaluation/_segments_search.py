@@ -55,7 +55,7 @@ def losses(data: Any, judge: str, regression: bool) -> Losses:
     elif regression and judge == "unexpected":
         expected = expected_abs_error(data.pred, raw)
     unexpected = expected is not None and judge == "unexpected"
-    if unexpected and regression:
+    if unexpected and expected is not None and regression:
         loss = raw / np.maximum(expected, np.finfo(float).tiny) if raw.any() else raw
     else:
         loss = raw - expected if unexpected else raw
@@ -152,7 +152,7 @@ def _singles(
         single_st[ci] = st
         for j in range(st.shape[1]):
             n = st[0, j]
-            means = (st[1, j] / n, st[3, j] / n) if n > 0 else (np.nan, np.nan)
+            means: tuple[float, float] = (st[1, j] / n, st[3, j] / n) if n > 0 else (np.nan, np.nan)
             single[(ci, j)] = means
             if min_size <= n <= N - min_size:
                 e = _e_sum(bernoulli, st[1, j], st[3, j])
@@ -359,7 +359,7 @@ def choose(
     covered = np.zeros(loss.size, dtype=bool)
     N, S, Q = float(loss.size), float(loss.sum()), float((loss**2).sum())
     singles = [(c, members(cols, c)) for c, _ in ranked if len(c.cols) == 1]
-    out = []
+    out: list[tuple[Candidate, float, np.ndarray]] = []
     for cand, q in ranked:
         if len(out) >= int(th["max_segments"]):
             break
@@ -390,9 +390,9 @@ def choose(
             continue
         if covered.any():
             sub = loss[rest]
-            e = float(raw[rest].sum() - sub.sum()) if bernoulli else None
+            raw_gap = float(raw[rest].sum() - sub.sum()) if bernoulli else None
             floor = floors[len(cand.cols) - 1]
-            _, p = welch(n, sub.sum(), (sub**2).sum(), N, S, Q, floor, e)
+            _, p = welch(n, sub.sum(), (sub**2).sum(), N, S, Q, floor, raw_gap)
             if float(p) > fdr or effect(float(sub.mean()), float(raw[rest].mean())) < warn_e:
                 continue
         out.append((cand, q, mask))

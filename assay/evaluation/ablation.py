@@ -41,7 +41,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -277,7 +277,9 @@ def _refit(
     s = ctx.settings
     rows = canonical_order(ctx, "train")[: int(th["refit_max_rows"])]
     train = ctx.features("train")[rows]
-    y_train = ctx.labels("train")[rows]
+    train_labels = ctx.labels("train")
+    assert train_labels is not None  # the audit requires the target in the training data
+    y_train = train_labels[rows]
     names = ctx.model.feature_names if ctx.model is not None else None
 
     def fitted(cols: list[str]) -> Any:
@@ -287,13 +289,16 @@ def _refit(
         datas = {"__all__": fitted([])}
     except Exception as exc:
         return {}, f"refitting the model failed ({type(exc).__name__}: {exc})", {}
-    failed = {}
+    failed: dict[str, str] = {}
     for k, cols in units.items():
         try:
             datas[k] = fitted(cols)
         except Exception as exc:
             failed[k] = f"{type(exc).__name__}: {exc}"
-    about = {"n_rows_fit": int(rows.size), "n_rows_train": ctx.frame("train").height}
+    about: dict[str, Any] = {
+        "n_rows_fit": int(rows.size),
+        "n_rows_train": ctx.frame("train").height,
+    }
     if failed:
         about["failed"] = failed
     scores, diffs = paired_comparison(
@@ -387,7 +392,8 @@ def _constant(s: pl.Series) -> Any:
     """The median of a numeric column, otherwise its most frequent value."""
     if s.dtype.is_numeric() and s.drop_nulls().len():
         v = s.median()
-        return round(v) if s.dtype.is_integer() else v
+        # The median of a non-empty integer column is a float.
+        return round(cast(float, v)) if s.dtype.is_integer() else v
     counts = s.drop_nulls().value_counts(sort=True)
     if counts.height == 0:
         return None

@@ -206,9 +206,9 @@ def _fit_baselines(
     )
     if rows is not None:
         train = train[rows]
-    y_train = train.get_column(ctx.target).to_numpy()
+    y_train = train.get_column(ctx.target_column).to_numpy()
     test_frame = ctx.frame("test") if test.rows is None else ctx.frame("test")[test.rows]
-    y_test = test_frame.get_column(ctx.target).to_numpy()
+    y_test = test_frame.get_column(ctx.target_column).to_numpy()
     task = ctx.task or "regression"
     use_scores = task != "regression" and test.data.proba is not None
     dummy: Any = (

@@ -249,7 +249,7 @@ def _frequent(values: Sequence[Any], k: int) -> list[Any]:
 def _swapped(values: list[Any], top: list[Any], u: np.ndarray) -> list[Any]:
     """Each value replaced by another of ``top``, chosen by the uniform draws ``u``."""
     index = {v: i for i, v in enumerate(top)}
-    out = []
+    out: list[Any] = []
     for v, draw in zip(values, u, strict=True):
         if v is None:
             out.append(None)

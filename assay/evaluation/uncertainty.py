@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -242,6 +242,14 @@ def _regression(
 
 
 # -- the check ----------------------------------------------------------------------
+class _Judge(TypedDict):
+    """The keyword arguments of :func:`judge_coverage` after the numbers."""
+
+    alpha: float
+    gap: float
+    min_rows: int
+
+
 @dataclass(frozen=True)
 class UncertaintyParams:
     """Parameters of ``evaluation.uncertainty``."""
@@ -311,8 +319,9 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     cal, ev = np.arange(n_cal), np.arange(n_cal, n)
     levels = sorted(float(v) for v in th["levels"])
     min_group = int(th["min_group_size"])
-    judge = {"alpha": float(th["alpha"]), "gap": float(th["conditional_gap_warn"])}
-    judge["min_rows"] = min_group
+    judge = _Judge(
+        alpha=float(th["alpha"]), gap=float(th["conditional_gap_warn"]), min_rows=min_group
+    )
 
     # The groups calibrated (and judged) separately.
     edges, group_of_class, group_names, note = _groups(ctx, data, cal, regression, min_group)
@@ -320,11 +329,13 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     per_level: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []  # every judged coverage, for one Holm adjustment
     for lv in levels:
-        r = (
-            _regression(data.pred, data.y, cal, ev, lv, edges)
-            if regression
-            else _classification(data.proba, data.y, cal, ev, lv, group_of_class)
-        )
+        if regression:
+            assert edges is not None  # _groups bins a regression's predictions
+            r = _regression(data.pred, data.y, cal, ev, lv, edges)
+        else:
+            # Classes need probabilities (checked above) and _groups groups them.
+            assert data.proba is not None and group_of_class is not None
+            r = _classification(data.proba, data.y, cal, ev, lv, group_of_class)
         per_level.append(
             _level_row(r, lv, group_names, ev.size, min_group, conf, tests, regression)
         )
@@ -407,7 +418,7 @@ def _level_row(
     k = int(covered.sum())
     low, high = wilson(k, n_ev, conf)
     sizes = []
-    parts = []
+    parts: list[dict[str, Any]] = []
     for g, name in enumerate(group_names):
         sel = group == g
         m, kg = int(sel.sum()), int(covered[sel].sum())
@@ -510,7 +521,7 @@ def _details(
     tests: list[dict[str, Any]],
     regression: bool,
     note: str,
-    judge: Mapping[str, float],
+    judge: _Judge,
     sizes: tuple[int, int, int],
     s: Any,
     th: Mapping[str, Any],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -233,7 +234,7 @@ def run_attacks(
 
     with seeded_global_numpy(ctx.settings.seed), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        advs = lock.run([lambda k=k: job(k) for k in range(len(jobs_meta))])
+        advs = lock.run([partial(job, k) for k in range(len(jobs_meta))])
     # ART's last step moves away from the boundary: confirm its result flips, pull it and
     # the start back onto the boundary by one batched bisection, and keep the nearer.
     dist, best = _refine(model, variant_cols, jobs_meta, starts, advs, labels)
@@ -289,14 +290,15 @@ def _refine(
     best: list[np.ndarray | None] = [None] * len(jobs_meta)
     for v, cols in enumerate(variant_cols):
         mine = [k for k, (vv, _) in enumerate(jobs_meta) if vv == v]
-        arts = [k for k in mine if advs[k] is not None]
-        if arts:
+        found = {k: a for k in mine if (a := advs[k]) is not None}
+        arts: list[int] = []
+        if found:
             got = model.decide(
-                np.array([jobs_meta[k][1] for k in arts]), cols, np.stack([advs[k] for k in arts])
+                np.array([jobs_meta[k][1] for k in found]), cols, np.stack(list(found.values()))
             )
-            arts = [k for k, g in zip(arts, got, strict=True) if g != labels[jobs_meta[k][1]]]
-        cands = [(k, starts[k]) for k in mine if starts[k] is not None] + [
-            (k, advs[k]) for k in arts
+            arts = [k for k, g in zip(found, got, strict=True) if g != labels[jobs_meta[k][1]]]
+        cands = [(k, s) for k in mine if (s := starts[k]) is not None] + [
+            (k, found[k]) for k in arts
         ]
         if not cands:
             continue

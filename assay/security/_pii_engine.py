@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -387,7 +387,8 @@ def text_columns(df: pl.DataFrame) -> list[str]:
             out.append(name)
         elif dtype.is_integer():
             s = df.get_column(name)
-            hi = max(abs(int(s.max() or 0)), abs(int(s.min() or 0))) if s.len() else 0
+            # An integer column's min and max are ints.
+            hi = max(abs(cast(int, s.max() or 0)), abs(cast(int, s.min() or 0))) if s.len() else 0
             if hi >= 10 ** (MIN_INT_DIGITS - 1):
                 out.append(name)
     return out

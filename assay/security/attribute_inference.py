@@ -149,7 +149,11 @@ def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any
         stream=_STREAM,
     )
     iv = diffs["shuffled"]
-    lo, hi = (None, None) if iv.low is None else tuple(sorted((sign * iv.low, sign * iv.high)))
+    lo, hi = (
+        (None, None)
+        if iv.low is None or iv.high is None  # set together
+        else tuple(sorted((sign * iv.low, sign * iv.high)))
+    )
     benefit = None if iv.value is None else sign * iv.value
     changed = not np.array_equal(np.asarray(as_is.labels), np.asarray(moved.labels)) or (
         as_is.proba is not None

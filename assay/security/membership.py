@@ -313,7 +313,7 @@ def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     statuses = {k: v.status for k, v in verdicts.items()}
     worst = max(attacks, key=lambda k: (attacks[k]["auc"].value or 0.0, k == "loss_threshold"))
     order = {"pass": 0, "warn": 1, "fail": 2}
-    status: Status = max(statuses.values(), key=lambda x: order[x])  # type: ignore[assignment]
+    status: Status = max(statuses.values(), key=lambda x: order[x])
 
     # Where the leak is worst: the attack AUC within each class (classifiers).
     findings, group_items = _class_findings(ctx, rows, score, member, th)

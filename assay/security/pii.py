@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # Column-name hints for personal data that no pattern can confirm. Each maps a
 # set of name words (all must appear) to (kind, label, status of the finding).
 _NAME_HINTS: tuple[tuple[frozenset[str], str, str, Status], ...] = tuple(
-    (frozenset(words.split()), kind, label, status)
+    (frozenset(words.split()), kind, label, cast(Status, status))  # "warn" or "fail" below
     for words, kind, label, status in (
         # Kinds the value scan checks: the name is only context for it.
         ("email", "EMAIL_ADDRESS", "an e-mail address", "warn"),
@@ -439,7 +439,7 @@ def _chart(
     """The bar chart of each column's largest share of rows with personal data, and
     those shares."""
     charts = []
-    shares = {}
+    shares: dict[str, float] = {}
     for r in table:
         shares[r["column"]] = max(shares.get(r["column"], 0.0), r["max_share"])
     if shares:

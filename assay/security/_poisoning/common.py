@@ -75,6 +75,7 @@ def design(
             parts.append(part)
             owners.append(c)
             if other is not None:
+                assert o_part is not None  # each column has its part of `other` when given
                 o_parts.append(o_part)
     return np.hstack(parts), owners, np.hstack(o_parts) if other is not None else None
 

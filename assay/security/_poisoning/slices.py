@@ -66,6 +66,12 @@ class _Labels:
     ref: tuple[pl.DataFrame, np.ndarray, np.ndarray] | None  # held-out logits, labels
     held: tuple[pl.DataFrame, np.ndarray] | None  # held-out outlying residuals (regression)
 
+    def binary_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(logit, y1, proba)`` of a binary task, which label_clusters sets together."""
+        logit, y1, proba = self.logit, self.y1, self.oof.proba
+        assert logit is not None and y1 is not None and proba is not None
+        return logit, y1, proba
+
 
 def label_clusters(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> Slices:
     """Cells whose labels look flipped or piled up: measured, judged, described."""
@@ -79,7 +85,7 @@ def label_clusters(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> 
         return Slices()
     binary = oof.proba is not None and oof.proba.shape[1] == 2
     logit = y1 = None
-    if binary:
+    if binary and oof.proba is not None:  # binary implies probabilities
         q = np.clip(oof.proba[:, 1], 1e-6, 1 - 1e-6)
         logit = np.log(q / (1 - q))
         y1 = (oof.y == 1).astype(float)
@@ -121,9 +127,10 @@ def _measure_cells(
         p = float(poisson.sf(obs - 1, lam)) if obs else 1.0
         cell = _Cell(col, desc, mask, m_te, obs, lam, p)
         if lab.binary and mask.sum() >= int(th["cluster_min_rows"]):
-            y1 = lab.y1[mask]
+            logit, y1_all, _ = lab.binary_arrays()
+            y1 = y1_all[mask]
             if 0 < y1.sum() < mask.sum():
-                cell.slope, cell.p_slope = recalibration(lab.logit[mask], y1)
+                cell.slope, cell.p_slope = recalibration(logit[mask], y1)
         tested.append(cell)
     return tested
 
@@ -142,15 +149,16 @@ def _flipped(cell: _Cell, lab: _Labels, limit: float, n_cells: int, th: Mapping[
     if not lab.binary or not np.isfinite(cell.slope):
         return False
     mask, m_te = cell.mask, cell.mask_test
-    against_n = int((mask & (np.abs(lab.y1 - lab.oof.proba[:, 1]) > 0.5)).sum())
+    logit, y1, proba = lab.binary_arrays()
+    against_n = int((mask & (np.abs(y1 - proba[:, 1]) > 0.5)).sum())
     held_n: int | None = None
     if lab.ref is not None:
         held_n = 0 if m_te is None else int(m_te.sum())
         flat = cell.p_slope < limit and 0.0 <= cell.slope <= th["cluster_slope"]
         y_te = lab.ref[2][m_te] if m_te is not None else None
-        if flat and y_te is not None and 0 < y_te.sum() < len(y_te):
+        if flat and m_te is not None and y_te is not None and 0 < y_te.sum() < len(y_te):
             cell.held_slope, cell.p_steeper = steeper_held_out(
-                lab.logit[mask], lab.y1[mask], lab.ref[1][m_te], y_te
+                logit[mask], y1[mask], lab.ref[1][m_te], y_te
             )
     randomized, _why = judge_flipped_slice(
         cell.slope, cell.p_slope, against_n, held_n, cell.held_slope, cell.p_steeper, n_cells, th
@@ -188,8 +196,9 @@ def _piled_up(cell: _Cell, lab: _Labels, limit: float, th: Mapping[str, Any]) ->
 def _describe(cell: _Cell, randomized: bool, lab: _Labels, n_cells: int) -> Finding:
     oof, col, desc, mask = lab.oof, cell.column, cell.desc, cell.mask
     m = int(mask.sum())
-    if randomized:
-        against = mask & (np.abs(lab.y1 - oof.proba[:, 1]) > 0.5)
+    if randomized:  # only a binary task's cells are randomized
+        _, y1, proba = lab.binary_arrays()
+        against = mask & (np.abs(y1 - proba[:, 1]) > 0.5)
         rows = oof.positions[against]
         msg = (
             f"Suspect labels cluster where '{col}' is {desc}: there the labels of the "
@@ -198,7 +207,7 @@ def _describe(cell: _Cell, randomized: bool, lab: _Labels, n_cells: int) -> Find
             f"elsewhere), as if many were flipped; {int(against.sum())} carry the label "
             "the model finds less likely."
         )
-        if np.isfinite(cell.held_slope):
+        if np.isfinite(cell.held_slope) and cell.mask_test is not None:  # set together
             msg += (
                 f" The {int(cell.mask_test.sum())} held-out rows of the same cell follow it at "
                 f"{cell.held_slope:.2f} (train labels as if flipped: p = {cell.p_steeper:.2g}, "

@@ -64,7 +64,7 @@ def triggers(ctx: AuditContext, split: str, th: Mapping[str, Any]) -> Triggers:
     hits.sort(key=lambda c: (c["p_combined"], c["columns"], c["values"]))
     test = ctx.frame("test") if split == "train" and ctx.has("test") else None
     n_other = sum(o.height for o in others)
-    findings = []
+    findings: list[Finding] = []
     for c in hits:
         if len(findings) >= MAX_FINDINGS_PER_SIGNAL:
             break
@@ -129,7 +129,7 @@ def _evidence(
 def _describe(
     c: Mapping[str, Any],
     status: Status,
-    where: tuple[str, str, list[str], np.ndarray],
+    where: tuple[str | None, str, list[str], np.ndarray],  # task, split, words, positions
     expected_h: float,
     tail: str,
 ) -> Finding:
