@@ -77,7 +77,7 @@ def encode_labels(values: Any, classes: Sequence[Any]) -> np.ndarray:
     [1, 0, -1]
     """
     inverse, uniques = pd.factorize(np.asarray(values, dtype=object).ravel(), sort=False)
-    direct = {}
+    direct: dict[Any, int] = {}
     for i, c in enumerate(classes):
         direct.setdefault(_plain(c), i)
     by_text = {str(c): i for i, c in enumerate(classes)}
