@@ -219,14 +219,16 @@ def expected_metrics(
                 W = counts[lo : lo + per].astype(np.float64)
                 for m, v in plan(W, _draw_labels(rng, P, W.shape[0])).items():
                     samples[m].append(v)
-    out = {}
+    out: dict[str, tuple[float | None, float | None, float | None]] = {}
     for m, value in point.items():
-        v = value if np.isfinite(value) else None
+        estimate = value if np.isfinite(value) else None
         if samples[m]:
-            low, high = percentile_interval(np.concatenate(samples[m]), v, confidence=confidence)
+            low, high = percentile_interval(
+                np.concatenate(samples[m]), estimate, confidence=confidence
+            )
         else:
             low = high = None
-        out[m] = (v, low, high)
+        out[m] = (estimate, low, high)
     return out
 
 
@@ -241,6 +243,7 @@ def _as_proba(scores: Any, n_classes: int, positive: int | None) -> np.ndarray:
                 f"scores must have one column per class ({n_classes}) for a multiclass task"
             )
         p = s.reshape(-1)
+        assert positive is not None  # estimate_performance sets it for two classes
         out = np.empty((p.size, 2))
         out[:, positive], out[:, 1 - positive] = p, 1 - p
         return out

@@ -304,8 +304,10 @@ def feedback_loop(
     approve_p = np.where(dec, prop, 1 - prop)[target]  # exploration's approval probability
     appr = float(np.mean(approve_p)) if approve_p.size else 0.5
     deff = 1.0
-    if est["effective_n"]:
-        deff = est["n_observed"] / est["effective_n"]
+    n_obs, n_eff = est["n_observed"], est["effective_n"]
+    if n_eff:
+        assert n_obs is not None  # ipw_estimate always counts the observed rows
+        deff = n_obs / n_eff
     var = float(np.nanvar(v[target])) if np.isfinite(v[target]).sum() > 1 else 0.25
     rec = recommend_exploration(
         volume=n // windows,

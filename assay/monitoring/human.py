@@ -71,7 +71,7 @@ def normalize(values: Any) -> np.ndarray:
     >>> normalize([1, 1.0, "1", None, float("nan"), " yes "]).tolist()
     ['1', '1', '1', None, None, 'yes']
     """
-    out = []
+    out: list[str | None] = []
     for v in np.asarray(values, dtype=object).ravel():
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out.append(None)
@@ -286,13 +286,17 @@ def by_reviewer(
     """
     who = normalize(reviewer)
     who = np.where(who == None, "(none)", who)  # noqa: E711 - elementwise
-    cols = [np.asarray(c, dtype=object) for c in (prediction, decision, label)]
+    pred_all, dec_all, label_all = (
+        np.asarray(c, dtype=object) for c in (prediction, decision, label)
+    )
     secs = None if seconds is None else np.asarray(seconds, dtype=np.float64)
     rows: list[dict[str, Any]] = []
     for r in sorted(set(who.tolist())):
         m = who == r
         s = oversight_summary(
-            *(c[m] for c in cols),
+            pred_all[m],
+            dec_all[m],
+            label_all[m],
             None if secs is None else secs[m],
             confidence=confidence,
             gap_min=gap_min,

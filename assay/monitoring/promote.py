@@ -64,7 +64,9 @@ class Decision:
         }
 
 
-def _interval(result: AuditResult, metric: str) -> dict[str, float | None]:
+def _interval(result: AuditResult, metric: str | None) -> dict[str, float | None]:
+    if metric is None:  # no metric named and no main metric recorded
+        return {"value": None, "low": None, "high": None}
     m = result.check(PERFORMANCE).metrics
     return {"value": m.get(metric), "low": m.get(f"{metric}_low"), "high": m.get(f"{metric}_high")}
 

@@ -212,12 +212,14 @@ def _post(parts: urllib.parse.SplitResult, ip: str, body: bytes, headers: dict, 
 
     port = parts.port or (443 if parts.scheme == "https" else 80)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    assert parts.hostname is not None  # vet_destination refused a URL without a host
     conn = cls(parts.hostname, port, timeout=timeout)
 
     def pinned(_addr: Any, *args: Any, **kw: Any) -> socket.socket:
         return socket.create_connection((ip, port), *args, **kw)
 
-    conn._create_connection = pinned  # connect to the vetted address only
+    # Connect to the vetted address only: http.client's hook, which typeshed leaves out.
+    conn._create_connection = pinned  # type: ignore[attr-defined]
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
