@@ -89,6 +89,12 @@ def serve(
     except (AssayError, ImportError) as exc:
         _fail(str(exc))
         return
+    shown = f"[{host}]" if ":" in host else host
+    print(  # where a person points the browser (the workbench, #18)
+        f"Assay is running. Open http://{shown}:{port}/workbench in your browser "
+        f"(the dashboard: http://{shown}:{port}/dashboard). Stop it with Ctrl+C.",
+        flush=True,
+    )
     if workers > 1:
         uvicorn.run(
             "assay.monitor._app:app_from_env",
