@@ -209,7 +209,7 @@ def read_tables(wb: Workbench, files: dict[str, dict[str, Any]]) -> dict[str, An
 def check_inputs(wb: Workbench, files: dict[str, dict[str, Any]], raw_spec: Any) -> dict[str, Any]:
     """Validate everything an audit needs before it is queued; returns the spec."""
     tables = read_tables(wb, files)
-    main = tables.get("data", tables.get("test"))
+    main = tables["data"] if "data" in tables else tables["test"]  # read_tables has one
     spec = validate_spec(raw_spec, list(main.columns), have_model_file="model" in files)
     for role, df in tables.items():
         if spec["target"] not in df.columns:
@@ -311,13 +311,16 @@ async def create_audit(request: Request) -> Any:
         audit_id = await run_in_threadpool(queue_audit, request, owner, files, raw_spec)
     except UploadError as exc:
         return _api_error(exc)
-    body = {"id": audit_id, "state": "queued", "links": {"self": f"/api/v1/audits/{audit_id}"}}
-    return JSONResponse(body, status_code=202, headers={"Location": body["links"]["self"]})
+    location = f"/api/v1/audits/{audit_id}"
+    body = {"id": audit_id, "state": "queued", "links": {"self": location}}
+    return JSONResponse(body, status_code=202, headers={"Location": location})
 
 
-def job_view(job: Any, base: str) -> dict[str, Any]:
-    """The JSON a caller sees of an audit."""
+def job_view(job: Any, base: str, typical: float | None = None) -> dict[str, Any]:
+    """The JSON a caller sees of an audit (``typical``: the seconds an audit usually
+    takes, for the time left before the first check ends)."""
     from assay.monitor._workbench_history import model_of
+    from assay.monitor._workbench_progress import eta_seconds
 
     now = time.time()
     view: dict[str, Any] = {
@@ -332,9 +335,8 @@ def job_view(job: Any, base: str) -> dict[str, Any]:
     }
     if job.state == "running":
         elapsed = now - (job.started_at or now)
-        eta = None
-        if job.total and job.done:
-            eta = round(elapsed / job.done * (job.total - job.done), 1)
+        eta = eta_seconds(job, typical, now)
+        eta = None if eta is None else round(eta, 1)
         view["progress"] = {
             "current_check": job.current_check,
             "done": job.done,
@@ -365,14 +367,17 @@ def list_audits(request: Request, model: str | None = None) -> Any:
 @router.get("/audits/{audit_id}")
 def get_audit(request: Request, audit_id: str) -> Any:
     from assay.monitor._workbench_history import previous_audit
+    from assay.monitor._workbench_progress import typical_seconds
 
     scope, owner = api_caller(request, "read")
     job = visible_job(request, audit_id, scope, owner)
-    view = job_view(job, "/api/v1/audits")
+    who = None if allows(scope, "admin") else owner
+    typical = typical_seconds(request.app.state.store, who) if job.state == "running" else None
+    view = job_view(job, "/api/v1/audits", typical)
     view["decisions"] = request.app.state.store.list_decisions(job.id)
     if job.state == "done":
         store = request.app.state.store
-        before = previous_audit(store, job, None if allows(scope, "admin") else owner)
+        before = previous_audit(store, job, who)
         if before is not None:
             view["previous"] = before.id
             view["links"]["compare_previous"] = f"/api/v1/audits/{job.id}/compare/{before.id}"
