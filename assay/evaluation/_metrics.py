@@ -372,7 +372,9 @@ def equal_mass_bins(prob: Any, *, n_bins: int = 10) -> np.ndarray:
 class CalibrationPlan:
     """Expected and maximum calibration error, for many row weightings at once.
 
-    Bins are fixed from the unweighted data; ``ece = Σ_b |Σ w (p − y)| / Σ w``.
+    Bins are fixed from the unweighted data; ``ece = Σ_b |Σ w (p − y)| / Σ w``. The
+    debiased ECE takes each bin's sampling variance under perfect calibration
+    (``Σ w p(1 − p)``) out of its squared gap: ``Σ_b sqrt(max(gap_b² − var_b, 0)) / Σ w``.
     """
 
     def __init__(self, event: Any, prob: Any, *, n_bins: int = 10) -> None:
@@ -382,17 +384,25 @@ class CalibrationPlan:
         self.n_used = int(self.bins.max()) + 1 if self.bins.size else 0
         member = np.zeros((self.prob.size, self.n_used))
         member[np.arange(self.prob.size), self.bins] = 1.0
-        self._V = np.column_stack([member * (self.prob - self.event)[:, None], member])
+        self._V = np.column_stack(
+            [
+                member * (self.prob - self.event)[:, None],
+                member,
+                member * (self.prob * (1.0 - self.prob))[:, None],
+            ]
+        )
 
     def __call__(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         weights = np.atleast_2d(np.asarray(weights))
         S = weights.astype(np.float64, copy=False) @ self._V
         m = self.n_used
-        gap, count = np.abs(S[:, :m]), S[:, m:]
+        gap, count, var = np.abs(S[:, :m]), S[:, m : 2 * m], S[:, 2 * m :]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ece = gap.sum(1) / count.sum(1)
+            total = count.sum(1)
+            ece = gap.sum(1) / total
             mce = np.where(count > 0, gap / count, -np.inf).max(1)
-        return {"ece": ece, "max_calibration_error": mce}
+            debiased = np.sqrt(np.maximum(gap * gap - var, 0.0)).sum(1) / total
+        return {"ece": ece, "max_calibration_error": mce, "ece_debiased": debiased}
 
     def table(self) -> list[dict[str, float | int]]:
         """Reliability bins: range, mean predicted probability, observed rate, count."""

@@ -117,23 +117,34 @@ def judge_calibration(
     ece_warn: float,
     ece_fail: float,
     debiased: float | None = None,
+    debiased_low: float | None = None,
 ) -> Status:
     """Status from the observed ECE and its p value under perfect calibration.
 
     Alarms only when the ECE is improbable for calibrated scores (``p_value <
-    alpha``) and material: the ``debiased`` ECE when given (else the ECE) is at
-    least ``ece_warn``; ``fail`` from ``ece_fail``. Without a null (``p_value``
-    is ``None``) the size alone is judged.
+    alpha``) and clearly material: the low end of the ``debiased`` ECE's interval
+    (``debiased_low``) is at least ``ece_warn`` — a test against "off by no more
+    than the warning level", not against "perfect", so a model sitting on the line
+    does not warn on one test set and pass on the next. Without an interval the
+    debiased ECE (else the ECE) itself must reach ``ece_warn``. ``fail`` when, in
+    addition, that size reaches ``ece_fail``. Without a null (``p_value`` is
+    ``None``) the size alone is judged.
 
     >>> judge_calibration(0.08, 0.01, alpha=0.05, ece_warn=0.05, ece_fail=0.15)
     'warn'
     >>> judge_calibration(0.08, 0.30, alpha=0.05, ece_warn=0.05, ece_fail=0.15)
     'pass'
+    >>> judge_calibration(0.08, 0.01, alpha=0.05, ece_warn=0.05, ece_fail=0.15,
+    ...                   debiased=0.06, debiased_low=0.03)
+    'pass'
     """
     if p_value is not None and not p_value < alpha:
         return "pass"
     size = ece if debiased is None else debiased
-    return "fail" if size >= ece_fail else "warn" if size >= ece_warn else "pass"
+    clear = size if debiased_low is None else debiased_low
+    if not clear >= ece_warn:
+        return "pass"
+    return "fail" if size >= ece_fail else "warn"
 
 
 def _direction(task: str, table: list[dict[str, Any]], ece: float) -> str:
@@ -209,72 +220,30 @@ class CalibrationParams:
 )
 def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Expected calibration error over equal-mass bins, with a bootstrap interval."""
-    s = ctx.settings
-    sd = split_data(ctx, "test")
-    if sd.data.proba is None:
-        raise SkipCheck("the model gave no class probabilities for the test data")
-    event, prob = calibration_target(sd.data)
-    plan = CalibrationPlan(event, prob, n_bins=int(th["n_bins"]))
-    points = {k: float(v[0]) for k, v in plan(np.ones((1, sd.data.n))).items()}
-    samples = (
-        bootstrap(plan, sd.data.n, n_resamples=s.n_bootstrap, seed=s.seed, stream=sd.stream)
-        if s.n_bootstrap > 0
-        else None
-    )
-    ivs = make_intervals(points, samples, confidence=s.confidence)
-    ece = ivs["ece"]
-    brier = compute_metrics(sd.data, ["brier"])["brier"]
-    table = plan.table()
-    ece_value = ece.value or 0.0
-    warn_at, fail_at = float(th["ece_warn"]), float(th["ece_fail"])
-    alpha = float(th["alpha"])
-    null = ece_null_draws(prob, n_bins=int(th["n_bins"]), draws=int(th["null_draws"]), seed=s.seed)
-    p_value = null_p_value(ece_value, null)
-    q95 = float(np.quantile(null, 0.95)) if null.size else None
-    debiased = debiased_ece(event, prob, n_bins=int(th["n_bins"]))
+    m = _measure(ctx, th)
     status = judge_calibration(
-        ece_value, p_value, alpha=alpha, ece_warn=warn_at, ece_fail=fail_at, debiased=debiased
+        m.ece.value or 0.0,
+        m.p_value,
+        alpha=float(th["alpha"]),
+        ece_warn=float(th["ece_warn"]),
+        ece_fail=float(th["ece_fail"]),
+        debiased=m.debiased,
+        debiased_low=m.debiased_low,
     )
-
     target, words = _target(ctx)
-    direction = _direction(ctx.task or "binary", table, ece_value)
+    direction = _direction(ctx.task or "binary", m.table, m.ece.value or 0.0)
     how = _DIRECTION_TEXT[direction].format(**words)
-    summary, rec, findings = _describe(
-        status, ece, debiased, p_value, q95, th, how, target, table, sd, s.confidence
-    )
+    summary, rec, findings = _describe(status, m, th, how, target, ctx.settings.confidence)
     metrics = {
-        "ece": ece.value,
-        "ece_low": ece.low,
-        "ece_high": ece.high,
-        "brier": brier,
-        "max_calibration_error": ivs["max_calibration_error"].value,
-        "ece_debiased": debiased,
-        "p_value": p_value,
-        "ece_null_q95": q95,
-    }
-    details = {
-        "target": target,
-        "binning": "equal-mass (quantile) bins; bin edges fixed from the test data for the "
-        "bootstrap",
-        "n_bins": len(table),
-        "judged_on": "point estimate",
-        "null": (
-            f"the ECE's distribution under perfect calibration ({null.size} label sets "
-            f"drawn from the scores, same bins): alarm when p < {alpha:g} and the "
-            f"debiased ECE (each bin's sampling noise taken out) >= {warn_at:g}"
-            if null.size
-            else "none (null_draws is 0): the ECE alone is judged"
-        ),
-        "direction": direction,
-        "bins": table,
-        **sampling_details(ctx, [sd]),
-        "charts": [
-            {
-                "kind": "reliability",
-                "title": f"Reliability of the scores for {target}",
-                "bins": [{k: b[k] for k in ("mean_predicted", "observed", "count")} for b in table],
-            }
-        ],
+        "ece": m.ece.value,
+        "ece_low": m.ece.low,
+        "ece_high": m.ece.high,
+        "brier": m.brier,
+        "max_calibration_error": m.mce,
+        "ece_debiased": m.debiased,
+        "ece_debiased_low": m.debiased_low,
+        "p_value": m.p_value,
+        "ece_null_q95": m.q95,
     }
     return Outcome(
         status=status,
@@ -282,8 +251,88 @@ def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         metrics=metrics,
         findings=findings,
         recommendation=rec,
-        details=details,
+        details=_details(ctx, m, th, target, direction),
     )
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """The numbers of one calibration measurement (no verdict, no words)."""
+
+    sd: SplitData
+    ece: Interval
+    mce: float | None
+    brier: float | None
+    debiased: float
+    debiased_low: float | None  # low end of the debiased ECE's interval; None without bootstrap
+    p_value: float | None
+    q95: float | None
+    null_draws: int
+    table: list[dict[str, Any]]
+
+
+def _measure(ctx: AuditContext, th: Mapping[str, Any]) -> _Measured:
+    """ECE with its interval, the debiased ECE with its interval, and the ECE's null."""
+    s = ctx.settings
+    sd = split_data(ctx, "test")
+    if sd.data.proba is None:
+        raise SkipCheck("the model gave no class probabilities for the test data")
+    event, prob = calibration_target(sd.data)
+    n_bins = int(th["n_bins"])
+    plan = CalibrationPlan(event, prob, n_bins=n_bins)
+    points = {k: float(v[0]) for k, v in plan(np.ones((1, sd.data.n))).items()}
+    samples = (
+        bootstrap(plan, sd.data.n, n_resamples=s.n_bootstrap, seed=s.seed, stream=sd.stream)
+        if s.n_bootstrap > 0
+        else None
+    )
+    ivs = make_intervals(points, samples, confidence=s.confidence)
+    null = ece_null_draws(prob, n_bins=n_bins, draws=int(th["null_draws"]), seed=s.seed)
+    return _Measured(
+        sd=sd,
+        ece=ivs["ece"],
+        mce=ivs["max_calibration_error"].value,
+        brier=compute_metrics(sd.data, ["brier"])["brier"],
+        debiased=debiased_ece(event, prob, n_bins=n_bins),
+        debiased_low=ivs["ece_debiased"].low if samples is not None else None,
+        p_value=null_p_value(ivs["ece"].value or 0.0, null),
+        q95=float(np.quantile(null, 0.95)) if null.size else None,
+        null_draws=int(null.size),
+        table=plan.table(),
+    )
+
+
+def _details(
+    ctx: AuditContext, m: _Measured, th: Mapping[str, Any], target: str, direction: str
+) -> dict[str, Any]:
+    alpha, warn_at = float(th["alpha"]), float(th["ece_warn"])
+    return {
+        "target": target,
+        "binning": "equal-mass (quantile) bins; bin edges fixed from the test data for the "
+        "bootstrap",
+        "n_bins": len(m.table),
+        "judged_on": "low end of the debiased ECE's interval",
+        "null": (
+            f"the ECE's distribution under perfect calibration ({m.null_draws} label sets "
+            f"drawn from the scores, same bins): alarm when p < {alpha:g} and the "
+            f"debiased ECE (each bin's sampling noise taken out) is clearly at least "
+            f"{warn_at:g} (the low end of its interval)"
+            if m.null_draws
+            else "none (null_draws is 0): the ECE alone is judged"
+        ),
+        "direction": direction,
+        "bins": m.table,
+        **sampling_details(ctx, [m.sd]),
+        "charts": [
+            {
+                "kind": "reliability",
+                "title": f"Reliability of the scores for {target}",
+                "bins": [
+                    {k: b[k] for k in ("mean_predicted", "observed", "count")} for b in m.table
+                ],
+            }
+        ],
+    }
 
 
 def _target(ctx: AuditContext) -> tuple[str, dict[str, str]]:
@@ -315,31 +364,49 @@ def _worst_bin(status: Status, table: list[dict[str, Any]], target: str) -> Find
 
 def _describe(
     status: Status,
-    ece: Interval,
-    debiased: float,
-    p_value: float | None,
-    q95: float | None,
+    m: _Measured,
     th: Mapping[str, Any],
     how: str,
     target: str,
-    table: list[dict[str, Any]],
-    sd: SplitData,
     confidence: float,
 ) -> tuple[str, str, list[Finding]]:
     """(summary, recommendation, findings): calibrated, off within chance, slightly off
     once noise is taken out, or off (with the worst bin as the finding)."""
-    ece_value = ece.value or 0.0
     warn_at, fail_at = float(th["ece_warn"]), float(th["ece_fail"])
-    alpha = float(th["alpha"])
-    ece_txt = with_interval("ece", ece, confidence)
-    findings: list[Finding] = []
     chance = (
-        f"; perfectly calibrated scores reach {q95:.3f} or more in 5% of draws of "
-        f"{sd.data.n:,} rows (p = {p_value:.2g})"
-        if q95 is not None and p_value is not None
+        f"; perfectly calibrated scores reach {m.q95:.3f} or more in 5% of draws of "
+        f"{m.sd.data.n:,} rows (p = {m.p_value:.2g})"
+        if m.q95 is not None and m.p_value is not None
         else ""
     )
-    if status == "pass" and ece_value >= warn_at and p_value is not None and p_value >= alpha:
+    if status == "pass":
+        summary, rec = _pass_text(m, th, with_interval("ece", m.ece, confidence), chance)
+        return summary, rec, []
+    level = f"failure level of {fail_at:g}" if status == "fail" else f"warning level of {warn_at:g}"
+    summary = (
+        f"Predicted probabilities are off by {fmt('ece', m.ece.value)} on average "
+        f"({m.debiased:.3f} once sampling noise is taken out, clearly above the {level}"
+        f"{chance}): {how}."
+    )
+    rec = (
+        "Recalibrate the scores on held-out data (for example scikit-learn's "
+        "CalibratedClassifierCV, method 'isotonic' or 'sigmoid') before using them as "
+        "probabilities, risks or thresholds."
+    )
+    return summary, rec, [_worst_bin(status, m.table, target)]
+
+
+def _pass_text(m: _Measured, th: Mapping[str, Any], ece_txt: str, chance: str) -> tuple[str, str]:
+    """Why calibration passes: within chance, not clearly material, or slightly off."""
+    warn_at, alpha = float(th["ece_warn"]), float(th["alpha"])
+    ece_value, p_value, debiased, debiased_low = (
+        m.ece.value or 0.0,
+        m.p_value,
+        m.debiased,
+        m.debiased_low,
+    )
+    sd = m.sd
+    if ece_value >= warn_at and p_value is not None and p_value >= alpha:
         summary = (
             f"Predicted probabilities match observed rates as closely as {rows_text(sd)} "
             f"can show: the expected calibration error is {ece_txt}, within what chance "
@@ -349,7 +416,20 @@ def _describe(
             "No action needed; a larger test set would measure calibration more precisely. "
             "Check calibration again after retraining."
         )
-    elif status == "pass" and ece_value >= warn_at and p_value is not None:
+    elif p_value is not None and debiased >= warn_at and debiased_low is not None:
+        summary = (
+            f"Predicted probabilities may be off: the expected calibration error is "
+            f"{ece_txt}, more than chance gives{chance}, and {debiased:.3f} once each bin's "
+            f"sampling noise is taken out; but the low end of that figure's interval "
+            f"({debiased_low:.3f}) is below the warning level of {warn_at:g}, so "
+            f"{rows_text(sd)} cannot show that it is clearly off."
+        )
+        rec = (
+            "No action needed on this evidence; a larger test set would settle it. "
+            "Recalibrate (CalibratedClassifierCV) if the scores are used as probabilities "
+            "where a few points matter."
+        )
+    elif ece_value >= warn_at and p_value is not None:
         summary = (
             f"Predicted probabilities are slightly off: the expected calibration error is "
             f"{ece_txt}, more than chance gives{chance}, but {debiased:.3f} once each "
@@ -359,25 +439,10 @@ def _describe(
             "No action needed; recalibrate (CalibratedClassifierCV) if the scores are used "
             "as probabilities where a few points matter."
         )
-    elif status == "pass":
+    else:
         summary = (
             f"Predicted probabilities match observed rates well: the expected "
             f"calibration error is {ece_txt} over {rows_text(sd)}."
         )
         rec = "No action needed; check calibration again after retraining."
-    else:
-        level = (
-            f"failure level of {fail_at:g}" if status == "fail" else f"warning level of {warn_at:g}"
-        )
-        summary = (
-            f"Predicted probabilities are off by {fmt('ece', ece.value)} on average "
-            f"({debiased:.3f} once sampling noise is taken out, above the {level}{chance}): "
-            f"{how}."
-        )
-        rec = (
-            "Recalibrate the scores on held-out data (for example scikit-learn's "
-            "CalibratedClassifierCV, method 'isotonic' or 'sigmoid') before using them as "
-            "probabilities, risks or thresholds."
-        )
-        findings.append(_worst_bin(status, table, target))
-    return summary, rec, findings
+    return summary, rec

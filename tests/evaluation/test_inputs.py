@@ -214,7 +214,7 @@ def test_details_follow_the_chart_contract(linear_data, logistic):
     rel = cal["charts"][0]
     assert rel["kind"] == "reliability" and sum(b["count"] for b in rel["bins"]) == 2000
     assert set(rel["bins"][0]) == {"mean_predicted", "observed", "count"}
-    assert cal["judged_on"] == "point estimate"
+    assert cal["judged_on"] == "low end of the debiased ECE's interval"
 
 
 def test_no_bootstrap_still_judges(linear_data, logistic):

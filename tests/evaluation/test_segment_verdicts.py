@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assay.errors import ConfigError
 from assay.evaluation.segments import judge_pair, judge_segment
 
 from .depth_helpers import run_one
@@ -147,8 +148,9 @@ def test_clean_tables_of_that_shape_are_quiet_in_at_least_95_percent_of_seeds():
 
 def test_test_gap_share_must_be_a_share():
     train, test, model = checking_case(0)
-    r = run_one(CHECK, train, test, model, n_bootstrap=10, thresholds={"test_gap_share": 2})
-    assert r.status == "error" and "test_gap_share must be a number from 0 to 1" in r.summary
+    # Refused when the configuration is read (its declared bound), before any data is used.
+    with pytest.raises(ConfigError, match=r"test_gap_share: must be at most 1, got 2"):
+        run_one(CHECK, train, test, model, n_bootstrap=10, thresholds={"test_gap_share": 2})
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,46 @@ def test_a_miscalibrated_model_on_300_rows_still_warns():
         assert r.details["direction"] == "too_low"
 
 
+def _shifted(n: int, seed: int, shift: float):
+    """Scores ``shift`` above the true probability: a true ECE of ``shift``."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.15, 0.8, size=2 * n)
+    y = (rng.random(2 * n) < p).astype(int)
+    df = pd.DataFrame({"p": p + shift, "z": rng.normal(size=2 * n), "label": y})
+    train, test = df.iloc[:n].reset_index(drop=True), df.iloc[n:].reset_index(drop=True)
+    res = assay.audit(
+        train=train,
+        test=test,
+        target="label",
+        model=_Scores(),
+        task="binary",
+        config={"include": [CAL], "n_bootstrap": 200, "seed": seed},
+    )
+    return res.check(CAL)
+
+
+def test_a_model_on_the_warning_line_does_not_warn_by_the_toss_of_the_sample():
+    # True ECE exactly at ece_warn (0.05), 1,200 test rows: judged on the point, about
+    # half of these draws warned (and the next test set then passed); judged on the low
+    # end of the debiased ECE's interval, a warning means clearly off.
+    runs = [_shifted(1200, seed, 0.05) for seed in range(12)]
+    old_rule = [
+        r.metrics["p_value"] < 0.05 and r.metrics["ece_debiased"] >= 0.05 for r in runs
+    ]
+    assert sum(old_rule) >= 3, [round(r.metrics["ece_debiased"], 3) for r in runs]
+    statuses = [r.status for r in runs]
+    assert statuses.count("pass") >= 11, statuses
+
+
+def test_a_model_clearly_off_still_warns_every_time():
+    for seed in range(5):
+        r = _shifted(1200, seed, 0.1)
+        assert r.status == "warn", r.summary
+        assert r.metrics["ece_debiased_low"] >= 0.05
+        assert "clearly above the warning level" in r.summary
+        assert r.details["direction"] == "too_high"
+
+
 def test_calibration_states_its_evidence():
     r = _calibration(300, 0)
     for k in ("ece", "ece_debiased", "p_value", "ece_null_q95"):
@@ -167,6 +207,12 @@ def test_judge_calibration_boundaries():
     assert judge_calibration(0.15, 0.001, **kw) == "fail"
     assert judge_calibration(0.30, 0.2, **kw) == "pass"  # large but within noise
     assert judge_calibration(0.08, None, **kw) == "warn"  # no null: the flat line
+    # Clearly material: the low end of the debiased ECE's interval, when given, must
+    # reach the warning level, not only the point.
+    assert judge_calibration(0.08, 0.01, debiased=0.06, debiased_low=0.05, **kw) == "warn"
+    assert judge_calibration(0.08, 0.01, debiased=0.06, debiased_low=0.0499, **kw) == "pass"
+    assert judge_calibration(0.20, 0.001, debiased=0.16, debiased_low=0.06, **kw) == "fail"
+    assert judge_calibration(0.20, 0.2, debiased=0.16, debiased_low=0.06, **kw) == "pass"
     # Materiality on the debiased ECE when given: noise alone is not an effect.
     assert judge_calibration(0.08, 0.01, debiased=0.05, **kw) == "warn"
     assert judge_calibration(0.08, 0.01, debiased=0.0499, **kw) == "pass"

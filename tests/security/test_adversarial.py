@@ -211,3 +211,37 @@ def test_lockstep_propagates_errors():
     lock = Lockstep(answer)
     with pytest.raises(ValueError, match="model broke"):
         lock.run([lambda k=k: lock.ask(k, np.zeros(1)) for k in range(3)])
+
+
+def _warn_share(n_rows: int, rate: float, draws: int = 30) -> float:
+    """Share of draws of ``n_rows`` attacked rows, each flipped within the budget with
+    probability ``rate``, that the check's own interval and judge call ``warn`` or worse."""
+    from types import SimpleNamespace
+
+    from assay.core.registry import get_check
+    from assay.security.adversarial import _variant_stats, judge_adversarial
+
+    th = get_check("security.adversarial").thresholds
+    ctx = SimpleNamespace(settings=SimpleNamespace(n_bootstrap=300, seed=0, confidence=0.95))
+    rng = np.random.default_rng(7)
+    alarms = 0
+    for _ in range(draws):
+        flipped = rng.random(n_rows) < rate
+        dist = np.where(flipped, th["budget"] / 2, th["budget"] * 4)
+        st = _variant_stats(dist, list(th["budgets"]), th["budget"], ctx)
+        status, _ = judge_adversarial(st["success"].value, st["success"].low, th)
+        alarms += status != "pass"
+    return alarms / draws
+
+
+def test_default_sample_is_large_enough_for_a_fragile_model_to_warn_every_time():
+    # A model whose decisions flip within the budget for 40% of rows (the clean
+    # audits' fragile cases): 50 attacked rows warned on only some test sets, so the
+    # warning did not replicate; the default sample warns on nearly all of them.
+    from assay.core.registry import get_check
+
+    default = get_check("security.adversarial").thresholds["n_rows"]
+    assert _warn_share(default, 0.40) >= 0.9
+    assert _warn_share(50, 0.40) < 0.9
+    # and a robust model (10% flip) stays quiet with the larger sample too
+    assert _warn_share(default, 0.10) == 0.0
