@@ -139,9 +139,10 @@ def _run_audit(**kwargs) -> AuditResult:
 
 @app.command()
 def audit(
-    test: Annotated[Path, typer.Option(help="Test data (CSV or Parquet) with the target.")],
+    # Data paths stay text: Path() would fold an fsspec URL's "://" (--engine dask).
+    test: Annotated[str, typer.Option(help="Test data (CSV or Parquet) with the target.")],
     target: Annotated[str | None, typer.Option(help="Target column.")] = None,
-    train: Annotated[Path | None, typer.Option(help="Training data (CSV or Parquet).")] = None,
+    train: Annotated[str | None, typer.Option(help="Training data (CSV or Parquet).")] = None,
     model: Annotated[
         Path | None,
         typer.Option(
@@ -162,7 +163,7 @@ def audit(
     sensitive: Annotated[
         list[str] | None, typer.Option(help="Sensitive attribute column(s), comma-separated.")
     ] = None,
-    current: Annotated[Path | None, typer.Option(help="Unlabeled production data.")] = None,
+    current: Annotated[str | None, typer.Option(help="Unlabeled production data.")] = None,
     decisions: Annotated[
         Path | None,
         typer.Option(

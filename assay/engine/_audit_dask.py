@@ -408,7 +408,7 @@ def buckets_for(rows: int) -> int:
 
 def _schema(part: Any) -> dict[str, pl.DataType]:
     if isinstance(part, ParquetPart):
-        return dict(pl.read_parquet_schema(part.path))
+        return part.schema()
     return dict(part.schema)
 
 

@@ -156,10 +156,7 @@ class DaskEngine:
     @staticmethod
     def _names(part: Any) -> list[str]:
         if isinstance(part, ParquetPart):
-            import pyarrow.parquet as pq
-
-            with pq.ParquetFile(part.path) as f:
-                return list(f.schema_arrow.names)
+            return part.names()
         return list(part.columns)
 
     @property

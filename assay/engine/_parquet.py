@@ -37,25 +37,109 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 @dataclass(frozen=True)
 class ParquetPart:
-    """One row group of one Parquet file."""
+    """One row group of one Parquet file (a local path, or an fsspec URL)."""
 
     path: str
     row_group: int
     rows: int
 
     def load(self, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        cols = list(columns) if columns else None
+        with _parquet_file(self.path, name="Parquet", where=" on a Dask worker") as f:
+            table = f.read_row_group(self.row_group, columns=cols)
+        return pl.from_arrow(table)  # type: ignore[return-value]
+
+    def schema(self) -> dict[str, pl.DataType]:
+        """Column names and Polars dtypes of the file."""
+        if not is_url(self.path):
+            return dict(pl.read_parquet_schema(self.path))
+        with _parquet_file(self.path, name="Parquet") as f:
+            empty = f.schema_arrow.empty_table()
+        return dict(pl.from_arrow(empty).schema)  # type: ignore[union-attr]
+
+    def names(self) -> list[str]:
+        with _parquet_file(self.path, name="Parquet") as f:
+            return list(f.schema_arrow.names)
+
+
+def is_url(text: Any) -> bool:
+    """Whether ``text`` is an fsspec URL (``protocol://...``), ``file://`` included."""
+    return isinstance(text, str) and "://" in text and text.split("://", 1)[0].isidentifier()
+
+
+def url_filesystem(url: str, *, name: str) -> tuple[Any, str]:
+    """The fsspec filesystem and path of ``url``; a one-line error naming the URL and the
+    package to install when the protocol is unknown or its package is missing."""
+    try:
+        import fsspec
+        from fsspec.registry import known_implementations
+    except ImportError:
+        raise InputError(f"{name} URL {url} needs fsspec to be read: pip install fsspec") from None
+    protocol = url.split("://", 1)[0]
+    try:
+        return fsspec.core.url_to_fs(url)
+    except ImportError:
+        impl = known_implementations.get(protocol, {})
+        package = str(impl.get("class", protocol)).split(".")[0]
+        raise InputError(
+            f"{name} URL {url}: protocol {protocol!r} needs the {package} package, which "
+            f"is not installed: pip install {package}"
+        ) from None
+    except ValueError as exc:
+        if "Protocol not known" not in str(exc):
+            raise
+        raise InputError(
+            f"{name} URL {url}: protocol {protocol!r} is not one fsspec knows; give a local "
+            "path, or a URL of an fsspec filesystem (s3://, gs://, abfs://... with its "
+            "package, such as s3fs, installed)"
+        ) from None
+
+
+class _parquet_file:
+    """``pyarrow.parquet.ParquetFile`` of a local path or an fsspec URL, as a context."""
+
+    def __init__(self, path: str, *, name: str, where: str = "") -> None:
+        self.path, self.name, self.where = path, name, where
+        self._fh: Any = None
+
+    def __enter__(self) -> Any:
         import pyarrow.parquet as pq
 
-        with pq.ParquetFile(self.path) as f:
-            table = f.read_row_group(self.row_group, columns=list(columns) if columns else None)
-        return pl.from_arrow(table)  # type: ignore[return-value]
+        try:
+            if is_url(self.path):
+                fs, inner = url_filesystem(self.path, name=self.name)
+                self._fh = fs.open(inner, "rb")
+                self._pf = pq.ParquetFile(self._fh)
+            else:
+                self._pf = pq.ParquetFile(self.path)
+        except FileNotFoundError:
+            self.__exit__()
+            raise InputError(
+                f"{self.name} file {self.path} could not be found{self.where}; the workers "
+                "must reach the data at that path or URL (a memory:// URL lives in one "
+                "process: use a threads-only cluster, or shared storage)"
+            ) from None
+        except BaseException:
+            self.__exit__()
+            raise
+        return self._pf
+
+    def __exit__(self, *exc: Any) -> None:
+        pf = getattr(self, "_pf", None)
+        if pf is not None:
+            pf.close()
+        if self._fh is not None:
+            self._fh.close()
 
 
 def is_parquet_path(data: Any) -> bool:
-    """Whether ``data`` names Parquet: a folder, a glob, or a ``.parquet`` file."""
+    """Whether ``data`` names Parquet: a folder, a glob, or a ``.parquet`` file (a URL
+    counts as Parquet; it is read as such, with an error if it is not)."""
     if not isinstance(data, (str, os.PathLike)):
         return False
     text = str(data)
+    if is_url(text):
+        return True
     if any(ch in text for ch in "*?[") or Path(text).is_dir():
         return True
     path = Path(text)
@@ -70,7 +154,9 @@ def is_parquet_path(data: Any) -> bool:
 def parquet_files(spec: str | os.PathLike[str], *, name: str) -> list[str]:
     """The Parquet files named by a file, a folder (searched recursively) or a glob."""
     text = str(spec)
-    if any(ch in text for ch in "*?["):
+    if is_url(text):
+        files = _url_files(text, name=name)
+    elif any(ch in text for ch in "*?["):
         files = sorted(glob.glob(text, recursive=True))
     elif Path(text).is_dir():
         files = sorted(
@@ -88,19 +174,34 @@ def parquet_files(spec: str | os.PathLike[str], *, name: str) -> list[str]:
     return files
 
 
-def parquet_parts(spec: str | os.PathLike[str], *, name: str) -> list[ParquetPart]:
-    """Every row group of the Parquet files named by ``spec``."""
-    import pyarrow.parquet as pq
+def _url_files(url: str, *, name: str) -> list[str]:
+    """The Parquet files an fsspec URL names (a file, a folder searched recursively, or a
+    glob), as URLs."""
+    fs, path = url_filesystem(url, name=name)
+    if any(ch in path for ch in "*?["):
+        found = fs.glob(path)
+    elif fs.isdir(path):
+        found = [p for p in fs.find(path) if Path(p).suffix.lower() in PARQUET_SUFFIXES]
+    elif fs.exists(path):
+        found = [path]
+    else:
+        raise InputError(f"{name} URL {url} does not exist; check the URL")
+    return sorted(fs.unstrip_protocol(p) for p in found)
 
+
+def parquet_parts(spec: str | os.PathLike[str], *, name: str) -> list[ParquetPart]:
+    """Every row group of the Parquet files named by ``spec`` (a path or an fsspec URL)."""
     parts = []
     for path in parquet_files(spec, name=name):
         try:
-            with pq.ParquetFile(path) as f:
+            with _parquet_file(path, name=name) as f:
                 meta = f.metadata
                 parts += [
                     ParquetPart(path, i, meta.row_group(i).num_rows)
                     for i in range(meta.num_row_groups)
                 ]
+        except InputError:
+            raise
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(
