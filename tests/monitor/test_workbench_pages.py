@@ -159,3 +159,31 @@ def test_read_token_wrong_token_other_owner_and_bad_upload(client):
     assert login(client, writer).status_code == 303
     assert client.get(f"/workbench/audits/{audit_id}").status_code == 404
     assert client.get(f"/workbench/audits/{audit_id}/files/report.json").status_code == 404
+
+
+def test_serve_prints_the_address_a_person_opens(tmp_path):
+    """A non-engineer starts it with ``assay serve`` and opens the printed address."""
+    import os
+    import select
+    import subprocess
+    import sys
+
+    from tests.monitor.conftest import free_port
+
+    port = free_port()
+    code = "import sys; from assay.cli.main import main; sys.argv[0] = 'assay'; main()"
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--store", store, "--port", str(port)],
+        env={**os.environ, "ASSAY_TOKEN": ADMIN},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:  # printed before the server starts listening; never wait forever for it
+        ready = select.select([proc.stdout], [], [], 90)[0]
+        line = proc.stdout.readline() if ready else ""
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert f"Open http://127.0.0.1:{port}/workbench in your browser" in line, line
