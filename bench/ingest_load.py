@@ -105,7 +105,7 @@ class Bodies:
             )
         base = float(self.t0 + i) if self.live else 1.7e9
         df = self._frame.select(
-            (pl.lit(f"P{c}{i:08d}-") + pl.col("k").cast(pl.String)).alias("id"),
+            (pl.lit(f"{kind[0].upper()}{c}{i:08d}-") + pl.col("k").cast(pl.String)).alias("id"),
             (pl.col("off") + base).alias("timestamp"),
             "x",
             "c",

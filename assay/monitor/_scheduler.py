@@ -205,6 +205,8 @@ class Scheduler:
             return  # nothing arrived and no window closed since the last look
         # Only closed buckets are judged, so the open one (where live ingest lands) is
         # never fingerprinted: its rows would be counted on every tick for nothing.
+        have = self.store.window_fingerprints(model.name, size)
+        held: set[int] = set()
         if full:
             fps = self.store.time_fingerprints(model.name, n, TIMESTAMP_MIN, closed_upto * n)
         else:  # only the buckets that changed, newly closed or still waiting
@@ -217,8 +219,20 @@ class Scheduler:
                 self._closed[key] = closed_upto
                 return
             lo, hi = min(spans), min(max(spans), closed_upto - 1)
+            # A stored window computed less than recompute_every_s ago waits anyway: at
+            # the ends of the span it is kept pending without being counted again, so a
+            # backfill into a closed window costs no GROUP BY over it on every tick.
+            held = {int(k) for k in have if lo <= k <= hi and self._throttled(*key, k, have)}
+            while lo <= hi and lo in held:
+                lo += 1
+            while hi >= lo and hi in held:
+                hi -= 1
+            held = {b for b in held if not lo <= b <= hi}
+            if lo > hi:
+                self._pending[key] = pending | {float(b) for b in held}
+                self._closed[key] = closed_upto
+                return
             fps = self.store.time_fingerprints(model.name, n, lo * n, (hi + 1) * n)
-        have = self.store.window_fingerprints(model.name, size)
         cutoff = self._cutoff(model.name, size)
         todo = [
             b
@@ -235,7 +249,8 @@ class Scheduler:
             rows = self.store.load_span(model.name, start, end)
             if rows:
                 self._store(model, size, float(b), end, fps[b], rows, start, end)
-        self._pending[key] = waiting | {float(b) for b in todo[MAX_WINDOWS_PER_TICK:]}
+        later = {float(b) for b in [*todo[MAX_WINDOWS_PER_TICK:], *held]}
+        self._pending[key] = waiting | later
         self._closed[key] = closed_upto
         if full:
             self._full_at[key] = time.monotonic()

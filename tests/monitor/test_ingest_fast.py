@@ -253,3 +253,40 @@ def test_the_scheduler_does_not_fingerprint_the_open_window(registered, auth):
     assert calls and all(end is not None and end <= midnight for _, end in calls)
     windows = c.get("/api/v1/models/churn/windows?size=1d", headers=auth).json()["windows"]
     assert [w["stored"] for w in windows] == [True, False]  # yesterday judged, today open
+
+
+def test_a_backfill_waiting_to_be_recomputed_is_not_counted_on_every_tick(registered, auth):
+    c = registered
+    day = 86_400
+    midnight = (1_700_000_000 // day) * day
+    now = midnight + 6 * 3600
+    store = c.store
+    calls = []
+    real = store.time_fingerprints
+
+    def spy(model, seconds, start=None, end=None):
+        calls.append((start, end))
+        return real(model, seconds, start, end)
+
+    store.time_fingerprints = spy
+
+    def backfill(start: int) -> None:  # into yesterday, a closed (and judged) window
+        recs = [
+            {**r, "timestamp": midnight - day + start + i}
+            for i, r in enumerate(prediction_records(100, start=start))
+        ]
+        assert c.post(PRED, json={"records": recs}, headers=auth).status_code == 200
+
+    backfill(0)
+    judge(c, now=now)
+    assert store.window_results("churn", "1d")[0]["rows"] == 100
+    calls.clear()
+    for k in range(3):  # recomputed less than a minute ago: it waits, uncounted
+        backfill(100 * (k + 1))
+        judge(c, now=now + k + 1)
+    assert calls == []
+    assert store.window_results("churn", "1d")[0]["rows"] == 100
+    c.app.state.scheduler._computed.clear()  # as if the minute had passed
+    judge(c, now=now + 10)
+    assert calls == [(midnight - day, midnight)]  # counted once, then recomputed
+    assert store.window_results("churn", "1d")[0]["rows"] == 400
