@@ -7,7 +7,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 
@@ -17,7 +17,7 @@ from assay.core.config import AuditConfig, decision_columns
 from assay.core.context import AuditContext, AuditSettings
 from assay.core.environment import library_versions as library_versions  # re-exported
 from assay.core.registry import CheckSpec, SkipCheck, all_checks, get_check
-from assay.core.result import CheckResult, Finding
+from assay.core.result import CheckResult, Finding, Severity
 from assay.errors import ConfigError, InputError, ModelError, SchemaError
 from assay.io.models import ModelAdapter, load_model, wrap_model
 from assay.io.readers import read_table
@@ -130,7 +130,8 @@ def build_context(
         if data is None:
             continue
         frames[name], sources[name] = read_table(data, name=name)
-    decisions_frame, decision_cols = None, {}
+    decisions_frame: pl.DataFrame | None = None
+    decision_cols: dict[str, str] = {}
     if decisions is not None:
         decisions_frame, sources["decisions"], decision_cols = _read_decisions(decisions, config)
 
@@ -148,8 +149,8 @@ def build_context(
     schema = infer_schema(
         frames["test"],
         target=config.target,
-        task=config.task,  # type: ignore[arg-type]
-        overrides=config.type_overrides(),  # type: ignore[arg-type]
+        task=config.task,
+        overrides=config.type_overrides(),
         ignore=config.ignore,
         prediction_columns=pred_cols,
         name="test",
@@ -295,10 +296,22 @@ def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:
     return spec.missing_extra(ctx.task)
 
 
+class _Identity(TypedDict):
+    """What every result of a check repeats from its registration."""
+
+    id: str
+    area: str
+    title: str
+    severity: Severity
+    explanation: str
+    standards: tuple[str, ...]
+    thresholds: Mapping[str, Any]
+
+
 def run_check(spec: CheckSpec, ctx: AuditContext) -> CheckResult:
     """Run one check, turning a skip or an exception into a result."""
     thresholds = {**spec.thresholds, **ctx.settings.thresholds.get(spec.id, {})}
-    base = {
+    base: _Identity = {
         "id": spec.id,
         "area": spec.area,
         "title": spec.title,

@@ -28,7 +28,7 @@ from typing import Any
 
 from assay.errors import ConfigError
 from assay.io._yaml import read_yaml_mapping
-from assay.io.schema import COLUMN_TYPES, TASKS
+from assay.io.schema import COLUMN_TYPES, TASKS, ColumnType, Task
 
 _LIST_FIELDS = ("categorical", "numeric", "ignore", "score", "sensitive", "enable")
 
@@ -69,14 +69,14 @@ class AuditConfig:
     """Options of an audit. Every field can come from ``assay.yaml``."""
 
     target: str | None = None
-    task: str | None = None
+    task: Task | None = None
     prediction: str | None = None
     score: list[str] = field(default_factory=list)
     sensitive: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     numeric: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
-    types: dict[str, str] = field(default_factory=dict)
+    types: dict[str, ColumnType] = field(default_factory=dict)
     positive_label: Any = None
     seed: int = 0
     n_bootstrap: int = 500
@@ -116,7 +116,7 @@ class AuditConfig:
                 f"n_bootstrap must be a non-negative integer, not {self.n_bootstrap!r}"
             )
 
-    def type_overrides(self) -> dict[str, str]:
+    def type_overrides(self) -> dict[str, ColumnType]:
         out = dict(self.types)
         out.update({c: "categorical" for c in self.categorical})
         out.update({c: "numeric" for c in self.numeric})

@@ -117,6 +117,8 @@ def write_evidence(out_dir: str | Path) -> str:
     out = Path(out_dir)
     for suffix in (".key", ".pub"):
         (out / f"{DEMO_KEY}{suffix}").unlink(missing_ok=True)
+    key: Path | None
+    pub: Path | None
     try:
         key, pub = generate_keypair(out, DEMO_KEY)
     except ImportError:  # MissingExtraError: no cryptography

@@ -20,7 +20,7 @@ from assay.core.context import AuditContext, AuditSettings
 from assay.core.registry import CheckSpec, all_checks, get_check
 from assay.errors import ConfigError, InputError, SchemaError
 from assay.io.readers import TableSource, read_table
-from assay.io.schema import infer_column_type, infer_schema, suggest
+from assay.io.schema import ColumnType, infer_column_type, infer_schema, suggest
 
 ENGINES = ("local", "dask")
 SCHEMA_ROWS = 50_000
@@ -71,7 +71,7 @@ def _dask_side(data: Any, name: str) -> tuple[list[Any], pl.DataFrame, TableSour
     return split_frame(df), df, src
 
 
-def _full_types(table: Any, columns: Iterable[str]) -> dict[str, str]:
+def _full_types(table: Any, columns: Iterable[str]) -> dict[str, ColumnType]:
     """Column types inferred from every value, one column read at a time."""
     return {c: infer_column_type(c, table.column(c).get_column(c)) for c in columns}
 
@@ -189,7 +189,7 @@ def drift(
     active: Any = None
     partitions: dict[str, int] = {}
     try:
-        types: dict[str, str] = {}
+        types: dict[str, ColumnType] = {}
         if engine == "dask":
             from assay.engine._dask import DaskEngine, start_client
 
@@ -215,8 +215,8 @@ def drift(
         schema = infer_schema(
             ref_df,
             target=cfg.target,
-            task=cfg.task,  # type: ignore[arg-type]
-            overrides={**types, **overrides},  # type: ignore[arg-type]
+            task=cfg.task,
+            overrides={**types, **overrides},
             ignore=cfg.ignore,
             prediction_columns=pred_cols,
             name="reference",

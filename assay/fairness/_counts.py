@@ -67,6 +67,8 @@ def from_engine_counts(ctx: AuditContext, task: str, th: Mapping[str, Any]) -> O
     # Object columns, as the local check's labels (pandas' str dtype slows MetricFrame 3x).
     cells = pd.DataFrame({c: counts.table.get_column(c).to_numpy() for c in counts.table.columns})
     w = cells["count"].to_numpy(dtype=np.int64)
+    yt: np.ndarray
+    yp: np.ndarray
     if task == "binary":
         pos = str(ctx.positive_class)
         yt = (cells["__truth"] == pos).to_numpy(dtype=float)

@@ -159,6 +159,7 @@ def _from_sums(task: str, S: np.ndarray) -> dict[str, np.ndarray]:
 
 def _row_columns(task: str, data: Any, yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
     one = np.ones(yt.size)
+    cols: tuple[np.ndarray, ...]
     if task == "binary":
         cols = (one, yt, yp, yt * yp, (1 - yt) * yp, (yt == yp).astype(float))
     elif task == "multiclass":

@@ -27,7 +27,7 @@ import datetime as _dt
 import math
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -89,7 +89,10 @@ router = APIRouter(include_in_schema=False)
 # -- responses -----------------------------------------------------------------
 
 
-def _headers(resp: Response, headers: dict[str, str] = SECURITY_HEADERS) -> Response:
+_R = TypeVar("_R", bound=Response)
+
+
+def _headers(resp: _R, headers: dict[str, str] = SECURITY_HEADERS) -> _R:
     for k, v in headers.items():
         resp.headers[k] = v
     return resp
@@ -477,7 +480,13 @@ def window_drift(model: ModelRecord, rows: Sequence[tuple[Any, ...]], seed: int)
     if cols:
         include.append("drift.prediction")
     ref_side = ref.drop([model.target] if model.target in ref.columns else [])
-    return drift(ref_side, cur, **cols, config={"include": include, "seed": seed})
+    return drift(
+        ref_side,
+        cur,
+        prediction=cols.get("prediction"),
+        score=cols.get("score"),
+        config={"include": include, "seed": seed},
+    )
 
 
 @router.get(PREFIX + "/models/{name}/window")

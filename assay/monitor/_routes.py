@@ -517,7 +517,8 @@ def get_alerts(request: Request, name: str) -> dict[str, Any]:
     for d in store.list_actions(model.name):
         by_alert.setdefault(d.pop("alert_id"), []).append(d)
     for a in alerts:
-        a["deliveries"] = by_alert.get((a.get("details") or {}).get("id"), [])
+        alert_id = (a.get("details") or {}).get("id")
+        a["deliveries"] = by_alert.get(alert_id, []) if isinstance(alert_id, str) else []
     return {"model": model.name, "alerts": alerts}
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 MIGRATION = (
     4,
@@ -76,6 +77,12 @@ class WindowResultsSQL:
 
     dialect: str
 
+    if TYPE_CHECKING:  # provided by _SQLStore, which mixes this class in
+
+        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+        def _write(self) -> AbstractContextManager[Any]: ...
+        def _sql(self, sql: str) -> str: ...
+
     def _bucket(self) -> str:
         # the time bucket of a row: floor(ts / n); ts is positive, so SQLite's
         # truncating CAST is a floor; PostgreSQL's CAST rounds, so FLOOR first
@@ -85,7 +92,7 @@ class WindowResultsSQL:
 
     def ping(self) -> bool:
         """Whether the store answers a query now."""
-        return self._read("SELECT 1")[0][0] == 1  # type: ignore[attr-defined]
+        return self._read("SELECT 1")[0][0] == 1
 
     def time_fingerprints(
         self, model: str, seconds: int, start: float | None = None, end: float | None = None
@@ -96,7 +103,7 @@ class WindowResultsSQL:
         where, params = "", [seconds, model]
         if start is not None and end is not None:
             where, params = " AND p.ts >= ? AND p.ts < ?", [*params, start, end]
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             f"SELECT {self._bucket()} AS b, COUNT(*), COUNT(l.id), MAX(p.received_at), "
             "MAX(l.received_at), COUNT(d.id), MAX(d.received_at), COUNT(c.id), "
             "MAX(c.received_at) FROM predictions p LEFT JOIN labels l "
@@ -113,7 +120,7 @@ class WindowResultsSQL:
 
     def load_span(self, model: str, start: float, end: float) -> list[tuple[Any, ...]]:
         """Rows with ``start <= ts < end`` as :meth:`load_predictions` gives them."""
-        return self._read(  # type: ignore[attr-defined]
+        return self._read(
             "SELECT p.id, p.ts, p.features, p.prediction, p.score, l.label FROM predictions p "
             "LEFT JOIN labels l ON l.model = p.model AND l.id = p.id "
             "WHERE p.model = ? AND p.ts >= ? AND p.ts < ? ORDER BY p.ts, p.id",
@@ -121,7 +128,7 @@ class WindowResultsSQL:
         )
 
     def window_fingerprints(self, model: str, size: str) -> dict[float, str]:
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             "SELECT wkey, fingerprint FROM window_results WHERE model = ? AND size = ?",
             (model, size),
         )
@@ -140,9 +147,9 @@ class WindowResultsSQL:
         the one it replaces kept in ``window_changes``. Returns the revision (1 for
         the first result)."""
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "SELECT revision, result FROM window_results "
                     "WHERE model = ? AND size = ? AND wkey = ?"
                 ),
@@ -153,14 +160,14 @@ class WindowResultsSQL:
             stored = {**result, "revision": revision, "computed_at": now}
             if old is not None:
                 cur.execute(
-                    self._sql(  # type: ignore[attr-defined]
+                    self._sql(
                         "INSERT INTO window_changes (model, size, wkey, changed_at, revision, "
                         "before) VALUES (?, ?, ?, ?, ?, ?)"
                     ),
                     (model, size, wkey, now, revision, old[1]),
                 )
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "INSERT INTO window_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (model, size, wkey) DO UPDATE SET end_ts = excluded.end_ts, "
                     "start_iso = excluded.start_iso, fingerprint = excluded.fingerprint, "
@@ -187,13 +194,13 @@ class WindowResultsSQL:
         """Stored results of ``size`` windows, oldest first: the latest ``limit``,
         or (``after``) every one starting after that ISO time, oldest first."""
         if after is not None:
-            rows = self._read(  # type: ignore[attr-defined]
+            rows = self._read(
                 "SELECT result FROM window_results WHERE model = ? AND size = ? "
                 "AND start_iso > ? ORDER BY wkey",
                 (model, size, after),
             )
             return [json.loads(r[0]) for r in rows]
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             "SELECT result FROM window_results WHERE model = ? AND size = ? "
             "ORDER BY wkey DESC LIMIT ?",
             (model, size, limit),
@@ -202,7 +209,7 @@ class WindowResultsSQL:
 
     def window_changes(self, model: str, size: str) -> list[dict[str, Any]]:
         """Every replaced result (late data), oldest first."""
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             "SELECT wkey, changed_at, revision, before FROM window_changes "
             "WHERE model = ? AND size = ? ORDER BY id",
             (model, size),
@@ -211,7 +218,7 @@ class WindowResultsSQL:
         return [{**dict(zip(keys, r[:3], strict=True)), "before": json.loads(r[3])} for r in rows]
 
     def schedule_state(self, model: str, size: str) -> dict[str, Any] | None:
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             "SELECT state_json FROM schedules WHERE model = ? AND size = ?", (model, size)
         )
         return json.loads(rows[0][0]) if rows else None
@@ -228,10 +235,10 @@ class WindowResultsSQL:
         queue each action once, save the scheduler's state. Returns the new alerts."""
         now = time.time()
         new = 0
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             for alert_id, kind, start, message, details in alerts:
                 cur.execute(
-                    self._sql(  # type: ignore[attr-defined]
+                    self._sql(
                         "INSERT INTO alerts (model, created_at, kind, window_start, message, "
                         "details, alert_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT (model, alert_id) DO NOTHING"
@@ -246,7 +253,7 @@ class WindowResultsSQL:
                     if a_id != alert_id:
                         continue
                     cur.execute(
-                        self._sql(  # type: ignore[attr-defined]
+                        self._sql(
                             "INSERT INTO outbox (model, alert_id, action, payload, status, "
                             "attempts, last_error, created_at, updated_at) VALUES "
                             "(?, ?, ?, ?, 'pending', 0, NULL, ?, ?) "
@@ -255,7 +262,7 @@ class WindowResultsSQL:
                         (model, alert_id, action, payload, now, now),
                     )
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "INSERT INTO schedules VALUES (?, ?, ?, ?) ON CONFLICT (model, size) "
                     "DO UPDATE SET state_json = excluded.state_json, "
                     "updated_at = excluded.updated_at"
@@ -267,15 +274,15 @@ class WindowResultsSQL:
     def changes_since(self, model: str, after: int) -> list[tuple[int, Any, Any]]:
         """``(id, lowest ts, highest ts)`` of what was stored for ``model`` after change
         ``after`` (``None`` bounds: labels, which may touch any window)."""
-        return self._read(  # type: ignore[attr-defined]
+        return self._read(
             "SELECT id, lo, hi FROM changes WHERE model = ? AND id > ? ORDER BY id",
             (model, after),
         )
 
     def forget_changes(self, model: str, upto: int) -> None:
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql("DELETE FROM changes WHERE model = ? AND id <= ?"),  # type: ignore[attr-defined]
+                self._sql("DELETE FROM changes WHERE model = ? AND id <= ?"),
                 (model, upto),
             )
 
@@ -284,9 +291,9 @@ class WindowResultsSQL:
         ``holder`` holds it now (it was free, expired, or already its own). A process
         killed while holding a lease loses it when it expires."""
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                     "holder = excluded.holder, expires_at = excluded.expires_at "
                     "WHERE leases.holder = excluded.holder OR leases.expires_at < ?"
@@ -297,7 +304,7 @@ class WindowResultsSQL:
 
     def outbox_counts(self) -> dict[str, int]:
         """Outbox rows by status (``pending``, ``done``, ``failed``)."""
-        rows = self._read("SELECT status, COUNT(*) FROM outbox GROUP BY status")  # type: ignore[attr-defined]
+        rows = self._read("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         return {str(r[0]): int(r[1]) for r in rows}
 
     def delete_old_predictions(self, model: str, before: float, batch: int = 5000) -> int:
@@ -305,14 +312,14 @@ class WindowResultsSQL:
         with a timestamp before ``before``, in one short transaction; returns how
         many. Window results and alerts are kept."""
         pick = "SELECT id FROM predictions WHERE model = ? AND ts < ? ORDER BY ts LIMIT ?"
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             for table in ("labels", "human_decisions", "challenger_predictions"):
                 cur.execute(
-                    self._sql(f"DELETE FROM {table} WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
+                    self._sql(f"DELETE FROM {table} WHERE model = ? AND id IN ({pick})"),
                     (model, model, before, batch),
                 )
             cur.execute(
-                self._sql(f"DELETE FROM predictions WHERE model = ? AND id IN ({pick})"),  # type: ignore[attr-defined]
+                self._sql(f"DELETE FROM predictions WHERE model = ? AND id IN ({pick})"),
                 (model, model, before, batch),
             )
             return max(int(cur.rowcount), 0)

@@ -168,6 +168,7 @@ def labeled_window(store: Any, model: ModelRecord, size: str) -> tuple[Any, dict
     ref = reference_frame(model)
     cur = _current_frame(model, ref, rows)
     cur = cur.drop([c for c in (model.prediction, model.score) if c and c in cur.columns])
+    assert model.target is not None  # callers refuse a model registered without one
     target = pl.Series(model.target, [json.loads(r[5]) for r in rows], strict=False)
     cur = cur.with_columns(target.cast(ref.schema[model.target], strict=False))
     info = {"start": _iso(rows[0][1]), "end": _iso(rows[-1][1]), "rows": len(rows)}
@@ -288,12 +289,14 @@ async def promote_candidate(request: Request, name: str) -> dict[str, Any]:
             [{"field": "candidate"}],
         )
     blob = await upload.read()
-    size = form.get("size") if isinstance(form.get("size"), str) else DEFAULT_PROMOTE_WINDOW
-    metric = form.get("metric") if isinstance(form.get("metric"), str) else None
+    size_field, metric_field = form.get("size"), form.get("metric")
+    config_field = form.get("config")
+    size = size_field if isinstance(size_field, str) else DEFAULT_PROMOTE_WINDOW
+    metric = metric_field if isinstance(metric_field, str) else None
     config = None
-    if isinstance(form.get("config"), str) and form.get("config"):
+    if isinstance(config_field, str) and config_field:
         try:
-            config = json.loads(form["config"])
+            config = json.loads(config_field)
         except ValueError as exc:
             msg = f"config: not JSON ({exc})"
             raise ApiError(422, "invalid", msg, [{"field": "config"}]) from exc

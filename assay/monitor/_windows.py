@@ -65,7 +65,7 @@ def _split(rows: list[tuple[Any, ...]], kind: str, n: int) -> list[list[tuple[An
 
 def _current_frame(model: ModelRecord, ref: pl.DataFrame, rows: list[tuple[Any, ...]]) -> Any:
     features = [c for c in ref.columns if c not in {model.target, model.prediction, model.score}]
-    data = {c: [] for c in features}
+    data: dict[str, list[Any]] = {c: [] for c in features}
     for r in rows:
         f = json.loads(r[2])
         for c in features:
@@ -87,7 +87,7 @@ def _drift(model: ModelRecord, ref: pl.DataFrame, cur: pl.DataFrame, seed: int) 
     from assay.drift import drift
 
     include = ["drift.features"]
-    pred_cols = {}
+    pred_cols: dict[str, str] = {}
     if model.prediction and model.prediction in cur.columns:
         pred_cols["prediction"] = model.prediction
     if model.score and model.score in cur.columns:
@@ -95,7 +95,13 @@ def _drift(model: ModelRecord, ref: pl.DataFrame, cur: pl.DataFrame, seed: int) 
     if pred_cols:
         include.append("drift.prediction")
     ref_side = ref.drop([model.target] if model.target in ref.columns else [])
-    result = drift(ref_side, cur, **pred_cols, config={"include": include, "seed": seed})
+    result = drift(
+        ref_side,
+        cur,
+        prediction=pred_cols.get("prediction"),
+        score=pred_cols.get("score"),
+        config={"include": include, "seed": seed},
+    )
     out: dict[str, Any] = {}
     feats = result.check("drift.features")
     out["drift_status"] = feats.status

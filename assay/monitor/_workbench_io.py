@@ -16,7 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -142,10 +142,10 @@ def _read_xlsx(path: Path, field: str, caps: Caps) -> pl.DataFrame:
     if len(set(header)) != len(header):
         raise UploadError(field, "has two columns with the same name in its first row")
     cols: dict[str, list[Any]] = {h: [] for h in header}
-    for row in rows[1:]:
+    for record in rows[1:]:
         for i, h in enumerate(header):
-            v = row[i] if i < len(row) else None
-            cols[h].append(v.isoformat() if hasattr(v, "isoformat") else v)
+            v = record[i] if i < len(record) else None
+            cols[h].append(v.isoformat() if v is not None and hasattr(v, "isoformat") else v)
     series = []
     for h, vals in cols.items():
         kinds = {type(v) for v in vals if v is not None}
@@ -391,7 +391,8 @@ def split_frame(
     idx = list(range(df.height))
     y = df[target].to_list()
     counts = df[target].value_counts()["count"]
-    stratified = task != "regression" and int(counts.min()) >= 2
+    # The counts column is an integer one: its min is an int.
+    stratified = task != "regression" and cast(int, counts.min()) >= 2
     tr, te = train_test_split(
         idx, test_size=test_share, random_state=seed, stratify=y if stratified else None
     )

@@ -30,7 +30,10 @@ import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger("assay.monitor.workbench")
 
@@ -157,6 +160,7 @@ def _run(store: Any, job: Any, config: WorkbenchConfig) -> None:
 
     progress("reading the data", 0, 0)
     split = None
+    train: pl.DataFrame | None
     if "data" in files:
         df = _frame(config, files["data"], "data")
         task = check_target(df, spec, "data")

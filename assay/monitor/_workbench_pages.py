@@ -34,7 +34,7 @@ import math
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -108,7 +108,10 @@ router = APIRouter(include_in_schema=False)
 # -- responses -------------------------------------------------------------------
 
 
-def _headers(resp: Response) -> Response:
+_R = TypeVar("_R", bound=Response)
+
+
+def _headers(resp: _R) -> _R:
     return dashboard_headers(resp, HEADERS)
 
 
@@ -232,8 +235,8 @@ async def login(request: Request) -> Response:
             "This token may only read; running an audit needs a write token.", next_url, 403
         )
     session_id = await run_in_threadpool(create_session, store, token)
-    resp = _redirect(next_url)
-    resp.set_cookie(
+    redirect = _redirect(next_url)
+    redirect.set_cookie(
         COOKIE,
         session_id or "",
         max_age=8 * 3600,
@@ -242,7 +245,7 @@ async def login(request: Request) -> Response:
         samesite="strict",
         secure=request.url.scheme == "https",
     )
-    return resp
+    return redirect
 
 
 @router.post(PREFIX + "/logout")
@@ -346,7 +349,7 @@ def make_draft(request: Request, owner: str, files: dict[str, dict[str, Any]]) -
     except BaseException:
         discard(wb, files)
         raise
-    main = tables.get("data", tables.get("test"))
+    main = tables["data"] if "data" in tables else tables["test"]  # read_tables has one
     draft_id = random_name()
     draft = {
         "owner": owner,

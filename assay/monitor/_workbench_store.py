@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 MIGRATION = (
     6,
@@ -103,13 +105,19 @@ def _job(r: tuple[Any, ...]) -> AuditJob:
 class WorkbenchSQL:
     """Queries for workbench audits (mixed into the SQL store)."""
 
+    if TYPE_CHECKING:  # provided by _SQLStore, which mixes this class in
+
+        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+        def _write(self) -> AbstractContextManager[Any]: ...
+        def _sql(self, sql: str) -> str: ...
+
     def add_audit(
         self, audit_id: str, owner: str, spec: dict[str, Any], files: dict[str, Any]
     ) -> None:
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "INSERT INTO audits (id, owner, created_at, updated_at, state, spec, files) "
                     "VALUES (?, ?, ?, ?, 'queued', ?, ?)"
                 ),
@@ -117,15 +125,13 @@ class WorkbenchSQL:
             )
 
     def get_audit(self, audit_id: str) -> AuditJob | None:
-        rows = self._read(  # type: ignore[attr-defined]
-            f"SELECT {_COLUMNS} FROM audits WHERE id = ?", (audit_id,)
-        )
+        rows = self._read(f"SELECT {_COLUMNS} FROM audits WHERE id = ?", (audit_id,))
         return _job(rows[0]) if rows else None
 
     def list_audits(self, owner: str | None, limit: int = 50) -> list[AuditJob]:
         """The newest audits of ``owner`` (every owner's when ``None``)."""
         where, params = ("WHERE owner = ? ", (owner, limit)) if owner else ("", (limit,))
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             f"SELECT {_COLUMNS} FROM audits {where}ORDER BY created_at DESC, id LIMIT ?", params
         )
         return [_job(r) for r in rows]
@@ -134,7 +140,7 @@ class WorkbenchSQL:
         """Take the oldest queued audit for ``holder`` (``None`` when none waits). Two
         processes never take the same one: the update re-checks ``state``."""
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
                 "SELECT id FROM audits WHERE state = 'queued' ORDER BY created_at, id LIMIT 1"
             )
@@ -142,7 +148,7 @@ class WorkbenchSQL:
             if row is None:
                 return None
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "UPDATE audits SET state = 'running', holder = ?, started_at = ?, "
                     "updated_at = ? WHERE id = ? AND state = 'queued'"
                 ),
@@ -154,16 +160,16 @@ class WorkbenchSQL:
 
     def audit_progress(self, audit_id: str, check: str, done: int, total: int) -> bool:
         """Record the check now running; returns whether cancelling was asked."""
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "UPDATE audits SET current_check = ?, done_checks = ?, total_checks = ?, "
                     "updated_at = ? WHERE id = ?"
                 ),
                 (check, done, total, time.time(), audit_id),
             )
             cur.execute(
-                self._sql("SELECT cancel_requested FROM audits WHERE id = ?"),  # type: ignore[attr-defined]
+                self._sql("SELECT cancel_requested FROM audits WHERE id = ?"),
                 (audit_id,),
             )
             row = cur.fetchone()
@@ -173,9 +179,9 @@ class WorkbenchSQL:
         if state not in STATES:
             raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "UPDATE audits SET state = ?, reason = ?, current_check = NULL, "
                     "updated_at = ?, finished_at = ? WHERE id = ?"
                 ),
@@ -186,23 +192,23 @@ class WorkbenchSQL:
         """Cancel: a queued audit at once, a running one at its next check. Returns the
         state after the request (``None``: no such audit)."""
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "UPDATE audits SET state = 'cancelled', reason = 'cancelled before it "
                     "started', updated_at = ?, finished_at = ? WHERE id = ? AND state = 'queued'"
                 ),
                 (now, now, audit_id),
             )
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "UPDATE audits SET cancel_requested = 1, updated_at = ? "
                     "WHERE id = ? AND state = 'running'"
                 ),
                 (now, audit_id),
             )
             cur.execute(
-                self._sql("SELECT state FROM audits WHERE id = ?"),  # type: ignore[attr-defined]
+                self._sql("SELECT state FROM audits WHERE id = ?"),
                 (audit_id,),
             )
             row = cur.fetchone()
@@ -212,9 +218,9 @@ class WorkbenchSQL:
         """Audits left ``running`` by a process that died (no progress since
         ``older_than``) are marked failed, saying so."""
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "UPDATE audits SET state = 'failed', reason = 'the server stopped while "
                     "this audit ran; start it again', current_check = NULL, updated_at = ?, "
                     "finished_at = ? WHERE state = 'running' AND updated_at < ?"
@@ -227,9 +233,9 @@ class WorkbenchSQL:
         self, audit_id: str, check_id: str, decision: str, comment: str, who: str, token_id: str
     ) -> float:
         now = time.time()
-        with self._write() as cur:  # type: ignore[attr-defined]
+        with self._write() as cur:
             cur.execute(
-                self._sql(  # type: ignore[attr-defined]
+                self._sql(
                     "INSERT INTO audit_decisions (audit_id, check_id, decision, comment, who, "
                     "token_id, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 ),
@@ -239,7 +245,7 @@ class WorkbenchSQL:
 
     def list_decisions(self, audit_id: str) -> list[dict[str, Any]]:
         """Every decision on ``audit_id``, oldest first."""
-        rows = self._read(  # type: ignore[attr-defined]
+        rows = self._read(
             "SELECT check_id, decision, comment, who, decided_at FROM audit_decisions "
             "WHERE audit_id = ? ORDER BY id",
             (audit_id,),
