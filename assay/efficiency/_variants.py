@@ -190,6 +190,27 @@ class Variant:
         return None if self.throughput is None else self.throughput.rows_per_s
 
     @property
+    def median_ms(self) -> float:
+        """Median one-row latency, which :func:`measure` sets on every variant."""
+        if self.latency is None:
+            raise ValueError(f"{self.label} has not been timed")
+        return self.latency.p50_ms
+
+    @property
+    def measured_metric(self) -> Interval:
+        """The metric on test, which :func:`compare` sets on every variant."""
+        if self.metric is None:
+            raise ValueError(f"{self.label} has not been compared")
+        return self.metric
+
+    @property
+    def measured_change(self) -> Interval:
+        """The metric's change from the first variant, which :func:`compare` sets."""
+        if self.change is None:
+            raise ValueError(f"{self.label} has not been compared")
+        return self.change
+
+    @property
     def rows_per_s_per_thread(self) -> float | None:
         r = self.rows_per_s
         return None if r is None else r / self.runner.threads

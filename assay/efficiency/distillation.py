@@ -235,8 +235,9 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         raise SkipCheck("the model predicts a single class on train: there is nothing to distil")
     test = split_data(ctx, "test")
     test_frame = ctx.frame("test") if test.rows is None else ctx.frame("test")[test.rows]
-    y = ctx.labels("test")
-    y = y if test.rows is None else y[test.rows]
+    y_all = ctx.labels("test")
+    assert y_all is not None  # a supervised audit's test data has the target
+    y = y_all if test.rows is None else y_all[test.rows]
     X_train, X_test = _design(train, num, cat), _design(test_frame, num, cat)
     teacher = _teacher(ctx, test.rows, test.data)
     variants = [teacher]
@@ -293,8 +294,8 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     def quality(v: Variant) -> str:
         fid = fmt_share(v.agreement) if task != "regression" else f"{v.agreement:.3f}"
         return (
-            f"{fid_name} {fid}, {label(main)} {fmt(main, v.metric.value)} "
-            f"({change_text(main, v.change, conf, versus='against the model')})"
+            f"{fid_name} {fid}, {label(main)} {fmt(main, v.measured_metric.value)} "
+            f"({change_text(main, v.measured_change, conf, versus='against the model')})"
         )
 
     first = instances[0]["name"]
@@ -344,9 +345,9 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             ),
             metrics={
                 "fidelity": v.agreement,
-                "metric_change": v.change.value,
-                "metric_change_low": v.change.low,
-                "metric_change_high": v.change.high,
+                "metric_change": v.measured_change.value,
+                "metric_change_low": v.measured_change.low,
+                "metric_change_high": v.measured_change.high,
                 "rows_per_s": v.rows_per_s,
                 "size_bytes": v.size_bytes,
             },
@@ -387,7 +388,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             intervals_chart(
                 f"{label(main, start=True)} on test, model and students",
                 label(main),
-                [(v.label, v.metric) for v in variants],
+                [(v.label, v.measured_metric) for v in variants],
             ),
             bars_chart(
                 f"Throughput (batches of {batch:,})",

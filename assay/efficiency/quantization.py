@@ -85,8 +85,8 @@ def _onnx_variant(
 
 def _verdict(v: Variant, th: Mapping[str, Any]) -> Status:
     ok_agree = v.agreement is not None and v.agreement >= float(th["agreement_min"])
-    ok_metric = v.change is None or v.change.value is None
-    ok_metric = ok_metric or v.change.value >= -float(th["max_metric_drop"])
+    change = None if v.change is None else v.change.value
+    ok_metric = change is None or change >= -float(th["max_metric_drop"])
     return "pass" if ok_agree and ok_metric else "warn"
 
 
@@ -142,8 +142,9 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     instances = resolve_instances(ctx.settings.thresholds, CHECK_ID, th)
     test = split_data(ctx, "test")
     X = model_features(ctx, "test", test.rows).to_pandas()
-    y = ctx.labels("test")
-    y = y if test.rows is None else y[test.rows]
+    y_all = ctx.labels("test")
+    assert y_all is not None  # a supervised audit's test data has the target
+    y = y_all if test.rows is None else y_all[test.rows]
     classifier = ctx.task in ("binary", "multiclass")
     model = ctx.model.model
     try:
@@ -185,7 +186,7 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     findings = []
     for v in variants[1:]:
         st = _verdict(v, th)
-        ch = v.change
+        ch = v.measured_change
         findings.append(
             Finding(
                 status=st,
@@ -194,7 +195,7 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 message=(
                     f"{v.label}: {fmt_share(v.agreement)} of test rows predicted as the original "
                     f"does; {label(main)} {change_text(main, ch, conf)}; one row "
-                    f"{fmt_ms(v.latency.p50_ms)} against {fmt_ms(original.latency.p50_ms)}; "
+                    f"{fmt_ms(v.median_ms)} against {fmt_ms(original.median_ms)}; "
                     f"{fmt_rate(v.rows_per_s)} against {fmt_rate(original.rows_per_s)}."
                 ),
                 metrics={
@@ -202,7 +203,7 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     "metric_change": ch.value,
                     "metric_change_low": ch.low,
                     "metric_change_high": ch.high,
-                    "latency_p50_ms": v.latency.p50_ms,
+                    "latency_p50_ms": v.median_ms,
                     "rows_per_s": v.rows_per_s,
                 },
             )
@@ -213,27 +214,28 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     status = worst_status([f.status for f in findings])
     onnx = variants[1]
-    speed = original.latency.p50_ms / onnx.latency.p50_ms if onnx.latency.p50_ms > 0 else None
+    speed = original.median_ms / onnx.median_ms if onnx.median_ms > 0 else None
     first = instances[0]["name"]
     speed_text = f"{fmt_times(speed)} the speed" if speed is not None else "a different speed"
+    assert onnx.agreement is not None  # set on every variant above
     if _verdict(onnx, th) == "pass":
         summary = (
             f"ONNX Runtime runs the model at {speed_text} one row at a time "
-            f"({fmt_ms(onnx.latency.p50_ms)} against {fmt_ms(original.latency.p50_ms)} at the "
+            f"({fmt_ms(onnx.median_ms)} against {fmt_ms(original.median_ms)} at the "
             f"median) and agrees with it on {fmt_share(onnx.agreement)} of test rows"
         )
     else:
         summary = (
             f"The ONNX export of the model predicts differently on "
             f"{fmt_share(1 - onnx.agreement)} of test rows ({label(main)} "
-            f"{fmt(main, onnx.change.value, signed=True)})"
+            f"{fmt(main, onnx.measured_change.value, signed=True)})"
         )
     if len(variants) == 3:
         q = variants[2]
         summary += (
             f"; int8 quantization agrees on {fmt_share(q.agreement)} of rows with {label(main)} "
-            f"{fmt(main, q.change.value, signed=True)} and costs {fmt_usd(q.cost[first])} per "
-            f"million predictions on {first}."
+            f"{fmt(main, q.measured_change.value, signed=True)} and costs "
+            f"{fmt_usd(q.cost[first])} per million predictions on {first}."
         )
     else:
         summary += "; int8 quantization does not apply to this graph."
@@ -269,7 +271,7 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             bars_chart(
                 "Time for one row by variant (median)",
                 "milliseconds",
-                [(v.label, v.latency.p50_ms, "pass") for v in variants],
+                [(v.label, v.median_ms, "pass") for v in variants],
             ),
             bars_chart(
                 f"Throughput by variant (batches of {batch:,})",
@@ -284,7 +286,7 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             intervals_chart(
                 f"{label(main, start=True)} by variant on test",
                 label(main),
-                [(v.label, v.metric) for v in variants],
+                [(v.label, v.measured_metric) for v in variants],
             ),
         ],
     }

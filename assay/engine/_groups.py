@@ -133,7 +133,9 @@ class GroupCounts:
 
 
 def group_counts(
-    labels: Mapping[str, np.ndarray], truth: Sequence[Any], predicted: Sequence[Any]
+    labels: Mapping[str, np.ndarray],
+    truth: Sequence[Any] | np.ndarray,
+    predicted: Sequence[Any] | np.ndarray,
 ) -> GroupCounts:
     """The counts of one chunk: each sensitive column's group labels, truth, prediction."""
     cols = tuple(labels)

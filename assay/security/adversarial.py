@@ -307,7 +307,7 @@ def _variants(
 def _variant_result(
     vi: int,
     v: _Variant,
-    dist: list[np.ndarray],
+    dist: np.ndarray,
     best: list[Any],
     space: Any,
     cols: np.ndarray,
