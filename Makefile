@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.assay-installed
 
-.PHONY: demo test lint bench catalogue clean
+.PHONY: demo test lint bench catalogue golden clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Assay needs Python 3.11 or newer"'
@@ -36,6 +36,13 @@ catalogue: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/audit_scale.py
+
+# Rewrite the golden files (the demo's report.json and each check's pinned result) from
+# the code as it is, when a change of output is intended; `git diff tests` shows what moved.
+# One file: make golden GOLDEN=tests/test_demo_golden.py
+GOLDEN ?= tests/test_demo_golden.py $(wildcard tests/*/test_*golden*.py)
+golden: $(STAMP)
+	ASSAY_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -p no:randomly -q $(GOLDEN)
 
 clean:
 	rm -rf $(VENV) assay-demo assay-report .pytest_cache .ruff_cache
