@@ -45,4 +45,4 @@ golden: $(STAMP)
 	ASSAY_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -p no:randomly -q $(GOLDEN)
 
 clean:
-	rm -rf $(VENV) assay-demo assay-report .pytest_cache .ruff_cache
+	rm -rf $(VENV) assay-demo assay-report .pytest_cache .ruff_cache .mypy_cache
