@@ -135,7 +135,7 @@ def drift(
                 reference,
                 current,
                 config=cfg,
-                engine=engine,  # type: ignore[arg-type]
+                engine=engine,  # type: ignore[arg-type]  # "local" or "dask", checked above
                 scheduler=scheduler,
                 progress=progress,
             )

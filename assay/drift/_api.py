@@ -13,11 +13,11 @@ from typing import Any, Literal
 import polars as pl
 
 from assay._version import __version__
-from assay.core.audit import _resolve_config, run_check
 from assay.core.audit_result import AuditResult
 from assay.core.config import AuditConfig
-from assay.core.context import AuditContext, AuditSettings
+from assay.core.context import AuditContext
 from assay.core.registry import CheckSpec, all_checks, get_check
+from assay.core.runner import ProgressFn, run
 from assay.errors import ConfigError, InputError, SchemaError
 from assay.io.readers import TableSource, read_table
 from assay.io.schema import ColumnType, infer_column_type, infer_schema, suggest
@@ -25,8 +25,6 @@ from assay.io.schema import ColumnType, infer_column_type, infer_schema, suggest
 ENGINES = ("local", "dask")
 SCHEMA_ROWS = 50_000
 """Rows read (whole row groups) to infer column types with the Dask engine."""
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 def _local_side(data: Any, name: str) -> tuple[Any, pl.DataFrame, TableSource]:
@@ -182,7 +180,7 @@ def drift(
     """
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    cfg = _resolve_config(config).merged(
+    cfg = AuditConfig.resolve(config).merged(
         target=target, prediction=prediction, score=_as_list(score)
     )
     close: Callable[[], None] = lambda: None  # noqa: E731
@@ -232,14 +230,7 @@ def drift(
         from assay.core.params import validate_thresholds
 
         validate_thresholds(cfg.thresholds)
-        settings = AuditSettings(
-            seed=cfg.seed,
-            n_bootstrap=cfg.n_bootstrap,
-            confidence=cfg.confidence,
-            max_rows_model_checks=cfg.max_rows_model_checks,
-            positive_label=cfg.positive_label,
-            thresholds=cfg.thresholds,
-        )
+        settings = cfg.settings()
         ctx = AuditContext(
             frames={"test": ref_df, "current": cur_df},
             sources={"test": ref_src, "current": cur_src},
@@ -250,19 +241,14 @@ def drift(
         )
         specs = _drift_checks(cfg)
         if schema.task is None:  # drift needs no task: let the checks run without one
+            # None joins the tasks: a task-less drift run.
             specs = [replace(s, tasks=(*s.tasks, None)) for s in specs]  # type: ignore[arg-type]
-        results = []
         with contextlib.ExitStack() as stack:
             if active is not None:
                 from assay.engine import use_engine
 
                 stack.enter_context(use_engine(active))
-            for i, spec in enumerate(specs):
-                if progress is not None:
-                    progress(spec.id, i, len(specs))
-                results.append(run_check(spec, ctx))
-        if progress is not None:
-            progress("done", len(specs), len(specs))
+            results = run(specs, ctx, progress)
     finally:
         close()
 

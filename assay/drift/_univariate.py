@@ -354,7 +354,9 @@ def assess_one(spec: ColumnSpec, r: Summary, c: Summary, th: Mapping[str, Any]) 
         base = replace(base, kind="numeric")
     if isinstance(r, CategoricalSummary) and isinstance(c, CategoricalSummary):
         return _categorical_verdict(base, r, c, th)
-    return _numeric_verdict(base, r, c, th)  # type: ignore[arg-type]
+    # One spec summarizes both sides alike: not both categorical means both numeric.
+    assert isinstance(r, NumericSummary) and isinstance(c, NumericSummary)
+    return _numeric_verdict(base, r, c, th)
 
 
 def adjust(p_values: Sequence[float], method: str) -> list[float]:

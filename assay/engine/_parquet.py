@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -47,7 +47,7 @@ class ParquetPart:
         cols = list(columns) if columns else None
         with _parquet_file(self.path, name="Parquet", where=" on a Dask worker") as f:
             table = f.read_row_group(self.row_group, columns=cols)
-        return pl.from_arrow(table)  # type: ignore[return-value]
+        return cast(pl.DataFrame, pl.from_arrow(table))  # an Arrow table gives a DataFrame
 
     def schema(self) -> dict[str, pl.DataType]:
         """Column names and Polars dtypes of the file."""
@@ -55,7 +55,7 @@ class ParquetPart:
             return dict(pl.read_parquet_schema(self.path))
         with _parquet_file(self.path, name="Parquet") as f:
             empty = f.schema_arrow.empty_table()
-        return dict(pl.from_arrow(empty).schema)  # type: ignore[union-attr]
+        return dict(cast(pl.DataFrame, pl.from_arrow(empty)).schema)  # a table: a DataFrame
 
     def names(self) -> list[str]:
         with _parquet_file(self.path, name="Parquet") as f:

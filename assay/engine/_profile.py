@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -86,7 +86,7 @@ class ColumnProfileSummary:
         """Rows holding the most frequent present value."""
         if self.counts is None or self.n_present == 0 or self.counts.height == 0:
             return None
-        return int(self.counts.get_column(_N).max())  # type: ignore[arg-type]
+        return cast(int, self.counts.get_column(_N).max())  # counts of a non-empty frame
 
     def only_value(self) -> Any:
         """The single present value of a constant column."""

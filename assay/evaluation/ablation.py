@@ -167,9 +167,9 @@ def holm(p: Sequence[float | None]) -> list[float | None]:
     """
     from assay.stats import holm as holm_adjust
 
-    idx = [i for i, v in enumerate(p) if v is not None]
+    present = [(i, float(v)) for i, v in enumerate(p) if v is not None]
     out: list[float | None] = [None] * len(p)
-    for i, q in zip(idx, holm_adjust([float(p[i]) for i in idx]), strict=True):  # type: ignore[arg-type]
+    for (i, _), q in zip(present, holm_adjust([v for _, v in present]), strict=True):
         out[i] = round(float(q), 12)
     return out
 
@@ -273,7 +273,8 @@ def _refit(
     why_not = _not_refittable(ctx)
     if why_not is not None:
         return {}, why_not, {}
-    est = ctx.model.model  # type: ignore[union-attr]
+    assert ctx.model is not None  # _not_refittable refuses an audit without a model
+    est = ctx.model.model
     s = ctx.settings
     rows = canonical_order(ctx, "train")[: int(th["refit_max_rows"])]
     train = ctx.features("train")[rows]

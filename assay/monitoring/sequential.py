@@ -122,7 +122,7 @@ class ConfidenceSequence:
     c: float = 0.5
     n: int = 0
     total: float = 0.0
-    history: list[dict[str, float | int | None]] = field(default_factory=list)
+    history: list[dict[str, float | int | str | None]] = field(default_factory=list)
     decided_at: int | None = None
     _sum_sq: float = 0.25  # one pseudo-observation of variance 1/4
     _mean_reg: float = 0.5
@@ -131,7 +131,7 @@ class ConfidenceSequence:
     _log_minus: np.ndarray = field(init=False, repr=False)
     _lower: float = -1.0
     _upper: float = 1.0
-    _decision: str = "continue"
+    _decision: DecisionName = "continue"
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -163,7 +163,7 @@ class ConfidenceSequence:
     def decision(self) -> DecisionName:
         """``challenger_better`` once ``-margin`` (0 by default) is excluded from below,
         ``champion_better`` once 0 is excluded from above, else ``continue``."""
-        return self._decision  # type: ignore[return-value]
+        return self._decision
 
     # -- update --------------------------------------------------------------
     def update(self, d: Any) -> ConfidenceSequence:
@@ -222,7 +222,7 @@ class ConfidenceSequence:
                 "estimate": est,
                 "lower": self._lower if self.grid else None,
                 "upper": self._upper if self.grid else None,
-                "decision": self._decision,  # type: ignore[dict-item]
+                "decision": self._decision,
             }
         )
 

@@ -218,8 +218,8 @@ def _post(parts: urllib.parse.SplitResult, ip: str, body: bytes, headers: dict, 
     def pinned(_addr: Any, *args: Any, **kw: Any) -> socket.socket:
         return socket.create_connection((ip, port), *args, **kw)
 
-    # Connect to the vetted address only: http.client's hook, which typeshed leaves out.
-    conn._create_connection = pinned  # type: ignore[attr-defined]
+    # Connect to the vetted address only, through http.client's connection hook.
+    conn._create_connection = pinned  # type: ignore[attr-defined]  # typeshed omits the hook
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -150,8 +150,8 @@ def _anomaly(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
         )
         parts.append(f"the detector flags {fmt_percent(rate)} of rows{ci}")
     cur, ratio = _m(d, "current_rate"), _m(d, "rate_ratio")
-    if cur is not None and ratio is not None:
-        how = "steady" if d.get("status") == "pass" else f"{ratio:.1f} times the reference"  # type: ignore[union-attr]
+    if d is not None and cur is not None and ratio is not None:  # cur is None when d is
+        how = "steady" if d.get("status") == "pass" else f"{ratio:.1f} times the reference"
         parts.append(f"{fmt_percent(cur)} of current rows ({how})")
     ap, prev = _m(t, "pr_auc"), _m(t, "prevalence")
     if ap is not None and prev is not None:

@@ -313,7 +313,7 @@ def _sort_key(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
     i, c = item
     status = status_of(c.get("status"))
     rank = STATUS_RANK.get(status, 0)  # unknown statuses go first, with errors
-    return rank, SEVERITY_RANK.get(c.get("severity"), 5), i  # type: ignore[arg-type]
+    return rank, SEVERITY_RANK.get(str(c.get("severity")), 5), i
 
 
 def _areas(indexed: list[tuple[int, Mapping[str, Any]]], confidence: Any) -> str:

@@ -146,7 +146,8 @@ class Model:
             ]
         )
         # Decisions only: no class list, so no predict_proba call.
-        pred = self.ctx.model.predict(frame, None)  # type: ignore[union-attr]
+        assert self.ctx.model is not None  # the evasion check needs a model object
+        pred = self.ctx.model.predict(frame, None)
         self.calls += 1
         self.queries += len(base)
         return encode_labels(pred.labels, self.classes)
@@ -207,7 +208,8 @@ def run_attacks(
 
     def job(k: int) -> np.ndarray | None:
         v, i = jobs_meta[k]
-        if starts[k] is None:
+        start = starts[k]
+        if start is None:
             return None
         cols = variant_cols[v]
         clf = bb_mod.BlackBoxClassifier(
@@ -230,7 +232,7 @@ def run_attacks(
         x = sp.z32[i, cols][None, :].copy()
         y = np.zeros((1, n_classes), dtype=np.float32)
         y[0, labels[i]] = 1.0
-        return attack.generate(x, y=y, x_adv_init=starts[k][None, :].copy())[0]  # type: ignore[index]
+        return attack.generate(x, y=y, x_adv_init=start[None, :].copy())[0]
 
     with seeded_global_numpy(ctx.settings.seed), warnings.catch_warnings():
         warnings.simplefilter("ignore")

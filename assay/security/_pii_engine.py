@@ -354,7 +354,7 @@ def _apply_column_rules(result: ValueScan, texts: list[str | None], context: lis
             "about what random numbers do: look-alikes, not cards",
         )
     ips = [
-        texts[i][s.start : s.end]  # type: ignore[index]
+        texts[i][s.start : s.end]  # type: ignore[index]  # a row with spans holds text
         for i, spans in result.spans.items()
         for s in spans
         if s.entity == "IP_ADDRESS"

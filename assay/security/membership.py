@@ -188,7 +188,9 @@ def _art_attack(
     for sp in ("train", "test"):
         r = rows[sp]
         proba[sp] = np.asarray(preds[sp].proba, dtype=np.float32)[r]
-        y = encode_labels(ctx.labels(sp)[r], ctx.classes)  # type: ignore[index]
+        y_sp = ctx.labels(sp)
+        assert y_sp is not None  # the audit requires the target in train and test
+        y = encode_labels(y_sp[r], ctx.classes)
         labels[sp] = np.maximum(y, 0)
 
     def no_queries(_x: np.ndarray) -> np.ndarray:  # the outputs are given; never asked
@@ -354,9 +356,11 @@ def _class_findings(
     group_items: list[tuple[str, Interval]] = []
     target = ctx.target or "target"
     if ctx.task in ("binary", "multiclass"):
+        y_train, y_test = ctx.labels("train"), ctx.labels("test")
+        assert y_train is not None and y_test is not None  # the audit requires the target
         codes = np.r_[
-            encode_labels(ctx.labels("train")[rows["train"]], ctx.classes),  # type: ignore[index]
-            encode_labels(ctx.labels("test")[rows["test"]], ctx.classes),  # type: ignore[index]
+            encode_labels(y_train[rows["train"]], ctx.classes),
+            encode_labels(y_test[rows["test"]], ctx.classes),
         ]
         for j, c in enumerate(ctx.classes):
             sel = codes == j
