@@ -225,6 +225,7 @@ def register_check(
 def _defaults(params: type) -> dict[str, Any]:
     """``{field: default}`` of a frozen parameter dataclass (read with the standard library,
     so this module imports nothing above it)."""
+    # Every dataclass has __dataclass_params__; typeshed does not declare it.
     if not (dataclasses.is_dataclass(params) and params.__dataclass_params__.frozen):  # type: ignore[attr-defined]
         raise ValueError(f"params={params!r} must be a frozen dataclass")
     out = {}

@@ -65,6 +65,7 @@ def canonical_order(ctx: AuditContext, split: str = "test") -> np.ndarray:
     cache = getattr(ctx, "_depth_order_cache", None)
     if cache is None:
         cache = {}
+        # A cache for this audit only, kept on its context (not a declared field).
         ctx._depth_order_cache = cache  # type: ignore[attr-defined]
     if split in cache:
         return cache[split]

@@ -49,6 +49,7 @@ import polars as pl
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
+from assay.core.result import Status
 from assay.evaluation._bootstrap import percentile_interval, resample_counts
 from assay.evaluation._depth import eval_data, numeric_groups, sample_positions
 from assay.fairness._report import Disparity, SetResult, outcome
@@ -194,7 +195,7 @@ def _attribute_labels(df: pl.DataFrame, col: str, th: Mapping[str, Any]) -> np.n
 class GapVerdict:
     """What :func:`judge_gap` decided, and its evidence."""
 
-    status: str  # pass | warn | fail
+    status: Status  # pass | warn | fail
     p: float  # Bonferroni-adjusted p value of "no gap"
     low: float  # adjusted interval of the gap
     high: float
@@ -245,6 +246,7 @@ def judge_gap(
     levels = [t for t in (warn, fail) if t is not None]
     reached = any(gap >= t for t in levels)
     floor = min(levels) * floor_share if levels else 0.0
+    status: Status
     if can_fail and fail is not None and low > fail:
         status = "fail"
     elif reached and low > max(floor, 0.0):
@@ -652,7 +654,7 @@ class _Gaps:
             can_fail=can_fail,
             floor_share=floor_share,
         )
-        d.status, d.p = v.status, v.p  # type: ignore[assignment]
+        d.status, d.p = v.status, v.p
         d.low, d.high = _natural(d.kind, v.low), _natural(d.kind, v.high)
         if d.kind == "ratio":
             d.low, d.high = d.high, d.low
