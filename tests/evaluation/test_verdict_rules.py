@@ -173,9 +173,7 @@ def test_a_model_on_the_warning_line_does_not_warn_by_the_toss_of_the_sample():
     # half of these draws warned (and the next test set then passed); judged on the low
     # end of the debiased ECE's interval, a warning means clearly off.
     runs = [_shifted(1200, seed, 0.05) for seed in range(12)]
-    old_rule = [
-        r.metrics["p_value"] < 0.05 and r.metrics["ece_debiased"] >= 0.05 for r in runs
-    ]
+    old_rule = [r.metrics["p_value"] < 0.05 and r.metrics["ece_debiased"] >= 0.05 for r in runs]
     assert sum(old_rule) >= 3, [round(r.metrics["ece_debiased"], 3) for r in runs]
     statuses = [r.status for r in runs]
     assert statuses.count("pass") >= 11, statuses
