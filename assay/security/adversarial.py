@@ -169,7 +169,7 @@ class AdversarialParams:
     success_fail: float = param(
         0.5, "Success rate above which, once warning, it fails.", ge=0, le=1
     )
-    n_rows: int = param(150, "Test rows attacked.", ge=1)
+    n_rows: int = param(300, "Test rows attacked.", ge=1)
     max_iter: int = param(4, "HopSkipJump iterations per row.", ge=1)
     init_eval: int = param(20, "HopSkipJump initial evaluations (capped by max_eval).", ge=1)
     max_eval: int = param(60, "HopSkipJump most evaluations per gradient estimate.", ge=1)
