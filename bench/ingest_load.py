@@ -306,7 +306,18 @@ def main() -> None:
     argv = [sys.executable, "-c", code, "serve", "--store", store, "--port", str(port)]
     if args.workers > 1:
         argv += ["--workers", str(args.workers)]
-    proc = subprocess.Popen(argv, env={**os.environ, "ASSAY_TOKEN": TOKEN})
+    # run from the temporary folder: from the checkout, ``-c`` would put its ``assay``
+    # ahead of PYTHONPATH (and measure this checkout whatever PYTHONPATH says)
+    env = {**os.environ, "ASSAY_TOKEN": TOKEN}
+    where = subprocess.run(
+        [sys.executable, "-c", "import assay; print(assay.__file__)"],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    print(f"server code: {where.stdout.strip()}", flush=True)
+    proc = subprocess.Popen(argv, env=env, cwd=tmp)
     url = f"http://127.0.0.1:{port}"
     results: dict = {"args": vars(args), "batches": []}
     try:
