@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from .cli.helpers import run_cli
+from .cli.helpers import run_cli_subprocess
 
 
 def test_demo_writes_report(tmp_path):
     out = tmp_path / "demo"
-    proc = run_cli("demo", "--out", out, "--n-bootstrap", "100", timeout=600)
+    proc = run_cli_subprocess("demo", "--out", out, "--n-bootstrap", "100", timeout=600)
     assert proc.returncode == 0, proc.stderr
     for name in ("report.json", "report.html", "junit.xml", "model.skops"):
         assert (out / name).exists(), name

@@ -7,12 +7,14 @@ import json
 
 import pytest
 
-from .cli.helpers import run_cli
+from .cli.helpers import run_cli_subprocess
 
 
 def _run(tmp_path, task):
     out = tmp_path / task
-    proc = run_cli("demo", "--task", task, "--out", out, "--n-bootstrap", "40", timeout=600)
+    proc = run_cli_subprocess(
+        "demo", "--task", task, "--out", out, "--n-bootstrap", "40", timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     for name in ("report.json", "report.html", "model_card.md", "datasheet.md", "model.skops"):
         assert (out / name).exists(), name
@@ -58,7 +60,7 @@ def test_anomaly_demo(tmp_path):
 
 
 def test_unknown_demo_task_is_a_usage_error(tmp_path):
-    proc = run_cli("demo", "--task", "segments", "--out", tmp_path / "x")
+    proc = run_cli_subprocess("demo", "--task", "segments", "--out", tmp_path / "x")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --task must be binary, clustering, anomaly")
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

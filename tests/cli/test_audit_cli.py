@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from .helpers import run_cli
+from .helpers import run_cli, run_cli_subprocess
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def load(out):
 
 def test_audit_with_model_writes_three_outputs(workdir):
     out = workdir / "with_model"
-    proc = run_cli(
+    proc = run_cli_subprocess(  # audit through the installed script
         "audit",
         "--train",
         workdir / "train.csv",
@@ -117,7 +117,7 @@ def test_report_rebuilds_identical_html(workdir):
     if not src.exists():
         pytest.skip("depends on test_audit_with_model_writes_three_outputs")
     out = workdir / "rebuilt"
-    proc = run_cli("report", src / "report.json", "--out", out)
+    proc = run_cli_subprocess("report", src / "report.json", "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert (out / "report.html").read_text() == (src / "report.html").read_text()
     assert (out / "junit.xml").read_text() == (src / "junit.xml").read_text()
@@ -171,7 +171,7 @@ def test_fail_on_warn_is_stricter(workdir, binary_data):
 
 
 def test_checks_list_and_version():
-    proc = run_cli("checks", "--json")
+    proc = run_cli_subprocess("checks", "--json")
     ids = [c["id"] for c in json.loads(proc.stdout)]
     assert "evaluation.performance" in ids and "data.integrity" in ids
-    assert run_cli("--version").stdout.startswith("assay ")
+    assert run_cli_subprocess("--version").stdout.startswith("assay ")

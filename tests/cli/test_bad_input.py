@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .helpers import run_cli
+from .helpers import run_cli, run_cli_subprocess
 
 
 @pytest.fixture()
@@ -45,7 +45,9 @@ def audit(files, *extra):
 
 
 def test_missing_file(files):
-    proc = run_cli("audit", "--test", files / "nope.csv", "--target", "y", "--out", files / "o")
+    proc = run_cli_subprocess(
+        "audit", "--test", files / "nope.csv", "--target", "y", "--out", files / "o"
+    )
     assert_usage_error(proc, files / "o", "nope.csv", "does not exist")
 
 

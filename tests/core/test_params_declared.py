@@ -19,7 +19,7 @@ from assay.core.config_schema import config_schema, render_schema
 from assay.core.params import param, param_fields, params_of, validate_params, validate_thresholds
 from assay.core.registry import _REGISTRY, all_checks, get_check, register_check
 from assay.errors import ConfigError, UnknownCheckError
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import run_cli, run_cli_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -235,7 +235,7 @@ def test_schema_and_assay_refuse_the_same_bad_configs(bad):
 
 
 def test_schema_cli_prints_the_committed_schema():
-    proc = run_cli("schema")
+    proc = run_cli_subprocess("schema")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == json.loads(render_schema())
 

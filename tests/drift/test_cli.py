@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ..cli.helpers import run_cli
+from ..cli.helpers import run_cli, run_cli_subprocess
 from .helpers import PLANTED, planted_tables
 
 
@@ -22,7 +22,7 @@ def files(tmp_path_factory):
 
 def test_drift_writes_the_report(files):
     out = files / "out"
-    proc = run_cli(
+    proc = run_cli_subprocess(  # drift through the installed script
         "drift",
         "--reference",
         files / "ref.csv",

@@ -18,7 +18,7 @@ from assay.engine import ColumnSpec, LocalEngine
 from assay.engine._dask import DaskEngine
 from assay.engine._parquet import parquet_parts
 
-from ..cli.helpers import run_cli
+from ..cli.helpers import run_cli_subprocess
 from .helpers import PLANTED, drifted_columns, planted_tables
 
 distributed = pytest.importorskip("distributed")
@@ -140,7 +140,7 @@ def test_cli_on_a_scheduler_address(parquet, client, tmp_path):
     out = tmp_path / "out"
     config = tmp_path / "assay.yaml"
     config.write_text("checks:\n  include: [drift.features]\n", encoding="utf-8")
-    proc = run_cli(
+    proc = run_cli_subprocess(  # its own Dask client, in its own process
         "drift",
         "--reference",
         parquet / "ref",

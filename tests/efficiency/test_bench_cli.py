@@ -8,7 +8,7 @@ import pytest
 
 import assay
 
-from ..cli.helpers import run_cli
+from ..cli.helpers import run_cli, run_cli_subprocess
 from .conftest import EFFICIENCY_IDS
 
 CONFIG = """\
@@ -38,7 +38,7 @@ def workdir(tmp_path_factory, small, logreg):
 
 def test_bench_writes_the_audit_outputs_and_prints_the_tables(workdir):
     out = workdir / "out"
-    proc = run_cli(
+    proc = run_cli_subprocess(  # bench through the installed script
         "bench",
         "--model",
         workdir / "model.skops",

@@ -22,7 +22,7 @@ from assay.engine._audit import use_audit_engine
 from assay.engine._audit_dask import DaskAuditEngine
 from assay.engine._parquet import parquet_parts
 
-from ..cli.helpers import run_cli
+from ..cli.helpers import run_cli, run_cli_subprocess
 
 distributed = pytest.importorskip("distributed")
 skops_io = pytest.importorskip("skops.io")
@@ -201,7 +201,7 @@ def test_capped_profiles_keep_the_integrity_verdict(data, client):
 
 def test_cli_engine_dask_with_a_scheduler(data, client, tmp_path):
     out = tmp_path / "report"
-    r = run_cli(
+    r = run_cli_subprocess(  # its own Dask client, in its own process
         "audit",
         "--train", data / "train",
         "--test", data / "test",

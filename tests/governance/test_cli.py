@@ -9,7 +9,7 @@ import pytest
 
 from assay.core.audit_result import write_outputs
 
-from ..cli.helpers import run_cli
+from ..cli.helpers import run_cli, run_cli_subprocess
 
 
 @pytest.fixture
@@ -22,23 +22,23 @@ def audit_dir(tmp_path, report):
 def test_card_keygen_pack_verify(audit_dir, tmp_path):
     cfg = tmp_path / "assay.yaml"
     cfg.write_text("target: y\nmodel_card:\n  licence: MIT\n  owners: [Team A]\n")
-    proc = run_cli("card", audit_dir / "report.json", "--config", cfg)
+    proc = run_cli_subprocess("card", audit_dir / "report.json", "--config", cfg)
     assert proc.returncode == 0, proc.stderr
     card = (audit_dir / "model_card.md").read_text()
     assert "- **Licence:** MIT" in card and "- **Owners:** Team A" in card
     assert "question(s) for the owner remain" in proc.stderr
 
-    proc = run_cli("keygen", "-o", tmp_path / "keys")
+    proc = run_cli_subprocess("keygen", "-o", tmp_path / "keys")
     assert proc.returncode == 0, proc.stderr
     key, pub = tmp_path / "keys" / "assay-signing.key", tmp_path / "keys" / "assay-signing.pub"
     assert key.exists() and pub.exists()
     assert run_cli("keygen", "-o", tmp_path / "keys").returncode == 2  # never overwrites
 
     pack = tmp_path / "evidence.zip"
-    proc = run_cli("pack", audit_dir, "-o", pack, "--key", key)
+    proc = run_cli_subprocess("pack", audit_dir, "-o", pack, "--key", key)
     assert proc.returncode == 0, proc.stderr
     assert "Signed with Ed25519 key" in proc.stdout
-    proc = run_cli("verify", pack, "--key", pub, "--extract", tmp_path / "x")
+    proc = run_cli_subprocess("verify", pack, "--key", pub, "--extract", tmp_path / "x")
     assert proc.returncode == 0, proc.stderr
     assert "Signature valid" in proc.stdout and (tmp_path / "x" / "report.json").exists()
 
@@ -69,7 +69,7 @@ def test_pack_and_verify_usage_errors(audit_dir, tmp_path):
 
 
 def test_diff_command(audit_dir, tmp_path, report):
-    same = run_cli("diff", audit_dir / "report.json", audit_dir / "report.json")
+    same = run_cli_subprocess("diff", audit_dir / "report.json", audit_dir / "report.json")
     assert same.returncode == 0 and "No differences" in same.stdout
     report["checks"][2]["status"] = "fail"
     newer = tmp_path / "new.json"

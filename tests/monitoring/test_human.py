@@ -22,7 +22,7 @@ from assay.monitoring.human import (
     wilson,
 )
 
-from ..cli.helpers import run_cli
+from ..cli.helpers import run_cli_subprocess
 
 ONLY = {"include": ["monitoring.human_oversight"]}
 
@@ -240,7 +240,8 @@ def test_cli_audit_with_decisions_file(tmp_path, monkeypatch):
     assert "--decisions" in report["extra"]["invocation"]["args"]
 
     (tmp_path / "assay.yaml").write_text("decisions:\n  reviwer: who\n", encoding="utf-8")
-    bad = run_cli(*args, cwd=tmp_path)  # the real command: exit 2, one line, no traceback
+    # the real command: exit 2, one line, no traceback
+    bad = run_cli_subprocess(*args, cwd=tmp_path)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "did you mean 'reviewer'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert "assay.yaml" in bad.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from assay.errors import ConfigError, SchemaError
 from assay.security.anonymize import anonymize, verify
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import run_cli_subprocess
 
 from .privacy_helpers import people
 
@@ -116,7 +116,7 @@ def csv_path(tmp_path_factory, table):
 
 def test_cli_round_trip(csv_path):
     out = csv_path.parent / "clean.csv"
-    proc = run_cli(
+    proc = run_cli_subprocess(  # anonymize through the installed script
         "anonymize", "--input", csv_path, "--out", out, "--operator", "hash", "--salt", SALT
     )
     assert proc.returncode == 0, proc.stderr
