@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import datetime as _dt
-import time
-import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import polars as pl
 
 from assay._version import __version__
+from assay.core import runner
 from assay.core.audit_result import AuditResult
 from assay.core.config import AuditConfig, decision_columns
-from assay.core.context import AuditContext, AuditSettings
+from assay.core.context import AuditContext
 from assay.core.environment import library_versions as library_versions  # re-exported
-from assay.core.registry import CheckSpec, SkipCheck, all_checks, get_check
-from assay.core.result import CheckResult, Finding, Severity
+from assay.core.registry import CheckSpec, all_checks, get_check
+from assay.core.result import CheckResult, Finding
+from assay.core.runner import ProgressFn, run_check
 from assay.errors import ConfigError, InputError, ModelError, SchemaError
 from assay.io.models import ModelAdapter, load_model, wrap_model
 from assay.io.readers import read_table
 from assay.io.schema import UNSUPERVISED_TASKS, check_target, infer_schema, suggest
-
-ProgressFn = Callable[[str, int, int], None]
-
-
-def _resolve_config(config: AuditConfig | Mapping[str, Any] | str | Path | None) -> AuditConfig:
-    if config is None:
-        return AuditConfig()
-    if isinstance(config, AuditConfig):
-        return config
-    if isinstance(config, Mapping):
-        return AuditConfig.from_mapping(config)
-    if isinstance(config, (str, Path)):
-        return AuditConfig.from_file(config)
-    raise ConfigError(f"config must be an AuditConfig, a mapping or a YAML path, not {config!r}")
 
 
 def _as_list(v: str | Iterable[str] | None) -> list[str]:
@@ -217,19 +203,11 @@ def build_context(
             "a binary task takes one --score column (the positive-class probability), "
             f"got {len(score_cols)}"
         )
-    settings = AuditSettings(
-        seed=config.seed,
-        n_bootstrap=config.n_bootstrap,
-        confidence=config.confidence,
-        max_rows_model_checks=config.max_rows_model_checks,
-        positive_label=config.positive_label,
-        thresholds=config.thresholds,
-    )
     ctx = AuditContext(
         frames=frames,
         sources=sources,
         schema=schema,
-        settings=settings,
+        settings=config.settings(),
         model=adapter,
         prediction_column=config.prediction,
         score_columns=tuple(score_cols),
@@ -273,89 +251,6 @@ def select_checks(config: AuditConfig) -> list[CheckSpec]:
         else:
             specs = [s for s in specs if not set(s.tasks) <= set(UNSUPERVISED_TASKS)]
     return [s for s in specs if s.id not in set(config.exclude)]
-
-
-def _skip_reason(spec: CheckSpec, ctx: AuditContext) -> str | None:
-    if ctx.task not in spec.tasks:
-        return f"does not apply to {ctx.task} tasks"
-    for need in spec.needs:
-        if need == "train" and not ctx.has("train"):
-            return "no training data was given (pass train=... or --train)"
-        if need == "current" and not ctx.has("current"):
-            return "no current (production) data was given"
-        if need == "model" and not ctx.can_predict("test"):
-            return (
-                "no model and no prediction columns were given "
-                "(pass a model, or --prediction/--score columns)"
-            )
-        if need == "scores" and not ctx.has_scores:
-            return (
-                "no class probabilities are available (the model has no predict_proba, "
-                "or no --score column was given)"
-            )
-    return spec.missing_extra(ctx.task)
-
-
-class _Identity(TypedDict):
-    """What every result of a check repeats from its registration."""
-
-    id: str
-    area: str
-    title: str
-    severity: Severity
-    explanation: str
-    standards: tuple[str, ...]
-    thresholds: Mapping[str, Any]
-
-
-def run_check(spec: CheckSpec, ctx: AuditContext) -> CheckResult:
-    """Run one check, turning a skip or an exception into a result."""
-    thresholds = {**spec.thresholds, **ctx.settings.thresholds.get(spec.id, {})}
-    base: _Identity = {
-        "id": spec.id,
-        "area": spec.area,
-        "title": spec.title,
-        "severity": spec.severity,
-        "explanation": spec.explanation,
-        "standards": spec.standards,
-        "thresholds": thresholds,
-    }
-    reason = _skip_reason(spec, ctx)
-    start = time.perf_counter()
-    if reason is None:
-        try:
-            out = spec.fn(ctx, thresholds)
-        except SkipCheck as exc:
-            reason = str(exc)
-        except Exception as exc:
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-            return CheckResult(
-                **base,
-                status="error",
-                summary=f"The check could not run: {type(exc).__name__}: {exc}",
-                recommendation="This is a bug in Assay or an input it does not handle; "
-                "please report it with report.json.",
-                details={"exception": type(exc).__name__, "where": where},
-                duration_s=time.perf_counter() - start,
-            )
-        else:
-            return CheckResult(
-                **base,
-                status=out.status,
-                summary=out.summary,
-                metrics=dict(out.metrics),
-                findings=tuple(out.findings),
-                recommendation=out.recommendation,
-                details=dict(out.details),
-                duration_s=time.perf_counter() - start,
-            )
-    return CheckResult(
-        **base,
-        status="skipped",
-        summary=f"Skipped: {reason}.",
-        duration_s=time.perf_counter() - start,
-    )
 
 
 def audit(
@@ -430,7 +325,7 @@ def audit(
     >>> r.check("evaluation.performance").status in {"pass", "warn", "fail"}
     True
     """
-    cfg = _resolve_config(config).merged(
+    cfg = AuditConfig.resolve(config).merged(
         target=target,
         task=task,
         prediction=prediction,
@@ -450,7 +345,7 @@ def audit(
             trust_model=trust_model,
             decisions=decisions,
         )
-        results = [_run(spec, ctx, i, len(specs), progress) for i, spec in enumerate(specs)]
+        results = runner.run(specs, ctx, progress)
         rows = {name: df.height for name, df in ctx.frames.items()}
         extra_engine = None
     else:
@@ -476,16 +371,11 @@ def audit(
             ctx.sources.update(run.sources)
             run.use_predictions(ctx, model, trust_model)  # every row, on the workers
             with run.active("train" if ctx.has("train") else "test"):
-                results = [
-                    run.note_sample(_run(spec, ctx, i, len(specs), progress), ctx)
-                    for i, spec in enumerate(specs)
-                ]
+                results = [run.note_sample(r, ctx) for r in runner.run(specs, ctx, progress)]
             rows = {name: run.engine.rows(name) for name in ctx.frames}
             extra_engine = run.describe(run.outcomes(ctx, model, trust_model), ctx)
         finally:
             run.close()
-    if progress is not None:
-        progress("done", len(specs), len(specs))
 
     inputs: dict[str, Any] = {
         name: {**ctx.sources[name].to_dict(), "rows": rows[name], "columns": df.width}
@@ -527,12 +417,6 @@ def audit(
             **({"engine": extra_engine} if extra_engine is not None else {}),
         },
     )
-
-
-def _run(spec: CheckSpec, ctx: AuditContext, i: int, total: int, progress: ProgressFn | None):
-    if progress is not None:
-        progress(spec.id, i, total)
-    return run_check(spec, ctx)
 
 
 def _governance(results: list[CheckResult], cfg: AuditConfig) -> dict[str, Any]:

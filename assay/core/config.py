@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from assay.core.context import AuditSettings
 from assay.errors import ConfigError
 from assay.io._yaml import read_yaml_mapping
 from assay.io.schema import COLUMN_TYPES, TASKS, ColumnType, Task
@@ -121,6 +122,33 @@ class AuditConfig:
         out.update({c: "categorical" for c in self.categorical})
         out.update({c: "numeric" for c in self.numeric})
         return out
+
+    def settings(self) -> AuditSettings:
+        """The numbers that make a run reproducible, as the checks read them."""
+        return AuditSettings(
+            seed=self.seed,
+            n_bootstrap=self.n_bootstrap,
+            confidence=self.confidence,
+            max_rows_model_checks=self.max_rows_model_checks,
+            positive_label=self.positive_label,
+            thresholds=self.thresholds,
+        )
+
+    @classmethod
+    def resolve(cls, config: AuditConfig | Mapping[str, Any] | str | Path | None) -> AuditConfig:
+        """``config`` as given to ``assay.audit`` or ``assay.drift.drift``: an
+        :class:`AuditConfig`, a mapping of its fields, a YAML path, or ``None`` (defaults)."""
+        if config is None:
+            return cls()
+        if isinstance(config, AuditConfig):
+            return config
+        if isinstance(config, Mapping):
+            return cls.from_mapping(config)
+        if isinstance(config, (str, Path)):
+            return cls.from_file(config)
+        raise ConfigError(
+            f"config must be an AuditConfig, a mapping or a YAML path, not {config!r}"
+        )
 
     def merged(self, **overrides: Any) -> AuditConfig:
         """A copy with the non-empty ``overrides`` applied (CLI flags win over the file)."""

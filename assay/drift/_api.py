@@ -13,11 +13,12 @@ from typing import Any, Literal
 import polars as pl
 
 from assay._version import __version__
+from assay.core import runner
 from assay.core.audit_result import AuditResult
 from assay.core.config import AuditConfig
 from assay.core.context import AuditContext
 from assay.core.registry import CheckSpec, all_checks, get_check
-from assay.core.runner import ProgressFn, run
+from assay.core.runner import ProgressFn
 from assay.errors import ConfigError, InputError, SchemaError
 from assay.io.readers import TableSource, read_table
 from assay.io.schema import ColumnType, infer_column_type, infer_schema, suggest
@@ -248,7 +249,7 @@ def drift(
                 from assay.engine import use_engine
 
                 stack.enter_context(use_engine(active))
-            results = run(specs, ctx, progress)
+            results = runner.run(specs, ctx, progress)
     finally:
         close()
 
