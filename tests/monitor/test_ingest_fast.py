@@ -290,3 +290,17 @@ def test_a_backfill_waiting_to_be_recomputed_is_not_counted_on_every_tick(regist
     judge(c, now=now + 10)
     assert calls == [(midnight - day, midnight)]  # counted once, then recomputed
     assert store.window_results("churn", "1d")[0]["rows"] == 400
+
+
+def test_an_sqlite_with_fewer_bound_values_gets_smaller_chunks(tmp_path):
+    import sqlite3
+
+    store = fresh_store("sqlite", tmp_path)
+    try:
+        store.create_model(_model())
+        store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite < 3.32
+        batch = _rows(INSERT_CHUNK + 3)
+        assert store.insert_predictions("m", batch) == INSERT_CHUNK + 3
+        assert _stored(store) == [tuple(r) for r in batch]
+    finally:
+        store.close()
