@@ -309,15 +309,21 @@ class Scheduler:
         from assay.monitoring.policy import PolicyState, advance
 
         state = self.store.schedule_state(model.name, size)
+        seq = self.store.window_seq(model.name, size)  # read first: later results wait
         last = (state or {}).get("last_start")
+        fired, st = [], PolicyState.from_dict(state or {})
         if state is None or last is None:
             windows = self.store.window_results(model.name, size, self.settings.max_windows)
         else:
             windows = self.store.window_results(model.name, size, after=str(last))
-        if not windows:
-            return 0
+            if "seq" in state:  # a state saved before results were numbered: from now on
+                fired, st = self._rejudge(model.name, size, policy, st, int(state["seq"]))
         evaluated = [{"start": w["start"], "end": w["end"], **window_metrics(w)} for w in windows]
-        fired, new_state = advance(policy, evaluated, PolicyState.from_dict(state or {}))
+        more, st = advance(policy, evaluated, st)
+        fired += more
+        new_state = {**st.to_dict(), "seq": seq}
+        if not fired and state == new_state:
+            return 0
         commands = self.dispatcher.commands_for(model.name) if self.dispatcher else ()
         alerts, actions = [], []
         for a in fired:
@@ -327,13 +333,57 @@ class Scheduler:
                 actions.append((a.id, f"webhook:{i}", json.dumps(payload)))
             for i in range(len(commands)):
                 actions.append((a.id, f"command:{i}", json.dumps(payload)))
-        if not fired and state == new_state.to_dict():
-            return 0
-        new = self.store.record_evaluation(model.name, size, new_state.to_dict(), alerts, actions)
+        new = self.store.record_evaluation(model.name, size, new_state, alerts, actions)
         if self.metrics is not None and new:
             for a in fired:
                 self.metrics.alerts.labels(model=model.name, policy=a.policy).inc()
         return new
+
+    def _rejudge(
+        self, model: str, size: str, policy: Any, state: Any, seen: int
+    ) -> tuple[list[Any], Any]:
+        """The alerts late data raises on windows the policy had already passed (a
+        backfill after the grace period), and the state to go on from.
+
+        Each window stored since the last evaluation (``seq`` after ``seen``) that
+        starts no later than the state's ``last_start`` is judged again: the policy
+        is replayed from a fresh state over the stored windows around it (enough
+        before it for a streak and a cooldown to build up, and the windows after it
+        that a streak through it can end on), and the alerts of the window and those
+        after it are kept. An alert raised before has the same id (policy, trigger,
+        window start), so it is neither stored nor delivered twice. When that replay
+        reaches the last judged window, its streaks are carried on (the late data
+        may start or break a streak); an alert it raises restarts the cooldown.
+        Alerts already raised are never withdrawn."""
+        import math
+
+        from assay.monitor._policies import window_metrics
+        from assay.monitoring.policy import advance
+
+        revised = self.store.revised_windows(model, size, seen, str(state.last_start))
+        if not revised:
+            return [], state
+        kind, n = parse_window(size)
+        after = max((t.consecutive for t in policy.triggers), default=1) - 1
+        before = after + policy.cooldown_windows
+        if policy.cooldown_s and kind == "time":
+            before += math.ceil(policy.cooldown_s / n)
+        fired: dict[str, Any] = {}
+        carried = state
+        for wkey, _ in revised:
+            around = self.store.windows_around(model, size, wkey, before, after)
+            around = [(k, w) for k, w in around if str(w["start"]) <= str(state.last_start)]
+            judged = [
+                {"start": w["start"], "end": w["end"], **window_metrics(w)} for _, w in around
+            ]
+            alerts, replayed = advance(policy, judged, None)
+            keep = {str(w["start"]) for k, w in around if k >= wkey}
+            fired.update({a.id: a for a in alerts if str(a.window) in keep})
+            if around and str(around[-1][1]["start"]) == str(state.last_start):
+                carried = _carry(carried, replayed)
+        if fired:
+            log.info("late data: %d alert(s) of %s on windows judged before", len(fired), model)
+        return list(fired.values()), carried
 
     # -- retention -----------------------------------------------------------------------
     def retention_of(self, policy: Any) -> float | None:
@@ -370,6 +420,20 @@ class Scheduler:
             log.info("retention: deleted %d rows of %s before %s", deleted, model.name, cutoff)
             if self.metrics is not None:
                 self.metrics.retention_deleted.labels(model=model.name).inc(deleted)
+
+
+def _carry(state: Any, replayed: Any) -> Any:
+    """``state`` with a replay's streaks (the replay reached its last window) and, when
+    the replay alerted more recently, that alert's cooldown."""
+    from dataclasses import replace
+
+    out = replace(state, streaks=replayed.streaks)
+    since = replayed.windows_since_alert
+    if since is not None and (
+        state.windows_since_alert is None or since < state.windows_since_alert
+    ):
+        out = replace(out, windows_since_alert=since, last_alert_time=replayed.last_alert_time)
+    return out
 
 
 def holder_id() -> str:

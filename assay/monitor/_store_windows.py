@@ -72,6 +72,21 @@ LEASE_MIGRATION = (
 )
 
 
+CLAIM_MIGRATION = (
+    8,
+    "outbox claims (one process delivers an action at a time); the order windows were stored",
+    (
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+        "ALTER TABLE outbox ADD COLUMN claimed_until {real}",
+        "ALTER TABLE window_results ADD COLUMN seq INTEGER",
+    ),
+)
+"""``claimed_by``/``claimed_until``: the process delivering a pending action and until
+when (renewed while it delivers); ``seq``: a window result's place in the order
+results of its model and size were stored, so the scheduler finds every result
+stored since it last judged (a backfilled window included)."""
+
+
 class WindowResultsSQL:
     """Queries for scheduled evaluation (mixed into the SQL store)."""
 
@@ -150,6 +165,13 @@ class WindowResultsSQL:
         with self._write() as cur:
             cur.execute(
                 self._sql(
+                    "SELECT COALESCE(MAX(seq), 0) FROM window_results WHERE model = ? AND size = ?"
+                ),
+                (model, size),
+            )
+            seq = int(cur.fetchone()[0]) + 1
+            cur.execute(
+                self._sql(
                     "SELECT revision, result FROM window_results "
                     "WHERE model = ? AND size = ? AND wkey = ?"
                 ),
@@ -168,11 +190,13 @@ class WindowResultsSQL:
                 )
             cur.execute(
                 self._sql(
-                    "INSERT INTO window_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "INSERT INTO window_results (model, size, wkey, start_iso, end_ts, "
+                    "fingerprint, revision, result, computed_at, seq) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (model, size, wkey) DO UPDATE SET end_ts = excluded.end_ts, "
                     "start_iso = excluded.start_iso, fingerprint = excluded.fingerprint, "
                     "revision = excluded.revision, result = excluded.result, "
-                    "computed_at = excluded.computed_at"
+                    "computed_at = excluded.computed_at, seq = excluded.seq"
                 ),
                 (
                     model,
@@ -184,9 +208,48 @@ class WindowResultsSQL:
                     revision,
                     json.dumps(stored),
                     now,
+                    seq,
                 ),
             )
         return revision
+
+    def window_seq(self, model: str, size: str) -> int:
+        """The ``seq`` of the result of ``size`` windows stored last (0: none yet)."""
+        rows = self._read(
+            "SELECT COALESCE(MAX(seq), 0) FROM window_results WHERE model = ? AND size = ?",
+            (model, size),
+        )
+        return int(rows[0][0])
+
+    def revised_windows(
+        self, model: str, size: str, after_seq: int, upto_start: str
+    ) -> list[tuple[float, dict[str, Any]]]:
+        """``(wkey, result)`` of the results stored after ``after_seq`` for windows that
+        start no later than ``upto_start`` (windows the policy had judged, or passed
+        over when they had no rows, that late data changed since), oldest first."""
+        rows = self._read(
+            "SELECT wkey, result FROM window_results WHERE model = ? AND size = ? "
+            "AND seq > ? AND start_iso <= ? ORDER BY wkey",
+            (model, size, after_seq, upto_start),
+        )
+        return [(float(r[0]), json.loads(r[1])) for r in rows]
+
+    def windows_around(
+        self, model: str, size: str, wkey: float, before: int, after: int
+    ) -> list[tuple[float, dict[str, Any]]]:
+        """``(wkey, result)`` of up to ``before`` stored windows before ``wkey``, the one
+        at ``wkey`` and up to ``after`` after it, oldest first."""
+        head = self._read(
+            "SELECT wkey, result FROM window_results WHERE model = ? AND size = ? "
+            "AND wkey < ? ORDER BY wkey DESC LIMIT ?",
+            (model, size, wkey, before),
+        )
+        tail = self._read(
+            "SELECT wkey, result FROM window_results WHERE model = ? AND size = ? "
+            "AND wkey >= ? ORDER BY wkey LIMIT ?",
+            (model, size, wkey, after + 1),
+        )
+        return [(float(r[0]), json.loads(r[1])) for r in [*reversed(head), *tail]]
 
     def window_results(
         self, model: str, size: str, limit: int = 24, after: str | None = None
@@ -299,6 +362,47 @@ class WindowResultsSQL:
                     "WHERE leases.holder = excluded.holder OR leases.expires_at < ?"
                 ),
                 (name, holder, now + ttl_s, now),
+            )
+            return int(cur.rowcount) == 1
+
+    def claimable_actions(self, limit: int = 20) -> list[tuple[Any, ...]]:
+        """Pending outbox rows no live process is delivering now, oldest first, as
+        ``(row_id, model, alert_id, action, payload_json, attempts)``."""
+        return self._read(
+            "SELECT id, model, alert_id, action, payload, attempts FROM outbox "
+            "WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?) "
+            "ORDER BY id LIMIT ?",
+            (time.time(), limit),
+        )
+
+    def claim_action(self, row_id: int, holder: str, ttl_s: float) -> bool:
+        """Claim (or renew ``holder``'s claim on) a pending outbox row for ``ttl_s``
+        seconds; ``True`` when ``holder`` may deliver it now. A row claimed by another
+        process is free again only when its claim expires (that process died)."""
+        now = time.time()
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? "
+                    "AND status = 'pending' AND (claimed_by = ? OR claimed_until IS NULL "
+                    "OR claimed_until < ?)"
+                ),
+                (holder, now + ttl_s, row_id, holder, now),
+            )
+            return int(cur.rowcount) == 1
+
+    def finish_claimed(self, row_id: int, holder: str, status: str, error: str | None) -> bool:
+        """Mark a row ``holder`` claimed ``done``, ``failed`` or ``pending`` (one more
+        attempt, claim released); ``False`` when the row is no longer its claim."""
+        now = time.time()
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
+                    "updated_at = ?, delivered_at = ?, claimed_until = NULL WHERE id = ? "
+                    "AND status = 'pending' AND claimed_by = ?"
+                ),
+                (status, error, now, now if status == "done" else None, row_id, holder),
             )
             return int(cur.rowcount) == 1
 
