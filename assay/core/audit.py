@@ -370,8 +370,8 @@ def audit(
             )
             ctx.sources.update(run.sources)
             run.use_predictions(ctx, model, trust_model)  # every row, on the workers
-            with run.active("train" if ctx.has("train") else "test"):
-                results = [run.note_sample(r, ctx) for r in runner.run(specs, ctx, progress)]
+            run.attach(ctx, "train" if ctx.has("train") else "test")
+            results = [run.note_sample(r, ctx) for r in runner.run(specs, ctx, progress)]
             rows = {name: run.engine.rows(name) for name in ctx.frames}
             extra_engine = run.describe(run.outcomes(ctx, model, trust_model), ctx)
         finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -16,6 +16,10 @@ import polars as pl
 from assay.io.models import ModelAdapter, Prediction
 from assay.io.readers import TableSource
 from assay.io.schema import Schema
+
+if TYPE_CHECKING:
+    from assay.engine import Engine
+    from assay.engine._audit import AuditEngine
 
 Split = Literal["train", "test", "current"]
 
@@ -69,6 +73,15 @@ class AuditContext:
     """Reviewed cases (``decisions=``, ``--decisions``), for ``monitoring.human_oversight``."""
     decision_columns: Mapping[str, str] = field(default_factory=dict)
     """Column of each role (prediction, decision, label, reviewer, seconds) in ``decisions``."""
+    engine: Engine | None = None
+    """The drift engine (reference against current) that ``drift.*`` checks read summaries
+    from: set by ``assay.drift.drift`` on Parquet or Dask and by a Dask audit; ``None``
+    for an in-memory :class:`~assay.engine.LocalEngine` over the frames
+    (:func:`assay.engine.engine_for`)."""
+    data_engine: AuditEngine | None = None
+    """The engine the data checks read per-split summaries from: set by a Dask audit;
+    ``None`` for a :class:`~assay.engine._audit.LocalAuditEngine` over the frames
+    (:func:`assay.engine._audit.audit_engine`)."""
     _pred_cache: dict[str, Prediction] = field(default_factory=dict, repr=False)
 
     # -- data access ---------------------------------------------------------

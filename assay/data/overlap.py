@@ -159,6 +159,7 @@ class OverlapParams:
     standards=("MEASURE 2.1", "MEASURE 2.13"),
     severity="high",
     params=OverlapParams,
+    tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
     needs=("train",),
 )
 def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:

@@ -166,6 +166,7 @@ class ProvenanceParams:
     standards=("MEASURE 2.1", "MAP 2.3"),
     severity="medium",
     params=ProvenanceParams,
+    tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
 )
 def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Fingerprint every split and record the audit's inputs and environment.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -239,17 +238,13 @@ def drift(
             settings=settings,
             prediction_column=cfg.prediction,
             score_columns=tuple(cfg.score),
+            engine=active,  # Parquet on disk or Dask partitions; None: the frames
         )
         specs = _drift_checks(cfg)
         if schema.task is None:  # drift needs no task: let the checks run without one
             # None joins the tasks: a task-less drift run.
             specs = [replace(s, tasks=(*s.tasks, None)) for s in specs]  # type: ignore[arg-type]
-        with contextlib.ExitStack() as stack:
-            if active is not None:
-                from assay.engine import use_engine
-
-                stack.enter_context(use_engine(active))
-            results = runner.run(specs, ctx, progress)
+        results = runner.run(specs, ctx, progress)
     finally:
         close()
 

@@ -10,7 +10,7 @@ import polars as pl
 
 from assay.core.result import Finding, Status
 from assay.drift._univariate import ColumnDrift, describe, distribution_chart, num, pct
-from assay.engine import ColumnSpec, active_engine
+from assay.engine import ColumnSpec
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -43,9 +43,9 @@ def reference_choice(ctx: AuditContext) -> str:
     return "test: no training data was given (reference = train when given, else test)"
 
 
-def engine_name() -> str:
-    eng = active_engine()
-    return eng.name if eng is not None else "local"
+def engine_name(ctx: AuditContext) -> str:
+    """The name of the engine the drift checks read (``local`` unless one is set)."""
+    return ctx.engine.name if ctx.engine is not None else "local"
 
 
 def _has_time_of_day(s: pl.Series) -> bool:

@@ -79,7 +79,7 @@ def feature_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     least ``drifted_columns_warn`` columns drift."""
     split = reference_split(ctx)
     ref_name = reference_name(ctx)
-    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    engine = engine_for(ctx, split)
     current_columns = set(engine.columns("current"))
     columns = [c for c in ctx.schema.features if c in current_columns]
     specs, skipped = feature_specs(columns, ctx.schema.types, ctx.frame(split))
@@ -151,7 +151,7 @@ def feature_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         details={
             "reference": ref_name,
             "reference_choice": reference_choice(ctx),
-            "engine": engine_name(),
+            "engine": engine_name(ctx),
             "rows_used": {"reference": n_ref, "current": n_cur, "sampled": False},
             "method_rule": METHOD_RULE.format(
                 small=f"{th['small_sample_rows']:,}",

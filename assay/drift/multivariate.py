@@ -162,7 +162,7 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
 
     split = reference_split(ctx)
     ref_name = reference_name(ctx)
-    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    engine = engine_for(ctx, split)
     current_columns = set(engine.columns("current"))
     columns = [c for c in ctx.schema.features if c in current_columns]
     specs, skipped = feature_specs(columns, ctx.schema.types, ctx.frame(split))
@@ -342,7 +342,7 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         details={
             "reference": ref_name,
             "reference_choice": reference_choice(ctx),
-            "engine": engine_name(),
+            "engine": engine_name(ctx),
             "classifier": f"HistGradientBoostingClassifier(max_iter={MAX_ITER}, "
             f"learning_rate={LEARNING_RATE}, early_stopping=False, random_state={seed})",
             "rows_used": {

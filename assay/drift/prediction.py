@@ -59,7 +59,7 @@ def _model_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSpe
 
 def _column_series(ctx: AuditContext, split: str) -> tuple[Engine, list[ColumnSpec], str]:
     """Series of the prediction and score columns present in both tables."""
-    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    engine = engine_for(ctx, split)
     cols = [c for c in (ctx.prediction_column, *ctx.score_columns) if c is not None]
     missing = [c for c in cols if c not in engine.columns("current")]
     if missing:
@@ -123,7 +123,7 @@ def prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         correction=th["correction"],
         advice=_ADVICE,
         details={
-            "engine": engine_name() if source == "columns" else "local",
+            "engine": engine_name(ctx) if source == "columns" else "local",
             "predictions_from": source,
             "main_series": main,
         },

@@ -52,7 +52,7 @@ def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     if target is None:
         raise SkipCheck("no target column was given (pass target=... or --target)")
     split = reference_split(ctx)
-    engine = engine_for(ctx.frame(split), ctx.frame("current"))
+    engine = engine_for(ctx, split)
     if target not in engine.columns("current"):
         raise SkipCheck(
             f"current data has no target column '{target}' (labels usually arrive later in "
@@ -75,7 +75,7 @@ def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         rows=engine.rows,
         correction=th["correction"],
         advice=_ADVICE,
-        details={"engine": engine_name(), "task": ctx.task},
+        details={"engine": engine_name(ctx), "task": ctx.task},
     )
     return Outcome(
         status=status,

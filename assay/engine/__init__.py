@@ -11,9 +11,9 @@ Two engines produce the same summaries (:mod:`assay.engine._summary`):
 Statistics (:mod:`assay.engine._stats`) read summaries only, so both engines
 give the same numbers up to the documented sketch tolerance.
 
-While :func:`use_engine` is active, checks that call :func:`engine_for` get
-that engine (``assay drift --engine dask`` sets it); otherwise they get a
-:class:`LocalEngine` over the audit's frames.
+Checks call :func:`engine_for`: they get the context's engine
+(``AuditContext.engine``, which ``assay drift --engine dask`` and a Dask audit
+set), otherwise a :class:`LocalEngine` over the audit's frames.
 
 Example
 -------
@@ -26,10 +26,7 @@ Example
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
@@ -50,6 +47,9 @@ from assay.engine._summary import (
     numeric_as_categorical,
 )
 
+if TYPE_CHECKING:
+    from assay.core.context import AuditContext
+
 
 class Engine(Protocol):
     """What the drift checks ask of an engine."""
@@ -68,28 +68,12 @@ class Engine(Protocol):
     ) -> tuple[pl.DataFrame, pl.DataFrame, tuple[int, int]]: ...
 
 
-_ACTIVE: ContextVar[Engine | None] = ContextVar("assay_drift_engine", default=None)
-
-
-@contextlib.contextmanager
-def use_engine(engine: Engine) -> Iterator[Engine]:
-    """Make ``engine`` the one :func:`engine_for` returns inside the ``with`` block."""
-    token = _ACTIVE.set(engine)
-    try:
-        yield engine
-    finally:
-        _ACTIVE.reset(token)
-
-
-def active_engine() -> Engine | None:
-    """The engine set by :func:`use_engine`, if any."""
-    return _ACTIVE.get()
-
-
-def engine_for(reference: pl.DataFrame, current: pl.DataFrame) -> Engine:
-    """The active engine, or a :class:`LocalEngine` over ``reference`` and ``current``."""
-    active = _ACTIVE.get()
-    return active if active is not None else LocalEngine(reference, current)
+def engine_for(ctx: AuditContext, reference: str) -> Engine:
+    """The context's engine (``ctx.engine``), or a :class:`LocalEngine` over the
+    ``reference`` split and current."""
+    if ctx.engine is not None:
+        return ctx.engine
+    return LocalEngine(ctx.frame(reference), ctx.frame("current"))
 
 
 __all__ = [
@@ -102,11 +86,9 @@ __all__ = [
     "NumericComparison",
     "NumericSummary",
     "Summary",
-    "active_engine",
     "category_chart",
     "compare_categorical",
     "compare_numeric",
     "engine_for",
     "numeric_as_categorical",
-    "use_engine",
 ]

@@ -1,10 +1,11 @@
 """The audit's data engine: the summaries the data checks read, local or on Dask.
 
 ``data.integrity``, ``data.train_test_overlap`` and ``data.provenance`` ask
-:func:`audit_engine` for per-split summaries: column profiles
-(:mod:`assay.engine._profile`), row-hash counts (:mod:`assay.engine._rowhash`)
-and fingerprint states (:mod:`assay.engine._fingerprint`). Both engines run
-the same per-chunk functions and merge with the same functions:
+:func:`audit_engine` (the context's ``data_engine``, else a local one) for
+per-split summaries: column profiles (:mod:`assay.engine._profile`), row-hash
+counts (:mod:`assay.engine._rowhash`) and fingerprint states
+(:mod:`assay.engine._fingerprint`). Both engines run the same per-chunk
+functions and merge with the same functions:
 
 - :class:`LocalAuditEngine` over the audit's frames, :data:`CHUNK_ROWS` rows
   at a time (one column at a time for profiles), so that no sorted copy or
@@ -18,9 +19,7 @@ set of candidates (values, or row keys).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -88,23 +87,9 @@ class AuditEngine(Protocol):
     def fingerprint(self, split: str, columns: Sequence[str] | None = None) -> str: ...
 
 
-_ACTIVE: ContextVar[AuditEngine | None] = ContextVar("assay_audit_engine", default=None)
-
-
-@contextlib.contextmanager
-def use_audit_engine(engine: AuditEngine) -> Iterator[AuditEngine]:
-    """Make ``engine`` the one :func:`audit_engine` returns inside the ``with`` block."""
-    token = _ACTIVE.set(engine)
-    try:
-        yield engine
-    finally:
-        _ACTIVE.reset(token)
-
-
 def audit_engine(ctx: AuditContext) -> AuditEngine:
-    """The active audit engine, or a :class:`LocalAuditEngine` over ``ctx``'s frames."""
-    active = _ACTIVE.get()
-    return active if active is not None else LocalAuditEngine(ctx.frames)
+    """The context's ``data_engine``, or a :class:`LocalAuditEngine` over its frames."""
+    return ctx.data_engine if ctx.data_engine is not None else LocalAuditEngine(ctx.frames)
 
 
 # -- per-chunk helpers shared by both engines --------------------------------------------
@@ -270,6 +255,5 @@ __all__ = [
     "cast_plan",
     "first_rows",
     "overlap_result",
-    "use_audit_engine",
     "value_positions",
 ]

@@ -36,7 +36,6 @@ What the audit runs on the cluster, and what on a sample:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -53,7 +52,6 @@ from assay.engine._audit import (
     cast_plan,
     first_rows,
     overlap_result,
-    use_audit_engine,
     value_positions,
 )
 from assay.engine._dask import _need_dask, _tree, split_frame, start_client
@@ -452,20 +450,16 @@ class DaskAudit:
     def close(self) -> None:
         self._close()
 
-    @contextlib.contextmanager
-    def active(self, reference: str) -> Iterator[None]:
-        """The audit engine, and the drift engine (``reference`` against current), in use."""
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(use_audit_engine(self.engine))
-            if "current" in self._raw_parts:
-                from assay.engine import use_engine
-                from assay.engine._dask import DaskEngine
+    def attach(self, ctx: Any, reference: str) -> None:
+        """Put the audit engine, and the drift engine (``reference`` against current), on
+        ``ctx`` (``data_engine`` and ``engine``): the checks read every row through them."""
+        ctx.data_engine = self.engine
+        if "current" in self._raw_parts:
+            from assay.engine._dask import DaskEngine
 
-                drift = DaskEngine(
-                    self._raw_parts[reference], self._raw_parts["current"], self.client
-                )
-                stack.enter_context(use_engine(drift))
-            yield
+            ctx.engine = DaskEngine(
+                self._raw_parts[reference], self._raw_parts["current"], self.client
+            )
 
     def use_predictions(self, ctx: Any, model: Any, trust_model: bool) -> None:
         """Let the workers predict every row (:attr:`DaskAuditEngine.spec`) when the task

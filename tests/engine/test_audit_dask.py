@@ -18,7 +18,10 @@ import polars as pl
 import pytest
 
 import assay
-from assay.engine._audit import use_audit_engine
+from assay.core import runner
+from assay.core.audit import build_context
+from assay.core.config import AuditConfig
+from assay.core.registry import get_check
 from assay.engine._audit_dask import DaskAuditEngine
 from assay.engine._parquet import parquet_parts
 
@@ -191,9 +194,17 @@ def test_capped_profiles_keep_the_integrity_verdict(data, client):
     }
     cfg = {"include": ["data.integrity"]}
     local = assay.audit(train=frames["train"], test=frames["test"], target="y", config=cfg)
-    with use_audit_engine(DaskAuditEngine(parts, client, cap=300)):
-        capped = assay.audit(train=frames["train"], test=frames["test"], target="y", config=cfg)
-    a, b = local.check("data.integrity"), capped.check("data.integrity")
+    ctx = build_context(
+        train=frames["train"],
+        test=frames["test"],
+        current=None,
+        model=None,
+        config=AuditConfig(target="y", **cfg),
+        trust_model=False,
+    )
+    ctx.data_engine = DaskAuditEngine(parts, client, cap=300)  # the data checks read it
+    (b,) = runner.run([get_check("data.integrity")], ctx)
+    a = local.check("data.integrity")
     assert a.status == b.status == "fail"
     kinds = {(f.column, f.split, f.status) for f in a.findings if f.status != "pass"}
     assert kinds == {(f.column, f.split, f.status) for f in b.findings if f.status != "pass"}

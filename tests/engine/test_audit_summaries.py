@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import assay
 from assay.data.overlap import overlapping_rows
-from assay.engine._audit import LocalAuditEngine, use_audit_engine
+from assay.engine._audit import LocalAuditEngine
 from assay.engine._fingerprint import (
     fingerprint_summary,
     merge_all_fingerprints,
@@ -256,13 +256,27 @@ def _audit(train, test):
     return assay.audit(train=train, test=test, target="y", config={"include": CHECKS})
 
 
+def _audit_on(engine, train, test):
+    """The results of the same audit, its data checks reading ``engine`` (the context's
+    ``data_engine``) instead of the default local one."""
+    from assay.core import runner
+    from assay.core.audit import build_context, select_checks
+    from assay.core.config import AuditConfig
+
+    cfg = AuditConfig(target="y", include=CHECKS)
+    ctx = build_context(
+        train=train, test=test, current=None, model=None, config=cfg, trust_model=False
+    )
+    ctx.data_engine = engine
+    return runner.run(select_checks(cfg), ctx)
+
+
 def test_checks_are_the_same_for_any_chunk_size(planted):
     train, test = planted
     default = _audit(train, test)
     frames = {"train": pl.from_pandas(train), "test": pl.from_pandas(test)}
-    with use_audit_engine(LocalAuditEngine(frames, chunk_rows=137, profile_rows=251)):
-        chunked = _audit(train, test)
-    for a, b in zip(default.checks, chunked.checks, strict=True):
+    chunked = _audit_on(LocalAuditEngine(frames, chunk_rows=137, profile_rows=251), train, test)
+    for a, b in zip(default.checks, chunked, strict=True):
         assert (a.id, a.status, a.summary) == (b.id, b.status, b.summary)
         assert a.metrics == pytest.approx(b.metrics, rel=1e-9), a.id
         assert [(f.message, f.rows) for f in a.findings] == [

@@ -1,5 +1,6 @@
 """Checks that need no labels run for clustering and anomaly audits too:
-drift.features, drift.multivariate, security.pii and data.representativeness.
+drift.features, drift.multivariate, security.pii, data.representativeness and the data
+checks (integrity, train/test overlap, provenance).
 Each is run on a planted problem it must name and on clean data where it must
 stay quiet, on a real unsupervised audit (real k-means / isolation forest)."""
 
@@ -14,7 +15,15 @@ from assay.core.config import AuditConfig
 
 from .helpers import blobs, isolation_forest, kmeans, transactions
 
-LABEL_FREE = ["drift.features", "drift.multivariate", "security.pii", "data.representativeness"]
+LABEL_FREE = [
+    "drift.features",
+    "drift.multivariate",
+    "security.pii",
+    "data.representativeness",
+    "data.integrity",
+    "data.train_test_overlap",
+    "data.provenance",
+]
 CONFIG = {"n_bootstrap": 40, "seed": 0, "include": LABEL_FREE}
 
 
@@ -105,3 +114,49 @@ def test_anomaly_shift_is_named():
     assert by["drift.multivariate"].status == "fail" and "'f2'" in by["drift.multivariate"].summary
     # a shift of 1.5 SD stays inside the range the planted anomalies give train
     assert by["data.representativeness"].status == "pass"
+
+
+def _data_checks(train, test, task="clustering"):
+    model = kmeans(train, 4) if task == "clustering" else isolation_forest(train)
+    ids = ["data.integrity", "data.train_test_overlap", "data.provenance"]
+    return _by_id(
+        assay.audit(
+            train=train,
+            test=test,
+            model=model,
+            task=task,
+            target="label" if task == "anomaly" else None,
+            config={"seed": 0, "include": ids},
+        )
+    )
+
+
+def test_clustering_test_rows_copied_from_train_are_named():
+    train, test = blobs(600, seed=0), blobs(600, seed=1)
+    test.iloc[:60] = train.iloc[:60].to_numpy()
+    by = _data_checks(train, test)
+    assert by["data.train_test_overlap"].status in ("warn", "fail")
+    assert "60 test rows" in by["data.train_test_overlap"].summary
+
+
+def test_anomaly_sentinel_code_is_named_by_integrity():
+    train, test = transactions(800, seed=1), transactions(600, seed=2)
+    col = next(c for c in train.columns if c.startswith("f"))
+    train.loc[train.index[:5], col] = -999.0  # a rare repeated code far outside the rest
+    by = _data_checks(train, test, task="anomaly")
+    integ = by["data.integrity"]
+    assert integ.status in ("warn", "fail"), integ.summary
+    assert any(f.column == col for f in integ.findings if f.status != "pass")
+    assert by["data.train_test_overlap"].status == "pass"
+
+
+def test_provenance_fingerprint_follows_the_data_in_an_unsupervised_audit():
+    train, test = blobs(600, seed=0), blobs(600, seed=1)
+    first = _data_checks(train, test)["data.provenance"]
+    again = _data_checks(train.copy(), test.copy())["data.provenance"]
+    test.iloc[0, 0] += 1.0
+    changed = _data_checks(train, test)["data.provenance"]
+    assert first.status == "pass"
+    assert first.details["fingerprints"] == again.details["fingerprints"]
+    assert first.details["fingerprints"]["test"] != changed.details["fingerprints"]["test"]
+    assert first.details["fingerprints"]["train"] == changed.details["fingerprints"]["train"]
