@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.assay-installed
 
-.PHONY: demo test lint bench catalogue golden clean
+.PHONY: demo test test-serial lint bench catalogue golden clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Assay needs Python 3.11 or newer"'
@@ -18,11 +18,19 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/assay demo
 
+# The tests run in parallel (pytest-xdist): one worker per core, each test file on one
+# worker (its module fixtures built once). `make test-serial` or `make test PYTEST_XDIST=`
+# runs them in one process, e.g. to read a failure's output in order.
+PYTEST_XDIST ?= -n auto --dist loadfile
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_XDIST)
+
+test-serial:
+	$(MAKE) test PYTEST_XDIST=
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -117,13 +117,32 @@ def postgres_url() -> str:
     pytest.importorskip("psycopg", reason="needs psycopg: pip install 'assay[postgres]'")
     url = os.environ.get("ASSAY_TEST_POSTGRES")
     if url:
-        return url
+        return _worker_database(url)
     if not _SHARED_PG:
         import atexit
 
         _SHARED_PG.append(ThrowawayPostgres())
         atexit.register(_SHARED_PG[0].close)
     return _SHARED_PG[0].url
+
+
+def _worker_database(url: str) -> str:
+    """``url`` itself in a serial run; under pytest-xdist, a database of this worker's own
+    on that server (created once), since every test empties the store it is given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def fresh_store(backend: str, tmp_path: Path):
