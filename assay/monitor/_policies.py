@@ -23,11 +23,22 @@ the operator's ``default_window`` (1d).
 Alerts are stored by their policy alert id (a resent window never stores one
 twice), and each action of an alert is queued in the ``outbox`` table in the same
 transaction. :class:`Dispatcher` delivers queued actions outside the request path:
-a row stays ``pending`` until its webhook answered 2xx or its command ran, so a
-crash means a second delivery, never none (at-least-once; receivers drop
-duplicates by ``Idempotency-Key``, one per model, alert and action, or by
-``X-Assay-Delivery``, the alert id). Secrets stay in the policy; the outbox and
-the logs never hold them.
+a row stays ``pending`` until its webhook answered 2xx or its command ran.
+
+Delivery is at least once, and once per ``Idempotency-Key`` while the sender
+lives. Before it sends an action, a process claims its outbox row
+(``claimed_by``, ``claimed_until``) and renews the claim every few seconds until
+the answer came, however long the receiver takes; no other process sends a
+claimed row, so two live servers never both send one action. When the sender
+dies in the middle (killed, or its database connection lost for longer than the
+claim, :data:`CLAIM_S`), the claim expires and another process (or the same one
+restarted) sends the action again: the receiver may then see it twice, with the
+same ``Idempotency-Key`` (stable: a hash of model, alert id and action, the same
+on every attempt, after every restart and from every process) and the same
+``X-Assay-Delivery`` (the alert id), and must drop the second by that key. That
+is the contract: no alert lost, none sent twice under one key by live processes,
+a resend after a crash deduplicated by the receiver. Secrets stay in the policy;
+the outbox and the logs never hold them.
 """
 
 from __future__ import annotations
@@ -48,6 +59,10 @@ DEFAULT_POLICY: dict[str, Any] = {
 POLICY_MAX_BYTES = 64 * 1024
 DISPATCH_LEASE_S = 10.0
 """How long one process may deliver the outbox without renewing its lease."""
+CLAIM_S = 10.0
+"""How long a claim on one outbox row lasts unless renewed; the sender renews it every
+third of that while it waits for an answer, so a row whose sender died is sent again
+within about this long."""
 
 
 # -- window metrics -----------------------------------------------------------
@@ -240,6 +255,11 @@ class Dispatcher:
         self.metrics: Any = None
         self.holder = holder
         self.leased = holder is not None and getattr(store, "dialect", "") == "postgres"
+        if holder is None:
+            from assay.monitor._scheduler import holder_id
+
+            holder = holder_id()
+        self.claimant = holder
 
     def _lease(self) -> bool:
         return bool(self.store.take_lease("dispatch", self.holder, DISPATCH_LEASE_S))
@@ -292,15 +312,20 @@ class Dispatcher:
         (PostgreSQL) store one process delivers at a time (the ``dispatch`` lease)."""
         if self.leased and not self._lease():
             return False
-        rows = self.store.pending_actions(20)
-        for row_id, model, alert_id, action, payload, _attempts in rows:
+        sent = 0
+        for row_id, model, alert_id, action, payload, _attempts in self.store.claimable_actions(20):
             if self._stop.is_set() or (self.leased and not self._lease()):
                 break
-            status, error = self._deliver(model, alert_id, action, json.loads(payload))
-            self.store.finish_action(row_id, status, error)
+            if not self.store.claim_action(row_id, self.claimant, CLAIM_S):
+                continue  # another process sends it now
+            with _Renewing(self.store, row_id, self.claimant):
+                status, error = self._deliver(model, alert_id, action, json.loads(payload))
+            if not self.store.finish_claimed(row_id, self.claimant, status, error):
+                log.warning("alert %s %s: claim lost while sending (sent again)", alert_id, action)
+            sent += 1
             if self.metrics is not None:
                 self.metrics.delivered(action.partition(":")[0], status)
-        return bool(rows)
+        return bool(sent)
 
     def _deliver(
         self, model: str, alert_id: str, action: str, alert: dict[str, Any]
@@ -333,3 +358,30 @@ class Dispatcher:
             error = str(exc)
         log.info("alert %s %s: %s", alert_id, action, "done" if error is None else "failed")
         return ("done", None) if error is None else ("failed", error)
+
+
+class _Renewing:
+    """Renews a claim on an outbox row every third of :data:`CLAIM_S` while the body of
+    the ``with`` runs (a receiver may take longer than a claim to answer)."""
+
+    def __init__(self, store: Any, row_id: int, holder: str) -> None:
+        self.store, self.row_id, self.holder = store, row_id, holder
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="assay-claim", daemon=True)
+
+    def __enter__(self) -> _Renewing:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(CLAIM_S / 3):
+            try:
+                if not self.store.claim_action(self.row_id, self.holder, CLAIM_S):
+                    log.warning("outbox row %s: claim taken over while sending", self.row_id)
+                    return
+            except Exception as exc:  # a store outage: try again; the claim may lapse
+                log.warning("outbox row %s: claim not renewed: %s", self.row_id, type(exc).__name__)
