@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from assay.core.charts import Unit
 from assay.core.result import Finding, Severity, Status
 from assay.errors import MissingExtraError, UnknownCheckError
 
@@ -48,6 +49,8 @@ class Outcome:
     findings: tuple[Finding, ...] | list[Finding] = ()
     recommendation: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    """The unit of each metric that declares one (see :class:`CheckResult.units`)."""
 
 
 class SkipCheck(Exception):

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assay.core.charts import UNITS, Unit
+
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
 
@@ -122,6 +124,11 @@ class CheckResult:
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
     duration_s: float | None = None
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    """The unit of each metric that declares one (e.g. ``{"flip_rate": "share"}``, see
+    :mod:`assay.core.charts`); renderers format those metrics, their ``_low``/``_high``
+    bounds and the same names in findings by it, as the charts do. In ``report.json``
+    only when not empty."""
 
     @property
     def passed(self) -> bool:
@@ -138,7 +145,7 @@ class CheckResult:
         return None if strength is None else {"strength": strength, "basis": basis}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "area": self.area,
             "title": self.title,
@@ -155,6 +162,9 @@ class CheckResult:
             "duration_s": None if self.duration_s is None else round(self.duration_s, 4),
             "evidence": self.evidence,
         }
+        if self.units:
+            out["units"] = dict(self.units)
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CheckResult:
@@ -173,4 +183,5 @@ class CheckResult:
             thresholds=dict(d.get("thresholds", {})),
             details=dict(d.get("details", {})),
             duration_s=d.get("duration_s"),
+            units={str(k): v for k, v in dict(d.get("units") or {}).items() if v in UNITS},
         )

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -605,14 +606,14 @@ def _missing_chart(table: list[dict[str, Any]], th: Mapping[str, Any], many: boo
             else "pass"
         )
         label = f"{r['column']} ({r['split']})" if many else r["column"]
-        items.append({"label": label, "value": share, "status": status})
-    return {
-        "kind": "bars",
-        "title": "Missing values by column",
-        "x_label": "share of rows missing",
-        "items": items,
-        "threshold": th["missing_warn"],
-    }
+        items.append(Bar(label, share, status))
+    return BarChart(
+        title="Missing values by column",
+        x_label="share of rows missing",
+        unit="share",
+        items=items,
+        threshold=th["missing_warn"],
+    ).to_dict()
 
 
 @dataclass(frozen=True)

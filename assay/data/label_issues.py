@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -408,14 +409,13 @@ def _class_chart(
         if ref is not None and (ref.y == k).any():
             ref_rate = float(ref.issues[ref.y == k].mean())
             per_class.append({"label": f"test, labelled {c}", "value": ref_rate, "status": "pass"})
-    return {
-        "kind": "bars",
-        "title": "Share of rows flagged, by given label"
+    return BarChart(
+        title="Share of rows flagged, by given label"
         + (" (train against test, same models)" if ref is not None else ""),
-        "x_label": "share of rows with a suspect label",
-        "items": per_class,
-        "threshold": None,
-    }
+        x_label="share of rows with a suspect label",
+        unit="share",
+        items=[Bar(**i) for i in per_class],
+    ).to_dict()
 
 
 def _regression(ctx: AuditContext, oof: OutOfFold, th: Mapping[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -666,15 +667,13 @@ def _outcome(
     scored = [r for r in table if not np.isnan(r["score"])]
     summary = _summary(table, findings, scored, metric, model)
     line = th["r2_fail"] if regression else th["auc_fail"]
-    chart = {
-        "kind": "bars",
-        "title": "Power of each column alone to predict the target",
-        "x_label": f"{metric} of the column alone, on rows not used to fit it",
-        "items": [
-            {"label": r["feature"], "value": r["score"], "status": r["status"]} for r in scored[:25]
-        ],
-        "threshold": line,
-    }
+    chart = BarChart(
+        title="Power of each column alone to predict the target",
+        x_label=f"{metric} of the column alone, on rows not used to fit it",
+        unit="value",
+        items=[Bar(r["feature"], r["score"], r["status"]) for r in scored[:25]],
+        threshold=line,
+    ).to_dict()
     details: dict[str, Any] = {
         "metric": metric,
         "model_score": model,

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart, DistributionChart
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -320,15 +321,15 @@ def _class_balance(
                     metrics={"share_shift": shift, "q_value": q},
                 )
             )
-        chart = {
-            "kind": "distribution",
-            "title": "Class balance: train (reference) and test (current)",
-            "labels": classes,
-            "series": {
+        chart = DistributionChart(
+            title="Class balance: train (reference) and test (current)",
+            labels=classes,
+            series={
                 "reference": [balance["train"][c]["share"] for c in classes],
                 "current": [balance["test"][c]["share"] for c in classes],
             },
-        }
+            unit="share",
+        ).to_dict()
     return findings, balance, shift, chart
 
 
@@ -767,11 +768,11 @@ def _coverage_chart(
     ]
     if bar_items:
         bar_items.sort(key=lambda i: (-i["value"], i["label"]))
-        return {
-            "kind": "bars",
-            "title": "Rows the training data does not cover",
-            "x_label": "share of rows with an unseen category or an out-of-range value",
-            "items": bar_items[:25],
-            "threshold": th["range_warn"],
-        }
+        return BarChart(
+            title="Rows the training data does not cover",
+            x_label="share of rows with an unseen category or an out-of-range value",
+            unit="share",
+            items=[Bar(**i) for i in bar_items[:25]],
+            threshold=th["range_warn"],
+        ).to_dict()
     return None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from assay.core.charts import Bar, BarChart
 from assay.core.result import Finding, Status
 from assay.drift._univariate import ColumnDrift, describe, distribution_chart, num, pct
 from assay.engine import ColumnSpec
@@ -154,23 +155,18 @@ def charts_for(drifts: Sequence[ColumnDrift], reference: str, limit: int) -> lis
 def overview_chart(drifts: Sequence[ColumnDrift]) -> dict[str, Any] | None:
     """PSI of every tested column, coloured by the drift verdict."""
     items = [
-        {
-            "label": d.name,
-            "value": float(d.psi),
-            "status": "warn" if d.drifted else "pass",
-        }
+        Bar(d.name, float(d.psi), "warn" if d.drifted else "pass")
         for d in ranked(drifts)
         if d.psi is not None
     ]
     if not items:
         return None
-    return {
-        "kind": "bars",
-        "title": "Population stability index (PSI) by column; drifted columns marked",
-        "x_label": "PSI (0.1: moderate shift, 0.25: large shift)",
-        "items": items,
-        "threshold": None,
-    }
+    return BarChart(
+        title="Population stability index (PSI) by column; drifted columns marked",
+        x_label="PSI (0.1: moderate shift, 0.25: large shift)",
+        unit="value",
+        items=items,
+    ).to_dict()
 
 
 def rows_text(n: int) -> str:

@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from assay.core.charts import DistributionChart
 from assay.core.params import defaults, param
 from assay.engine import (
     LOW_CARDINALITY,
@@ -443,9 +444,9 @@ def distribution_chart(d: ColumnDrift, reference: str = "reference") -> dict[str
         return None
     labels, ref, cur = d.chart
     how = "bins" if d.method in ("ks", "wasserstein") else "categories"
-    return {
-        "kind": "distribution",
-        "title": f"{d.name}: share of rows by {how}, {reference} vs current",
-        "labels": list(labels),
-        "series": {reference: [float(v) for v in ref], "current": [float(v) for v in cur]},
-    }
+    return DistributionChart(
+        title=f"{d.name}: share of rows by {how}, {reference} vs current",
+        labels=[str(x) for x in labels],
+        series={reference: [float(v) for v in ref], "current": [float(v) for v in cur]},
+        unit="share",
+    ).to_dict()

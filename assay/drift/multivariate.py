@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -291,39 +292,33 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         for k in order
     ]
     charts: list[dict[str, Any]] = [
-        {
-            "kind": "intervals",
-            "title": "Domain classifier ROC-AUC on held-out rows (0.5: indistinguishable)",
-            "x_label": "ROC-AUC",
-            "items": [
-                {
-                    "label": "current vs " + ref_name,
-                    "value": auc,
-                    "low": low,
-                    "high": iv.high if iv.high is not None else auc,
-                }
+        IntervalChart(
+            title="Domain classifier ROC-AUC on held-out rows (0.5: indistinguishable)",
+            x_label="ROC-AUC",
+            unit="value",
+            items=[
+                IntervalItem(
+                    "current vs " + ref_name, auc, low, iv.high if iv.high is not None else auc
+                )
             ],
-        }
+        ).to_dict()
     ]
     bars = [
-        {
-            "label": r["feature"],
-            "value": max(r["importance"], 0.0),
-            "status": "warn"
-            if specs[k].name in {s.name for s in top} and status != "pass"
-            else "pass",
-        }
+        Bar(
+            r["feature"],
+            max(r["importance"], 0.0),
+            "warn" if specs[k].name in {s.name for s in top} and status != "pass" else "pass",
+        )
         for r, k in zip(importance, order, strict=True)
     ][:15]
     if bars:
         charts.append(
-            {
-                "kind": "bars",
-                "title": "What gives current data away: drop in held-out AUC when shuffled",
-                "x_label": "permutation importance (AUC drop)",
-                "items": bars,
-                "threshold": None,
-            }
+            BarChart(
+                title="What gives current data away: drop in held-out AUC when shuffled",
+                x_label="permutation importance (AUC drop)",
+                unit="value",
+                items=bars,
+            ).to_dict()
         )
     return Outcome(
         status=status,

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart, Unit
 from assay.core.context import AuditContext
 from assay.core.registry import SkipCheck
 from assay.efficiency._cost import costs, slug
@@ -337,20 +338,26 @@ def variant_rows(variants: Sequence[Variant], metric: str) -> list[dict[str, Any
 
 
 def bars_chart(
-    title: str, x_label: str, items: Sequence[tuple[str, float | None, str]]
+    title: str,
+    x_label: str,
+    items: Sequence[tuple[str, float | None, str]],
+    *,
+    unit: Unit,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """A ``bars`` chart (``docs/dev/contracts.md``); items without a value are left out."""
-    return {
-        "kind": "bars",
-        "title": title,
-        "x_label": x_label,
-        "items": [
-            {"label": label, "value": value, "status": status}
+    """A ``bars`` chart (:class:`~assay.core.charts.BarChart`) as a dict; items without a
+    value are left out."""
+    return BarChart(
+        title=title,
+        x_label=x_label,
+        unit=unit,
+        items=[
+            Bar(label, value, status)
             for label, value, status in items
             if value is not None and np.isfinite(value)
         ],
-        "threshold": None,
-    }
+        threshold=threshold,
+    ).to_dict()
 
 
 def fmt_ms(ms: float | None) -> str:

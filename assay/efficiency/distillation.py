@@ -384,6 +384,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 "Fidelity to the model by student",
                 "share of test rows" if task != "regression" else "R² against the model",
                 [(v.label, v.agreement, "pass") for v in students],
+                unit="share" if task != "regression" else "value",
             ),
             intervals_chart(
                 f"{label(main, start=True)} on test, model and students",
@@ -394,6 +395,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 f"Throughput (batches of {batch:,})",
                 "rows per second",
                 [(v.label, v.rows_per_s, "pass") for v in variants],
+                unit="value",
             ),
             bars_chart(
                 "Size",
@@ -402,6 +404,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     (v.label, None if v.size_bytes is None else v.size_bytes / 1e3, "pass")
                     for v in variants
                 ],
+                unit="value",
             ),
         ],
     }

@@ -288,22 +288,22 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 "Throughput by batch size",
                 "rows per second",
                 [(f"batch {t.batch_size:,}", t.rows_per_s, "pass") for t in batches],
+                unit="value",
             ),
-            {
-                **bars_chart(
-                    "Time per call by batch size (p95)",
-                    "milliseconds per call",
-                    [
-                        (
-                            f"batch {t.batch_size:,}",
-                            t.p95_ms,
-                            "pass" if t.p95_ms <= budget_ms else "warn",
-                        )
-                        for t in batches
-                    ],
-                ),
-                "threshold": budget_ms,
-            },
+            bars_chart(
+                "Time per call by batch size (p95)",
+                "milliseconds per call",
+                [
+                    (
+                        f"batch {t.batch_size:,}",
+                        t.p95_ms,
+                        "pass" if t.p95_ms <= budget_ms else "warn",
+                    )
+                    for t in batches
+                ],
+                unit="ms",
+                threshold=budget_ms,
+            ),
         ],
     }
     return Outcome(

@@ -272,16 +272,19 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 "Time for one row by variant (median)",
                 "milliseconds",
                 [(v.label, v.median_ms, "pass") for v in variants],
+                unit="ms",
             ),
             bars_chart(
                 f"Throughput by variant (batches of {batch:,})",
                 "rows per second",
                 [(v.label, v.rows_per_s, "pass") for v in variants],
+                unit="value",
             ),
             bars_chart(
                 "Agreement with the original's predictions",
                 "share of test rows",
                 [(v.label, v.agreement, _verdict(v, th)) for v in variants[1:]],
+                unit="share",
             ),
             intervals_chart(
                 f"{label(main, start=True)} by variant on test",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from assay.core.charts import IntervalChart, IntervalItem, Unit
 from assay.evaluation._bootstrap import Interval, SplitData
 from assay.evaluation._metrics import METRIC_LABELS, UNIT_METRICS
 
@@ -100,22 +101,23 @@ def sampling_details(ctx: Any, splits: Iterable[SplitData]) -> dict[str, Any]:
 
 
 def intervals_chart(
-    title: str, x_label: str, items: Sequence[tuple[str, Interval]]
+    title: str, x_label: str, items: Sequence[tuple[str, Interval]], unit: Unit = "value"
 ) -> dict[str, Any]:
-    """An ``intervals`` chart (see ``docs/dev/contracts.md``); points without an interval
-    are drawn as zero-width intervals."""
-    return {
-        "kind": "intervals",
-        "title": title,
-        "x_label": x_label,
-        "items": [
-            {
-                "label": text,
-                "value": iv.value,
-                "low": iv.value if iv.low is None else iv.low,
-                "high": iv.value if iv.high is None else iv.high,
-            }
+    """An ``intervals`` chart (:class:`~assay.core.charts.IntervalChart`) as a dict; points
+    without an interval are drawn as zero-width intervals. ``unit`` defaults to the raw
+    value of the metric the chart names."""
+    return IntervalChart(
+        title=title,
+        x_label=x_label,
+        unit=unit,
+        items=[
+            IntervalItem(
+                text,
+                iv.value,
+                iv.value if iv.low is None else iv.low,
+                iv.value if iv.high is None else iv.high,
+            )
             for text, iv in items
             if iv.value is not None
         ],
-    }
+    ).to_dict()

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem, Unit
 from assay.core.registry import Outcome
 from assay.core.result import Finding, Status
 from assay.evaluation._bootstrap import Interval
@@ -85,7 +86,12 @@ def describe(
         findings=findings,
         recommendation=rec,
         details=details,
+        units={} if lo.regression else _GAP_UNITS,
     )
+
+
+_GAP_UNITS: dict[str, Unit] = {"worst_segment_gap": "points", "worst_segment_judged_gap": "points"}
+"""A classifier's segment gaps are differences of error rates: points, as in the chart."""
 
 
 def _row(sr: Searched, seg: Shown) -> dict[str, Any]:
@@ -298,25 +304,20 @@ def _charts(
     else:
         gap_label = "error rate above overall (points)"
     return [
-        {
-            "kind": "intervals",
-            "title": f"{label(metric, start=True)} of the {which} against overall "
-            f"({conf_text(conf)})",
-            "x_label": label(metric) + (" (lower is better)" if regression else ""),
-            "items": items,
-        },
-        {
-            "kind": "bars",
-            "title": f"How much worse each of the {which} is",
-            "x_label": gap_label,
-            "items": [
-                {
-                    "label": r["segment"],
-                    "value": r["judged_gap"] + (1.0 if regression else 0.0),
-                    "status": r["status"],
-                }
+        IntervalChart(
+            title=f"{label(metric, start=True)} of the {which} against overall ({conf_text(conf)})",
+            x_label=label(metric) + (" (lower is better)" if regression else ""),
+            unit="value",
+            items=[IntervalItem(**it) for it in items],
+        ).to_dict(),
+        BarChart(
+            title=f"How much worse each of the {which} is",
+            x_label=gap_label,
+            unit="ratio" if regression else "points",
+            items=[
+                Bar(r["segment"], r["judged_gap"] + (1.0 if regression else 0.0), r["status"])
                 for r in rows
             ],
-            "threshold": float(th["warn_ratio"]) if regression else float(th["warn_gap"]),
-        },
+            threshold=float(th["warn_ratio"]) if regression else float(th["warn_gap"]),
+        ).to_dict(),
     ]

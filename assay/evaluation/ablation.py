@@ -46,6 +46,7 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -723,20 +724,20 @@ def _charts(
 ) -> list[dict[str, Any]]:
     status = {"used": "pass", "unknown": "pass", "unclear": "pass"}
     charts: list[dict[str, Any]] = [
-        {
-            "kind": "bars",
-            "title": f"Permutation importance: drop in {label(main)} when a feature is shuffled",
-            "x_label": f"drop in {label(main)}",
-            "items": [
-                {
-                    "label": c,
-                    "value": feats[c]["importance"] or 0.0,
-                    "status": status.get(feats[c]["verdict"], "warn"),
-                }
+        BarChart(
+            title=f"Permutation importance: drop in {label(main)} when a feature is shuffled",
+            x_label=f"drop in {label(main)}",
+            unit="value",
+            items=[
+                Bar(
+                    c,
+                    feats[c]["importance"] or 0.0,
+                    status.get(feats[c]["verdict"], "warn"),
+                )
                 for c in ranked
             ],
-            "threshold": float(th["unused_max"]),
-        }
+            threshold=float(th["unused_max"]),
+        ).to_dict()
     ]
     items = []
     for k in ranked + [f"group {g}" for g in groups]:
@@ -744,38 +745,38 @@ def _charts(
         if r["importance"] is None:
             continue
         items.append(
-            {
-                "label": k,
-                "value": r["importance"],
-                "low": r["importance"] if r["importance_low"] is None else r["importance_low"],
-                "high": r["importance"] if r["importance_high"] is None else r["importance_high"],
-            }
+            IntervalItem(
+                k,
+                r["importance"],
+                r["importance"] if r["importance_low"] is None else r["importance_low"],
+                r["importance"] if r["importance_high"] is None else r["importance_high"],
+            )
         )
     charts.append(
-        {
-            "kind": "intervals",
-            "title": f"Permutation importance with {conf_text(conf).replace('CI', 'intervals')}",
-            "x_label": f"drop in {label(main)}",
-            "items": items,
-        }
+        IntervalChart(
+            title=f"Permutation importance with {conf_text(conf).replace('CI', 'intervals')}",
+            x_label=f"drop in {label(main)}",
+            unit="value",
+            items=items,
+        ).to_dict()
     )
     if refit:
         charts.append(
-            {
-                "kind": "intervals",
-                "title": f"Drop-column ablation: {label(main)} lost by a model refitted without "
+            IntervalChart(
+                title=f"Drop-column ablation: {label(main)} lost by a model refitted without "
                 f"each ({conf_text(conf)})",
-                "x_label": f"drop in {label(main)}",
-                "items": [
-                    {
-                        "label": k,
-                        "value": v["drop"],
-                        "low": v["drop"] if v["drop_low"] is None else v["drop_low"],
-                        "high": v["drop"] if v["drop_high"] is None else v["drop_high"],
-                    }
+                x_label=f"drop in {label(main)}",
+                unit="value",
+                items=[
+                    IntervalItem(
+                        k,
+                        v["drop"],
+                        v["drop"] if v["drop_low"] is None else v["drop_low"],
+                        v["drop"] if v["drop_high"] is None else v["drop_high"],
+                    )
                     for k, v in refit.items()
                     if v["drop"] is not None
                 ],
-            }
+            ).to_dict()
         )
     return charts

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.core.charts import ReliabilityBin, ReliabilityChart
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -324,13 +325,12 @@ def _details(
         "bins": m.table,
         **sampling_details(ctx, [m.sd]),
         "charts": [
-            {
-                "kind": "reliability",
-                "title": f"Reliability of the scores for {target}",
-                "bins": [
-                    {k: b[k] for k in ("mean_predicted", "observed", "count")} for b in m.table
+            ReliabilityChart(
+                title=f"Reliability of the scores for {target}",
+                bins=[
+                    ReliabilityBin(b["mean_predicted"], b["observed"], b["count"]) for b in m.table
                 ],
-            }
+            ).to_dict()
         ],
     }
 

@@ -56,6 +56,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import norm
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -584,6 +585,7 @@ def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         findings=findings,
         recommendation=rec,
         details=details,
+        units=_UNITS,
     )
 
 
@@ -654,6 +656,19 @@ def _metrics(
         "n_features_perturbed": len(about["numeric_perturbed"])
         + len(about["categorical_perturbed"]),
     }
+
+
+_UNITS: dict[str, Unit] = {
+    k: "share"
+    for k in (
+        "noise_flip_rate",
+        "worst_feature_flip_rate",
+        "flip_rate",  # in findings
+        "flip_rate_low",
+        "flip_rate_high",
+    )
+}
+"""Flip rates are shares, in the metrics table and findings as in the charts."""
 
 
 def _details(
@@ -986,50 +1001,47 @@ def _charts(
     charts: list[dict[str, Any]] = []
     if noise_single:
         charts.append(
-            {
-                "kind": "bars",
-                "title": f"Predictions changed by noise of {th['judged_level']:g} standard "
+            BarChart(
+                title=f"Predictions changed by noise of {th['judged_level']:g} standard "
                 "deviation, one feature at a time",
-                "x_label": "share of predictions changed",
-                "items": [
-                    {"label": b.scope, "value": b.result["flip_rate"], "status": b.result["status"]}
-                    for b in noise_single
+                x_label="share of predictions changed",
+                unit="share",
+                items=[
+                    Bar(b.scope, b.result["flip_rate"], b.result["status"]) for b in noise_single
                 ],
-                "threshold": float(th["flip_warn"]),
-            }
+                threshold=float(th["flip_warn"]),
+            ).to_dict()
         )
     agg = [b for b in blocks if b.scope == "all" and b.result.get("drop") is not None]
     if agg:
         charts.append(
-            {
-                "kind": "intervals",
-                "title": f"Drop in {label(main)} per perturbation of all features "
-                f"({conf_text(conf)})",
-                "x_label": f"drop in {label(main)} (higher is worse)",
-                "items": [
-                    {
-                        "label": b.key,
-                        "value": b.result["drop"],
-                        "low": b.result.get("drop_low", b.result["drop"]),
-                        "high": b.result.get("drop_high", b.result["drop"]),
-                    }
+            IntervalChart(
+                title=f"Drop in {label(main)} per perturbation of all features ({conf_text(conf)})",
+                x_label=f"drop in {label(main)} (higher is worse)",
+                unit="value",
+                items=[
+                    IntervalItem(
+                        b.key,
+                        b.result["drop"],
+                        b.result.get("drop_low", b.result["drop"]),
+                        b.result.get("drop_high", b.result["drop"]),
+                    )
                     for b in agg
                 ],
-            }
+            ).to_dict()
         )
     swaps = [b for b in blocks if b.kind == "swap" and b.scope != "all" and "flip_rate" in b.result]
     if swaps:
         charts.append(
-            {
-                "kind": "bars",
-                "title": "Predictions changed when every value of one categorical feature is "
+            BarChart(
+                title="Predictions changed when every value of one categorical feature is "
                 "swapped to another frequent category",
-                "x_label": "share of predictions changed",
-                "items": [
-                    {"label": b.scope, "value": b.result["flip_rate"], "status": "pass"}
+                x_label="share of predictions changed",
+                unit="share",
+                items=[
+                    Bar(b.scope, b.result["flip_rate"], "pass")
                     for b in sorted(swaps, key=lambda b: -b.result["flip_rate"])
                 ],
-                "threshold": None,
-            }
+            ).to_dict()
         )
     return charts

@@ -41,6 +41,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -359,7 +360,21 @@ def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         findings=findings,
         recommendation=rec,
         details=details,
+        units=_units(metrics),
     )
+
+
+def _units(metrics: Mapping[str, Any]) -> dict[str, Unit]:
+    """Coverages are shares (as in the charts), set sizes counts, shortfalls points."""
+    units: dict[str, Unit] = {}
+    for k in metrics:
+        if k.startswith(("coverage_", "worst_", "singleton_share_")):
+            units[k] = "share"
+        elif k.startswith("set_size_"):
+            units[k] = "count"
+        elif k == "max_shortfall":
+            units[k] = "points"
+    return units
 
 
 def _groups(
@@ -688,52 +703,41 @@ def _charts(
     per_level: list[dict[str, Any]], regression: bool, conf: float, th: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     charts: list[dict[str, Any]] = [
-        {
-            "kind": "intervals",
-            "title": f"Empirical coverage of the conformal {'intervals' if regression else 'sets'}"
+        IntervalChart(
+            title=f"Empirical coverage of the conformal {'intervals' if regression else 'sets'}"
             f" on held-out rows ({conf:.0%} Wilson intervals)",
-            "x_label": "share of rows covered",
-            "items": [
-                {
-                    "label": f"promised {row['level']:.0%}",
-                    "value": row["coverage"],
-                    "low": row["coverage_low"],
-                    "high": row["coverage_high"],
-                }
+            x_label="share of rows covered",
+            unit="share",
+            items=[
+                IntervalItem(
+                    f"promised {row['level']:.0%}",
+                    row["coverage"],
+                    row["coverage_low"],
+                    row["coverage_high"],
+                )
                 for row in per_level
             ],
-        }
+        ).to_dict()
     ]
     first = per_level[0] if per_level else None
     if first is not None and first["parts"]:
         charts.append(
-            {
-                "kind": "bars",
-                "title": f"Coverage of the {first['level']:.0%} "
+            BarChart(
+                title=f"Coverage of the {first['level']:.0%} "
                 f"{'intervals by predicted value' if regression else 'sets by true class'}",
-                "x_label": "share of rows covered",
-                "items": [
-                    {"label": p["part"], "value": p["coverage"], "status": p["status"]}
-                    for p in first["parts"]
-                ],
-                "threshold": first["level"],
-            }
+                x_label="share of rows covered",
+                unit="share",
+                items=[Bar(p["part"], p["coverage"], p["status"]) for p in first["parts"]],
+                threshold=first["level"],
+            ).to_dict()
         )
     if not regression:
         charts.append(
-            {
-                "kind": "bars",
-                "title": "Average number of classes in a prediction set",
-                "x_label": "classes per set",
-                "items": [
-                    {
-                        "label": f"{row['level']:.0%} sets",
-                        "value": row["set_size"],
-                        "status": "pass",
-                    }
-                    for row in per_level
-                ],
-                "threshold": None,
-            }
+            BarChart(
+                title="Average number of classes in a prediction set",
+                x_label="classes per set",
+                unit="count",
+                items=[Bar(f"{row['level']:.0%} sets", row["set_size"]) for row in per_level],
+            ).to_dict()
         )
     return charts

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
 from assay.core.registry import Outcome
 from assay.core.result import Finding, Status, worst_status
@@ -30,6 +31,16 @@ METRIC_TEXT = {
     "base_rate": "base rate (share of positive labels)",
     "relative_mae": "MAE relative to the group's spread of the target",
 }
+METRIC_UNIT: dict[str, Unit] = {
+    "count": "count",
+    "selection_rate": "share",
+    "true_positive_rate": "share",
+    "false_positive_rate": "share",
+    "error_rate": "share",
+    "base_rate": "share",
+}
+"""The unit of each group metric drawn in a chart; scores (accuracy, precision) and
+errors in the target's units are raw values."""
 
 
 @dataclass
@@ -409,37 +420,28 @@ def _charts(
     for _, d in judged:
         group_status[d.worst] = worst_status([group_status.get(d.worst, "pass"), d.status])
 
-    def items(metric: str) -> list[dict[str, Any]]:
-        return _interval_items(results, metric)
+    def chart(title: str, metric: str) -> dict[str, Any]:
+        return IntervalChart(
+            title=title,
+            x_label=METRIC_TEXT[metric],
+            unit=METRIC_UNIT.get(metric, "value"),
+            items=[IntervalItem(**i) for i in _interval_items(results, metric)],
+        ).to_dict()
 
     charts: list[dict[str, Any]] = [
-        {
-            "kind": "intervals",
-            "title": f"{METRIC_TEXT[head].capitalize()} per group ({conf:.0%} CI)",
-            "x_label": METRIC_TEXT[head],
-            "items": items(head),
-        }
+        chart(f"{METRIC_TEXT[head].capitalize()} per group ({conf:.0%} CI)", head)
     ]
     charts.append(_bars(task, results, group_status, th))
     worst_metric = judged[0][1].metric if judged else None
     if worst_metric and worst_metric != head:
         charts.append(
-            {
-                "kind": "intervals",
-                "title": f"{METRIC_TEXT[worst_metric].capitalize()} per group ({conf:.0%} CI)",
-                "x_label": METRIC_TEXT[worst_metric],
-                "items": items(worst_metric),
-            }
+            chart(
+                f"{METRIC_TEXT[worst_metric].capitalize()} per group ({conf:.0%} CI)",
+                worst_metric,
+            )
         )
     elif task == "binary":
-        charts.append(
-            {
-                "kind": "intervals",
-                "title": f"Error rate per group ({conf:.0%} CI)",
-                "x_label": "error rate",
-                "items": items("error_rate"),
-            }
-        )
+        charts.append(chart(f"Error rate per group ({conf:.0%} CI)", "error_rate"))
     return charts
 
 
@@ -483,14 +485,14 @@ def _bars(
                 bar_items.append(
                     {"label": g, "value": ratio, "status": group_status.get(g, "pass")}
                 )
-        return {
-            "kind": "bars",
-            "title": "Selection rate of each group relative to the most selected group "
+        return BarChart(
+            title="Selection rate of each group relative to the most selected group "
             "(four-fifths rule)",
-            "x_label": "ratio to the highest selection rate",
-            "items": bar_items,
-            "threshold": float(th["four_fifths"]),
-        }
+            x_label="ratio to the highest selection rate",
+            unit="ratio",
+            items=[Bar(**i) for i in bar_items],
+            threshold=float(th["four_fifths"]),
+        ).to_dict()
     metric = "error_rate" if task == "multiclass" else "mae"
     for r in results:
         for g in r.groups:
@@ -502,10 +504,9 @@ def _bars(
                         "status": group_status.get(g, "pass"),
                     }
                 )
-    return {
-        "kind": "bars",
-        "title": f"{METRIC_TEXT[metric].capitalize()} per group",
-        "x_label": METRIC_TEXT[metric],
-        "items": bar_items,
-        "threshold": None,
-    }
+    return BarChart(
+        title=f"{METRIC_TEXT[metric].capitalize()} per group",
+        x_label=METRIC_TEXT[metric],
+        unit=METRIC_UNIT.get(metric, "value"),
+        items=[Bar(**i) for i in bar_items],
+    ).to_dict()

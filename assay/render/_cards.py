@@ -22,6 +22,7 @@ from assay.render._format import (
     as_str_list,
     clean_text,
     fmt_number,
+    fmt_unit,
     humanize,
     shorten,
     status_of,
@@ -85,9 +86,19 @@ def _para(text: Any) -> str:
 
 
 # -- metrics --------------------------------------------------------------------
-def _metrics_table(metrics: Mapping[str, Any], confidence: Any) -> str:
+def _fmt_metric(value: Any, name: str, units: Mapping[str, Any]) -> str:
+    """A metric by its declared unit (the one its check's charts use); a metric
+    without one keeps the older rule of :func:`fmt_number` (``share`` in its name)."""
+    unit = units.get(name)
+    return fmt_unit(value, unit) if isinstance(unit, str) else fmt_number(value, name)
+
+
+def _metrics_table(
+    metrics: Mapping[str, Any], confidence: Any, units: Mapping[str, Any] | None = None
+) -> str:
     if not metrics:
         return ""
+    units = units or {}
     keys = [str(k) for k in metrics]
     bounds = {
         k: (f"{k}_low", f"{k}_high")
@@ -100,13 +111,13 @@ def _metrics_table(metrics: Mapping[str, Any], confidence: Any) -> str:
     rows = []
     shown = [k for k in keys if k not in hidden]
     for k in shown[:MAX_METRICS]:
-        value = html_text(fmt_number(metrics[k], k))
+        value = html_text(_fmt_metric(metrics[k], k, units))
         if k in bounds:
             lo, hi = (metrics[b] for b in bounds[k])
             if as_number(lo) is not None and as_number(hi) is not None:
                 value += (
-                    f' <span class="ay-ci-text">{ci_name} {html_text(fmt_number(lo, k))} – '
-                    f"{html_text(fmt_number(hi, k))}</span>"
+                    f' <span class="ay-ci-text">{ci_name} {html_text(_fmt_metric(lo, k, units))}'
+                    f" – {html_text(_fmt_metric(hi, k, units))}</span>"
                 )
         rows.append(
             f'<tr><th scope="row" title="{html_attr(k)}">{html_text(humanize(k))}</th>'
@@ -153,15 +164,20 @@ def _about(f: Mapping[str, Any]) -> str:
     return " · ".join(parts) or DASH
 
 
-def _finding_numbers(metrics: Mapping[str, Any]) -> str:
+def _finding_numbers(metrics: Mapping[str, Any], units: Mapping[str, Any]) -> str:
     items = list(metrics.items())[:MAX_FINDING_NUMBERS]
     return "<br>".join(
-        f"<small>{html_text(humanize(k))}</small> {html_text(fmt_number(v, str(k)))}"
+        f"<small>{html_text(humanize(k))}</small> {html_text(_fmt_metric(v, str(k), units))}"
         for k, v in items
     )
 
 
-def _findings_table(findings: list[Mapping[str, Any]], open_: bool, key: str) -> str:
+def _findings_table(
+    findings: list[Mapping[str, Any]],
+    open_: bool,
+    key: str,
+    units: Mapping[str, Any] | None = None,
+) -> str:
     """Findings, problems first; the first few shown, the rest behind a CSS-only toggle."""
     if not findings:
         return ""
@@ -180,7 +196,7 @@ def _findings_table(findings: list[Mapping[str, Any]], open_: bool, key: str) ->
             html_text(shorten(f.get("message", ""), MAX_MESSAGE)) or DASH,
         ]
         if with_numbers:
-            cells.append(_finding_numbers(as_mapping(f.get("metrics"))))
+            cells.append(_finding_numbers(as_mapping(f.get("metrics")), units or {}))
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     tbody = "<tbody>" + "".join(rows[:FINDINGS_FIRST]) + "</tbody>"
     toggle = label = ""
@@ -339,16 +355,18 @@ def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str
     explanation = _para(c.get("explanation"))
     todo = _para(c.get("recommendation"))
     details = as_mapping(c.get("details"))
+    units = as_mapping(c.get("units"))
     charts = render_charts(details.get("charts"))
     body = [
         f'<div class="ay-block"><h4>What this means</h4>{explanation}</div>' if explanation else "",
         f'<div class="ay-block ay-todo"><h4>What to do</h4>{todo}</div>' if todo else "",
-        _metrics_table(as_mapping(c.get("metrics")), confidence),
+        _metrics_table(as_mapping(c.get("metrics")), confidence, units),
         charts if problem else "",
         _findings_table(
             [f for f in as_list(c.get("findings")) if isinstance(f, Mapping)],
             open_=problem,
             key=anchor,
+            units=units,
         ),
         _technical(details),
         _card_footer(c),

@@ -120,6 +120,31 @@ def fmt_percent(value: float) -> str:
     return f"{pct:.1f}%"
 
 
+def fmt_unit(value: Any, unit: str | None) -> str:
+    """A value formatted by its declared unit (see :mod:`assay.core.charts`): a
+    ``share`` as a percentage (0.3 → 30.0%), ``points`` in percentage points
+    (0.05 → +5.0 pp), anything else as :func:`fmt_number` (its axis or row label
+    names the unit). The metrics table and the charts both format through here."""
+    num = as_number(value)
+    if num is None or isinstance(value, bool):
+        return fmt_number(value)
+    if unit == "share":
+        return fmt_percent(float(num))
+    if unit == "points":
+        pts = float(num) * 100
+        return f"{pts:+.1f} pp" if abs(pts) >= 0.1 or pts == 0 else f"{pts:+.2g} pp"
+    return fmt_number(num)
+
+
+def fmt_tick_unit(value: float, step: float, unit: str | None) -> str:
+    """An axis tick in the chart's unit (shares and points on a percent scale)."""
+    if unit == "share":
+        return fmt_tick(value * 100, step * 100) + "%"
+    if unit == "points":
+        return fmt_tick(value * 100, step * 100) + " pp"
+    return fmt_tick(value, step)
+
+
 def fmt_tick(value: float, step: float) -> str:
     """An axis tick label with as many decimals as the tick step needs."""
     if step <= 0 or not math.isfinite(step):

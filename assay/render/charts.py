@@ -1,10 +1,12 @@
-"""Inline SVG charts drawn from the neutral chart specs in ``details["charts"]``.
+"""Inline SVG charts drawn from the typed charts in ``details["charts"]``.
 
-A check describes a chart as data (see ``docs/dev/contracts.md``); this module
-draws it. Five kinds are known: ``bars``, ``intervals``, ``reliability``,
-``distribution`` and ``line`` (series over ordered points, e.g. windows). An
-unknown kind, or a spec with nothing drawable in it, gives an empty string:
-the report is rendered without that chart, never broken.
+A check describes a chart as data, one of the types of :mod:`assay.core.charts`
+(see ``docs/dev/contracts.md``); this module draws it. Five kinds are known:
+``bars``, ``intervals``, ``reliability``, ``distribution`` and ``line`` (series
+over ordered points, e.g. windows). Values and ticks are formatted by the chart's
+declared unit (a ``share`` as a percentage), never guessed from its labels. An
+unknown kind, or a spec with nothing drawable in it, gives an empty string: the
+report is rendered without that chart, never broken.
 
 Every string from the spec is HTML-escaped, in text and in attributes alike.
 Colours come from CSS classes (``ay-fill-fail`` ...) defined in ``report.css``,
@@ -12,7 +14,7 @@ so the charts follow the report's theme and print well.
 
 Examples
 --------
->>> svg = render_chart({"kind": "bars", "title": "Missing", "x_label": "share",
+>>> svg = render_chart({"kind": "bars", "title": "Missing", "x_label": "share", "unit": "share",
 ...                     "items": [{"label": "age", "value": 0.3, "status": "fail"}]})
 >>> svg.startswith('<figure class="ay-chart">') and "<svg" in svg
 True
@@ -26,14 +28,21 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from assay.core.charts import (
+    BarChart,
+    Chart,
+    DistributionChart,
+    IntervalChart,
+    LineChart,
+    ReliabilityChart,
+    chart_from_dict,
+)
 from assay.render._escape import html_attr, html_text
 from assay.render._format import (
     as_list,
-    as_mapping,
-    as_number,
     fmt_number,
-    fmt_percent,
-    fmt_tick,
+    fmt_tick_unit,
+    fmt_unit,
     shorten,
     status_of,
 )
@@ -47,7 +56,6 @@ MAX_SERIES = 4  # series drawn in a distribution chart
 _W = 520  # viewBox width of horizontal charts
 _ROW = 22  # row height of bar and interval charts
 _CHAR_W = 6.6  # average glyph width at 12px, to size the label column
-_SHARE_WORDS = ("share", "fraction", "rate", "proportion", "percent", "%")
 _STATUS_GLYPH = {"warn": " !", "fail": " ✕", "error": " ⚠"}
 
 
@@ -80,19 +88,12 @@ def _f(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _all_unit(values: list[float]) -> bool:
-    """Whether every value lies in [0, 1] (so it may be drawn as a percentage)."""
-    return bool(values) and all(0 <= v <= 1 for v in values)
+def _value_fmt(unit: str) -> Callable[[float], str]:
+    return lambda v: fmt_unit(v, unit)
 
 
-def _value_fmt(percent: bool) -> Callable[[float], str]:
-    return fmt_percent if percent else fmt_number
-
-
-def _tick_fmt(percent: bool, step: float) -> Callable[[float], str]:
-    if percent:
-        return lambda t: fmt_tick(t * 100, step * 100) + "%"
-    return lambda t: fmt_tick(t, step)
+def _tick_fmt(unit: str, step: float) -> Callable[[float], str]:
+    return lambda t: fmt_tick_unit(t, step, unit)
 
 
 def _svg(width: float, height: float, label: str, body: list[str]) -> str:
@@ -150,29 +151,23 @@ def _more_note(shown: int, total: int) -> str:
 
 
 # -- kinds ----------------------------------------------------------------------
-def _bars(spec: Mapping[str, Any]) -> tuple[str, str]:
-    rows = []
-    for item in as_list(spec.get("items")):
-        item = as_mapping(item)
-        v = as_number(item.get("value"))
-        if v is not None:
-            rows.append((_str(item.get("label")), v, status_of(item.get("status"))))
+def _bars(spec: BarChart) -> tuple[str, str]:
+    rows = [(b.label, b.value, status_of(b.status)) for b in spec.items if b.value is not None]
     if not rows:
         return "", ""
     total = len(rows)
     rows = rows[:MAX_ITEMS]
-    x_label = str(spec.get("x_label") or "")
-    thr = as_number(spec.get("threshold"))
+    x_label = spec.x_label
+    thr = spec.threshold
     values = [v for _, v, _ in rows] + ([thr] if thr is not None else [])
-    percent = _all_unit(values) and x_label.lower().rstrip("s").endswith(_SHARE_WORDS)
     lo, hi, step, ticks = _ticks(min(0.0, *values), max(0.0, *values))
     label_w, max_chars = _label_width([r[0] for r in rows])
     top = 22 if thr is not None else 6
     bottom = top + len(rows) * _ROW
     x0, x1 = label_w + 8, _W - 64
     sx = _scale(lo, hi, x0, x1)
-    fmt = _value_fmt(percent)
-    body = _x_axis(sx, ticks, _tick_fmt(percent, step), top, bottom, x_label, (x0 + x1) / 2)
+    fmt = _value_fmt(spec.unit)
+    body = _x_axis(sx, ticks, _tick_fmt(spec.unit, step), top, bottom, x_label, (x0 + x1) / 2)
     values_text = []  # drawn last, over the threshold line, with a halo
     for i, (label, v, status) in enumerate(rows):
         yc = top + i * _ROW + _ROW / 2
@@ -201,21 +196,20 @@ def _bars(spec: Mapping[str, Any]) -> tuple[str, str]:
             )
         )
     body += values_text
-    svg = _svg(_W, bottom + (40 if x_label else 24), str(spec.get("title") or "bar chart"), body)
+    svg = _svg(_W, bottom + (40 if x_label else 24), spec.title or "bar chart", body)
     return svg, _more_note(len(rows), total)
 
 
-def _intervals(spec: Mapping[str, Any]) -> tuple[str, str]:
+def _intervals(spec: IntervalChart) -> tuple[str, str]:
     rows = []
-    for item in as_list(spec.get("items")):
-        item = as_mapping(item)
-        v = as_number(item.get("value"))
+    for item in spec.items:
+        v = item.value
         if v is None:
             continue
-        low, high = as_number(item.get("low")), as_number(item.get("high"))
+        low, high = item.low, item.high
         if low is not None and high is not None and low > high:
             low, high = high, low
-        rows.append((_str(item.get("label")), v, low, high))
+        rows.append((item.label, v, low, high))
     if not rows:
         return "", ""
     total = len(rows)
@@ -228,33 +222,32 @@ def _intervals(spec: Mapping[str, Any]) -> tuple[str, str]:
     x0, x1 = label_w + 10, _W - 150
     top, bottom = 6, 6 + len(rows) * _ROW
     sx = _scale(lo, hi, x0, x1)
-    x_label = str(spec.get("x_label") or "")
-    body = _x_axis(sx, ticks, _tick_fmt(False, step), top, bottom, x_label, (x0 + x1) / 2)
+    x_label = spec.x_label
+    fmt = _value_fmt(spec.unit)
+    body = _x_axis(sx, ticks, _tick_fmt(spec.unit, step), top, bottom, x_label, (x0 + x1) / 2)
     for i, (label, v, low, high) in enumerate(rows):
         yc = top + i * _ROW + _ROW / 2
         body.append(_label(label_w, yc + 4, label, max_chars))
-        text = fmt_number(v)
+        text = fmt(v)
         if low is not None and high is not None:
             a, b = sx(low), sx(high)
             body.append(
                 f'<path class="ay-ci" d="M{_f(a)} {_f(yc)}H{_f(b)}M{_f(a)} {_f(yc - 5)}'
                 f'V{_f(yc + 5)}M{_f(b)} {_f(yc - 5)}V{_f(yc + 5)}"/>'
             )
-            text += f"  [{fmt_number(low)} – {fmt_number(high)}]"
+            text += f"  [{fmt(low)} – {fmt(high)}]"
         body.append(f'<circle class="ay-point" cx="{_f(sx(v))}" cy="{_f(yc)}" r="4.5"/>')
         body.append(_text(x1 + 12, yc + 4, text, "ay-value"))
-    svg = _svg(_W, bottom + (40 if x_label else 24), str(spec.get("title") or "intervals"), body)
+    svg = _svg(_W, bottom + (40 if x_label else 24), spec.title or "intervals", body)
     return svg, _more_note(len(rows), total)
 
 
-def _reliability(spec: Mapping[str, Any]) -> tuple[str, str]:
+def _reliability(spec: ReliabilityChart) -> tuple[str, str]:
     bins = []
-    for b in as_list(spec.get("bins")):
-        b = as_mapping(b)
-        p, o = as_number(b.get("mean_predicted")), as_number(b.get("observed"))
+    for b in spec.bins:
+        p, o, n = b.mean_predicted, b.observed, b.count
         if p is None or o is None:
             continue
-        n = as_number(b.get("count"))
         bins.append((min(max(float(p), 0.0), 1.0), min(max(float(o), 0.0), 1.0), n))
     if not bins:
         return "", ""
@@ -307,17 +300,17 @@ def _reliability(spec: Mapping[str, Any]) -> tuple[str, str]:
     body.append(f'<circle class="ay-point" cx="{_f(lx + 11)}" cy="60" r="4"/>')
     body.append(_text(lx + 28, 64, "this model", "ay-legend"))
     body.append(_text(lx, 86, "dot size: rows in bin", "ay-legend ay-muted"))
-    label = str(spec.get("title") or "reliability diagram")
+    label = spec.title or "reliability diagram"
     return _svg(lx + 150, y0 + size + 44, label, body), ""
 
 
-def _distribution(spec: Mapping[str, Any]) -> tuple[str, str]:
-    labels = [_str(x) for x in as_list(spec.get("labels"))]
+def _distribution(spec: DistributionChart) -> tuple[str, str]:
+    labels = list(spec.labels)
     series = []
-    for name, values in as_mapping(spec.get("series")).items():
-        vals = [as_number(v) for v in as_list(values)]
+    for name, values in spec.series.items():
+        vals = list(values)
         if any(v is not None for v in vals):
-            series.append((_str(name), vals))
+            series.append((name, vals))
     series = series[:MAX_SERIES]
     if not labels or not series:
         return "", ""
@@ -326,7 +319,6 @@ def _distribution(spec: Mapping[str, Any]) -> tuple[str, str]:
     values = [v for _, vals in series for v in vals[: len(labels)] if v is not None]
     if not values:
         return "", ""
-    percent = _all_unit(values)  # the contract says distributions hold shares
     lo, hi, step, ticks = _ticks(min(0.0, *values), max(0.0, *values))
     label_w, max_chars = _label_width(labels)
     bar_h = {1: 14, 2: 12}.get(len(series), 10)
@@ -335,8 +327,8 @@ def _distribution(spec: Mapping[str, Any]) -> tuple[str, str]:
     bottom = top + len(labels) * row
     x0, x1 = label_w + 8, _W - 56
     sx = _scale(lo, hi, x0, x1)
-    fmt = _value_fmt(percent)
-    body = _x_axis(sx, ticks, _tick_fmt(percent, step), top, bottom, "", 0)
+    fmt = _value_fmt(spec.unit)
+    body = _x_axis(sx, ticks, _tick_fmt(spec.unit, step), top, bottom, "", 0)
     lx = x0
     for k, (name, _) in enumerate(series):
         body.append(
@@ -359,7 +351,7 @@ def _distribution(spec: Mapping[str, Any]) -> tuple[str, str]:
                 f'width="{_f(max(b - a, 0.5))}" height="{bar_h - 1}"/>'
             )
             body.append(_text(max(b, sx(0.0)) + 3, yk + bar_h - 1.5, fmt(v), "ay-value-sm"))
-    svg = _svg(_W, bottom + 24, str(spec.get("title") or "distribution"), body)
+    svg = _svg(_W, bottom + 24, spec.title or "distribution", body)
     return svg, _more_note(len(labels), total)
 
 
@@ -367,32 +359,31 @@ _LINE_COLOURS = ("#2f5bd3", "#d98a0b", "#1a7f37", "#8a4fd6")  # fixed, never fro
 _LINE_W = 600
 
 
-def _line(spec: Mapping[str, Any]) -> tuple[str, str]:
+def _line(spec: LineChart) -> tuple[str, str]:
     """Series over ordered points (e.g. windows in time); ``None`` breaks a line,
     ``marks`` (point indexes) draw a flagged vertical line (an alert); the y axis
     starts at zero unless ``zero`` is false."""
-    labels = [_str(x) for x in as_list(spec.get("labels"))][:200]
+    labels = list(spec.labels)[:200]
     series = []
-    for name, values in as_mapping(spec.get("series")).items():
-        vals = [as_number(v) for v in as_list(values)][: len(labels)]
+    for name, values in spec.series.items():
+        vals = list(values)[: len(labels)]
         if any(v is not None for v in vals):
-            series.append((_str(name), vals))
+            series.append((name, vals))
     series = series[:MAX_SERIES]
     if not labels or not series:
         return "", ""
-    thr = as_number(spec.get("threshold"))
+    thr = spec.threshold
     values = [v for _, vals in series for v in vals if v is not None]
     values += [thr] if thr is not None else []
-    percent = _all_unit(values)
-    floor = min(0.0, *values) if spec.get("zero", True) is not False else min(values)
+    floor = min(0.0, *values) if spec.zero else min(values)
     lo, hi, step, ticks = _ticks(floor, max(values))
     x0, x1, top = 54.0, _LINE_W - 16.0, 30.0
     bottom = top + 190.0
     n = len(labels)
     sx = (lambda i: (x0 + x1) / 2) if n == 1 else _scale(0, n - 1, x0, x1)
     sy = _scale(lo, hi, bottom, top)
-    tick = _tick_fmt(percent, step)
-    fmt = _value_fmt(percent)
+    tick = _tick_fmt(spec.unit, step)
+    fmt = _value_fmt(spec.unit)
     body = []
     for t in ticks:
         y = sy(t)
@@ -407,8 +398,8 @@ def _line(spec: Mapping[str, Any]) -> tuple[str, str]:
     for i in shown:
         anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 and n > 1 else "middle"
         body.append(_text(sx(i), bottom + 15, shorten(labels[i], 18), "ay-tick", anchor))
-    for i in as_list(spec.get("marks")):
-        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n:
+    for i in spec.marks:
+        if 0 <= i < n:
             x = sx(i)
             body.append(
                 f'<line class="ay-threshold" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(top)}" '
@@ -450,14 +441,14 @@ def _line(spec: Mapping[str, Any]) -> tuple[str, str]:
                     f'<circle cx="{_f(sx(i))}" cy="{_f(sy(v))}" r="3.5" fill="{colour}" '
                     f'stroke="#fff" stroke-width="1"><title>{html_text(tip)}</title></circle>'
                 )
-    x_label = str(spec.get("x_label") or "")
+    x_label = spec.x_label
     if x_label:
         body.append(_text((x0 + x1) / 2, bottom + 34, x_label, "ay-axis-label", "middle"))
     height = bottom + (42 if x_label else 24)
-    return _svg(_LINE_W, height, str(spec.get("title") or "line chart"), body), ""
+    return _svg(_LINE_W, height, spec.title or "line chart", body), ""
 
 
-_KINDS: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
+_KINDS: dict[str, Callable[[Any], tuple[str, str]]] = {
     "bars": _bars,
     "intervals": _intervals,
     "reliability": _reliability,
@@ -467,24 +458,22 @@ _KINDS: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
 CHART_KINDS: tuple[str, ...] = tuple(_KINDS)
 
 
-def render_chart(spec: Any) -> str:
-    """One chart spec as an HTML ``<figure>`` holding an inline SVG.
+def render_chart(spec: Chart | Mapping[str, Any] | Any) -> str:
+    """One chart (typed, or its ``to_dict()`` from a report) as an HTML ``<figure>``
+    holding an inline SVG.
 
     Returns ``""`` for an unknown kind or a spec with nothing to draw.
     """
-    if not isinstance(spec, Mapping):
-        return ""
-    kind = spec.get("kind")
-    draw = _KINDS.get(kind) if isinstance(kind, str) else None
-    if draw is None:
-        return ""
     try:
-        svg, note = draw(spec)
-    except (TypeError, ValueError, ArithmeticError, OverflowError):
+        chart = spec if hasattr(spec, "to_dict") else chart_from_dict(spec)
+        if chart is None:
+            return ""
+        svg, note = _KINDS[chart.kind](chart)
+    except (TypeError, ValueError, ArithmeticError, OverflowError, KeyError):
         return ""  # a malformed spec loses its chart, never the report
     if not svg:
         return ""
-    title = spec.get("title")
+    title = chart.title
     caption = f"<figcaption>{html_text(title)}</figcaption>" if title else ""
     return f'<figure class="ay-chart">{caption}<div class="ay-chart-box">{svg}</div>{note}</figure>'
 

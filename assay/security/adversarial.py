@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.core.charts import IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -275,7 +276,19 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         findings=findings,
         recommendation=rec,
         details=details,
+        units={k: u for k in metrics for n, u in _UNITS.items() if k in (n, f"mutable_{n}")},
     )
+
+
+_UNITS: dict[str, Unit] = {
+    "success_rate": "share",
+    "success_rate_low": "share",
+    "success_rate_high": "share",
+    "budget_std": "std",
+    "median_min_perturbation_std": "std",
+}
+"""Success rates are shares (as in the chart); budgets and perturbations are in
+standard deviations of each feature."""
 
 
 def _variants(
@@ -446,11 +459,11 @@ def _details(
         "model_calls": run_stats["model_calls"],
         "model_queries": run_stats["queries"],
         "charts": [
-            {
-                "kind": "intervals",
-                "title": "Share of sampled rows whose decision flips within each budget",
-                "x_label": "attack success rate",
-                "items": chart_items,
-            }
+            IntervalChart(
+                title="Share of sampled rows whose decision flips within each budget",
+                x_label="attack success rate",
+                unit="share",
+                items=[IntervalItem(**i) for i in chart_items],
+            ).to_dict()
         ],
     }

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from assay.core.charts import IntervalChart, IntervalItem
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -586,12 +587,12 @@ def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "n_bootstrap": s.n_bootstrap,
         "confidence": conf,
         "charts": [
-            {
-                "kind": "intervals",
-                "title": "How well each sensitive attribute can be inferred",
-                "x_label": "AUC (R² for numbers)",
-                "items": items,
-            }
+            IntervalChart(
+                title="How well each sensitive attribute can be inferred",
+                x_label="AUC (R² for numbers)",
+                unit="value",
+                items=[IntervalItem(**i) for i in items],
+            ).to_dict()
         ],
     }
     return Outcome(

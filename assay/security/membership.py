@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.core.charts import IntervalChart, IntervalItem
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -495,20 +496,20 @@ def _details(
         "n_bootstrap": s.n_bootstrap,
         "confidence": conf,
         "charts": [
-            {
-                "kind": "intervals",
-                "title": "Membership attack AUC (0.5 = guessing)",
-                "x_label": "attack AUC",
-                "items": [
-                    {
-                        "label": lab,
-                        "value": iv.value,
-                        "low": iv.value if iv.low is None else iv.low,
-                        "high": iv.value if iv.high is None else iv.high,
-                    }
+            IntervalChart(
+                title="Membership attack AUC (0.5 = guessing)",
+                x_label="attack AUC",
+                unit="value",
+                items=[
+                    IntervalItem(
+                        lab,
+                        iv.value,
+                        iv.value if iv.low is None else iv.low,
+                        iv.value if iv.high is None else iv.high,
+                    )
                     for lab, iv in items
                     if iv.value is not None
                 ],
-            }
+            ).to_dict()
         ],
     }

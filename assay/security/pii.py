@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import polars as pl
 
+from assay.core.charts import Bar, BarChart
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -444,21 +445,17 @@ def _chart(
         shares[r["column"]] = max(shares.get(r["column"], 0.0), r["max_share"])
     if shares:
         items = [
-            {
-                "label": c,
-                "value": v,
-                "status": next((f.status for f in findings if f.column == c), "warn"),
-            }
+            Bar(c, v, next((f.status for f in findings if f.column == c), "warn"))
             for c, v in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         charts.append(
-            {
-                "kind": "bars",
-                "title": "Rows holding personal data, by column",
-                "x_label": "share of rows (the split where it is highest)",
-                "items": items[:25],
-                "threshold": th["fail_share"],
-            }
+            BarChart(
+                title="Rows holding personal data, by column",
+                x_label="share of rows (the split where it is highest)",
+                unit="share",
+                items=items[:25],
+                threshold=th["fail_share"],
+            ).to_dict()
         )
     return charts, shares
 

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import average_precision_score
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -244,15 +245,15 @@ def check_rate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         details={
             "moved_features": rows,
             "charts": [
-                {
-                    "kind": "bars",
-                    "title": "Share of rows flagged",
-                    "x_label": "share flagged",
-                    "items": [
-                        {"label": "reference", "value": r1, "status": "pass"},
-                        {"label": "current", "value": r2, "status": status},
+                BarChart(
+                    title="Share of rows flagged",
+                    x_label="share flagged",
+                    unit="share",
+                    items=[
+                        Bar(label="reference", value=r1, status="pass"),
+                        Bar(label="current", value=r2, status=status),
                     ],
-                }
+                ).to_dict()
             ],
         },
     )
@@ -360,16 +361,17 @@ def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation=rec,
         details={
             "charts": [
-                {
-                    "kind": "intervals",
-                    "title": "Detection against known anomalies",
-                    "items": [
-                        {"label": "PR-AUC", "value": ap, "low": ap_lo, "high": ap_hi},
-                        {"label": "random PR-AUC", "value": prevalence},
-                        {"label": "precision", "value": precision, "low": p_lo, "high": p_hi},
-                        {"label": "recall", "value": recall, "low": r_lo, "high": r_hi},
+                IntervalChart(
+                    title="Detection against known anomalies",
+                    x_label="",
+                    unit="value",
+                    items=[
+                        IntervalItem(label="PR-AUC", value=ap, low=ap_lo, high=ap_hi),
+                        IntervalItem(label="random PR-AUC", value=prevalence),
+                        IntervalItem(label="precision", value=precision, low=p_lo, high=p_hi),
+                        IntervalItem(label="recall", value=recall, low=r_lo, high=r_hi),
                     ],
-                }
+                ).to_dict()
             ]
         },
     )
@@ -477,20 +479,20 @@ def check_drivers(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "drivers": rows,
             "most_extreme_in": dict(sorted(by_source.items(), key=lambda t: -t[1])),
             "charts": [
-                {
-                    "kind": "intervals",
-                    "title": "How much more extreme flagged rows are (Cohen's d)",
-                    "x_label": "difference in distance from typical, flagged − other rows",
-                    "items": [
-                        {
-                            "label": r["feature"],
-                            "value": r["d"],
-                            "low": r["d_low"],
-                            "high": r["d_high"],
-                        }
+                IntervalChart(
+                    title="How much more extreme flagged rows are (Cohen's d)",
+                    x_label="difference in distance from typical, flagged − other rows",
+                    unit="std",
+                    items=[
+                        IntervalItem(
+                            label=r["feature"],
+                            value=r["d"],
+                            low=r["d_low"],
+                            high=r["d_high"],
+                        )
                         for r in rows
                     ],
-                }
+                ).to_dict()
             ],
         },
     )

@@ -25,6 +25,7 @@ from scipy import stats
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from assay.core.charts import DistributionChart
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
@@ -286,15 +287,15 @@ def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "shares": share_rows,
             "split_silhouette": {c: {"reference": a, "current": b} for c, (a, b) in split.items()},
             "charts": [
-                {
-                    "kind": "distribution",
-                    "title": "Share of rows per cluster",
-                    "labels": [f"cluster {r['cluster']}" for r in share_rows],
-                    "series": {
+                DistributionChart(
+                    title="Share of rows per cluster",
+                    labels=[f"cluster {r['cluster']}" for r in share_rows],
+                    series={
                         "reference": [r["reference"] for r in share_rows],
                         "current": [r["current"] for r in share_rows],
                     },
-                }
+                    unit="share",
+                ).to_dict()
             ],
         },
     )

@@ -27,6 +27,7 @@ from sklearn.metrics import (
 )
 from sklearn.metrics.cluster import contingency_matrix
 
+from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
@@ -204,25 +205,25 @@ def check_quality(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         details={
             "null_procedure": refit.procedure + " on data with each column permuted",
             "charts": [
-                {
-                    "kind": "intervals",
-                    "title": "Silhouette: this clustering against shuffled data",
-                    "x_label": "silhouette (higher = better separated)",
-                    "items": [
-                        {
-                            "label": "this clustering",
-                            "value": obs["silhouette"],
-                            "low": s_lo,
-                            "high": s_hi,
-                        },
-                        {
-                            "label": "shuffled data",
-                            "value": metrics["silhouette_null"],
-                            "low": metrics["silhouette_null_low"],
-                            "high": metrics["silhouette_null_high"],
-                        },
+                IntervalChart(
+                    title="Silhouette: this clustering against shuffled data",
+                    x_label="silhouette (higher = better separated)",
+                    unit="value",
+                    items=[
+                        IntervalItem(
+                            label="this clustering",
+                            value=obs["silhouette"],
+                            low=s_lo,
+                            high=s_hi,
+                        ),
+                        IntervalItem(
+                            label="shuffled data",
+                            value=metrics["silhouette_null"],
+                            low=metrics["silhouette_null_low"],
+                            high=metrics["silhouette_null_high"],
+                        ),
                     ],
-                }
+                ).to_dict()
             ],
         },
     )
@@ -372,20 +373,20 @@ def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "procedure": refit.procedure + " on bootstrap resamples",
             "per_cluster": per_cluster,
             "charts": [
-                {
-                    "kind": "intervals",
-                    "title": "Stability per cluster (best-match Jaccard over refits)",
-                    "x_label": f"Jaccard (under {warn_at:g} = not reproducible)",
-                    "items": [
-                        {
-                            "label": f"cluster {n}",
-                            "value": v["jaccard"],
-                            "low": v["low"],
-                            "high": v["high"],
-                        }
+                IntervalChart(
+                    title="Stability per cluster (best-match Jaccard over refits)",
+                    x_label=f"Jaccard (under {warn_at:g} = not reproducible)",
+                    unit="value",
+                    items=[
+                        IntervalItem(
+                            label=f"cluster {n}",
+                            value=v["jaccard"],
+                            low=v["low"],
+                            high=v["high"],
+                        )
                         for n, v in per_cluster.items()
                     ],
-                }
+                ).to_dict()
             ],
         },
     )
@@ -503,12 +504,12 @@ def check_sizes(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "sizes": counts,
             "projection": pca_map(X, labels, rows=int(th["map_rows"]), seed=ctx.settings.seed),
             "charts": [
-                {
-                    "kind": "bars",
-                    "title": "Cluster sizes",
-                    "x_label": "share of rows",
-                    "items": items,
-                }
+                BarChart(
+                    title="Cluster sizes",
+                    x_label="share of rows",
+                    unit="share",
+                    items=[Bar(**i) for i in items],
+                ).to_dict()
             ],
         },
     )
