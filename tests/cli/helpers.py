@@ -96,7 +96,8 @@ def run_cli(
         stack.enter_context(mock.patch.object(sys, "argv", ["assay", *argv]))
         # Click names the program from argv[0], or 'python -m PACKAGE' when __main__ is a
         # package's (pytest's is): as the console script, it is 'assay'
-        stack.enter_context(mock.patch.object(sys.modules["__main__"], "__package__", None))
+        main_module = sys.modules["__main__"]
+        stack.enter_context(mock.patch.object(main_module, "__package__", None, create=True))
         stack.enter_context(mock.patch.object(sys, "stdout", stdout))
         stack.enter_context(mock.patch.object(sys, "stderr", stderr))
         for console in consoles:  # width and colour were fixed when the module was imported
