@@ -108,3 +108,37 @@ def test_audit_and_drift_run_their_checks_through_the_shared_loop(calls):
     d = drift(ref, cur, config={"include": ["drift.features"], "n_bootstrap": 20})
     assert calls[1] == ["drift.features"]
     assert d.check("drift.features").status == "fail"  # the planted shift is caught
+
+
+def test_bench_runs_its_checks_through_the_shared_loop(calls, tmp_path):
+    """``assay bench`` (in process) runs the three efficiency checks through the loop."""
+    import skops.io as sio
+
+    from tests.cli.helpers import run_cli
+    from tests.conftest import fit_logreg, make_binary
+
+    df = make_binary(400, seed=3)
+    df.to_csv(tmp_path / "data.csv", index=False)
+    sio.dump(fit_logreg(df), tmp_path / "model.skops")
+    (tmp_path / "assay.yaml").write_text(
+        "thresholds:\n"
+        "  efficiency.inference: {time_budget_s: 0.2}\n"
+        "  efficiency.quantization: {time_budget_s: 0.2}\n"
+    )
+    proc = run_cli(
+        "bench",
+        "--model",
+        tmp_path / "model.skops",
+        "--data",
+        tmp_path / "data.csv",
+        "--target",
+        "y",
+        "--out",
+        tmp_path / "out",
+        "--trust-model",
+        "--n-bootstrap",
+        "20",
+        cwd=tmp_path,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert calls == [["efficiency.inference", "efficiency.quantization", "efficiency.distillation"]]
