@@ -102,6 +102,7 @@ def run_check(spec: CheckSpec, ctx: AuditContext) -> CheckResult:
                 recommendation=out.recommendation,
                 details=dict(out.details),
                 duration_s=time.perf_counter() - start,
+                units=dict(out.units),
             )
     return CheckResult(
         **base,
