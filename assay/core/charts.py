@@ -66,7 +66,7 @@ _SHARE_WORDS = ("share", "fraction", "rate", "proportion", "percent", "%")
 def _unit(value: Any) -> Unit:
     if value not in UNITS:
         raise ValueError(f"chart unit {value!r} is not one of {', '.join(UNITS)}")
-    return value  # type: ignore[no-any-return]  # checked against UNITS just above
+    return value
 
 
 def _num(value: Any) -> Number | None:
@@ -364,8 +364,9 @@ def chart_from_dict(d: Any) -> Chart | None:
     as ``None`` (the renderer leaves it out), as a report file may hold anything."""
     if not isinstance(d, Mapping):
         return None
-    cls = _KINDS.get(d.get("kind")) if isinstance(d.get("kind"), str) else None
-    return None if cls is None else cls.from_dict(d)  # type: ignore[no-any-return]
+    kind = d.get("kind")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    return None if cls is None else cls.from_dict(d)
 
 
 def legacy_unit(d: Mapping[str, Any], values: Sequence[Number]) -> Unit:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
-from assay.core.charts import UNITS, Unit
+from assay.core.charts import UNITS, Chart, Unit, chart_from_dict
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
@@ -133,6 +134,13 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return self.status in ("pass", "skipped")
+
+    @cached_property
+    def charts(self) -> tuple[Chart, ...]:
+        """The charts of ``details["charts"]`` as typed charts (parsed once; an entry
+        that is not a known chart is left out)."""
+        parsed = (chart_from_dict(d) for d in (self.details.get("charts") or ()))
+        return tuple(c for c in parsed if c is not None)
 
     @property
     def evidence(self) -> dict[str, Any] | None:

@@ -405,16 +405,16 @@ def _class_chart(
     for k, c in enumerate(classes):
         in_class = y == k
         rate = float(issues[in_class].mean()) if in_class.any() else 0.0
-        per_class.append({"label": f"{side}labelled {c}", "value": rate, "status": status})
+        per_class.append(Bar(f"{side}labelled {c}", rate, status))
         if ref is not None and (ref.y == k).any():
             ref_rate = float(ref.issues[ref.y == k].mean())
-            per_class.append({"label": f"test, labelled {c}", "value": ref_rate, "status": "pass"})
+            per_class.append(Bar(f"test, labelled {c}", ref_rate, "pass"))
     return BarChart(
         title="Share of rows flagged, by given label"
         + (" (train against test, same models)" if ref is not None else ""),
         x_label="share of rows with a suspect label",
         unit="share",
-        items=[Bar(**i) for i in per_class],
+        items=per_class,
     ).to_dict()
 
 

@@ -474,7 +474,7 @@ def _bars(
 ) -> dict[str, Any]:
     """Binary: each group's selection rate over the highest (the four-fifths rule);
     otherwise each group's error rate or MAE. Groups too small are left out."""
-    bar_items = []
+    bar_items: list[Bar] = []
     if task == "binary":
         for r in results:
             eligible = [g for g in r.groups if g not in r.small]
@@ -482,31 +482,23 @@ def _bars(
             top = max(rates, default=0.0)
             for g in eligible:
                 ratio = r.by_group[g]["selection_rate"] / top if top else 0.0
-                bar_items.append(
-                    {"label": g, "value": ratio, "status": group_status.get(g, "pass")}
-                )
+                bar_items.append(Bar(g, ratio, group_status.get(g, "pass")))
         return BarChart(
             title="Selection rate of each group relative to the most selected group "
             "(four-fifths rule)",
             x_label="ratio to the highest selection rate",
             unit="ratio",
-            items=[Bar(**i) for i in bar_items],
+            items=bar_items,
             threshold=float(th["four_fifths"]),
         ).to_dict()
     metric = "error_rate" if task == "multiclass" else "mae"
     for r in results:
         for g in r.groups:
             if g not in r.small:
-                bar_items.append(
-                    {
-                        "label": g,
-                        "value": r.by_group[g][metric],
-                        "status": group_status.get(g, "pass"),
-                    }
-                )
+                bar_items.append(Bar(g, r.by_group[g][metric], group_status.get(g, "pass")))
     return BarChart(
         title=f"{METRIC_TEXT[metric].capitalize()} per group",
         x_label=METRIC_TEXT[metric],
         unit=METRIC_UNIT.get(metric, "value"),
-        items=[Bar(**i) for i in bar_items],
+        items=bar_items,
     ).to_dict()

@@ -307,8 +307,8 @@ def _reliability(spec: ReliabilityChart) -> tuple[str, str]:
 def _distribution(spec: DistributionChart) -> tuple[str, str]:
     labels = list(spec.labels)
     series = []
-    for name, values in spec.series.items():
-        vals = list(values)
+    for name, raw in spec.series.items():
+        vals = list(raw)
         if any(v is not None for v in vals):
             series.append((name, vals))
     series = series[:MAX_SERIES]
@@ -316,7 +316,9 @@ def _distribution(spec: DistributionChart) -> tuple[str, str]:
         return "", ""
     total = len(labels)
     labels = labels[:MAX_ITEMS]
-    values = [v for _, vals in series for v in vals[: len(labels)] if v is not None]
+    values: list[float | int] = [
+        v for _, vals in series for v in vals[: len(labels)] if v is not None
+    ]
     if not values:
         return "", ""
     lo, hi, step, ticks = _ticks(min(0.0, *values), max(0.0, *values))
@@ -365,15 +367,15 @@ def _line(spec: LineChart) -> tuple[str, str]:
     starts at zero unless ``zero`` is false."""
     labels = list(spec.labels)[:200]
     series = []
-    for name, values in spec.series.items():
-        vals = list(values)[: len(labels)]
+    for name, raw in spec.series.items():
+        vals = list(raw)[: len(labels)]
         if any(v is not None for v in vals):
             series.append((name, vals))
     series = series[:MAX_SERIES]
     if not labels or not series:
         return "", ""
     thr = spec.threshold
-    values = [v for _, vals in series for v in vals if v is not None]
+    values: list[float | int] = [v for _, vals in series for v in vals if v is not None]
     values += [thr] if thr is not None else []
     floor = min(0.0, *values) if spec.zero else min(values)
     lo, hi, step, ticks = _ticks(floor, max(values))
@@ -456,6 +458,7 @@ _KINDS: dict[str, Callable[[Any], tuple[str, str]]] = {
     "line": _line,
 }
 CHART_KINDS: tuple[str, ...] = tuple(_KINDS)
+_TYPED = (BarChart, IntervalChart, ReliabilityChart, DistributionChart, LineChart)
 
 
 def render_chart(spec: Chart | Mapping[str, Any] | Any) -> str:
@@ -465,7 +468,7 @@ def render_chart(spec: Chart | Mapping[str, Any] | Any) -> str:
     Returns ``""`` for an unknown kind or a spec with nothing to draw.
     """
     try:
-        chart = spec if hasattr(spec, "to_dict") else chart_from_dict(spec)
+        chart = spec if isinstance(spec, _TYPED) else chart_from_dict(spec)
         if chart is None:
             return ""
         svg, note = _KINDS[chart.kind](chart)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._cards import render_card
 from assay.render._escape import html_attr, html_text
@@ -42,6 +42,9 @@ from assay.render._format import (
 from assay.render._governance import governance_section, plan_section
 from assay.render._unsupervised import unsupervised_section
 from assay.render.datasheet import datasheet_section
+
+if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
 
 __all__ = ["content_security_policy", "render_html"]
 
@@ -391,14 +394,15 @@ def _footer(report: Mapping[str, Any]) -> str:
 
 
 # -- the page -------------------------------------------------------------------
-def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
-    """Render a report dict (the content of ``report.json``) as HTML.
+def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = False) -> str:
+    """Render an audit (or the content of ``report.json``) as HTML.
 
     Parameters
     ----------
     report
-        ``AuditResult.to_dict()``, or ``report.json`` loaded. Missing or odd
-        fields are shown as "—" or left out; they never raise.
+        An :class:`~assay.AuditResult`, its ``to_dict()``, or ``report.json``
+        loaded. Missing or odd fields are shown as "—" or left out; they never
+        raise.
     fragment
         Return a ``<div>`` with scoped styles (for Jupyter's ``_repr_html_``)
         instead of a whole document.
@@ -416,6 +420,8 @@ def render_html(report: Mapping[str, Any], *, fragment: bool = False) -> str:
     >>> render_html({"checks": []}, fragment=True).startswith("<div")
     True
     """
+    if not isinstance(report, Mapping) and callable(getattr(report, "to_dict", None)):
+        report = report.to_dict()  # an AuditResult (render sits below core.audit_result)
     report = as_mapping(report)
     checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
     indexed = list(enumerate(checks))

@@ -13,9 +13,12 @@ clearly marked question.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
+
+if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
 
 __all__ = ["QUESTION", "render_model_card"]
 
@@ -596,13 +599,15 @@ def _standards(report: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def render_model_card(report: Mapping[str, Any], owner: Mapping[str, Any] | None = None) -> str:
-    """Render ``model_card.md`` from a report dict and the owner's fields.
+def render_model_card(
+    report: AuditResult | Mapping[str, Any], owner: Mapping[str, Any] | None = None
+) -> str:
+    """Render ``model_card.md`` from an audit and the owner's fields.
 
     Parameters
     ----------
     report
-        ``report.json`` loaded (or ``AuditResult.to_dict()``).
+        An :class:`~assay.AuditResult`, or ``report.json`` loaded (its ``to_dict()``).
     owner
         Owner fields (``name``, ``version``, ``owners``, ``contact``,
         ``licence``, ``intended_use``, ``intended_users``,
@@ -620,6 +625,8 @@ def render_model_card(report: Mapping[str, Any], owner: Mapping[str, Any] | None
     from assay.governance._owner import OWNER_FIELDS, owner_fields
     from assay.governance._plan import governance_of
 
+    if not isinstance(report, Mapping) and callable(getattr(report, "to_dict", None)):
+        report = report.to_dict()  # an AuditResult (render sits below core.audit_result)
     report = _m(report)
     if owner is None:
         owner = _m(governance_of(report).get("owner"))

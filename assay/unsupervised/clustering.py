@@ -466,7 +466,7 @@ def check_sizes(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 },
             )
         )
-        items.append({"label": label, "value": counts[c] / n, "status": st})
+        items.append(Bar(label, counts[c] / n, st))
     sizes = [counts[c] for c in real] or [0]
     ratio = max(sizes) / max(min(sizes), 1)
     status: Status = "warn" if tiny else "pass"
@@ -508,7 +508,7 @@ def check_sizes(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                     title="Cluster sizes",
                     x_label="share of rows",
                     unit="share",
-                    items=[Bar(**i) for i in items],
+                    items=items,
                 ).to_dict()
             ],
         },
