@@ -27,11 +27,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from assay.core.charts import Unit
 from assay.core.result import Finding, Severity, Status
 from assay.errors import MissingExtraError, UnknownCheckError
 
 if TYPE_CHECKING:
+    from assay.core.charts import Unit
     from assay.core.context import AuditContext
 
 Need = Literal["train", "model", "scores", "labels", "current"]

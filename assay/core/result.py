@@ -10,9 +10,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from assay.core.charts import UNITS, Chart, Unit, chart_from_dict
+if TYPE_CHECKING:  # imported where used, to keep `import assay` light
+    from assay.core.charts import Chart, Unit
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
@@ -139,6 +140,8 @@ class CheckResult:
     def charts(self) -> tuple[Chart, ...]:
         """The charts of ``details["charts"]`` as typed charts (parsed once; an entry
         that is not a known chart is left out)."""
+        from assay.core.charts import chart_from_dict
+
         parsed = (chart_from_dict(d) for d in (self.details.get("charts") or ()))
         return tuple(c for c in parsed if c is not None)
 
@@ -176,6 +179,8 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CheckResult:
+        from assay.core.charts import UNITS
+
         return cls(
             id=d["id"],
             area=d["area"],
