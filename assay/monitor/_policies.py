@@ -35,9 +35,15 @@ claim, :data:`CLAIM_S`), the claim expires and another process (or the same one
 restarted) sends the action again: the receiver may then see it twice, with the
 same ``Idempotency-Key`` (stable: a hash of model, alert id and action, the same
 on every attempt, after every restart and from every process) and the same
-``X-Assay-Delivery`` (the alert id), and must drop the second by that key. That
-is the contract: no alert lost, none sent twice under one key by live processes,
-a resend after a crash deduplicated by the receiver. Secrets stay in the policy;
+``X-Assay-Delivery`` (the alert id), and must drop the second by that key; so
+must it for a request it answered after the webhook's ``timeout_s``, which the
+sender takes as unanswered and sends again. That is the contract: no alert lost,
+never two live processes sending one action, and every resend under the same key
+for the receiver to drop. A webhook not reached after
+all its attempts (no answer, or 408/429/5xx) stays ``pending`` and is tried again
+later (:data:`RETRY_S`, doubling, :data:`RETRY_ROUNDS` rounds, about 3 hours), so
+a receiver that is down for a while loses no alert; a refusal (4xx, a destination
+not allowed) and a failed command are final (``failed``). Secrets stay in the policy;
 the outbox and the logs never hold them.
 """
 
@@ -59,6 +65,13 @@ DEFAULT_POLICY: dict[str, Any] = {
 POLICY_MAX_BYTES = 64 * 1024
 DISPATCH_LEASE_S = 10.0
 """How long one process may deliver the outbox without renewing its lease."""
+RETRY_S = 30.0
+"""The wait before a webhook that could not be reached (after all its attempts) is
+tried again from the outbox; it doubles every round, up to :data:`RETRY_MAX_S`."""
+RETRY_MAX_S = 3600.0
+RETRY_ROUNDS = 10
+"""Rounds (each of the webhook's ``max_attempts``) before a row is marked ``failed``:
+with the waits above, a receiver may be down for about 3 hours without losing an alert."""
 CLAIM_S = 10.0
 """How long a claim on one outbox row lasts unless renewed; the sender renews it every
 third of that while it waits for an answer, so a row whose sender died is sent again
@@ -221,6 +234,11 @@ def load_stored(store: Any, model: str) -> tuple[dict[str, Any], dict[str, Any],
 # -- the outbox worker ------------------------------------------------------------
 
 
+def retry_wait(rounds: int) -> float:
+    """Seconds before the next round of an outbox row that has had ``rounds`` rounds."""
+    return float(min(RETRY_MAX_S, RETRY_S * 2**rounds))
+
+
 def idempotency_key(model: str, alert_id: str, action: str) -> str:
     """The ``Idempotency-Key`` of one action of one alert: the same on every attempt,
     after any restart, and different for every model, alert and action."""
@@ -313,25 +331,31 @@ class Dispatcher:
         if self.leased and not self._lease():
             return False
         sent = 0
-        for row_id, model, alert_id, action, payload, _attempts in self.store.claimable_actions(20):
+        for row_id, model, alert_id, action, payload, rounds in self.store.claimable_actions(20):
             if self._stop.is_set() or (self.leased and not self._lease()):
                 break
             if not self.store.claim_action(row_id, self.claimant, CLAIM_S):
                 continue  # another process sends it now
             with _Renewing(self.store, row_id, self.claimant):
-                status, error = self._deliver(model, alert_id, action, json.loads(payload))
-            if not self.store.finish_claimed(row_id, self.claimant, status, error):
+                status, error, again = self._deliver(model, alert_id, action, json.loads(payload))
+            retry_at = None
+            if status == "failed" and again and rounds + 1 < RETRY_ROUNDS:
+                status, retry_at = "pending", time.time() + retry_wait(rounds)
+            if not self.store.finish_claimed(row_id, self.claimant, status, error, retry_at):
                 log.warning("alert %s %s: claim lost while sending (sent again)", alert_id, action)
             sent += 1
             if self.metrics is not None:
-                self.metrics.delivered(action.partition(":")[0], status)
+                self.metrics.delivered(action.partition(":")[0], status.replace("pending", "retry"))
         return bool(sent)
 
     def _deliver(
         self, model: str, alert_id: str, action: str, alert: dict[str, Any]
-    ) -> tuple[str, str | None]:
+    ) -> tuple[str, str | None, bool]:
+        """``(status, error, worth another round?)``: a webhook not reached, or answered
+        with a status worth retrying (429, 5xx...), is; a refusal, a command, a removed
+        action are not."""
         from assay.errors import AssayError
-        from assay.monitoring.webhook import deliver, run_command
+        from assay.monitoring.webhook import RETRY_STATUS, deliver, run_command
 
         kind, _, index = action.partition(":")
         if kind == "webhook":
@@ -341,7 +365,8 @@ class Dispatcher:
             group = self.commands_for(model)
         if not index.isdigit() or int(index) >= len(group):
             what = "policy" if kind == "webhook" else "server configuration"
-            return "failed", f"the model's {what} no longer has this action"
+            return "failed", f"the model's {what} no longer has this action", False
+        again = False
         try:
             if kind == "webhook":
                 d = deliver(
@@ -351,13 +376,14 @@ class Dispatcher:
                     idempotency_key=idempotency_key(model, alert_id, action),
                 )
                 error = None if d.ok else d.error
+                again = not d.ok and (d.status is None or d.status in RETRY_STATUS)
             else:
                 r = run_command(alert, group[int(index)])
                 error = None if r.ok else ("timed out" if r.timed_out else f"exit {r.returncode}")
         except AssayError as exc:
             error = str(exc)
         log.info("alert %s %s: %s", alert_id, action, "done" if error is None else "failed")
-        return ("done", None) if error is None else ("failed", error)
+        return ("done", None, False) if error is None else ("failed", error, again)
 
 
 class _Renewing:

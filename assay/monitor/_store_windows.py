@@ -391,18 +391,26 @@ class WindowResultsSQL:
             )
             return int(cur.rowcount) == 1
 
-    def finish_claimed(self, row_id: int, holder: str, status: str, error: str | None) -> bool:
+    def finish_claimed(
+        self,
+        row_id: int,
+        holder: str,
+        status: str,
+        error: str | None,
+        retry_at: float | None = None,
+    ) -> bool:
         """Mark a row ``holder`` claimed ``done``, ``failed`` or ``pending`` (one more
-        attempt, claim released); ``False`` when the row is no longer its claim."""
+        round, sent again from ``retry_at`` on, by any process); ``False`` when the row
+        is no longer its claim."""
         now = time.time()
         with self._write() as cur:
             cur.execute(
                 self._sql(
                     "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
-                    "updated_at = ?, delivered_at = ?, claimed_until = NULL WHERE id = ? "
+                    "updated_at = ?, delivered_at = ?, claimed_until = ? WHERE id = ? "
                     "AND status = 'pending' AND claimed_by = ?"
                 ),
-                (status, error, now, now if status == "done" else None, row_id, holder),
+                (status, error, now, now if status == "done" else None, retry_at, row_id, holder),
             )
             return int(cur.rowcount) == 1
 
