@@ -13,7 +13,11 @@ scheduler:
    ``recompute_every_s`` (60 s), and the result it replaces is kept in
    ``window_changes``;
 2. evaluates the policy over the stored windows it has not yet seen, from its
-   stored state, and in one transaction stores the new alerts, queues their
+   stored state; a window it had already passed whose result was stored again since
+   (late data after the grace period, or the first rows of a window that had none:
+   every stored result is numbered, ``seq``, and the state keeps the last one seen)
+   is judged again by replaying the policy around it (:meth:`Scheduler._rejudge`).
+   In one transaction it stores the new alerts, queues their
    actions in the outbox and saves the state; a crash before that transaction
    means the next tick does it again (alert ids are deterministic, so nothing is
    stored twice), a crash after it means the actions are delivered from the
