@@ -315,7 +315,8 @@ class Scheduler:
         state = self.store.schedule_state(model.name, size)
         seq = self.store.window_seq(model.name, size)  # read first: later results wait
         last = (state or {}).get("last_start")
-        fired, st = [], PolicyState.from_dict(state or {})
+        fired: list[Any] = []
+        st = PolicyState.from_dict(state or {})
         if state is None or last is None:
             windows = self.store.window_results(model.name, size, self.settings.max_windows)
         else:
