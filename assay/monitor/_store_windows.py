@@ -79,6 +79,7 @@ CLAIM_MIGRATION = (
         "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
         "ALTER TABLE outbox ADD COLUMN claimed_until {real}",
         "ALTER TABLE window_results ADD COLUMN seq INTEGER",
+        "CREATE INDEX window_results_seq ON window_results (model, size, seq)",
     ),
 )
 """``claimed_by``/``claimed_until``: the process delivering a pending action and until
