@@ -70,7 +70,8 @@ def write_inputs(n: int, workdir: Path, engine: str) -> None:
         whole = make_frame(n, seed) if n <= WHOLE_ROWS else None
         for i in range(0, n, FILE_ROWS):
             rows = min(FILE_ROWS, n - i)
-            df = whole.slice(i, rows) if whole is not None else make_frame(rows, seed * 10**6 + i)
+            # Seeds apart by 10**9 per table: with 10**6 train file 10 was test file 0.
+            df = whole.slice(i, rows) if whole is not None else make_frame(rows, seed * 10**9 + i)
             df.write_parquet(
                 workdir / name / f"part-{i // FILE_ROWS:05d}.parquet", row_group_size=FILE_ROWS
             )
