@@ -145,13 +145,25 @@ def _worker_database(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def _empty_database(url: str) -> None:
+    """Every table gone, whatever state an earlier test (in whatever order a worker ran
+    them) left the database in."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
 def fresh_store(backend: str, tmp_path: Path):
     """An empty, migrated store on ``backend`` (PostgreSQL: every table dropped first)."""
     from assay.monitor import open_store
 
     if backend == "sqlite":
         return open_store(f"sqlite:///{tmp_path / 'm.db'}")
-    store = open_store(postgres_url())
+    url = postgres_url()
+    _empty_database(url)  # opening migrates: a database an earlier test left half-migrated
+    store = open_store(url)
     store._drop_all()
     store.migrate()
     return store
