@@ -37,6 +37,7 @@ __all__ = [
     "assert_row_order_invariant",
     "assert_same_result",
     "check_json_round_trip",
+    "check_typed_charts",
     "check_well_formed",
     "parametrize_with_checks",
     "run_check",
@@ -136,7 +137,30 @@ def check_well_formed(result: CheckResult) -> None:
         assert finite, f"{rid}: metric {k} = {v!r}"
 
 
-CONTRACTS: tuple[Callable[[CheckResult], None], ...] = (check_json_round_trip, check_well_formed)
+def check_typed_charts(result: CheckResult) -> None:
+    """Every entry of ``details["charts"]`` is a typed chart (:mod:`assay.core.charts`) that
+    declares its unit and reads back as written; every declared metric unit is a known
+    unit (it may name a metric that only some findings carry)."""
+    from assay.core.charts import UNITS, chart_from_dict
+
+    rid = result.id
+    entries = result.details.get("charts") or []
+    assert isinstance(entries, list | tuple), f"{rid}: details['charts'] is {type(entries)}"
+    for i, entry in enumerate(entries):
+        chart = chart_from_dict(entry)
+        assert chart is not None, f"{rid}: chart {i} is not a typed chart: {entry!r:.120}"
+        assert entry.get("unit") in UNITS, f"{rid}: chart {i} ({chart.title!r}) has no unit"
+        same = chart.to_dict() == dict(entry)
+        assert same, f"{rid}: chart {i} ({chart.title!r}) reads back changed"
+    for name, unit in result.units.items():
+        assert unit in UNITS, f"{rid}: metric {name} has unit {unit!r}"
+
+
+CONTRACTS: tuple[Callable[[CheckResult], None], ...] = (
+    check_json_round_trip,
+    check_well_formed,
+    check_typed_charts,
+)
 """The contracts every result of every check keeps."""
 
 
