@@ -239,6 +239,14 @@ def test_polars_and_pandas_agree(scenario, task):
         assert_same_result(without_frame_kind(ra), without_frame_kind(rb))
 
 
+@pytest.mark.parametrize("task", TASKS)
+def test_predictions_only_is_deterministic(scenario, task):
+    """Prediction and score columns (no model object) are another path: run it again."""
+    again = run_scenario(task, "predictions")
+    for a, b in zip(scenario(task, "predictions").checks, again.checks, strict=True):
+        assert_same_result(a, b)
+
+
 def without_frame_kind(result):
     """data.provenance records each input's kind (``pandas``/``polars``): the one
     difference the form may make."""
