@@ -145,7 +145,7 @@ def _worker_database(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _empty_database(url: str) -> None:
+def empty_database(url: str) -> None:
     """Every table gone, whatever state an earlier test (in whatever order a worker ran
     them) left the database in."""
     import psycopg
@@ -162,7 +162,7 @@ def fresh_store(backend: str, tmp_path: Path):
     if backend == "sqlite":
         return open_store(f"sqlite:///{tmp_path / 'm.db'}")
     url = postgres_url()
-    _empty_database(url)  # opening migrates: a database an earlier test left half-migrated
+    empty_database(url)  # opening migrates: a database an earlier test left half-migrated
     store = open_store(url)
     store._drop_all()
     store.migrate()

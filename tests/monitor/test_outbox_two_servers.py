@@ -18,6 +18,7 @@ import yaml
 
 from tests.monitor.conftest import (
     ADMIN,
+    empty_database,
     free_port,
     postgres_url,
     prediction_records,
@@ -63,6 +64,7 @@ def test_two_servers_deliver_each_alert_once_to_a_slow_receiver_and_across_a_kil
     url = postgres_url()
     from assay.monitor import open_store
 
+    empty_database(url)  # opening migrates: whatever an earlier test left
     store = open_store(url)
     store._drop_all()
     store.migrate()

@@ -18,6 +18,7 @@ import yaml
 
 from tests.monitor.conftest import (
     ADMIN,
+    empty_database,
     free_port,
     postgres_url,
     prediction_records,
@@ -31,6 +32,7 @@ def test_two_servers_one_postgres_evaluate_once_and_take_over(tmp_path):
     url = postgres_url()
     from assay.monitor import open_store
 
+    empty_database(url)  # opening migrates: whatever an earlier test left
     fresh = open_store(url)
     fresh._drop_all()
     fresh.close()
