@@ -215,6 +215,8 @@ def test_an_existing_database_gets_the_sessions_table_on_open(backend, tmp_path)
             cur.execute(f"DROP TABLE {table}")  # migrations 6 and 7
         cur.execute("DROP INDEX outbox_status")
         cur.execute("ALTER TABLE outbox DROP COLUMN delivered_at")
+        for column in ("claimed_by", "claimed_until"):  # migration 8
+            cur.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
         cur.execute("DELETE FROM schema_migrations WHERE version >= 3")
     assert store.schema_version() == 2
     store.close()
