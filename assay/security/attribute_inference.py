@@ -66,6 +66,7 @@ def judge_attribute(
     confidence: float = 0.95,
     relied: bool | None = None,
     fail_when_relied: bool = False,
+    unneeded: bool | None = None,
 ) -> AttributeVerdict:
     """Status of the gain from adding the model's outputs to the attacker's features.
 
@@ -81,7 +82,11 @@ def judge_attribute(
     shuffled). Then its outputs carry the attribute by design: a decision to document
     (and a fairness question), not a hidden leak, so a fail-level gain warns unless
     ``fail_when_relied``. A leak the model's skill does not need stays a fail: it
-    costs privacy and buys nothing.
+    costs privacy and buys nothing. ``unneeded`` says whether that is *shown* (the
+    shuffle's cost is clearly below a small share of the model's score); when the
+    reliance was measured but neither shown (``relied`` and ``unneeded`` both
+    ``False``: too few rows to tell), a fail-level gain warns as ``inconclusive``.
+    ``unneeded=None`` (not measured) keeps the fail.
 
     >>> judge_attribute(0.3, 0.11, 0.4, warn=0.02, fail=0.1).status
     'fail'
@@ -89,6 +94,8 @@ def judge_attribute(
     'warn'
     >>> judge_attribute(0.3, 0.11, 0.4, warn=0.02, fail=0.1, relied=True).reason
     'relied'
+    >>> judge_attribute(0.3, 0.11, 0.4, warn=0.02, fail=0.1, relied=False, unneeded=False).status
+    'warn'
     """
     from scipy.stats import norm
 
@@ -101,13 +108,17 @@ def judge_attribute(
     if low > fail:
         if relied and not fail_when_relied:
             return AttributeVerdict("warn", p, "relied")
+        if relied is False and unneeded is False:
+            return AttributeVerdict("warn", p, "inconclusive")
         return AttributeVerdict("fail", p, "unneeded" if relied is False else "")
     if g >= warn and low > warn / 2:
         return AttributeVerdict("warn", p)
     return AttributeVerdict("pass", p)
 
 
-def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any] | None:
+def _reliance(
+    ctx: AuditContext, column: str, rows: np.ndarray, share_unneeded: float
+) -> dict[str, Any] | None:
     """Does the model's own skill depend on reading ``column``?
 
     The model predicts the audited test rows again with ``column`` shuffled among
@@ -123,7 +134,7 @@ def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any
     if ctx.model is None:
         return None
     if column not in model_features(ctx):
-        return {"reads": False, "benefit": None, "relied": False}
+        return {"reads": False, "benefit": None, "relied": False, "unneeded": True}
     y_all = ctx.labels("test")
     if y_all is None:
         return None
@@ -140,7 +151,7 @@ def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any
     sign = -1.0 if main in LOWER_IS_BETTER else 1.0
     y = y_all[rows]
     datas = {"as_is": eval_data(ctx, y, as_is), "shuffled": eval_data(ctx, y, moved)}
-    _, diffs = paired_comparison(
+    scores, diffs = paired_comparison(
         datas,
         main,
         reference="as_is",
@@ -161,6 +172,10 @@ def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any
         and moved.proba is not None
         and not np.allclose(as_is.proba, moved.proba)
     )
+    # "Does not need it" must be shown, not assumed: the cost's upper end is below a
+    # small share of the model's own score (a handful of rows cannot show it).
+    base = scores["as_is"].value
+    tol = share_unneeded * abs(base) if base is not None and math.isfinite(base) else 0.0
     return {
         "reads": bool(changed),
         "metric": main,
@@ -168,6 +183,8 @@ def _reliance(ctx: AuditContext, column: str, rows: np.ndarray) -> dict[str, Any
         "benefit_low": lo,
         "benefit_high": hi,
         "relied": bool(changed and lo is not None and lo > 0),
+        "unneeded": bool(not changed or (hi is not None and hi < tol)),
+        "unneeded_below": tol,
     }
 
 
@@ -330,7 +347,11 @@ def _attribute(
     metric, ivs = _gain_intervals(kind, y, len(labels), with_pred, without, s, level)
     scores = {k: ivs[k] for k in ("with_outputs", "without_outputs")}
     gain = ivs["gain"]
-    reliance = _reliance(ctx, column, rows) if gain.low is not None and gain.low > fail_at else None
+    reliance = (
+        _reliance(ctx, column, rows, float(th["unneeded_share"]))
+        if gain.low is not None and gain.low > fail_at
+        else None
+    )
     verdict = judge_attribute(
         gain.value,
         gain.low,
@@ -340,6 +361,7 @@ def _attribute(
         confidence=level,
         relied=None if reliance is None else reliance["relied"],
         fail_when_relied=bool(th["fail_when_relied"]),
+        unneeded=None if reliance is None else reliance["unneeded"],
     )
     status: Status = verdict.status
     return {
@@ -467,6 +489,11 @@ def _reliance_sentence(r: Mapping[str, Any]) -> str:
     what = f"Shuffling '{r['column']}' costs the model {cost:+.3f} of its {rel['metric']}"
     if rel["relied"]:
         return f" {what}{span}: the model needs it, so the outputs reveal it by design."
+    if not rel.get("unneeded", True):
+        return (
+            f" {what}{span}: these rows cannot tell whether the model needs it (the cost is "
+            f"not clearly below {rel['unneeded_below']:.3g})."
+        )
     return f" {what}{span}: the model's skill does not need it, so this leak buys nothing."
 
 
@@ -497,6 +524,12 @@ class AttributeInferenceParams:
     fail_when_relied: bool = param(
         False, "Fail too when the model relies on the attribute (by default that warns)."
     )
+    unneeded_share: float = param(
+        0.01,
+        "Share of the model's score below which shuffling the attribute shows it is unneeded.",
+        ge=0,
+        le=1,
+    )
 
 
 @register_check(
@@ -512,9 +545,10 @@ class AttributeInferenceParams:
         "leaks that attribute, usually because it uses it (or a close stand-in) directly. "
         "Policy: a gain that reaches the warn level with its interval (adjusted for the number "
         "of sensitive columns) above half of it warns; the gate fails only when the whole "
-        "interval lies above the fail level and the model's own skill does not need the "
-        "attribute (shuffling it among the test rows costs no clear accuracy): a leak that "
-        "buys nothing. When the "
+        "interval lies above the fail level and the model's own skill is shown not to need "
+        "the attribute (shuffling it among the test rows clearly costs less than "
+        "unneeded_share of its score): a leak that buys nothing. When that cannot be told "
+        "from the rows, it warns. When the "
         "model clearly relies on the attribute, its outputs reveal it by design: that warns "
         "(set fail_when_relied to fail it too)."
     ),
@@ -642,6 +676,7 @@ def _column_metrics(r: Mapping[str, Any]) -> dict[str, float | int | None]:
     if rel is not None and rel.get("benefit") is not None:
         metrics[f"{key}_benefit"] = rel["benefit"]
         metrics[f"{key}_benefit_low"] = rel["benefit_low"]
+        metrics[f"{key}_benefit_high"] = rel["benefit_high"]
     return metrics
 
 
@@ -669,6 +704,16 @@ def _summary(status: Status, head: str, worst: Mapping[str, Any]) -> tuple[str, 
             f"The model leaks '{worst['column']}'. Check whether it uses the attribute or a "
             "close stand-in as a feature and remove it if it need not; expose labels or coarse "
             "scores rather than raw probabilities; and review who can query the model."
+        )
+    elif worst["reason"] == "inconclusive":
+        summary = (
+            f"{head}: the model's outputs give this attribute away, and these rows cannot tell "
+            "whether its accuracy needs it."
+        )
+        rec = (
+            f"Refit without '{worst['column']}' and compare on more data: if the attribute buys "
+            "nothing, drop it; if it does, document the decision (see the fairness results) "
+            "and expose labels or coarse scores rather than raw probabilities."
         )
     elif worst["reason"] == "relied":
         summary = (
