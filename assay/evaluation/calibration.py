@@ -87,16 +87,11 @@ def debiased_ece(event: Any, prob: Any, *, n_bins: int) -> float:
     >>> round(debiased_ece([0, 1, 0, 1], [0.2, 0.8, 0.2, 0.8], n_bins=2), 6)
     0.0
     """
-    y = np.asarray(event, dtype=np.float64)
     prob = np.asarray(prob, dtype=np.float64)
     if prob.size == 0:
         return 0.0
-    bins = equal_mass_bins(prob, n_bins=n_bins)
-    m = int(bins.max()) + 1
-    gap = np.bincount(bins, weights=prob - y, minlength=m)
-    var = np.bincount(bins, weights=prob * (1 - prob), minlength=m)
-    per_bin = np.sqrt(np.maximum(gap * gap - var, 0.0))  # in counts: n_b * debiased gap
-    return float(per_bin.sum() / prob.size)
+    plan = CalibrationPlan(event, prob, n_bins=n_bins)  # the bootstrap's own statistic
+    return float(plan(np.ones((1, prob.size)))["ece_debiased"][0])
 
 
 def null_p_value(observed: float, null: np.ndarray) -> float | None:
@@ -294,7 +289,7 @@ def _measure(ctx: AuditContext, th: Mapping[str, Any]) -> _Measured:
         ece=ivs["ece"],
         mce=ivs["max_calibration_error"].value,
         brier=compute_metrics(sd.data, ["brier"])["brier"],
-        debiased=debiased_ece(event, prob, n_bins=n_bins),
+        debiased=points["ece_debiased"],
         debiased_low=ivs["ece_debiased"].low if samples is not None else None,
         p_value=null_p_value(ivs["ece"].value or 0.0, null),
         q95=float(np.quantile(null, 0.95)) if null.size else None,
