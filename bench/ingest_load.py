@@ -16,7 +16,7 @@ near now, as a running model's log does; ``fixed`` gives every batch the same 1,
 timestamps of November 2023 (the bench before issue 16's ingest work): a backfill into
 a closed window, which the service's scheduler recomputes while the bench runs.
 ``--store postgres`` starts a throwaway PostgreSQL server (``initdb`` + ``pg_ctl`` into
-a temporary folder, Unix socket only, as ``tests/monitor/conftest.py`` does, but with
+a temporary folder, Unix socket only, as ``tests/service/conftest.py`` does, but with
 ``fsync`` left on) and ``--workers N`` runs ``assay serve --workers N`` on it; use
 ``--clients N`` to keep N batches in flight (one thread and connection each).
 Set ``PYTHONPATH`` to another checkout's root to measure that code's server.

@@ -32,8 +32,8 @@ def _used(store) -> tuple[int, int]:
 
 def main() -> None:
     from assay.io.schema import infer_schema
-    from assay.monitor import ModelRecord, Settings, open_store
-    from assay.monitor._scheduler import Scheduler
+    from assay.service import ModelRecord, Settings, open_store
+    from assay.service._scheduler import Scheduler
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=30)
@@ -107,7 +107,7 @@ def main() -> None:
 
 
 def _look(n: int) -> None:
-    from assay.monitor import ModelRecord, open_store
+    from assay.service import ModelRecord, open_store
 
     with tempfile.TemporaryDirectory() as tmp:
         s = open_store(f"sqlite:///{tmp}/m.db")

@@ -122,9 +122,9 @@ def _promote_in_store(
     if candidate.suffix.lower() not in (".skops", ".onnx"):
         _fail("--candidate must be a .skops or .onnx file with --store (pickles are never loaded)")
     from assay.errors import AssayError
-    from assay.monitor._app import ApiError
-    from assay.monitor._store import open_store
-    from assay.monitor._trigger_routes import _promote
+    from assay.service._app import ApiError
+    from assay.service._store import open_store
+    from assay.service._trigger_routes import _promote
 
     cfg = None
     if config is not None:

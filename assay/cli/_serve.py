@@ -53,8 +53,8 @@ def serve(
     try:
         import uvicorn
 
-        from assay.monitor import Settings, create_app, open_store
-        from assay.monitor._config import load_config
+        from assay.service import Settings, create_app, open_store
+        from assay.service._config import load_config
 
         options = {"store_url": store, "max_body_bytes": max_body_mb * 1024 * 1024}
         if config is not None:
@@ -73,7 +73,7 @@ def serve(
             import json
             import os
 
-            from assay.monitor._app import SERVE_OPTIONS_ENV
+            from assay.service._app import SERVE_OPTIONS_ENV
 
             os.environ[SERVE_OPTIONS_ENV] = json.dumps(
                 {
@@ -97,7 +97,7 @@ def serve(
     )
     if workers > 1:
         uvicorn.run(
-            "assay.monitor._app:app_from_env",
+            "assay.service._app:app_from_env",
             factory=True,
             workers=workers,
             host=host,
@@ -118,8 +118,8 @@ def token_create(
     name: Annotated[str | None, typer.Option(help="a note to recognise the token")] = None,
 ) -> None:
     """Create a token and print it once (only its SHA-256 digest is stored)."""
-    from assay.monitor import open_store
-    from assay.monitor._auth import SCOPES, create_token
+    from assay.service import open_store
+    from assay.service._auth import SCOPES, create_token
 
     if scope not in SCOPES:
         _fail(f"--scope must be one of {', '.join(SCOPES)}, not {scope!r}")
@@ -141,8 +141,8 @@ def token_revoke(
 ) -> None:
     """Revoke a token: it stops working at once, with every dashboard session made
     from it."""
-    from assay.monitor import open_store
-    from assay.monitor._auth import revoke_token
+    from assay.service import open_store
+    from assay.service._auth import revoke_token
 
     try:
         token = token_file.read_text(encoding="utf-8").strip()
@@ -170,7 +170,7 @@ def ingest(
 ) -> None:
     """Send a file of predictions (or labels) to the service in 1,000-row batches."""
     try:
-        from assay.monitor import Client
+        from assay.service import Client
 
         token = token_file.read_text(encoding="utf-8").strip()
         with Client(url, token) as client:
@@ -203,7 +203,7 @@ def monitor_status(
 ) -> None:
     """Print a model's latest windows and its alerts with their delivery state."""
     try:
-        from assay.monitor import Client
+        from assay.service import Client
 
         token = token_file.read_text(encoding="utf-8").strip()
         with Client(url, token, retries=1) as client:

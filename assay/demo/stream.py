@@ -279,7 +279,7 @@ def replay(
     from fastapi.testclient import TestClient
 
     from assay.demo.run_demo import build_model
-    from assay.monitor import Settings, create_app, open_store
+    from assay.service import Settings, create_app, open_store
 
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
@@ -540,11 +540,11 @@ def _n(v: Any) -> str:
 def render_monitoring(report: StreamReport, *, drift_from: int | None = None) -> str:
     """``monitoring.html``: the timeline charts, the windows, the alerts and the
     promotion decision, self-contained (inline styles and SVG, no script)."""
-    from assay.monitor._dashboard import timeline_charts
-    from assay.monitor._dashboard_loop import loop_sections
     from assay.render._format import esc
     from assay.render.charts import render_chart
     from assay.render.html import stylesheet
+    from assay.service._dashboard import timeline_charts
+    from assay.service._dashboard_loop import loop_sections
 
     charts = "".join(render_chart(c) for c in timeline_charts(report.windows, report.alerts))
     rows = []

@@ -18,7 +18,7 @@ Plain functions the service calls (light to import; no web framework):
 - :mod:`assay.monitoring.feedback` — feedback-loop measures (censored labels, IPW);
 - :mod:`assay.monitoring.sequential` — always-valid champion/challenger comparison.
 
-The service itself (FastAPI, store, client) lives in :mod:`assay.monitor`.
+The service itself (FastAPI, store, client) lives in :mod:`assay.service`.
 """
 
 from assay.monitoring import estimation, human

@@ -7,7 +7,7 @@ limit fails the test too, so it is removed and the list only shrinks. A new func
 over the limit fails: split it along a real seam (measuring, judging, describing)
 rather than adding it here.
 
-``assay/monitor``, ``assay/engine`` and ``assay/cli`` are not scanned yet: they are being
+``assay/service``, ``assay/engine`` and ``assay/cli`` are not scanned yet: they are being
 reworked by other changes (#15 item 4, #17, #18); add them when those land.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "assay"
 LIMIT = 80
-NOT_YET = ("monitor", "engine", "cli")
+NOT_YET = ("service", "engine", "cli")
 
 ALLOWED = {
     # path relative to assay/ :: qualified name. Remove a line when you split the function.

@@ -1,12 +1,12 @@
 """Schemathesis over the service's OpenAPI schema with every scope: no generated
 input, whoever sends it, ends in a server error (the admin run lives in
-tests/monitor/test_surfaces.py)."""
+tests/service/test_surfaces.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.monitor import conftest as _monitor
+from tests.service import conftest as _monitor
 
 auth = _monitor.auth
 backend = _monitor.backend
@@ -17,7 +17,7 @@ settings_extra = _monitor.settings_extra
 
 @pytest.mark.parametrize("scope", ["read", "write", None])
 def test_no_server_error_for_any_scope(registered, scope):
-    from assay.monitor._auth import create_token
+    from assay.service._auth import create_token
 
     headers = {}
     if scope is not None:

@@ -8,10 +8,10 @@ import sys
 import pytest
 import yaml
 
-from tests.monitor import conftest as _monitor
-from tests.monitor.conftest import prediction_records
+from tests.service import conftest as _monitor
+from tests.service.conftest import prediction_records
 
-# the service fixtures, reused (tests/monitor/conftest.py is not a conftest here)
+# the service fixtures, reused (tests/service/conftest.py is not a conftest here)
 auth = _monitor.auth
 backend = _monitor.backend
 client = _monitor.client
@@ -24,14 +24,14 @@ TRIGGER = [{"metric": "drift_share", "op": ">", "value": 0.3}]
 
 @pytest.fixture
 def write_auth(registered):
-    from assay.monitor._auth import create_token
+    from assay.service._auth import create_token
 
     return {"Authorization": f"Bearer {create_token(registered.store, 'write')}"}
 
 
 @pytest.fixture
 def read_auth(registered):
-    from assay.monitor._auth import create_token
+    from assay.service._auth import create_token
 
     return {"Authorization": f"Bearer {create_token(registered.store, 'read')}"}
 
@@ -180,7 +180,7 @@ def test_read_token_cannot_write_a_policy(registered, read_auth):
 
 def test_server_config_file(tmp_path):
     from assay.errors import ConfigError
-    from assay.monitor._config import load_config
+    from assay.service._config import load_config
 
     good = tmp_path / "serve.yaml"
     good.write_text(
@@ -235,8 +235,8 @@ def test_admin_revokes_a_token_over_the_api(registered, auth, write_auth):
 def test_token_revoke_cli(tmp_path):
     import subprocess
 
-    from assay.monitor import open_store
-    from assay.monitor._auth import create_token, token_scope
+    from assay.service import open_store
+    from assay.service._auth import create_token, token_scope
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     store = open_store(url)

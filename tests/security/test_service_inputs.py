@@ -12,10 +12,10 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from tests.monitor import conftest as _monitor
-from tests.monitor.conftest import ADMIN, prediction_records, reference_frame
+from tests.service import conftest as _monitor
+from tests.service.conftest import ADMIN, prediction_records, reference_frame
 
-# the service fixtures, reused (tests/monitor/conftest.py is not a conftest here)
+# the service fixtures, reused (tests/service/conftest.py is not a conftest here)
 auth, backend, settings_extra = _monitor.auth, _monitor.backend, _monitor.settings_extra
 client, registered = _monitor.client, _monitor.registered
 
@@ -192,7 +192,7 @@ def test_parquet_with_too_many_columns_is_refused_before_reading(registered, aut
 def _capped_client(tmp_path, cap: int):
     from fastapi.testclient import TestClient
 
-    from assay.monitor import Settings, create_app, open_store
+    from assay.service import Settings, create_app, open_store
 
     store = open_store(f"sqlite:///{tmp_path / 'cap.db'}")
     app = create_app(Settings(admin_token=ADMIN, max_rows_per_request=cap), store)
@@ -333,7 +333,7 @@ def test_deeply_nested_json_is_still_422(registered, auth):
 def test_json_of_millions_of_tiny_objects_is_refused_before_parsing(registered, auth, monkeypatch):
     """Tiny objects by the million (~3 bytes each) cost gigabytes once parsed: the
     braces are counted first (here 1.5 MB, within the test client's body limit)."""
-    from assay.monitor import _records
+    from assay.service import _records
 
     def no_parse(body):
         raise AssertionError("the body was parsed")

@@ -18,15 +18,15 @@ pytest.importorskip("fastapi", reason="needs the service extra: pip install 'ass
 
 from fastapi.testclient import TestClient
 
-from assay.monitor import _auth
-from assay.monitor._auth import (
+from assay.service import _auth
+from assay.service._auth import (
     SESSION_TTL_S,
     create_token,
     digest,
     revoke_token,
     token_key,
 )
-from assay.monitor._throttle import (
+from assay.service._throttle import (
     API_MAX_FAILURES,
     BASE_LOCKOUT_S,
     LOGIN_MAX_FAILURES,
@@ -34,10 +34,10 @@ from assay.monitor._throttle import (
     Throttle,
     throttle_for,
 )
-from tests.monitor import conftest as _monitor
-from tests.monitor.conftest import ADMIN, BACKENDS, fresh_store, reference_frame
+from tests.service import conftest as _monitor
+from tests.service.conftest import ADMIN, BACKENDS, fresh_store, reference_frame
 
-# the service fixtures, reused (tests/monitor/conftest.py is not a conftest here)
+# the service fixtures, reused (tests/service/conftest.py is not a conftest here)
 client, registered, auth = _monitor.client, _monitor.registered, _monitor.auth
 settings_extra = _monitor.settings_extra
 
@@ -202,9 +202,9 @@ def test_sessions_are_stored_revoked_and_purged(client):
 
 
 def test_an_existing_database_gets_the_sessions_table_on_open(backend, tmp_path):
-    from assay.monitor import open_store
-    from assay.monitor._store import MIGRATIONS
-    from tests.monitor.conftest import postgres_url
+    from assay.service import open_store
+    from assay.service._store import MIGRATIONS
+    from tests.service.conftest import postgres_url
 
     store = fresh_store(backend, tmp_path)
     with store._write() as cur:  # a database as the release before sessions left it
