@@ -81,6 +81,78 @@ class EstimatedPerformanceParams:
 )
 def estimated_performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Expected metrics on current data from calibrated scores, against the reference."""
+    m = _measure(ctx, th)
+    verdict = judge_estimation(
+        m, metric=str(th["metric"]), warn_at=float(th["drop_warn"]), fail_at=float(th["drop_fail"])
+    )
+    summary, rec = _summary(m, verdict, th, ctx.settings.confidence)
+    metrics = {
+        k: v
+        for k, v in m.metrics.items()
+        if k.startswith(("estimated_", "reference_")) and not k.startswith("estimation_error")
+    }
+    return Outcome(
+        status=verdict.status,
+        summary=summary,
+        metrics=metrics,
+        findings=_findings(m, verdict),
+        recommendation=rec,
+        details=_details(ctx, m, str(th["metric"])),
+    )
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """The numbers of one estimation (no verdict, no words): CBPE's flat metrics
+    (:func:`~assay.monitoring._cbpe.estimate_codes`) and what they were computed on."""
+
+    reference: str  # the labelled split the scores were calibrated on
+    metrics: Mapping[str, float | None]
+    calibration: str
+    n_reference: int
+    n_current: int
+    labelled: bool  # realized metrics from current labels are in ``metrics``
+    labels_note: str
+    sampled: bool
+
+
+@dataclass(frozen=True)
+class EstimationVerdict:
+    """The status of the judged metric and of every estimated metric."""
+
+    status: Status
+    statuses: Mapping[str, Status]
+
+
+def judge_estimation(
+    m: Estimated, *, metric: str, warn_at: float, fail_at: float
+) -> EstimationVerdict:
+    """Each estimated metric judged by :func:`judge` on its drop from the reference
+    (``fail`` also needs the whole interval below the reference); the check's status
+    is that of ``metric``.
+
+    >>> e = Estimated("test", {"estimated_accuracy_drop": 0.04, "estimated_accuracy_high": 0.8,
+    ...     "reference_accuracy": 0.85}, "isotonic", 500, 500, False, "", False)
+    >>> judge_estimation(e, metric="accuracy", warn_at=0.03, fail_at=0.05).status
+    'warn'
+    """
+    n = m.metrics
+    statuses = {
+        name: judge(
+            n.get(f"estimated_{name}_drop"),
+            n.get(f"estimated_{name}_high"),
+            n.get(f"reference_{name}"),
+            warn_at=warn_at,
+            fail_at=fail_at,
+        )
+        for name in ESTIMATED_METRICS
+    }
+    return EstimationVerdict(statuses[metric], statuses)
+
+
+def _measure(ctx: AuditContext, th: Mapping[str, Any]) -> Estimated:
+    """CBPE of the current rows (a sample of ``max_rows_model_checks``) from scores
+    calibrated on the reference split, with realized metrics when current labels fit."""
     s = ctx.settings
     main = str(th["metric"])
     if main not in ESTIMATED_METRICS:
@@ -124,108 +196,116 @@ def estimated_performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         calibration=th["calibration"],
         stream=stream,
     )
-    m = est["metrics"]
-    warn_at, fail_at = float(th["drop_warn"]), float(th["drop_fail"])
-    statuses = {
-        name: judge(
-            m[f"estimated_{name}_drop"],
-            m[f"estimated_{name}_high"],
-            m[f"reference_{name}"],
-            warn_at=warn_at,
-            fail_at=fail_at,
-        )
-        for name in ESTIMATED_METRICS
-    }
-    status = statuses[main]
-    iv = Interval(m[f"estimated_{main}"], m[f"estimated_{main}_low"], m[f"estimated_{main}_high"])
-    drop = m[f"estimated_{main}_drop"]
-    est_txt = with_interval(main, iv, s.confidence)
-    ref_txt = fmt(main, m[f"reference_{main}"])
-    n_cur = est["n_current"]
-    what = "binary" if ctx.task == "binary" else "macro-averaged"
+    return Estimated(
+        reference=ref_split,
+        metrics=est["metrics"],
+        calibration=est["calibration"],
+        n_reference=sd.data.n,
+        n_current=est["n_current"],
+        labelled=y_cur is not None,
+        labels_note=labels_note,
+        sampled=bool(sd.sampled or rows is not None),
+    )
+
+
+def _summary(
+    m: Estimated, v: EstimationVerdict, th: Mapping[str, Any], confidence: float
+) -> tuple[str, str]:
+    """(summary, recommendation): close to the reference, or dropped (with the level
+    reached), and the realized value when current labels were given."""
+    n, main, status = m.metrics, str(th["metric"]), v.status
+    iv = Interval(n[f"estimated_{main}"], n[f"estimated_{main}_low"], n[f"estimated_{main}_high"])
+    est_txt = with_interval(main, iv, confidence)
+    ref_txt = fmt(main, n[f"reference_{main}"])
     if status == "pass":
         summary = (
-            f"Estimated {label(main)} on the {n_cur:,} current rows is {est_txt}, "
-            f"close to the {ref_txt} measured on the {ref_split} data."
+            f"Estimated {label(main)} on the {m.n_current:,} current rows is {est_txt}, "
+            f"close to the {ref_txt} measured on the {m.reference} data."
         )
         rec = (
             "No action needed; keep estimating per production window and compare with "
             "realized performance when labels arrive."
         )
     else:
-        level = fail_at if status == "fail" else warn_at
+        level = float(th["drop_fail"]) if status == "fail" else float(th["drop_warn"])
         summary = (
-            f"Estimated {label(main)} on the {n_cur:,} current rows dropped to {est_txt} from "
-            f"{ref_txt} on the {ref_split} data (a drop of {fmt(main, drop)}, at or above the "
-            f"{status} level of {level:g})."
+            f"Estimated {label(main)} on the {m.n_current:,} current rows dropped to {est_txt} "
+            f"from {ref_txt} on the {m.reference} data (a drop of "
+            f"{fmt(main, n[f'estimated_{main}_drop'])}, at or above the {status} level of "
+            f"{level:g})."
         )
         rec = (
             "Production has moved toward cases the model is less sure about: see which "
             "features drifted (drift.features), collect labels for recent data to confirm the "
             "drop, and plan retraining on data that covers the new region."
         )
-    if y_cur is not None and m.get(f"realized_{main}") is not None:
+    if m.labelled and n.get(f"realized_{main}") is not None:
         summary = summary[:-1] + (
             f"; the realized {label(main)} with the labels given is "
-            f"{fmt(main, m[f'realized_{main}'])}."
+            f"{fmt(main, n[f'realized_{main}'])}."
         )
-    findings = []
-    for name in ESTIMATED_METRICS:
-        if statuses[name] == "pass":
-            continue
-        findings.append(
-            Finding(
-                status=statuses[name],
-                split="current",
-                group=f"estimated {label(name)}",
-                metrics={
-                    "estimated": m[f"estimated_{name}"],
-                    "reference": m[f"reference_{name}"],
-                    "drop": m[f"estimated_{name}_drop"],
-                },
-                message=(
-                    f"Estimated {label(name)} on current data is "
-                    f"{fmt(name, m[f'estimated_{name}'])} against "
-                    f"{fmt(name, m[f'reference_{name}'])} on {ref_split} "
-                    f"(drop {fmt(name, m[f'estimated_{name}_drop'])})."
-                ),
-            )
+    return summary, rec
+
+
+def _findings(m: Estimated, v: EstimationVerdict) -> list[Finding]:
+    """One finding per estimated metric that warns or fails."""
+    n = m.metrics
+    return [
+        Finding(
+            status=v.statuses[name],
+            split="current",
+            group=f"estimated {label(name)}",
+            metrics={
+                "estimated": n[f"estimated_{name}"],
+                "reference": n[f"reference_{name}"],
+                "drop": n[f"estimated_{name}_drop"],
+            },
+            message=(
+                f"Estimated {label(name)} on current data is "
+                f"{fmt(name, n[f'estimated_{name}'])} against "
+                f"{fmt(name, n[f'reference_{name}'])} on {m.reference} "
+                f"(drop {fmt(name, n[f'estimated_{name}_drop'])})."
+            ),
         )
-    metrics = {
-        k: v
-        for k, v in m.items()
-        if k.startswith(("estimated_", "reference_")) and not k.startswith("estimation_error")
-    }
-    realized = {k: v for k, v in m.items() if k.startswith(("realized_", "estimation_error_"))}
+        for name in ESTIMATED_METRICS
+        if v.statuses[name] != "pass"
+    ]
+
+
+def _details(ctx: AuditContext, m: Estimated, main: str) -> dict[str, Any]:
+    """Method, inputs, realized metrics and the chart of estimated against reference."""
+    s, n, ref_split = ctx.settings, m.metrics, m.reference
     items: list[tuple[str, Interval]] = []
     for name in ESTIMATED_METRICS:
-        items.append((f"{label(name)} — {ref_split} (realized)", Interval(m[f"reference_{name}"])))
+        items.append((f"{label(name)} — {ref_split} (realized)", Interval(n[f"reference_{name}"])))
         items.append(
             (
                 f"{label(name)} — current (estimated)",
                 Interval(
-                    m[f"estimated_{name}"], m[f"estimated_{name}_low"], m[f"estimated_{name}_high"]
+                    n[f"estimated_{name}"], n[f"estimated_{name}_low"], n[f"estimated_{name}_high"]
                 ),
             )
         )
-        if f"realized_{name}" in m:
-            items.append((f"{label(name)} — current (realized)", Interval(m[f"realized_{name}"])))
-    details = {
+        if f"realized_{name}" in n:
+            items.append((f"{label(name)} — current (realized)", Interval(n[f"realized_{name}"])))
+    return {
         "method": "confidence-based performance estimation (CBPE)",
         "main_metric": main,
-        "averaging": what,
+        "averaging": "binary" if ctx.task == "binary" else "macro-averaged",
         "reference": ref_split,
-        "calibration": est["calibration"],
+        "calibration": m.calibration,
         "interval": INTERVAL_TEXT,
         "judged_on": "estimated drop of the main metric; fail also needs the whole interval "
         "below the reference",
-        "realized_current": realized,
-        "current_labels": labels_note,
+        "realized_current": {
+            k: v for k, v in n.items() if k.startswith(("realized_", "estimation_error_"))
+        },
+        "current_labels": m.labels_note,
         "n_bootstrap": s.n_bootstrap,
         "seed": s.seed,
         "confidence": s.confidence,
-        "n_rows": {ref_split: sd.data.n, "current": n_cur},
-        "sampled": bool(sd.sampled or rows is not None),
+        "n_rows": {ref_split: m.n_reference, "current": m.n_current},
+        "sampled": m.sampled,
         "charts": [
             intervals_chart(
                 "Estimated performance on current data against the reference",
@@ -234,11 +314,3 @@ def estimated_performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             )
         ],
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )

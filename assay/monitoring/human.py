@@ -411,14 +411,74 @@ class HumanOversightParams:
 )
 def human_oversight(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Automation-bias measures from the decisions table, per reviewer and pooled."""
+    m = _measure(ctx, th)
+    verdict = judge_oversight(m, alpha=float(th["alpha"]))
+    summary, rec = _summary(m, verdict)
+    judged = [r for r in m.reviewers if r["judged"]]
+    metrics = {k: v for k, v in m.pooled.items() if v is None or isinstance(v, (int, float))}
+    metrics.update(
+        n_reviewers=len(m.reviewers),
+        n_reviewers_judged=len(judged),
+        n_reviewers_flagged=len(verdict.flagged),
+    )
+    return Outcome(
+        status=verdict.status,
+        summary=summary,
+        metrics=metrics,
+        findings=_findings(m, verdict),
+        recommendation=rec,
+        details=_details(m, verdict, th, ctx.settings.confidence),
+    )
+
+
+@dataclass(frozen=True)
+class Oversight:
+    """The numbers of one oversight measurement (no verdict, no words)."""
+
+    columns: Mapping[str, str]  # role -> column of the decisions table
+    pooled: Mapping[str, Any]  # :func:`oversight_summary` over every decision
+    reviewers: Sequence[Mapping[str, Any]]  # :func:`by_reviewer` rows, Holm q set
+
+
+@dataclass(frozen=True)
+class OversightVerdict:
+    """The status, the reviewers flagged and whether overrides clearly cost accuracy."""
+
+    status: Status
+    flagged: tuple[str, ...]
+    harmful_overrides: bool
+
+
+def judge_oversight(m: Oversight, *, alpha: float) -> OversightVerdict:
+    """A reviewer is flagged when judged and their Holm q of "gap >= gap_min" is at most
+    ``alpha``; the status is :func:`judge` of the pooled p value, the flagged reviewers
+    and the high end of the human-minus-model accuracy interval.
+
+    >>> m = Oversight({}, {"p_no_information": 0.3, "accuracy_gain_high": 0.02},
+    ...               [{"reviewer": "r1", "judged": True, "q_no_information": 0.01}])
+    >>> judge_oversight(m, alpha=0.05)
+    OversightVerdict(status='warn', flagged=('r1',), harmful_overrides=False)
+    """
+    flagged = tuple(
+        str(r["reviewer"])
+        for r in m.reviewers
+        if r["judged"] and r["q_no_information"] is not None and r["q_no_information"] <= alpha
+    )
+    gain_high = m.pooled.get("accuracy_gain_high")
+    status = judge(m.pooled.get("p_no_information"), flagged, gain_high, alpha=alpha)
+    return OversightVerdict(status, flagged, gain_high is not None and gain_high < 0)
+
+
+def _measure(ctx: AuditContext, th: Mapping[str, Any]) -> Oversight:
+    """The pooled measures and those of each reviewer, from the decisions table."""
     df = getattr(ctx, "decisions", None)
     if df is None:
         raise SkipCheck("no decisions table was given (pass decisions=... or --decisions PATH)")
     names = {role: ctx.decision_columns.get(role, role) for role in ROLES}
     col = {role: df.get_column(c).to_numpy() for role, c in names.items() if c in df.columns}
     secs = col.get("seconds")
-    conf, gap_min, alpha = ctx.settings.confidence, float(th["gap_min"]), float(th["alpha"])
-    agg = oversight_summary(
+    conf, gap_min = ctx.settings.confidence, float(th["gap_min"])
+    pooled = oversight_summary(
         col["prediction"], col["decision"], col["label"], secs, confidence=conf, gap_min=gap_min
     )
     reviewers = by_reviewer(
@@ -432,88 +492,105 @@ def human_oversight(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         min_right=int(th["min_right"]),
         min_wrong=int(th["min_wrong"]),
     )
-    flagged = [r for r in reviewers if r["judged"] and r["q_no_information"] <= alpha]
-    status = judge(
-        agg["p_no_information"],
-        [r["reviewer"] for r in flagged],
-        agg["accuracy_gain_high"],
-        alpha=alpha,
-    )
+    return Oversight(columns=names, pooled=pooled, reviewers=reviewers)
+
+
+def _flagged_rows(m: Oversight, v: OversightVerdict) -> list[Mapping[str, Any]]:
+    return [r for r in m.reviewers if str(r["reviewer"]) in v.flagged]
+
+
+def _findings(m: Oversight, v: OversightVerdict) -> list[Finding]:
+    """One finding per flagged reviewer (their accept time against the other judged
+    reviewers'), and one when overrides clearly cost accuracy."""
     findings: list[Finding] = []
-    for r in flagged:
-        rest = [x for x in reviewers if x["reviewer"] != r["reviewer"] and x["judged"]]
+    for r in _flagged_rows(m, v):
+        rest = [x for x in m.reviewers if x["reviewer"] != r["reviewer"] and x["judged"]]
         rest_accept = [x["accept_seconds"] for x in rest if x.get("accept_seconds") is not None]
         findings.append(
             _reviewer_finding(r, float(np.median(rest_accept)) if rest_accept else None)
         )
-    n_lab = agg["n_labelled"]
-    judged = [r for r in reviewers if r["judged"]]
+    agg = m.pooled
+    if agg["gap"] is not None and v.harmful_overrides:
+        findings.append(
+            Finding(
+                status="warn",
+                group="all reviewers",
+                metrics={
+                    k: agg[k]
+                    for k in (
+                        "accuracy_gain",
+                        "accuracy_gain_low",
+                        "accuracy_gain_high",
+                        "p_accuracy",
+                    )
+                },
+                message=(
+                    f"{agg['harmful_overrides']} overrides turned a right model output into "
+                    f"a wrong decision and {agg['helpful_overrides']} did the reverse."
+                ),
+            )
+        )
+    return findings
+
+
+def _summary(m: Oversight, v: OversightVerdict) -> tuple[str, str]:
+    """(summary, recommendation): overrides, agreement when right and wrong, accuracy of
+    the final decisions, and what was flagged."""
+    agg = m.pooled
     head = (
-        f"Across {agg['n_decisions']:,} reviewed cases ({n_lab:,} labelled) reviewers overrode "
-        f"the model {_pct(agg['override_rate'])} of the time"
+        f"Across {agg['n_decisions']:,} reviewed cases ({agg['n_labelled']:,} labelled) "
+        f"reviewers overrode the model {_pct(agg['override_rate'])} of the time"
     )
     if agg["gap"] is None:
         summary = head + "; no labelled case shows the model both right and wrong, so automation "
         summary += "bias cannot be measured yet."
-        rec = "Record the true outcome of reviewed cases (the label column) to measure oversight."
-    else:
-        summary = (
-            f"{head}; they agreed with it on {_pct(agg['agree_right'])} of the cases where it was "
-            f"right and {_pct(agg['agree_wrong'])} where it was wrong (gap {agg['gap']:+.2f}, "
-            f"interval {agg['gap_low']:+.2f} to {agg['gap_high']:+.2f}). Final decisions were "
-            f"{_pct(agg['human_accuracy'])} accurate against {_pct(agg['model_accuracy'])} for "
-            f"the model alone."
+        return summary, (
+            "Record the true outcome of reviewed cases (the label column) to measure oversight."
         )
-        if status == "fail":
-            summary += " Review as a whole does not depend on whether the model was right."
-        elif flagged:
-            summary += (
-                f" {len(flagged)} of {len(judged)} reviewers judged agree regardless of whether "
-                f"the model was right: {', '.join(str(r['reviewer']) for r in flagged)}."
-            )
-        if agg["accuracy_gain_high"] is not None and agg["accuracy_gain_high"] < 0:
-            summary += " Overrides make the final decisions clearly less accurate than the model."
-            findings.append(
-                Finding(
-                    status="warn",
-                    group="all reviewers",
-                    metrics={
-                        k: agg[k]
-                        for k in (
-                            "accuracy_gain",
-                            "accuracy_gain_low",
-                            "accuracy_gain_high",
-                            "p_accuracy",
-                        )
-                    },
-                    message=(
-                        f"{agg['harmful_overrides']} overrides turned a right model output into "
-                        f"a wrong decision and {agg['helpful_overrides']} did the reverse."
-                    ),
-                )
-            )
-        rec = (
-            "Review is catching the model's mistakes; keep measuring it as labels arrive."
-            if status == "pass"
-            else "Human review is not acting as a safeguard where flagged: check workload and "
-            "incentives (very short accept times point to rubber-stamping), show reviewers the "
-            "model's uncertainty instead of only its answer, seed known-wrong cases to audit "
-            "attention, and retrain or re-brief the reviewers named."
-        )
-    metrics = {k: v for k, v in agg.items() if v is None or isinstance(v, (int, float))}
-    metrics.update(
-        n_reviewers=len(reviewers), n_reviewers_judged=len(judged), n_reviewers_flagged=len(flagged)
+    summary = (
+        f"{head}; they agreed with it on {_pct(agg['agree_right'])} of the cases where it was "
+        f"right and {_pct(agg['agree_wrong'])} where it was wrong (gap {agg['gap']:+.2f}, "
+        f"interval {agg['gap_low']:+.2f} to {agg['gap_high']:+.2f}). Final decisions were "
+        f"{_pct(agg['human_accuracy'])} accurate against {_pct(agg['model_accuracy'])} for "
+        f"the model alone."
     )
+    if v.status == "fail":
+        summary += " Review as a whole does not depend on whether the model was right."
+    elif v.flagged:
+        n_judged = sum(1 for r in m.reviewers if r["judged"])
+        summary += (
+            f" {len(v.flagged)} of {n_judged} reviewers judged agree regardless of whether "
+            f"the model was right: {', '.join(v.flagged)}."
+        )
+    if v.harmful_overrides:
+        summary += " Overrides make the final decisions clearly less accurate than the model."
+    rec = (
+        "Review is catching the model's mistakes; keep measuring it as labels arrive."
+        if v.status == "pass"
+        else "Human review is not acting as a safeguard where flagged: check workload and "
+        "incentives (very short accept times point to rubber-stamping), show reviewers the "
+        "model's uncertainty instead of only its answer, seed known-wrong cases to audit "
+        "attention, and retrain or re-brief the reviewers named."
+    )
+    return summary, rec
+
+
+def _details(
+    m: Oversight, v: OversightVerdict, th: Mapping[str, Any], conf: float
+) -> dict[str, Any]:
+    """Columns, per-reviewer rows, the method and the chart of gaps."""
+    agg, gap_min, alpha = m.pooled, float(th["gap_min"]), float(th["alpha"])
     items = [
         (f"reviewer {r['reviewer']}", Interval(r["gap"], r["gap_low"], r["gap_high"]))
-        for r in judged
+        for r in m.reviewers
+        if r["judged"]
     ]
     if agg["gap"] is not None:
         items.append(("all reviewers", Interval(agg["gap"], agg["gap_low"], agg["gap_high"])))
-    details = {
-        "columns": names,
-        "reviewers": reviewers,
-        "flagged": [r["reviewer"] for r in flagged],
+    return {
+        "columns": m.columns,
+        "reviewers": m.reviewers,
+        "flagged": [r["reviewer"] for r in _flagged_rows(m, v)],
         "method": (
             "gap = P(agree | model right) - P(agree | model wrong) on labelled, decided cases, "
             "Agresti-Caffo interval; a reviewer is flagged when the one-sided test of gap >= "
@@ -526,11 +603,3 @@ def human_oversight(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "confidence": conf,
         "charts": [intervals_chart("Automation-bias gap (0 = adds no information)", "gap", items)],
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
