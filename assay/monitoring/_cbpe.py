@@ -318,13 +318,46 @@ def estimate_performance(
     >>> round(r["metrics"]["estimated_accuracy"], 2)
     1.0
     """
-    classes = list(classes)
+    arrays, positive = _encode_inputs(
+        reference_scores,
+        reference_labels,
+        current_scores,
+        list(classes),
+        positive_class,
+        reference_predictions,
+        current_predictions,
+        current_labels,
+    )
+    return estimate_codes(
+        *arrays,
+        positive=positive,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        confidence=confidence,
+        calibration=calibration,
+    )
+
+
+def _encode_inputs(
+    reference_scores: Any,
+    reference_labels: Any,
+    current_scores: Any,
+    classes: list[Any],
+    positive_class: Any,
+    reference_predictions: Any,
+    current_predictions: Any,
+    current_labels: Any,
+) -> tuple[
+    tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
+    int | None,
+]:
+    """:func:`estimate_performance`'s inputs checked and encoded for :func:`estimate_codes`:
+    ``((ref, y_ref, ref_pred, cur, cur_pred, y_cur), positive)``."""
     k = len(classes)
     if k < 2:
         raise ValueError("classes must hold at least two classes")
-    task = "binary" if k == 2 else "multiclass"
     positive = None
-    if task == "binary":
+    if k == 2:
         code = encode_labels([positive_class], classes)[0] if positive_class is not None else 1
         positive = int(code) if code >= 0 else 1
     ref = _as_proba(reference_scores, k, positive)
@@ -341,19 +374,7 @@ def estimate_performance(
         y_cur = encode_labels(current_labels, classes)
         if (y_cur < 0).any():
             raise ValueError("current_labels hold values that are not in classes")
-    return estimate_codes(
-        ref,
-        y_ref,
-        ref_pred,
-        cur,
-        cur_pred,
-        y_cur,
-        positive=positive,
-        n_bootstrap=n_bootstrap,
-        seed=seed,
-        confidence=confidence,
-        calibration=calibration,
-    )
+    return (ref, y_ref, ref_pred, cur, cur_pred, y_cur), positive
 
 
 def estimate_codes(

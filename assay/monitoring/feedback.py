@@ -284,42 +284,151 @@ def feedback_loop(
         raise InputError(
             "label: a declined case has an outcome; labels must come only from approvals"
         )
+    m = measure_loop(
+        s,
+        y,
+        mdec,
+        dec,
+        exp,
+        prop,
+        window,
+        metric=metric,
+        threshold=threshold,
+        half_width=half_width,
+        confidence=confidence,
+    )
+    return FeedbackReport(
+        shares=m.shares,
+        drift=m.drift,
+        unobserved=m.unobserved,
+        naive_unobserved=m.naive_unobserved,
+        recommendation=m.recommendation,
+        finding=describe_loop(m, judge_loop(m)),
+        metric=metric,
+        details={"bad_rate_unobserved": m.bad_rate_unobserved, "windows": m.windows},
+    )
+
+
+@dataclass(frozen=True)
+class LoopMeasured:
+    """The numbers of one feedback-loop measurement (no verdict, no words)."""
+
+    shares: dict[str, float | int]  # :func:`loop_shares`
+    drift: pl.DataFrame  # :func:`labelled_vs_scored`, one row per window
+    unobserved: dict[str, float | int | None]  # :func:`ipw_estimate` of the metric
+    bad_rate_unobserved: dict[str, float | int | None]  # :func:`ipw_estimate` of the label
+    naive_unobserved: float | None  # the metric over the labelled explored rows, unweighted
+    recommendation: dict[str, float | None]  # :func:`recommend_exploration`
+    metric: str
+    half_width: float
+    confidence: float
+
+    @property
+    def windows(self) -> int:
+        return max(1, self.drift.height)
+
+
+@dataclass(frozen=True)
+class LoopVerdict:
+    """What the finding says: windows where the labelled cases differ from the scored ones
+    (Bonferroni over windows), whether the unobserved part's performance is known, and
+    whether exploration can estimate it to ``half_width`` per window."""
+
+    drifted_windows: int
+    estimated: bool
+    reachable: bool
+
+
+def judge_loop(m: LoopMeasured, *, alpha: float = 0.05) -> LoopVerdict:
+    """A window drifted when its Kolmogorov-Smirnov p value is at most ``alpha`` over the
+    number of windows; the performance where the model declines is known once an explored
+    case there has an outcome (an IPW estimate).
+
+    >>> drift = pl.DataFrame({"p": [0.01, 0.03, None]}, schema={"p": pl.Float64})
+    >>> m = LoopMeasured({}, drift, {"estimate": None}, {}, None, {"reachable": True},
+    ...                  "accuracy", 0.05, 0.95)
+    >>> judge_loop(m)
+    LoopVerdict(drifted_windows=1, estimated=False, reachable=True)
+    """
+    p = pl.col("p")
+    drifted = m.drift.filter(p.is_not_null() & (p <= alpha / m.windows)).height
+    return LoopVerdict(
+        drifted_windows=drifted,
+        estimated=m.unobserved.get("estimate") is not None,
+        reachable=bool(m.recommendation.get("reachable")),
+    )
+
+
+def _metric_values(s: np.ndarray, y: np.ndarray, metric: str, threshold: float) -> np.ndarray:
+    """Per-row values of ``metric`` where the label is known (NaN elsewhere)."""
     labelled = np.isfinite(y)
     if metric == "accuracy":
-        v = np.where(labelled, ((s >= threshold) == (y == 1)).astype(float), np.nan)
-    elif metric == "brier":
-        v = np.where(labelled, (s - y) ** 2, np.nan)
-    elif metric == "bad_rate":
-        v = y.copy()
-    else:
-        raise InputError(f"metric must be accuracy, brier or bad_rate, not {metric!r}")
+        return np.where(labelled, ((s >= threshold) == (y == 1)).astype(float), np.nan)
+    if metric == "brier":
+        return np.where(labelled, (s - y) ** 2, np.nan)
+    if metric == "bad_rate":
+        return y.copy()
+    raise InputError(f"metric must be accuracy, brier or bad_rate, not {metric!r}")
+
+
+def measure_loop(
+    s: np.ndarray,
+    y: np.ndarray,
+    mdec: np.ndarray,
+    dec: np.ndarray,
+    exp: np.ndarray,
+    prop: np.ndarray,
+    window: Any,
+    *,
+    metric: str,
+    threshold: float,
+    half_width: float,
+    confidence: float,
+) -> LoopMeasured:
+    """Shares, per-window drift of the labelled cases, the IPW estimate where the model
+    declines and the exploration that estimates it to ``half_width`` (checked arrays)."""
+    n = s.size
+    labelled = np.isfinite(y)
+    v = _metric_values(s, y, metric, threshold)
     shares = loop_shares(dec, exp, labelled)
     drift = labelled_vs_scored(s, labelled, window)
     target = exp & ~mdec  # explored cases the model would have declined
     est = ipw_estimate(v[target], prop[target], confidence=confidence)
     bad = ipw_estimate(y[target], prop[target], confidence=confidence)
     naive_rows = v[target & labelled]
-    naive = float(naive_rows.mean()) if naive_rows.size else None
     windows = max(1, drift.height)
     approve_p = np.where(dec, prop, 1 - prop)[target]  # exploration's approval probability
-    appr = float(np.mean(approve_p)) if approve_p.size else 0.5
     deff = 1.0
     n_obs, n_eff = est["n_observed"], est["effective_n"]
     if n_eff:
         assert n_obs is not None  # ipw_estimate always counts the observed rows
         deff = n_obs / n_eff
-    var = float(np.nanvar(v[target])) if np.isfinite(v[target]).sum() > 1 else 0.25
     rec = recommend_exploration(
         volume=n // windows,
         unobserved_share=float((~mdec).mean()),
-        approve_probability=appr,
-        variance=var,
+        approve_probability=float(np.mean(approve_p)) if approve_p.size else 0.5,
+        variance=float(np.nanvar(v[target])) if np.isfinite(v[target]).sum() > 1 else 0.25,
         half_width=half_width,
         bad_rate=bad["estimate"],
         design_effect=deff,
         confidence=confidence,
     )
-    drifted = drift.filter(pl.col("p").is_not_null() & (pl.col("p") <= 0.05 / windows))
+    return LoopMeasured(
+        shares=shares,
+        drift=drift,
+        unobserved=est,
+        bad_rate_unobserved=bad,
+        naive_unobserved=float(naive_rows.mean()) if naive_rows.size else None,
+        recommendation=rec,
+        metric=metric,
+        half_width=half_width,
+        confidence=confidence,
+    )
+
+
+def describe_loop(m: LoopMeasured, v: LoopVerdict) -> str:
+    """The plain-words finding of :func:`feedback_loop`."""
+    shares, est, rec = m.shares, m.unobserved, m.recommendation
     text = (
         "The model decides which outcomes are ever seen: "
         f"{_pct(shares['observable_only_by_model'])} of cases are approved by it and only "
@@ -328,26 +437,26 @@ def feedback_loop(
         f"{_pct(shares['labels_chosen_by_model'])} of the labels a retraining would use were "
         f"chosen by the model. "
     )
-    if drifted.height:
+    if v.drifted_windows:
         text += (
-            f"The labelled cases differ from the scored ones in {drifted.height} of "
-            f"{drift.height} windows (Kolmogorov-Smirnov, Bonferroni), so metrics measured on "
+            f"The labelled cases differ from the scored ones in {v.drifted_windows} of "
+            f"{m.drift.height} windows (Kolmogorov-Smirnov, Bonferroni), so metrics measured on "
             "labels describe the approved cases, not the traffic. "
         )
-    if est["estimate"] is not None:
+    if v.estimated:
         text += (
-            f"From the {est['n_observed']} explored cases it would have declined, its {metric} "
-            f"there is {est['estimate']:.3f} ({confidence:.0%} interval {est['low']:.3f} to "
-            f"{est['high']:.3f}, inverse-propensity weighted). "
+            f"From the {est['n_observed']} explored cases it would have declined, its "
+            f"{m.metric} there is {est['estimate']:.3f} ({m.confidence:.0%} interval "
+            f"{est['low']:.3f} to {est['high']:.3f}, inverse-propensity weighted). "
         )
     else:
         text += (
             "No explored case the model would decline has an outcome yet, so its performance "
             "there is unknown. "
         )
-    if rec["reachable"]:
+    if v.reachable:
         text += (
-            f"To estimate it to within {half_width:g} every window, decide "
+            f"To estimate it to within {m.half_width:g} every window, decide "
             f"{_pct(rec['share'])} of traffic without the model: about "
             f"{rec['approved_against_model']:.0f} approvals per window against its advice"
         )
@@ -355,19 +464,11 @@ def feedback_loop(
             text += f", of which about {rec['expected_bad_outcomes']:.0f} are expected to go bad"
         text += ". "
     else:
+        volume = int(shares["n"]) // m.windows
         text += (
-            f"Even deciding all of a window's {n // windows:,} cases without the model would not "
-            f"estimate it to within {half_width:g} per window: pool windows, or accept a wider "
+            f"Even deciding all of a window's {volume:,} cases without the model would not "
+            f"estimate it to within {m.half_width:g} per window: pool windows, or accept a wider "
             "interval. "
         )
     text += "Without exploration, retraining learns only from the cases the model already approves."
-    return FeedbackReport(
-        shares=shares,
-        drift=drift,
-        unobserved=est,
-        naive_unobserved=naive,
-        recommendation=rec,
-        finding=text,
-        metric=metric,
-        details={"bad_rate_unobserved": bad, "windows": windows},
-    )
+    return text

@@ -33,8 +33,6 @@ ALLOWED = {
     "efficiency/inference.py::inference",
     "efficiency/quantization.py::quantization",
     "governance/_evidence.py::_verify",
-    "monitoring/_cbpe.py::estimate_performance",
-    "monitoring/feedback.py::feedback_loop",
     "render/_governance.py::governance_section",
     "render/charts.py::_line",
     "render/datasheet.py::datasheet_data",
