@@ -171,6 +171,16 @@ class AdversarialParams:
         0.5, "Success rate above which, once warning, it fails.", ge=0, le=1
     )
     n_rows: int = param(300, "Test rows attacked.", ge=1)
+    confirm_margin: float = param(
+        0.05,
+        "When a warning's interval clears success_warn by less than this, more rows are "
+        "attacked before judging (0: never).",
+        ge=0,
+        le=1,
+    )
+    confirm_rows: int = param(
+        300, "Extra test rows attacked when a warning is that near the line (0: none).", ge=0
+    )
     max_iter: int = param(4, "HopSkipJump iterations per row.", ge=1)
     init_eval: int = param(20, "HopSkipJump initial evaluations (capped by max_eval).", ge=1)
     max_eval: int = param(60, "HopSkipJump most evaluations per gradient estimate.", ge=1)
@@ -211,16 +221,15 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     budgets = sorted({float(b) for b in th["budgets"]} | {float(th["budget"])})
     budget = float(th["budget"])
     mutable = _mutable(th, ctx)
-    space, n_complete = build_space(ctx, int(th["n_rows"]))
-    variants, mutable_numeric = _variants(ctx, space.numeric, mutable)
-    runnable = [v for v in variants if v.features]
-    cols = [np.array([space.numeric.index(c) for c in v.features]) for v in runnable]
-    model = Model(ctx, space)
-    from threadpoolctl import threadpool_limits
-
-    # Many small model calls: one thread each avoids OpenMP threads fighting for cores.
-    with threadpool_limits(1):
-        dist, _labels, best, run_stats = run_attacks(ctx, model, cols, th)
+    n_rows = int(th["n_rows"])
+    run = _attack(ctx, th, n_rows, mutable)
+    extra = int(th["confirm_rows"])
+    confirmed = extra > 0 and run.n_complete > n_rows and _near_the_line(run, budgets, ctx, th)
+    if confirmed:
+        run = _attack(ctx, th, n_rows + extra, mutable)
+    space, n_complete, runnable = run.space, run.n_complete, run.runnable
+    cols, dist, best, run_stats = run.cols, run.dist, run.best, run.run_stats
+    mutable_numeric = run.mutable_numeric
 
     findings: list[Finding] = []
     metrics: dict[str, float | int | None] = {
@@ -256,6 +265,12 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         mv = metrics.get("mutable_success_rate")
         head_sentence += f" ({_pct(mv)} when only the mutable features may change)"
     summary = head_sentence + "."
+    if confirmed:
+        summary += (
+            f" The first {n_rows} rows left the rate within {float(th['confirm_margin']):g} of "
+            f"the {float(th['success_warn']):g} line, so {len(space.rows) - n_rows} more were "
+            "attacked before judging."
+        )
     if status == "pass":
         rec = (
             "No action needed at this budget. If inputs can be manipulated in your setting, "
@@ -269,6 +284,7 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "rerun with the mutable features that matter."
         )
     details = _details(ctx, th, space, n_complete, details_variants, run_stats, chart_items)
+    details["sample"]["first_rows"] = n_rows if confirmed else None
     return Outcome(
         status=status,
         summary=summary,
@@ -278,6 +294,70 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         details=details,
         units={k: u for k in metrics for n, u in _UNITS.items() if k in (n, f"mutable_{n}")},
     )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One attack on a sample of test rows: the space, the variants run and the results."""
+
+    space: Any
+    n_complete: int
+    runnable: list[_Variant]
+    mutable_numeric: tuple[str, ...]
+    cols: list[np.ndarray]
+    dist: np.ndarray
+    best: list[Any]
+    run_stats: dict[str, int]
+
+
+def _attack(ctx: AuditContext, th: Mapping[str, Any], n_rows: int, mutable: list[str]) -> _Run:
+    """Attack the first ``n_rows`` complete test rows (in the seeded content order, so a
+    larger sample contains the smaller one) under every threat model."""
+    space, n_complete = build_space(ctx, n_rows)
+    variants, mutable_numeric = _variants(ctx, space.numeric, mutable)
+    runnable = [v for v in variants if v.features]
+    cols = [np.array([space.numeric.index(c) for c in v.features]) for v in runnable]
+    model = Model(ctx, space)
+    from threadpoolctl import threadpool_limits
+
+    # Many small model calls: one thread each avoids OpenMP threads fighting for cores.
+    with threadpool_limits(1):
+        dist, _labels, best, run_stats = run_attacks(ctx, model, cols, th)
+    return _Run(space, n_complete, runnable, mutable_numeric, cols, dist, best, run_stats)
+
+
+def _near_the_line(
+    run: _Run, budgets: list[float], ctx: AuditContext, th: Mapping[str, Any]
+) -> bool:
+    """Whether some threat model warns (or fails) with its interval's low end within
+    ``confirm_margin`` of ``success_warn``: a verdict a fresh sample would as likely
+    overturn as keep, so more rows are attacked before judging. Passes are never
+    re-examined, so the extra rows can only take alarms away (the error rate on a model
+    at the line stays at most the interval's)."""
+    for vi in range(len(run.runnable)):
+        succ = _variant_stats(run.dist[vi], budgets, float(th["budget"]), ctx)["success"]
+        if needs_more_rows(succ.value, succ.low, th):
+            return True
+    return False
+
+
+def needs_more_rows(rate: float | None, low: float | None, params: Mapping[str, Any]) -> bool:
+    """Whether a verdict sits so near the line that more rows should be attacked first: it
+    warns or fails, but the low end of its interval clears ``success_warn`` by no more than
+    ``confirm_margin``. Pure: numbers in, decision out.
+
+    Examples
+    --------
+    >>> th = {"success_warn": 0.25, "success_fail": 0.5, "confirm_margin": 0.05}
+    >>> needs_more_rows(0.31, 0.26, th), needs_more_rows(0.40, 0.345, th)
+    (True, False)
+    >>> needs_more_rows(0.24, 0.19, th)  # a pass is never re-examined
+    False
+    """
+    status, _ = judge_adversarial(rate, low, params)
+    floor = rate if low is None else low
+    line = float(params["success_warn"]) + float(params["confirm_margin"])
+    return status != "pass" and floor is not None and floor <= line
 
 
 _UNITS: dict[str, Unit] = {
@@ -449,7 +529,10 @@ def _details(
             "rows": len(space.rows),
             "rows_with_complete_numeric_features": n_complete,
             "rows_available": ctx.frame("test").height,
-            "selection": "rows ordered by a seeded hash of their content",
+            "selection": "rows ordered by a seeded hash of their content; when a warning's "
+            "interval clears success_warn by less than confirm_margin on the first n_rows "
+            "rows, confirm_rows more are attacked and all are judged (first_rows: how many "
+            "there were at first, null when no more were needed)",
         },
         "clip_std": list(space.clip),
         "variants": details_variants,
