@@ -134,6 +134,93 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     require_model(ctx)
     instances = resolve_instances(ctx.settings.thresholds, INFERENCE_ID, th)
     budget_ms = float(th["latency_budget_ms"])
+    m = _measure(ctx, th)
+    v = judge_inference(m, latency_budget_ms=budget_ms)
+    costed = v.recommended or m.fastest
+    cost = costs(costed.rows_per_s, instances, m.threads)
+    cost_single = costs(m.single.rows_per_s, instances, m.threads)
+    summary, rec_text = _summary(m, v, budget_ms, instances[0]["name"], cost)
+    metrics: dict[str, Any] = {
+        "latency_p50_ms": m.single.p50_ms,
+        "latency_p95_ms": m.single.p95_ms,
+        "latency_p99_ms": m.single.p99_ms,
+        "single_row_repetitions": m.single.reps,
+        "recommended_batch_size": None if v.recommended is None else v.recommended.batch_size,
+        "peak_memory_bytes": m.memory_bytes,
+        "model_size_bytes": m.size_bytes,
+        "threads": m.threads,
+        "cpu_cores": m.cores,
+        "time_budget_s": m.budget_s,
+    }
+    for t in m.batches:
+        metrics[f"rows_per_s_batch_{t.batch_size}"] = t.rows_per_s
+        metrics[f"latency_p95_ms_batch_{t.batch_size}"] = t.p95_ms
+        metrics[f"repetitions_batch_{t.batch_size}"] = t.reps
+    for name in cost:
+        metrics[f"usd_per_million_{slug(name)}"] = cost[name]
+        metrics[f"usd_per_million_single_row_{slug(name)}"] = cost_single[name]
+    return Outcome(
+        status=v.status,
+        summary=summary,
+        metrics=metrics,
+        findings=_findings(m, v, budget_ms),
+        recommendation=rec_text,
+        details=_details(m, v, budget_ms, instances, cost, cost_single),
+    )
+
+
+@dataclass(frozen=True)
+class InferenceMeasured:
+    """The timings and sizes of one inference measurement (no verdict, no words)."""
+
+    method: str  # what was timed, in words
+    n_rows: int  # test rows timed
+    single: Timing  # one row per call
+    batches: tuple[Timing, ...]  # one per batch size, smallest first
+    memory_bytes: int | None  # tracemalloc peak of one call on the largest batch
+    size_bytes: int | None
+    size_method: str
+    threads: int  # threads the timed calls could use
+    cores: int
+    pools: Mapping[str, Any]  # thread pools (threadpoolctl)
+    budget_s: float  # the time budget scaled to the rows
+    each_s: float  # seconds per batch size
+
+    @property
+    def fastest(self) -> Timing:
+        return max(self.batches, key=lambda t: t.rows_per_s)
+
+
+@dataclass(frozen=True)
+class InferenceVerdict:
+    """The status and the batch size recommended for the latency budget."""
+
+    status: Status
+    recommended: Timing | None
+
+
+def judge_inference(m: InferenceMeasured, *, latency_budget_ms: float) -> InferenceVerdict:
+    """``fail`` when the median single-row latency is above the budget, ``warn`` when its
+    p95 is; the recommended batch size is the fastest whose p95 call time meets it.
+
+    >>> import numpy as np
+    >>> t = Timing(1, np.linspace(0.001, 0.003, 21), 3)  # p50 2 ms, p95 2.9 ms
+    >>> m = InferenceMeasured("predict", 64, t, (t,), None, None, "", 1, 1, {}, 1.0, 0.1)
+    >>> judge_inference(m, latency_budget_ms=2.5).status
+    'warn'
+    """
+    single = m.single
+    if single.p50_ms > latency_budget_ms:
+        status: Status = "fail"
+    elif single.p95_ms > latency_budget_ms:
+        status = "warn"
+    else:
+        status = "pass"
+    return InferenceVerdict(status, _recommended(list(m.batches), latency_budget_ms))
+
+
+def _measure(ctx: AuditContext, th: Mapping[str, Any]) -> InferenceMeasured:
+    """Time single rows and every batch size on one thread, then memory, size, threads."""
     max_batch = int(th["max_batch_size"])
     n_rows = min(ctx.frame("test").height, 3 * max_batch)
     runner, method = _runner(ctx, n_rows)
@@ -145,25 +232,32 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         batches = [measure_batch(runner, b, n_rows=n_rows, budget_s=each) for b in sizes]
         memory = peak_memory_bytes(runner, sizes[-1])
     size, size_method = _size(ctx)
-    pools = thread_info()
-    cores = machine_cores()
-    rec = _recommended(batches, budget_ms)
-    best = max(batches, key=lambda t: t.rows_per_s)
-    costed = rec or best
-    cost = costs(costed.rows_per_s, instances, runner.threads)
-    cost_single = costs(single.rows_per_s, instances, runner.threads)
-
-    if single.p50_ms > budget_ms:
-        status: Status = "fail"
-    elif single.p95_ms > budget_ms:
-        status = "warn"
-    else:
-        status = "pass"
-    first = instances[0]["name"]
-    pct = (
-        f"p50 {fmt_ms(single.p50_ms)}, p95 {fmt_ms(single.p95_ms)}, "
-        f"p99 {fmt_ms(single.p99_ms)} over {single.reps} calls"
+    return InferenceMeasured(
+        method=method,
+        n_rows=n_rows,
+        single=single,
+        batches=tuple(batches),
+        memory_bytes=memory,
+        size_bytes=size,
+        size_method=size_method,
+        threads=runner.threads,
+        pools=thread_info(),
+        cores=machine_cores(),
+        budget_s=budget,
+        each_s=each,
     )
+
+
+def _summary(
+    m: InferenceMeasured,
+    v: InferenceVerdict,
+    budget_ms: float,
+    first: str,
+    cost: Mapping[str, float | None],
+) -> tuple[str, str]:
+    """(summary, recommendation): within the budget with the cost on the first instance,
+    or which requests miss it."""
+    single, rec, best = m.single, v.recommended, m.fastest
     tail = f"p95 {fmt_ms(single.p95_ms)}, p99 {fmt_ms(single.p99_ms)}, {single.reps} calls"
     batch_text = (
         f"batches of {rec.batch_size:,} rows score {fmt_rate(rec.rows_per_s)} within it"
@@ -171,33 +265,43 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         else f"no batch size meets it (the fastest, {best.batch_size:,} rows, scores "
         f"{fmt_rate(best.rows_per_s)})"
     )
-    if status == "pass":
+    if v.status == "pass":
         summary = (
             f"One prediction takes {fmt_ms(single.p50_ms)} at the median ({tail}), within the "
             f"{budget_ms:g} ms budget; {batch_text}, about {fmt_usd(cost[first])} per million "
             f"predictions on {first}."
         )
-        rec_text = (
-            f"Serve in batches of {costed.batch_size:,} rows where requests can wait for each "
-            "other; edit the instance profiles to your own prices before relying on the cost."
+        return summary, (
+            f"Serve in batches of {(rec or best).batch_size:,} rows where requests can wait for "
+            "each other; edit the instance profiles to your own prices before relying on the cost."
         )
-    else:
-        which = "the typical" if status == "fail" else "the slowest 5% of"
-        summary = (
-            f"Single rows miss the {budget_ms:g} ms latency budget for {which} requests "
-            f"({pct}); {batch_text}."
-        )
-        rec_text = (
-            "Try the ONNX and distilled variants (efficiency.quantization, "
-            "efficiency.distillation), a smaller model, or a larger budget if the use allows it."
-        )
+    which = "the typical" if v.status == "fail" else "the slowest 5% of"
+    summary = (
+        f"Single rows miss the {budget_ms:g} ms latency budget for {which} requests "
+        f"({_percentiles(single)}); {batch_text}."
+    )
+    return summary, (
+        "Try the ONNX and distilled variants (efficiency.quantization, "
+        "efficiency.distillation), a smaller model, or a larger budget if the use allows it."
+    )
 
-    findings = [
+
+def _percentiles(single: Timing) -> str:
+    return (
+        f"p50 {fmt_ms(single.p50_ms)}, p95 {fmt_ms(single.p95_ms)}, "
+        f"p99 {fmt_ms(single.p99_ms)} over {single.reps} calls"
+    )
+
+
+def _findings(m: InferenceMeasured, v: InferenceVerdict, budget_ms: float) -> list[Finding]:
+    """Single rows against the budget, and the batch size served (or the fastest)."""
+    single, costed = m.single, v.recommended or m.fastest
+    return [
         Finding(
-            status=status,
+            status=v.status,
             group="single rows",
             split="test",
-            message=f"One row at a time: {pct} (budget {budget_ms:g} ms).",
+            message=f"One row at a time: {_percentiles(single)} (budget {budget_ms:g} ms).",
             metrics={
                 "p50_ms": single.p50_ms,
                 "p95_ms": single.p95_ms,
@@ -206,13 +310,17 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             },
         ),
         Finding(
-            status="pass" if rec is not None else status,
+            status="pass" if v.recommended is not None else v.status,
             group=f"batch size {costed.batch_size}",
             split="test",
             message=(
                 f"Batches of {costed.batch_size:,} rows: p95 {fmt_ms(costed.p95_ms)} per call, "
                 f"{fmt_rate(costed.rows_per_s)}"
-                + (" (the fastest within the budget)." if rec is not None else " (the fastest).")
+                + (
+                    " (the fastest within the budget)."
+                    if v.recommended is not None
+                    else " (the fastest)."
+                )
             ),
             metrics={
                 "p95_ms": costed.p95_ms,
@@ -221,58 +329,54 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             },
         ),
     ]
-    metrics: dict[str, Any] = {
-        "latency_p50_ms": single.p50_ms,
-        "latency_p95_ms": single.p95_ms,
-        "latency_p99_ms": single.p99_ms,
-        "single_row_repetitions": single.reps,
-        "recommended_batch_size": None if rec is None else rec.batch_size,
-        "peak_memory_bytes": memory,
-        "model_size_bytes": size,
-        "threads": runner.threads,
-        "cpu_cores": cores,
-        "time_budget_s": budget,
-    }
-    for t in batches:
-        metrics[f"rows_per_s_batch_{t.batch_size}"] = t.rows_per_s
-        metrics[f"latency_p95_ms_batch_{t.batch_size}"] = t.p95_ms
-        metrics[f"repetitions_batch_{t.batch_size}"] = t.reps
-    for name in cost:
-        metrics[f"usd_per_million_{slug(name)}"] = cost[name]
-        metrics[f"usd_per_million_single_row_{slug(name)}"] = cost_single[name]
 
-    details = {
-        "method": method,
-        "rows_timed": n_rows,
-        "single_row": single.to_dict(),
-        "batches": [t.to_dict() for t in batches],
+
+def _details(
+    m: InferenceMeasured,
+    v: InferenceVerdict,
+    budget_ms: float,
+    instances: list[dict[str, Any]],
+    cost: Mapping[str, float | None],
+    cost_single: Mapping[str, float | None],
+) -> dict[str, Any]:
+    """Protocol, timings, memory, size, threads, costs and the two charts."""
+    costed, rec = v.recommended or m.fastest, v.recommended
+    return {
+        "method": m.method,
+        "rows_timed": m.n_rows,
+        "single_row": m.single.to_dict(),
+        "batches": [t.to_dict() for t in m.batches],
         "recommended_batch_size": None if rec is None else rec.batch_size,
         "latency_budget_ms": budget_ms,
         "timing": PROTOCOL.format(
-            warm=single.warmup,
-            single=0.4 * budget,
-            each=each,
-            budget=budget,
+            warm=m.single.warmup,
+            single=0.4 * m.budget_s,
+            each=m.each_s,
+            budget=m.budget_s,
             full=FULL_BUDGET_ROWS,
             floor=MIN_BUDGET_SHARE,
         ),
         "memory": {
-            "bytes": memory,
-            "batch_size": sizes[-1],
+            "bytes": m.memory_bytes,
+            "batch_size": m.batches[-1].batch_size,
             "method": "tracemalloc: the peak of what Python and NumPy allocate during one call "
             "on the batch; native buffers of libraries such as ONNX Runtime or LightGBM are "
             "not counted",
         },
-        "model_size": {"bytes": size, "method": size_method, "text": fmt_bytes(size)},
+        "model_size": {
+            "bytes": m.size_bytes,
+            "method": m.size_method,
+            "text": fmt_bytes(m.size_bytes),
+        },
         "threads": {
-            "used_for_timing": runner.threads,
+            "used_for_timing": m.threads,
             "why": "one worker per core, as the cost assumes; BLAS and OpenMP pools limited "
             "with threadpoolctl"
-            if runner.threads == 1
+            if m.threads == 1
             else "an ONNX session loaded from a file runs on its own threads",
-            **pools,
+            **m.pools,
         },
-        "cpu_cores": cores,
+        "cpu_cores": m.cores,
         "instances": instances,
         "cost": {
             name: {
@@ -283,34 +387,26 @@ def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             for name in cost
         },
         "cost_assumption": COST_ASSUMPTION,
-        "charts": [
-            bars_chart(
-                "Throughput by batch size",
-                "rows per second",
-                [(f"batch {t.batch_size:,}", t.rows_per_s, "pass") for t in batches],
-                unit="value",
-            ),
-            bars_chart(
-                "Time per call by batch size (p95)",
-                "milliseconds per call",
-                [
-                    (
-                        f"batch {t.batch_size:,}",
-                        t.p95_ms,
-                        "pass" if t.p95_ms <= budget_ms else "warn",
-                    )
-                    for t in batches
-                ],
-                unit="ms",
-                threshold=budget_ms,
-            ),
-        ],
+        "charts": _charts(m, budget_ms),
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec_text,
-        details=details,
-    )
+
+
+def _charts(m: InferenceMeasured, budget_ms: float) -> list[dict[str, Any]]:
+    return [
+        bars_chart(
+            "Throughput by batch size",
+            "rows per second",
+            [(f"batch {t.batch_size:,}", t.rows_per_s, "pass") for t in m.batches],
+            unit="value",
+        ),
+        bars_chart(
+            "Time per call by batch size (p95)",
+            "milliseconds per call",
+            [
+                (f"batch {t.batch_size:,}", t.p95_ms, "pass" if t.p95_ms <= budget_ms else "warn")
+                for t in m.batches
+            ],
+            unit="ms",
+            threshold=budget_ms,
+        ),
+    ]

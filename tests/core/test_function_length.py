@@ -30,7 +30,6 @@ ALLOWED = {
     "drift/features.py::feature_drift",
     "drift/multivariate.py::multivariate_drift",
     "efficiency/distillation.py::distillation",
-    "efficiency/inference.py::inference",
     "efficiency/quantization.py::quantization",
     "governance/_evidence.py::_verify",
     "render/_governance.py::governance_section",
