@@ -156,11 +156,64 @@ class MultivariateDriftParams:
 )
 def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Domain-classifier drift; ``fail``/``warn`` when the lower bound of the held-out
-    AUC's interval reaches ``auc_fail``/``auc_warn``."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.inspection import permutation_importance
-    from threadpoolctl import threadpool_limits
+    AUC's interval reaches ``auc_fail``/``auc_warn``. Measured
+    (:func:`measure_multivariate_drift`), judged (:func:`judge_multivariate_drift`),
+    described."""
+    m = measure_multivariate_drift(ctx, th)
+    status = judge_multivariate_drift(m, th)
+    return _describe(m, status, th, ctx.settings.confidence, ctx.settings.n_bootstrap)
 
+
+@dataclass(frozen=True)
+class MultivariateDrift:
+    """What ``drift.multivariate`` measures (numbers only, no verdict)."""
+
+    auc: float
+    """Held-out ROC-AUC of the domain classifier (0.5: the tables cannot be told apart)."""
+    auc_low: float | None
+    auc_high: float | None
+    reference: str
+    reference_rows: int
+    """Rows of the reference used (after sampling); ``reference_available`` before."""
+    current_rows: int
+    reference_available: int
+    current_available: int
+    holdout_rows: int = 0
+    importance_rows: int = 0
+    features: int = 0
+    importance: tuple[dict[str, Any], ...] = ()
+    """Every feature's permutation importance (feature, importance, std), largest first."""
+    telling: tuple[tuple[str, str, float], ...] = ()
+    """(feature, column, importance) of the features that give current away, largest first."""
+    skipped: tuple[dict[str, str], ...] = ()
+    reference_choice: str = ""
+    engine: str = "local"
+    seed: int = 0
+
+    @property
+    def clear_low(self) -> float:
+        """The low end of the AUC's interval (the AUC itself without an interval)."""
+        return self.auc_low if self.auc_low is not None else self.auc
+
+    @property
+    def sampled(self) -> bool:
+        return (
+            self.reference_rows < self.reference_available
+            or self.current_rows < self.current_available
+        )
+
+
+def judge_multivariate_drift(m: MultivariateDrift, th: Mapping[str, Any]) -> Status:
+    """``fail`` when the low end of the AUC's interval reaches ``auc_fail``, ``warn`` when
+    it reaches ``auc_warn``; else ``pass``."""
+    if m.clear_low >= th["auc_fail"]:
+        return "fail"
+    return "warn" if m.clear_low >= th["auc_warn"] else "pass"
+
+
+def measure_multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> MultivariateDrift:
+    """Sample both tables, train the domain classifier, score it on held-out rows and
+    rank the features by permutation importance."""
     split = reference_split(ctx)
     ref_name = reference_name(ctx)
     engine = engine_for(ctx, split)
@@ -169,9 +222,8 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     specs, skipped = feature_specs(columns, ctx.schema.types, ctx.frame(split))
     if not specs:
         raise SkipCheck("no feature column can be given to the domain classifier")
-    seed = ctx.settings.seed
     ref, cur, (n_ref, n_cur) = engine.sample(
-        sorted({s.column for s in specs}), int(th["max_rows"]), seed
+        sorted({s.column for s in specs}), int(th["max_rows"]), ctx.settings.seed
     )
     if min(ref.height, cur.height) < th["min_rows"]:
         raise SkipCheck(
@@ -186,6 +238,57 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     hold = (h % np.uint64(10_000)).astype(np.int64) < int(th["holdout"] * 10_000)
     if len(set(y[hold])) < 2 or len(set(y[~hold])) < 2:
         raise SkipCheck("the held-out rows do not contain both tables")
+    p, imp, probe = _fit(X, y, h, hold, cat_mask, ctx.settings.seed, th)
+    iv = _auc_interval(ctx, y[hold], p)
+    mean, std = imp.importances_mean, imp.importances_std
+    order = sorted(range(len(specs)), key=lambda k: (-mean[k], specs[k].name))
+    # A feature "gives current away" when shuffling it costs a clear share of AUC,
+    # beyond the spread of its own repeats.
+    telling = [
+        (specs[k].name, specs[k].column, float(mean[k]))
+        for k in order[: int(th["top_features"])]
+        if mean[k] >= th["importance_min"] and mean[k] > 2 * std[k]
+    ]
+    auc = float(iv.value) if iv.value is not None else 0.5
+    return MultivariateDrift(
+        auc=auc,
+        auc_low=iv.low,
+        auc_high=iv.high,
+        reference=ref_name,
+        reference_rows=ref.height,
+        current_rows=cur.height,
+        reference_available=n_ref,
+        current_available=n_cur,
+        holdout_rows=int(hold.sum()),
+        importance_rows=int(probe.size),
+        features=len(specs),
+        importance=tuple(
+            {"feature": specs[k].name, "importance": float(mean[k]), "std": float(std[k])}
+            for k in order
+        ),
+        telling=tuple(telling),
+        skipped=tuple(skipped),
+        reference_choice=reference_choice(ctx),
+        engine=engine_name(ctx),
+        seed=ctx.settings.seed,
+    )
+
+
+def _fit(
+    X: np.ndarray,
+    y: np.ndarray,
+    h: np.ndarray,
+    hold: np.ndarray,
+    cat_mask: np.ndarray,
+    seed: int,
+    th: Mapping[str, Any],
+) -> tuple[np.ndarray, Any, np.ndarray]:
+    """The domain classifier's held-out scores, its permutation importances and the
+    held-out rows they were measured on."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+    from threadpoolctl import threadpool_limits
+
     clf = HistGradientBoostingClassifier(
         max_iter=MAX_ITER,
         learning_rate=LEARNING_RATE,
@@ -212,104 +315,87 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             n_repeats=int(th["importance_repeats"]),
             random_state=seed,
         )
-    iv = _auc_interval(ctx, y[hold], p)
-    auc = float(iv.value) if iv.value is not None else 0.5
-    low = iv.low if iv.low is not None else auc
-    order = sorted(range(len(specs)), key=lambda k: (-imp.importances_mean[k], specs[k].name))
-    # A feature "gives current away" when shuffling it costs a clear share of AUC,
-    # beyond the spread of its own repeats.
-    top_idx = [
-        k
-        for k in order[: int(th["top_features"])]
-        if imp.importances_mean[k] >= th["importance_min"]
-        and imp.importances_mean[k] > 2 * imp.importances_std[k]
-    ]
-    top = [specs[k] for k in top_idx]
+    return p, imp, probe
 
-    status: Status = "pass"
-    if low >= th["auc_fail"]:
-        status = "fail"
-    elif low >= th["auc_warn"]:
-        status = "warn"
-    conf = f"{ctx.settings.confidence:.0%} CI"
-    ci = f"{conf} {low:.2f}–{iv.high:.2f}" if iv.high is not None else "no interval"
-    sampled = ref.height < n_ref or cur.height < n_cur
+
+def _summary(m: MultivariateDrift, status: Status, th: Mapping[str, Any], conf: float) -> str:
+    """One sentence: how well current can be told from the reference, on which rows."""
+    ref_name, auc, low = m.reference, m.auc, m.clear_low
+    ci = f"{conf:.0%} CI {low:.2f}–{m.auc_high:.2f}" if m.auc_high is not None else "no interval"
     used = (
-        f"on a sample of {ref.height:,} of {n_ref:,} {ref_name} rows and {cur.height:,} of "
-        f"{n_cur:,} current rows"
-        if sampled
-        else f"on {rows_text(n_ref)} of {ref_name} and {rows_text(n_cur)} of current"
+        f"on a sample of {m.reference_rows:,} of {m.reference_available:,} {ref_name} rows "
+        f"and {m.current_rows:,} of {m.current_available:,} current rows"
+        if m.sampled
+        else f"on {rows_text(m.reference_available)} of {ref_name} and "
+        f"{rows_text(m.current_available)} of current"
     )
-    names = ", ".join(f"'{s.name}'" for s in top[:3])
     if status == "pass":
-        summary = (
+        return (
             f"Current cannot be reliably told apart from {ref_name}: a classifier reaches "
             f"ROC-AUC {auc:.2f} ({ci}) on held-out rows, {used}."
         )
-    else:
-        line = th["auc_fail"] if status == "fail" else th["auc_warn"]
-        summary = (
-            f"A classifier tells current from {ref_name} with ROC-AUC {auc:.2f} ({ci}; lower "
-            f"bound at or above {line}), {used}"
-            + (f"; {names} give current away most." if names else ".")
+    names = ", ".join(f"'{name}'" for name, _, _ in m.telling[:3])
+    line = th["auc_fail"] if status == "fail" else th["auc_warn"]
+    return (
+        f"A classifier tells current from {ref_name} with ROC-AUC {auc:.2f} ({ci}; lower "
+        f"bound at or above {line}), {used}"
+        + (f"; {names} give current away most." if names else ".")
+    )
+
+
+_RECOMMENDATION = {
+    "fail": (
+        "Current data is a different population from the reference. Look at the features "
+        "named here and in drift.features, find the cause, and evaluate the model on recent "
+        "labelled data before trusting its predictions."
+    ),
+    "warn": (
+        "Current data can be told apart from the reference: check the named features "
+        "for a real change or a pipeline fault, and watch the model's performance."
+    ),
+    "pass": "Nothing to do now; repeat the comparison on new production data.",
+}
+
+
+def _findings(m: MultivariateDrift, status: Status) -> list[Finding]:
+    """The features that give current away, as one finding (none when no feature does)."""
+    if not m.telling:
+        return []
+    names = ", ".join(f"'{name}'" for name, _, _ in m.telling[:3])
+    more = f" and {len(m.telling) - 3} more" if len(m.telling) > 3 else ""
+    return [
+        Finding(
+            status=status,
+            message=(
+                f"The features that separate current from {m.reference} most are {names}"
+                f"{more} (held-out AUC drop when each is shuffled)."
+            ),
+            columns=tuple(dict.fromkeys(column for _, column, _ in m.telling)),
+            split="current",
+            metrics={f"importance_{name}": value for name, _, value in m.telling},
         )
-    findings = []
-    if top:
-        findings.append(
-            Finding(
-                status=status,
-                message=(
-                    f"The features that separate current from {ref_name} most are {names}"
-                    + (f" and {len(top) - 3} more" if len(top) > 3 else "")
-                    + " (held-out AUC drop when each is shuffled)."
-                ),
-                columns=tuple(dict.fromkeys(s.column for s in top)),
-                split="current",
-                metrics={
-                    f"importance_{specs[k].name}": float(imp.importances_mean[k]) for k in top_idx
-                },
-            )
-        )
-    if status == "fail":
-        recommendation = (
-            "Current data is a different population from the reference. Look at the features "
-            "named here and in drift.features, find the cause, and evaluate the model on recent "
-            "labelled data before trusting its predictions."
-        )
-    elif status == "warn":
-        recommendation = (
-            "Current data can be told apart from the reference: check the named features "
-            "for a real change or a pipeline fault, and watch the model's performance."
-        )
-    else:
-        recommendation = "Nothing to do now; repeat the comparison on new production data."
-    importance: list[dict[str, Any]] = [
-        {
-            "feature": specs[k].name,
-            "importance": float(imp.importances_mean[k]),
-            "std": float(imp.importances_std[k]),
-        }
-        for k in order
     ]
+
+
+def _charts(m: MultivariateDrift, status: Status) -> list[dict[str, Any]]:
+    """The AUC with its interval, and the features' importances (at most 15)."""
+    high = m.auc_high if m.auc_high is not None else m.auc
     charts: list[dict[str, Any]] = [
         IntervalChart(
             title="Domain classifier ROC-AUC on held-out rows (0.5: indistinguishable)",
             x_label="ROC-AUC",
             unit="value",
-            items=[
-                IntervalItem(
-                    "current vs " + ref_name, auc, low, iv.high if iv.high is not None else auc
-                )
-            ],
+            items=[IntervalItem("current vs " + m.reference, m.auc, m.clear_low, high)],
         ).to_dict()
     ]
+    named = {name for name, _, _ in m.telling}
     bars = [
         Bar(
             r["feature"],
             max(r["importance"], 0.0),
-            "warn" if specs[k].name in {s.name for s in top} and status != "pass" else "pass",
+            "warn" if r["feature"] in named and status != "pass" else "pass",
         )
-        for r, k in zip(importance, order, strict=True)
+        for r in m.importance
     ][:15]
     if bars:
         charts.append(
@@ -320,43 +406,50 @@ def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 items=bars,
             ).to_dict()
         )
+    return charts
+
+
+def _describe(
+    m: MultivariateDrift, status: Status, th: Mapping[str, Any], conf: float, n_bootstrap: int
+) -> Outcome:
+    """Summary, finding, recommendation, charts and details of a judged domain classifier."""
     return Outcome(
         status=status,
-        summary=summary,
+        summary=_summary(m, status, th, conf),
         metrics={
-            "auc": auc,
-            "auc_low": iv.low,
-            "auc_high": iv.high,
-            "reference_rows_used": ref.height,
-            "current_rows_used": cur.height,
-            "holdout_rows": int(hold.sum()),
-            "features": len(specs),
+            "auc": m.auc,
+            "auc_low": m.auc_low,
+            "auc_high": m.auc_high,
+            "reference_rows_used": m.reference_rows,
+            "current_rows_used": m.current_rows,
+            "holdout_rows": m.holdout_rows,
+            "features": m.features,
         },
-        findings=findings,
-        recommendation=recommendation,
+        findings=_findings(m, status),
+        recommendation=_RECOMMENDATION[status],
         details={
-            "reference": ref_name,
-            "reference_choice": reference_choice(ctx),
-            "engine": engine_name(ctx),
+            "reference": m.reference,
+            "reference_choice": m.reference_choice,
+            "engine": m.engine,
             "classifier": f"HistGradientBoostingClassifier(max_iter={MAX_ITER}, "
-            f"learning_rate={LEARNING_RATE}, early_stopping=False, random_state={seed})",
+            f"learning_rate={LEARNING_RATE}, early_stopping=False, random_state={m.seed})",
             "rows_used": {
-                "reference": ref.height,
-                "current": cur.height,
-                "reference_available": n_ref,
-                "current_available": n_cur,
-                "sampled": sampled,
+                "reference": m.reference_rows,
+                "current": m.current_rows,
+                "reference_available": m.reference_available,
+                "current_available": m.current_available,
+                "sampled": m.sampled,
                 "sampling": f"the {int(th['max_rows']):,} rows of each table with the smallest "
                 "content hash; rows whose hash falls in the lowest "
                 f"{th['holdout']:.0%} are held out; permutation importance on the first "
                 f"{int(th['importance_rows']):,} held-out rows",
-                "holdout": int(hold.sum()),
-                "importance_rows": int(probe.size),
+                "holdout": m.holdout_rows,
+                "importance_rows": m.importance_rows,
             },
-            "n_bootstrap": ctx.settings.n_bootstrap,
-            "confidence": ctx.settings.confidence,
-            "importance": importance,
-            "skipped_columns": skipped,
-            "charts": charts,
+            "n_bootstrap": n_bootstrap,
+            "confidence": conf,
+            "importance": [dict(r) for r in m.importance],
+            "skipped_columns": list(m.skipped),
+            "charts": _charts(m, status),
         },
     )

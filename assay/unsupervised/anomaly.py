@@ -18,7 +18,7 @@ detector's ``decision_function`` and ``score_samples`` are negated).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -172,20 +172,44 @@ class AnomalyRateDriftParams:
     tasks=("anomaly",),
 )
 def check_rate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Flagged share of current against reference rows: measured
+    (:func:`measure_rate_drift`), judged (:func:`judge_rate_drift`), described."""
+    m = measure_rate_drift(ctx, top_features=int(th["top_features"]))
+    return _describe_rate_drift(m, judge_rate_drift(m, th), ctx.settings.confidence)
+
+
+@dataclass(frozen=True)
+class RateDrift:
+    """What ``anomaly.rate_drift`` measures (numbers only, no verdict)."""
+
+    reference_rate: float
+    current_rate: float
+    change: float
+    """``current_rate - reference_rate``, with its Newcombe interval below."""
+    change_low: float
+    change_high: float
+    p_value: float
+    """Two-proportion test of the two flagged shares."""
+    ratio: float
+    """Current to reference flagged share, continuity-corrected (finite at zero)."""
+    moved_phrases: tuple[str, ...] = ()
+    """The features that moved most from reference to current, in words."""
+    moved_rows: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def fold(self) -> float:
+        """The ratio or its inverse, whichever is at least 1."""
+        return max(self.ratio, 1 / self.ratio)
+
+
+def measure_rate_drift(ctx: AuditContext, *, top_features: int) -> RateDrift:
+    """The flagged shares of test (reference) and current rows, and the features that moved."""
     conf = ctx.settings.confidence
     _, f_ref = flags(ctx, "test")
     _, f_cur = flags(ctx, "current")
     k1, n1, k2, n2 = int(f_ref.sum()), f_ref.size, int(f_cur.sum()), f_cur.size
     d, lo, hi, p = two_share_test(k1, n1, k2, n2, conf)
     r1, r2 = k1 / n1, k2 / n2
-    ratio = (r2 + 0.5 / n2) / (r1 + 0.5 / n1)  # continuity-corrected, finite at zero
-    up = max(ratio, 1 / ratio)
-    status: Status = "pass"
-    if p <= float(th["alpha"]):
-        if up >= float(th["ratio_fail"]):
-            status = "fail"
-        elif up >= float(th["ratio_warn"]):
-            status = "warn"
     v_ref, v_cur = _inputs.view(ctx, "test"), _inputs.view(ctx, "current")
     both = _inputs.View(
         X=np.vstack([v_cur.X, v_ref.X]),
@@ -196,14 +220,40 @@ def check_rate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         scale=v_ref.scale,
     )
     phrases, rows = feature_phrases(
-        both,
-        np.arange(n2),
-        np.arange(n2, n2 + n1),
-        top=int(th["top_features"]),
-        d_min=0.1,
-        confidence=conf,
+        both, np.arange(n2), np.arange(n2, n2 + n1), top=top_features, d_min=0.1, confidence=conf
     )
-    moved = "; current data has " + "; ".join(phrases) if phrases else ""
+    return RateDrift(
+        reference_rate=r1,
+        current_rate=r2,
+        change=d,
+        change_low=lo,
+        change_high=hi,
+        p_value=p,
+        ratio=(r2 + 0.5 / n2) / (r1 + 0.5 / n1),
+        moved_phrases=tuple(phrases),
+        moved_rows=tuple(rows),
+    )
+
+
+def judge_rate_drift(m: RateDrift, th: Mapping[str, Any]) -> Status:
+    """``fail`` when the flagged share changed clearly (``p_value <= alpha``) by at least
+    ``ratio_fail`` times (either way), ``warn`` from ``ratio_warn``; else ``pass``.
+
+    >>> m = RateDrift(0.05, 0.11, 0.06, 0.04, 0.08, 1e-6, 2.2)
+    >>> judge_rate_drift(m, {"alpha": 0.05, "ratio_warn": 1.5, "ratio_fail": 2.0})
+    'fail'
+    """
+    if not m.p_value <= float(th["alpha"]):
+        return "pass"
+    if m.fold >= float(th["ratio_fail"]):
+        return "fail"
+    return "warn" if m.fold >= float(th["ratio_warn"]) else "pass"
+
+
+def _describe_rate_drift(m: RateDrift, status: Status, conf: float) -> Outcome:
+    """Summary, finding, recommendation and chart of a judged rate drift."""
+    r1, r2, ratio, p = m.reference_rate, m.current_rate, m.ratio, m.p_value
+    moved = "; current data has " + "; ".join(m.moved_phrases) if m.moved_phrases else ""
     rates = f"{pct(r1)} of reference rows flagged, {pct(r2)} of current rows"
     if status == "pass":
         summary = f"The anomaly rate holds steady: {rates} (p = {p:.2g})."
@@ -211,51 +261,45 @@ def check_rate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else:
         word = "more" if ratio > 1 else "fewer"
         summary = (
-            f"The detector flags {up:,.1f} times {'as many' if ratio > 1 else 'fewer'} rows in "
-            f"current data: {rates} (difference {conf:.0%} CI {pct(lo)} to {pct(hi)}, "
-            f"p = {p:.2g}){moved}."
+            f"The detector flags {m.fold:,.1f} times {'as many' if ratio > 1 else 'fewer'} rows "
+            f"in current data: {rates} (difference {conf:.0%} CI {pct(m.change_low)} to "
+            f"{pct(m.change_high)}, p = {p:.2g}){moved}."
         )
         rec = (
             f"Find out whether there are really {word} anomalies or the data has drifted under "
             "the detector (the features named); refit or re-threshold it on recent normal data."
         )
-    findings = [
-        Finding(
-            status=status,
-            message=summary,
-            group="all rows",
-            split="current",
-            metrics={"reference_rate": r1, "current_rate": r2, "p_value": p},
-        )
-    ]
+    finding = Finding(
+        status=status,
+        message=summary,
+        group="all rows",
+        split="current",
+        metrics={"reference_rate": r1, "current_rate": r2, "p_value": p},
+    )
+    chart = BarChart(
+        title="Share of rows flagged",
+        x_label="share flagged",
+        unit="share",
+        items=[
+            Bar(label="reference", value=r1, status="pass"),
+            Bar(label="current", value=r2, status=status),
+        ],
+    )
     return Outcome(
         status=status,
         summary=summary,
         metrics={
             "reference_rate": r1,
             "current_rate": r2,
-            "rate_change": d,
-            "rate_change_low": lo,
-            "rate_change_high": hi,
+            "rate_change": m.change,
+            "rate_change_low": m.change_low,
+            "rate_change_high": m.change_high,
             "rate_ratio": ratio,
             "p_value": p,
         },
-        findings=findings,
+        findings=[finding],
         recommendation=rec,
-        details={
-            "moved_features": rows,
-            "charts": [
-                BarChart(
-                    title="Share of rows flagged",
-                    x_label="share flagged",
-                    unit="share",
-                    items=[
-                        Bar(label="reference", value=r1, status="pass"),
-                        Bar(label="current", value=r2, status=status),
-                    ],
-                ).to_dict()
-            ],
-        },
+        details={"moved_features": list(m.moved_rows), "charts": [chart.to_dict()]},
     )
 
 
@@ -294,12 +338,45 @@ class AnomalyDetectionParams:
     tasks=("anomaly",),
 )
 def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Flags and scores against known anomaly labels: measured (:func:`measure_detection`),
+    judged (:func:`judge_detection`), described."""
+    m = measure_detection(ctx)
+    return _describe_detection(m, judge_detection(m, th), ctx.settings.confidence)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What ``anomaly.detection`` measures on the test rows (numbers only, no verdict)."""
+
+    pr_auc: float
+    pr_auc_low: float
+    pr_auc_high: float
+    prevalence: float
+    """Share of known anomalies: the PR-AUC of random flagging."""
+    recall: float
+    recall_low: float
+    recall_high: float
+    precision: float
+    precision_low: float
+    precision_high: float
+    caught: int
+    """Known anomalies flagged."""
+    flagged: int
+    anomalies: int
+    rows: int
+
+    @property
+    def flagged_rate(self) -> float:
+        return self.flagged / self.rows
+
+
+def measure_detection(ctx: AuditContext) -> Detection:
+    """PR-AUC (bootstrap interval), recall and precision (Wilson intervals) of the flags."""
     conf, seed = ctx.settings.confidence, ctx.settings.seed
     y = _inputs.anomaly_labels(ctx, "test")
     if y is None:
         raise SkipCheck("no known anomaly labels were given (pass target=... or --target)")
     score, flagged = flags(ctx, "test")
-    prevalence = float(y.mean())
     ap = float(average_precision_score(y, score))
     draws = min(ctx.settings.n_bootstrap, _MAX_AP_DRAWS)
     ap_lo, ap_hi = (
@@ -307,20 +384,48 @@ def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     )
     tp = int((flagged & y).sum())
     nf, npos = int(flagged.sum()), int(y.sum())
-    precision = tp / nf if nf else 0.0
-    recall = tp / npos if npos else 0.0
     p_lo, p_hi = wilson(tp, nf, conf) if nf else (0.0, 1.0)
     r_lo, r_hi = wilson(tp, npos, conf)
-    status: Status = "pass"
-    if ap_lo <= prevalence:
-        status = "fail"
-    elif recall < float(th["recall_warn"]):
-        status = "warn"
+    return Detection(
+        pr_auc=ap,
+        pr_auc_low=ap_lo,
+        pr_auc_high=ap_hi,
+        prevalence=float(y.mean()),
+        recall=tp / npos if npos else 0.0,
+        recall_low=r_lo,
+        recall_high=r_hi,
+        precision=tp / nf if nf else 0.0,
+        precision_low=p_lo,
+        precision_high=p_hi,
+        caught=tp,
+        flagged=nf,
+        anomalies=npos,
+        rows=int(y.size),
+    )
+
+
+def judge_detection(m: Detection, th: Mapping[str, Any]) -> Status:
+    """``fail`` when the PR-AUC is not clearly above random flagging (the low end of its
+    interval at or under the prevalence); ``warn`` when recall is under ``recall_warn``.
+
+    >>> m = Detection(0.6, 0.5, 0.7, 0.03, 0.4, 0.3, 0.5, 0.5, 0.4, 0.6, 18, 36, 45, 1500)
+    >>> judge_detection(m, {"recall_warn": 0.5})
+    'warn'
+    """
+    if m.pr_auc_low <= m.prevalence:
+        return "fail"
+    return "warn" if m.recall < float(th["recall_warn"]) else "pass"
+
+
+def _describe_detection(m: Detection, status: Status, conf: float) -> Outcome:
+    """Summary, finding, recommendation and chart of a judged detection."""
     text = (
-        f"PR-AUC {num(ap)} ({conf:.0%} CI {num(ap_lo)}–{num(ap_hi)}) against {num(prevalence)} for "
-        f"random flagging; at its flagged rate ({pct(nf / y.size)}) it catches {tp:,} of {npos:,} "
-        f"known anomalies (recall {pct(recall)}, CI {pct(r_lo)}–{pct(r_hi)}) and "
-        f"{pct(precision)} of its flags are real (CI {pct(p_lo)}–{pct(p_hi)})"
+        f"PR-AUC {num(m.pr_auc)} ({conf:.0%} CI {num(m.pr_auc_low)}–{num(m.pr_auc_high)}) "
+        f"against {num(m.prevalence)} for random flagging; at its flagged rate "
+        f"({pct(m.flagged_rate)}) it catches {m.caught:,} of {m.anomalies:,} known anomalies "
+        f"(recall {pct(m.recall)}, CI {pct(m.recall_low)}–{pct(m.recall_high)}) and "
+        f"{pct(m.precision)} of its flags are real "
+        f"(CI {pct(m.precision_low)}–{pct(m.precision_high)})"
     )
     if status == "fail":
         summary = f"The detector is no better than random flagging: {text}."
@@ -334,46 +439,37 @@ def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else:
         summary = f"The detector finds the known anomalies: {text}."
         rec = ""
+    names = ("pr_auc", "precision", "recall")
+    metrics: dict[str, float | int | None] = {
+        f"{k}{end}": getattr(m, f"{k}{end}") for k in names for end in ("", "_low", "_high")
+    }
+    metrics.update(prevalence=m.prevalence, flagged_rate=m.flagged_rate)
+    chart = IntervalChart(
+        title="Detection against known anomalies",
+        x_label="",
+        unit="value",
+        items=[
+            IntervalItem(label="PR-AUC", value=m.pr_auc, low=m.pr_auc_low, high=m.pr_auc_high),
+            IntervalItem(label="random PR-AUC", value=m.prevalence),
+            IntervalItem(
+                label="precision", value=m.precision, low=m.precision_low, high=m.precision_high
+            ),
+            IntervalItem(label="recall", value=m.recall, low=m.recall_low, high=m.recall_high),
+        ],
+    )
+    finding = Finding(
+        status=status,
+        message=summary,
+        group="known anomalies",
+        metrics={"pr_auc": m.pr_auc, "recall": m.recall, "precision": m.precision},
+    )
     return Outcome(
         status=status,
         summary=summary,
-        metrics={
-            "pr_auc": ap,
-            "pr_auc_low": ap_lo,
-            "pr_auc_high": ap_hi,
-            "precision": precision,
-            "precision_low": p_lo,
-            "precision_high": p_hi,
-            "recall": recall,
-            "recall_low": r_lo,
-            "recall_high": r_hi,
-            "prevalence": prevalence,
-            "flagged_rate": nf / y.size,
-        },
-        findings=[
-            Finding(
-                status=status,
-                message=summary,
-                group="known anomalies",
-                metrics={"pr_auc": ap, "recall": recall, "precision": precision},
-            )
-        ],
+        metrics=metrics,
+        findings=[finding],
         recommendation=rec,
-        details={
-            "charts": [
-                IntervalChart(
-                    title="Detection against known anomalies",
-                    x_label="",
-                    unit="value",
-                    items=[
-                        IntervalItem(label="PR-AUC", value=ap, low=ap_lo, high=ap_hi),
-                        IntervalItem(label="random PR-AUC", value=prevalence),
-                        IntervalItem(label="precision", value=precision, low=p_lo, high=p_hi),
-                        IntervalItem(label="recall", value=recall, low=r_lo, high=r_hi),
-                    ],
-                ).to_dict()
-            ]
-        },
+        details={"charts": [chart.to_dict()]},
     )
 
 
@@ -406,6 +502,32 @@ class AnomalyDriversParams:
     tasks=("anomaly",),
 )
 def check_drivers(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """What sets flagged rows apart: measured (:func:`measure_drivers`), judged
+    (:func:`judge_drivers`), described."""
+    m = measure_drivers(ctx, top_features=int(th["top_features"]))
+    return _describe_drivers(m, judge_drivers(m, th))
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """What ``anomaly.drivers`` measures on the test rows (numbers only, no verdict)."""
+
+    flagged: int
+    top_feature: str
+    """The feature in which most flagged rows are most extreme."""
+    top_share: float
+    """Share of flagged rows most extreme in ``top_feature``."""
+    n_features: int
+    """Source features compared (a one-hot column counts with its feature)."""
+    drivers: tuple[dict[str, Any], ...] = ()
+    """Features in which flagged rows are clearly more extreme (Cohen's d >= 0.2), largest d
+    first: feature, d, d_low, d_high, mean_abs_z_flagged, mean_abs_z_other."""
+    most_extreme_in: Mapping[str, int] = field(default_factory=dict)
+    example_rows: tuple[int, ...] = ()
+
+
+def measure_drivers(ctx: AuditContext, *, top_features: int) -> Drivers:
+    """Distances from typical of flagged and other rows, feature by feature."""
     conf = ctx.settings.confidence
     _, flagged = flags(ctx, "test")
     v = _inputs.view(ctx, "test")
@@ -419,14 +541,10 @@ def check_drivers(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     dist = np.abs(v.X - med) / np.where(mad > 0, mad, 1.0)
     eff = cohen_d(dist[inside], dist[outside], conf)
     m_in, m_out = dist[inside].mean(axis=0), dist[outside].mean(axis=0)
-    phrases, rows = [], []
-    for j in np.argsort(-eff[0], kind="stable")[: int(th["top_features"])]:
+    rows = []
+    for j in np.argsort(-eff[0], kind="stable")[:top_features]:
         if eff[0, j] < 0.2:
             break
-        phrases.append(
-            f"{v.columns[j]} ({num(m_in[j], 1)} robust SD from typical against {num(m_out[j], 1)}; "
-            f"d = {num(eff[0, j])})"
-        )
         rows.append(
             {
                 "feature": v.columns[j],
@@ -437,62 +555,77 @@ def check_drivers(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 "mean_abs_z_other": float(m_out[j]),
             }
         )
-    extreme = np.argmax(dist[inside], axis=1)
     by_source: dict[str, int] = {}
-    for j in extreme:
+    for j in np.argmax(dist[inside], axis=1):
         by_source[v.source[j]] = by_source.get(v.source[j], 0) + 1
     top_src = max(by_source, key=lambda s: (by_source[s], s))
-    top_share = by_source[top_src] / inside.size
-    status: Status = (
-        "warn" if top_share >= float(th["dominant_share"]) and len(set(v.source)) >= 3 else "pass"
+    return Drivers(
+        flagged=int(inside.size),
+        top_feature=top_src,
+        top_share=by_source[top_src] / inside.size,
+        n_features=len(set(v.source)),
+        drivers=tuple(rows),
+        most_extreme_in=by_source,
+        example_rows=tuple(int(v.order[i]) for i in inside[:20]),
     )
+
+
+def judge_drivers(m: Drivers, th: Mapping[str, Any]) -> Status:
+    """``warn`` when at least ``dominant_share`` of flagged rows are most extreme in one
+    feature, out of three or more (a detector driven by one column); else ``pass``.
+
+    >>> judge_drivers(Drivers(40, "f0", 0.8, 5), {"dominant_share": 0.5})
+    'warn'
+    """
+    return "warn" if m.top_share >= float(th["dominant_share"]) and m.n_features >= 3 else "pass"
+
+
+def _describe_drivers(m: Drivers, status: Status) -> Outcome:
+    """Summary, finding, recommendation and chart of judged drivers."""
+    rows = [dict(r) for r in m.drivers]
+    phrases = [
+        f"{r['feature']} ({num(r['mean_abs_z_flagged'], 1)} robust SD from typical against "
+        f"{num(r['mean_abs_z_other'], 1)}; d = {num(r['d'])})"
+        for r in rows
+    ]
     what = "; ".join(phrases) if phrases else "no feature in which they are clearly more extreme"
-    summary = f"Flagged rows ({inside.size:,}) are most unusual in {what}."
+    summary = f"Flagged rows ({m.flagged:,}) are most unusual in {what}."
+    rec = ""
     if status == "warn":
-        summary += f" {pct(top_share)} of them are most extreme in {top_src} alone."
+        summary += f" {pct(m.top_share)} of them are most extreme in {m.top_feature} alone."
         rec = (
-            f"Check {top_src}: a detector driven by one column often flags a unit error or a "
-            "data-entry problem rather than real anomalies."
+            f"Check {m.top_feature}: a detector driven by one column often flags a unit error "
+            "or a data-entry problem rather than real anomalies."
         )
-    else:
-        rec = ""
-    rows_out = tuple(int(v.order[i]) for i in inside[:20])
+    chart = IntervalChart(
+        title="How much more extreme flagged rows are (Cohen's d)",
+        x_label="difference in distance from typical, flagged − other rows",
+        unit="std",
+        items=[
+            IntervalItem(label=r["feature"], value=r["d"], low=r["d_low"], high=r["d_high"])
+            for r in rows
+        ],
+    )
+    finding = Finding(
+        status=status,
+        message=summary,
+        rows=m.example_rows,
+        split="test",
+        columns=tuple(r["feature"] for r in rows) or None,
+    )
     return Outcome(
         status=status,
         summary=summary,
         metrics={
-            "flagged": int(inside.size),
-            "top_feature_share": top_share,
+            "flagged": m.flagged,
+            "top_feature_share": m.top_share,
             "features_named": len(rows),
         },
-        findings=[
-            Finding(
-                status=status,
-                message=summary,
-                rows=rows_out,
-                split="test",
-                columns=tuple(r["feature"] for r in rows) or None,
-            )
-        ],
+        findings=[finding],
         recommendation=rec,
         details={
             "drivers": rows,
-            "most_extreme_in": dict(sorted(by_source.items(), key=lambda t: -t[1])),
-            "charts": [
-                IntervalChart(
-                    title="How much more extreme flagged rows are (Cohen's d)",
-                    x_label="difference in distance from typical, flagged − other rows",
-                    unit="std",
-                    items=[
-                        IntervalItem(
-                            label=r["feature"],
-                            value=r["d"],
-                            low=r["d_low"],
-                            high=r["d_high"],
-                        )
-                        for r in rows
-                    ],
-                ).to_dict()
-            ],
+            "most_extreme_in": dict(sorted(m.most_extreme_in.items(), key=lambda t: -t[1])),
+            "charts": [chart.to_dict()],
         },
     )

@@ -17,7 +17,7 @@ Three things are compared, each with its own test and Holm's correction:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -132,8 +132,44 @@ class ClusterDriftParams:
     tasks=("clustering",),
 )
 def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Shares, members and splits of the clusters, reference against current: measured
+    (:func:`measure_cluster_drift`), judged (:func:`judge_cluster_drift`), described."""
+    m = measure_cluster_drift(ctx, sample_rows=int(th["sample_rows"]))
+    return _describe(m, judge_cluster_drift(m, th), ctx.settings.confidence)
+
+
+@dataclass(frozen=True)
+class ClusterDrift:
+    """What ``clustering.drift`` measures (numbers only, no verdict). Every q value is
+    Holm-corrected over all the share and feature tests together."""
+
+    shares: tuple[dict[str, Any], ...]
+    """Per cluster: cluster, reference and current share, change with its interval
+    (change_low, change_high) and q_value."""
+    ks: tuple[tuple[str, str, float, float], ...] = ()
+    """(cluster, feature, KS statistic, q value) of every within-cluster feature test."""
+    split: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Per cluster tested, the two-group silhouette of its reference and current members."""
+    reference_rows: int = 0
+    current_rows: int = 0
+    q_min: float = 1.0
+
+
+@dataclass(frozen=True)
+class ClusterDriftVerdict:
+    """The status of ``clustering.drift`` and its reasons."""
+
+    status: Status
+    share_changes: tuple[tuple[str, Status, str], ...] = ()
+    """(cluster, status, what: has vanished, is new, grew, shrank) of each clear share change."""
+    moved: Mapping[str, tuple[tuple[str, float, float], ...]] = field(default_factory=dict)
+    """Per cluster, its moved features (feature, KS, q), largest KS first."""
+    splits: tuple[str, ...] = ()
+
+
+def measure_cluster_drift(ctx: AuditContext, *, sample_rows: int) -> ClusterDrift:
+    """Share tests, within-cluster KS tests and split scores of every cluster."""
     conf, seed = ctx.settings.confidence, ctx.settings.seed
-    alpha = float(th["alpha"])
     ref_x, cur_x = _inputs.view(ctx, "test").X, _inputs.view(ctx, "current").X
     ref, cur = _inputs.clusters(ctx, "test"), _inputs.clusters(ctx, "current")
     columns = _inputs.view(ctx, "test").columns
@@ -154,13 +190,12 @@ def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             }
         )
         share_p.append(p)
-    cap = int(th["sample_rows"])
     rng = np.random.default_rng([int(seed), _STREAM, 1])
 
     def members(X: np.ndarray, lab: np.ndarray, c: str) -> np.ndarray:
         rows = np.flatnonzero(lab == c)
-        if rows.size > cap:
-            rows = np.sort(rng.choice(rows, cap, replace=False))
+        if rows.size > sample_rows:
+            rows = np.sort(rng.choice(rows, sample_rows, replace=False))
         return X[rows]
 
     ks_keys, ks_stat, ks_p = [], [], []
@@ -176,61 +211,82 @@ def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             ks_p.append(float(res.pvalue[j]))
         split[c] = split_scores(a, b, seed=seed)
     q_all = holm(share_p + ks_p)
-    share_q, ks_q = q_all[: len(share_p)], q_all[len(share_p) :]
-    findings: list[Finding] = []
-    worst: Status = "pass"
-    named: list[str] = []
-    for r, q in zip(share_rows, share_q, strict=True):
+    for r, q in zip(share_rows, q_all[: len(share_p)], strict=True):
         r["q_value"] = float(q)
-        c = r["cluster"]
-        gone = r["reference"] > 0 and r["current"] < float(th["vanish_ratio"]) * r["reference"]
-        new = r["reference"] == 0 and r["current"] > 0
-        big = abs(r["change"]) >= float(th["share_warn"])
-        if q <= alpha and (gone or new or big):
-            st: Status = "fail" if gone or new else "warn"
-            what = (
-                "has vanished"
-                if gone
-                else "is new"
-                if new
-                else "grew"
-                if r["change"] > 0
-                else "shrank"
-            )
-            findings.append(
-                Finding(
-                    status=st,
-                    message=f"Cluster {c} {what}: {pct(r['reference'])} of reference rows, "
-                    f"{pct(r['current'])} of current rows (change {conf:.0%} CI "
-                    f"{pct(r['change_low'])} to {pct(r['change_high'])}, q = {q:.2g}).",
-                    group=f"cluster {c}",
-                    metrics={
-                        "reference_share": r["reference"],
-                        "current_share": r["current"],
-                        "q_value": float(q),
-                    },
-                )
-            )
-            named.append(f"cluster {c} {what}")
-            worst = "fail" if st == "fail" or worst == "fail" else "warn"
+    ks_q = q_all[len(share_p) :]
+    return ClusterDrift(
+        shares=tuple(share_rows),
+        ks=tuple(
+            (c, col, s, float(q)) for (c, col), s, q in zip(ks_keys, ks_stat, ks_q, strict=True)
+        ),
+        split=split,
+        reference_rows=n_ref,
+        current_rows=n_cur,
+        q_min=float(min(q_all)) if len(q_all) else 1.0,
+    )
+
+
+def judge_share(r: Mapping[str, Any], th: Mapping[str, Any]) -> tuple[Status, str]:
+    """One cluster's share change (a row of :attr:`ClusterDrift.shares`): ``fail`` when it
+    clearly (``q_value <= alpha``) vanished (under ``vanish_ratio`` of its reference share)
+    or is new, ``warn`` when it clearly changed by at least ``share_warn``; with what
+    happened ('has vanished', 'is new', 'grew', 'shrank'; '' when it passes).
+
+    >>> th = {"alpha": 0.05, "vanish_ratio": 0.2, "share_warn": 0.05}
+    >>> judge_share({"reference": 0.25, "current": 0.02, "change": -0.23, "q_value": 0.001}, th)
+    ('fail', 'has vanished')
+    """
+    gone = r["reference"] > 0 and r["current"] < float(th["vanish_ratio"]) * r["reference"]
+    new = r["reference"] == 0 and r["current"] > 0
+    big = abs(r["change"]) >= float(th["share_warn"])
+    if not (r["q_value"] <= float(th["alpha"]) and (gone or new or big)):
+        return "pass", ""
+    what = "has vanished" if gone else "is new" if new else "grew" if r["change"] > 0 else "shrank"
+    return ("fail" if gone or new else "warn"), what
+
+
+def judge_cluster_drift(m: ClusterDrift, th: Mapping[str, Any]) -> ClusterDriftVerdict:
+    """``fail`` when a cluster vanished, is new or has split (its current members form two
+    groups: two-group silhouette at least ``split_silhouette`` and ``split_gain`` above the
+    reference's); ``warn`` when a cluster's share clearly changed by ``share_warn`` or its
+    members moved (a feature's KS at least ``ks_warn`` with q <= ``alpha``)."""
+    changes: list[tuple[str, Status, str]] = []
+    for r in m.shares:
+        st, what = judge_share(r, th)
+        if st != "pass":
+            changes.append((r["cluster"], st, what))
     moved: dict[str, list[tuple[str, float, float]]] = {}
-    for (c, col), s, q in zip(ks_keys, ks_stat, ks_q, strict=True):
-        if q <= alpha and s >= float(th["ks_warn"]):
-            moved.setdefault(c, []).append((col, s, float(q)))
-    splits = [
+    for c, col, s, q in m.ks:
+        if q <= float(th["alpha"]) and s >= float(th["ks_warn"]):
+            moved.setdefault(c, []).append((col, s, q))
+    splits = tuple(
         c
-        for c, (a, b) in split.items()
+        for c, (a, b) in m.split.items()
         if b >= float(th["split_silhouette"]) and b - a >= float(th["split_gain"])
-    ]
-    for c in names:
-        cols = sorted(moved.get(c, []), key=lambda t: -t[1])
-        if c in splits:
-            a, b = split[c]
+    )
+    levels = [st for _, st, _ in changes] + ["fail" if splits else "pass"]
+    levels.append("warn" if moved else "pass")
+    status: Status = "fail" if "fail" in levels else "warn" if "warn" in levels else "pass"
+    return ClusterDriftVerdict(
+        status=status,
+        share_changes=tuple(changes),
+        moved={c: tuple(sorted(cols, key=lambda t: -t[1])) for c, cols in moved.items()},
+        splits=splits,
+    )
+
+
+def _describe(m: ClusterDrift, v: ClusterDriftVerdict, conf: float) -> Outcome:
+    """Summary, findings, recommendation and chart of a judged cluster drift."""
+    findings, named = _share_findings(m, v, conf)
+    for c in [r["cluster"] for r in m.shares]:
+        cols = v.moved.get(c, ())
+        if c in v.splits:
+            a, b = m.split[c]
             text = (
                 f"Cluster {c} has split: its current members form two separate groups "
                 f"(two-group silhouette {num(b)} along the split, reference {num(a)})"
             )
-            st = "fail"
+            st: Status = "fail"
             named.append(f"cluster {c} split")
         elif cols:
             text = f"Cluster {c}'s members have changed"
@@ -250,15 +306,13 @@ def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 columns=tuple(col for col, _, _ in cols[:3]) or None,
                 metrics={
                     "max_ks": cols[0][1] if cols else 0.0,
-                    "split_silhouette": split[c][1],
-                    "reference_split_silhouette": split[c][0],
+                    "split_silhouette": m.split[c][1],
+                    "reference_split_silhouette": m.split[c][0],
                 },
             )
         )
-        worst = "fail" if st == "fail" or worst == "fail" else "warn"
-    max_change = max((abs(r["change"]) for r in share_rows), default=0.0)
-    q_min = float(min(q_all)) if len(q_all) else 1.0
-    if worst == "pass":
+    max_change = max((abs(r["change"]) for r in m.shares), default=0.0)
+    if v.status == "pass":
         summary = (
             f"The clusters hold steady between reference and current data: shares change by "
             f"at most {pct(max_change)} and no cluster's members moved or split."
@@ -271,31 +325,59 @@ def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "them for decisions; the old segment definitions no longer match the population."
         )
     return Outcome(
-        status=worst,
+        status=v.status,
         summary=summary,
         metrics={
             "max_share_change": max_change,
-            "clusters_moved": len(moved),
-            "clusters_split": len(splits),
-            "q_value": q_min,
-            "reference_rows": n_ref,
-            "current_rows": n_cur,
+            "clusters_moved": len(v.moved),
+            "clusters_split": len(v.splits),
+            "q_value": m.q_min,
+            "reference_rows": m.reference_rows,
+            "current_rows": m.current_rows,
         },
         findings=findings,
         recommendation=rec,
         details={
-            "shares": share_rows,
-            "split_silhouette": {c: {"reference": a, "current": b} for c, (a, b) in split.items()},
+            "shares": list(m.shares),
+            "split_silhouette": {
+                c: {"reference": a, "current": b} for c, (a, b) in m.split.items()
+            },
             "charts": [
                 DistributionChart(
                     title="Share of rows per cluster",
-                    labels=[f"cluster {r['cluster']}" for r in share_rows],
+                    labels=[f"cluster {r['cluster']}" for r in m.shares],
                     series={
-                        "reference": [r["reference"] for r in share_rows],
-                        "current": [r["current"] for r in share_rows],
+                        "reference": [r["reference"] for r in m.shares],
+                        "current": [r["current"] for r in m.shares],
                     },
                     unit="share",
                 ).to_dict()
             ],
         },
     )
+
+
+def _share_findings(
+    m: ClusterDrift, v: ClusterDriftVerdict, conf: float
+) -> tuple[list[Finding], list[str]]:
+    """A finding for each clear change of a cluster's share, and its short name."""
+    rows = {r["cluster"]: r for r in m.shares}
+    findings, named = [], []
+    for c, st, what in v.share_changes:
+        r, q = rows[c], rows[c]["q_value"]
+        findings.append(
+            Finding(
+                status=st,
+                message=f"Cluster {c} {what}: {pct(r['reference'])} of reference rows, "
+                f"{pct(r['current'])} of current rows (change {conf:.0%} CI "
+                f"{pct(r['change_low'])} to {pct(r['change_high'])}, q = {q:.2g}).",
+                group=f"cluster {c}",
+                metrics={
+                    "reference_share": r["reference"],
+                    "current_share": r["current"],
+                    "q_value": q,
+                },
+            )
+        )
+        named.append(f"cluster {c} {what}")
+    return findings, named

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -81,18 +81,45 @@ def cluster_scores(X: np.ndarray, labels: np.ndarray) -> dict[str, float] | None
     }
 
 
-def judge_quality(p_value: float, gap: float, *, alpha: float, gap_warn: float) -> Status:
-    """``fail`` when the silhouette is no better than the null (``p > alpha``);
+def judge_quality(m: Quality, th: Mapping[str, Any]) -> Status:
+    """``fail`` when the silhouette is no better than the null (``p_value > alpha``);
     ``warn`` when better but by less than ``gap_warn``; else ``pass``.
 
-    >>> judge_quality(0.4, 0.01, alpha=0.05, gap_warn=0.05)
+    >>> m = Quality(0.31, 0.3, 0.32, 0.3, 0.28, 0.33, p_value=0.4, n_clusters=4, rows_measured=900)
+    >>> judge_quality(m, {"alpha": 0.05, "gap_warn": 0.05})
     'fail'
-    >>> judge_quality(0.01, 0.3, alpha=0.05, gap_warn=0.05)
+    >>> m = Quality(0.6, 0.5, 0.7, 0.3, 0.28, 0.33, p_value=0.01, n_clusters=4, rows_measured=900)
+    >>> judge_quality(m, {"alpha": 0.05, "gap_warn": 0.05})
     'pass'
     """
-    if p_value > alpha:
+    if m.p_value > float(th["alpha"]):
         return "fail"
-    return "warn" if gap < gap_warn else "pass"
+    return "warn" if m.gap < float(th["gap_warn"]) else "pass"
+
+
+@dataclass(frozen=True)
+class Quality:
+    """What ``clustering.quality`` measures (numbers only, no verdict)."""
+
+    silhouette: float
+    silhouette_low: float
+    silhouette_high: float
+    silhouette_null: float
+    """Mean silhouette of the refits on data with every column shuffled on its own."""
+    silhouette_null_low: float
+    silhouette_null_high: float
+    p_value: float
+    """Share of null silhouettes at least the observed one (Monte Carlo, +1 smoothed)."""
+    n_clusters: int
+    rows_measured: int
+    other_scores: Mapping[str, float] = field(default_factory=dict)
+    """Davies-Bouldin and Calinski-Harabasz, and their null means (``<name>_null``)."""
+    null_procedure: str = ""
+
+    @property
+    def gap(self) -> float:
+        """Silhouette gain over shuffled data."""
+        return self.silhouette - self.silhouette_null
 
 
 @dataclass(frozen=True)
@@ -126,10 +153,18 @@ class ClusterQualityParams:
     tasks=("clustering",),
 )
 def check_quality(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Cluster scores against shuffled data: measured (:func:`measure_quality`), judged
+    (:func:`judge_quality`), described."""
+    m = measure_quality(ctx, null_draws=int(th["null_draws"]), sample_rows=int(th["sample_rows"]))
+    return _describe_quality(m, judge_quality(m, th), ctx.settings.confidence)
+
+
+def measure_quality(ctx: AuditContext, *, null_draws: int, sample_rows: int) -> Quality:
+    """The assignment's scores on a sample, and the same procedure's on shuffled data."""
     conf, seed = ctx.settings.confidence, ctx.settings.seed
     X = _inputs.view(ctx, "test").X
     labels = _inputs.clusters(ctx, "test")
-    rows = _sample(X.shape[0], int(th["sample_rows"]), seed, _NULL_STREAM)
+    rows = _sample(X.shape[0], sample_rows, seed, _NULL_STREAM)
     obs = cluster_scores(X[rows], labels[rows])
     if obs is None:
         raise SkipCheck("the assignment has fewer than two clusters (besides noise)")
@@ -140,7 +175,7 @@ def check_quality(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     refit = _refitter(ctx, X, labels)
     rng = np.random.default_rng([int(seed), _NULL_STREAM, 1])
     null: dict[str, list[float]] = {k: [] for k in obs}
-    for i in range(int(th["null_draws"])):
+    for i in range(null_draws):
         Xp, lp = refit.fit_permuted(rows, rng, i)
         sc = cluster_scores(Xp, lp)
         null["silhouette"].append(0.0 if sc is None else sc["silhouette"])
@@ -148,32 +183,36 @@ def check_quality(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             null["davies_bouldin"].append(sc["davies_bouldin"])
             null["calinski_harabasz"].append(sc["calinski_harabasz"])
     sil_null = np.asarray(null["silhouette"])
-    p = float((1 + np.count_nonzero(sil_null >= obs["silhouette"])) / (1 + sil_null.size))
-    gap = obs["silhouette"] - float(sil_null.mean())
-    status = judge_quality(p, gap, alpha=float(th["alpha"]), gap_warn=float(th["gap_warn"]))
-    metrics: dict[str, float | int | None] = {
-        "silhouette": obs["silhouette"],
-        "silhouette_low": s_lo,
-        "silhouette_high": s_hi,
-        "silhouette_null": float(sil_null.mean()),
-        "silhouette_null_low": percentile_range(sil_null, conf)[0],
-        "silhouette_null_high": percentile_range(sil_null, conf)[1],
-        "silhouette_gap": gap,
-        "p_value": p,
-        "n_clusters": int(np.unique(labels[labels != NOISE]).size),
-        "rows_measured": int(rows.size),
-    }
+    others: dict[str, float] = {}
     for name in ("davies_bouldin", "calinski_harabasz"):
-        metrics[name] = obs[name]
+        others[name] = obs[name]
         if null[name]:
-            metrics[f"{name}_null"] = float(np.mean(null[name]))
+            others[f"{name}_null"] = float(np.mean(null[name]))
+    null_lo, null_hi = percentile_range(sil_null, conf)
+    return Quality(
+        silhouette=obs["silhouette"],
+        silhouette_low=s_lo,
+        silhouette_high=s_hi,
+        silhouette_null=float(sil_null.mean()),
+        silhouette_null_low=null_lo,
+        silhouette_null_high=null_hi,
+        p_value=float((1 + np.count_nonzero(sil_null >= obs["silhouette"])) / (1 + sil_null.size)),
+        n_clusters=int(np.unique(labels[labels != NOISE]).size),
+        rows_measured=int(rows.size),
+        other_scores=others,
+        null_procedure=refit.procedure + " on data with each column permuted",
+    )
+
+
+def _describe_quality(m: Quality, status: Status, conf: float) -> Outcome:
+    """Summary, finding, recommendation and chart of a judged cluster quality."""
     null_text = (
-        f"{num(metrics['silhouette_null'])} (range {num(metrics['silhouette_null_low'])}–"
-        f"{num(metrics['silhouette_null_high'])}) when every column is shuffled on its own"
+        f"{num(m.silhouette_null)} (range {num(m.silhouette_null_low)}–"
+        f"{num(m.silhouette_null_high)}) when every column is shuffled on its own"
     )
     head = (
-        f"silhouette {num(obs['silhouette'])} ({conf:.0%} CI {num(s_lo)}–{num(s_hi)}) against "
-        f"{null_text}; p = {p:.3f}"
+        f"silhouette {num(m.silhouette)} ({conf:.0%} CI {num(m.silhouette_low)}–"
+        f"{num(m.silhouette_high)}) against {null_text}; p = {m.p_value:.3f}"
     )
     if status == "fail":
         summary = f"The clusters are no better than chance: {head}."
@@ -188,44 +227,43 @@ def check_quality(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     else:
         summary = f"The clusters are clearly better than chance: {head}."
         rec = ""
-    findings = [
-        Finding(
-            status=status,
-            message=summary,
-            group="all clusters",
-            metrics={"silhouette": obs["silhouette"], "p_value": p},
-        )
-    ]
+    metrics: dict[str, float | int | None] = {
+        "silhouette": m.silhouette,
+        "silhouette_low": m.silhouette_low,
+        "silhouette_high": m.silhouette_high,
+        "silhouette_null": m.silhouette_null,
+        "silhouette_null_low": m.silhouette_null_low,
+        "silhouette_null_high": m.silhouette_null_high,
+        "silhouette_gap": m.gap,
+        "p_value": m.p_value,
+        "n_clusters": m.n_clusters,
+        "rows_measured": m.rows_measured,
+        **m.other_scores,
+    }
+    chart = IntervalChart(
+        title="Silhouette: this clustering against shuffled data",
+        x_label="silhouette (higher = better separated)",
+        unit="value",
+        items=[
+            IntervalItem("this clustering", m.silhouette, m.silhouette_low, m.silhouette_high),
+            IntervalItem(
+                "shuffled data", m.silhouette_null, m.silhouette_null_low, m.silhouette_null_high
+            ),
+        ],
+    )
+    finding = Finding(
+        status=status,
+        message=summary,
+        group="all clusters",
+        metrics={"silhouette": m.silhouette, "p_value": m.p_value},
+    )
     return Outcome(
         status=status,
         summary=summary,
         metrics=metrics,
-        findings=findings,
+        findings=[finding],
         recommendation=rec,
-        details={
-            "null_procedure": refit.procedure + " on data with each column permuted",
-            "charts": [
-                IntervalChart(
-                    title="Silhouette: this clustering against shuffled data",
-                    x_label="silhouette (higher = better separated)",
-                    unit="value",
-                    items=[
-                        IntervalItem(
-                            label="this clustering",
-                            value=obs["silhouette"],
-                            low=s_lo,
-                            high=s_hi,
-                        ),
-                        IntervalItem(
-                            label="shuffled data",
-                            value=metrics["silhouette_null"],
-                            low=metrics["silhouette_null_low"],
-                            high=metrics["silhouette_null_high"],
-                        ),
-                    ],
-                ).to_dict()
-            ],
-        },
+        details={"null_procedure": m.null_procedure, "charts": [chart.to_dict()]},
     )
 
 
@@ -275,6 +313,36 @@ class ClusterStabilityParams:
     tasks=("clustering",),
 )
 def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Agreement of bootstrap refits with the assignment: measured
+    (:func:`measure_stability`), judged (:func:`judge_stability`), described."""
+    m = measure_stability(ctx, refits=int(th["refits"]), sample_rows=int(th["sample_rows"]))
+    return _describe_stability(m, judge_stability(m, th), float(th["jaccard_warn"]))
+
+
+@dataclass(frozen=True)
+class Stability:
+    """What ``clustering.stability`` measures (numbers only, no verdict)."""
+
+    clusters: tuple[str, ...]
+    jaccard: tuple[float, ...]
+    """Per cluster, the mean over refits of the Jaccard of its best match."""
+    jaccard_low: tuple[float, ...]
+    jaccard_high: tuple[float, ...]
+    ari_mean: float
+    """Mean adjusted Rand index of the refits against the assignment."""
+    ari_low: float
+    ari_high: float
+    refits: int
+    rows_measured: int
+    procedure: str = ""
+
+    def unstable(self, jaccard_warn: float) -> list[str]:
+        """The clusters whose mean best-match Jaccard is under ``jaccard_warn``."""
+        return [c for c, j in zip(self.clusters, self.jaccard, strict=True) if j < jaccard_warn]
+
+
+def measure_stability(ctx: AuditContext, *, refits: int, sample_rows: int) -> Stability:
+    """Adjusted Rand index and per-cluster best-match Jaccard of refits on bootstrap samples."""
     conf, seed = ctx.settings.confidence, ctx.settings.seed
     if _inputs.refit_model(ctx) is None:
         raise SkipCheck(
@@ -282,7 +350,7 @@ def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     X = _inputs.view(ctx, "test").X
     labels = _inputs.clusters(ctx, "test")
-    rows = _sample(X.shape[0], int(th["sample_rows"]), seed, _STAB_STREAM)
+    rows = _sample(X.shape[0], sample_rows, seed, _STAB_STREAM)
     base = labels[rows]
     names = [n for n in sorted_labels(base) if n != NOISE]
     if len(names) < 2:
@@ -290,7 +358,7 @@ def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     refit = _refitter(ctx, X, labels)
     rng = np.random.default_rng([int(seed), _STAB_STREAM, 1])
     aris, jacs = [], []
-    for i in range(int(th["refits"])):
+    for i in range(refits):
         boot = rows[rng.integers(0, rows.size, size=rows.size)]
         if refit.can_predict:
             eval_rows, b = rows, base
@@ -300,37 +368,64 @@ def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         other = refit.fit_labels(boot, eval_rows, i)
         aris.append(adjusted_rand_score(b, other))
         jacs.append(best_match_jaccard(b, other, names))
-    ari = np.asarray(aris)
-    jac = np.vstack(jacs)
+    ari, jac = np.asarray(aris), np.vstack(jacs)
     ari_lo, ari_hi = percentile_range(ari, conf)
-    jac_mean = jac.mean(axis=0)
-    jac_lo = np.quantile(jac, (1 - conf) / 2, axis=0)
-    jac_hi = np.quantile(jac, 1 - (1 - conf) / 2, axis=0)
-    warn_at = float(th["jaccard_warn"])
-    unstable = [n for n, j in zip(names, jac_mean, strict=True) if j < warn_at]
-    status: Status = "pass"
-    if float(ari.mean()) < float(th["ari_fail"]):
-        status = "fail"
-    elif unstable:
-        status = "warn"
+    return Stability(
+        clusters=tuple(names),
+        jaccard=tuple(float(j) for j in jac.mean(axis=0)),
+        jaccard_low=tuple(float(j) for j in np.quantile(jac, (1 - conf) / 2, axis=0)),
+        jaccard_high=tuple(float(j) for j in np.quantile(jac, 1 - (1 - conf) / 2, axis=0)),
+        ari_mean=float(ari.mean()),
+        ari_low=ari_lo,
+        ari_high=ari_hi,
+        refits=len(aris),
+        rows_measured=int(rows.size),
+        procedure=refit.procedure + " on bootstrap resamples",
+    )
+
+
+def judge_stability(m: Stability, th: Mapping[str, Any]) -> Status:
+    """``fail`` when the mean adjusted Rand index is under ``ari_fail``; ``warn`` when a
+    cluster's mean best-match Jaccard is under ``jaccard_warn``; else ``pass``.
+
+    >>> m = Stability(("0", "1"), (0.9, 0.4), (0.8, 0.2), (1.0, 0.6), 0.7, 0.6, 0.8, 20, 900)
+    >>> judge_stability(m, {"ari_fail": 0.5, "jaccard_warn": 0.6})
+    'warn'
+    """
+    if m.ari_mean < float(th["ari_fail"]):
+        return "fail"
+    return "warn" if m.unstable(float(th["jaccard_warn"])) else "pass"
+
+
+def _describe_stability(m: Stability, status: Status, warn_at: float) -> Outcome:
+    """Summary, findings (one per cluster), recommendation and chart of a judged stability."""
+    unstable, n = m.unstable(warn_at), len(m.clusters)
+    per_cluster = {
+        c: {"jaccard": j, "low": lo, "high": hi}
+        for c, j, lo, hi in zip(m.clusters, m.jaccard, m.jaccard_low, m.jaccard_high, strict=True)
+    }
     findings = []
-    for n, j, lo, hi in zip(names, jac_mean, jac_lo, jac_hi, strict=True):
-        st: Status = "warn" if j < warn_at else "pass"
-        word = "does not come back reliably" if j < warn_at else "comes back"
+    for c, v in per_cluster.items():
+        st: Status = "warn" if c in unstable else "pass"
+        word = "does not come back reliably" if st == "warn" else "comes back"
         findings.append(
             Finding(
                 status=st,
-                message=f"Cluster {n} {word} when refitted: best-match Jaccard {num(j)} "
-                f"(range {num(lo)}–{num(hi)} over {len(aris)} refits).",
-                group=f"cluster {n}",
-                metrics={"jaccard": float(j), "jaccard_low": float(lo), "jaccard_high": float(hi)},
+                message=f"Cluster {c} {word} when refitted: best-match Jaccard {num(v['jaccard'])} "
+                f"(range {num(v['low'])}–{num(v['high'])} over {m.refits} refits).",
+                group=f"cluster {c}",
+                metrics={
+                    "jaccard": v["jaccard"],
+                    "jaccard_low": v["low"],
+                    "jaccard_high": v["high"],
+                },
             )
         )
-    ari_text = f"adjusted Rand index {num(ari.mean())} (range {num(ari_lo)}–{num(ari_hi)})"
+    ari_text = f"adjusted Rand index {num(m.ari_mean)} (range {num(m.ari_low)}–{num(m.ari_high)})"
     if status == "fail":
         summary = (
             f"The clustering is unstable: refitted on resampled data it agrees with itself "
-            f"little ({ari_text}); {len(unstable)} of {len(names)} clusters do not come back."
+            f"little ({ari_text}); {len(unstable)} of {n} clusters do not come back."
         )
         rec = (
             "These segments depend on the random start and the sample; do not build on them. "
@@ -338,58 +433,50 @@ def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     elif status == "warn":
         summary = (
-            f"When the clustering is refitted, {len(unstable)} of {len(names)} clusters do not "
+            f"When the clustering is refitted, {len(unstable)} of {n} clusters do not "
             f"come back reliably (Jaccard under {warn_at:g}: {', '.join(unstable[:6])}); "
             f"overall {ari_text}."
         )
         rec = "Merge or drop the unstable clusters before acting on them."
     else:
         summary = (
-            f"Every one of the {len(names)} clusters comes back when refitted on resampled "
-            f"data ({ari_text}; smallest Jaccard {num(jac_mean.min())})."
+            f"Every one of the {n} clusters comes back when refitted on resampled "
+            f"data ({ari_text}; smallest Jaccard {num(min(m.jaccard))})."
         )
         rec = ""
-    metrics = {
-        "ari_mean": float(ari.mean()),
-        "ari_mean_low": ari_lo,
-        "ari_mean_high": ari_hi,
-        "jaccard_min": float(jac_mean.min()),
-        "unstable_clusters": len(unstable),
-        "n_clusters": len(names),
-        "refits": len(aris),
-        "rows_measured": int(rows.size),
-    }
-    per_cluster = {
-        n: {"jaccard": float(j), "low": float(lo), "high": float(hi)}
-        for n, j, lo, hi in zip(names, jac_mean, jac_lo, jac_hi, strict=True)
-    }
     return Outcome(
         status=status,
         summary=summary,
-        metrics=metrics,
+        metrics={
+            "ari_mean": m.ari_mean,
+            "ari_mean_low": m.ari_low,
+            "ari_mean_high": m.ari_high,
+            "jaccard_min": min(m.jaccard),
+            "unstable_clusters": len(unstable),
+            "n_clusters": n,
+            "refits": m.refits,
+            "rows_measured": m.rows_measured,
+        },
         findings=findings,
         recommendation=rec,
         details={
-            "procedure": refit.procedure + " on bootstrap resamples",
+            "procedure": m.procedure,
             "per_cluster": per_cluster,
-            "charts": [
-                IntervalChart(
-                    title="Stability per cluster (best-match Jaccard over refits)",
-                    x_label=f"Jaccard (under {warn_at:g} = not reproducible)",
-                    unit="value",
-                    items=[
-                        IntervalItem(
-                            label=f"cluster {n}",
-                            value=v["jaccard"],
-                            low=v["low"],
-                            high=v["high"],
-                        )
-                        for n, v in per_cluster.items()
-                    ],
-                ).to_dict()
-            ],
+            "charts": [_stability_chart(per_cluster, warn_at)],
         },
     )
+
+
+def _stability_chart(per_cluster: Mapping[str, Mapping[str, float]], warn_at: float) -> dict:
+    return IntervalChart(
+        title="Stability per cluster (best-match Jaccard over refits)",
+        x_label=f"Jaccard (under {warn_at:g} = not reproducible)",
+        unit="value",
+        items=[
+            IntervalItem(label=f"cluster {c}", value=v["jaccard"], low=v["low"], high=v["high"])
+            for c, v in per_cluster.items()
+        ],
+    ).to_dict()
 
 
 def pca_map(X: np.ndarray, labels: np.ndarray, *, rows: int, seed: int) -> dict[str, Any]:

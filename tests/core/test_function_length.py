@@ -27,8 +27,6 @@ ALLOWED = {
     "core/audit.py::build_context",
     "demo/stream.py::replay",
     "drift/_api.py::drift",
-    "drift/features.py::feature_drift",
-    "drift/multivariate.py::multivariate_drift",
     "efficiency/distillation.py::distillation",
     "efficiency/quantization.py::quantization",
     "governance/_evidence.py::_verify",
@@ -37,12 +35,6 @@ ALLOWED = {
     "render/datasheet.py::datasheet_data",
     "render/datasheet.py::datasheet_section",
     "render/datasheet.py::render_datasheet",
-    "unsupervised/anomaly.py::check_detection",
-    "unsupervised/anomaly.py::check_drivers",
-    "unsupervised/anomaly.py::check_rate_drift",
-    "unsupervised/cluster_drift.py::check_cluster_drift",
-    "unsupervised/clustering.py::check_quality",
-    "unsupervised/clustering.py::check_stability",
 }
 
 
