@@ -261,7 +261,7 @@ def add_costs(variants: Sequence[Variant], instances: Sequence[Mapping[str, Any]
         v.cost = costs(v.rows_per_s, instances, v.runner.threads)
 
 
-def judge_variants(
+def measure_variants(
     ctx: AuditContext,
     test: SplitData,
     variants: Sequence[Variant],

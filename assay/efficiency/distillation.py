@@ -44,7 +44,7 @@ from assay.efficiency._variants import (
     fmt_rate,
     fmt_share,
     fmt_times,
-    judge_variants,
+    measure_variants,
     model_features,
     onnx_feed_from_polars,
     onnx_runner,
@@ -266,7 +266,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     for v in variants:
         v.agreement = fidelity(teacher.data, v.data)
     main = main_metric_name(ctx)
-    batch = judge_variants(
+    batch = measure_variants(
         ctx,
         test,
         variants,

@@ -45,8 +45,8 @@ from assay.efficiency._variants import (
     fmt_rate,
     fmt_share,
     fmt_times,
-    judge_variants,
     max_score_difference,
+    measure_variants,
     model_features,
     onnx_runner,
     prediction_method,
@@ -56,7 +56,7 @@ from assay.efficiency._variants import (
     variant_metrics,
     variant_rows,
 )
-from assay.evaluation._bootstrap import split_data
+from assay.evaluation._bootstrap import SplitData, split_data
 from assay.evaluation._common import fmt, intervals_chart, label, sampling_details
 from assay.evaluation._metrics import main_metric_name
 
@@ -81,13 +81,6 @@ def _onnx_variant(
         data=eval_data(ctx, y, labels, proba),
         size_bytes=converted.size_bytes,
     )
-
-
-def _verdict(v: Variant, th: Mapping[str, Any]) -> Status:
-    ok_agree = v.agreement is not None and v.agreement >= float(th["agreement_min"])
-    change = None if v.change is None else v.change.value
-    ok_metric = change is None or change >= -float(th["max_metric_drop"])
-    return "pass" if ok_agree and ok_metric else "warn"
 
 
 @dataclass(frozen=True)
@@ -140,6 +133,77 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             "onnxruntime.quantization.quantize_dynamic and audit the result"
         )
     instances = resolve_instances(ctx.settings.thresholds, CHECK_ID, th)
+    m = _measure(ctx, th, instances)
+    verdict = judge_quantization(
+        m, agreement_min=float(th["agreement_min"]), max_metric_drop=float(th["max_metric_drop"])
+    )
+    summary, rec = _summary(m, verdict, instances[0]["name"])
+    metrics: dict[str, Any] = {"int8_applies": int(m.int8_made)}
+    for v in m.variants:
+        metrics.update(variant_metrics(v))
+    return Outcome(
+        status=verdict.status,
+        summary=summary,
+        metrics=metrics,
+        findings=_findings(m, verdict, ctx.settings.confidence),
+        recommendation=rec,
+        details=_details(ctx, m, verdict, instances),
+    )
+
+
+@dataclass(frozen=True)
+class QuantizationMeasured:
+    """The variants measured alike (no verdict, no words): the original first, then ONNX
+    float32 and, when made, ONNX int8, each with its agreement with the original, metric
+    change, timings, size and cost."""
+
+    main: str  # the main metric compared
+    variants: tuple[Variant, ...]
+    int8_reason: str | None  # why no int8 variant was made
+    input_mode: str
+    batch: int  # batch size throughput was timed at
+    test: SplitData
+
+    @property
+    def int8_made(self) -> bool:
+        return len(self.variants) == 3
+
+
+@dataclass(frozen=True)
+class QuantizationVerdict:
+    """The status, and that of each variant but the original (by key)."""
+
+    status: Status
+    variants: Mapping[str, Status]
+
+
+def judge_variant(v: Variant, *, agreement_min: float, max_metric_drop: float) -> Status:
+    """``warn`` unless the variant predicts as the original on at least ``agreement_min``
+    of the test rows and its main metric drops by at most ``max_metric_drop``."""
+    ok_agree = v.agreement is not None and v.agreement >= agreement_min
+    change = None if v.change is None else v.change.value
+    ok_metric = change is None or change >= -max_metric_drop
+    return "pass" if ok_agree and ok_metric else "warn"
+
+
+def judge_quantization(
+    m: QuantizationMeasured, *, agreement_min: float, max_metric_drop: float
+) -> QuantizationVerdict:
+    """Each ONNX variant judged by :func:`judge_variant`; the status is the worst of them
+    (an int8 variant that could not be made is no alarm)."""
+    per = {
+        v.key: judge_variant(v, agreement_min=agreement_min, max_metric_drop=max_metric_drop)
+        for v in m.variants[1:]
+    }
+    not_made: list[Status] = [] if m.int8_made else ["pass"]
+    return QuantizationVerdict(worst_status([*per.values(), *not_made]), per)
+
+
+def _measure(
+    ctx: AuditContext, th: Mapping[str, Any], instances: list[dict[str, Any]]
+) -> QuantizationMeasured:
+    """Convert, quantize, predict, compare, time and cost every variant."""
+    assert ctx.model is not None
     test = split_data(ctx, "test")
     X = model_features(ctx, "test", test.rows).to_pandas()
     y_all = ctx.labels("test")
@@ -172,7 +236,7 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         v.agreement = agreement(original.data, v.data, tolerance=tol)
         v.max_difference = max_score_difference(original.data, v.data)
     main = main_metric_name(ctx)
-    batch = judge_variants(
+    batch = measure_variants(
         ctx,
         test,
         variants,
@@ -181,44 +245,53 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         time_budget_s=th["time_budget_s"],
         instances=instances,
     )
+    return QuantizationMeasured(main, tuple(variants), int8_reason, converted.mode, batch, test)
 
-    conf = ctx.settings.confidence
+
+def _findings(m: QuantizationMeasured, v: QuantizationVerdict, conf: float) -> list[Finding]:
+    """One finding per ONNX variant, and one saying why int8 was not made."""
+    original, main = m.variants[0], m.main
     findings = []
-    for v in variants[1:]:
-        st = _verdict(v, th)
-        ch = v.measured_change
+    for var in m.variants[1:]:
+        ch = var.measured_change
         findings.append(
             Finding(
-                status=st,
-                group=v.label,
+                status=v.variants[var.key],
+                group=var.label,
                 split="test",
                 message=(
-                    f"{v.label}: {fmt_share(v.agreement)} of test rows predicted as the original "
-                    f"does; {label(main)} {change_text(main, ch, conf)}; one row "
-                    f"{fmt_ms(v.median_ms)} against {fmt_ms(original.median_ms)}; "
-                    f"{fmt_rate(v.rows_per_s)} against {fmt_rate(original.rows_per_s)}."
+                    f"{var.label}: {fmt_share(var.agreement)} of test rows predicted as the "
+                    f"original does; {label(main)} {change_text(main, ch, conf)}; one row "
+                    f"{fmt_ms(var.median_ms)} against {fmt_ms(original.median_ms)}; "
+                    f"{fmt_rate(var.rows_per_s)} against {fmt_rate(original.rows_per_s)}."
                 ),
                 metrics={
-                    "agreement": v.agreement,
+                    "agreement": var.agreement,
                     "metric_change": ch.value,
                     "metric_change_low": ch.low,
                     "metric_change_high": ch.high,
-                    "latency_p50_ms": v.median_ms,
-                    "rows_per_s": v.rows_per_s,
+                    "latency_p50_ms": var.median_ms,
+                    "rows_per_s": var.rows_per_s,
                 },
             )
         )
-    if int8 is None or len(variants) < 3:
+    if not m.int8_made:
         findings.append(
-            Finding(status="pass", group="ONNX int8 (dynamic)", message=f"Not made: {int8_reason}.")
+            Finding(
+                status="pass", group="ONNX int8 (dynamic)", message=f"Not made: {m.int8_reason}."
+            )
         )
-    status = worst_status([f.status for f in findings])
-    onnx = variants[1]
+    return findings
+
+
+def _summary(m: QuantizationMeasured, v: QuantizationVerdict, first: str) -> tuple[str, str]:
+    """(summary, recommendation): the ONNX export's speed and agreement (or how it
+    differs), int8's agreement and cost, and whether serving ONNX is safe."""
+    original, onnx, main = m.variants[0], m.variants[1], m.main
     speed = original.median_ms / onnx.median_ms if onnx.median_ms > 0 else None
-    first = instances[0]["name"]
     speed_text = f"{fmt_times(speed)} the speed" if speed is not None else "a different speed"
-    assert onnx.agreement is not None  # set on every variant above
-    if _verdict(onnx, th) == "pass":
+    assert onnx.agreement is not None  # set on every variant by _measure
+    if v.variants[onnx.key] == "pass":
         summary = (
             f"ONNX Runtime runs the model at {speed_text} one row at a time "
             f"({fmt_ms(onnx.median_ms)} against {fmt_ms(original.median_ms)} at the "
@@ -230,8 +303,8 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"{fmt_share(1 - onnx.agreement)} of test rows ({label(main)} "
             f"{fmt(main, onnx.measured_change.value, signed=True)})"
         )
-    if len(variants) == 3:
-        q = variants[2]
+    if m.int8_made:
+        q = m.variants[2]
         summary += (
             f"; int8 quantization agrees on {fmt_share(q.agreement)} of rows with {label(main)} "
             f"{fmt(main, q.measured_change.value, signed=True)} and costs "
@@ -239,65 +312,62 @@ def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
     else:
         summary += "; int8 quantization does not apply to this graph."
-    if status == "pass":
-        rec = (
+    if v.status == "pass":
+        return summary, (
             "Serving the ONNX version is safe on this evidence: it predicts as the original "
             "does; deploy it where its speed matters and keep this check in CI."
         )
-    else:
-        bad = [v.label for v in variants[1:] if _verdict(v, th) != "pass"]
-        rec = (
-            f"Do not deploy {' or '.join(bad)} without looking into the rows where predictions "
-            "change; keep the original model (or the ONNX float32 version if it passed)."
-        )
-    metrics: dict[str, Any] = {"int8_applies": int(len(variants) == 3)}
-    for v in variants:
-        metrics.update(variant_metrics(v))
-    rows = variant_rows(variants, main)
-    details = {
+    bad = [var.label for var in m.variants[1:] if v.variants[var.key] != "pass"]
+    return summary, (
+        f"Do not deploy {' or '.join(bad)} without looking into the rows where predictions "
+        "change; keep the original model (or the ONNX float32 version if it passed)."
+    )
+
+
+def _details(
+    ctx: AuditContext,
+    m: QuantizationMeasured,
+    v: QuantizationVerdict,
+    instances: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The variants table, how they were made, timed and sized, and the four charts."""
+    variants, main = m.variants, m.main
+    return {
         "main_metric": main,
-        "variants": rows,
-        "input_mode": converted.mode,
-        "int8": "made" if len(variants) == 3 else int8_reason,
-        "throughput_batch_size": batch,
+        "variants": variant_rows(variants, main),
+        "input_mode": m.input_mode,
+        "int8": "made" if m.int8_made else m.int8_reason,
+        "throughput_batch_size": m.batch,
         "timing": "Every variant is timed alike on the same prepared rows: single rows (at "
         "least 10 calls) then batches of the throughput batch size (at least 3 calls), each "
         "variant with an equal share of the time budget.",
         "sizes": "original: pickled in memory; ONNX variants: the serialized graph",
         "instances": instances,
         "cost_assumption": COST_ASSUMPTION,
-        **sampling_details(ctx, [test]),
+        **sampling_details(ctx, [m.test]),
         "charts": [
             bars_chart(
                 "Time for one row by variant (median)",
                 "milliseconds",
-                [(v.label, v.median_ms, "pass") for v in variants],
+                [(var.label, var.median_ms, "pass") for var in variants],
                 unit="ms",
             ),
             bars_chart(
-                f"Throughput by variant (batches of {batch:,})",
+                f"Throughput by variant (batches of {m.batch:,})",
                 "rows per second",
-                [(v.label, v.rows_per_s, "pass") for v in variants],
+                [(var.label, var.rows_per_s, "pass") for var in variants],
                 unit="value",
             ),
             bars_chart(
                 "Agreement with the original's predictions",
                 "share of test rows",
-                [(v.label, v.agreement, _verdict(v, th)) for v in variants[1:]],
+                [(var.label, var.agreement, v.variants[var.key]) for var in variants[1:]],
                 unit="share",
             ),
             intervals_chart(
                 f"{label(main, start=True)} by variant on test",
                 label(main),
-                [(v.label, v.measured_metric) for v in variants],
+                [(var.label, var.measured_metric) for var in variants],
             ),
         ],
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )

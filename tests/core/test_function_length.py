@@ -28,7 +28,6 @@ ALLOWED = {
     "demo/stream.py::replay",
     "drift/_api.py::drift",
     "efficiency/distillation.py::distillation",
-    "efficiency/quantization.py::quantization",
     "governance/_evidence.py::_verify",
     "render/_governance.py::governance_section",
     "render/charts.py::_line",
