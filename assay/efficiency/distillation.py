@@ -55,7 +55,7 @@ from assay.efficiency._variants import (
     variant_metrics,
     variant_rows,
 )
-from assay.evaluation._bootstrap import SPLIT_STREAMS, sample_rows, split_data
+from assay.evaluation._bootstrap import SPLIT_STREAMS, SplitData, sample_rows, split_data
 from assay.evaluation._common import fmt, intervals_chart, label, sampling_details
 from assay.evaluation._metrics import main_metric_name
 
@@ -164,10 +164,10 @@ def _speedup(v: Variant | None, teacher: Variant) -> float | None:
     return v.rows_per_s_per_thread / teacher.rows_per_s_per_thread
 
 
-def _qualifies(v: Variant, th: Mapping[str, Any]) -> bool:
-    keeps_fidelity = v.agreement is not None and v.agreement >= float(th["fidelity_min"])
+def _qualifies(v: Variant, *, fidelity_min: float, max_metric_drop: float) -> bool:
+    keeps_fidelity = v.agreement is not None and v.agreement >= fidelity_min
     change = v.change.value if v.change is not None else None
-    keeps_metric = change is not None and change >= -float(th["max_metric_drop"])
+    keeps_metric = change is not None and change >= -max_metric_drop
     return keeps_fidelity and keeps_metric
 
 
@@ -219,20 +219,129 @@ class DistillationParams:
 def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Students fitted to the teacher's train predictions, compared on test."""
     require_model(ctx)
+    instances = resolve_instances(ctx.settings.thresholds, CHECK_ID, th)
+    m = _measure(ctx, th, instances)
+    verdict = judge_distillation(
+        m,
+        fidelity_min=float(th["fidelity_min"]),
+        max_metric_drop=float(th["max_metric_drop"]),
+        speedup_warn=float(th["speedup_warn"]),
+    )
+    conf = ctx.settings.confidence
+    summary, rec = _summary(m, verdict, th, instances[0]["name"], conf)
+    metrics: dict[str, Any] = {
+        "students_trained": len(m.students),
+        "students_keeping_quality": len(verdict.good),
+        "best_speedup": verdict.speedup,
+    }
+    for v in m.variants:
+        metrics.update(variant_metrics(v, agreement_name="fidelity"))
+    return Outcome(
+        status=verdict.status,
+        summary=summary,
+        metrics=metrics,
+        findings=_findings(m, verdict, conf),
+        recommendation=rec,
+        details=_details(ctx, m, verdict, instances),
+    )
+
+
+@dataclass(frozen=True)
+class DistillationMeasured:
+    """The teacher and the students measured alike (no verdict, no words): each student's
+    fidelity to the teacher, metric change, timings, size and cost, and how they were
+    trained."""
+
+    task: str
+    main: str  # the main metric compared
+    variants: tuple[Variant, ...]  # the teacher first, then the students trained
+    batch: int  # batch size throughput was timed at
+    test: SplitData
+    n_train: int  # training rows the students learned from
+    train_sampled: bool
+    features: Mapping[str, list[str]]  # numeric, categorical, left_out
+    fit_seconds: Mapping[str, float]
+    failed: Mapping[str, str]  # students that could not be trained, with the error
+
+    @property
+    def teacher(self) -> Variant:
+        return self.variants[0]
+
+    @property
+    def students(self) -> tuple[Variant, ...]:
+        return self.variants[1:]
+
+    def variant(self, key: str | None) -> Variant | None:
+        return next((v for v in self.variants if v.key == key), None)
+
+
+@dataclass(frozen=True)
+class DistillationVerdict:
+    """The status, the students that keep the teacher's quality (keys), the best
+    trade-off among them (key) and its speed-up, and whether that one is clearly faster."""
+
+    status: Status
+    good: tuple[str, ...]
+    best: str | None
+    speedup: float | None
+    faster: bool
+
+
+def judge_distillation(
+    m: DistillationMeasured, *, fidelity_min: float, max_metric_drop: float, speedup_warn: float
+) -> DistillationVerdict:
+    """A student keeps the teacher's quality with fidelity at least ``fidelity_min`` and a
+    main-metric change of at least ``-max_metric_drop``. The best trade-off is the fastest
+    such student when it is clearly faster than the teacher (:data:`SPEEDUP_MIN`), else the
+    most faithful one. ``warn`` (recommend it) when that clearly faster student reaches
+    ``speedup_warn`` times the teacher's throughput per thread; else ``pass``."""
+    good = [
+        v
+        for v in m.students
+        if _qualifies(v, fidelity_min=fidelity_min, max_metric_drop=max_metric_drop)
+    ]
+    fastest = max(good, key=lambda v: v.rows_per_s or 0.0) if good else None
+    speedup = _speedup(fastest, m.teacher)
+    faster = speedup is not None and speedup >= SPEEDUP_MIN
+    best = fastest if faster else max(good, key=lambda v: v.agreement or 0.0, default=None)
+    speedup = _speedup(best, m.teacher)
+    status: Status = "pass"
+    if faster and speedup is not None and speedup >= speedup_warn:
+        status = "warn"
+    return DistillationVerdict(
+        status=status,
+        good=tuple(v.key for v in good),
+        best=None if best is None else best.key,
+        speedup=speedup,
+        faster=faster,
+    )
+
+
+def _training_rows(ctx: AuditContext, th: Mapping[str, Any]) -> tuple[pl.DataFrame, Any, Any]:
+    """The training rows the students learn from (a sample above ``max_train_rows``), the
+    teacher's predictions for them, and the rows sampled (``None``: all)."""
     s = ctx.settings
-    instances = resolve_instances(s.thresholds, CHECK_ID, th)
-    task = ctx.task or "regression"
-    num, cat, left_out = _columns(ctx)
-    if not num and not cat:
-        raise SkipCheck("no numeric or categorical feature for a student to learn from")
     train = ctx.frame("train")
     max_rows = min(int(th["max_train_rows"]), s.max_rows_model_checks)
     train_rows = sample_rows(train.height, max_rows, seed=s.seed, stream=SPLIT_STREAMS["train"])
     taught = np.asarray(ctx.predictions("train").labels)
     if train_rows is not None:
         train, taught = train[train_rows], taught[train_rows]
-    if task != "regression" and len(np.unique(taught.astype(str))) < 2:
+    if (ctx.task or "regression") != "regression" and len(np.unique(taught.astype(str))) < 2:
         raise SkipCheck("the model predicts a single class on train: there is nothing to distil")
+    return train, taught, train_rows
+
+
+def _measure(
+    ctx: AuditContext, th: Mapping[str, Any], instances: list[dict[str, Any]]
+) -> DistillationMeasured:
+    """Fit the students to the teacher's train predictions, then compare, time and cost
+    every variant on the test rows."""
+    task = ctx.task or "regression"
+    num, cat, left_out = _columns(ctx)
+    if not num and not cat:
+        raise SkipCheck("no numeric or categorical feature for a student to learn from")
+    train, taught, train_rows = _training_rows(ctx, th)
     test = split_data(ctx, "test")
     test_frame = ctx.frame("test") if test.rows is None else ctx.frame("test")[test.rows]
     y_all = ctx.labels("test")
@@ -243,7 +352,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     variants = [teacher]
     fit_seconds: dict[str, float] = {}
     failed: dict[str, str] = {}
-    for key, (text, short, student) in _students(task, num, cat, th, s.seed).items():
+    for key, (text, short, student) in _students(task, num, cat, th, ctx.settings.seed).items():
         start = time.perf_counter()
         try:
             with warnings.catch_warnings(), one_thread():
@@ -253,14 +362,7 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             failed[key] = f"{type(exc).__name__}: {exc}"
             continue
         fit_seconds[key] = time.perf_counter() - start
-        proba = None
-        if task != "regression":
-            proba = align_proba(student.predict_proba(X_test), list(student.classes_), ctx.classes)
-        data = eval_data(ctx, y, student.predict(X_test), proba)
-        method = prediction_method(ctx, student)
-        runner = python_runner(key, student, X_test, method)
-        size = serialized_size(student)
-        variants.append(Variant(key, text, runner, data, size, "pickled", short=short))
+        variants.append(_student_variant(ctx, key, text, short, student, X_test, y))
     if len(variants) == 1:
         raise SkipCheck(f"no student could be trained ({'; '.join(failed.values())})")
     for v in variants:
@@ -275,73 +377,100 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         time_budget_s=th["time_budget_s"],
         instances=instances,
     )
+    return DistillationMeasured(
+        task=task,
+        main=main,
+        variants=tuple(variants),
+        batch=batch,
+        test=test,
+        n_train=X_train.shape[0],
+        train_sampled=train_rows is not None,
+        features={"numeric": num, "categorical": cat, "left_out": left_out},
+        fit_seconds=fit_seconds,
+        failed=failed,
+    )
 
-    students = variants[1:]
-    good = [v for v in students if _qualifies(v, th)]
-    fastest = max(good, key=lambda v: v.rows_per_s or 0.0) if good else None
-    speedup = _speedup(fastest, teacher)
-    faster = speedup is not None and speedup >= SPEEDUP_MIN
-    # The best trade-off: the fastest student that keeps the quality, when it is
-    # clearly faster; else the most faithful one that keeps it.
-    best = fastest if faster else max(good, key=lambda v: v.agreement or 0.0, default=None)
-    speedup = _speedup(best, teacher)
-    status: Status = "pass"
-    if faster and speedup is not None and speedup >= float(th["speedup_warn"]):
-        status = "warn"
-    conf = s.confidence
-    fid_name = "agreement" if task != "regression" else "R² against the teacher"
 
-    def quality(v: Variant) -> str:
-        fid = fmt_share(v.agreement) if task != "regression" else f"{v.agreement:.3f}"
-        return (
-            f"{fid_name} {fid}, {label(main)} {fmt(main, v.measured_metric.value)} "
-            f"({change_text(main, v.measured_change, conf, versus='against the model')})"
-        )
+def _student_variant(
+    ctx: AuditContext, key: str, text: str, short: str, student: Any, X_test: Any, y: Any
+) -> Variant:
+    """A fitted student's test predictions, runner and size as a variant."""
+    proba = None
+    if (ctx.task or "regression") != "regression":
+        proba = align_proba(student.predict_proba(X_test), list(student.classes_), ctx.classes)
+    data = eval_data(ctx, y, student.predict(X_test), proba)
+    runner = python_runner(key, student, X_test, prediction_method(ctx, student))
+    return Variant(key, text, runner, data, serialized_size(student), "pickled", short=short)
 
-    first = instances[0]["name"]
-    if best is not None and faster:
+
+def _quality(m: DistillationMeasured, v: Variant, conf: float) -> str:
+    """A student's fidelity and main metric against the model's, in words."""
+    regression = m.task == "regression"
+    fid_name = "agreement" if not regression else "R² against the teacher"
+    fid = fmt_share(v.agreement) if not regression else f"{v.agreement:.3f}"
+    return (
+        f"{fid_name} {fid}, {label(m.main)} {fmt(m.main, v.measured_metric.value)} "
+        f"({change_text(m.main, v.measured_change, conf, versus='against the model')})"
+    )
+
+
+def _summary(
+    m: DistillationMeasured,
+    verdict: DistillationVerdict,
+    th: Mapping[str, Any],
+    first: str,
+    conf: float,
+) -> tuple[str, str]:
+    """(summary, recommendation): the best trade-off and its speed, a faithful student
+    that is not faster, or the closest student when none is faithful."""
+    teacher, best, speedup = m.teacher, m.variant(verdict.best), verdict.speedup
+    if best is not None and verdict.faster:
         summary = (
-            f"The best trade-off is the {best.label}: {quality(best)}, at {fmt_times(speedup)} the "
-            f"model's throughput ({fmt_rate(best.rows_per_s)}) and {fmt_bytes(best.size_bytes)} "
-            f"against {fmt_bytes(teacher.size_bytes)}."
+            f"The best trade-off is the {best.label}: {_quality(m, best, conf)}, at "
+            f"{fmt_times(speedup)} the model's throughput ({fmt_rate(best.rows_per_s)}) and "
+            f"{fmt_bytes(best.size_bytes)} against {fmt_bytes(teacher.size_bytes)}."
         )
         rec = (
             f"Consider serving the {best.label}: it imitates the model closely for "
             f"{fmt_usd(best.cost[first])} per million predictions on {first} against "
             f"{fmt_usd(teacher.cost[first])}; check its errors on the weak segments first."
-            if status == "warn"
+            if verdict.status == "warn"
             else f"The {best.label} is an option where speed matters more than the last "
             "bit of fidelity; otherwise keep the model."
         )
-    elif best is not None:
+        return summary, rec
+    if best is not None:
         summary = (
-            f"The {best.label} keeps the model's quality ({quality(best)}) but no student that "
-            f"does is clearly faster ({fmt_rate(best.rows_per_s)} against "
+            f"The {best.label} keeps the model's quality ({_quality(m, best, conf)}) but no "
+            f"student that does is clearly faster ({fmt_rate(best.rows_per_s)} against "
             f"{fmt_rate(teacher.rows_per_s)}): distillation buys no speed here."
         )
-        rec = "Keep the model; a smaller one would not run faster on this evidence."
-    else:
-        closest = max(students, key=lambda v: v.agreement if v.agreement is not None else -1)
-        need = float(th["fidelity_min"])
-        need_text = f"{need:.0%} agreement" if task != "regression" else f"R² {need:g}"
-        summary = (
-            f"No small student imitates the model closely enough (at least {need_text} and "
-            f"{label(main)} at most {float(th['max_metric_drop']):g} lower): the closest, the "
-            f"{closest.label}, has {quality(closest)}."
-        )
-        rec = (
-            "The model's complexity is earning its keep; to cut cost try the ONNX export "
-            "(efficiency.quantization) instead."
-        )
+        return summary, "Keep the model; a smaller one would not run faster on this evidence."
+    closest = max(m.students, key=lambda v: v.agreement if v.agreement is not None else -1)
+    need = float(th["fidelity_min"])
+    need_text = f"{need:.0%} agreement" if m.task != "regression" else f"R² {need:g}"
+    summary = (
+        f"No small student imitates the model closely enough (at least {need_text} and "
+        f"{label(m.main)} at most {float(th['max_metric_drop']):g} lower): the closest, the "
+        f"{closest.label}, has {_quality(m, closest, conf)}."
+    )
+    return summary, (
+        "The model's complexity is earning its keep; to cut cost try the ONNX export "
+        "(efficiency.quantization) instead."
+    )
 
-    findings = [
+
+def _findings(m: DistillationMeasured, verdict: DistillationVerdict, conf: float) -> list[Finding]:
+    """One finding per student; the best trade-off carries the check's status."""
+    return [
         Finding(
-            status=status if v is best else "pass",
+            status=verdict.status if v.key == verdict.best else "pass",
             group=v.label,
             split="test",
             message=(
-                f"{v.label[0].upper()}{v.label[1:]}: {quality(v)}; {fmt_rate(v.rows_per_s)}, "
-                f"{fmt_bytes(v.size_bytes)}" + (" — the best trade-off." if v is best else ".")
+                f"{v.label[0].upper()}{v.label[1:]}: {_quality(m, v, conf)}; "
+                f"{fmt_rate(v.rows_per_s)}, {fmt_bytes(v.size_bytes)}"
+                + (" — the best trade-off." if v.key == verdict.best else ".")
             ),
             metrics={
                 "fidelity": v.agreement,
@@ -352,67 +481,67 @@ def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 "size_bytes": v.size_bytes,
             },
         )
-        for v in students
+        for v in m.students
     ]
-    metrics: dict[str, Any] = {
-        "students_trained": len(students),
-        "students_keeping_quality": len(good),
-        "best_speedup": speedup,
-    }
-    for v in variants:
-        metrics.update(variant_metrics(v, agreement_name="fidelity"))
-    details = {
-        "main_metric": main,
-        "variants": variant_rows(variants, main),
+
+
+def _details(
+    ctx: AuditContext,
+    m: DistillationMeasured,
+    verdict: DistillationVerdict,
+    instances: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The variants table, the best trade-off, how the students were trained, and charts."""
+    best = m.variant(verdict.best)
+    return {
+        "main_metric": m.main,
+        "variants": variant_rows(m.variants, m.main),
         "best": None if best is None else best.key,
         "best_label": None if best is None else best.label,
         "fidelity": "share of test rows where the student predicts the teacher's class"
-        if task != "regression"
+        if m.task != "regression"
         else "R² of the student's predictions against the teacher's",
-        "trained_on": f"the model's predictions for {X_train.shape[0]:,} training rows"
-        + (" (a random sample)" if train_rows is not None else ""),
-        "features": {"numeric": num, "categorical": cat, "left_out": left_out},
-        "fit_seconds": fit_seconds,
-        "failed": failed,
-        "throughput_batch_size": batch,
+        "trained_on": f"the model's predictions for {m.n_train:,} training rows"
+        + (" (a random sample)" if m.train_sampled else ""),
+        "features": m.features,
+        "fit_seconds": m.fit_seconds,
+        "failed": m.failed,
+        "throughput_batch_size": m.batch,
         "sizes": "bytes pickled in memory",
         "instances": instances,
         "cost_assumption": COST_ASSUMPTION,
-        **sampling_details(ctx, [test]),
-        "charts": [
-            bars_chart(
-                "Fidelity to the model by student",
-                "share of test rows" if task != "regression" else "R² against the model",
-                [(v.label, v.agreement, "pass") for v in students],
-                unit="share" if task != "regression" else "value",
-            ),
-            intervals_chart(
-                f"{label(main, start=True)} on test, model and students",
-                label(main),
-                [(v.label, v.measured_metric) for v in variants],
-            ),
-            bars_chart(
-                f"Throughput (batches of {batch:,})",
-                "rows per second",
-                [(v.label, v.rows_per_s, "pass") for v in variants],
-                unit="value",
-            ),
-            bars_chart(
-                "Size",
-                "kilobytes",
-                [
-                    (v.label, None if v.size_bytes is None else v.size_bytes / 1e3, "pass")
-                    for v in variants
-                ],
-                unit="value",
-            ),
-        ],
+        **sampling_details(ctx, [m.test]),
+        "charts": _charts(m),
     }
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=rec,
-        details=details,
-    )
+
+
+def _charts(m: DistillationMeasured) -> list[dict[str, Any]]:
+    regression = m.task == "regression"
+    return [
+        bars_chart(
+            "Fidelity to the model by student",
+            "share of test rows" if not regression else "R² against the model",
+            [(v.label, v.agreement, "pass") for v in m.students],
+            unit="share" if not regression else "value",
+        ),
+        intervals_chart(
+            f"{label(m.main, start=True)} on test, model and students",
+            label(m.main),
+            [(v.label, v.measured_metric) for v in m.variants],
+        ),
+        bars_chart(
+            f"Throughput (batches of {m.batch:,})",
+            "rows per second",
+            [(v.label, v.rows_per_s, "pass") for v in m.variants],
+            unit="value",
+        ),
+        bars_chart(
+            "Size",
+            "kilobytes",
+            [
+                (v.label, None if v.size_bytes is None else v.size_bytes / 1e3, "pass")
+                for v in m.variants
+            ],
+            unit="value",
+        ),
+    ]

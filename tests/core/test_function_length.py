@@ -27,7 +27,6 @@ ALLOWED = {
     "core/audit.py::build_context",
     "demo/stream.py::replay",
     "drift/_api.py::drift",
-    "efficiency/distillation.py::distillation",
     "governance/_evidence.py::_verify",
     "render/_governance.py::governance_section",
     "render/charts.py::_line",
