@@ -222,11 +222,7 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     budget = float(th["budget"])
     mutable = _mutable(th, ctx)
     n_rows = int(th["n_rows"])
-    run = _attack(ctx, th, n_rows, mutable)
-    extra = int(th["confirm_rows"])
-    confirmed = extra > 0 and run.n_complete > n_rows and _near_the_line(run, budgets, ctx, th)
-    if confirmed:
-        run = _attack(ctx, th, n_rows + extra, mutable)
+    run, confirmed = _sampled_attack(ctx, th, budgets, mutable)
     space, n_complete, runnable = run.space, run.n_complete, run.runnable
     cols, dist, best, run_stats = run.cols, run.dist, run.best, run.run_stats
     mutable_numeric = run.mutable_numeric
@@ -271,18 +267,6 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             f"the {float(th['success_warn']):g} line, so {len(space.rows) - n_rows} more were "
             "attacked before judging."
         )
-    if status == "pass":
-        rec = (
-            "No action needed at this budget. If inputs can be manipulated in your setting, "
-            "rerun with the features a user really controls listed as mutable."
-        )
-    else:
-        rec = (
-            "Decisions flip under small changes: do not let inputs the applicant controls "
-            "decide alone; validate or cap those features, smooth the model (regularise, "
-            "monotonic constraints, fewer features), or train with perturbed copies; and "
-            "rerun with the mutable features that matter."
-        )
     details = _details(ctx, th, space, n_complete, details_variants, run_stats, chart_items)
     details["sample"]["first_rows"] = n_rows if confirmed else None
     return Outcome(
@@ -290,7 +274,7 @@ def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         summary=summary,
         metrics=metrics,
         findings=findings,
-        recommendation=rec,
+        recommendation=_recommendation(status),
         details=details,
         units={k: u for k in metrics for n, u in _UNITS.items() if k in (n, f"mutable_{n}")},
     )
@@ -308,6 +292,32 @@ class _Run:
     dist: np.ndarray
     best: list[Any]
     run_stats: dict[str, int]
+
+
+def _recommendation(status: Status) -> str:
+    if status == "pass":
+        return (
+            "No action needed at this budget. If inputs can be manipulated in your setting, "
+            "rerun with the features a user really controls listed as mutable."
+        )
+    return (
+        "Decisions flip under small changes: do not let inputs the applicant controls "
+        "decide alone; validate or cap those features, smooth the model (regularise, "
+        "monotonic constraints, fewer features), or train with perturbed copies; and "
+        "rerun with the mutable features that matter."
+    )
+
+
+def _sampled_attack(
+    ctx: AuditContext, th: Mapping[str, Any], budgets: list[float], mutable: list[str]
+) -> tuple[_Run, bool]:
+    """The attack on ``n_rows`` test rows, or, when its verdict sits near the line
+    (:func:`needs_more_rows`), on ``n_rows + confirm_rows``; and whether it was extended."""
+    n_rows, extra = int(th["n_rows"]), int(th["confirm_rows"])
+    run = _attack(ctx, th, n_rows, mutable)
+    if extra > 0 and run.n_complete > n_rows and _near_the_line(run, budgets, ctx, th):
+        return _attack(ctx, th, n_rows + extra, mutable), True
+    return run, False
 
 
 def _attack(ctx: AuditContext, th: Mapping[str, Any], n_rows: int, mutable: list[str]) -> _Run:
