@@ -30,7 +30,7 @@ from typing import Any
 
 from assay.core.audit import audit
 from assay.core.registry import all_checks, get_check
-from assay.core.result import CheckResult
+from assay.core.result import CheckResult, to_jsonable
 
 __all__ = [
     "CONTRACTS",
@@ -38,6 +38,7 @@ __all__ = [
     "assert_same_result",
     "check_json_round_trip",
     "check_typed_charts",
+    "check_typed_details",
     "check_well_formed",
     "parametrize_with_checks",
     "run_check",
@@ -156,10 +157,33 @@ def check_typed_charts(result: CheckResult) -> None:
         assert unit in UNITS, f"{rid}: metric {name} has unit {unit!r}"
 
 
+def check_typed_details(result: CheckResult) -> None:
+    """The details of a result that ran (pass, warn or fail) read strictly as the details
+    type the check declares (``register_check(..., details=...)``, see
+    :mod:`assay.core.details`): no key it does not declare, none of its fields missing or
+    of another type; and they write back exactly as ``report.json`` holds them. A check
+    that declares no details type (a third-party one) is not held to this."""
+    from assay.core.details import details_from_dict, details_to_dict
+    from assay.errors import InputError
+
+    rid = result.id
+    declared = get_check(rid).details
+    if declared is None or result.status not in ("pass", "warn", "fail"):
+        return
+    written = to_jsonable(dict(result.details))
+    try:
+        typed = details_from_dict(declared, written, strict=True, where=f"{rid} details")
+    except InputError as exc:
+        raise AssertionError(f"{rid}: {exc} ({declared.__name__})") from None
+    again = details_to_dict(typed)
+    assert again == written, f"{rid}: details read as {declared.__name__} write back changed"
+
+
 CONTRACTS: tuple[Callable[[CheckResult], None], ...] = (
     check_json_round_trip,
     check_well_formed,
     check_typed_charts,
+    check_typed_details,
 )
 """The contracts every result of every check keeps."""
 

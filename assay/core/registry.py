@@ -33,6 +33,7 @@ from assay.errors import MissingExtraError, UnknownCheckError
 if TYPE_CHECKING:
     from assay.core.charts import Unit
     from assay.core.context import AuditContext
+    from assay.core.details import Details
 
 Need = Literal["train", "model", "scores", "labels", "current"]
 """What a check needs from the audit. ``model`` means predictions from a model
@@ -148,6 +149,9 @@ class CheckSpec:
     params: type | None = None
     """The frozen dataclass declaring the parameters (``thresholds`` are its defaults);
     ``None`` for a check registered with ``thresholds=`` only."""
+    details: type[Details] | None = None
+    """The frozen dataclass declaring the shape of the check's ``details`` (a subclass of
+    :class:`assay.core.details.Details`); ``None`` when the check declares none."""
 
     def missing_extra(self, task: str | None) -> str | None:
         """The skip reason when an extra this check needs on ``task`` is not installed."""
@@ -178,6 +182,7 @@ def register_check(
     opt_in: bool = False,
     deterministic: bool = True,
     extras: tuple[str, ...] | Mapping[str, tuple[str, ...]] = (),
+    details: type[Details] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under a stable dotted ``id``.
 
@@ -192,6 +197,10 @@ def register_check(
     :func:`assay.core.params.param`: default, doc, bounds); the check still receives a
     mapping, its defaults overlaid by ``assay.yaml``. ``thresholds={...}`` (defaults
     only, types inferred from them) still works for third-party checks.
+
+    ``details`` is the frozen dataclass declaring what the check's ``details`` hold
+    (:class:`assay.core.details.Details`); readers parse them into it with
+    ``CheckResult.details_as`` and the common suite checks every result against it.
     """
     if not id.startswith(area + "."):
         raise ValueError(f"check id {id!r} must start with its area {area!r}")
@@ -219,6 +228,7 @@ def register_check(
             deterministic=deterministic,
             extras=declared_extras,
             params=params,
+            details=details,
         )
         return fn
 

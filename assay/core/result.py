@@ -10,10 +10,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:  # imported where used, to keep `import assay` light
     from assay.core.charts import Chart, Unit
+    from assay.core.details import Record
+
+    R = TypeVar("R", bound=Record)
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
@@ -144,6 +147,21 @@ class CheckResult:
 
         parsed = (chart_from_dict(d) for d in (self.details.get("charts") or ()))
         return tuple(c for c in parsed if c is not None)
+
+    def details_as(self, tp: type[R], *, strict: bool = False) -> R:
+        """``details`` read as the check's declared details type ``tp`` (a subclass of
+        :class:`assay.core.details.Details`), parsed once per type and kept.
+
+        Lenient unless ``strict`` (see :func:`assay.core.details.details_from_dict`): a
+        report from an older version reads with defaults for what it lacks.
+        """
+        from assay.core.details import details_from_dict
+
+        cache: dict[tuple[type, bool], Any] = self.__dict__.setdefault("_typed_details", {})
+        key = (tp, strict)
+        if key not in cache:
+            cache[key] = details_from_dict(tp, self.details, strict=strict, where=self.id)
+        return cache[key]
 
     @property
     def evidence(self) -> dict[str, Any] | None:

@@ -35,6 +35,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart
+from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -675,6 +676,25 @@ class IntegrityParams:
     )
 
 
+@dataclass(frozen=True)
+class IntegrityColumn(Record):
+    """One column of one split in ``data.integrity``'s details (read by the datasheet)."""
+
+    column: str
+    split: str
+    type: str | None
+    missing_share: float | None
+    n_unique: int | None
+    dominant_share: float | None
+
+
+@dataclass(frozen=True)
+class IntegrityDetails(Details):
+    """What ``data.integrity`` keeps in its ``details`` (``report.json``)."""
+
+    columns: tuple[IntegrityColumn, ...]
+
+
 @register_check(
     "data.integrity",
     area="data",
@@ -693,6 +713,7 @@ class IntegrityParams:
     severity="high",
     params=IntegrityParams,
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
+    details=IntegrityDetails,
 )
 def integrity(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Missing, constant, mixed-type, infinite and duplicated data on every split.

@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -556,6 +557,24 @@ class LabelIssuesParams:
     folds: int = param(5, "Cross-validation folds of the out-of-fold predictions.", ge=2)
 
 
+@dataclass(frozen=True)
+class LabelIssuesDetails(Details):
+    """What ``data.label_issues`` keeps in its ``details`` (``report.json``)."""
+
+    split: str
+    rows_used: int
+    rows_in_split: int
+    sampled: bool
+    folds: int
+    model: str
+    model_kind: str
+    fallback_reason: str | None
+    method: str
+    compared_with: str | None
+    concentrations: tuple[Any, ...]
+    suspect_rows: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     "data.label_issues",
     area="data",
@@ -576,6 +595,7 @@ class LabelIssuesParams:
     params=LabelIssuesParams,
     needs=("labels",),
     extras={"labels": ("binary", "multiclass")},  # regression needs no cleanlab
+    details=LabelIssuesDetails,
 )
 def label_issues(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Flag suspect labels; judge the share of suspect rows.

@@ -40,6 +40,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -510,6 +511,22 @@ class LeakageParams:
     )
 
 
+@dataclass(frozen=True)
+class TargetLeakageDetails(Details):
+    """What ``data.target_leakage`` keeps in its ``details`` (``report.json``)."""
+
+    metric: str
+    model_score: float | None
+    fail_line: float
+    split: str
+    rows_used: int
+    rows_available: int
+    sampled: bool
+    cv_folds: int
+    max_depth: int
+    scores: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     "data.target_leakage",
     area="data",
@@ -525,6 +542,7 @@ class LeakageParams:
     severity="critical",
     params=LeakageParams,
     needs=("labels",),
+    details=TargetLeakageDetails,
 )
 def target_leakage(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Score every feature alone against the target; flag those that look like a leak.

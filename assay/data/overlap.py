@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -144,6 +145,17 @@ class OverlapParams:
     )
 
 
+@dataclass(frozen=True)
+class TrainTestOverlapDetails(Details):
+    """What ``data.train_test_overlap`` keeps in its ``details`` (``report.json``)."""
+
+    compared_columns: tuple[str, ...]
+    left_out_columns: tuple[Any, ...]
+    chance_share: float
+    chance_model: str
+    examples: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     "data.train_test_overlap",
     area="data",
@@ -161,6 +173,7 @@ class OverlapParams:
     params=OverlapParams,
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
     needs=("train",),
+    details=TrainTestOverlapDetails,
 )
 def train_test_overlap(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Share of test/current rows whose features equal a training row's.

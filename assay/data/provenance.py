@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
+from assay.core.details import Details
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import and_join, overall_status, sort_findings, splits
@@ -152,6 +153,19 @@ class ProvenanceParams:
     """``data.provenance`` has no parameters: it records where the data came from."""
 
 
+@dataclass(frozen=True)
+class ProvenanceDetails(Details):
+    """What ``data.provenance`` keeps in its ``details`` (``report.json``)."""
+
+    fingerprints: Mapping[str, Any]
+    canonical_form: str
+    shapes: Mapping[str, Any]
+    schema: Mapping[str, Any]
+    files: Mapping[str, Any]
+    versions: Mapping[str, Any]
+    seed: int
+
+
 @register_check(
     "data.provenance",
     area="data",
@@ -167,6 +181,7 @@ class ProvenanceParams:
     severity="medium",
     params=ProvenanceParams,
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
+    details=ProvenanceDetails,
 )
 def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Fingerprint every split and record the audit's inputs and environment.

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
@@ -54,6 +55,19 @@ class FeatureDriftParams(UnivariateParams):
     max_charts: int = param(8, "Distribution charts drawn, most drifted columns first.", ge=0)
 
 
+@dataclass(frozen=True)
+class FeatureDriftDetails(Details):
+    """What ``drift.features`` keeps in its ``details`` (``report.json``)."""
+
+    reference: str
+    reference_choice: str
+    engine: str
+    rows_used: Mapping[str, Any]
+    method_rule: str
+    columns: tuple[Mapping[str, Any], ...]
+    skipped_columns: tuple[Any, ...]
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -72,6 +86,7 @@ class FeatureDriftParams(UnivariateParams):
     params=FeatureDriftParams,
     needs=("current",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
+    details=FeatureDriftDetails,
 )
 def feature_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Univariate drift of every feature; ``fail`` when at least ``drift_share_fail``

@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -136,6 +137,21 @@ class MultivariateDriftParams:
     importance_repeats: int = param(3, "Shuffles per feature of the importances.", ge=1)
 
 
+@dataclass(frozen=True)
+class MultivariateDriftDetails(Details):
+    """What ``drift.multivariate`` keeps in its ``details`` (``report.json``)."""
+
+    reference: str
+    reference_choice: str
+    engine: str
+    classifier: str
+    rows_used: Mapping[str, Any]
+    n_bootstrap: int
+    confidence: float
+    importance: tuple[Mapping[str, Any], ...]
+    skipped_columns: tuple[Any, ...]
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -153,6 +169,7 @@ class MultivariateDriftParams:
     params=MultivariateDriftParams,
     needs=("current",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
+    details=MultivariateDriftDetails,
 )
 def multivariate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Domain-classifier drift; ``fail``/``warn`` when the lower bound of the held-out

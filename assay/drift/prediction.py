@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from assay.core.details import Details
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
 from assay.drift._univariate import UnivariateParams, assess
@@ -87,6 +88,18 @@ class PredictionDriftParams(UnivariateParams):
     """Parameters of ``drift.prediction``: those of the univariate methods."""
 
 
+@dataclass(frozen=True)
+class PredictionDriftDetails(Details):
+    """What ``drift.prediction`` keeps in its ``details`` (``report.json``)."""
+
+    engine: str
+    predictions_from: str
+    main_series: str
+    reference: str
+    rows_used: Mapping[str, Any]
+    series: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -102,6 +115,7 @@ class PredictionDriftParams(UnivariateParams):
     severity="high",
     params=PredictionDriftParams,
     needs=("model", "current"),
+    details=PredictionDriftDetails,
 )
 def prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Drift of the predictions; ``fail`` when the main series (the score of a binary

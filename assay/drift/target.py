@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assay.core.details import Details
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
 from assay.drift._univariate import UnivariateParams, assess
@@ -30,6 +31,17 @@ class TargetDriftParams(UnivariateParams):
     """Parameters of ``drift.target``: those of the univariate methods."""
 
 
+@dataclass(frozen=True)
+class TargetDriftDetails(Details):
+    """What ``drift.target`` keeps in its ``details`` (``report.json``)."""
+
+    engine: str
+    task: str
+    reference: str
+    rows_used: Mapping[str, Any]
+    series: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     CHECK_ID,
     area="drift",
@@ -45,6 +57,7 @@ class TargetDriftParams(UnivariateParams):
     severity="high",
     params=TargetDriftParams,
     needs=("labels", "current"),
+    details=TargetDriftDetails,
 )
 def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Drift of the target between reference and current; ``fail`` when it drifts."""

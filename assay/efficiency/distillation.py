@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -197,6 +198,30 @@ class DistillationParams:
     )
 
 
+@dataclass(frozen=True)
+class DistillationDetails(Details):
+    """What ``efficiency.distillation`` keeps in its ``details`` (``report.json``)."""
+
+    main_metric: str
+    variants: tuple[Mapping[str, Any], ...]
+    best: str
+    best_label: str
+    fidelity: str
+    trained_on: str
+    features: Mapping[str, Any]
+    fit_seconds: Mapping[str, Any]
+    failed: Mapping[str, Any]
+    throughput_batch_size: int
+    sizes: str
+    instances: tuple[Mapping[str, Any], ...]
+    cost_assumption: str
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, Any]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="efficiency",
@@ -215,6 +240,7 @@ class DistillationParams:
     needs=("model", "train"),
     opt_in=True,
     deterministic=False,
+    details=DistillationDetails,
 )
 def distillation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Students fitted to the teacher's train predictions, compared on test."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -110,6 +111,26 @@ class InferenceParams:
     )
 
 
+@dataclass(frozen=True)
+class InferenceDetails(Details):
+    """What ``efficiency.inference`` keeps in its ``details`` (``report.json``)."""
+
+    method: str
+    rows_timed: int
+    single_row: Mapping[str, Any]
+    batches: tuple[Mapping[str, Any], ...]
+    recommended_batch_size: int
+    latency_budget_ms: float
+    timing: str
+    memory: Mapping[str, Any]
+    model_size: Mapping[str, Any]
+    threads: Mapping[str, Any]
+    cpu_cores: int
+    instances: tuple[Mapping[str, Any], ...]
+    cost: Mapping[str, Any]
+    cost_assumption: str
+
+
 @register_check(
     INFERENCE_ID,
     area="efficiency",
@@ -128,6 +149,7 @@ class InferenceParams:
     needs=("model",),
     opt_in=True,
     deterministic=False,
+    details=InferenceDetails,
 )
 def inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Latency percentiles, throughput by batch size, memory, size, threads and cost."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
@@ -103,6 +104,26 @@ class QuantizationParams:
     )
 
 
+@dataclass(frozen=True)
+class QuantizationDetails(Details):
+    """What ``efficiency.quantization`` keeps in its ``details`` (``report.json``)."""
+
+    main_metric: str
+    variants: tuple[Mapping[str, Any], ...]
+    input_mode: str
+    int8: str
+    throughput_batch_size: int
+    timing: str
+    sizes: str
+    instances: tuple[Mapping[str, Any], ...]
+    cost_assumption: str
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, Any]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="efficiency",
@@ -122,6 +143,7 @@ class QuantizationParams:
     extras=("onnx",),
     opt_in=True,
     deterministic=False,
+    details=QuantizationDetails,
 )
 def quantization(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """ONNX float32 and dynamic-int8 variants against the original."""

@@ -48,6 +48,7 @@ import polars as pl
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -431,6 +432,31 @@ class AblationParams:
     )
 
 
+@dataclass(frozen=True)
+class AblationDetails(Details):
+    """What ``evaluation.ablation`` keeps in its ``details`` (``report.json``)."""
+
+    main_metric: str
+    importance: str
+    n_bootstrap_importance: int
+    features: tuple[Mapping[str, Any], ...]
+    groups: tuple[Any, ...]
+    unused: tuple[str, ...]
+    harmful: tuple[Any, ...]
+    drop_column: tuple[Mapping[str, Any], ...]
+    drop_column_note: str | None
+    drop_column_method: str
+    n_rows: int
+    n_rows_available: int
+    sampled: bool
+    seed: int
+    n_bootstrap: int
+    confidence: float
+    n_rows_fit: int | None = None
+    n_rows_train: int | None = None
+    refit_metric: float | None = None
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -450,6 +476,7 @@ class AblationParams:
     severity="low",
     params=AblationParams,
     needs=("model",),
+    details=AblationDetails,
 )
 def ablation(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Permutation importance with intervals; unused and harmful features; drop-column refits."""

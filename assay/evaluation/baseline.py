@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -264,6 +265,29 @@ class BaselineParams:
     )
 
 
+@dataclass(frozen=True)
+class BaselineComparisonDetails(Details):
+    """What ``evaluation.baseline_comparison`` keeps in its ``details`` (``report.json``)."""
+
+    main_metric: str
+    scores: Mapping[str, Any]
+    differences: Mapping[str, Any]
+    baselines: Mapping[str, Any]
+    features_used: tuple[str, ...]
+    features_ignored: tuple[Any, ...]
+    n_rows_fit: int
+    train_sampled: bool
+    same_kind_as_linear: bool
+    prediction_distance_to_linear: float
+    linear_rule: str
+    paired: bool
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, Any]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -280,6 +304,7 @@ class BaselineParams:
     severity="high",
     params=BaselineParams,
     needs=("model", "train"),
+    details=BaselineComparisonDetails,
 )
 def baseline_comparison(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Paired bootstrap of the model's main metric minus each baseline's."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from assay.core.charts import ReliabilityBin, ReliabilityChart
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -194,6 +195,24 @@ class CalibrationParams:
     )
 
 
+@dataclass(frozen=True)
+class CalibrationDetails(Details):
+    """What ``evaluation.calibration`` keeps in its ``details`` (``report.json``)."""
+
+    target: str
+    binning: str
+    n_bins: int
+    judged_on: str
+    null: str
+    direction: str
+    bins: tuple[Mapping[str, Any], ...]
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, Any]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -213,6 +232,7 @@ class CalibrationParams:
     params=CalibrationParams,
     needs=("model", "scores"),
     tasks=("binary", "multiclass"),
+    details=CalibrationDetails,
 )
 def calibration(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Expected calibration error over equal-mass bins, with a bootstrap interval."""

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
@@ -118,6 +119,23 @@ class OverfittingParams:
     )
 
 
+@dataclass(frozen=True)
+class OverfittingDetails(Details):
+    """What ``evaluation.overfitting`` keeps in its ``details`` (``report.json``)."""
+
+    main_metric: str
+    gap_definition: str
+    intervals: Mapping[str, Any]
+    independent_bootstraps: bool
+    verdict_reason: str
+    baselines: Mapping[str, Any]
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, Any]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -136,6 +154,7 @@ class OverfittingParams:
     severity="medium",
     params=OverfittingParams,
     needs=("model", "train"),
+    details=OverfittingDetails,
 )
 def overfitting(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Main metric on train minus on test (reversed for error metrics), with intervals."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Status
@@ -171,6 +172,25 @@ class PerformanceParams:
     )
 
 
+@dataclass(frozen=True)
+class PerformanceDetails(Details):
+    """What ``evaluation.performance`` keeps in its ``details`` (``report.json``); the model
+    card and the summary read ``main_metric`` and ``metric_labels``."""
+
+    main_metric: str
+    metric_labels: Mapping[str, str]
+    intervals: Mapping[str, Mapping[str, Mapping[str, Any]]]
+    main_interval_width: float | None
+    interval_too_wide: bool
+    precision: Mapping[str, Any]
+    limits: tuple[Mapping[str, Any], ...]
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, int]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -186,6 +206,7 @@ class PerformanceParams:
     severity="high",
     params=PerformanceParams,
     needs=("model",),
+    details=PerformanceDetails,
 )
 def performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Metrics of the task on test and, when its predictions exist, on train."""

@@ -58,6 +58,7 @@ from scipy.stats import norm
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
@@ -492,6 +493,31 @@ class RobustnessParams:
     max_bootstrap: int = param(200, "Most paired-bootstrap resamples (n_bootstrap caps it).", ge=0)
 
 
+@dataclass(frozen=True)
+class RobustnessDetails(Details):
+    """What ``evaluation.robustness`` keeps in its ``details`` (``report.json``)."""
+
+    main_metric: str
+    metric_on_sample: float
+    judged_level: float
+    judged_on: str
+    flip_definition: str
+    perturbations: tuple[Mapping[str, Any], ...]
+    features: tuple[Mapping[str, Any], ...]
+    features_not_perturbed: tuple[Any, ...]
+    numeric_perturbed: tuple[str, ...]
+    categorical_perturbed: tuple[str, ...]
+    noise_spread: Mapping[str, Any]
+    missing_values: Mapping[str, Any]
+    n_rows: int
+    n_rows_available: int
+    sampled: bool
+    sample: str
+    seed: int
+    n_bootstrap: int
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -518,6 +544,7 @@ class RobustnessParams:
     severity="medium",
     params=RobustnessParams,
     needs=("model",),
+    details=RobustnessDetails,
 )
 def robustness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Metric drop and flip rate under noise, shifts, category swaps and missing values."""

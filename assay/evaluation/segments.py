@@ -61,6 +61,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
@@ -138,6 +139,27 @@ class WeakSegmentsParams:
     max_segments: int = param(5, "Weak segments reported.", ge=1)
 
 
+@dataclass(frozen=True)
+class WeakSegmentsDetails(Details):
+    """What ``evaluation.weak_segments`` keeps in its ``details`` (``report.json``)."""
+
+    metric: str
+    judged_on: str
+    overall_error: float
+    segments: tuple[Mapping[str, Any], ...]
+    worst_segments_not_significant: tuple[Mapping[str, Any], ...]
+    columns_searched: tuple[str, ...]
+    conditions_per_column: Mapping[str, Any]
+    test: str
+    false_discovery_control: str
+    n_rows: int
+    n_rows_available: int
+    sampled: bool
+    seed: int
+    n_bootstrap: int
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -158,6 +180,7 @@ class WeakSegmentsParams:
     severity="medium",
     params=WeakSegmentsParams,
     needs=("model",),
+    details=WeakSegmentsDetails,
 )
 def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """The worst significant segments of one or two conditions, with intervals."""

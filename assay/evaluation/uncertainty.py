@@ -43,6 +43,7 @@ import numpy as np
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -272,6 +273,24 @@ class UncertaintyParams:
     min_rows: int = param(40, "Test rows needed to run the check at all.", ge=2)
 
 
+@dataclass(frozen=True)
+class UncertaintyDetails(Details):
+    """What ``evaluation.uncertainty`` keeps in its ``details`` (``report.json``)."""
+
+    method: str
+    implementation: str
+    levels: tuple[Mapping[str, Any], ...]
+    conditional_by: str
+    test: str
+    n_calibration: int
+    n_evaluation: int
+    n_rows_available: int
+    split: str
+    coverage_interval: str
+    seed: int
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="evaluation",
@@ -290,6 +309,7 @@ class UncertaintyParams:
     severity="medium",
     params=UncertaintyParams,
     needs=("model",),
+    details=UncertaintyDetails,
 )
 def uncertainty(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Conformal sets (classification) or intervals (regression) at each level."""

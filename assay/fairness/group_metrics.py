@@ -47,6 +47,7 @@ import pandas as pd
 import polars as pl
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Status
@@ -319,6 +320,25 @@ class GroupMetricsParams:
     numeric_bins: int = param(4, "Quantile bins of a numeric sensitive attribute.", ge=2)
 
 
+@dataclass(frozen=True)
+class GroupMetricsDetails(Details):
+    """What ``fairness.group_metrics`` keeps in its ``details`` (``report.json``)."""
+
+    sensitive: tuple[str, ...]
+    positive_class: int | str | None
+    metrics_by: str
+    overall: Mapping[str, Any]
+    sets: tuple[Mapping[str, Any], ...]
+    min_group_size: int
+    judged_on: str
+    n_rows: int
+    n_rows_available: int
+    sampled: bool
+    seed: int
+    n_bootstrap: int
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="fairness",
@@ -345,6 +365,7 @@ class GroupMetricsParams:
     params=GroupMetricsParams,
     needs=("model",),
     extras=("fairness",),
+    details=GroupMetricsDetails,
 )
 def group_metrics(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Per-group metrics with intervals (Fairlearn's MetricFrame) and the gaps between groups."""

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -60,6 +61,26 @@ class EstimatedPerformanceParams:
     )
 
 
+@dataclass(frozen=True)
+class EstimatedPerformanceDetails(Details):
+    """What ``monitoring.estimated_performance`` keeps in its ``details`` (``report.json``)."""
+
+    method: str
+    main_metric: str
+    averaging: str
+    reference: str
+    calibration: str
+    interval: str
+    judged_on: str
+    realized_current: Mapping[str, Any]
+    current_labels: str
+    n_bootstrap: int
+    seed: int
+    confidence: float
+    n_rows: Mapping[str, Any]
+    sampled: bool
+
+
 @register_check(
     CHECK_ID,
     area="monitoring",
@@ -78,6 +99,7 @@ class EstimatedPerformanceParams:
     params=EstimatedPerformanceParams,
     needs=("model", "scores", "current"),
     tasks=("binary", "multiclass"),
+    details=EstimatedPerformanceDetails,
 )
 def estimated_performance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Expected metrics on current data from calibrated scores, against the reference."""

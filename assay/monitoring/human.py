@@ -49,6 +49,7 @@ import numpy as np
 from scipy import stats
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -390,6 +391,17 @@ class HumanOversightParams:
     min_wrong: int = param(10, "Cases the model got wrong a reviewer needs to be judged.", ge=1)
 
 
+@dataclass(frozen=True)
+class HumanOversightDetails(Details):
+    """What ``monitoring.human_oversight`` keeps in its ``details`` (``report.json``)."""
+
+    columns: Mapping[str, Any]
+    reviewers: tuple[Mapping[str, Any], ...]
+    flagged: tuple[Any, ...]
+    method: str
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="monitoring",
@@ -408,6 +420,7 @@ class HumanOversightParams:
     severity="high",
     params=HumanOversightParams,
     tasks=("binary", "multiclass"),
+    details=HumanOversightDetails,
 )
 def human_oversight(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Automation-bias measures from the decisions table, per reviewer and pooled."""

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from assay.core.details import details_from_dict
 from assay.render._escape import clean_text, html_text
+
+if TYPE_CHECKING:
+    from assay.core.details import Record
+
+R = TypeVar("R", bound="Record")
 
 DASH = "—"
 
@@ -172,6 +178,13 @@ def humanize(name: Any) -> str:
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def details_of(check: Mapping[str, Any] | None, tp: type[R]) -> R:
+    """The ``details`` of a check of the report (``None`` when it is not there) read as the
+    check's declared details type (:mod:`assay.core.details`): leniently, so that an older
+    or odd report reads with defaults where it lacks a field, and never raises."""
+    return details_from_dict(tp, as_mapping(check.get("details")) if check else None)
 
 
 def as_list(value: Any) -> list[Any]:

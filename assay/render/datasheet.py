@@ -9,14 +9,17 @@ consent, preprocessing, intended uses, distribution, maintenance — are left
 as a checklist.
 
 Like every renderer, it reads the report dict only (``report.json``) and
-computes nothing: every number shown is a field of the report. Missing or odd
-fields are shown as "—" or left out; they never raise.
+computes nothing: every number shown is a field of the report. The details of
+``data.integrity``, ``data.representativeness`` and ``security.pii`` are read
+as the types those checks declare (:mod:`assay.core.details`), so a renamed
+field fails the type check rather than emptying a table. Missing or odd fields
+are shown as "—" or left out; they never raise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import html_text, markdown_code, markdown_text
 from assay.render._format import (
@@ -26,11 +29,16 @@ from assay.render._format import (
     as_number,
     as_str_list,
     clean_text,
+    details_of,
     fmt_number,
     fmt_percent,
     short_hash,
     status_of,
 )
+
+if TYPE_CHECKING:
+    from assay.data.representativeness import ClassShare, GroupShare
+    from assay.security.pii import NameHint, PiiColumn
 
 __all__ = ["datasheet_data", "datasheet_section", "render_datasheet"]
 
@@ -120,24 +128,7 @@ def _fingerprint(split: Mapping[str, Any]) -> str | None:
     return digest if isinstance(digest, str) and digest else None
 
 
-def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The datasheet's content, picked from the report dict (nothing is computed)."""
-    report = as_mapping(report)
-    inputs = as_mapping(report.get("inputs"))
-    schema = as_mapping(inputs.get("schema"))
-    types = as_mapping(schema.get("types"))
-    sensitive = as_str_list(inputs.get("sensitive"))
-    roles: dict[str, str] = {}
-    for c in as_str_list(schema.get("features")):
-        roles[c] = "feature"
-    for c in as_str_list(schema.get("ignored")):
-        roles[c] = "ignored"
-    for c in as_str_list(schema.get("prediction_columns")):
-        roles[c] = "prediction"
-    if schema.get("target") is not None:
-        is_label = schema.get("task") == "anomaly"  # known anomaly labels, not a target
-        roles[clean_text(schema.get("target"))] = "known anomaly label" if is_label else "target"
-
+def _splits(inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
     splits = []
     for key in ("train", "test", "current"):
         split = inputs.get(key)
@@ -153,32 +144,46 @@ def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
                 "fingerprint": _fingerprint(split),
             }
         )
+    return splits
 
-    integrity = _check(report, "data.integrity")
+
+def _roles(schema: Mapping[str, Any]) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    for c in as_str_list(schema.get("features")):
+        roles[c] = "feature"
+    for c in as_str_list(schema.get("ignored")):
+        roles[c] = "ignored"
+    for c in as_str_list(schema.get("prediction_columns")):
+        roles[c] = "prediction"
+    if schema.get("target") is not None:
+        is_label = schema.get("task") == "anomaly"  # known anomaly labels, not a target
+        roles[clean_text(schema.get("target"))] = "known anomaly label" if is_label else "target"
+    return roles
+
+
+def _columns(
+    report: Mapping[str, Any], schema: Mapping[str, Any], sensitive: list[str]
+) -> list[dict[str, Any]]:
+    """One entry per column of the schema: type, role and missing share per split (from
+    ``data.integrity``'s typed details)."""
+    from assay.data.integrity import IntegrityDetails
+
     missing: dict[str, dict[str, Any]] = {}
-    for row in as_list(as_mapping(integrity.get("details") if integrity else None).get("columns")):
-        row = as_mapping(row)
-        col, split = row.get("column"), row.get("split")
-        if isinstance(col, str) and isinstance(split, str):
-            missing.setdefault(col, {})[split] = row.get("missing_share")
+    for row in details_of(_check(report, "data.integrity"), IntegrityDetails).columns:
+        missing.setdefault(row.column, {})[row.split] = row.missing_share
+    roles = _roles(schema)
     columns = []
-    for name, ctype in types.items():
+    for name, ctype in as_mapping(schema.get("types")).items():
         role = roles.get(name, "other")
         if name in sensitive:
             role += ", sensitive"
         columns.append(
             {"name": name, "type": ctype, "role": role, "missing": missing.get(name, {})}
         )
+    return columns
 
-    rep = _check(report, "data.representativeness")
-    rep_details = as_mapping(rep.get("details") if rep else None)
-    balance = as_mapping(rep_details.get("class_balance"))
-    groups = [as_mapping(g) for g in as_list(rep_details.get("sensitive_groups"))]
 
-    pii = _check(report, "security.pii")
-    pii_details = as_mapping(pii.get("details") if pii else None)
-    hints = [as_mapping(h) for h in as_list(pii_details.get("name_hints"))]
-
+def _issues(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     issues = []
     for c in as_list(report.get("checks")):
         if not isinstance(c, Mapping):
@@ -195,29 +200,60 @@ def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
                     "summary": c.get("summary"),
                 }
             )
+    return issues
 
+
+def _personal(report: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``security.pii`` found (its typed details), as the datasheet lists it."""
+    from assay.security.pii import PiiDetails
+
+    pii = _check(report, "security.pii")
+    details = details_of(pii, PiiDetails)
+    hints = details.name_hints
+    return {
+        "sensitive_named": [h.column for h in hints if h.kind == "SENSITIVE"],
+        "pii_status": None if pii is None else status_of(pii.get("status")),
+        "pii_summary": None if pii is None else pii.get("summary"),
+        "pii_columns": list(details.columns),
+        "pii_named": [h for h in hints if h.kind not in ("SENSITIVE", "QUASI_IDENTIFIER")],
+        "quasi_identifiers": [h.column for h in hints if h.kind == "QUASI_IDENTIFIER"],
+        "pii_sample": details.sample,
+    }
+
+
+def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The datasheet's content, picked from the report dict (nothing is computed); the
+    checks' details are read as their declared types (:mod:`assay.core.details`)."""
+    from assay.data.representativeness import RepresentativenessDetails
+
+    report = as_mapping(report)
+    inputs = as_mapping(report.get("inputs"))
+    schema = as_mapping(inputs.get("schema"))
+    sensitive = as_str_list(inputs.get("sensitive"))
+    rep = details_of(_check(report, "data.representativeness"), RepresentativenessDetails)
     return {
         "assay_version": report.get("assay_version"),
         "created_at": report.get("created_at"),
-        "splits": splits,
+        "splits": _splits(inputs),
         "task": schema.get("task"),
         "target": schema.get("target"),
         "classes": as_str_list(schema.get("classes")),
-        "columns": columns,
-        "class_balance": balance,
+        "columns": _columns(report, schema, sensitive),
+        "class_balance": rep.class_balance,
         "sensitive": sensitive,
-        "sensitive_groups": groups,
-        "sensitive_named": [h.get("column") for h in hints if h.get("kind") == "SENSITIVE"],
-        "pii_status": None if pii is None else status_of(pii.get("status")),
-        "pii_summary": None if pii is None else pii.get("summary"),
-        "pii_columns": [as_mapping(r) for r in as_list(pii_details.get("columns"))],
-        "pii_named": [h for h in hints if h.get("kind") not in ("SENSITIVE", "QUASI_IDENTIFIER")],
-        "quasi_identifiers": [
-            h.get("column") for h in hints if h.get("kind") == "QUASI_IDENTIFIER"
-        ],
-        "pii_sample": pii_details.get("sample"),
-        "known_issues": issues,
+        "sensitive_groups": list(rep.sensitive_groups),
+        **_personal(report),
+        "known_issues": _issues(report),
     }
+
+
+def _balance_rows(
+    balance: Mapping[str, Mapping[str, ClassShare]],
+) -> tuple[list[str], list[tuple[str, list[ClassShare | None]]]]:
+    """``(splits, [(class, [share per split])])`` of the class balance (train and test)."""
+    bsplits = [s for s in ("train", "test") if s in balance]
+    classes = list(balance[bsplits[0]]) if bsplits else []
+    return bsplits, [(c, [balance[s].get(c) for s in bsplits]) for c in classes]
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -247,29 +283,8 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def render_datasheet(report: Mapping[str, Any]) -> str:
-    """Render ``datasheet.md`` from a report dict (the content of ``report.json``).
-
-    Examples
-    --------
-    >>> text = render_datasheet({"checks": [], "inputs": {"test": {"rows": 10, "columns": 3}}})
-    >>> text.startswith("# Datasheet") and "| Test data |" in text
-    True
-    """
-    d = datasheet_data(report)
-    lines = [
-        "# Datasheet for the dataset",
-        "",
-        f"Generated by Assay {_md(d['assay_version'])} on {_md(d['created_at'])}, in the spirit "
-        'of "Datasheets for Datasets" (Gebru et al., 2021). The composition below is filled in '
-        "from the data; the questions after it are for the dataset's owner to answer.",
-        "",
-        "## Composition",
-        "",
-        "### Splits",
-        "",
-    ]
-    lines += _table(
+def _md_splits(d: Mapping[str, Any]) -> list[str]:
+    lines = _table(
         ["split", "source", "rows", "columns", "fingerprint"],
         [
             [
@@ -292,54 +307,60 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
         lines += ["", f"- Task: {_md(task)}", f"- Target: {_md(d['target'])}"]
     if d["classes"] and task not in ("clustering", "anomaly"):
         lines.append(f"- Classes: {', '.join(_md(c) for c in d['classes'])}")
+    return lines
 
+
+def _md_columns(d: Mapping[str, Any]) -> list[str]:
+    if not d["columns"]:
+        return []
     names = [s["name"] for s in d["splits"]]
-    if d["columns"]:
-        lines += ["", "### Columns", ""]
-        head = ["column", "type", "role"] + [f"missing ({n})" for n in names]
-        rows = [
-            [_md(c["name"]), _md(c["type"]), _md(c["role"])]
-            + [_share(c["missing"].get(n)) for n in names]
-            for c in d["columns"][:_MAX_COLUMNS]
+    lines = ["", "### Columns", ""]
+    head = ["column", "type", "role"] + [f"missing ({n})" for n in names]
+    rows = [
+        [_md(c["name"]), _md(c["type"]), _md(c["role"])]
+        + [_share(c["missing"].get(n)) for n in names]
+        for c in d["columns"][:_MAX_COLUMNS]
+    ]
+    lines += _table(head, rows)
+    if len(d["columns"]) > _MAX_COLUMNS:
+        lines.append(f"\n{len(d['columns']) - _MAX_COLUMNS:,} more columns are in report.json.")
+    if not any(c["missing"] for c in d["columns"]):
+        lines.append("\nMissing values were not measured (the data.integrity check did not run).")
+    return lines
+
+
+def _md_balance(d: Mapping[str, Any]) -> list[str]:
+    if not d["class_balance"]:
+        return []
+    bsplits, classes = _balance_rows(d["class_balance"])
+    rows = [
+        [_md(c)]
+        + [
+            f"{_share(cell.share if cell else None)} ({_count(cell.rows if cell else None)})"
+            for cell in cells
         ]
-        lines += _table(head, rows)
-        if len(d["columns"]) > _MAX_COLUMNS:
-            lines.append(f"\n{len(d['columns']) - _MAX_COLUMNS:,} more columns are in report.json.")
-        if not any(c["missing"] for c in d["columns"]):
-            lines.append(
-                "\nMissing values were not measured (the data.integrity check did not run)."
-            )
+        for c, cells in classes
+    ]
+    return [
+        "",
+        "### Class balance",
+        "",
+        *_table(["class", *[f"share of {s} (rows)" for s in bsplits]], rows),
+    ]
 
-    balance = d["class_balance"]
-    if balance:
-        lines += ["", "### Class balance", ""]
-        bsplits = [s for s in ("train", "test") if s in balance]
-        classes = list(as_mapping(balance.get(bsplits[0])).keys()) if bsplits else []
-        rows = []
-        for c in classes:
-            cells = [_md(c)]
-            for s in bsplits:
-                cell = as_mapping(as_mapping(balance.get(s)).get(c))
-                cells.append(f"{_share(cell.get('share'))} ({_count(cell.get('rows'))})")
-            rows.append(cells)
-        lines += _table(["class", *[f"share of {s} (rows)" for s in bsplits]], rows)
 
-    lines += ["", "### Sensitive attributes", ""]
+def _md_sensitive(d: Mapping[str, Any]) -> list[str]:
+    lines = ["", "### Sensitive attributes", ""]
     if d["sensitive"]:
         lines.append(f"Declared: {', '.join(_md(s) for s in d['sensitive'])}.")
-        if d["sensitive_groups"]:
+        groups: list[GroupShare] = d["sensitive_groups"]
+        if groups:
             lines.append("")
             lines += _table(
                 ["attribute", "group", "split", "rows", "share"],
                 [
-                    [
-                        _md(g.get("column")),
-                        _md(g.get("group")),
-                        _md(g.get("split")),
-                        _count(g.get("rows")),
-                        _share(g.get("share")),
-                    ]
-                    for g in d["sensitive_groups"][:_MAX_GROUPS]
+                    [_md(g.column), _md(g.group), _md(g.split), _count(g.rows), _share(g.share)]
+                    for g in groups[:_MAX_GROUPS]
                 ],
             )
     else:
@@ -350,48 +371,52 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
             + ", ".join(_md(c) for c in d["sensitive_named"])
             + "."
         )
+    return lines
 
-    lines += ["", "### Personal data", ""]
+
+def _md_personal(d: Mapping[str, Any]) -> list[str]:
+    lines = ["", "### Personal data", ""]
     if d["pii_status"] is None:
-        lines.append("Not checked (the security.pii check did not run).")
-    elif d["pii_status"] == "skipped":
-        lines.append(f"Not checked: {_md(d['pii_summary'])}")
-    else:
-        if d["pii_columns"]:
-            lines += _table(
-                ["column", "kind", "rows (highest split)", "masked example"],
+        return [*lines, "Not checked (the security.pii check did not run)."]
+    if d["pii_status"] == "skipped":
+        return [*lines, f"Not checked: {_md(d['pii_summary'])}"]
+    found: list[PiiColumn] = d["pii_columns"]
+    if found:
+        lines += _table(
+            ["column", "kind", "rows (highest split)", "masked example"],
+            [
                 [
-                    [
-                        _md(r.get("column")),
-                        _md(r.get("label")),
-                        ("about " if r.get("estimated") else "") + _share(r.get("max_share")),
-                        _code(r.get("example")),
-                    ]
-                    for r in d["pii_columns"]
-                ],
-            )
-        else:
-            lines.append("No personal data was found in the values.")
-        if d["pii_named"]:
-            named = ", ".join(
-                f"{_md(h.get('column'))} ({_md(h.get('label'))})" for h in d["pii_named"]
-            )
-            lines.append(f"\nColumns named like personal data: {named}.")
-        if d["quasi_identifiers"]:
-            lines.append(
-                f"\nQuasi-identifiers (identify people in combination): "
-                f"{', '.join(_md(c) for c in d['quasi_identifiers'])}."
-            )
-        if d["pii_sample"]:
-            lines.append(f"\n{_md(d['pii_sample'])}")
+                    _md(r.column),
+                    _md(r.label),
+                    ("about " if r.estimated else "") + _share(r.max_share),
+                    _code(r.example),
+                ]
+                for r in found
+            ],
+        )
+    else:
+        lines.append("No personal data was found in the values.")
+    named: list[NameHint] = d["pii_named"]
+    if named:
+        listed = ", ".join(f"{_md(h.column)} ({_md(h.label)})" for h in named)
+        lines.append(f"\nColumns named like personal data: {listed}.")
+    if d["quasi_identifiers"]:
+        lines.append(
+            f"\nQuasi-identifiers (identify people in combination): "
+            f"{', '.join(_md(c) for c in d['quasi_identifiers'])}."
+        )
+    if d["pii_sample"]:
+        lines.append(f"\n{_md(d['pii_sample'])}")
+    return lines
 
-    lines += ["", "### Known issues", ""]
+
+def _md_issues_and_checklist(d: Mapping[str, Any]) -> list[str]:
+    lines = ["", "### Known issues", ""]
     if d["known_issues"]:
         for i in d["known_issues"]:
             lines.append(f"- **{_md(i['title'])}** ({_md(i['status'])}): {_md(i['summary'])}")
     else:
         lines.append("None: every data check that ran passed.")
-
     lines += [
         "",
         "## For the owner to answer",
@@ -401,6 +426,37 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
     for section, questions in CHECKLIST:
         lines += ["", f"### {section}", ""]
         lines += [f"- [ ] {q}" for q in questions]
+    return lines
+
+
+def render_datasheet(report: Mapping[str, Any]) -> str:
+    """Render ``datasheet.md`` from a report dict (the content of ``report.json``).
+
+    Examples
+    --------
+    >>> text = render_datasheet({"checks": [], "inputs": {"test": {"rows": 10, "columns": 3}}})
+    >>> text.startswith("# Datasheet") and "| Test data |" in text
+    True
+    """
+    d = datasheet_data(report)
+    lines = [
+        "# Datasheet for the dataset",
+        "",
+        f"Generated by Assay {_md(d['assay_version'])} on {_md(d['created_at'])}, in the spirit "
+        'of "Datasheets for Datasets" (Gebru et al., 2021). The composition below is filled in '
+        "from the data; the questions after it are for the dataset's owner to answer.",
+        "",
+        "## Composition",
+        "",
+        "### Splits",
+        "",
+    ]
+    lines += _md_splits(d)
+    lines += _md_columns(d)
+    lines += _md_balance(d)
+    lines += _md_sensitive(d)
+    lines += _md_personal(d)
+    lines += _md_issues_and_checklist(d)
     return "\n".join(lines) + "\n"
 
 
@@ -414,36 +470,20 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
     )
 
 
-def datasheet_section(report: Mapping[str, Any]) -> str:
-    """The "Datasheet" section of the HTML report (the same content as ``datasheet.md``).
-
-    Examples
-    --------
-    >>> datasheet_section({"checks": []}).startswith('<section class="ay-section')
-    True
-    """
-    d = datasheet_data(report)
-    names = [s["name"] for s in d["splits"]]
-    parts = [
-        '<section class="ay-section ay-datasheet" id="datasheet"><h2>Datasheet</h2>',
-        '<p class="ay-blurb">What the data is made of, filled in from the data, and the '
-        "questions only its owner can answer (<code>datasheet.md</code> holds the same).</p>",
-    ]
+def _html_splits_and_columns(d: Mapping[str, Any]) -> list[str]:
+    parts = []
     if d["splits"]:
-        parts.append(
-            _html_table(
-                ["Split", "Rows", "Columns"],
-                [
-                    [
-                        html_text(s["label"]),
-                        html_text(fmt_number(s["rows"])),
-                        html_text(fmt_number(s["columns"])),
-                    ]
-                    for s in d["splits"]
-                ],
-            )
-        )
+        rows = [
+            [
+                html_text(s["label"]),
+                html_text(fmt_number(s["rows"])),
+                html_text(fmt_number(s["columns"])),
+            ]
+            for s in d["splits"]
+        ]
+        parts.append(_html_table(["Split", "Rows", "Columns"], rows))
     if d["columns"]:
+        names = [s["name"] for s in d["splits"]]
         rows = [
             [f"<code>{html_text(c['name'])}</code>", html_text(c["type"]), html_text(c["role"])]
             + [html_text(_share(c["missing"].get(n))) for n in names]
@@ -456,43 +496,49 @@ def datasheet_section(report: Mapping[str, Any]) -> str:
             f'<details class="ay-block"><summary><h4>Columns ({len(d["columns"]):,})</h4>'
             f"</summary>{table}</details>"
         )
-    balance = d["class_balance"]
-    if balance:
-        bsplits = [s for s in ("train", "test") if s in balance]
-        classes = list(as_mapping(balance.get(bsplits[0])).keys()) if bsplits else []
-        rows = [
-            [f"<code>{html_text(c)}</code>"]
-            + [
-                html_text(_share(as_mapping(as_mapping(balance.get(s)).get(c)).get("share")))
-                for s in bsplits
-            ]
-            for c in classes
-        ]
-        parts.append(
-            "<h4>Class balance</h4>"
-            + _html_table(["Class", *[f"Share of {html_text(s)}" for s in bsplits]], rows)
-        )
-    facts = []
-    facts.append(
+    return parts
+
+
+def _html_balance(d: Mapping[str, Any]) -> list[str]:
+    if not d["class_balance"]:
+        return []
+    bsplits, classes = _balance_rows(d["class_balance"])
+    rows = [
+        [f"<code>{html_text(c)}</code>"]
+        + [html_text(_share(cell.share if cell else None)) for cell in cells]
+        for c, cells in classes
+    ]
+    head = ["Class", *[f"Share of {html_text(s)}" for s in bsplits]]
+    return ["<h4>Class balance</h4>" + _html_table(head, rows)]
+
+
+def _html_facts(d: Mapping[str, Any]) -> str:
+    facts = [
         "<li>Sensitive attributes: "
         + (", ".join(f"<code>{html_text(s)}</code>" for s in d["sensitive"]) or "none declared")
         + "</li>"
-    )
+    ]
+    found: list[PiiColumn] = d["pii_columns"]
     if d["pii_status"] in (None, "skipped"):
         facts.append("<li>Personal data: not checked.</li>")
-    elif d["pii_columns"]:
-        found = ", ".join(
-            f"<code>{html_text(r.get('column'))}</code> ({html_text(r.get('label'))}, e.g. "
-            f"<code>{html_text(r.get('example'))}</code>)"
-            for r in d["pii_columns"]
+    elif found:
+        listed = ", ".join(
+            f"<code>{html_text(r.column)}</code> ({html_text(r.label)}, e.g. "
+            f"<code>{html_text(r.example)}</code>)"
+            for r in found
         )
-        facts.append(f"<li>Personal data found: {found}.</li>")
+        facts.append(f"<li>Personal data found: {listed}.</li>")
     else:
         facts.append("<li>Personal data: none found in the values.</li>")
-    if d["pii_named"]:
-        named = ", ".join(f"<code>{html_text(h.get('column'))}</code>" for h in d["pii_named"])
-        facts.append(f"<li>Columns named like personal data: {named}.</li>")
-    parts.append(f'<ul class="ay-datasheet-facts">{"".join(facts)}</ul>')
+    named: list[NameHint] = d["pii_named"]
+    if named:
+        listed = ", ".join(f"<code>{html_text(h.column)}</code>" for h in named)
+        facts.append(f"<li>Columns named like personal data: {listed}.</li>")
+    return f'<ul class="ay-datasheet-facts">{"".join(facts)}</ul>'
+
+
+def _html_issues_and_questions(d: Mapping[str, Any]) -> list[str]:
+    parts = []
     if d["known_issues"]:
         items = "".join(
             f"<li><strong>{html_text(i['title'])}</strong> ({html_text(i['status'])}): "
@@ -510,5 +556,26 @@ def datasheet_section(report: Mapping[str, Any]) -> str:
         '<details class="ay-block"><summary><h4>For the owner to answer</h4></summary>'
         f'<div class="ay-ds-questions">{questions}</div></details>'
     )
-    parts.append("</section>")
+    return parts
+
+
+def datasheet_section(report: Mapping[str, Any]) -> str:
+    """The "Datasheet" section of the HTML report (the same content as ``datasheet.md``).
+
+    Examples
+    --------
+    >>> datasheet_section({"checks": []}).startswith('<section class="ay-section')
+    True
+    """
+    d = datasheet_data(report)
+    parts = [
+        '<section class="ay-section ay-datasheet" id="datasheet"><h2>Datasheet</h2>',
+        '<p class="ay-blurb">What the data is made of, filled in from the data, and the '
+        "questions only its owner can answer (<code>datasheet.md</code> holds the same).</p>",
+        *_html_splits_and_columns(d),
+        *_html_balance(d),
+        _html_facts(d),
+        *_html_issues_and_questions(d),
+        "</section>",
+    ]
     return "".join(parts)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
+from assay.render._format import details_of
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
@@ -323,18 +324,16 @@ def _metrics(report: Mapping[str, Any]) -> list[str]:
     if perf is None or perf.get("status") in ("skipped", "error"):
         why = text(perf.get("summary")) if perf else "The performance check did not run."
         return [*lines, f"No performance metrics: {why}"]
+    from assay.evaluation.performance import PerformanceDetails
+
     metrics = _m(perf.get("metrics"))
-    details = _m(perf.get("details"))
-    labels = _m(details.get("metric_labels"))
+    details = details_of(perf, PerformanceDetails)
+    labels = details.metric_labels
     settings = _m(report.get("settings"))
     lines.append(
         f"Measured on the test data; intervals are {_conf(report)} bootstrap intervals "
         f"({num(settings.get('n_bootstrap'))} resamples, seed {num(settings.get('seed'))})."
-        + (
-            f" The headline metric is {code(details['main_metric'])}."
-            if details.get("main_metric")
-            else ""
-        )
+        + (f" The headline metric is {code(details.main_metric)}." if details.main_metric else "")
     )
     lines.append("")
     rows = []

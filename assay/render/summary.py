@@ -31,6 +31,7 @@ from assay.render._format import (
     as_mapping,
     as_number,
     count_statuses,
+    details_of,
     fmt_number,
     humanize,
     plural,
@@ -70,15 +71,17 @@ def _headline(report: Mapping[str, Any]) -> str | None:
     )
     if perf is None or perf.get("status") in ("skipped", "error"):
         return None
+    from assay.evaluation.performance import PerformanceDetails
+
     metrics = as_mapping(perf.get("metrics"))
-    details = as_mapping(perf.get("details"))
-    key = details.get("main_metric")
-    if not isinstance(key, str) or as_number(metrics.get(key)) is None:
+    details = details_of(perf, PerformanceDetails)
+    key: str | None = details.main_metric
+    if not key or as_number(metrics.get(key)) is None:
         # older reports name no headline metric: the one the checks judge by
         key = next((k for k in _HEADLINE_FALLBACK if as_number(metrics.get(k)) is not None), None)
         if key is None:
             return None
-    label = as_mapping(details.get("metric_labels")).get(key) or humanize(key)
+    label = details.metric_labels.get(key) or humanize(key)
     text = f"{markdown_text(label)} **{fmt_number(metrics[key])}**"
     low, high = as_number(metrics.get(f"{key}_low")), as_number(metrics.get(f"{key}_high"))
     if low is not None and high is not None:

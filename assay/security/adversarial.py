@@ -36,6 +36,7 @@ import numpy as np
 
 from assay.core.charts import IntervalChart, IntervalItem, Unit
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
@@ -189,6 +190,23 @@ class AdversarialParams:
     )
 
 
+@dataclass(frozen=True)
+class AdversarialDetails(Details):
+    """What ``security.adversarial`` keeps in its ``details`` (``report.json``)."""
+
+    threat_model: str
+    attack: str
+    attack_limits: Mapping[str, Any]
+    sample: Mapping[str, Any]
+    clip_std: tuple[float, ...]
+    variants: tuple[Mapping[str, Any], ...]
+    seed: int
+    n_bootstrap: int
+    confidence: float
+    model_calls: int
+    model_queries: int
+
+
 @register_check(
     CHECK_ID,
     area="security",
@@ -211,6 +229,7 @@ class AdversarialParams:
     needs=("model",),
     tasks=("binary", "multiclass"),
     extras=("security",),
+    details=AdversarialDetails,
 )
 def adversarial(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Success rate of HopSkipJump within each budget, and the median minimal perturbation."""

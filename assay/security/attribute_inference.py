@@ -32,6 +32,7 @@ import polars as pl
 
 from assay.core.charts import IntervalChart, IntervalItem
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status, worst_status
@@ -532,6 +533,20 @@ class AttributeInferenceParams:
     )
 
 
+@dataclass(frozen=True)
+class AttributeInferenceDetails(Details):
+    """What ``security.attribute_inference`` keeps in its ``details`` (``report.json``)."""
+
+    attributes: tuple[Mapping[str, Any], ...]
+    attacker: str
+    rows_used: int
+    rows_available: int
+    selection: str
+    seed: int
+    n_bootstrap: int
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="security",
@@ -556,6 +571,7 @@ class AttributeInferenceParams:
     severity="high",
     params=AttributeInferenceParams,
     needs=("model",),
+    details=AttributeInferenceDetails,
 )
 def attribute_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Held-out gain from adding the model's outputs when inferring each sensitive column."""

@@ -32,6 +32,7 @@ import numpy as np
 
 from assay.core.charts import IntervalChart, IntervalItem
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -259,6 +260,21 @@ class MembershipParams:
     max_rows: int = param(5000, "Rows drawn from each of train and test for the attacks.", ge=1)
 
 
+@dataclass(frozen=True)
+class MembershipInferenceDetails(Details):
+    """What ``security.membership_inference`` keeps in its ``details`` (``report.json``)."""
+
+    attacks: Mapping[str, Any]
+    score: str
+    rows_per_side: int
+    rows_available: Mapping[str, Any]
+    selection: str
+    art_attack: str
+    seed: int
+    n_bootstrap: int
+    confidence: float
+
+
 @register_check(
     CHECK_ID,
     area="security",
@@ -282,6 +298,7 @@ class MembershipParams:
     severity="high",
     params=MembershipParams,
     needs=("model", "train"),
+    details=MembershipInferenceDetails,
 )
 def membership_inference(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Loss-threshold and ART black-box membership attacks: AUC and advantage with intervals."""

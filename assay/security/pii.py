@@ -18,13 +18,14 @@ raw value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart
+from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -246,6 +247,44 @@ class PiiParams:
     max_values: int = param(500, "Distinct values scanned per text column.", ge=1)
 
 
+@dataclass(frozen=True)
+class PiiColumn(Record):
+    """A column found to hold personal data (read by the datasheet)."""
+
+    column: str
+    label: str | None
+    entity: str | None
+    direct: bool | None
+    estimated: bool | None
+    distinct_values: int | None
+    example: str | None
+    max_share: float | None
+    share: Mapping[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NameHint(Record):
+    """A column whose name suggests personal or sensitive data (``kind`` is an entity,
+    ``SENSITIVE`` or ``QUASI_IDENTIFIER``)."""
+
+    column: str
+    kind: str
+    label: str | None
+
+
+@dataclass(frozen=True)
+class PiiDetails(Details):
+    """What ``security.pii`` keeps in its ``details`` (``report.json``); the datasheet reads
+    ``columns``, ``name_hints`` and ``sample``."""
+
+    engine: str
+    entities: tuple[str, ...]
+    sample: str | None
+    columns: tuple[PiiColumn, ...]
+    name_hints: tuple[NameHint, ...]
+    look_alikes_dismissed: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     "security.pii",
     area="security",
@@ -262,6 +301,7 @@ class PiiParams:
     params=PiiParams,
     extras=("pii",),
     tasks=("binary", "multiclass", "regression", "clustering", "anomaly"),  # needs no labels
+    details=PiiDetails,
 )
 def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Find personal data per column; a masked example per kind, never the raw value.

@@ -64,6 +64,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding
@@ -169,6 +170,20 @@ class PoisoningParams:
     )
 
 
+@dataclass(frozen=True)
+class PoisoningDetails(Details):
+    """What ``security.poisoning`` keeps in its ``details`` (``report.json``)."""
+
+    split: str
+    patterns_tested: int
+    pure_patterns_checked: int
+    rows_searched_for_patterns: int
+    out_of_fold: Mapping[str, Any]
+    label_issue_signal: str
+    influence_model: str
+    limits: str
+
+
 @register_check(
     "security.poisoning",
     area="security",
@@ -186,6 +201,7 @@ class PoisoningParams:
     severity="high",
     params=PoisoningParams,
     needs=("labels",),
+    details=PoisoningDetails,
 )
 def poisoning(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Four poisoning signals; warn on any, fail when conflicting duplicates are common.

@@ -27,6 +27,7 @@ from sklearn.metrics import average_precision_score
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -73,6 +74,11 @@ class AnomalyRateParams:
     )
 
 
+@dataclass(frozen=True)
+class AnomalyRateDetails(Details):
+    """What ``anomaly.rate`` keeps in its ``details`` (``report.json``)."""
+
+
 @register_check(
     "anomaly.rate",
     area="anomaly",
@@ -86,6 +92,7 @@ class AnomalyRateParams:
     params=AnomalyRateParams,
     needs=("model",),
     tasks=("anomaly",),
+    details=AnomalyRateDetails,
 )
 def check_rate(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     conf = ctx.settings.confidence
@@ -156,6 +163,13 @@ class AnomalyRateDriftParams:
     top_features: int = param(3, "Features that moved most, named.", ge=0)
 
 
+@dataclass(frozen=True)
+class AnomalyRateDriftDetails(Details):
+    """What ``anomaly.rate_drift`` keeps in its ``details`` (``report.json``)."""
+
+    moved_features: tuple[Mapping[str, Any], ...]
+
+
 @register_check(
     "anomaly.rate_drift",
     area="anomaly",
@@ -170,6 +184,7 @@ class AnomalyRateDriftParams:
     params=AnomalyRateDriftParams,
     needs=("model", "current"),
     tasks=("anomaly",),
+    details=AnomalyRateDriftDetails,
 )
 def check_rate_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Flagged share of current against reference rows: measured
@@ -322,6 +337,11 @@ class AnomalyDetectionParams:
     )
 
 
+@dataclass(frozen=True)
+class AnomalyDetectionDetails(Details):
+    """What ``anomaly.detection`` keeps in its ``details`` (``report.json``)."""
+
+
 @register_check(
     "anomaly.detection",
     area="anomaly",
@@ -336,6 +356,7 @@ class AnomalyDetectionParams:
     params=AnomalyDetectionParams,
     needs=("model", "labels"),
     tasks=("anomaly",),
+    details=AnomalyDetectionDetails,
 )
 def check_detection(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Flags and scores against known anomaly labels: measured (:func:`measure_detection`),
@@ -486,6 +507,14 @@ class AnomalyDriversParams:
     )
 
 
+@dataclass(frozen=True)
+class AnomalyDriversDetails(Details):
+    """What ``anomaly.drivers`` keeps in its ``details`` (``report.json``)."""
+
+    drivers: tuple[Mapping[str, Any], ...]
+    most_extreme_in: Mapping[str, Any]
+
+
 @register_check(
     "anomaly.drivers",
     area="anomaly",
@@ -500,6 +529,7 @@ class AnomalyDriversParams:
     params=AnomalyDriversParams,
     needs=("model",),
     tasks=("anomaly",),
+    details=AnomalyDriversDetails,
 )
 def check_drivers(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """What sets flagged rows apart: measured (:func:`measure_drivers`), judged

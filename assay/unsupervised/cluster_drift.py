@@ -27,6 +27,7 @@ from sklearn.metrics import silhouette_score
 
 from assay.core.charts import DistributionChart
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -116,6 +117,14 @@ class ClusterDriftParams:
     sample_rows: int = param(3000, "Rows sampled from each of reference and current.", ge=2)
 
 
+@dataclass(frozen=True)
+class ClusterDriftDetails(Details):
+    """What ``clustering.drift`` keeps in its ``details`` (``report.json``)."""
+
+    shares: tuple[Mapping[str, Any], ...]
+    split_silhouette: Mapping[str, Any]
+
+
 @register_check(
     "clustering.drift",
     area="clustering",
@@ -130,6 +139,7 @@ class ClusterDriftParams:
     params=ClusterDriftParams,
     needs=("model", "current"),
     tasks=("clustering",),
+    details=ClusterDriftDetails,
 )
 def check_cluster_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Shares, members and splits of the clusters, reference against current: measured

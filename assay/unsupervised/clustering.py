@@ -29,6 +29,7 @@ from sklearn.metrics.cluster import contingency_matrix
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
+from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -136,6 +137,13 @@ class ClusterQualityParams:
     sample_rows: int = param(2000, "Rows sampled for the scores.", ge=2)
 
 
+@dataclass(frozen=True)
+class ClusterQualityDetails(Details):
+    """What ``clustering.quality`` keeps in its ``details`` (``report.json``)."""
+
+    null_procedure: str
+
+
 @register_check(
     "clustering.quality",
     area="clustering",
@@ -151,6 +159,7 @@ class ClusterQualityParams:
     params=ClusterQualityParams,
     needs=("model",),
     tasks=("clustering",),
+    details=ClusterQualityDetails,
 )
 def check_quality(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Cluster scores against shuffled data: measured (:func:`measure_quality`), judged
@@ -297,6 +306,14 @@ class ClusterStabilityParams:
     sample_rows: int = param(4000, "Rows sampled for the refits.", ge=2)
 
 
+@dataclass(frozen=True)
+class ClusterStabilityDetails(Details):
+    """What ``clustering.stability`` keeps in its ``details`` (``report.json``)."""
+
+    procedure: str
+    per_cluster: Mapping[str, Any]
+
+
 @register_check(
     "clustering.stability",
     area="clustering",
@@ -311,6 +328,7 @@ class ClusterStabilityParams:
     params=ClusterStabilityParams,
     needs=("model",),
     tasks=("clustering",),
+    details=ClusterStabilityDetails,
 )
 def check_stability(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Agreement of bootstrap refits with the assignment: measured
@@ -507,6 +525,25 @@ class ClusterSizesParams:
     map_rows: int = param(400, "Rows drawn on the 2-D map.", ge=0)
 
 
+@dataclass(frozen=True)
+class Projection(Record):
+    """A sample of rows on the first two principal components, with their cluster (the
+    HTML report draws it)."""
+
+    x: tuple[float | None, ...]
+    y: tuple[float | None, ...]
+    cluster: tuple[str | int, ...]
+    explained: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class ClusterSizesDetails(Details):
+    """What ``clustering.sizes`` keeps in its ``details`` (``report.json``)."""
+
+    sizes: Mapping[str, int]
+    projection: Projection
+
+
 @register_check(
     "clustering.sizes",
     area="clustering",
@@ -520,6 +557,7 @@ class ClusterSizesParams:
     params=ClusterSizesParams,
     needs=("model",),
     tasks=("clustering",),
+    details=ClusterSizesDetails,
 )
 def check_sizes(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     conf = ctx.settings.confidence

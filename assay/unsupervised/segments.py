@@ -19,6 +19,7 @@ import numpy as np
 from scipy import stats
 
 from assay.core.context import AuditContext
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
@@ -89,6 +90,13 @@ class ClusterProfilesParams:
     )
 
 
+@dataclass(frozen=True)
+class ClusterProfilesDetails(Details):
+    """What ``clustering.profiles`` keeps in its ``details`` (``report.json``)."""
+
+    profiles: Mapping[str, Any]
+
+
 @register_check(
     "clustering.profiles",
     area="clustering",
@@ -102,6 +110,7 @@ class ClusterProfilesParams:
     params=ClusterProfilesParams,
     needs=("model",),
     tasks=("clustering",),
+    details=ClusterProfilesDetails,
 )
 def check_profiles(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     conf = ctx.settings.confidence
@@ -195,6 +204,13 @@ class ClusterFairnessParams:
     )
 
 
+@dataclass(frozen=True)
+class ClusterFairnessDetails(Details):
+    """What ``clustering.fairness`` keeps in its ``details`` (``report.json``)."""
+
+    association: Mapping[str, Any]
+
+
 @register_check(
     "clustering.fairness",
     area="clustering",
@@ -209,6 +225,7 @@ class ClusterFairnessParams:
     params=ClusterFairnessParams,
     needs=("model",),
     tasks=("clustering",),
+    details=ClusterFairnessDetails,
 )
 def check_fairness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     conf = ctx.settings.confidence

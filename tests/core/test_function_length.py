@@ -30,9 +30,6 @@ ALLOWED = {
     "governance/_evidence.py::_verify",
     "render/_governance.py::governance_section",
     "render/charts.py::_line",
-    "render/datasheet.py::datasheet_data",
-    "render/datasheet.py::datasheet_section",
-    "render/datasheet.py::render_datasheet",
 }
 
 
