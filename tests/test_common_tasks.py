@@ -5,7 +5,8 @@ binary, multiclass, regression, clustering, anomaly) and in each input form an
 audit accepts: pandas frames and a model, the same as Polars frames, predictions
 only (prediction/score columns, no model object) and no train split. Each result
 keeps :data:`assay.testing.CONTRACTS` (strict JSON round trip, well formed, typed
-charts with a unit) and is never an ``error``; a check that needs ``train`` skips
+charts with a unit, details that read strictly as the check's declared details type
+and write back exactly) and is never an ``error``; a check that needs ``train`` skips
 without it with the one uniform message, a check whose extra is missing with the
 extra's. Polars and pandas give the same result (two independent runs with one
 seed: determinism, and no form-dependent code path); shuffled rows change no
@@ -19,6 +20,7 @@ one audit per (task, form), shared by all checks through a module-scoped cache.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from functools import cache
 from typing import Any
 
@@ -29,6 +31,7 @@ import pytest
 
 import assay
 from assay.core.registry import all_checks, get_check
+from assay.errors import InputError
 from assay.testing import CONTRACTS, assert_row_order_invariant, assert_same_result
 
 from .conftest import fit_logreg, make_binary
@@ -288,3 +291,51 @@ def test_typed_charts_contract_catches_planted_defects(scenario):
             check_typed_charts(planted)
     with pytest.raises(AssertionError, match="has unit 'percent'"):
         check_typed_charts(dataclasses.replace(result, units={"mae": "percent"}))
+
+
+def test_every_builtin_check_declares_its_details_type():
+    """Each built-in check registers the dataclass of its details (``details=``), so that
+    check_typed_details (one of CONTRACTS) holds every case above to it."""
+    from assay.core.details import Details
+
+    undeclared = [s.id for s in all_checks() if s.details is None]
+    assert undeclared == []
+    assert all(issubclass(s.details, Details) for s in all_checks() if s.details)
+
+
+def test_typed_details_contract_catches_a_renamed_field(scenario):
+    """A check that renames a details key (``metric_labels`` -> ``labels``), drops one or
+    writes another type fails check_typed_details naming the field; and a reader's copy of
+    the details type with the field renamed no longer reads the check's real details, so a
+    rename on either side cannot pass silently (the model card and the summary read
+    ``PerformanceDetails.metric_labels`` as an attribute, which mypy checks)."""
+    from assay.core.details import Details
+    from assay.evaluation.performance import PerformanceDetails
+    from assay.testing import check_typed_details
+
+    result = scenario("binary", "pandas").check("evaluation.performance")
+    check_typed_details(result)
+    typed = result.details_as(PerformanceDetails, strict=True)
+    assert typed.metric_labels["roc_auc"] == "ROC-AUC" and typed.main_metric in typed.metric_labels
+    details = dict(result.details)
+    renamed = {k: v for k, v in details.items() if k != "metric_labels"}
+    for bad, message in (
+        ({**renamed, "labels": details["metric_labels"]}, "metric_labels: missing"),
+        ({**details, "n_bootstrap": "many"}, "n_bootstrap: must be a whole number"),
+        ({**details, "metric_labels": {"roc_auc": 1}}, "metric_labels.roc_auc: must be text"),
+    ):
+        with pytest.raises(AssertionError, match=message):
+            check_typed_details(dataclasses.replace(result, details=bad))
+
+    hints = typing.get_type_hints(PerformanceDetails)
+    fields = [
+        (f.name if f.name != "metric_labels" else "labels", hints[f.name])
+        for f in dataclasses.fields(PerformanceDetails)
+        if f.name not in ("extra", "absent", "charts")
+    ]
+    copy = dataclasses.make_dataclass(
+        "RenamedPerformanceDetails", fields, bases=(Details,), frozen=True
+    )
+    with pytest.raises(InputError, match="labels: missing"):
+        result.details_as(copy, strict=True)
+    assert result.details_as(copy).labels == {}  # the lenient reader is left with nothing
