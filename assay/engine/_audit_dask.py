@@ -25,7 +25,10 @@ What the audit runs on the cluster, and what on a sample:
 - ``fairness.group_metrics`` of a classifier so predicted: every row, from
   :class:`~assay.engine._groups.GroupCounts` (rows per group, truth and
   prediction) merged over the partitions; the check computes its metrics and
-  a bootstrap of the counts from them (:mod:`assay.fairness._counts`).
+  a bootstrap of the counts from them (:mod:`assay.fairness._counts`). Of a
+  regression so predicted: every row, from :class:`~assay.engine._groups.GroupSums`
+  (per group: rows, sums of errors, absolute and squared errors, predictions,
+  targets and their products), with a Gaussian Poisson bootstrap of the sums.
 - every other check (metrics with intervals, leakage, robustness,
   attacks, label issues...): on a sample of at most ``max_rows_model_checks``
   rows per split — the rows with the smallest content hash (Polars
@@ -59,10 +62,13 @@ from assay.engine._fingerprint import FingerprintSummary, fingerprint_summary, m
 from assay.engine._groups import (
     GroupCounts,
     Grouping,
+    GroupSums,
     TextCounts,
     group_counts,
     group_labels,
+    group_sums,
     merge_group_counts,
+    merge_group_sums,
     merge_text_counts,
     text_counts,
 )
@@ -180,11 +186,17 @@ def _worker_model(path: str, trust: bool, task: str | None) -> Any:
 
 
 def _predict(df: pl.DataFrame, spec: Mapping[str, Any]) -> tuple[np.ndarray, Any, Any]:
-    """True labels, predicted labels and positive-class scores (binary) of one partition:
-    from the model file (loaded once per worker, with the audit's task) or the columns."""
+    """True labels, predicted labels (regression: values) and positive-class scores
+    (binary) of one partition: from the model file (loaded once per worker, with the
+    audit's task) or the columns."""
     classes = list(spec["classes"])
     labels = df.get_column(spec["target"]).to_numpy()
     score = None
+    if spec.get("task") == "regression":
+        if spec.get("model") is not None:
+            model = _worker_model(spec["model"], spec["trust"], "regression")
+            return labels, model.predict(df.select(spec["features"]), None).labels, None
+        return labels, df.get_column(spec["prediction"]).to_numpy(), None
     if spec.get("model") is not None:
         model = _worker_model(spec["model"], spec["trust"], spec.get("task"))
         pred = model.predict(df.select(spec["features"]), classes)
@@ -223,6 +235,16 @@ def _t_groups(part: Any, spec: Mapping[str, Any], groupings: Sequence[Grouping])
 
 def _t_merge_groups(*items: GroupCounts) -> GroupCounts:
     return functools.reduce(merge_group_counts, items)
+
+
+def _t_sums(part: Any, spec: Mapping[str, Any], groupings: Sequence[Grouping]) -> GroupSums:
+    df = _load(part, None)
+    labels, predicted, _ = _predict(df, spec)
+    return group_sums({g.column: group_labels(df, g) for g in groupings}, labels, predicted)
+
+
+def _t_merge_sums(*items: GroupSums) -> GroupSums:
+    return functools.reduce(merge_group_sums, items)
 
 
 def _t_merge_outcomes(*items: OutcomeSummary) -> OutcomeSummary:
@@ -390,10 +412,19 @@ class DaskAuditEngine:
     def group_counts(self, split: str, groupings: Sequence[Grouping]) -> GroupCounts | None:
         """Rows per (group of each sensitive column, truth, prediction), every row of
         ``split`` predicted on the workers; ``None`` without full-data predictions."""
-        if self.spec is None:
+        if self.spec is None or self.spec["task"] == "regression":
             return None
         leaves = self._leaves(split, _t_groups, dict(self.spec), list(groupings))
         (merged,) = self._compute(_tree(leaves, _t_merge_groups))
+        return merged
+
+    def group_sums(self, split: str, groupings: Sequence[Grouping]) -> GroupSums | None:
+        """A regression's per-group sums (:class:`~assay.engine._groups.GroupSums`), every
+        row of ``split`` predicted on the workers; ``None`` without full-data predictions."""
+        if self.spec is None or self.spec["task"] != "regression":
+            return None
+        leaves = self._leaves(split, _t_sums, dict(self.spec), list(groupings))
+        (merged,) = self._compute(_tree(leaves, _t_merge_sums))
         return merged
 
 
@@ -463,19 +494,22 @@ class DaskAudit:
 
     def use_predictions(self, ctx: Any, model: Any, trust_model: bool) -> None:
         """Let the workers predict every row (:attr:`DaskAuditEngine.spec`) when the task
-        is a classification, the model is a file Assay loads (loaded on each worker with
-        the audit's task, as the local path loads it) or predictions are columns."""
+        is a classification or a regression, the model is a file Assay loads (loaded on
+        each worker with the audit's task, as the local path loads it) or predictions are
+        columns."""
         self.engine.spec = self._spec(ctx, model, trust_model)
 
     def _spec(self, ctx: Any, model: Any, trust_model: bool) -> dict[str, Any] | None:
-        if ctx.task not in ("binary", "multiclass") or ctx.target is None:
+        if ctx.task not in ("binary", "multiclass", "regression") or ctx.target is None:
             return None
         is_file = isinstance(model, (str, os.PathLike))
         if model is not None and not is_file:
             return None
         if model is None and ctx.prediction_column is None and not ctx.score_columns:
             return None
-        classes = list(ctx.classes)
+        if ctx.task == "regression" and model is None and ctx.prediction_column is None:
+            return None
+        classes = list(ctx.classes) if ctx.task != "regression" else []
         features = None
         if is_file:
             names = ctx.model.feature_names if ctx.model is not None else None
@@ -499,7 +533,7 @@ class DaskAudit:
         spec = self.engine.spec
         if spec is None:
             spec = self.engine.spec = self._spec(ctx, model, trust_model)
-        if spec is None:
+        if spec is None or spec["task"] == "regression":  # label summaries: classification
             return {}
         return {
             s: self.engine.outcomes(s, spec)

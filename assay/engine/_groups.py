@@ -162,16 +162,94 @@ def merge_group_counts(a: GroupCounts, b: GroupCounts) -> GroupCounts:
     return GroupCounts(a.columns, _sum(pl.concat([a.table, b.table]), a.columns))
 
 
+SUMS = ("n", "abs", "resid", "pred", "y", "y2")
+"""Per-row columns a :class:`GroupSums` adds up: one, ``|pred - y|``, ``pred - y``,
+``pred``, ``y``, ``y**2`` (the regression columns of ``fairness.group_metrics``)."""
+
+_PRODUCTS = tuple((i, j) for i in range(1, len(SUMS)) for j in range(i, len(SUMS)))
+_PNAMES = tuple(f"{SUMS[i]}*{SUMS[j]}" for i, j in _PRODUCTS)
+
+
+@dataclass(frozen=True)
+class GroupSums:
+    """Per group of every sensitive column: rows ``n`` and the sums of :data:`SUMS` and
+    of their pairwise products (``abs*abs`` is the sum of squared errors), so each
+    group's sums and their second-moment matrix are known."""
+
+    columns: tuple[str, ...]
+    table: pl.DataFrame  # columns: *columns, n (Int64), the other SUMS, the products
+
+    @property
+    def n(self) -> int:
+        return int(self.table.get_column("n").sum())
+
+    def by(self, cols: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Groups of ``cols`` (names joined with ``" & "``, sorted), their sums
+        ``(G, len(SUMS))`` and second-moment matrices ``(G, len(SUMS), len(SUMS))``:
+        ``M[g] = sum over the group's rows of x x^T`` with ``x`` the row's :data:`SUMS`."""
+        names = [*SUMS, *_PNAMES]
+        if cols:
+            t = self.table.group_by(list(cols)).agg(pl.col(c).sum() for c in names)
+            t = t.sort(list(cols))
+        else:  # every row: one group named ""
+            t = self.table.select(pl.col(c).sum() for c in names)
+        keys = [" & ".join(k) for k in zip(*(t.get_column(c).to_list() for c in cols), strict=True)]
+        sums = np.column_stack([t.get_column(c).cast(pl.Float64).to_numpy() for c in SUMS])
+        k = len(SUMS)
+        m = np.empty((t.height, k, k))
+        m[:, 0, :] = sums
+        m[:, :, 0] = sums
+        for (i, j), c in zip(_PRODUCTS, _PNAMES, strict=True):
+            m[:, i, j] = m[:, j, i] = t.get_column(c).to_numpy()
+        return keys, sums, m
+
+
+def group_sums(
+    labels: Mapping[str, np.ndarray],
+    truth: Sequence[Any] | np.ndarray,
+    predicted: Sequence[Any] | np.ndarray,
+) -> GroupSums:
+    """The sums of one chunk of a regression: each sensitive column's group labels, the
+    true values and the predictions (as float64; a missing value makes its group's sums NaN,
+    as the local check's metrics)."""
+    y = np.asarray(truth, dtype=np.float64)
+    pred = np.asarray(predicted, dtype=np.float64)
+    x = [np.abs(pred - y), pred - y, pred, y, y * y]
+    cols = tuple(labels)
+    data: dict[str, Any] = {c: pl.Series(c, labels[c], dtype=pl.String) for c in cols}
+    data.update({name: v for name, v in zip(SUMS[1:], x, strict=True)})
+    data.update({c: x[i - 1] * x[j - 1] for (i, j), c in zip(_PRODUCTS, _PNAMES, strict=True)})
+    df = pl.DataFrame(data).with_columns(pl.lit(1, dtype=pl.Int64).alias("n"))
+    return GroupSums(cols, _add(df, cols))
+
+
+def _add(table: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
+    names = [*SUMS, *_PNAMES]
+    return table.group_by(list(cols)).agg(pl.col(c).sum() for c in names).sort(list(cols))
+
+
+def merge_group_sums(a: GroupSums, b: GroupSums) -> GroupSums:
+    """Add two chunks' sums (the same sensitive columns): ``n`` exactly, the float sums
+    up to rounding (associative within float64 rounding, about 1e-15 relative)."""
+    if a.columns != b.columns:
+        raise ValueError("cannot merge group sums of different sensitive columns")
+    return GroupSums(a.columns, _add(pl.concat([a.table, b.table]), a.columns))
+
+
 __all__ = [
     "MISSING",
     "OTHER",
+    "SUMS",
     "TEXT_CAP",
     "GroupCounts",
+    "GroupSums",
     "Grouping",
     "TextCounts",
     "group_counts",
     "group_labels",
+    "group_sums",
     "merge_group_counts",
+    "merge_group_sums",
     "merge_text_counts",
     "text_counts",
 ]

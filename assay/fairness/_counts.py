@@ -22,6 +22,22 @@ counts from Multinomial(n, counts / n), which is the distribution of the
 cells' counts when n rows are drawn with replacement, so it is the local
 check's row bootstrap (percentile intervals, bootstrap standard errors for the
 verdicts) with other random numbers: the two agree within Monte Carlo error.
+
+A regression's check reads :class:`~assay.engine._groups.GroupSums` instead:
+per group, the rows and the sums of ``|error|``, ``error``, the prediction,
+``y`` and ``y**2``, with the sums of their pairwise products. Point metrics
+are ratios of the sums (MAE, mean residual, mean prediction, MAE over the
+group's standard deviation of ``y``): the local check's numbers up to float
+rounding (relative 1e-9 on well-scaled targets; the spread of ``y`` comes from
+``sum(y**2)/n - mean**2``, which loses digits when the mean is many standard
+deviations from zero). Intervals: a Gaussian Poisson bootstrap. Under the
+Poisson bootstrap (each row drawn Poisson(1) times, the large-sample form of
+the row bootstrap) a group's resampled sums have mean ``S`` and covariance
+``sum x x^T`` over its rows (``x``: the row's one and sums), which the
+summary holds; each resample draws them from that normal distribution and
+computes the metrics from them. It agrees with the local row bootstrap to
+Monte Carlo error plus the normal approximation's error (small groups, and
+heavy-tailed errors, differ most).
 """
 
 from __future__ import annotations
@@ -44,6 +60,12 @@ from assay.fairness._report import SetResult, outcome
 MAX_CELLS = 4_000_000
 """Resample × cell counts drawn at once."""
 
+REGRESSION_METHOD = (
+    "per-group sums of every row (n, |error|, error, prediction, y, y**2 and their "
+    "products; point estimates are ratios of the sums); intervals from a Gaussian Poisson "
+    "bootstrap (resampled sums ~ Normal(sum x, sum x x^T) per group)"
+)
+
 METHOD = (
     "fairlearn.metrics.MetricFrame on per-group counts of every row (point estimates); "
     "intervals from a bootstrap of the counts (Multinomial(n, counts/n) per resample, the "
@@ -53,11 +75,13 @@ METHOD = (
 
 def from_engine_counts(ctx: AuditContext, task: str, th: Mapping[str, Any]) -> Outcome | None:
     """The check's outcome from the engine's group counts of every test row, or ``None``
-    when the engine cannot count them (local engine, regression, an in-memory model)."""
-    if task not in ("binary", "multiclass"):
-        return None
+    when the engine cannot count them (local engine, an in-memory model)."""
     eng: Any = audit_engine(ctx)
     if getattr(eng, "spec", None) is None or not hasattr(eng, "group_counts"):
+        return None
+    if task == "regression":
+        return _from_engine_sums(ctx, eng, th)
+    if task not in ("binary", "multiclass"):
         return None
     counts = eng.group_counts("test", [_grouping(eng, c, th) for c in ctx.sensitive])
     if counts is None or counts.n == 0:
@@ -87,6 +111,79 @@ def from_engine_counts(ctx: AuditContext, task: str, th: Mapping[str, Any]) -> O
     out = outcome(ctx, task, results, overall, th, n, n)
     details = {**out.details, "metrics_by": METHOD, "rows_counted": n}
     return Outcome(out.status, out.summary, out.metrics, out.findings, out.recommendation, details)
+
+
+def _from_engine_sums(ctx: AuditContext, eng: Any, th: Mapping[str, Any]) -> Outcome | None:
+    """A regression's outcome from the engine's per-group sums of every test row."""
+    if not hasattr(eng, "group_sums"):
+        return None
+    sums = eng.group_sums("test", [_grouping(eng, c, th) for c in ctx.sensitive])
+    if sums is None or sums.n == 0:
+        return None
+    from assay.fairness.group_metrics import _from_sums, _set_result
+
+    _, total, _ = sums.by([])
+    overall = {k: float(v) for k, v in _from_sums("regression", total[0]).items()}
+    sets: list[tuple[str, ...]] = [(c,) for c in ctx.sensitive]
+    if th.get("intersections", True):
+        sets += list(combinations(ctx.sensitive, 2))
+    s = ctx.settings
+    min_size = int(th["min_group_size"])
+    prepared = []
+    for cols in sets:
+        keys, S, M = sums.by(cols)
+        points = _from_sums("regression", S)
+        by_group = {k: {m: float(v[g]) for m, v in points.items()} for g, k in enumerate(keys)}
+        groups = sorted(by_group, key=lambda g: (-by_group[g]["count"], g))
+        order = np.array([keys.index(g) for g in groups], dtype=np.int64)
+        prepared.append((cols, by_group, groups, S[order], M[order]))
+    n_pairs = 0  # Bonferroni over every pair of groups large enough to judge, as locally
+    for _, by_group, groups, _, _ in prepared:
+        k = sum(by_group[g]["count"] >= min_size for g in groups)
+        n_pairs += k * (k - 1) // 2
+    rng = np.random.default_rng([s.seed, 0, 20])
+    results = []
+    for cols, by_group, groups, S, M in prepared:
+        parts = {m: [v] for m, v in _gaussian_draws(S, M, s.n_bootstrap, rng).items()}
+        code = {g: i for i, g in enumerate(groups)}
+        results.append(
+            _set_result(
+                "regression",
+                cols,
+                by_group,
+                groups,
+                code,
+                parts,
+                th,
+                s.confidence,
+                overall,
+                n_pairs,
+            )
+        )
+    n = sums.n
+    out = outcome(ctx, "regression", results, overall, th, n, n)
+    details = {**out.details, "metrics_by": REGRESSION_METHOD, "rows_counted": n}
+    return Outcome(out.status, out.summary, out.metrics, out.findings, out.recommendation, details)
+
+
+def _gaussian_draws(
+    S: np.ndarray, M: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Metrics of ``n_boot`` resamples (resamples x groups): each group's sums drawn from
+    Normal(``S[g]``, ``M[g]``), the Poisson bootstrap's mean and covariance of the sums.
+    A draw with fewer than half a row in a group gives NaN there (no rows, as a row
+    resample that misses the group)."""
+    from assay.fairness.group_metrics import _from_sums
+
+    G, K = S.shape
+    draws = np.empty((n_boot, G, K))
+    for g in range(G):
+        lam, vec = np.linalg.eigh(M[g])
+        root = vec * np.sqrt(np.clip(lam, 0.0, None))  # root @ root.T == M[g]
+        draws[:, g, :] = S[g] + rng.standard_normal((n_boot, K)) @ root.T
+    empty = draws[..., 0] < 0.5
+    draws[..., 0] = np.where(empty, np.nan, draws[..., 0])
+    return _from_sums("regression", draws)
 
 
 def _grouping(eng: Any, column: str, th: Mapping[str, Any]) -> Grouping:
@@ -161,4 +258,4 @@ def _sets(
     ]
 
 
-__all__ = ["METHOD", "from_engine_counts"]
+__all__ = ["METHOD", "REGRESSION_METHOD", "from_engine_counts"]
