@@ -286,18 +286,15 @@ def _owner_box(owner: Mapping[str, Any]) -> str:
     return f'<div class="ay-gov-card"><h3>Model card</h3><dl class="ay-facts">{dl}</dl>{note}</div>'
 
 
-def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
-    """Evidence per NIST AI RMF subcategory, the checklist for people, ISO/IEC 42001."""
-    if not checks:
-        return ""
-    rec = _record(report, checks)
-    nist = {k: as_mapping(v) for k, v in as_mapping(rec.get("nist_ai_rmf")).items()}
-    where = {str(c.get("id")): (i, c) for i, c in enumerate(checks) if isinstance(c.get("id"), str)}
-    frameworks = as_mapping(rec.get("frameworks"))
-    nist_doc = as_mapping(frameworks.get("nist_ai_rmf")).get("document") or "NIST AI 100-1"
-    iso_doc = as_mapping(frameworks.get("iso_42001")).get("document") or "ISO/IEC 42001:2023"
-    nist_name = as_mapping(frameworks.get("nist_ai_rmf")).get("name") or "NIST AI RMF"
+_Where = Mapping[str, tuple[int, Mapping[str, Any]]]
+_Sub = tuple[str, Mapping[str, Any], list[str]]
 
+
+def _classify(
+    nist: Mapping[str, Mapping[str, Any]], where: _Where
+) -> tuple[list[tuple[str, Mapping[str, Any], list[str], str]], list[_Sub], list[_Sub]]:
+    """NIST subcategories with evidence from this audit (and its worst status), the ones
+    checks could cover but did not, and the ones for people."""
     rows, uncovered, people = [], [], []
     for sid, item in nist.items():
         ids = [c for c in as_str_list(item.get("checks")) if c in where]
@@ -309,97 +306,116 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
             people.append((sid, item, ids if evidence else []))
         elif item.get("coverable") and not evidence:
             uncovered.append((sid, item, ids))
+    return rows, uncovered, people
 
-    parts = [
+
+def _intro(rec: Mapping[str, Any], n_rows: int, n_uncovered: int, n_people: int) -> str:
+    frameworks = as_mapping(rec.get("frameworks"))
+    nist_doc = as_mapping(frameworks.get("nist_ai_rmf")).get("document") or "NIST AI 100-1"
+    iso_doc = as_mapping(frameworks.get("iso_42001")).get("document") or "ISO/IEC 42001:2023"
+    nist_name = as_mapping(frameworks.get("nist_ai_rmf")).get("name") or "NIST AI RMF"
+    return (
         '<section class="ay-section ay-governance"><div class="ay-area-head">'
         "<h2>Governance: standards and what people must do</h2></div>"
         f'<p class="ay-blurb">How this audit\'s checks map to the {html_text(nist_name)} '
         f"({html_text(nist_doc)}) and to the controls of {html_text(iso_doc)}. A check gives "
         "evidence for a subcategory; it does not make the system compliant by itself, and many "
-        "subcategories are about how people and the organization work.</p>",
+        "subcategories are about how people and the organization work.</p>"
         '<ul class="ay-gov-tiles">'
-        f'<li><span class="ay-tile-n">{len(rows)}</span>NIST subcategories with evidence '
+        f'<li><span class="ay-tile-n">{n_rows}</span>NIST subcategories with evidence '
         "from this audit</li>"
-        f'<li><span class="ay-tile-n">{len(uncovered)}</span>could have evidence from checks '
+        f'<li><span class="ay-tile-n">{n_uncovered}</span>could have evidence from checks '
         "that did not run</li>"
-        f'<li><span class="ay-tile-n">{len(people)}</span>are for people to answer '
-        "(checklist below)</li></ul>",
-        _owner_box(as_mapping(rec.get("owner"))),
-        _decisions_block(report, checks),
-    ]
-    if rows:
-        body = "".join(
-            f'<tr><td>{badge(worst, small=True)}</td><th scope="row"><span class="ay-sub-id">'
-            f'{html_text(sid)}</span><span class="ay-sub-topic">'
-            f"{html_text(item.get('topic'))}</span></th>"
-            f'<td class="ay-sub-q">{html_text(item.get("question"))}</td>'
-            f"<td>{_evidence(ids, where)}</td></tr>"
-            for sid, item, ids, worst in rows
+        f'<li><span class="ay-tile-n">{n_people}</span>are for people to answer '
+        "(checklist below)</li></ul>"
+    )
+
+
+def _evidence_table(
+    rows: list[tuple[str, Mapping[str, Any], list[str], str]], where: _Where
+) -> str:
+    body = "".join(
+        f'<tr><td>{badge(worst, small=True)}</td><th scope="row"><span class="ay-sub-id">'
+        f'{html_text(sid)}</span><span class="ay-sub-topic">'
+        f"{html_text(item.get('topic'))}</span></th>"
+        f'<td class="ay-sub-q">{html_text(item.get("question"))}</td>'
+        f"<td>{_evidence(ids, where)}</td></tr>"
+        for sid, item, ids, worst in rows
+    )
+    return (
+        "<h3>Evidence by NIST AI RMF subcategory</h3>"
+        '<p class="ay-muted">The status is the worst of the checks that give the evidence.</p>'
+        '<div class="ay-table-wrap"><table class="ay-gov-table"><thead><tr><th>Status</th>'
+        "<th>Subcategory</th><th>What it asks</th><th>Evidence from this audit</th>"
+        f"</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _uncovered_list(uncovered: list[_Sub]) -> str:
+    items = "".join(
+        f'<li><span class="ay-sub-id">{html_text(sid)}</span> {html_text(item.get("topic"))}: '
+        f"would be covered by "
+        + ", ".join(
+            f"<code>{html_text(c)}</code>"
+            for c in [*ids, *as_str_list(item.get("other_checks"))][:6]
         )
-        parts.append(
-            "<h3>Evidence by NIST AI RMF subcategory</h3>"
-            '<p class="ay-muted">The status is the worst of the checks that give the evidence.</p>'
-            '<div class="ay-table-wrap"><table class="ay-gov-table"><thead><tr><th>Status</th>'
-            "<th>Subcategory</th><th>What it asks</th><th>Evidence from this audit</th>"
-            f"</tr></thead><tbody>{body}</tbody></table></div>"
+        + "</li>"
+        for sid, item, ids in uncovered
+    )
+    return (
+        "<h3>Not covered by this audit</h3>"
+        '<p class="ay-muted">Checks exist for these, but they did not run or were skipped '
+        "(for example no production data or no sensitive column was given).</p>"
+        f'<ul class="ay-uncovered">{items}</ul>'
+    )
+
+
+def _people_item(sid: str, item: Mapping[str, Any], ids: list[str], where: _Where) -> str:
+    return (
+        f'<li><span class="ay-box" aria-hidden="true"></span><div>'
+        f'<span class="ay-sub-id">{html_text(sid)}</span> '
+        f"<b>{html_text(item.get('topic'))}</b>"
+        f'<span class="ay-sub-q">{html_text(item.get("question"))}</span>'
+        + (
+            f'<span class="ay-helped">Assay helps: {html_text(item["helped_by"])}</span>'
+            if item.get("helped_by")
+            else ""
         )
-    if uncovered:
-        items = "".join(
-            f'<li><span class="ay-sub-id">{html_text(sid)}</span> {html_text(item.get("topic"))}: '
-            f"would be covered by "
-            + ", ".join(
-                f"<code>{html_text(c)}</code>"
-                for c in [*ids, *as_str_list(item.get("other_checks"))][:6]
-            )
-            + "</li>"
-            for sid, item, ids in uncovered
+        + (
+            '<span class="ay-helped">Some evidence from this audit: '
+            + ", ".join(html_text(where[c][1].get("title") or c) for c in ids)
+            + "</span>"
+            if ids
+            else ""
         )
-        parts.append(
-            "<h3>Not covered by this audit</h3>"
-            '<p class="ay-muted">Checks exist for these, but they did not run or were skipped '
-            "(for example no production data or no sensitive column was given).</p>"
-            f'<ul class="ay-uncovered">{items}</ul>'
+        + "</div></li>"
+    )
+
+
+def _people_checklist(people: list[_Sub], where: _Where) -> str:
+    groups: dict[str, list[_Sub]] = {}
+    for sid, item, ids in people:
+        groups.setdefault(str(item.get("function") or sid.split(" ")[0]), []).append(
+            (sid, item, ids)
         )
-    if people:
-        groups: dict[str, list[tuple[str, Mapping[str, Any], list[str]]]] = {}
-        for sid, item, ids in people:
-            groups.setdefault(str(item.get("function") or sid.split(" ")[0]), []).append(
-                (sid, item, ids)
-            )
-        blocks = []
-        for fn, members in groups.items():
-            lis = "".join(
-                f'<li><span class="ay-box" aria-hidden="true"></span><div>'
-                f'<span class="ay-sub-id">{html_text(sid)}</span> '
-                f"<b>{html_text(item.get('topic'))}</b>"
-                f'<span class="ay-sub-q">{html_text(item.get("question"))}</span>'
-                + (
-                    f'<span class="ay-helped">Assay helps: {html_text(item["helped_by"])}</span>'
-                    if item.get("helped_by")
-                    else ""
-                )
-                + (
-                    '<span class="ay-helped">Some evidence from this audit: '
-                    + ", ".join(html_text(where[c][1].get("title") or c) for c in ids)
-                    + "</span>"
-                    if ids
-                    else ""
-                )
-                + "</div></li>"
-                for sid, item, ids in members
-            )
-            blocks.append(
-                f'<details class="ay-checklist-group" open><summary><b>{html_text(fn)}</b> '
-                f'<span class="ay-muted">{html_text(_FUNCTION_WORDS.get(fn, ""))} '
-                f"({len(members)})</span></summary>"
-                f'<ul class="ay-checklist">{lis}</ul></details>'
-            )
-        parts.append(
-            "<h3>For people: what no check can cover</h3>"
-            '<p class="ay-muted">Questions for the model\'s owner and organization. Tick each '
-            "one when the answer is written down, and keep that record with this report.</p>"
-            + "".join(blocks)
+    blocks = []
+    for fn, members in groups.items():
+        lis = "".join(_people_item(sid, item, ids, where) for sid, item, ids in members)
+        blocks.append(
+            f'<details class="ay-checklist-group" open><summary><b>{html_text(fn)}</b> '
+            f'<span class="ay-muted">{html_text(_FUNCTION_WORDS.get(fn, ""))} '
+            f"({len(members)})</span></summary>"
+            f'<ul class="ay-checklist">{lis}</ul></details>'
         )
+    return (
+        "<h3>For people: what no check can cover</h3>"
+        '<p class="ay-muted">Questions for the model\'s owner and organization. Tick each '
+        "one when the answer is written down, and keep that record with this report.</p>"
+        + "".join(blocks)
+    )
+
+
+def _iso_block(rec: Mapping[str, Any], where: _Where) -> str:
     iso = {k: as_mapping(v) for k, v in as_mapping(rec.get("iso_42001")).items()}
     iso_rows = []
     for cid, item in iso.items():
@@ -410,23 +426,43 @@ def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]
                 f'<tr><th scope="row"><span class="ay-sub-id">{html_text(cid)}</span></th>'
                 f"<td>{html_text(item.get('topic'))}</td><td>{_evidence(ran, where)}</td></tr>"
             )
-    if iso_rows:
-        others = len(iso) - len(iso_rows)
-        parts.append(
-            '<details class="ay-iso"><summary><h3>ISO/IEC 42001 Annex A controls supported '
-            f'<span class="ay-count">{len(iso_rows)}</span></h3></summary>'
-            '<div class="ay-table-wrap"><table class="ay-gov-table"><thead><tr><th>Control</th>'
-            "<th>Topic</th><th>Evidence from this audit</th></tr></thead><tbody>"
-            + "".join(iso_rows)
-            + "</tbody></table></div>"
-            + (
-                f'<p class="ay-muted">The other {others} Annex A controls are about the '
-                "organization's AI management system and need people's records.</p>"
-                if others > 0
-                else ""
-            )
-            + "</details>"
+    if not iso_rows:
+        return ""
+    others = len(iso) - len(iso_rows)
+    return (
+        '<details class="ay-iso"><summary><h3>ISO/IEC 42001 Annex A controls supported '
+        f'<span class="ay-count">{len(iso_rows)}</span></h3></summary>'
+        '<div class="ay-table-wrap"><table class="ay-gov-table"><thead><tr><th>Control</th>'
+        "<th>Topic</th><th>Evidence from this audit</th></tr></thead><tbody>"
+        + "".join(iso_rows)
+        + "</tbody></table></div>"
+        + (
+            f'<p class="ay-muted">The other {others} Annex A controls are about the '
+            "organization's AI management system and need people's records.</p>"
+            if others > 0
+            else ""
         )
+        + "</details>"
+    )
+
+
+def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+    """Evidence per NIST AI RMF subcategory, the checklist for people, ISO/IEC 42001."""
+    if not checks:
+        return ""
+    rec = _record(report, checks)
+    nist = {k: as_mapping(v) for k, v in as_mapping(rec.get("nist_ai_rmf")).items()}
+    where = {str(c.get("id")): (i, c) for i, c in enumerate(checks) if isinstance(c.get("id"), str)}
+    rows, uncovered, people = _classify(nist, where)
+    parts = [
+        _intro(rec, len(rows), len(uncovered), len(people)),
+        _owner_box(as_mapping(rec.get("owner"))),
+        _decisions_block(report, checks),
+        _evidence_table(rows, where) if rows else "",
+        _uncovered_list(uncovered) if uncovered else "",
+        _people_checklist(people, where) if people else "",
+        _iso_block(rec, where),
+    ]
     unmapped = as_str_list(rec.get("unmapped_checks"))
     if unmapped:
         parts.append(

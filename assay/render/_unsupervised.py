@@ -11,11 +11,21 @@ field drops its part of the section, never the report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import html_attr, html_text
-from assay.render._format import as_list, as_mapping, as_number, fmt_number, fmt_percent
+from assay.render._format import (
+    as_list,
+    as_mapping,
+    as_number,
+    details_of,
+    fmt_number,
+    fmt_percent,
+)
 from assay.render.charts import _f, _scale, _svg, _text, _ticks, render_chart
+
+if TYPE_CHECKING:
+    from assay.unsupervised.clustering import Projection
 
 __all__ = ["unsupervised_headline", "unsupervised_section"]
 
@@ -37,11 +47,12 @@ def _m(check: Mapping[str, Any] | None, key: str) -> float | None:
     return None if v is None else float(v)
 
 
-def _scatter(proj: Mapping[str, Any]) -> str:
-    """The PCA map as an inline SVG figure (``""`` when there is nothing to draw)."""
-    xs = [as_number(v) for v in as_list(proj.get("x"))][:_MAX_POINTS]
-    ys = [as_number(v) for v in as_list(proj.get("y"))][:_MAX_POINTS]
-    cl = [str(v) for v in as_list(proj.get("cluster"))][:_MAX_POINTS]
+def _scatter(proj: Projection) -> str:
+    """The PCA map (``clustering.sizes``' typed ``projection``) as an inline SVG figure
+    (``""`` when there is nothing to draw)."""
+    xs = list(proj.x)[:_MAX_POINTS]
+    ys = list(proj.y)[:_MAX_POINTS]
+    cl = [str(v) for v in proj.cluster][:_MAX_POINTS]
     pts = [
         (x, y, c) for x, y, c in zip(xs, ys, cl, strict=False) if x is not None and y is not None
     ]
@@ -68,7 +79,7 @@ def _scatter(proj: Mapping[str, Any]) -> str:
             f'<circle cx="{_f(sx(x))}" cy="{_f(sy(y))}" r="2.6" fill="{colour[c]}" '
             'fill-opacity="0.75"/>'
         )
-    explained = [as_number(v) for v in as_list(proj.get("explained"))]
+    explained = list(proj.explained)
     ex = [fmt_percent(float(v)) if v is not None else "?" for v in explained[:2]] + ["?", "?"]
     body.append(
         _text(
@@ -124,9 +135,11 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
         )
     charts = []
     if z is not None:
-        det = as_mapping(z.get("details"))
-        charts.append(render_chart(next(iter(as_list(det.get("charts"))), None)))
-        charts.append(_scatter(as_mapping(det.get("projection"))))
+        from assay.unsupervised.clustering import ClusterSizesDetails
+
+        det = details_of(z, ClusterSizesDetails)
+        charts.append(render_chart(next(iter(det.charts), None)))
+        charts.append(_scatter(det.projection))
     if s is not None:
         charts.append(
             render_chart(next(iter(as_list(as_mapping(s.get("details")).get("charts"))), None))

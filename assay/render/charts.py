@@ -25,7 +25,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from assay.core.charts import (
@@ -361,6 +361,72 @@ _LINE_COLOURS = ("#2f5bd3", "#d98a0b", "#1a7f37", "#8a4fd6")  # fixed, never fro
 _LINE_W = 600
 
 
+def _line_x_axis(
+    labels: list[str], marks: Sequence[int], sx: Callable[[float], float], top: float, bottom: float
+) -> list[str]:
+    """Point labels (about six, the last always) and the alert marks."""
+    body = []
+    n = len(labels)
+    every = max(1, math.ceil(n / 6))
+    shown = list(range(0, n, every))
+    if shown[-1] != n - 1:  # the last point is labelled, its crowded neighbour is not
+        shown[-1 if n - 1 - shown[-1] < every else len(shown) :] = [n - 1]
+    for i in shown:
+        anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 and n > 1 else "middle"
+        body.append(_text(sx(i), bottom + 15, shorten(labels[i], 18), "ay-tick", anchor))
+    for i in marks:
+        if 0 <= i < n:
+            x = sx(i)
+            body.append(
+                f'<line class="ay-threshold" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(top)}" '
+                f'y2="{_f(bottom)}"/><path class="ay-fill-fail" d="M{_f(x - 5)} {_f(top - 8)}'
+                f'H{_f(x + 5)}L{_f(x)} {_f(top)}Z">'
+                f"<title>alert: {html_text(labels[i])}</title></path>"
+            )
+    return body
+
+
+def _line_series(
+    series: list[tuple[str, list[Any]]],
+    labels: list[str],
+    sx: Callable[[float], float],
+    sy: Callable[[float], float],
+    fmt: Callable[[float], str],
+    x0: float,
+) -> list[str]:
+    """Each series: its legend entry, its lines (broken at ``None``) and its points."""
+    body = []
+    lx = x0
+    for k, (name, vals) in enumerate(series):
+        colour = _LINE_COLOURS[k]
+        short = shorten(name, 28)
+        body.append(
+            f'<line x1="{_f(lx)}" x2="{_f(lx + 16)}" y1="12" y2="12" stroke="{colour}" '
+            'stroke-width="2.5"/>'
+        )
+        body.append(_text(lx + 21, 16, short, "ay-legend"))
+        lx += 21 + len(short) * _CHAR_W + 16
+        run: list[str] = []
+        for i, v in enumerate([*vals, None]):
+            if v is not None:
+                run.append(f"{_f(sx(i))},{_f(sy(v))}")
+                continue
+            if len(run) > 1:
+                body.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                    'stroke-width="2"/>'
+                )
+            run = []
+        for i, v in enumerate(vals):
+            if v is not None:
+                tip = f"{name}, {labels[i]}: {fmt(v)}"
+                body.append(
+                    f'<circle cx="{_f(sx(i))}" cy="{_f(sy(v))}" r="3.5" fill="{colour}" '
+                    f'stroke="#fff" stroke-width="1"><title>{html_text(tip)}</title></circle>'
+                )
+    return body
+
+
 def _line(spec: LineChart) -> tuple[str, str]:
     """Series over ordered points (e.g. windows in time); ``None`` breaks a line,
     ``marks`` (point indexes) draw a flagged vertical line (an alert); the y axis
@@ -393,56 +459,14 @@ def _line(spec: LineChart) -> tuple[str, str]:
             f'<line class="ay-grid" x1="{_f(x0)}" x2="{_f(x1)}" y1="{_f(y)}" y2="{_f(y)}"/>'
         )
         body.append(_text(x0 - 6, y + 4, tick(t), "ay-tick", "end"))
-    every = max(1, math.ceil(n / 6))
-    shown = list(range(0, n, every))
-    if shown[-1] != n - 1:  # the last point is labelled, its crowded neighbour is not
-        shown[-1 if n - 1 - shown[-1] < every else len(shown) :] = [n - 1]
-    for i in shown:
-        anchor = "end" if i == n - 1 and n > 1 else "start" if i == 0 and n > 1 else "middle"
-        body.append(_text(sx(i), bottom + 15, shorten(labels[i], 18), "ay-tick", anchor))
-    for i in spec.marks:
-        if 0 <= i < n:
-            x = sx(i)
-            body.append(
-                f'<line class="ay-threshold" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(top)}" '
-                f'y2="{_f(bottom)}"/><path class="ay-fill-fail" d="M{_f(x - 5)} {_f(top - 8)}'
-                f'H{_f(x + 5)}L{_f(x)} {_f(top)}Z">'
-                f"<title>alert: {html_text(labels[i])}</title></path>"
-            )
+    body += _line_x_axis(labels, spec.marks, sx, top, bottom)
     if thr is not None:
         y = sy(thr)
         body.append(
             f'<line class="ay-threshold" x1="{_f(x0)}" x2="{_f(x1)}" y1="{_f(y)}" y2="{_f(y)}"/>'
         )
         body.append(_text(x1, y - 4, f"threshold {fmt(thr)}", "ay-threshold-label", "end"))
-    lx = x0
-    for k, (name, vals) in enumerate(series):
-        colour = _LINE_COLOURS[k]
-        short = shorten(name, 28)
-        body.append(
-            f'<line x1="{_f(lx)}" x2="{_f(lx + 16)}" y1="12" y2="12" stroke="{colour}" '
-            'stroke-width="2.5"/>'
-        )
-        body.append(_text(lx + 21, 16, short, "ay-legend"))
-        lx += 21 + len(short) * _CHAR_W + 16
-        run: list[str] = []
-        for i, v in enumerate([*vals, None]):
-            if v is not None:
-                run.append(f"{_f(sx(i))},{_f(sy(v))}")
-                continue
-            if len(run) > 1:
-                body.append(
-                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
-                    'stroke-width="2"/>'
-                )
-            run = []
-        for i, v in enumerate(vals):
-            if v is not None:
-                tip = f"{name}, {labels[i]}: {fmt(v)}"
-                body.append(
-                    f'<circle cx="{_f(sx(i))}" cy="{_f(sy(v))}" r="3.5" fill="{colour}" '
-                    f'stroke="#fff" stroke-width="1"><title>{html_text(tip)}</title></circle>'
-                )
+    body += _line_series(series, labels, sx, sy, fmt, x0)
     x_label = spec.x_label
     if x_label:
         body.append(_text((x0 + x1) / 2, bottom + 34, x_label, "ay-axis-label", "middle"))

@@ -28,8 +28,6 @@ ALLOWED = {
     "demo/stream.py::replay",
     "drift/_api.py::drift",
     "governance/_evidence.py::_verify",
-    "render/_governance.py::governance_section",
-    "render/charts.py::_line",
 }
 
 
