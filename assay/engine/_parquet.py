@@ -19,20 +19,26 @@ Example
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import polars as pl
 
 from assay.engine._columns import hash_sample
 from assay.errors import InputError
+from assay.io.parquet_data import (
+    PARQUET_SUFFIXES,
+    is_parquet_path,
+    is_url,
+    parquet_file,
+    parquet_files,
+    url_filesystem,
+)
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
+_parquet_file = parquet_file  # its name here before the file listing moved to assay.io
 
 
 @dataclass(frozen=True)
@@ -60,133 +66,6 @@ class ParquetPart:
     def names(self) -> list[str]:
         with _parquet_file(self.path, name="Parquet") as f:
             return list(f.schema_arrow.names)
-
-
-def is_url(text: Any) -> bool:
-    """Whether ``text`` is an fsspec URL (``protocol://...``), ``file://`` included."""
-    return isinstance(text, str) and "://" in text and text.split("://", 1)[0].isidentifier()
-
-
-def url_filesystem(url: str, *, name: str) -> tuple[Any, str]:
-    """The fsspec filesystem and path of ``url``; a one-line error naming the URL and the
-    package to install when the protocol is unknown or its package is missing."""
-    try:
-        import fsspec
-        from fsspec.registry import known_implementations
-    except ImportError:
-        raise InputError(f"{name} URL {url} needs fsspec to be read: pip install fsspec") from None
-    protocol = url.split("://", 1)[0]
-    try:
-        return fsspec.core.url_to_fs(url)
-    except ImportError:
-        impl = known_implementations.get(protocol, {})
-        package = str(impl.get("class", protocol)).split(".")[0]
-        raise InputError(
-            f"{name} URL {url}: protocol {protocol!r} needs the {package} package, which "
-            f"is not installed: pip install {package}"
-        ) from None
-    except ValueError as exc:
-        if "Protocol not known" not in str(exc):
-            raise
-        raise InputError(
-            f"{name} URL {url}: protocol {protocol!r} is not one fsspec knows; give a local "
-            "path, or a URL of an fsspec filesystem (s3://, gs://, abfs://... with its "
-            "package, such as s3fs, installed)"
-        ) from None
-
-
-class _parquet_file:
-    """``pyarrow.parquet.ParquetFile`` of a local path or an fsspec URL, as a context."""
-
-    def __init__(self, path: str, *, name: str, where: str = "") -> None:
-        self.path, self.name, self.where = path, name, where
-        self._fh: Any = None
-
-    def __enter__(self) -> Any:
-        import pyarrow.parquet as pq
-
-        try:
-            if is_url(self.path):
-                fs, inner = url_filesystem(self.path, name=self.name)
-                self._fh = fs.open(inner, "rb")
-                self._pf = pq.ParquetFile(self._fh)
-            else:
-                self._pf = pq.ParquetFile(self.path)
-        except FileNotFoundError:
-            self.__exit__()
-            raise InputError(
-                f"{self.name} file {self.path} could not be found{self.where}; the workers "
-                "must reach the data at that path or URL (a memory:// URL lives in one "
-                "process: use a threads-only cluster, or shared storage)"
-            ) from None
-        except BaseException:
-            self.__exit__()
-            raise
-        return self._pf
-
-    def __exit__(self, *exc: Any) -> None:
-        pf = getattr(self, "_pf", None)
-        if pf is not None:
-            pf.close()
-        if self._fh is not None:
-            self._fh.close()
-
-
-def is_parquet_path(data: Any) -> bool:
-    """Whether ``data`` names Parquet: a folder, a glob, or a ``.parquet`` file (a URL
-    counts as Parquet; it is read as such, with an error if it is not)."""
-    if not isinstance(data, (str, os.PathLike)):
-        return False
-    text = str(data)
-    if is_url(text):
-        return True
-    if any(ch in text for ch in "*?[") or Path(text).is_dir():
-        return True
-    path = Path(text)
-    if any(s.lower() in PARQUET_SUFFIXES for s in path.suffixes):
-        return True
-    if path.is_file():
-        with path.open("rb") as fh:
-            return fh.read(4) == b"PAR1"
-    return False
-
-
-def parquet_files(spec: str | os.PathLike[str], *, name: str) -> list[str]:
-    """The Parquet files named by a file, a folder (searched recursively) or a glob."""
-    text = str(spec)
-    if is_url(text):
-        files = _url_files(text, name=name)
-    elif any(ch in text for ch in "*?["):
-        files = sorted(glob.glob(text, recursive=True))
-    elif Path(text).is_dir():
-        files = sorted(
-            str(p) for p in Path(text).rglob("*") if p.suffix.lower() in PARQUET_SUFFIXES
-        )
-    elif Path(text).exists():
-        files = [text]
-    else:
-        raise InputError(f"{name} path {text} does not exist; check the path")
-    if not files:
-        raise InputError(
-            f"{name} path {text} matches no Parquet file; give a file, a folder of "
-            "*.parquet files or a glob such as 'data/*.parquet'"
-        )
-    return files
-
-
-def _url_files(url: str, *, name: str) -> list[str]:
-    """The Parquet files an fsspec URL names (a file, a folder searched recursively, or a
-    glob), as URLs."""
-    fs, path = url_filesystem(url, name=name)
-    if any(ch in path for ch in "*?["):
-        found = fs.glob(path)
-    elif fs.isdir(path):
-        found = [p for p in fs.find(path) if Path(p).suffix.lower() in PARQUET_SUFFIXES]
-    elif fs.exists(path):
-        found = [path]
-    else:
-        raise InputError(f"{name} URL {url} does not exist; check the URL")
-    return sorted(fs.unstrip_protocol(p) for p in found)
 
 
 def parquet_parts(spec: str | os.PathLike[str], *, name: str) -> list[ParquetPart]:
@@ -248,14 +127,14 @@ class ParquetTable:
         self.height = sum(p.rows for p in self.parts)
         if self.height == 0:
             raise InputError(f"{name} Parquet data {spec} has no rows")
-        import pyarrow.parquet as pq
-
-        with pq.ParquetFile(self.files[0]) as f:
-            self.columns: list[str] = list(f.schema_arrow.names)
+        self.columns: list[str] = self.parts[0].names()
+        self._urls = any(is_url(f) for f in self.files)
 
     def column(self, name: str) -> pl.DataFrame:
         """All values of one column, as a one-column frame."""
         try:
+            if self._urls:  # fsspec URLs: row groups through fsspec (Polars reads paths)
+                return pl.concat([p.load([name]) for p in self.parts], how="vertical_relaxed")
             return pl.scan_parquet(self.files).select(name).collect()
         except (pl.exceptions.PolarsError, OSError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -265,6 +144,8 @@ class ParquetTable:
 
     def head(self, rows: int) -> pl.DataFrame:
         """The first ``rows`` rows."""
+        if self._urls:
+            return parquet_head(self.parts, rows).head(rows)
         return pl.scan_parquet(self.files).head(rows).collect()
 
     def sample(self, columns: Sequence[str], n: int, seed: int) -> pl.DataFrame:
@@ -275,3 +156,18 @@ class ParquetTable:
             kept = chunk if kept is None else merge_samples([kept, chunk], n)
         assert kept is not None
         return kept
+
+
+__all__ = [
+    "PARQUET_SUFFIXES",
+    "ParquetPart",
+    "ParquetTable",
+    "file_sha256",
+    "is_parquet_path",
+    "is_url",
+    "merge_samples",
+    "parquet_files",
+    "parquet_head",
+    "parquet_parts",
+    "url_filesystem",
+]

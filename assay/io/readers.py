@@ -318,7 +318,8 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
     ----------
     data
         Path to a ``.csv``/``.tsv``/``.txt`` (optionally ``.gz``) or ``.parquet``
-        file, or a pandas/Polars DataFrame.
+        file; Parquet as a folder, a glob or an fsspec URL
+        (:mod:`assay.io.parquet_data`); or a pandas/Polars DataFrame.
     name
         Which input this is (``train``, ``test``, ``current``), used in errors.
 
@@ -350,6 +351,15 @@ def read_table(data: Any, *, name: str) -> tuple[pl.DataFrame, TableSource]:
                 raise InputError(f"{name} frame could not be converted ({exc})") from None
         return df, TableSource(name=name, path=None, kind="pandas", duplicate_columns=duplicates)
     if isinstance(data, (str, os.PathLike)):
+        from assay.io.parquet_data import is_parquet_dataset, read_parquet_data
+
+        if is_parquet_dataset(data):  # a folder, a glob or an fsspec URL, as the Dask engine
+            df = read_parquet_data(data, name=name)
+            if df.width > MAX_COLUMNS:
+                raise _too_many_columns(name, Path(str(data)), df.width)
+            if df.width == 0 or df.height == 0:
+                raise InputError(f"{name} Parquet data {data} has no rows; check the path")
+            return df, TableSource(name=name, path=str(data), kind="parquet")
         path = Path(data)
         if not path.exists():
             raise InputError(f"{name} file {path} does not exist; check the path")
