@@ -30,6 +30,28 @@ def _check(cid: str, status: str, severity: str = "medium", **kw: Any) -> dict[s
     }
 
 
+def _performance_details() -> dict[str, Any]:
+    """``evaluation.performance``'s details built as its declared type, not written by hand:
+    renaming a field the model card reads (``metric_labels``, ``main_metric``) fails here
+    instead of leaving this fixture on the old shape (#15 item 2)."""
+    from assay.evaluation.performance import PerformanceDetails
+
+    return PerformanceDetails(
+        main_metric="roc_auc",
+        metric_labels={"roc_auc": "ROC-AUC"},
+        intervals={},
+        main_interval_width=0.02,
+        interval_too_wide=False,
+        precision={},
+        limits=(),
+        n_bootstrap=200,
+        seed=0,
+        confidence=0.95,
+        n_rows={"test": 1000},
+        sampled=False,
+    ).to_dict()
+
+
 def make_report() -> dict[str, Any]:
     checks = [
         _check(
@@ -64,7 +86,7 @@ def make_report() -> dict[str, Any]:
                 "train_accuracy_low": 0.94,
                 "train_accuracy_high": 0.96,
             },
-            details={"main_metric": "roc_auc", "metric_labels": {"roc_auc": "ROC-AUC"}},
+            details=_performance_details(),
         ),
         _check(
             "fairness.group_metrics",
