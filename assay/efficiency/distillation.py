@@ -204,8 +204,8 @@ class DistillationDetails(Details):
 
     main_metric: str
     variants: tuple[Mapping[str, Any], ...]
-    best: str
-    best_label: str
+    best: str | None
+    best_label: str | None
     fidelity: str
     trained_on: str
     features: Mapping[str, Any]

@@ -119,7 +119,7 @@ class InferenceDetails(Details):
     rows_timed: int
     single_row: Mapping[str, Any]
     batches: tuple[Mapping[str, Any], ...]
-    recommended_batch_size: int
+    recommended_batch_size: int | None
     latency_budget_ms: float
     timing: str
     memory: Mapping[str, Any]

@@ -498,7 +498,7 @@ class RobustnessDetails(Details):
     """What ``evaluation.robustness`` keeps in its ``details`` (``report.json``)."""
 
     main_metric: str
-    metric_on_sample: float
+    metric_on_sample: float | None
     judged_level: float
     judged_on: str
     flip_definition: str
