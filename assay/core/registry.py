@@ -209,6 +209,8 @@ def register_check(
             raise ValueError(f"check {id!r}: give params= or thresholds=, not both")
         thresholds = _defaults(params)
     declared_extras = _extras(extras)
+    if details is not None:
+        _check_details_type(id, details)
 
     def deco(fn: CheckFn) -> CheckFn:
         if id in _REGISTRY and _REGISTRY[id].fn is not fn:
@@ -233,6 +235,19 @@ def register_check(
         return fn
 
     return deco
+
+
+def _check_details_type(check_id: str, details: type) -> None:
+    """A details type is a frozen dataclass deriving from ``Details`` (caught at import,
+    not when a report is read)."""
+    from assay.core.details import Details
+
+    frozen = dataclasses.is_dataclass(details) and details.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    if not (isinstance(details, type) and issubclass(details, Details) and frozen):
+        raise ValueError(
+            f"check {check_id!r}: details={details!r} must be a frozen dataclass deriving from "
+            "assay.core.details.Details"
+        )
 
 
 def _defaults(params: type) -> dict[str, Any]:

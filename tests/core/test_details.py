@@ -91,3 +91,22 @@ def test_a_result_parses_its_details_once_per_type():
     assert r.details_as(SampleDetails) is first
     assert r.details_as(SampleDetails, strict=True).rows == first.rows
     assert CheckResult.from_dict(r.to_dict()).details_as(SampleDetails) == first
+
+
+def test_registration_refuses_a_details_type_that_is_not_one():
+    from assay.core.registry import register_check
+
+    @dataclass(frozen=True)
+    class Plain:  # a frozen dataclass, but not a Details
+        n: int = 0
+
+    for bad in (dict, Plain):
+        with pytest.raises(ValueError, match="must be a frozen dataclass deriving from"):
+            register_check(
+                "data.not_registered",
+                area="data",
+                title="t",
+                explanation="e",
+                standards=("MEASURE 2.1",),
+                details=bad,
+            )
