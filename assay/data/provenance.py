@@ -189,7 +189,7 @@ def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     Fails when test holds the same rows as train; warns when current holds the
     same rows as test or train. Otherwise passes: it records, it does not judge.
     """
-    from assay.core.audit import library_versions
+    from assay.core.environment import library_versions
 
     names = splits(ctx)
     engine = audit_engine(ctx)
