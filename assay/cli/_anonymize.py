@@ -11,9 +11,23 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+from assay.cli._options import (
+    EXIT_GATE,
+    EXIT_OK,
+    err,
+    fail,
+    out,
+    progress_bar,
+    split_csv,
+    usage_errors,
+)
+
+if TYPE_CHECKING:
+    from assay.security.anonymize import Operator
 
 _WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -65,116 +79,127 @@ def read_written(path: Path):
 
 def register(app: typer.Typer) -> None:
     """Add the ``anonymize`` command to ``app``."""
+    app.command("anonymize")(anonymize_cmd)
 
-    @app.command("anonymize")
-    def anonymize_cmd(
-        input_path: Annotated[
-            Path,
-            typer.Option("--input", "--in", help="Table to de-identify (CSV or Parquet)."),
-        ],
-        out_path: Annotated[
-            Path, typer.Option("--out", help="Where to write the copy (.csv or .parquet).")
-        ],
-        columns: Annotated[
-            list[str] | None,
-            typer.Option(
-                help="De-identify exactly these columns, every value (comma-separated). "
-                "Default: the columns where personal data is found."
-            ),
-        ] = None,
-        operator: Annotated[
-            str,
-            typer.Option(
-                "--operator",
-                "--method",
-                help="replace (<EMAIL_ADDRESS>), mask (****), hash (salted SHA-256, "
-                "keeps joins) or redact (removed).",
-            ),
-        ] = "replace",
-        salt: Annotated[
-            str | None,
-            typer.Option(
-                envvar="ASSAY_ANONYMIZE_SALT",
-                help="Salt for --operator hash (16+ characters; the same salt keeps joins "
-                "across files). Default: a random one.",
-            ),
-        ] = None,
-    ) -> None:
-        """Write a de-identified copy of a table, then re-scan it to prove nothing remains."""
-        from rich.table import Table
 
-        from assay.cli.main import EXIT_GATE, EXIT_OK, _fail, _split_csv, err, out, progress_bar
-        from assay.errors import AssayError
-        from assay.io.paths import check_output_file
-        from assay.io.readers import read_table
-        from assay.security.anonymize import OPERATORS, anonymize, verify
+_Input = Annotated[
+    Path, typer.Option("--input", "--in", help="Table to de-identify (CSV or Parquet).")
+]
+_Out = Annotated[Path, typer.Option("--out", help="Where to write the copy (.csv or .parquet).")]
+_Columns = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="De-identify exactly these columns, every value (comma-separated). "
+        "Default: the columns where personal data is found."
+    ),
+]
+_Operator = Annotated[
+    str,
+    typer.Option(
+        "--operator",
+        "--method",
+        help="replace (<EMAIL_ADDRESS>), mask (****), hash (salted SHA-256, "
+        "keeps joins) or redact (removed).",
+    ),
+]
+_Salt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="ASSAY_ANONYMIZE_SALT",
+        help="Salt for --operator hash (16+ characters; the same salt keeps joins "
+        "across files). Default: a random one.",
+    ),
+]
 
-        if operator not in OPERATORS:
-            _fail(f"--operator must be one of {', '.join(OPERATORS)}, not {operator!r}")
-        if _format_of(out_path) is None:
-            _fail(f"--out {out_path} must end in .csv or .parquet")
-        if out_path.exists() and out_path.resolve() == input_path.resolve():
-            _fail("--out must differ from --input; the original is never overwritten")
-        try:
-            check_output_file(out_path, option="--out")
-        except AssayError as exc:
-            _fail(str(exc))
-        wanted = _split_csv(columns)
-        try:
-            frame, _source = read_table(input_path, name="input")
-            with progress_bar() as bar:
-                task = bar.add_task("scanning", total=None)
 
-                def progress(column: str, done: int, total: int) -> None:
-                    bar.update(task, description=column, completed=done, total=total)
+def anonymize_cmd(
+    input_path: _Input,
+    out_path: _Out,
+    columns: _Columns = None,
+    operator: _Operator = "replace",
+    salt: _Salt = None,
+) -> None:
+    """Write a de-identified copy of a table, then re-scan it to prove nothing remains."""
+    from assay.io.paths import check_output_file
+    from assay.security.anonymize import OPERATORS
 
-                result = anonymize(
-                    frame,
-                    columns=wanted or None,
-                    operator=operator,
-                    salt=salt,
-                    progress=progress,
-                )
-                write_atomically(result.frame, out_path)
-                bar.update(task, description="re-scanning the copy")
-                written = read_written(out_path)
-                remaining = verify(written, result)
-        except AssayError as exc:
-            _fail(str(exc))
-
-        table = Table(title=f"assay anonymize ({operator})", show_lines=False, expand=False)
-        table.add_column("column")
-        table.add_column("how")
-        table.add_column("why", overflow="fold", max_width=48)
-        table.add_column("values", justify="right")
-        table.add_column("rows", justify="right")
-        for a in result.actions:
-            how = "every value" if a.mode == "whole" else "the personal data inside"
-            table.add_row(a.column, how, a.reason, f"{a.values_changed:,}", f"{a.rows_changed:,}")
-        if result.actions:
-            out.print(table)
-        else:
-            out.print(f"No personal data found in {len(result.columns_scanned)} column(s).")
-        out.print(f"Wrote {out_path.resolve()}")
-        if result.salt_generated:
+    if operator not in OPERATORS:
+        fail(f"--operator must be one of {', '.join(OPERATORS)}, not {operator!r}")
+    if _format_of(out_path) is None:
+        fail(f"--out {out_path} must end in .csv or .parquet")
+    if out_path.exists() and out_path.resolve() == input_path.resolve():
+        fail("--out must differ from --input; the original is never overwritten")
+    with usage_errors():
+        check_output_file(out_path, option="--out")
+    with usage_errors():
+        result, written, remaining = _anonymize_file(
+            input_path, out_path, split_csv(columns), cast("Operator", operator), salt
+        )
+    _print_actions(result, operator)
+    out.print(f"Wrote {out_path.resolve()}")
+    if result.salt_generated:
+        err.print(
+            "note: hashed with a random salt; hashes match within this file only "
+            "(pass --salt to match across files)",
+            soft_wrap=True,
+        )
+    if remaining:
+        for r in remaining:
             err.print(
-                "note: hashed with a random salt; hashes match within this file only "
-                "(pass --salt to match across files)",
+                f"remaining: column {r.column!r}: {r.values} value(s) still hold "
+                f"{r.entity} (e.g. {r.example})",
+                markup=False,
+                highlight=False,
                 soft_wrap=True,
             )
-        if remaining:
-            for r in remaining:
-                err.print(
-                    f"remaining: column {r.column!r}: {r.values} value(s) still hold "
-                    f"{r.entity} (e.g. {r.example})",
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            out.print("[red]Re-scan of the copy found personal data.[/]")
-            raise typer.Exit(EXIT_GATE)
-        out.print(
-            f"[green]Re-scan of the copy found no personal data[/] "
-            f"({len(written.columns)} columns, {written.height:,} rows)."
+        out.print("[red]Re-scan of the copy found personal data.[/]")
+        raise typer.Exit(EXIT_GATE)
+    out.print(
+        f"[green]Re-scan of the copy found no personal data[/] "
+        f"({len(written.columns)} columns, {written.height:,} rows)."
+    )
+    raise typer.Exit(EXIT_OK)
+
+
+def _anonymize_file(
+    input_path: Path, out_path: Path, wanted: list[str], operator: Operator, salt: str | None
+) -> tuple[Any, Any, list[Any]]:
+    """De-identify the table, write the copy atomically, read it back and scan it again:
+    the result, the copy as read back and what the re-scan still finds."""
+    from assay.io.readers import read_table
+    from assay.security.anonymize import anonymize, verify
+
+    frame, _source = read_table(input_path, name="input")
+    with progress_bar() as bar:
+        task = bar.add_task("scanning", total=None)
+
+        def progress(column: str, done: int, total: int) -> None:
+            bar.update(task, description=column, completed=done, total=total)
+
+        result = anonymize(
+            frame, columns=wanted or None, operator=operator, salt=salt, progress=progress
         )
-        raise typer.Exit(EXIT_OK)
+        write_atomically(result.frame, out_path)
+        bar.update(task, description="re-scanning the copy")
+        written = read_written(out_path)
+        remaining = verify(written, result)
+    return result, written, remaining
+
+
+def _print_actions(result: Any, operator: str) -> None:
+    """What was changed, column by column (or that nothing was found)."""
+    from rich.table import Table
+
+    table = Table(title=f"assay anonymize ({operator})", show_lines=False, expand=False)
+    table.add_column("column")
+    table.add_column("how")
+    table.add_column("why", overflow="fold", max_width=48)
+    table.add_column("values", justify="right")
+    table.add_column("rows", justify="right")
+    for a in result.actions:
+        how = "every value" if a.mode == "whole" else "the personal data inside"
+        table.add_row(a.column, how, a.reason, f"{a.values_changed:,}", f"{a.rows_changed:,}")
+    if result.actions:
+        out.print(table)
+    else:
+        out.print(f"No personal data found in {len(result.columns_scanned)} column(s).")

@@ -11,9 +11,28 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from assay.cli._options import (
+    NBootstrap,
+    OutDir,
+    Seed,
+    TrustModel,
+    err,
+    exit_for,
+    fail,
+    load_base_config,
+    out,
+    print_summary,
+    run_with_progress,
+    usage_errors,
+    warn_trust_model,
+)
+
+if TYPE_CHECKING:
+    from assay.core.config import AuditConfig
 
 EFFICIENCY_CHECKS = (
     "efficiency.inference",
@@ -27,97 +46,90 @@ def register(app: typer.Typer) -> None:
     app.command("bench")(bench)
 
 
+_Model = Annotated[
+    Path, typer.Option(help="Model file: .skops or .onnx (pickle needs --trust-model).")
+]
+_Data = Annotated[
+    Path, typer.Option(help="Test data (CSV or Parquet) to time and score the model on.")
+]
+_Target = Annotated[
+    str | None,
+    typer.Option(help="Target column (default: the one data column the model does not take)."),
+]
+_Train = Annotated[
+    Path | None,
+    typer.Option(help="Training data (CSV or Parquet): needed to distil smaller students."),
+]
+_LatencyBudget = Annotated[
+    float | None,
+    typer.Option(help="Latency budget per call in ms (default 100) for the batch size advice."),
+]
+_Config = Annotated[
+    Path | None,
+    typer.Option(help="YAML config: thresholds and instance profiles (default ./assay.yaml)."),
+]
+
+
 def bench(
-    model: Annotated[
-        Path, typer.Option(help="Model file: .skops or .onnx (pickle needs --trust-model).")
-    ],
-    data: Annotated[
-        Path, typer.Option(help="Test data (CSV or Parquet) to time and score the model on.")
-    ],
-    target: Annotated[
-        str | None,
-        typer.Option(help="Target column (default: the one data column the model does not take)."),
-    ] = None,
-    train: Annotated[
-        Path | None,
-        typer.Option(help="Training data (CSV or Parquet): needed to distil smaller students."),
-    ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("assay-bench"),
-    trust_model: Annotated[
-        bool, typer.Option("--trust-model", help="Allow pickle/joblib models (runs their code).")
-    ] = False,
-    latency_budget_ms: Annotated[
-        float | None,
-        typer.Option(help="Latency budget per call in ms (default 100) for the batch size advice."),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(help="YAML config: thresholds and instance profiles (default ./assay.yaml)."),
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
-    n_bootstrap: Annotated[
-        int | None, typer.Option(help="Bootstrap resamples for intervals (default 500).")
-    ] = None,
+    model: _Model,
+    data: _Data,
+    target: _Target = None,
+    train: _Train = None,
+    out_dir: OutDir = Path("assay-bench"),
+    trust_model: TrustModel = False,
+    latency_budget_ms: _LatencyBudget = None,
+    config: _Config = None,
+    seed: Seed = None,
+    n_bootstrap: NBootstrap = None,
 ) -> None:
     """Time the model one row at a time and in batches, convert and quantize it, distil
     it, and price a million predictions; write report.json, report.html and junit.xml."""
-    from assay.cli.main import (
-        EXIT_GATE,
-        EXIT_OK,
-        _fail,
-        _print_summary,
-        _run_audit,
-        err,
-        load_base_config,
-    )
-    from assay.errors import AssayError
+    import assay
     from assay.io.paths import check_output_dir
 
     if latency_budget_ms is not None and not latency_budget_ms > 0:
-        _fail(f"--latency-budget-ms must be a positive number of ms, not {latency_budget_ms}")
-    try:
+        fail(f"--latency-budget-ms must be a positive number of ms, not {latency_budget_ms}")
+    with usage_errors():
         check_output_dir(out_dir, option="--out")
-        base = load_base_config(config)
-        thresholds = {k: dict(v) for k, v in base.thresholds.items()}
-        if latency_budget_ms is not None:
-            thresholds.setdefault("efficiency.inference", {})["latency_budget_ms"] = float(
-                latency_budget_ms
-            )
-        cfg = base.merged(
-            target=target,
-            include=list(EFFICIENCY_CHECKS),
-            thresholds=thresholds,
-            seed=seed,
-            n_bootstrap=n_bootstrap,
-        )
+        cfg = _bench_config(config, target, latency_budget_ms, seed, n_bootstrap)
         if cfg.target is None:
             guessed = _guess_target(model, data, trust_model)
             err.print(
                 f"using {guessed!r} as the target: the one data column the model does not take"
             )
             cfg = cfg.merged(target=guessed)
-        if trust_model:
-            err.print(
-                f"[yellow]warning:[/] --trust-model: loading {model} may run code it contains"
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = _run_audit(
-                train=train,
-                test=data,
-                model=model,
-                config=cfg,
-                trust_model=trust_model,
-            )
+        warn_trust_model(model, trust_model)
+        result = run_with_progress(
+            assay.audit, train=train, test=data, model=model, config=cfg, trust_model=trust_model
+        )
         result.save(out_dir)
-    except AssayError as exc:
-        _fail(str(exc))
-    _print_summary(result, out_dir=None)
+    print_summary(result, out_dir=None)
     print_tables(result)
-    from assay.cli.main import out
-
     out.print(f"Report written to [bold]{(out_dir / 'report.html').resolve()}[/]")
-    raise typer.Exit(EXIT_GATE if result.gate_failed() else EXIT_OK)
+    exit_for(result)
+
+
+def _bench_config(
+    config: Path | None,
+    target: str | None,
+    latency_budget_ms: float | None,
+    seed: int | None,
+    n_bootstrap: int | None,
+) -> AuditConfig:
+    """The config file's settings, the efficiency checks only, the latency budget given."""
+    base = load_base_config(config)
+    thresholds = {k: dict(v) for k, v in base.thresholds.items()}
+    if latency_budget_ms is not None:
+        thresholds.setdefault("efficiency.inference", {})["latency_budget_ms"] = float(
+            latency_budget_ms
+        )
+    return base.merged(
+        target=target,
+        include=list(EFFICIENCY_CHECKS),
+        thresholds=thresholds,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+    )
 
 
 def _guess_target(model: Path, data: Path, trust_model: bool) -> str:
@@ -149,7 +161,6 @@ def print_tables(result: Any) -> None:
     """The efficiency figures as tables on stdout (from the results alone)."""
     from rich.table import Table
 
-    from assay.cli.main import out
     from assay.efficiency._cost import fmt_usd
     from assay.efficiency._variants import fmt_bytes
 

@@ -53,7 +53,8 @@ def promote(
 ) -> None:
     """Promote CANDIDATE over the champion only if it passes the same gates and is not
     worse beyond the interval on the same labeled data."""
-    from assay.cli.main import EXIT_GATE, _fail, err, out
+    from assay.cli._options import EXIT_GATE, err, out
+    from assay.cli._options import fail as _fail
     from assay.errors import AssayError
     from assay.monitoring.promote import promote as run_promotion
 
@@ -113,7 +114,8 @@ def _promote_in_store(
     config: Path | None,
 ) -> None:
     """``--store`` mode: the service's promotion (same gates, model history kept)."""
-    from assay.cli.main import EXIT_GATE, _fail, err, out
+    from assay.cli._options import EXIT_GATE, err, out
+    from assay.cli._options import fail as _fail
 
     if not name:
         _fail("--store needs --model NAME")

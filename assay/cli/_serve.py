@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from assay.cli._options import fail as _fail
 from assay.errors import AssayError
-
-
-def _fail(message: str) -> None:
-    from assay.cli.main import _fail as fail
-
-    fail(message)
 
 
 def serve(
@@ -53,39 +48,7 @@ def serve(
     try:
         import uvicorn
 
-        from assay.service import Settings, create_app, open_store
-        from assay.service._config import load_config
-
-        options = {"store_url": store, "max_body_bytes": max_body_mb * 1024 * 1024}
-        if config is not None:
-            options.update(load_config(config))
-        if retention is not None:
-            options["retention"] = retention
-        settings = Settings.from_env(**options)
-        if workers < 1:
-            _fail(f"--workers must be at least 1, not {workers}")
-        if workers > 1 and not store.startswith(("postgresql://", "postgres://")):
-            _fail(
-                f"--workers {workers} needs a postgresql:// store: a SQLite store is "
-                "written by one process (run one worker, or move the store to PostgreSQL)"
-            )
-        if workers > 1:
-            import json
-            import os
-
-            from assay.service._app import SERVE_OPTIONS_ENV
-
-            os.environ[SERVE_OPTIONS_ENV] = json.dumps(
-                {
-                    "store": store,
-                    "max_body_bytes": options["max_body_bytes"],
-                    "config": str(config) if config is not None else None,
-                    "retention": retention,
-                }
-            )
-            open_store(settings.store_url).close()  # migrate once, before the workers
-        else:
-            app = create_app(settings, open_store(settings.store_url))
+        app = _app(store, max_body_mb, config, retention, workers)
     except (AssayError, ImportError) as exc:
         _fail(str(exc))
         return
@@ -95,7 +58,7 @@ def serve(
         f"(the dashboard: http://{shown}:{port}/dashboard). Stop it with Ctrl+C.",
         flush=True,
     )
-    if workers > 1:
+    if app is None:
         uvicorn.run(
             "assay.service._app:app_from_env",
             factory=True,
@@ -106,6 +69,46 @@ def serve(
         )
         return
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _app(
+    store: str, max_body_mb: int, config: Path | None, retention: str | None, workers: int
+) -> Any:
+    """The service's app for one worker; for several, ``None``: the store migrated once
+    and the options left in the environment for each worker to build its own."""
+    from assay.service import Settings, create_app, open_store
+    from assay.service._config import load_config
+
+    options = {"store_url": store, "max_body_bytes": max_body_mb * 1024 * 1024}
+    if config is not None:
+        options.update(load_config(config))
+    if retention is not None:
+        options["retention"] = retention
+    settings = Settings.from_env(**options)
+    if workers < 1:
+        _fail(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and not store.startswith(("postgresql://", "postgres://")):
+        _fail(
+            f"--workers {workers} needs a postgresql:// store: a SQLite store is "
+            "written by one process (run one worker, or move the store to PostgreSQL)"
+        )
+    if workers == 1:
+        return create_app(settings, open_store(settings.store_url))
+    import json
+    import os
+
+    from assay.service._app import SERVE_OPTIONS_ENV
+
+    os.environ[SERVE_OPTIONS_ENV] = json.dumps(
+        {
+            "store": store,
+            "max_body_bytes": options["max_body_bytes"],
+            "config": str(config) if config is not None else None,
+            "retention": retention,
+        }
+    )
+    open_store(settings.store_url).close()  # migrate once, before the workers
+    return None
 
 
 token_app = typer.Typer(help="Manage the service's API tokens.", no_args_is_help=True)

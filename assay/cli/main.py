@@ -9,13 +9,35 @@ from __future__ import annotations
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
+from assay.cli._options import (
+    EXIT_OK,
+    EXIT_USAGE,
+    Categorical,
+    ConfigFile,
+    FailOn,
+    Ignore,
+    NBootstrap,
+    OutDir,
+    Scheduler,
+    Seed,
+    TrustModel,
+    check_engine,
+    err,
+    exit_for,
+    load_base_config,
+    out,
+    print_summary,
+    run_with_progress,
+    split_csv,
+    usage_errors,
+    warn_trust_model,
+)
+from assay.cli._options import fail as _fail
 from assay.errors import AssayError
 from assay.io.paths import check_output_dir
 
@@ -31,76 +53,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"error: {message}", soft_wrap=True, markup=False, highlight=False)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def _split_csv(values: list[str] | None) -> list[str]:
-    items: list[str] = []
-    for v in values or []:
-        items.extend(x.strip() for x in v.split(",") if x.strip())
-    return items
-
-
-def _print_summary(result, out_dir: Path | None) -> None:
-    from rich.table import Table
-
-    colours = {
-        "pass": "green",
-        "warn": "yellow",
-        "fail": "red",
-        "error": "magenta",
-        "skipped": "dim",
-    }
-    table = Table(title="Assay audit", show_lines=False, expand=False)
-    table.add_column("check")
-    table.add_column("status")
-    table.add_column("summary", overflow="fold", max_width=90)
-    for c in result.checks:
-        col = colours.get(c.status, "white")
-        table.add_row(c.id, f"[{col}]{c.status}[/]", c.summary)
-    out.print(table)
-    counts = result.summary()
-    out.print(
-        "  ".join(f"{k}: {v}" for k, v in counts.items() if v)
-        + (
-            f"   gate ({result.fail_on}): "
-            + ("[red]FAILED[/]" if result.gate_failed() else "[green]passed[/]")
-        )
-    )
-    if out_dir is not None:
-        out.print(f"Report written to [bold]{(out_dir / 'report.html').resolve()}[/]")
-
-
-def progress_bar():
-    """The progress bar every long command shows on stderr (off when not a terminal)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-
-
-def load_base_config(config: Path | None) -> AuditConfig:
-    """The config file given, else ``./assay.yaml`` when present, else defaults."""
-    from assay.core.config import AuditConfig
-
-    if config is None and Path("assay.yaml").exists():
-        config = Path("assay.yaml")
-    return AuditConfig.from_file(config) if config is not None else AuditConfig()
 
 
 def load_report_json(path: Path) -> dict:
@@ -124,183 +76,176 @@ def load_report_json(path: Path) -> dict:
     return data
 
 
-def _run_audit(**kwargs) -> AuditResult:
-    """Run an audit with a rich progress bar on stderr."""
+def _run_audit(**kwargs: Any) -> AuditResult:
+    """Run an audit with a rich progress bar on stderr (warnings silenced)."""
     import assay
 
-    with progress_bar() as bar:
-        task = bar.add_task("reading inputs", total=None)
+    return run_with_progress(assay.audit, **kwargs)
 
-        def progress(check_id: str, done: int, total: int) -> None:
-            bar.update(task, description=check_id, completed=done, total=total)
 
-        return assay.audit(progress=progress, **kwargs)
+# -- assay audit: its own options (the shared ones are in assay.cli._options) ----------
+# Data paths stay text: Path() would fold an fsspec URL's "://" (--engine dask).
+_Test = Annotated[str, typer.Option(help="Test data (CSV or Parquet) with the target.")]
+_Target = Annotated[str | None, typer.Option(help="Target column.")]
+_Train = Annotated[str | None, typer.Option(help="Training data (CSV or Parquet).")]
+_Model = Annotated[
+    Path | None,
+    typer.Option(
+        help="Model: .skops, .onnx, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, an "
+        "MLflow model directory or models:/ runs:/ URI (pickle needs --trust-model)."
+    ),
+]
+_Prediction = Annotated[
+    str | None, typer.Option(help="Column holding predictions (when there is no model).")
+]
+_Score = Annotated[
+    list[str] | None,
+    typer.Option(help="Column with the positive-class probability; repeat per class."),
+]
+_Sensitive = Annotated[
+    list[str] | None, typer.Option(help="Sensitive attribute column(s), comma-separated.")
+]
+_Current = Annotated[str | None, typer.Option(help="Unlabeled production data.")]
+_Decisions = Annotated[
+    Path | None,
+    typer.Option(
+        help="Reviewed cases (CSV or Parquet) for monitoring.human_oversight: columns "
+        "prediction, decision, label, reviewer, seconds (rename under 'decisions:' in "
+        "assay.yaml)."
+    ),
+]
+_Task = Annotated[
+    str | None,
+    typer.Option(
+        help="binary, multiclass or regression (default: inferred); clustering (clusters "
+        "from the model or --prediction) or anomaly (scores from the model or --score, "
+        "flags from --prediction, known anomalies as --target)."
+    ),
+]
+_Check = Annotated[list[str] | None, typer.Option(help="Run only these check ids (repeatable).")]
+_Skip = Annotated[list[str] | None, typer.Option(help="Skip these check ids.")]
+_Enable = Annotated[
+    list[str] | None,
+    typer.Option(help="Turn on opt-in checks by area or id (e.g. efficiency)."),
+]
+_Efficiency = Annotated[
+    bool, typer.Option("--efficiency", help="Add the (slower) efficiency checks.")
+]
+_Engine = Annotated[
+    str,
+    typer.Option(
+        help="'local' (in process, default) or 'dask': data checks and drift from "
+        "per-partition summaries of Parquet (a file, a folder or a glob) on a Dask "
+        "cluster, the other checks on a seeded sample."
+    ),
+]
 
 
 @app.command()
 def audit(
-    # Data paths stay text: Path() would fold an fsspec URL's "://" (--engine dask).
-    test: Annotated[str, typer.Option(help="Test data (CSV or Parquet) with the target.")],
-    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
-    train: Annotated[str | None, typer.Option(help="Training data (CSV or Parquet).")] = None,
-    model: Annotated[
-        Path | None,
-        typer.Option(
-            help="Model: .skops, .onnx, XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, an "
-            "MLflow model directory or models:/ runs:/ URI (pickle needs --trust-model)."
-        ),
-    ] = None,
-    trust_model: Annotated[
-        bool, typer.Option("--trust-model", help="Allow pickle/joblib models (runs their code).")
-    ] = False,
-    prediction: Annotated[
-        str | None, typer.Option(help="Column holding predictions (when there is no model).")
-    ] = None,
-    score: Annotated[
-        list[str] | None,
-        typer.Option(help="Column with the positive-class probability; repeat per class."),
-    ] = None,
-    sensitive: Annotated[
-        list[str] | None, typer.Option(help="Sensitive attribute column(s), comma-separated.")
-    ] = None,
-    current: Annotated[str | None, typer.Option(help="Unlabeled production data.")] = None,
-    decisions: Annotated[
-        Path | None,
-        typer.Option(
-            help="Reviewed cases (CSV or Parquet) for monitoring.human_oversight: columns "
-            "prediction, decision, label, reviewer, seconds (rename under 'decisions:' in "
-            "assay.yaml)."
-        ),
-    ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
-        "assay-report"
-    ),
-    fail_on: Annotated[
-        str | None, typer.Option(help="Gate level: 'fail' (default) or 'warn'.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="YAML config file (default: ./assay.yaml if present).")
-    ] = None,
-    task: Annotated[
-        str | None,
-        typer.Option(
-            help="binary, multiclass or regression (default: inferred); clustering (clusters "
-            "from the model or --prediction) or anomaly (scores from the model or --score, "
-            "flags from --prediction, known anomalies as --target)."
-        ),
-    ] = None,
-    categorical: Annotated[
-        list[str] | None, typer.Option(help="Columns to treat as categorical, comma-separated.")
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option(help="Columns to leave out, comma-separated.")
-    ] = None,
-    check: Annotated[
-        list[str] | None, typer.Option(help="Run only these check ids (repeatable).")
-    ] = None,
-    skip: Annotated[list[str] | None, typer.Option(help="Skip these check ids.")] = None,
-    enable: Annotated[
-        list[str] | None,
-        typer.Option(help="Turn on opt-in checks by area or id (e.g. efficiency)."),
-    ] = None,
-    efficiency: Annotated[
-        bool, typer.Option("--efficiency", help="Add the (slower) efficiency checks.")
-    ] = False,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
-    n_bootstrap: Annotated[
-        int | None, typer.Option(help="Bootstrap resamples for intervals (default 500).")
-    ] = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            help="'local' (in process, default) or 'dask': data checks and drift from "
-            "per-partition summaries of Parquet (a file, a folder or a glob) on a Dask "
-            "cluster, the other checks on a seeded sample."
-        ),
-    ] = "local",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address (default: start a local cluster)."),
-    ] = None,
+    test: _Test,
+    target: _Target = None,
+    train: _Train = None,
+    model: _Model = None,
+    trust_model: TrustModel = False,
+    prediction: _Prediction = None,
+    score: _Score = None,
+    sensitive: _Sensitive = None,
+    current: _Current = None,
+    decisions: _Decisions = None,
+    out_dir: OutDir = Path("assay-report"),
+    fail_on: FailOn = None,
+    config: ConfigFile = None,
+    task: _Task = None,
+    categorical: Categorical = None,
+    ignore: Ignore = None,
+    check: _Check = None,
+    skip: _Skip = None,
+    enable: _Enable = None,
+    efficiency: _Efficiency = False,
+    seed: Seed = None,
+    n_bootstrap: NBootstrap = None,
+    engine: _Engine = "local",
+    scheduler: Scheduler = None,
 ) -> None:
     """Audit a model and its data; write report.json, report.html and junit.xml."""
-
-    if engine not in ("local", "dask"):
-        _fail(f"--engine must be 'local' or 'dask', not {engine!r}")
-    if scheduler and engine != "dask":
-        _fail("--scheduler needs --engine dask")
-    try:
+    options = dict(locals())
+    check_engine(engine, scheduler)
+    with usage_errors():
         check_output_dir(out_dir, option="--out")
-        base = load_base_config(config)
-        cfg = base.merged(
-            target=target,
-            task=task,
-            prediction=prediction,
-            score=_split_csv(score),
-            sensitive=_split_csv(sensitive),
-            categorical=_split_csv(categorical) + base.categorical,
-            ignore=_split_csv(ignore) + base.ignore,
-            include=list(check or []),
-            exclude=list(skip or []),
-            enable=_split_csv(enable) + (["efficiency"] if efficiency else []) + base.enable,
-            seed=seed,
-            n_bootstrap=n_bootstrap,
-            fail_on=fail_on,
-        )
+        cfg = _audit_config(options)
         if cfg.target is None and cfg.task not in ("clustering", "anomaly"):
             _fail("--target is required (or 'target:' in the config file)")
-        if model is not None and trust_model:
-            err.print(
-                f"[yellow]warning:[/] --trust-model: loading {model} may run code it contains"
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = _run_audit(
-                train=train,
-                test=test,
-                current=current,
-                model=model,
-                config=cfg,
-                trust_model=trust_model,
-                decisions=decisions,
-                **({"engine": engine, "scheduler": scheduler} if engine == "dask" else {}),
-            )
-        result = _with_invocation(
-            result,
-            {
-                "--test": test,
-                "--train": train,
-                "--current": current,
-                "--decisions": decisions,
-                "--target": target,
-                "--model": model,
-                "--trust-model": trust_model,
-                "--task": task,
-                "--prediction": prediction,
-                "--score": score,
-                "--sensitive": sensitive,
-                "--categorical": categorical,
-                "--ignore": ignore,
-                "--config": config
-                if config is not None or not Path("assay.yaml").exists()
-                else Path("assay.yaml"),
-                "--fail-on": fail_on,
-                "--seed": seed,
-                "--n-bootstrap": n_bootstrap,
-                "--check": check,
-                "--skip": skip,
-                "--enable": enable,
-                "--efficiency": efficiency,
-                "--engine": engine if engine != "local" else None,
-                "--scheduler": scheduler,
-                "--out": out_dir,
-            },
+        warn_trust_model(model, trust_model)
+        result = _run_audit(
+            train=train,
+            test=test,
+            current=current,
+            model=model,
+            config=cfg,
+            trust_model=trust_model,
+            decisions=decisions,
+            **({"engine": engine, "scheduler": scheduler} if engine == "dask" else {}),
         )
+        result = _with_invocation(result, _invocation_options(options))
         result.save(out_dir)
-    except AssayError as exc:
-        _fail(str(exc))
-    _print_summary(result, out_dir)
-    raise typer.Exit(EXIT_GATE if result.gate_failed() else EXIT_OK)
+    print_summary(result, out_dir)
+    exit_for(result)
+
+
+def _audit_config(o: dict[str, Any]) -> AuditConfig:
+    """The config file's settings with ``assay audit``'s options over them; list
+    options (columns, areas) add to the file's lists."""
+    base = load_base_config(o["config"])
+    return base.merged(
+        target=o["target"],
+        task=o["task"],
+        prediction=o["prediction"],
+        score=split_csv(o["score"]),
+        sensitive=split_csv(o["sensitive"]),
+        categorical=split_csv(o["categorical"]) + base.categorical,
+        ignore=split_csv(o["ignore"]) + base.ignore,
+        include=list(o["check"] or []),
+        exclude=list(o["skip"] or []),
+        enable=split_csv(o["enable"]) + (["efficiency"] if o["efficiency"] else []) + base.enable,
+        seed=o["seed"],
+        n_bootstrap=o["n_bootstrap"],
+        fail_on=o["fail_on"],
+    )
+
+
+def _invocation_options(o: dict[str, Any]) -> dict[str, Any]:
+    """``{"--test": value, ...}`` as given (in the order report.json records them, for
+    reruns), with the config file actually read and the engine only when not local."""
+    config = o["config"]
+    if config is None and Path("assay.yaml").exists():
+        config = Path("assay.yaml")
+    return {
+        "--test": o["test"],
+        "--train": o["train"],
+        "--current": o["current"],
+        "--decisions": o["decisions"],
+        "--target": o["target"],
+        "--model": o["model"],
+        "--trust-model": o["trust_model"],
+        "--task": o["task"],
+        "--prediction": o["prediction"],
+        "--score": o["score"],
+        "--sensitive": o["sensitive"],
+        "--categorical": o["categorical"],
+        "--ignore": o["ignore"],
+        "--config": config,
+        "--fail-on": o["fail_on"],
+        "--seed": o["seed"],
+        "--n-bootstrap": o["n_bootstrap"],
+        "--check": o["check"],
+        "--skip": o["skip"],
+        "--enable": o["enable"],
+        "--efficiency": o["efficiency"],
+        "--engine": o["engine"] if o["engine"] != "local" else None,
+        "--scheduler": o["scheduler"],
+        "--out": o["out_dir"],
+    }
 
 
 def _with_invocation(result: AuditResult, options: dict) -> AuditResult:
@@ -391,14 +336,12 @@ def demo(
         check_output_dir(out_dir, option="--out")
         with err.status("training the demo model on UCI Adult (48,842 rows)"):
             train, test, model = run_demo.prepare()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = _run_audit(
-                train=train,
-                test=test,
-                model=model,
-                config={**run_demo.DEMO_CONFIG, "n_bootstrap": n_bootstrap},
-            )
+        result = _run_audit(
+            train=train,
+            test=test,
+            model=model,
+            config={**run_demo.DEMO_CONFIG, "n_bootstrap": n_bootstrap},
+        )
         result.save(out_dir)
         run_demo.save_artifacts(out_dir, model)
         evidence = run_demo.write_evidence(out_dir)
@@ -410,7 +353,7 @@ def demo(
                 monitoring = demo_lines(out_dir, model, train, test, progress=st.update)
     except AssayError as exc:
         _fail(str(exc))
-    _print_summary(result, out_dir)
+    print_summary(result, out_dir)
     out.print(evidence, soft_wrap=True, markup=False, highlight=False)
     for line in monitoring:
         out.print(line, soft_wrap=True, markup=False, highlight=False)
@@ -427,16 +370,14 @@ def _demo_unsupervised(task: str, out_dir: Path, n_bootstrap: int) -> None:
         check_output_dir(out_dir, option="--out")
         with err.status(f"fitting the {task} demo model on UCI Adult"):
             frames, model = demo.prepare(task)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = _run_audit(**frames, model=model, config=demo.config(task, n_bootstrap))
+        result = _run_audit(**frames, model=model, config=demo.config(task, n_bootstrap))
         result.save(out_dir)
         run_demo.save_artifacts(out_dir, model)
         evidence = run_demo.write_evidence(out_dir)
     except AssayError as exc:
         _fail(str(exc))
     out.print(demo.describe(task), soft_wrap=True, markup=False, highlight=False)
-    _print_summary(result, out_dir)
+    print_summary(result, out_dir)
     out.print(evidence, soft_wrap=True, markup=False, highlight=False)
 
 

@@ -1,9 +1,10 @@
 """The run loop every command shares: ``run(specs, context, progress)``.
 
 ``assay.audit`` (and ``assay bench``, which runs the efficiency checks through it)
-and ``assay.drift.drift`` each read their inputs into an :class:`AuditContext`
-their own way, choose their checks, then hand both to :func:`run`; they assemble
-the :class:`~assay.core.audit_result.AuditResult` from what it returns.
+and ``assay.drift.drift`` (:mod:`assay.core.drift_api`) each read their inputs into
+an :class:`AuditContext` their own way, choose their checks, then hand both to
+:func:`run`; one function, :func:`assay.core.audit.assemble`, builds the
+:class:`~assay.core.audit_result.AuditResult` from what it returns.
 
 :func:`run_check` turns one check into a result: a check that does not apply, or
 lacks an input or an optional package, is ``skipped`` with the reason; one that

@@ -255,6 +255,191 @@ def _day(start: Any) -> int | None:
     return int((t - START) // DAY) + 1
 
 
+@dataclass
+class _Loop:
+    """What the replay learns day by day, through the service's HTTP API."""
+
+    http: Any
+    app: Any
+    features: list[str]
+    stream: pd.DataFrame
+    shadow: pd.DataFrame
+    rng: np.random.Generator
+    size: str = "1d"
+    api: str = f"/api/v1/models/{MODEL_NAME}"
+    local_policy: Any = None  # a service without policy routes: judged here
+    state: Any = None
+    local_alerts: list[dict[str, Any]] = field(default_factory=list)
+    observed: list[Any] = field(default_factory=list)  # ids whose outcome is ever seen
+    first_drift: int | None = None
+    first_alert: int | None = None
+
+    def register(self, reference: pd.DataFrame) -> None:
+        """Register the model with its reference data and set the trigger policy."""
+        reference = reference[[*self.features, TARGET, "prediction", "score"]]
+        model = {
+            "name": MODEL_NAME,
+            "target": TARGET,
+            "prediction": "prediction",
+            "score": "score",
+            "task": "binary",
+            "reference": _json_rows(reference),
+        }
+        _check(self.http.post("/api/v1/models", json=model), "registering the model")
+        put = self.http.put(f"{self.api}/policy", json=POLICY)
+        if put.status_code in (404, 405):  # a service without policy routes
+            from assay.monitoring.policy import parse_policy
+
+            self.local_policy = parse_policy(POLICY)
+        else:
+            _check(put, "setting the trigger policy")
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return self.local_alerts or _check(self.http.get(f"{self.api}/alerts"), "alerts")["alerts"]
+
+    def log_day(self, day: int) -> None:
+        """One day's predictions, the shadow's and the reviewers' decisions."""
+        rows = self.stream[self.stream["day"] == day]
+        for part in np.array_split(np.arange(len(rows)), 2):
+            records = _records(rows.iloc[part], self.features)
+            post = self.http.post(f"{self.api}/predictions", json={"records": records})
+            _check(post, "logging predictions")
+        recs = [
+            {"id": i, "timestamp": int(t), "prediction": p, "score": float(s)}
+            for i, t, p, s in zip(
+                rows["id"],
+                rows["timestamp"],
+                self.shadow.loc[rows.index, "prediction"],
+                self.shadow.loc[rows.index, "score"],
+                strict=True,
+            )
+        ]
+        _check(
+            self.http.post(f"{self.api}/challenger/predictions", json={"records": recs}),
+            "logging the shadow challenger's predictions",
+        )
+        decisions = _human_loop(rows, day, self.rng)
+        _check(
+            self.http.post(f"{self.api}/decisions", json={"records": decisions}),
+            "logging reviewer decisions",
+        )
+        self.observed += [d["id"] for d in decisions if d["approved"]]
+
+    def judge_day(self, day: int) -> None:
+        """The scheduler's daily look: it judges the day that has closed."""
+        self.app.state.scheduler.run_once()
+        self.app.state.dispatcher.drain(30)
+        params = {"size": self.size, "limit": 2}
+        latest = _check(self.http.get(f"{self.api}/windows", params=params), "windows")
+        today = latest["windows"][-1]
+        if self.first_drift is None and today.get("drift_status") in ("warn", "fail"):
+            self.first_drift = day + 1
+        if self.local_policy is not None:
+            from assay.monitoring.policy import advance
+
+            fired, self.state = advance(self.local_policy, latest["windows"], self.state)
+            self.local_alerts += [a.to_dict() for a in fired]
+        alerts = self.alerts()
+        if self.first_alert is None and any(_fired_by_policy(a) for a in alerts):
+            self.first_alert = day + 1
+
+    def late_labels(self, n_windows: int) -> tuple[list[Any], list[Any], dict[str, Any]]:
+        """Labels for the offers made; the closed days computed again: the timeline, the
+        alerts and the shadow challenger's standing."""
+        seen = set(self.observed)
+        labels = [
+            {"id": i, "label": str(y)}
+            for i, y in zip(self.stream["id"], self.stream[TARGET], strict=True)
+            if i in seen
+        ]
+        _check(self.http.post(f"{self.api}/labels", json={"records": labels}), "logging labels")
+        self.app.state.scheduler.run_once()  # late labels: the closed days are computed again
+        params = {"size": self.size, "limit": n_windows}
+        timeline = _check(self.http.get(f"{self.api}/windows", params=params), "windows")
+        alerts = self.alerts()
+        live = _check(self.http.get(f"{self.api}/challenger"), "the challenger")["challenger"]
+        return timeline["windows"], alerts, live
+
+
+def _fresh_database(out: Path) -> Path:
+    """``out/monitoring.db``, any earlier one (and its WAL files) removed."""
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "monitoring.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return db
+
+
+def _service(db: Path, seed: int) -> tuple[Any, Any, str]:
+    """The monitoring service on ``db``: its app, its store and an admin token."""
+    from assay.service import Settings, create_app, open_store
+
+    token = secrets.token_urlsafe(24)
+    store = open_store(f"sqlite:///{db}")
+    # the replayed days closed long ago: the scheduler is ticked by hand after each day,
+    # and the late labels recompute the days at once (no minute between recomputations)
+    settings = Settings(
+        store_url=f"sqlite:///{db}",
+        admin_token=token,
+        seed=seed,
+        evaluate_every_s=0,
+        recompute_every_s=0,
+    )
+    return create_app(settings, store), store, token
+
+
+def _promote_challenger(
+    out: Path,
+    model: Any,
+    train: pd.DataFrame,
+    stream: pd.DataFrame,
+    *,
+    features: list[str],
+    drift_from: int,
+    n_windows: int,
+    n_bootstrap: int,
+    seed: int,
+    retrain: Callable[[pd.DataFrame], Any] | None,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Retrain a challenger on the labeled production rows since the drift; audit both
+    models on the most recent labeled day; write ``promotion.json`` (and the challenger
+    when it is promoted)."""
+    from assay.demo.run_demo import build_model
+    from assay.monitoring.promote import promote
+
+    last = stream[stream["day"] == n_windows - 1]
+    recent = stream[(stream["day"] >= drift_from) & (stream["day"] < n_windows - 1)]
+    say(f"retraining a challenger on {len(recent):,} labeled production rows")
+    fit = retrain or build_model
+    challenger = fit(pd.concat([train, recent[[*features, TARGET]]], ignore_index=True))
+    say("auditing champion and challenger on the most recent labeled day")
+    result = promote(
+        model,
+        challenger,
+        last[[*features, TARGET]].reset_index(drop=True),
+        target=TARGET,
+        config={
+            "positive_label": ">50K",
+            "seed": seed,
+            "n_bootstrap": n_bootstrap,
+            # The promotion gates: data fit to score, the model's quality with
+            # its interval, and calibration (the full audit ran above).
+            "include": list(PROMOTION_GATES),
+        },
+    )
+    decision = result.to_dict()
+    decision["window"] = {"day": n_windows, "rows": len(last)}
+    decision["challenger_training_rows"] = int(len(train) + len(recent))
+    (out / "promotion.json").write_text(json.dumps(decision, indent=2, default=str) + "\n")
+    if result.promote:
+        with contextlib.suppress(ImportError):
+            import skops.io as sio
+
+            sio.dump(challenger, out / "challenger.skops")
+    return decision
+
+
 def replay(
     out_dir: str | Path,
     model: Any,
@@ -278,182 +463,54 @@ def replay(
     """
     from fastapi.testclient import TestClient
 
-    from assay.demo.run_demo import build_model
-    from assay.service import Settings, create_app, open_store
-
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "monitoring.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db = _fresh_database(out)
     features = [c for c in test.columns if c != TARGET]
-    reference, stream = build_stream(
-        test,
-        n_reference=n_reference,
-        window_rows=window_rows,
-        n_windows=n_windows,
-        drift_from=drift_from,
-        seed=seed,
-    )
+    shape = {"n_reference": n_reference, "window_rows": window_rows, "n_windows": n_windows}
+    reference, stream = build_stream(test, **shape, drift_from=drift_from, seed=seed)
     reference = _scored(model, reference, features)
     stream = _scored(model, stream, features)
     shadow = _scored(_shadow_model(model, train), stream, features)
-    rng = np.random.default_rng(seed + 17)
-    observed: list[Any] = []  # the ids whose outcome is ever seen (offers made)
-
-    token = secrets.token_urlsafe(24)
-    store = open_store(f"sqlite:///{db}")
-    # the replayed days closed long ago: the scheduler is ticked by hand after each day,
-    # and the late labels recompute the days at once (no minute between recomputations)
-    settings = Settings(
-        store_url=f"sqlite:///{db}",
-        admin_token=token,
-        seed=seed,
-        evaluate_every_s=0,
-        recompute_every_s=0,
-    )
-    app = create_app(settings, store)
-    api = f"/api/v1/models/{MODEL_NAME}"
-    size = "1d"
-    first_drift = first_alert = None
+    app, store, token = _service(db, seed)
     try:
         with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as http:
+            loop = _Loop(http, app, features, stream, shadow, np.random.default_rng(seed + 17))
             say("registering the model with its reference data")
-            _check(
-                http.post(
-                    "/api/v1/models",
-                    json={
-                        "name": MODEL_NAME,
-                        "target": TARGET,
-                        "prediction": "prediction",
-                        "score": "score",
-                        "task": "binary",
-                        "reference": _json_rows(
-                            reference[[*features, TARGET, "prediction", "score"]]
-                        ),
-                    },
-                ),
-                "registering the model",
-            )
-            local_policy = None
-            put = http.put(f"{api}/policy", json=POLICY)
-            if put.status_code in (404, 405):  # a service without policy routes
-                from assay.monitoring.policy import parse_policy
-
-                local_policy = parse_policy(POLICY)
-            else:
-                _check(put, "setting the trigger policy")
-            state = None
-            local_alerts: list[dict[str, Any]] = []
+            loop.register(reference)
             for day in range(n_windows):
                 say(f"day {day + 1}: logging {window_rows:,} predictions")
-                rows = stream[stream["day"] == day]
-                for part in np.array_split(np.arange(len(rows)), 2):
-                    _check(
-                        http.post(
-                            f"{api}/predictions",
-                            json={"records": _records(rows.iloc[part], features)},
-                        ),
-                        "logging predictions",
-                    )
-                recs = [
-                    {"id": i, "timestamp": int(t), "prediction": p, "score": float(s)}
-                    for i, t, p, s in zip(
-                        rows["id"],
-                        rows["timestamp"],
-                        shadow.loc[rows.index, "prediction"],
-                        shadow.loc[rows.index, "score"],
-                        strict=True,
-                    )
-                ]
-                _check(
-                    http.post(f"{api}/challenger/predictions", json={"records": recs}),
-                    "logging the shadow challenger's predictions",
-                )
-                decisions = _human_loop(rows, day, rng)
-                _check(
-                    http.post(f"{api}/decisions", json={"records": decisions}),
-                    "logging reviewer decisions",
-                )
-                observed += [d["id"] for d in decisions if d["approved"]]
-                # the scheduler's daily look: it judges the day that has closed
-                app.state.scheduler.run_once()
-                app.state.dispatcher.drain(30)
-                latest = _check(
-                    http.get(f"{api}/windows", params={"size": size, "limit": 2}), "windows"
-                )
-                today = latest["windows"][-1]
-                if first_drift is None and today.get("drift_status") in ("warn", "fail"):
-                    first_drift = day + 1
-                if local_policy is not None:
-                    from assay.monitoring.policy import advance
-
-                    fired, state = advance(local_policy, latest["windows"], state)
-                    local_alerts += [a.to_dict() for a in fired]
-                alerts = local_alerts or _check(http.get(f"{api}/alerts"), "alerts")["alerts"]
-                if first_alert is None and any(_fired_by_policy(a) for a in alerts):
-                    first_alert = day + 1
+                loop.log_day(day)
+                loop.judge_day(day)
             say("labels arrive for the ten days (for the offers made)")
-            seen = set(observed)
-            labels = [
-                {"id": i, "label": str(y)}
-                for i, y in zip(stream["id"], stream[TARGET], strict=True)
-                if i in seen
-            ]
-            _check(http.post(f"{api}/labels", json={"records": labels}), "logging labels")
-            app.state.scheduler.run_once()  # late labels: the closed days are computed again
-            timeline = _check(
-                http.get(f"{api}/windows", params={"size": size, "limit": n_windows}), "windows"
-            )["windows"]
-            alerts = local_alerts or _check(http.get(f"{api}/alerts"), "alerts")["alerts"]
-            live = _check(http.get(f"{api}/challenger"), "the challenger")["challenger"]
+            timeline, alerts, live = loop.late_labels(n_windows)
     finally:
         store.close()
 
     # champion / challenger on the most recent labeled day
-    last = stream[stream["day"] == n_windows - 1]
-    recent = stream[(stream["day"] >= drift_from) & (stream["day"] < n_windows - 1)]
     decision = None
-    if first_alert is not None:
-        say(f"retraining a challenger on {len(recent):,} labeled production rows")
-        fit = retrain or build_model
-        challenger = fit(pd.concat([train, recent[[*features, TARGET]]], ignore_index=True))
-        say("auditing champion and challenger on the most recent labeled day")
-        from assay.monitoring.promote import promote
-
-        result = promote(
+    if loop.first_alert is not None:
+        decision = _promote_challenger(
+            out,
             model,
-            challenger,
-            last[[*features, TARGET]].reset_index(drop=True),
-            target=TARGET,
-            config={
-                "positive_label": ">50K",
-                "seed": seed,
-                "n_bootstrap": n_bootstrap,
-                # The promotion gates: data fit to score, the model's quality with
-                # its interval, and calibration (the full audit ran above).
-                "include": list(PROMOTION_GATES),
-            },
+            train,
+            stream,
+            features=features,
+            drift_from=drift_from,
+            n_windows=n_windows,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            retrain=retrain,
+            say=say,
         )
-        decision = result.to_dict()
-        decision["window"] = {"day": n_windows, "rows": len(last)}
-        decision["challenger_training_rows"] = int(len(train) + len(recent))
-        (out / "promotion.json").write_text(json.dumps(decision, indent=2, default=str) + "\n")
-        if result.promote:
-            with contextlib.suppress(ImportError):
-                import skops.io as sio
-
-                sio.dump(challenger, out / "challenger.skops")
-
     report = StreamReport(
         windows=timeline,
         alerts=alerts,
         decision=decision,
         html=out / "monitoring.html",
         database=db,
-        first_drift_day=first_drift,
-        first_alert_day=first_alert,
+        first_drift_day=loop.first_drift,
+        first_alert_day=loop.first_alert,
         challenger=live,
         first_flag_day=_first_day(timeline, lambda w: (w.get("human_review") or {}).get("flagged")),
         first_loop_day=_first_day(timeline, _censored),

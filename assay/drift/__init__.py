@@ -14,9 +14,25 @@ Importing this package registers its checks:
 In ``assay.audit(..., current=...)`` the reference is train when given, else
 test. :func:`drift` compares two tables directly (``assay drift``), in
 process or on a Dask cluster; statistics come from :mod:`assay.engine`.
+
+:func:`drift` runs the checks as ``assay.audit`` does, so it lives beside it
+(:mod:`assay.core.drift_api`, above the checks in the import layers); this
+package names it too, read on first use, as ``assay.drift.drift``.
 """
 
+from typing import Any
+
 from assay.drift import features, multivariate, prediction, target
-from assay.drift._api import drift
+
+
+def __getattr__(name: str) -> Any:
+    """``drift``, from :mod:`assay.core.drift_api` on first use (PEP 562)."""
+    if name == "drift":
+        from assay.core.drift_api import drift
+
+        globals()["drift"] = drift
+        return drift
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["drift", "features", "multivariate", "prediction", "target"]

@@ -468,7 +468,27 @@ def _verify(
             "but anyone could rebuild it. Sign packs with `assay pack --key`."
         )
 
-    # files
+    ok_files = _check_files(members, files, signed, problems)
+    return Verification(
+        ok=not problems,
+        problems=tuple(problems),
+        files=tuple(ok_files),
+        signed=signed,
+        key_id=kid,
+        key_checked=key_checked,
+        notes=tuple(notes),
+        manifest=manifest,
+    )
+
+
+def _check_files(
+    members: Mapping[str, bytes | None],
+    files: Mapping[str, Any],
+    signed: bool,
+    problems: list[Problem],
+) -> list[str]:
+    """The members whose SHA-256 is the manifest's; a member changed, removed or added
+    (a signature in an unsigned pack among them) joins ``problems``."""
     ok_files = []
     for name, meta in sorted(files.items()):
         want = meta.get("sha256") if isinstance(meta, Mapping) else None
@@ -495,16 +515,7 @@ def _verify(
         problems.append(Problem("added", name, "in the pack but not in the manifest"))
     if not signed and SIGNATURE in members:
         problems.append(Problem("added", SIGNATURE, "a signature in a pack marked unsigned"))
-    return Verification(
-        ok=not problems,
-        problems=tuple(problems),
-        files=tuple(ok_files),
-        signed=signed,
-        key_id=kid,
-        key_checked=key_checked,
-        notes=tuple(notes),
-        manifest=manifest,
-    )
+    return ok_files
 
 
 def _check_signature(
