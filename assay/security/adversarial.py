@@ -45,6 +45,7 @@ from assay.evaluation._bootstrap import bootstrap, make_intervals
 from assay.security._evasion import (
     INIT_DIRECTIONS,
     INIT_RADII,
+    MAX_ASKS_PER_ROW,
     Model,
     build_space,
     run_attacks,
@@ -553,6 +554,8 @@ def _details(
             "max_eval": int(th["max_eval"]),
             "start_directions": INIT_DIRECTIONS,
             "start_radii_std": list(INIT_RADII),
+            "max_asks_per_row": MAX_ASKS_PER_ROW,
+            "rows_capped": int(run_stats.get("rows_capped", 0)),
         },
         "sample": {
             "rows": len(space.rows),

@@ -290,3 +290,23 @@ def test_a_verdict_near_the_line_attacks_more_rows_before_it_warns():
     # recur on a fresh sample.
     fragile, recur = _two_stage(0.40, draws=30, seed=13)
     assert fragile == 1.0 and recur == 1.0
+
+
+def test_a_row_that_asks_too_many_questions_keeps_its_start(monkeypatch):
+    # ART's step search halves its step until the point is adversarial; on a boundary that
+    # float32 rounding hides it never is, and a real gradient-boosted model hung an audit
+    # for 20 minutes. Each row now stops at MAX_ASKS_PER_ROW questions and keeps its
+    # starting point (bisected back to the boundary), so the check still ends with a verdict.
+    import assay.security._evasion as evasion
+
+    train, test = _split(600)
+    full, _ = _run(train, test, fit_logreg(train), n_rows=20)
+    monkeypatch.setattr(evasion, "MAX_ASKS_PER_ROW", 2)
+    capped, _ = _run(train, test, fit_logreg(train), n_rows=20)
+    assert full.details["attack_limits"]["rows_capped"] == 0
+    assert capped.details["attack_limits"]["rows_capped"] > 0
+    assert capped.metrics["rows_flipped_anywhere"] == full.metrics["rows_flipped_anywhere"]
+    # the starts are upper bounds: capping can only make the smallest change found larger
+    assert (
+        capped.metrics["median_min_perturbation_std"] >= full.metrics["median_min_perturbation_std"]
+    )
