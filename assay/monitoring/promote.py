@@ -36,6 +36,7 @@ from typing import Any
 from assay.core.audit_result import AuditResult
 from assay.errors import UnknownCheckError
 from assay.evaluation._metrics import LOWER_IS_BETTER
+from assay.evaluation.performance import PerformanceDetails
 
 PERFORMANCE = "evaluation.performance"
 
@@ -92,7 +93,7 @@ def decide_promotion(
         return Decision(
             False, (f"both audits must include {PERFORMANCE} to compare the models",), None
         )
-    name = metric or perf_cand.details.get("main_metric")
+    name = metric or perf_cand.details_as(PerformanceDetails).main_metric or None
     cand, champ = _interval(candidate, name), _interval(champion, name)
     reasons: list[str] = []
     if failed:
