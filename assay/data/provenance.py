@@ -23,8 +23,8 @@ import polars as pl
 
 from assay.core.details import Details
 from assay.core.registry import Outcome, register_check
-from assay.core.result import Finding, Status
-from assay.data._common import and_join, overall_status, sort_findings, splits
+from assay.core.result import Finding, Status, worst_status
+from assay.data._common import and_join, sort_findings, splits
 from assay.engine._audit import LocalAuditEngine, audit_engine
 from assay.engine._fingerprint import VERSION
 
@@ -188,33 +188,88 @@ def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
 
     Fails when test holds the same rows as train; warns when current holds the
     same rows as test or train. Otherwise passes: it records, it does not judge.
+    Measured (:func:`measure_provenance`), judged (:func:`judge_provenance`), described.
     """
-    from assay.core.environment import library_versions
+    m = measure_provenance(ctx)
+    return _describe(m, judge_provenance(m))
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What ``data.provenance`` measures: each split's fingerprint and shape, which
+    pairs of splits hold the same rows (and on which columns), and the record of the
+    audit's inputs and environment."""
+
+    names: tuple[str, ...]
+    fingerprints: Mapping[str, str]
+    shapes: Mapping[str, Mapping[str, int]]
+    identical: Mapping[tuple[str, str], tuple[str, ...] | None]
+    """For each pair of ``_SAME`` whose splits are both given: the columns on which they
+    hold the same rows, or ``None`` when their content differs."""
+    seed: int
+    schema: Mapping[str, Any]
+    files: Mapping[str, Any]
+    versions: Mapping[str, str]
+
+
+def measure_provenance(ctx: AuditContext) -> Provenance:
+    """Fingerprints, shapes and the identical pairs of splits, with the audit's record."""
+    from assay.core.audit import library_versions
 
     names = splits(ctx)
     engine = audit_engine(ctx)
     fingerprints = {s: engine.fingerprint(s) for s in names}
     shapes = {s: {"rows": engine.rows(s), "columns": len(engine.dtypes(s))} for s in names}
-    findings = []
-    metrics: dict[str, float | int | None] = {"seed": ctx.settings.seed}
-    for (a, b), (status, message) in _SAME.items():
+    identical: dict[tuple[str, str], tuple[str, ...] | None] = {}
+    for a, b in _SAME:
         if a in fingerprints and b in fingerprints:
             columns = same_content(ctx, a, b, fingerprints)
-            metrics[f"identical_{a}_{b}"] = int(columns is not None)
-            if columns is not None:
-                findings.append(Finding(status, message, columns=tuple(columns), split=b))
-    for s in names:
-        metrics[f"n_rows_{s}"] = shapes[s]["rows"]
-        metrics[f"n_columns_{s}"] = shapes[s]["columns"]
-    versions = {k: v for k, v in library_versions().items() if k in _VERSIONS}
+            identical[(a, b)] = None if columns is None else tuple(columns)
+    return Provenance(
+        names=tuple(names),
+        fingerprints=fingerprints,
+        shapes=shapes,
+        identical=identical,
+        seed=ctx.settings.seed,
+        schema=ctx.schema.to_dict(),
+        files={s: ctx.sources[s].to_dict() for s in names if s in ctx.sources},
+        versions={k: v for k, v in library_versions().items() if k in _VERSIONS},
+    )
+
+
+def judge_pair(a: str, b: str, identical: bool) -> Status:
+    """The verdict on two splits: ``fail`` when test holds the training rows, ``warn``
+    when current holds the test or the training rows, else ``pass``."""
+    return _SAME[(a, b)][0] if identical else "pass"
+
+
+def judge_provenance(m: Provenance) -> Status:
+    """The worst verdict over the pairs of splits compared (:func:`judge_pair`)."""
+    return worst_status(
+        [judge_pair(a, b, columns is not None) for (a, b), columns in m.identical.items()]
+    )
+
+
+def _describe(m: Provenance, status: Status) -> Outcome:
+    """Findings (one per identical pair), summary, metrics and the recorded details."""
+    findings = []
+    metrics: dict[str, float | int | None] = {"seed": m.seed}
+    for (a, b), columns in m.identical.items():
+        metrics[f"identical_{a}_{b}"] = int(columns is not None)
+        if columns is not None:
+            message = _SAME[(a, b)][1]
+            findings.append(Finding(judge_pair(a, b, True), message, columns=columns, split=b))
+    for s in m.names:
+        metrics[f"n_rows_{s}"] = m.shapes[s]["rows"]
+        metrics[f"n_columns_{s}"] = m.shapes[s]["columns"]
     details = {
-        "fingerprints": fingerprints,
+        "fingerprints": dict(m.fingerprints),
         "canonical_form": FINGERPRINT_VERSION,
-        "shapes": shapes,
-        "schema": ctx.schema.to_dict(),
-        "files": {s: ctx.sources[s].to_dict() for s in names if s in ctx.sources},
-        "versions": versions,
-        "seed": ctx.settings.seed,
+        "shapes": dict(m.shapes),
+        "schema": m.schema,
+        "files": dict(m.files),
+        "versions": dict(m.versions),
+        "seed": m.seed,
     }
     findings = sort_findings(findings)
     if findings:
@@ -222,12 +277,13 @@ def provenance(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation = _RECOMMENDATION[findings[0].status]
     else:
         summary = (
-            f"Recorded a content fingerprint of {and_join(names)} with their shapes, column "
-            "types, library versions and the seed, so this audit can be traced and reproduced."
+            f"Recorded a content fingerprint of {and_join(list(m.names))} with their shapes, "
+            "column types, library versions and the seed, so this audit can be traced and "
+            "reproduced."
         )
         recommendation = _RECOMMENDATION["pass"]
     return Outcome(
-        status=overall_status(findings),
+        status=status,
         summary=summary,
         metrics=metrics,
         findings=findings,

@@ -4,6 +4,7 @@ and how verdicts become findings, summaries and charts (private)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -189,25 +190,51 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class SeriesDrift:
+    """What a check over a few series (predictions, target) measures: each series
+    compared between reference and current, with its own verdict against the
+    per-series thresholds (:func:`assay.drift._univariate.assess`)."""
+
+    series: tuple[ColumnDrift, ...]
+    main: str
+    """The series whose drift fails the check."""
+    reference: str
+    """How the reference is named (train, test or reference)."""
+    reference_rows: int
+    current_rows: int
+    details: Mapping[str, Any]
+    """What the check records first in its details (engine, source)."""
+
+    @property
+    def lead(self) -> ColumnDrift:
+        return next(d for d in self.series if d.name == self.main)
+
+    @property
+    def others_drifted(self) -> list[ColumnDrift]:
+        return [d for d in self.series if d.name != self.main and d.drifted]
+
+
+def judge_series(m: SeriesDrift) -> Status:
+    """The verdict on a few series (predictions, target) from their comparisons alone:
+    ``fail`` when the main series drifts, ``warn`` when only another one does."""
+    return "fail" if m.lead.drifted else "warn" if m.others_drifted else "pass"
+
+
 def series_outcome(
-    drifts: Sequence[ColumnDrift],
+    m: SeriesDrift,
+    status: Status,
     *,
-    main: str,
     what: str,
-    ref_name: str,
-    rows: tuple[int, int],
     correction: str,
     advice: tuple[str, str],
-    details: Mapping[str, Any],
     max_charts: int = 4,
-) -> tuple[Status, str, dict[str, float | int | None], list[Finding], str, dict[str, Any]]:
-    """Status, summary, metrics, findings, recommendation and details of a check
-    over a few series (predictions, target): ``fail`` when the ``main`` series
-    drifts, ``warn`` when only another one does."""
-    by_name = {d.name: d for d in drifts}
-    lead = by_name[main]
-    others = [d for d in drifts if d.name != main and d.drifted]
-    status: Status = "fail" if lead.drifted else "warn" if others else "pass"
+) -> tuple[str, dict[str, float | int | None], list[Finding], str, dict[str, Any]]:
+    """Summary, metrics, findings, recommendation and details of a check over a few
+    series (predictions, target), judged ``status`` (:func:`judge_series`)."""
+    drifts, main, ref_name, details = m.series, m.main, m.reference, m.details
+    lead, others = m.lead, m.others_drifted
+    rows = (m.reference_rows, m.current_rows)
     n_ref, n_cur = rows
     where = f"from {ref_name} ({rows_text(n_ref)}) to current ({rows_text(n_cur)})"
     if lead.method == "not_tested":
@@ -255,4 +282,4 @@ def series_outcome(
         "series": [d.row() for d in drifts],
         "charts": charts,
     }
-    return status, summary, metrics, findings, advice[0 if status != "pass" else 1], out_details
+    return summary, metrics, findings, advice[0 if status != "pass" else 1], out_details

@@ -11,7 +11,15 @@ import polars as pl
 
 from assay.core.details import Details
 from assay.core.registry import Outcome, SkipCheck, register_check
-from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
+from assay.core.result import Status
+from assay.drift._common import (
+    SeriesDrift,
+    engine_name,
+    judge_series,
+    reference_name,
+    reference_split,
+    series_outcome,
+)
 from assay.drift._univariate import UnivariateParams, assess
 from assay.engine import ColumnSpec, Engine, LocalEngine, engine_for
 from assay.engine._columns import Kind
@@ -119,28 +127,13 @@ class PredictionDriftDetails(Details):
 )
 def prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     """Drift of the predictions; ``fail`` when the main series (the score of a binary
-    classifier, else the predicted class or value) drifts, ``warn`` when another does."""
-    split = reference_split(ctx)
-    if ctx.model is not None:
-        engine, specs, main = _model_series(ctx, split)
-        source = "model"
-    else:
-        engine, specs, main = _column_series(ctx, split)
-        source = "columns"
-    drifts = assess(engine.summarize(specs), specs, th)
-    status, summary, metrics, findings, advice, details = series_outcome(
-        drifts,
-        main=main,
-        what="model's predictions",
-        ref_name=reference_name(ctx),
-        rows=engine.rows,
-        correction=th["correction"],
-        advice=_ADVICE,
-        details={
-            "engine": engine_name(ctx) if source == "columns" else "local",
-            "predictions_from": source,
-            "main_series": main,
-        },
+    classifier, else the predicted class or value) drifts, ``warn`` when another does.
+    Measured (:func:`measure_prediction_drift`), judged (:func:`judge_prediction_drift`),
+    described."""
+    m = measure_prediction_drift(ctx, th)
+    status = judge_prediction_drift(m)
+    summary, metrics, findings, advice, details = series_outcome(
+        m, status, what="model's predictions", correction=th["correction"], advice=_ADVICE
     )
     return Outcome(
         status=status,
@@ -150,3 +143,35 @@ def prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         recommendation=advice,
         details=details,
     )
+
+
+def measure_prediction_drift(ctx: AuditContext, th: Mapping[str, Any]) -> SeriesDrift:
+    """The model's predictions (from the model, else the prediction and score columns)
+    compared between the reference (train, else test) and current."""
+    split = reference_split(ctx)
+    if ctx.model is not None:
+        engine, specs, main = _model_series(ctx, split)
+        source = "model"
+    else:
+        engine, specs, main = _column_series(ctx, split)
+        source = "columns"
+    drifts = assess(engine.summarize(specs), specs, th)
+    n_ref, n_cur = engine.rows
+    return SeriesDrift(
+        series=tuple(drifts),
+        main=main,
+        reference=reference_name(ctx),
+        reference_rows=n_ref,
+        current_rows=n_cur,
+        details={
+            "engine": engine_name(ctx) if source == "columns" else "local",
+            "predictions_from": source,
+            "main_series": main,
+        },
+    )
+
+
+def judge_prediction_drift(m: SeriesDrift) -> Status:
+    """``fail`` when the main series (a binary classifier's score, else the predicted
+    class or value) drifts, ``warn`` when only another one does, else ``pass``."""
+    return judge_series(m)

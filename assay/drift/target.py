@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from assay.core.details import Details
 from assay.core.registry import Outcome, SkipCheck, register_check
-from assay.drift._common import engine_name, reference_name, reference_split, series_outcome
+from assay.core.result import Status
+from assay.drift._common import (
+    SeriesDrift,
+    engine_name,
+    judge_series,
+    reference_name,
+    reference_split,
+    series_outcome,
+)
 from assay.drift._univariate import UnivariateParams, assess
 from assay.engine import ColumnSpec, engine_for
 from assay.engine._columns import Kind
@@ -60,7 +68,27 @@ class TargetDriftDetails(Details):
     details=TargetDriftDetails,
 )
 def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
-    """Drift of the target between reference and current; ``fail`` when it drifts."""
+    """Drift of the target between reference and current; ``fail`` when it drifts.
+    Measured (:func:`measure_target_drift`), judged (:func:`judge_target_drift`),
+    described."""
+    m = measure_target_drift(ctx, th)
+    status = judge_target_drift(m)
+    summary, metrics, findings, advice, details = series_outcome(
+        m, status, what=f"target '{m.main}'", correction=th["correction"], advice=_ADVICE
+    )
+    return Outcome(
+        status=status,
+        summary=summary,
+        metrics=metrics,
+        findings=findings,
+        recommendation=advice,
+        details=details,
+    )
+
+
+def measure_target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> SeriesDrift:
+    """The target's distribution compared between the reference (train, else test) and
+    current; skips when current has no labels."""
     target = ctx.target
     if target is None:
         raise SkipCheck("no target column was given (pass target=... or --target)")
@@ -78,23 +106,17 @@ def target_drift(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         raise SkipCheck(
             f"every value of the target '{target}' is missing in current: no labels yet"
         )
-    drifts = assess(summaries, [spec], th)
-    ref_name = reference_name(ctx)
-    status, summary, metrics, findings, advice, details = series_outcome(
-        drifts,
+    n_ref, n_cur = engine.rows
+    return SeriesDrift(
+        series=tuple(assess(summaries, [spec], th)),
         main=target,
-        what=f"target '{target}'",
-        ref_name=ref_name,
-        rows=engine.rows,
-        correction=th["correction"],
-        advice=_ADVICE,
+        reference=reference_name(ctx),
+        reference_rows=n_ref,
+        current_rows=n_cur,
         details={"engine": engine_name(ctx), "task": ctx.task},
     )
-    return Outcome(
-        status=status,
-        summary=summary,
-        metrics=metrics,
-        findings=findings,
-        recommendation=advice,
-        details=details,
-    )
+
+
+def judge_target_drift(m: SeriesDrift) -> Status:
+    """``fail`` when the target drifts, else ``pass``."""
+    return judge_series(m)

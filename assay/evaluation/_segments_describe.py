@@ -55,10 +55,15 @@ class Searched:
 
 
 def describe(
-    sr: Searched, shown: list[Shown], significant: bool, settings: Any, th: Mapping[str, Any]
+    sr: Searched,
+    shown: list[Shown],
+    significant: bool,
+    status: Status,
+    settings: Any,
+    th: Mapping[str, Any],
 ) -> Outcome:
-    """The check's outcome: warn or fail with the segments reported, else a pass that
-    still lists (in the details and charts) the worst segments found."""
+    """The check's outcome, judged ``status``: warn or fail with the segments reported,
+    else a pass that still lists (in the details and charts) the worst segments found."""
     conf = settings.confidence
     rows = [_row(sr, seg) for seg in shown]
     findings = []
@@ -69,9 +74,6 @@ def describe(
         rows, sr.overall, sr.metric, conf, th, lo.regression, significant, lo.unexpected
     )
     reported = rows if significant else []
-    status: Status = "pass"
-    if reported:
-        status = "fail" if any(r["status"] == "fail" for r in reported) else "warn"
     summary, rec = _summary(sr, reported, conf)
     details = _details(sr, settings)
     details.update(

@@ -54,7 +54,7 @@ plain accuracy (or MAE) with a bootstrap interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,7 +83,7 @@ from assay.evaluation._segments_search import (
 )
 from assay.io.models import Prediction
 
-__all__ = ["judge_pair", "judge_segment", "weak_segments"]
+__all__ = ["judge_pair", "judge_segment", "judge_weak_segments", "weak_segments"]
 
 CHECK_ID = "evaluation.weak_segments"
 _MAX_SCAN = 300
@@ -183,8 +183,44 @@ class WeakSegmentsDetails(Details):
     details=WeakSegmentsDetails,
 )
 def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
-    """The worst significant segments of one or two conditions, with intervals."""
-    s = ctx.settings
+    """The worst significant segments of one or two conditions, with intervals.
+    Measured (:func:`measure_weak_segments`), judged (:func:`judge_weak_segments`, each
+    segment by :func:`judge_segment`), described (:mod:`._segments_describe`)."""
+    m = measure_weak_segments(ctx, th)
+    evidence = [(seg.q, seg.effect, seg.cand.p_material) for seg in m.segments]
+    statuses, status = judge_weak_segments(evidence, m.searched.plan, m.discovered)
+    shown = [
+        Shown(seg.cand, seg.q, seg.idx, seg.interval, seg.effect, st)
+        for seg, st in zip(m.segments, statuses, strict=True)
+    ]
+    return describe(m.searched, shown, m.discovered, status, ctx.settings, th)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A segment shown: its candidate (conditions, size, tests), q-value, rows (positions
+    within the sample), metric with a bootstrap interval, and effect."""
+
+    cand: Candidate
+    q: float
+    idx: np.ndarray
+    interval: Interval
+    effect: float
+
+
+@dataclass(frozen=True)
+class WeakSegments:
+    """What ``evaluation.weak_segments`` measures: the search and the segments to show,
+    the discoveries when there are some (``discovered``), else the worst found."""
+
+    searched: Searched
+    segments: tuple[Segment, ...]
+    discovered: bool
+
+
+def measure_weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> WeakSegments:
+    """Search the segments of the (sampled) test rows, choose the discoveries to report
+    (or, with none, the worst found) and measure their metric with an interval."""
     y_all = ctx.labels("test")
     if y_all is None:
         raise SkipCheck("the test data has no target column")
@@ -192,7 +228,7 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         raise ConfigError(
             f"thresholds.{CHECK_ID}.judge must be 'unexpected' or 'raw', not {th['judge']!r}"
         )
-    pos = sample_positions(ctx, s.max_rows_model_checks)
+    pos = sample_positions(ctx, ctx.settings.max_rows_model_checks)
     full = ctx.predictions("test")
     pred = Prediction(
         labels=np.asarray(full.labels)[pos], proba=None if full.proba is None else full.proba[pos]
@@ -218,22 +254,41 @@ def weak_segments(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     for cand, q, mask in shown:
         idx = np.flatnonzero(mask)  # positions within the sample, in canonical order
         iv = _interval(ctx, data, idx, metric)
-        e = lo.effect(cand.mean, cand.raw_mean)
-        status: Status = "pass"
-        if chosen:
-            status = judge_segment(
-                q,
-                e,
-                fdr=plan.fdr,
-                warn_effect=plan.warn_effect,
-                fail_effect=plan.fail_effect,
-                material_p=cand.p_material,
-            )[0]
-        segments.append(Shown(cand, q, idx, iv, e, status))
+        segments.append(Segment(cand, q, idx, iv, lo.effect(cand.mean, cand.raw_mean)))
     searched = Searched(
         cols, lo, plan, metric, pos, int(y_all.shape[0]), min_size, cands, qvals, overall_iv
     )
-    return describe(searched, segments, bool(chosen), s, th)
+    return WeakSegments(searched, tuple(segments), bool(chosen))
+
+
+def judge_weak_segments(
+    evidence: Sequence[tuple[float, float, float]], plan: Plan, discovered: bool
+) -> tuple[tuple[Status, ...], Status]:
+    """Each segment's verdict and the check's, from numbers alone.
+
+    ``evidence``: per segment shown, its q-value, effect and ``material_p``
+    (:func:`judge_segment`); ``plan``: the false discovery rate and the warning and
+    failing effects; ``discovered``: whether the segments are discoveries (else they are
+    the worst found, none significant, and all pass). With discoveries the check fails
+    when one of them fails, and otherwise warns: each was chosen as clearly worse.
+    """
+    if not discovered:
+        return tuple("pass" for _ in evidence), "pass"
+    statuses = tuple(
+        judge_segment(
+            q,
+            e,
+            fdr=plan.fdr,
+            warn_effect=plan.warn_effect,
+            fail_effect=plan.fail_effect,
+            material_p=p,
+        )[0]
+        for q, e, p in evidence
+    )
+    status: Status = "pass"
+    if statuses:
+        status = "fail" if "fail" in statuses else "warn"
+    return statuses, status
 
 
 def _plan(th: Mapping[str, Any], lo: Losses) -> Plan:

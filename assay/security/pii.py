@@ -28,8 +28,8 @@ from assay.core.charts import Bar, BarChart
 from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
-from assay.core.result import Finding, Status
-from assay.data._common import and_join, overall_status, pct, sort_findings, splits
+from assay.core.result import Finding, Status, worst_status
+from assay.data._common import and_join, pct, sort_findings, splits
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -312,7 +312,62 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     column named like a direct identifier, warns. Columns named like quasi-
     identifiers or sensitive attributes are listed without a warning. Per
     column and kind, at most ``max_values`` distinct candidate values are analyzed.
+    Measured (:func:`measure_pii`), judged (:func:`judge_pii`), described.
     """
+    m = measure_pii(ctx, th)
+    return _describe(m, judge_pii(m, th), th)
+
+
+@dataclass(frozen=True)
+class ColumnScan:
+    """One text column's values scanned over the splits that hold it."""
+
+    column: str
+    splits: tuple[str, ...]
+    entities: Mapping[str, Mapping[str, Any]]
+    """Per kind of data found: ``rows`` and ``share`` per split, a masked ``example``,
+    ``distinct_values`` and whether the counts are ``estimated`` (see :func:`scan_column`)."""
+    direct: Mapping[str, bool]
+    """Per kind found: whether it identifies a person on its own."""
+    values_analyzed: int
+    sampled: bool
+    dismissed: Mapping[str, str]
+
+    def max_share(self, entity: str) -> float:
+        return max(self.entities[entity]["share"].values())
+
+
+@dataclass(frozen=True)
+class PiiMeasured:
+    """What ``security.pii`` measures: the values of every text column, the hints in
+    column names, and the column names that hold personal data themselves."""
+
+    splits: tuple[str, ...]
+    scanned: tuple[str, ...]
+    """The text columns whose values were scanned."""
+    all_columns: tuple[str, ...]
+    columns: tuple[ColumnScan, ...]
+    hints: tuple[tuple[str, str, str, Status], ...]
+    """(column, kind, label, status) of each column named like personal data."""
+    names_with_pii: tuple[tuple[str, tuple[str, ...]], ...]
+    """(masked name, kinds found) of each column name that holds personal data."""
+    max_values: int
+
+    @property
+    def found(self) -> tuple[ColumnScan, ...]:
+        """The columns whose values hold personal data."""
+        return tuple(c for c in self.columns if c.entities)
+
+    @property
+    def named(self) -> tuple[tuple[str, str, str, Status], ...]:
+        """The name hints reported: values unscanned for that kind, and none found."""
+        found = {c.column for c in self.found}
+        return tuple(h for h in self.hints if h[0] not in found and h[1] not in _SCANNED_KINDS)
+
+
+def measure_pii(ctx: AuditContext, th: Mapping[str, Any]) -> PiiMeasured:
+    """Scan the values of every text column (the target and predictions aside) and the
+    names of all columns."""
     from assay.security import _pii_engine as eng
 
     split_names = splits(ctx)
@@ -325,38 +380,90 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     for df in frames.values():
         columns += [c for c in eng.text_columns(df) if c not in columns and c not in skip]
     all_columns = list(dict.fromkeys(c for df in frames.values() for c in df.columns))
-    max_values = int(th["max_values"])
-    seed = ctx.settings.seed
-
-    findings, table, values_analyzed, sampled_columns, dismissed = _scan_contents(
-        frames, columns, max_values, seed, th
+    max_values, seed = int(th["max_values"]), ctx.settings.seed
+    scans = []
+    for col in columns:
+        present = {s: df for s, df in frames.items() if col in df.columns}
+        res = scan_column(present, col, max_values=max_values, seed=seed)
+        ents = res["entities"]
+        scans.append(
+            ColumnScan(
+                column=col,
+                splits=tuple(present),
+                entities=ents,
+                direct={e: eng.KINDS[e].direct for e in ents},
+                values_analyzed=res["values_analyzed"],
+                sampled=res["sampled"],
+                dismissed=res["dismissed"],
+            )
+        )
+    hints = []
+    for col in all_columns:
+        hint = name_hint(col)
+        if hint is not None:
+            hints.append((col, *hint))
+    name_scan = eng.scan_values(pl.Series("names", all_columns, dtype=pl.String), seed=seed)
+    names_with_pii = tuple(
+        (eng.mask(all_columns[i]), tuple(s.entity for s in spans))
+        for i, spans in sorted(name_scan.spans.items())
     )
-    content_cols = {r["column"] for r in table}
+    return PiiMeasured(
+        splits=tuple(split_names),
+        scanned=tuple(columns),
+        all_columns=tuple(all_columns),
+        columns=tuple(scans),
+        hints=tuple(hints),
+        names_with_pii=names_with_pii,
+        max_values=max_values,
+    )
 
-    name_findings, hinted = _name_findings(all_columns, content_cols, seed)
-    findings += name_findings
 
+def judge_column(c: ColumnScan, th: Mapping[str, Any]) -> Status:
+    """A column whose values hold personal data: ``fail`` when a kind that identifies a
+    person on its own fills at least ``fail_share`` of a split's rows, else ``warn``."""
+    for entity in c.entities:
+        if c.direct[entity] and c.max_share(entity) >= th["fail_share"]:
+            return "fail"
+    return "warn"
+
+
+def judge_pii(m: PiiMeasured, th: Mapping[str, Any]) -> Status:
+    """The worst of: each column with personal data in its values (:func:`judge_column`),
+    each name hint reported (its own status: ``warn`` for a direct identifier, ``pass``
+    for a quasi-identifier or a sensitive attribute), and ``warn`` for a column name that
+    holds personal data itself."""
+    statuses = [judge_column(c, th) for c in m.found]
+    statuses += [status for _, _, _, status in m.named]
+    statuses += ["warn" for _ in m.names_with_pii]
+    return worst_status(statuses)
+
+
+def _describe(m: PiiMeasured, status: Status, th: Mapping[str, Any]) -> Outcome:
+    """Findings (columns, name hints, names), summary, metrics, chart and details."""
+    from assay.security import _pii_engine as eng
+
+    findings, table = _content_findings(m, th)
+    findings += _name_findings(m)
     findings = sort_findings(findings)
-    status = overall_status(findings)
-    summary = _summary(findings, len(columns), len(all_columns), split_names)
+    sampled = [c.column for c in m.columns if c.sampled]
     sample_note = (
-        f"Up to {max_values:,} distinct candidate values per column and kind of data were "
+        f"Up to {m.max_values:,} distinct candidate values per column and kind of data were "
         "analyzed; "
         + (
-            f"in {', '.join(sampled_columns[:5])} there were more, so shares there are estimates."
-            if sampled_columns
+            f"in {', '.join(sampled[:5])} there were more, so shares there are estimates."
+            if sampled
             else "every candidate value was analyzed."
         )
     )
     charts, shares = _chart(table, findings, th)
     metrics = {
-        "columns_scanned": len(columns),
-        "columns_with_pii": len(content_cols),
+        "columns_scanned": len(m.scanned),
+        "columns_with_pii": len({r["column"] for r in table}),
         "columns_named_like_pii": sum(
-            1 for h in hinted if h["kind"] not in ("SENSITIVE", "QUASI_IDENTIFIER")
+            1 for h in m.hints if h[1] not in ("SENSITIVE", "QUASI_IDENTIFIER")
         ),
         "max_pii_share": max(shares.values(), default=0.0),
-        "distinct_values_analyzed": values_analyzed,
+        "distinct_values_analyzed": sum(c.values_analyzed for c in m.columns),
     }
     details = {
         "engine": "Presidio AnalyzerEngine with the no-op NLP engine (no language model); "
@@ -364,10 +471,15 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         "entities": [k.entity for k in eng.ENTITY_KINDS],
         "sample": sample_note,
         "columns": table,
-        "name_hints": hinted,
-        "look_alikes_dismissed": dismissed,
+        "name_hints": [{"column": c, "kind": k, "label": lb} for c, k, lb, _ in m.hints],
+        "look_alikes_dismissed": [
+            {"column": c.column, "entity": e, "why": w}
+            for c in m.columns
+            for e, w in c.dismissed.items()
+        ],
         "charts": charts,
     }
+    summary = _summary(findings, len(m.scanned), len(m.all_columns), list(m.splits))
     return Outcome(
         status=status,
         summary=summary,
@@ -378,77 +490,49 @@ def pii(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
     )
 
 
-def _scan_contents(
-    frames: Mapping[str, pl.DataFrame],
-    columns: list[str],
-    max_values: int,
-    seed: int,
-    th: Mapping[str, Any],
-) -> tuple[list[Finding], list[dict[str, Any]], int, list[str], list[dict[str, str]]]:
-    """The values of each text column scanned and judged: findings, the per-kind table,
-    distinct values analyzed, columns sampled and look-alikes dismissed."""
+def _content_findings(
+    m: PiiMeasured, th: Mapping[str, Any]
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """A finding per column whose values hold personal data, and the per-kind table."""
     from assay.security import _pii_engine as eng
 
     findings: list[Finding] = []
     table: list[dict[str, Any]] = []
-    values_analyzed = 0
-    sampled_columns: list[str] = []
-    dismissed: list[dict[str, str]] = []
-    for col in columns:
-        present = {s: df for s, df in frames.items() if col in df.columns}
-        res = scan_column(present, col, max_values=max_values, seed=seed)
-        values_analyzed += res["values_analyzed"]
-        if res["sampled"]:
-            sampled_columns.append(col)
-        dismissed += [{"column": col, "entity": e, "why": w} for e, w in res["dismissed"].items()]
-        ents = res["entities"]
-        if not ents:
-            continue
-        names = list(present)
-        words, worst = _describe_entities(ents, names)
-        status = _column_status(ents, th)
+    for c in m.found:
+        ents = c.entities
+        words, worst = _describe_entities(ents, list(c.splits))
         findings.append(
             Finding(
-                status,
-                f"Column '{col}' holds {words}.",
-                column=col,
+                judge_column(c, th),
+                f"Column '{c.column}' holds {words}.",
+                column=c.column,
                 metrics={"pii_share": worst, "kinds": len(ents)},
             )
         )
         for entity, info in ents.items():
             table.append(
                 {
-                    "column": col,
+                    "column": c.column,
                     "entity": entity,
                     "label": eng.KINDS[entity].label,
                     "direct": eng.KINDS[entity].direct,
                     "example": info["example"],
-                    "max_share": max(info["share"].values()),
+                    "max_share": c.max_share(entity),
                     "share": info["share"],
                     "estimated": info["estimated"],
                     "distinct_values": info["distinct_values"],
                 }
             )
-    return findings, table, values_analyzed, sampled_columns, dismissed
+    return findings, table
 
 
-def _name_findings(
-    all_columns: list[str], content_cols: set[str], seed: int
-) -> tuple[list[Finding], list[dict[str, str]]]:
+def _name_findings(m: PiiMeasured) -> list[Finding]:
     """Columns named like personal data (their values unscanned or clean), and column
-    names that hold personal data themselves; with the name hints."""
+    names that hold personal data themselves."""
     from assay.security import _pii_engine as eng
 
     findings: list[Finding] = []
-    hinted: list[dict[str, str]] = []
-    for col in all_columns:
-        hint = name_hint(col)
-        if hint is None:
-            continue
-        kind, label, status = hint
-        hinted.append({"column": col, "kind": kind, "label": label})
-        if col in content_cols or kind in _SCANNED_KINDS:
-            continue  # the values speak for themselves (found, or scanned and clean)
+    for col, _, label, status in m.named:
         if status == "pass":
             msg = f"Column '{col}' is named like {label}; it is listed for the datasheet."
         else:
@@ -457,11 +541,8 @@ def _name_findings(
                 "its values cannot be checked by pattern."
             )
         findings.append(Finding(status, msg, column=col, metrics={}))
-
-    name_scan = eng.scan_values(pl.Series("names", all_columns, dtype=pl.String), seed=seed)
-    for i, spans in sorted(name_scan.spans.items()):
-        masked = eng.mask(all_columns[i])
-        kinds = and_join(sorted({eng.KINDS[s.entity].plural for s in spans}))
+    for masked, entities in m.names_with_pii:
+        kinds = and_join(sorted({eng.KINDS[e].plural for e in entities}))
         findings.append(
             Finding(
                 "warn",
@@ -470,8 +551,7 @@ def _name_findings(
                 group="column names",
             )
         )
-
-    return findings, hinted
+    return findings
 
 
 def _chart(

@@ -113,13 +113,44 @@ class ClusterProfilesDetails(Details):
     details=ClusterProfilesDetails,
 )
 def check_profiles(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """What sets each cluster apart; ``warn`` when a cluster has no feature with a
+    Cohen's d of ``distinct_d``. Measured (:func:`measure_profiles`), judged
+    (:func:`judge_profiles`), described."""
+    m = measure_profiles(ctx, th)
+    return _describe_profiles(m, judge_profiles(m, th), th)
+
+
+@dataclass(frozen=True)
+class ClusterProfile:
+    """One cluster: its share of the rows and the features that set it apart most."""
+
+    name: str
+    share: float
+    features: tuple[dict[str, Any], ...]
+    """Up to ``top_features`` rows (feature, d with its interval, means inside and out)."""
+    phrases: tuple[str, ...]
+
+    @property
+    def largest_d(self) -> float:
+        return max((abs(r["d"]) for r in self.features), default=0.0)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """What ``clustering.profiles`` measures: every cluster's profile (noise aside)."""
+
+    clusters: tuple[ClusterProfile, ...]
+
+
+def measure_profiles(ctx: AuditContext, th: Mapping[str, Any]) -> Profiles:
+    """Each cluster against the other rows, feature by feature (Cohen's d)."""
     conf = ctx.settings.confidence
     v = _inputs.view(ctx, "test")
     labels = _inputs.clusters(ctx, "test")
     names = [c for c in sorted_labels(labels) if c != NOISE]
     if len(names) < 2:
         raise SkipCheck("the assignment has fewer than two clusters (besides noise)")
-    findings, profiles, vague = [], {}, []
+    out = []
     for c in names:
         inside = np.flatnonzero(labels == c)
         outside = np.flatnonzero(labels != c)
@@ -131,39 +162,58 @@ def check_profiles(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
             d_min=float(th["d_min"]),
             confidence=conf,
         )
-        best = max((abs(r["d"]) for r in rows), default=0.0)
-        st: Status = "pass" if best >= float(th["distinct_d"]) else "warn"
-        if st == "warn":
-            vague.append(c)
         share = inside.size / labels.size
-        what = "; ".join(phrases) if phrases else "no feature sets it apart"
+        out.append(ClusterProfile(c, share, tuple(rows), tuple(phrases)))
+    return Profiles(tuple(out))
+
+
+def judge_profile(largest_d: float, th: Mapping[str, Any]) -> Status:
+    """A cluster is distinct (``pass``) when some feature's |d| reaches ``distinct_d``,
+    else ``warn``."""
+    return "pass" if largest_d >= float(th["distinct_d"]) else "warn"
+
+
+def judge_profiles(m: Profiles, th: Mapping[str, Any]) -> Status:
+    """``warn`` when any cluster is not distinct (:func:`judge_profile`), else ``pass``."""
+    vague = any(judge_profile(c.largest_d, th) == "warn" for c in m.clusters)
+    return "warn" if vague else "pass"
+
+
+def _describe_profiles(m: Profiles, status: Status, th: Mapping[str, Any]) -> Outcome:
+    """A finding per cluster in plain words, the summary and the profiles."""
+    findings, profiles, vague = [], {}, []
+    for p in m.clusters:
+        st = judge_profile(p.largest_d, th)
+        if st == "warn":
+            vague.append(p.name)
+        what = "; ".join(p.phrases) if p.phrases else "no feature sets it apart"
         findings.append(
             Finding(
                 status=st,
-                message=f"Cluster {c} ({pct(share)} of rows): {what}.",
-                group=f"cluster {c}",
-                columns=tuple(r["feature"] for r in rows) or None,
-                metrics={"share": share, "largest_d": best},
+                message=f"Cluster {p.name} ({pct(p.share)} of rows): {what}.",
+                group=f"cluster {p.name}",
+                columns=tuple(r["feature"] for r in p.features) or None,
+                metrics={"share": p.share, "largest_d": p.largest_d},
             )
         )
-        profiles[c] = {"share": share, "features": rows}
-    status: Status = "warn" if vague else "pass"
+        profiles[p.name] = {"share": p.share, "features": list(p.features)}
+    n = len(m.clusters)
     if vague:
         summary = (
-            f"Of {len(names)} clusters, {len(vague)} have no feature that clearly sets them "
+            f"Of {n} clusters, {len(vague)} have no feature that clearly sets them "
             f"apart (no |d| of {float(th['distinct_d']):g} or more): {', '.join(vague[:6])}."
         )
         rec = "Clusters nobody can describe are hard to act on; consider merging them."
     else:
         summary = (
-            f"Each of the {len(names)} clusters is set apart by at least one feature "
+            f"Each of the {n} clusters is set apart by at least one feature "
             f"(|d| ≥ {float(th['distinct_d']):g}); see the findings for each in plain words."
         )
         rec = ""
     return Outcome(
         status=status,
         summary=summary,
-        metrics={"n_clusters": len(names), "indistinct_clusters": len(vague)},
+        metrics={"n_clusters": n, "indistinct_clusters": len(vague)},
         findings=findings,
         recommendation=rec,
         details={"profiles": profiles},
@@ -228,15 +278,46 @@ class ClusterFairnessDetails(Details):
     details=ClusterFairnessDetails,
 )
 def check_fairness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
+    """Clusters made mostly of one sensitive group; ``warn`` on any. Measured
+    (:func:`measure_fairness`), judged (:func:`judge_fairness`), described."""
+    m = measure_fairness(ctx)
+    return _describe_fairness(m, judge_fairness(m, th), th)
+
+
+@dataclass(frozen=True)
+class Dominant:
+    """The largest sensitive group of one cluster: its share there (with a Wilson
+    interval) and its share of all rows."""
+
+    column: str
+    cluster: str
+    group: Any
+    share: float
+    low: float
+    high: float
+    overall: float
+
+
+@dataclass(frozen=True)
+class ClusterFairness:
+    """What ``clustering.fairness`` measures: per sensitive attribute the association
+    with the clusters (Cramér's V, chi-square p, Holm q), and each cluster's largest group."""
+
+    association: Mapping[str, Mapping[str, float]]
+    dominant: tuple[Dominant, ...]
+    confidence: float
+
+
+def measure_fairness(ctx: AuditContext) -> ClusterFairness:
+    """Cluster-by-group tables of every sensitive attribute."""
     conf = ctx.settings.confidence
     if not ctx.sensitive:
         raise SkipCheck("no sensitive column was given (pass sensitive=... or --sensitive)")
     labels = _inputs.clusters(ctx, "test")
     names = [c for c in sorted_labels(labels) if c != NOISE]
     n = labels.size
-    dominance, excess = float(th["dominance"]), float(th["excess"])
-    findings, assoc, flagged = [], {}, []
-    pvals = []
+    assoc: dict[str, dict[str, float]] = {}
+    dominant = []
     for col in ctx.sensitive:
         groups_of = _inputs.sensitive_values(ctx, "test", col)
         groups = sorted(np.unique(groups_of).tolist())
@@ -245,7 +326,6 @@ def check_fairness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         )
         v, p = cramers_v(table)
         assoc[col] = {"cramers_v": v, "p_value": p}
-        pvals.append(p)
         overall = {g: np.count_nonzero(groups_of == g) / n for g in groups}
         for i, c in enumerate(names):
             size = int(table[i].sum())
@@ -253,38 +333,56 @@ def check_fairness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
                 continue
             j = int(np.argmax(table[i]))
             g = groups[j]
-            share = table[i, j] / size
             lo, hi = wilson(table[i, j], size, conf)
-            if share >= dominance and lo - overall[g] >= excess:
-                flagged.append((col, c, g))
-                findings.append(
-                    Finding(
-                        status="warn",
-                        message=f"Cluster {c} is {pct(share)} {col} = {g} ({conf:.0%} CI "
-                        f"{pct(lo)}–{pct(hi)}), against {pct(overall[g])} of all rows.",
-                        column=col,
-                        group=f"cluster {c}",
-                        metrics={
-                            "share": share,
-                            "share_low": lo,
-                            "share_high": hi,
-                            "overall_share": overall[g],
-                        },
-                    )
-                )
-    q = holm(pvals).tolist() if pvals else []
+            dominant.append(Dominant(col, c, g, table[i, j] / size, lo, hi, overall[g]))
+    q = holm([a["p_value"] for a in assoc.values()]).tolist() if assoc else []
     for a, qv in zip(assoc.values(), q, strict=True):
         a["q_value"] = qv
+    return ClusterFairness(assoc, tuple(dominant), conf)
+
+
+def judge_dominant(d: Dominant, th: Mapping[str, Any]) -> Status:
+    """``warn`` when the group holds at least ``dominance`` of the cluster and the low end
+    of its interval exceeds its overall share by ``excess``, else ``pass``."""
+    dominates = d.share >= float(th["dominance"]) and d.low - d.overall >= float(th["excess"])
+    return "warn" if dominates else "pass"
+
+
+def judge_fairness(m: ClusterFairness, th: Mapping[str, Any]) -> Status:
+    """``warn`` when any cluster is mostly one sensitive group (:func:`judge_dominant`)."""
+    return "warn" if any(judge_dominant(d, th) == "warn" for d in m.dominant) else "pass"
+
+
+def _describe_fairness(m: ClusterFairness, status: Status, th: Mapping[str, Any]) -> Outcome:
+    """A finding per dominated cluster, the summary and the association table."""
+    conf, assoc = m.confidence, m.association
+    dominance, excess = float(th["dominance"]), float(th["excess"])
+    flagged = [d for d in m.dominant if judge_dominant(d, th) == "warn"]
+    findings = [
+        Finding(
+            status="warn",
+            message=f"Cluster {d.cluster} is {pct(d.share)} {d.column} = {d.group} ({conf:.0%} "
+            f"CI {pct(d.low)}–{pct(d.high)}), against {pct(d.overall)} of all rows.",
+            column=d.column,
+            group=f"cluster {d.cluster}",
+            metrics={
+                "share": d.share,
+                "share_low": d.low,
+                "share_high": d.high,
+                "overall_share": d.overall,
+            },
+        )
+        for d in flagged
+    ]
     v_max = max(a["cramers_v"] for a in assoc.values())
-    q_min = min(q) if q else 1.0
-    status: Status = "warn" if flagged else "pass"
+    q_min = min((a["q_value"] for a in assoc.values()), default=1.0)
     strongest = max(assoc, key=lambda k: assoc[k]["cramers_v"])
     assoc_text = f"Cramér's V up to {num(v_max)} ({strongest}, q = {q_min:.3g})"
     if flagged:
-        col, c, g = flagged[0]
+        d = flagged[0]
         summary = (
-            f"Some clusters are mostly one sensitive group ({len(flagged)}), e.g. cluster {c} is "
-            f"mostly {col} = {g}; {assoc_text}."
+            f"Some clusters are mostly one sensitive group ({len(flagged)}), e.g. cluster "
+            f"{d.cluster} is mostly {d.column} = {d.group}; {assoc_text}."
         )
         rec = (
             "Check whether decisions made per segment would in effect treat this group "
@@ -302,5 +400,5 @@ def check_fairness(ctx: AuditContext, th: Mapping[str, Any]) -> Outcome:
         metrics={"dominated_clusters": len(flagged), "cramers_v_max": v_max, "q_value": q_min},
         findings=findings,
         recommendation=rec,
-        details={"association": assoc},
+        details={"association": {k: dict(a) for k, a in assoc.items()}},
     )
