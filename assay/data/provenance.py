@@ -214,7 +214,7 @@ class Provenance:
 
 def measure_provenance(ctx: AuditContext) -> Provenance:
     """Fingerprints, shapes and the identical pairs of splits, with the audit's record."""
-    from assay.core.audit import library_versions
+    from assay.core.environment import library_versions
 
     names = splits(ctx)
     engine = audit_engine(ctx)
