@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from assay.errors import MissingExtraError
-from assay.service._store import StoreUnavailableError, _SQLStore
+from assay.service._store import StoreUnavailableError, UnknownModelError, _SQLStore
 
 CONNECT_ATTEMPTS = 4
 """Attempts to open a connection before a request is answered 503."""
@@ -133,6 +133,12 @@ class PostgresStore(_SQLStore):
         # instead of one per row. ``ORDER BY n`` keeps the first of two rows with one
         # id, as the row-by-row insert did. The table is created in this transaction
         # when missing (a new connection, or a rolled-back first batch).
+        # The model is checked once per batch, as the foreign key dropped by migration 9
+        # checked it per row: FOR KEY SHARE is the lock its trigger took on the model's
+        # row, held to the commit, so the model cannot go while the batch is stored.
+        cur.execute("SELECT 1 FROM models WHERE name = %s FOR KEY SHARE", (model,))
+        if cur.fetchone() is None:
+            raise UnknownModelError(model)
         cur.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS ingest_rows (n INTEGER, id TEXT, "
             "ts DOUBLE PRECISION, features TEXT, prediction TEXT, score DOUBLE PRECISION)"

@@ -422,7 +422,7 @@ def _scheduled_windows(
     (``closed`` says which have closed; ``stored`` which results are stored).
     Returns the windows and how many closed ones wait for the scheduler."""
     from assay.monitoring.policy import _time
-    from assay.service._windows import span, split_rows, window_item
+    from assay.service._windows import cut_row_windows, span, split_rows, window_item
 
     kind, n = parse_size(size)
     items = store.window_results(model.name, size, limit)
@@ -438,12 +438,14 @@ def _scheduled_windows(
             item = window_item(model, w, start, end, seed, store)
             items.append({**item, "closed": end + grace <= now})
     else:
-        rows = split_rows(store.load_predictions(model.name), kind, n)
-        full = sum(len(w) == n for w in rows)
-        pending = max(full - len(store.window_fingerprints(model.name, size)), 0)
-        if rows and len(rows[-1]) < n:
-            w = rows[-1]
-            item = window_item(model, w, *span(kind, n, w), seed, store)
+        # after the last stored row window: the filled ones not stored yet, then the
+        # one still filling (late rows join stored windows: cut_row_windows)
+        spans = store.row_window_spans(model.name, size)[-1:]
+        since = spans[0][0] if spans else None
+        _, full, filling = cut_row_windows(store.load_predictions(model.name, since), n, spans)
+        pending = len(full)
+        if filling:
+            item = window_item(model, filling, *span(kind, n, filling), seed, store)
             items.append({**item, "closed": False})
     for w in items:
         w.setdefault("stored", False)

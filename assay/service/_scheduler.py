@@ -39,6 +39,7 @@ no leases.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -50,7 +51,7 @@ from typing import Any
 from assay.monitoring.policy import parse_window
 from assay.service._records import TIMESTAMP_MIN, in_range
 from assay.service._store import ModelRecord
-from assay.service._windows import span, split_rows, window_item
+from assay.service._windows import cut_row_windows, span, window_item
 
 log = logging.getLogger("assay.service.scheduler")
 
@@ -270,31 +271,37 @@ class Scheduler:
         return last is not None and time.monotonic() - last < wait
 
     def _close_rows(self, model: ModelRecord, size: str, n: int) -> None:
+        """Store each newly filled row window, and compute again a stored one that late
+        rows or labels changed (see :func:`cut_row_windows`: a closed row window keeps
+        its place, late rows join it)."""
         key = (model.name, size)
         change, full = self._take(model.name, key)
-        if not full and change is None and not self._pending.get(key):
+        pending = self._pending.get(key, set())
+        if not full and change is None and not pending:
             return
+        spans = self.store.row_window_spans(model.name, size)
         since = None
-        if not full:  # from the last stored window on (earlier rows were judged)
-            last = self.store.window_results(model.name, size, 1)
-            since = _ts(last[0]["start"]) if last else None
-        windows = split_rows(self.store.load_predictions(model.name, since), "rows", n)
+        if not full and spans:  # from the earliest stored window the change touches
+            lo = min([*([change[0]] if change is not None else []), *pending])
+            at = bisect.bisect_right([k for k, _ in spans], lo) - 1
+            since = spans[at][0] if at > 0 else None
+            spans = spans[max(at, 0) :]
+        rows = self.store.load_predictions(model.name, since)
+        old, new, _filling = cut_row_windows(rows, n, spans)
         have = self.store.window_fingerprints(model.name, size)
-        done, pending = 0, set()
-        for w in windows:
-            if len(w) < n:
-                break  # the window still filling
-            fp = _row_fingerprint(w)
-            wkey = float(w[0][1])
-            if have.get(wkey) == fp:
-                continue
+        todo = [(k, w) for k, w in sorted(old.items()) if have.get(k) != _row_fingerprint(w)]
+        todo += [(float(w[0][1]), w) for w in new]
+        done, waiting = 0, set()
+        for wkey, w in todo:
             if self._throttled(model.name, size, wkey, have) or done == MAX_WINDOWS_PER_TICK:
-                pending.add(wkey)
+                waiting.add(wkey)
                 continue
             start, end = span("rows", n, w)
-            self._store(model, size, wkey, end, fp, w, start, end)
+            if wkey in have:  # a stored window keeps the start it closed with
+                start = wkey
+            self._store(model, size, wkey, end, _row_fingerprint(w), w, start, end)
             done += 1
-        self._pending[key] = pending
+        self._pending[key] = waiting
         if full:
             self._full_at[key] = time.monotonic()
 

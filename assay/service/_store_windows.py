@@ -150,6 +150,15 @@ class WindowResultsSQL:
         )
         return {float(r[0]): r[1] for r in rows}
 
+    def row_window_spans(self, model: str, size: str) -> list[tuple[float, float]]:
+        """``(key, end)`` of every stored window of ``size``, in key order (for a row
+        window: the first and last timestamps it closed with)."""
+        rows = self._read(
+            "SELECT wkey, end_ts FROM window_results WHERE model = ? AND size = ? ORDER BY wkey",
+            (model, size),
+        )
+        return [(float(r[0]), float(r[1])) for r in rows]
+
     def put_window(
         self,
         model: str,

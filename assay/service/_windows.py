@@ -211,6 +211,44 @@ def split_rows(rows: list[tuple[Any, ...]], kind: str, n: int) -> list[list[tupl
     return _split(rows, kind, n)
 
 
+def cut_row_windows(
+    rows: list[tuple[Any, ...]], n: int, stored: list[tuple[float, float]]
+) -> tuple[dict[float, list[tuple[Any, ...]]], list[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    """Rows (in ``(timestamp, id)`` order) cut into ``n``-row windows around the row
+    windows already stored, ``stored`` being their ``(key, end)`` (the first and last
+    timestamps they closed with), in key order.
+
+    Returns ``(stored rows by key, new full windows, rows of the window still filling)``.
+    A closed row window keeps its place: a late row (one no later than the last stored
+    window's end) joins the stored window whose span it falls in, from that window's
+    start to the next one's (rows older than every window join the first), and that
+    window is computed again, as a time window is. Rows after the last stored window
+    fill new windows of ``n`` rows in timestamp order; a window also takes the rows
+    that share its last timestamp, so that no late row can ever fall on a boundary.
+    """
+    import bisect
+
+    rows = [r for r in rows if isinstance(r[1], (int, float)) and in_range(r[1])]
+    keys = [k for k, _ in stored]
+    last_end = stored[-1][1] if stored else None
+    old: dict[float, list[tuple[Any, ...]]] = {}
+    fresh: list[tuple[Any, ...]] = []
+    for r in rows:
+        if last_end is not None and r[1] <= last_end:
+            i = max(bisect.bisect_right(keys, r[1]) - 1, 0)
+            old.setdefault(keys[i], []).append(r)
+        else:
+            fresh.append(r)
+    new, at = [], 0
+    while len(fresh) - at >= n:
+        stop = at + n
+        while stop < len(fresh) and fresh[stop][1] == fresh[stop - 1][1]:
+            stop += 1
+        new.append(fresh[at:stop])
+        at = stop
+    return old, new, fresh[at:]
+
+
 def compute_windows(
     store: Any, model: ModelRecord, size: str, *, limit: int = 24, seed: int = 0
 ) -> list[dict[str, Any]]:

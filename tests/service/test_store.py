@@ -160,3 +160,20 @@ def test_bad_store_url():
 
     with pytest.raises(ConfigError, match="not supported"):
         open_store("mysql://x")
+
+
+def test_a_batch_for_an_unregistered_model_is_refused_whole(store):
+    """SQLite refuses it by its foreign key, PostgreSQL by the once-per-batch check
+    that replaced the per-row foreign-key trigger (migration 9): nothing is stored."""
+    store.create_model(_model())
+    rows = [(f"r{i}", 1.7e9 + i, "{}", "1", 0.5) for i in range(3)]
+    with pytest.raises(Exception, match=r"model|FOREIGN KEY"):
+        store.insert_predictions("ghost", rows)
+    assert store.load_predictions("ghost") == [] and store.counts("ghost") == (0, 0)
+    assert store.insert_predictions("m", rows) == 3  # the writer is usable afterwards
+    if store.dialect == "postgres":  # no per-row trigger left on predictions
+        found = store._read(
+            "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = 'predictions'::regclass "
+            "AND contype = 'f'"
+        )
+        assert found[0][0] == 0
