@@ -204,6 +204,76 @@ def check_token(request: Request, scope: str) -> str:
     return have
 
 
+def _error_envelopes(app: FastAPI) -> None:
+    """Every error as the one JSON envelope (see the module notes)."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = getattr(exc, "code", None) or _CODES.get(exc.status_code, "error")
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
+        return envelope(
+            exc.status_code, code, str(exc.detail), getattr(exc, "details", None), headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+            for e in exc.errors()
+        ]
+        return envelope(422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(AssayError)
+    async def _assay(request: Request, exc: AssayError):
+        return envelope(400, "bad_request", str(exc))
+
+    @app.exception_handler(StoreUnavailableError)
+    async def _unavailable(request: Request, exc: StoreUnavailableError):
+        wait = str(exc.retry_after_s)
+        details = {"retry_after_s": exc.retry_after_s}
+        return envelope(503, "unavailable", str(exc), details, {"Retry-After": wait})
+
+    @app.exception_handler(RecursionError)
+    async def _deep(request: Request, exc: RecursionError):
+        return envelope(422, "too_deep", "the body is nested too deeply")
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        return envelope(500, "internal", f"internal error: {type(exc).__name__}")
+
+
+def _include_routers(app: FastAPI) -> dict[int, str]:
+    """Mount every router; returns each route's path template with its router's
+    prefix, by route (the request metrics' label)."""
+    from assay.service import (
+        _decision_routes,
+        _routes,
+        _trigger_routes,
+        _workbench,
+        _workbench_pages,
+    )
+    from assay.service._dashboard import router as dashboard
+
+    routers = (
+        (_routes.health, ""),
+        (_routes.models, "/api/v1"),
+        (_routes.records, "/api/v1"),
+        (_routes.windows, "/api/v1"),
+        (_routes.tokens, "/api/v1"),
+        (_trigger_routes.policies, "/api/v1"),
+        (_trigger_routes.promotion, "/api/v1"),
+        (_decision_routes.router, "/api/v1"),
+        (dashboard, ""),
+        (_workbench.router, "/api/v1"),
+        (_workbench_pages.router, ""),
+    )
+    templates: dict[int, str] = {}  # route -> its path template with the prefix (metrics)
+    for router, prefix in routers:
+        app.include_router(router, prefix=prefix)
+        templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
+    return templates
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the monitoring app on ``store`` (opened from ``settings.store_url`` when
     not given).
@@ -215,7 +285,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     >>> app.title
     'Assay monitor'
     """
-    from assay.service import _decision_routes, _routes, _trigger_routes
     from assay.service._metrics import Metrics, RequestMetrics
     from assay.service._policies import Dispatcher
     from assay.service._scheduler import Scheduler
@@ -261,63 +330,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.dispatcher = dispatcher
     app.state.scheduler = scheduler
     app.state.metrics = metrics
-    from assay.service import _workbench, _workbench_pages
+    from assay.service import _workbench
 
     _workbench.install(app, settings, store)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
-        code = getattr(exc, "code", None) or _CODES.get(exc.status_code, "error")
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
-        return envelope(
-            exc.status_code, code, str(exc.detail), getattr(exc, "details", None), headers
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
-            for e in exc.errors()
-        ]
-        return envelope(422, "invalid", "the request is not valid", details)
-
-    @app.exception_handler(AssayError)
-    async def _assay(request: Request, exc: AssayError):
-        return envelope(400, "bad_request", str(exc))
-
-    @app.exception_handler(StoreUnavailableError)
-    async def _unavailable(request: Request, exc: StoreUnavailableError):
-        wait = str(exc.retry_after_s)
-        details = {"retry_after_s": exc.retry_after_s}
-        return envelope(503, "unavailable", str(exc), details, {"Retry-After": wait})
-
-    @app.exception_handler(RecursionError)
-    async def _deep(request: Request, exc: RecursionError):
-        return envelope(422, "too_deep", "the body is nested too deeply")
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception):
-        return envelope(500, "internal", f"internal error: {type(exc).__name__}")
-
-    from assay.service._dashboard import router as dashboard
-
-    routers = (
-        (_routes.health, ""),
-        (_routes.models, "/api/v1"),
-        (_routes.records, "/api/v1"),
-        (_routes.windows, "/api/v1"),
-        (_routes.tokens, "/api/v1"),
-        (_trigger_routes.policies, "/api/v1"),
-        (_trigger_routes.promotion, "/api/v1"),
-        (_decision_routes.router, "/api/v1"),
-        (dashboard, ""),
-        (_workbench.router, "/api/v1"),
-        (_workbench_pages.router, ""),
-    )
-    templates: dict[int, str] = {}  # route -> its path template with the prefix (metrics)
-    for router, prefix in routers:
-        app.include_router(router, prefix=prefix)
-        templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
+    _error_envelopes(app)
+    templates = _include_routers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics, templates=templates)
     return app

@@ -442,18 +442,18 @@ def _scores_ok(scores: list[Any]) -> bool:
     return all(s is not None and 0 <= s <= 1 for s in scores)
 
 
-def challenger_sequence(
-    store: Any, model: ModelRecord, until: float | None = None
-) -> dict[str, Any] | None:
-    """The confidence sequence over every labelled pair with ``ts < until`` (all when
-    ``None``), looked at every ``CS_BATCH`` pairs and stopped when clear; with the
-    promotion gate's decision. ``None`` when there is no challenger."""
-    from assay.monitoring.sequential import (
-        ConfidenceSequence,
-        SequentialResult,
-        promotion_decision,
-    )
+_Arm = tuple[list[Any], tuple[list[Any], list[Any]]]
+"""One arm's labels, then its predictions and scores."""
 
+
+def _challenger_pairs(
+    store: Any, model: ModelRecord, until: float | None
+) -> tuple[bool, _Arm, _Arm] | None:
+    """``(A/B?, (labels, (champion predictions, scores)), (labels, (challenger
+    predictions, scores)))`` of the labelled rows with ``ts < until``; ``None`` when
+    there is no challenger. Shadow mode pairs each row with the challenger's
+    prediction for it; A/B pairs the i-th labelled row of one arm with the i-th of the
+    other."""
     bound, params = ("", [model.name]) if until is None else (" AND p.ts < ?", [model.name, until])
     modes = store._read(
         "SELECT assignment, COUNT(*) FROM challenger_predictions WHERE model = ? "
@@ -463,7 +463,6 @@ def challenger_sequence(
     if not modes:
         return None
     ab = any(m[0] == "challenger" for m in modes)
-    pos = _positive(model)
     if not ab:
         pairs = store._read(
             "SELECT l.label, p.prediction, p.score, c.prediction, c.score FROM predictions p "
@@ -495,6 +494,26 @@ def challenger_sequence(
         ya, yb = [json.loads(r[0]) for r in arm_a], [json.loads(r[0]) for r in arm_b]
         a = ([json.loads(r[1]) for r in arm_a], [r[2] for r in arm_a])
         b = ([json.loads(r[1]) for r in arm_b], [r[2] for r in arm_b])
+    return ab, (ya, a), (yb, b)
+
+
+def challenger_sequence(
+    store: Any, model: ModelRecord, until: float | None = None
+) -> dict[str, Any] | None:
+    """The confidence sequence over every labelled pair with ``ts < until`` (all when
+    ``None``), looked at every ``CS_BATCH`` pairs and stopped when clear; with the
+    promotion gate's decision. ``None`` when there is no challenger."""
+    from assay.monitoring.sequential import (
+        ConfidenceSequence,
+        SequentialResult,
+        promotion_decision,
+    )
+
+    paired = _challenger_pairs(store, model, until)
+    if paired is None:
+        return None
+    ab, (ya, a), (yb, b) = paired
+    pos = _positive(model)
     metric = "log_loss" if pos is not None and _scores_ok(a[1]) and _scores_ok(b[1]) else "accuracy"
     la = _losses(ya, *a, pos, metric) if ya else np.empty(0)
     lb = _losses(yb, *b, pos, metric) if yb else np.empty(0)

@@ -471,69 +471,75 @@ def validate_predictions(
         pass
     if isinstance(records, TableRecords):
         records = records.records()
-    errors: list[dict[str, Any]] = []
-    total = 0
-    rows: list[tuple[Any, ...]] = []
 
-    def bad(i: int, field: str | None, message: str) -> None:
-        nonlocal total
-        total += 1
-        if len(errors) < MAX_ERRORS:
-            errors.append({"record": i, "field": field, "message": message})
+    def parse_one(rec: dict[str, Any], err: RecordErrors) -> tuple[Any, ...] | None:
+        return _prediction_row(rec, err, columns, features, numeric)
 
-    for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            bad(i, None, "must be an object")
-            continue
-        n_before = total
-        try:
-            rid = _record_id(rec)
-        except ValueError as exc:
-            bad(i, "id", str(exc))
-        try:
-            ts = parse_timestamp(rec.get("timestamp"))
-        except ValueError as exc:
-            bad(i, "timestamp", str(exc))
-        feats = rec.get("features")
-        if not isinstance(feats, dict):
-            bad(i, "features", "must be an object of feature values")
-        elif len(feats) > MAX_FEATURES:
-            bad(i, "features", f"has {len(feats)} fields; at most {MAX_FEATURES} are accepted")
-        else:
-            for name in features:
-                if name not in feats:
-                    bad(i, f"features.{name}", "is missing (send null for a missing value)")
-            for name, v in feats.items():
-                if name not in columns:
-                    bad(i, f"features.{name}", "is not a column of the reference data")
-                elif not _scalar_ok(v):
-                    bad(i, f"features.{name}", "must be a string, number, boolean or null")
-                elif (
-                    name in numeric
-                    and v is not None
-                    and (isinstance(v, (str, bool)) or not math.isfinite(v))
-                ):
-                    bad(i, f"features.{name}", f"must be a finite number, not {v!r}")
-        pred = rec.get("prediction")
-        if not _scalar_ok(pred):
-            bad(i, "prediction", "must be a string, number, boolean or null")
-        score = rec.get("score")
-        if score is not None and (
-            isinstance(score, (bool, str))
-            or not isinstance(score, (int, float))
-            or not math.isfinite(score)
+    return validate_batch(records, parse_one)
+
+
+def _feature_errors(
+    feats: Any, err: RecordErrors, columns: set[str], features: list[str], numeric: set[str]
+) -> None:
+    """Report what is wrong with one record's ``features`` object."""
+    if not isinstance(feats, dict):
+        err("features", "must be an object of feature values")
+        return
+    if len(feats) > MAX_FEATURES:
+        err("features", f"has {len(feats)} fields; at most {MAX_FEATURES} are accepted")
+        return
+    for name in features:
+        if name not in feats:
+            err(f"features.{name}", "is missing (send null for a missing value)")
+    for name, v in feats.items():
+        if name not in columns:
+            err(f"features.{name}", "is not a column of the reference data")
+        elif not _scalar_ok(v):
+            err(f"features.{name}", "must be a string, number, boolean or null")
+        elif (
+            name in numeric
+            and v is not None
+            and (isinstance(v, (str, bool)) or not math.isfinite(v))
         ):
-            bad(i, "score", f"must be a finite number or null, not {score!r}")
-        unknown = set(rec) - {"id", "timestamp", "features", "prediction", "score"}
-        for key in sorted(unknown):
-            bad(i, key, "is not a record field (id, timestamp, features, prediction, score)")
-        if total == n_before:
-            rows.append(
-                (rid, ts, json.dumps(feats), json.dumps(pred), None if score is None else score)
-            )
-    if total:
-        raise RecordsError(errors, total)
-    return rows
+            err(f"features.{name}", f"must be a finite number, not {v!r}")
+
+
+def _prediction_row(
+    rec: dict[str, Any],
+    err: RecordErrors,
+    columns: set[str],
+    features: list[str],
+    numeric: set[str],
+) -> tuple[Any, ...] | None:
+    """``(id, ts, features_json, prediction_json, score)`` of one record, each problem
+    reported to ``err`` (the per-record path that names every bad field)."""
+    rid: str = ""
+    ts = 0.0
+    try:
+        rid = _record_id(rec)
+    except ValueError as exc:
+        err("id", str(exc))
+    try:
+        ts = parse_timestamp(rec.get("timestamp"))
+    except ValueError as exc:
+        err("timestamp", str(exc))
+    feats = rec.get("features")
+    _feature_errors(feats, err, columns, features, numeric)
+    pred = rec.get("prediction")
+    if not _scalar_ok(pred):
+        err("prediction", "must be a string, number, boolean or null")
+    score = rec.get("score")
+    if score is not None and (
+        isinstance(score, (bool, str))
+        or not isinstance(score, (int, float))
+        or not math.isfinite(score)
+    ):
+        err("score", f"must be a finite number or null, not {score!r}")
+    for key in sorted(set(rec) - _RECORD_KEYS):
+        err(key, "is not a record field (id, timestamp, features, prediction, score)")
+    if not err.clean:
+        return None
+    return (rid, ts, json.dumps(feats), json.dumps(pred), None if score is None else score)
 
 
 class RecordErrors:

@@ -4,8 +4,12 @@ Each model is judged on the window its policy names (``window: 1d``, ``6h``,
 ``1000rows``; the operator's ``default_window`` when it names none, 1d by
 default). A time window closes at its end plus the policy's ``grace`` (late data
 still counts until then; default 5 minutes); a row window closes when it holds
-its count. On every tick (``Settings.evaluate_every_s``, 5 s by default) the
-scheduler:
+its count (in timestamp order, with the rows that share its last timestamp), and
+then keeps its place: a late row no later than the last closed row window's end
+joins the closed window whose span it falls in (from its start to the next one's),
+which is computed again like a late time window, and no other window moves
+(:func:`assay.service._windows.cut_row_windows`). On every tick
+(``Settings.evaluate_every_s``, 5 s by default) the scheduler:
 
 1. computes each newly closed window (drift per column, prediction drift,
    realized and estimated performance) and stores the result; a stored window

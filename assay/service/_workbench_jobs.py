@@ -146,10 +146,49 @@ def _frame(config: WorkbenchConfig, f: dict[str, Any], field: str) -> Any:
     return read_upload(config.root / "uploads" / f["stored"], f["name"], field, Caps(**f["caps"]))
 
 
+def _read_frames(
+    config: WorkbenchConfig, spec: dict[str, Any], files: dict[str, Any]
+) -> tuple[pl.DataFrame | None, pl.DataFrame, str, Any]:
+    """``(train, test, task, split)`` from the uploads: one file split by the spec's
+    seed and test share, or the train and test files as sent."""
+    from assay.service._workbench_io import check_target, split_frame
+
+    if "data" in files:
+        df = _frame(config, files["data"], "data")
+        task = check_target(df, spec, "data")
+        train, test, split = split_frame(
+            df, spec["target"], task, seed=spec["seed"], test_share=spec["test_share"]
+        )
+        return train, test, task, split
+    test = _frame(config, files["test"], "test")
+    given = _frame(config, files["train"], "train") if "train" in files else None
+    return given, test, check_target(test, spec, "test"), None
+
+
+def _audit_config(
+    spec: dict[str, Any], task: str, drop: list[str], card: dict[str, Any]
+) -> dict[str, Any]:
+    """The audit configuration a job's spec asks for."""
+    fields: dict[str, Any] = {
+        "target": spec["target"],
+        "task": task,
+        "sensitive": list(spec.get("sensitive") or []),
+        "ignore": drop,
+        "prediction": spec.get("prediction"),
+        "score": list(spec.get("score") or []),
+        "seed": spec["seed"],
+        "n_bootstrap": spec["n_bootstrap"],
+    }
+    if spec.get("positive_label") is not None:
+        fields["positive_label"] = spec["positive_label"]
+    if card:
+        fields["model_card"] = card
+    return fields
+
+
 def _run(store: Any, job: Any, config: WorkbenchConfig) -> None:
     import assay
     from assay.core.audit_result import write_outputs
-    from assay.service._workbench_io import check_target, split_frame
 
     spec, files = job.spec, job.files
     t0 = time.monotonic()
@@ -159,18 +198,7 @@ def _run(store: Any, job: Any, config: WorkbenchConfig) -> None:
             raise Cancelled
 
     progress("reading the data", 0, 0)
-    split = None
-    train: pl.DataFrame | None
-    if "data" in files:
-        df = _frame(config, files["data"], "data")
-        task = check_target(df, spec, "data")
-        train, test, split = split_frame(
-            df, spec["target"], task, seed=spec["seed"], test_share=spec["test_share"]
-        )
-    else:
-        test = _frame(config, files["test"], "test")
-        train = _frame(config, files["train"], "train") if "train" in files else None
-        task = check_target(test, spec, "test")
+    train, test, task, split = _read_frames(config, spec, files)
     drop = [c for c in spec.get("ignore") or [] if c in test.columns]
     model, source = None, None
     card: dict[str, Any] = {}
@@ -196,20 +224,7 @@ def _run(store: Any, job: Any, config: WorkbenchConfig) -> None:
             "intended_use": "A yardstick for this data. Not for any real decision.",
             "caveats": REFERENCE_RECIPE,
         }
-    config_fields: dict[str, Any] = {
-        "target": spec["target"],
-        "task": task,
-        "sensitive": list(spec.get("sensitive") or []),
-        "ignore": drop,
-        "prediction": spec.get("prediction"),
-        "score": list(spec.get("score") or []),
-        "seed": spec["seed"],
-        "n_bootstrap": spec["n_bootstrap"],
-    }
-    if spec.get("positive_label") is not None:
-        config_fields["positive_label"] = spec["positive_label"]
-    if card:
-        config_fields["model_card"] = card
+    config_fields = _audit_config(spec, task, drop, card)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = assay.audit(

@@ -7,8 +7,7 @@ limit fails the test too, so it is removed and the list only shrinks. A new func
 over the limit fails: split it along a real seam (measuring, judging, describing)
 rather than adding it here.
 
-``assay/service`` is not scanned yet: it is being reworked by other changes (#17, #18);
-add it when those land. ``assay/engine`` and ``assay/cli`` are scanned.
+Every area is scanned, ``assay/service``, ``assay/engine`` and ``assay/cli`` included.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "assay"
 LIMIT = 80
-NOT_YET = ("service",)
+NOT_YET: tuple[str, ...] = ()
 
 # "path relative to assay/::qualified name" of a function still over the limit, to be
 # split; remove its line when it is. Every function scanned is under the limit now.
