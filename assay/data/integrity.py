@@ -35,7 +35,6 @@ import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart
-from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
@@ -48,6 +47,7 @@ from assay.data._common import (
     sort_findings,
     splits,
 )
+from assay.details.data import IntegrityColumn, IntegrityDetails  # noqa: F401  (re-exported)
 from assay.engine._audit import LocalAuditEngine, ValueRequest, audit_engine
 from assay.engine._profile import ColumnProfileSummary, ValueView
 
@@ -674,25 +674,6 @@ class IntegrityParams:
     outlier_note_reach: float = param(
         6.0, "The note needs the other values to reach at most this many robust scales.", ge=0
     )
-
-
-@dataclass(frozen=True)
-class IntegrityColumn(Record):
-    """One column of one split in ``data.integrity``'s details (read by the datasheet)."""
-
-    column: str
-    split: str
-    type: str | None
-    missing_share: float | None
-    n_unique: int | None
-    dominant_share: float | None
-
-
-@dataclass(frozen=True)
-class IntegrityDetails(Details):
-    """What ``data.integrity`` keeps in its ``details`` (``report.json``)."""
-
-    columns: tuple[IntegrityColumn, ...]
 
 
 @register_check(

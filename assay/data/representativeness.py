@@ -41,11 +41,11 @@ import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart, DistributionChart
-from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status
 from assay.data._common import and_join, excluded_columns, overall_status, pct, sort_findings
+from assay.details.data import ClassShare, GroupShare, RepresentativenessDetails  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -597,39 +597,6 @@ class RepresentativenessParams:
     population: dict[str, dict[str, float]] = param(
         {}, "Expected population shares: {column: {category: share}}."
     )
-
-
-@dataclass(frozen=True)
-class ClassShare(Record):
-    """The rows of one class in one split (``class_balance[split][class]``)."""
-
-    rows: int | None
-    share: float | None
-
-
-@dataclass(frozen=True)
-class GroupShare(Record):
-    """The rows of one group of a sensitive column in one split."""
-
-    column: str | None
-    group: str | None
-    split: str | None
-    rows: int | None
-    share: float | None
-
-
-@dataclass(frozen=True)
-class RepresentativenessDetails(Details):
-    """What ``data.representativeness`` keeps in its ``details`` (``report.json``); the
-    datasheet reads ``class_balance`` and ``sensitive_groups``."""
-
-    compared: tuple[str, ...]
-    identifier_like_columns_skipped: tuple[Any, ...]
-    class_balance: Mapping[str, Mapping[str, ClassShare]]
-    sensitive_groups: tuple[GroupShare, ...]
-    unseen_categories: tuple[Mapping[str, Any], ...]
-    out_of_range: tuple[Mapping[str, Any], ...]
-    population: tuple[Any, ...]
 
 
 @register_check(

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.core.context import AuditContext
-from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Status
+from assay.details.evaluation import PerformanceDetails
 from assay.errors import ConfigError
 from assay.evaluation._bootstrap import Interval, SplitData, split_data, split_intervals
 from assay.evaluation._common import (
@@ -170,25 +170,6 @@ class PerformanceParams:
     max: dict[str, float] = param(
         {}, "Largest acceptable value per metric, e.g. {mae: 3.0}; clearly over it fails."
     )
-
-
-@dataclass(frozen=True)
-class PerformanceDetails(Details):
-    """What ``evaluation.performance`` keeps in its ``details`` (``report.json``); the model
-    card and the summary read ``main_metric`` and ``metric_labels``."""
-
-    main_metric: str
-    metric_labels: Mapping[str, str]
-    intervals: Mapping[str, Mapping[str, Mapping[str, Any]]]
-    main_interval_width: float | None
-    interval_too_wide: bool
-    precision: Mapping[str, Any]
-    limits: tuple[Mapping[str, Any], ...]
-    n_bootstrap: int
-    seed: int
-    confidence: float
-    n_rows: Mapping[str, int]
-    sampled: bool
 
 
 @register_check(

@@ -25,7 +25,7 @@ from assay.render._format import (
 from assay.render.charts import _f, _scale, _svg, _text, _ticks, render_chart
 
 if TYPE_CHECKING:
-    from assay.unsupervised.clustering import Projection
+    from assay.details.unsupervised import Projection
 
 __all__ = ["unsupervised_headline", "unsupervised_section"]
 
@@ -135,7 +135,7 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
         )
     charts = []
     if z is not None:
-        from assay.unsupervised.clustering import ClusterSizesDetails
+        from assay.details.unsupervised import ClusterSizesDetails
 
         det = details_of(z, ClusterSizesDetails)
         charts.append(render_chart(next(iter(det.charts), None)))

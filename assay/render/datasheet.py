@@ -37,8 +37,8 @@ from assay.render._format import (
 )
 
 if TYPE_CHECKING:
-    from assay.data.representativeness import ClassShare, GroupShare
-    from assay.security.pii import NameHint, PiiColumn
+    from assay.details.data import ClassShare, GroupShare
+    from assay.details.security import NameHint, PiiColumn
 
 __all__ = ["datasheet_data", "datasheet_section", "render_datasheet"]
 
@@ -166,7 +166,7 @@ def _columns(
 ) -> list[dict[str, Any]]:
     """One entry per column of the schema: type, role and missing share per split (from
     ``data.integrity``'s typed details)."""
-    from assay.data.integrity import IntegrityDetails
+    from assay.details.data import IntegrityDetails
 
     missing: dict[str, dict[str, Any]] = {}
     for row in details_of(_check(report, "data.integrity"), IntegrityDetails).columns:
@@ -205,7 +205,7 @@ def _issues(report: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _personal(report: Mapping[str, Any]) -> dict[str, Any]:
     """What ``security.pii`` found (its typed details), as the datasheet lists it."""
-    from assay.security.pii import PiiDetails
+    from assay.details.security import PiiDetails
 
     pii = _check(report, "security.pii")
     details = details_of(pii, PiiDetails)
@@ -224,7 +224,7 @@ def _personal(report: Mapping[str, Any]) -> dict[str, Any]:
 def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
     """The datasheet's content, picked from the report dict (nothing is computed); the
     checks' details are read as their declared types (:mod:`assay.core.details`)."""
-    from assay.data.representativeness import RepresentativenessDetails
+    from assay.details.data import RepresentativenessDetails
 
     report = as_mapping(report)
     inputs = as_mapping(report.get("inputs"))

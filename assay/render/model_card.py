@@ -324,7 +324,7 @@ def _metrics(report: Mapping[str, Any]) -> list[str]:
     if perf is None or perf.get("status") in ("skipped", "error"):
         why = text(perf.get("summary")) if perf else "The performance check did not run."
         return [*lines, f"No performance metrics: {why}"]
-    from assay.evaluation.performance import PerformanceDetails
+    from assay.details.evaluation import PerformanceDetails
 
     metrics = _m(perf.get("metrics"))
     details = details_of(perf, PerformanceDetails)

@@ -71,7 +71,7 @@ def _headline(report: Mapping[str, Any]) -> str | None:
     )
     if perf is None or perf.get("status") in ("skipped", "error"):
         return None
-    from assay.evaluation.performance import PerformanceDetails
+    from assay.details.evaluation import PerformanceDetails
 
     metrics = as_mapping(perf.get("metrics"))
     details = details_of(perf, PerformanceDetails)

@@ -18,18 +18,18 @@ raw value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
 
 from assay.core.charts import Bar, BarChart
-from assay.core.details import Details, Record
 from assay.core.params import param
 from assay.core.registry import Outcome, register_check
 from assay.core.result import Finding, Status, worst_status
 from assay.data._common import and_join, pct, sort_findings, splits
+from assay.details.security import NameHint, PiiColumn, PiiDetails  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from assay.core.context import AuditContext
@@ -245,44 +245,6 @@ class PiiParams:
         le=1,
     )
     max_values: int = param(500, "Distinct values scanned per text column.", ge=1)
-
-
-@dataclass(frozen=True)
-class PiiColumn(Record):
-    """A column found to hold personal data (read by the datasheet)."""
-
-    column: str
-    label: str | None
-    entity: str | None
-    direct: bool | None
-    estimated: bool | None
-    distinct_values: int | None
-    example: str | None
-    max_share: float | None
-    share: Mapping[str, float | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NameHint(Record):
-    """A column whose name suggests personal or sensitive data (``kind`` is an entity,
-    ``SENSITIVE`` or ``QUASI_IDENTIFIER``)."""
-
-    column: str
-    kind: str
-    label: str | None
-
-
-@dataclass(frozen=True)
-class PiiDetails(Details):
-    """What ``security.pii`` keeps in its ``details`` (``report.json``); the datasheet reads
-    ``columns``, ``name_hints`` and ``sample``."""
-
-    engine: str
-    entities: tuple[str, ...]
-    sample: str | None
-    columns: tuple[PiiColumn, ...]
-    name_hints: tuple[NameHint, ...]
-    look_alikes_dismissed: tuple[Mapping[str, Any], ...]
 
 
 @register_check(

@@ -29,10 +29,11 @@ from sklearn.metrics.cluster import contingency_matrix
 
 from assay.core.charts import Bar, BarChart, IntervalChart, IntervalItem
 from assay.core.context import AuditContext
-from assay.core.details import Details, Record
+from assay.core.details import Details
 from assay.core.params import param
 from assay.core.registry import Outcome, SkipCheck, register_check
 from assay.core.result import Finding, Status
+from assay.details.unsupervised import ClusterSizesDetails, Projection  # noqa: F401  (re-exported)
 from assay.unsupervised import _inputs
 from assay.unsupervised._refit import NOISE, Refitter, sorted_labels
 from assay.unsupervised._stats import mean_interval, num, pct, percentile_range, wilson
@@ -523,25 +524,6 @@ class ClusterSizesParams:
     tiny_share: float = param(0.01, "Share of rows under which a cluster is tiny.", ge=0, le=1)
     tiny_rows: int = param(20, "Rows under which a cluster is tiny.", ge=0)
     map_rows: int = param(400, "Rows drawn on the 2-D map.", ge=0)
-
-
-@dataclass(frozen=True)
-class Projection(Record):
-    """A sample of rows on the first two principal components, with their cluster (the
-    HTML report draws it)."""
-
-    x: tuple[float | None, ...]
-    y: tuple[float | None, ...]
-    cluster: tuple[str | int, ...]
-    explained: tuple[float | None, ...]
-
-
-@dataclass(frozen=True)
-class ClusterSizesDetails(Details):
-    """What ``clustering.sizes`` keeps in its ``details`` (``report.json``)."""
-
-    sizes: Mapping[str, int]
-    projection: Projection
 
 
 @register_check(
