@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.core.result import STATUSES, CheckResult, to_jsonable
-from assay.errors import UnknownCheckError
+from assay.errors import ConfigError, UnknownCheckError
 
 REPORT_SCHEMA_VERSION = "1.0"
 OUTPUT_FILES = ("report.json", "report.html", "junit.xml", "model_card.md", "datasheet.md")
@@ -59,10 +59,12 @@ class AuditResult:
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Exactly the content of ``report.json``."""
+        # Both are always set by an audit; a trimmed report.json read back (the golden
+        # report) lacks them and is written back without them.
+        stamp = {"assay_version": self.assay_version, "created_at": self.created_at}
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
-            "assay_version": self.assay_version,
-            "created_at": self.created_at,
+            **{k: v for k, v in stamp.items() if v},
             "inputs": to_jsonable(dict(self.inputs)),
             "settings": to_jsonable(dict(self.settings)),
             "environment": to_jsonable(dict(self.environment)),
@@ -82,8 +84,8 @@ class AuditResult:
             inputs=dict(d.get("inputs", {})),
             settings=dict(d.get("settings", {})),
             environment=dict(d.get("environment", {})),
-            created_at=d["created_at"],
-            assay_version=d["assay_version"],
+            created_at=d.get("created_at") or "",
+            assay_version=d.get("assay_version") or "",
             fail_on=d.get("gate", {}).get("fail_on", "fail"),
             extra=dict(d.get("extra", {})),
         )
@@ -111,35 +113,55 @@ class AuditResult:
         Every file is rendered in memory first and then moved into place, so a
         failure leaves no partial report behind.
         """
-        return write_outputs(self.to_dict(), out_dir)
+        return write_outputs(self, out_dir)
 
     def _repr_html_(self) -> str:
         from assay.render.html import render_html
 
-        return render_html(self.to_dict(), fragment=True)
+        return render_html(self, fragment=True)
+
+
+def parse_report(report: Mapping[str, Any], *, where: str = "report.json") -> AuditResult:
+    """``report`` (the content of ``report.json``) as an :class:`AuditResult`, or a one-line
+    :class:`~assay.errors.ConfigError` naming the field that is missing or malformed."""
+    try:
+        return AuditResult.from_dict(report)
+    except KeyError as exc:
+        raise ConfigError(
+            f"{where}: field {exc.args[0]!r} is missing; rebuild the report with assay audit"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(
+            f"{where} is not an Assay report ({exc}); rebuild it with assay audit"
+        ) from None
 
 
 def write_outputs(
-    report: Mapping[str, Any], out_dir: str | Path, *, include_json: bool = True
+    result: AuditResult | Mapping[str, Any], out_dir: str | Path, *, include_json: bool = True
 ) -> dict[str, Path]:
-    """Render every output from a report dict and write them atomically.
+    """Render every output of an audit and write them atomically.
 
+    ``result`` is an :class:`AuditResult`; a report dict (``report.json`` loaded) is parsed
+    once with :meth:`AuditResult.from_dict` and written back as it was given. Each file of
+    :data:`assay.render.RENDERERS` is rendered from the parsed result (from the dict as it
+    is when it does not parse: the renderers never raise on odd fields).
     ``include_json=False`` rebuilds only the renderings (``assay report``).
     """
-    from assay.render.datasheet import render_datasheet
-    from assay.render.html import render_html
-    from assay.render.junit import render_junit
-    from assay.render.model_card import render_model_card
+    from assay.render import RENDERERS
 
-    rendered = {
-        "report.json": json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False),
-        "report.html": render_html(report),
-        "junit.xml": render_junit(report),
-        "model_card.md": render_model_card(report),
-        "datasheet.md": render_datasheet(report),
-    }
-    if not include_json:
-        del rendered["report.json"]
+    source: AuditResult | Mapping[str, Any] = result
+    if isinstance(result, AuditResult):
+        report_json = result.to_json()
+    else:
+        report_json = json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False)
+        try:
+            source = parse_report(result)
+        except ConfigError:
+            # A hand-edited report.json (a check without its severity...): the renderers
+            # read it as it is, showing what is missing as "—" (assay report never refuses).
+            source = result
+    rendered = {"report.json": report_json} if include_json else {}
+    rendered.update((name, render(source)) for name, render in RENDERERS.items())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

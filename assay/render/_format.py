@@ -16,7 +16,9 @@ from assay.core.details import details_from_dict
 from assay.render._escape import clean_text, html_text
 
 if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
     from assay.core.details import Record
+    from assay.core.result import CheckResult
 
 R = TypeVar("R", bound="Record")
 
@@ -180,10 +182,22 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def details_of(check: Mapping[str, Any] | None, tp: type[R]) -> R:
+def report_mapping(report: AuditResult | Mapping[str, Any] | Any) -> Mapping[str, Any]:
+    """What a renderer reads: an :class:`~assay.AuditResult` as its ``to_dict()`` (the
+    content of ``report.json``), a mapping as it is, anything else as an empty report."""
+    if not isinstance(report, Mapping) and callable(getattr(report, "to_dict", None)):
+        report = report.to_dict()  # an AuditResult (render sits below core.audit_result)
+    return as_mapping(report)
+
+
+def details_of(check: CheckResult | Mapping[str, Any] | None, tp: type[R]) -> R:
     """The ``details`` of a check of the report (``None`` when it is not there) read as the
     check's declared details type (:mod:`assay.core.details`): leniently, so that an older
-    or odd report reads with defaults where it lacks a field, and never raises."""
+    or odd report reads with defaults where it lacks a field, and never raises. A
+    :class:`~assay.core.result.CheckResult` is read through ``details_as`` (parsed once
+    per type and kept on the result)."""
+    if check is not None and not isinstance(check, Mapping):
+        return check.details_as(tp)
     return details_from_dict(tp, as_mapping(check.get("details")) if check else None)
 
 

@@ -32,11 +32,13 @@ from assay.render._format import (
     details_of,
     fmt_number,
     fmt_percent,
+    report_mapping,
     short_hash,
     status_of,
 )
 
 if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
     from assay.details.data import ClassShare, GroupShare
     from assay.details.security import NameHint, PiiColumn
 
@@ -429,8 +431,8 @@ def _md_issues_and_checklist(d: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def render_datasheet(report: Mapping[str, Any]) -> str:
-    """Render ``datasheet.md`` from a report dict (the content of ``report.json``).
+def render_datasheet(report: AuditResult | Mapping[str, Any]) -> str:
+    """Render ``datasheet.md`` from an audit (or the content of ``report.json``).
 
     Examples
     --------
@@ -438,7 +440,7 @@ def render_datasheet(report: Mapping[str, Any]) -> str:
     >>> text.startswith("# Datasheet") and "| Test data |" in text
     True
     """
-    d = datasheet_data(report)
+    d = datasheet_data(report_mapping(report))
     lines = [
         "# Datasheet for the dataset",
         "",

@@ -36,6 +36,7 @@ from assay.render._format import (
     count_statuses,
     fmt_number,
     plural,
+    report_mapping,
     short_hash,
     status_of,
 )
@@ -420,9 +421,7 @@ def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = Fal
     >>> render_html({"checks": []}, fragment=True).startswith("<div")
     True
     """
-    if not isinstance(report, Mapping) and callable(getattr(report, "to_dict", None)):
-        report = report.to_dict()  # an AuditResult (render sits below core.audit_result)
-    report = as_mapping(report)
+    report = report_mapping(report)
     checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
     indexed = list(enumerate(checks))
     counts = count_statuses(checks)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import xml_attr, xml_text
 from assay.render._format import (
@@ -23,9 +23,13 @@ from assay.render._format import (
     as_number,
     as_str_list,
     fmt_number,
+    report_mapping,
     shorten,
     status_of,
 )
+
+if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
 
 __all__ = ["render_junit"]
 
@@ -115,13 +119,13 @@ def _duration(value: Any) -> str:
     return f"{max(float(d), 0.0):.3f}" if d is not None else "0.000"
 
 
-def render_junit(report: Mapping[str, Any], *, fail_on: str | None = None) -> str:
-    """Render a report dict as JUnit XML (one ``<testsuite name="assay">``).
+def render_junit(report: AuditResult | Mapping[str, Any], *, fail_on: str | None = None) -> str:
+    """Render an audit (or a report dict) as JUnit XML (one ``<testsuite name="assay">``).
 
     Parameters
     ----------
     report
-        ``AuditResult.to_dict()``, or ``report.json`` loaded.
+        An :class:`~assay.AuditResult`, its ``to_dict()``, or ``report.json`` loaded.
     fail_on
         ``"fail"`` or ``"warn"``: whether warnings are failures. Defaults to
         the report's own gate (``report["gate"]["fail_on"]``), else ``"fail"``.
@@ -140,7 +144,7 @@ def render_junit(report: Mapping[str, Any], *, fail_on: str | None = None) -> st
     >>> 'failures="1"' in xml and 'type="warn"' in xml
     True
     """
-    report = report if isinstance(report, Mapping) else {}
+    report = report_mapping(report)
     level = fail_on or as_mapping(report.get("gate")).get("fail_on") or "fail"
     warn_fails = level == "warn"
     checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
-from assay.render._format import details_of
+from assay.render._format import details_of, report_mapping
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
@@ -624,9 +624,7 @@ def render_model_card(
     from assay.governance._owner import OWNER_FIELDS, owner_fields
     from assay.governance._plan import governance_of
 
-    if not isinstance(report, Mapping) and callable(getattr(report, "to_dict", None)):
-        report = report.to_dict()  # an AuditResult (render sits below core.audit_result)
-    report = _m(report)
+    report = report_mapping(report)
     if owner is None:
         owner = _m(governance_of(report).get("owner"))
     try:

@@ -23,7 +23,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
 from assay.render._format import (
@@ -35,8 +35,12 @@ from assay.render._format import (
     fmt_number,
     humanize,
     plural,
+    report_mapping,
     shorten,
 )
+
+if TYPE_CHECKING:
+    from assay.core.audit_result import AuditResult
 
 __all__ = ["MAX_STEPS", "MAX_TEXT", "render_summary"]
 
@@ -123,10 +127,12 @@ def _step(n: int, s: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def render_summary(report: Mapping[str, Any], *, max_steps: int = MAX_STEPS) -> str:
-    """The Markdown summary of ``report`` (a ``report.json`` dict); never raises on bad fields."""
+def render_summary(report: AuditResult | Mapping[str, Any], *, max_steps: int = MAX_STEPS) -> str:
+    """The Markdown summary of ``report`` (an audit or a ``report.json`` dict); never raises on
+    bad fields."""
     from assay.governance._plan import remediation_plan
 
+    report = report_mapping(report)
     checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
     counts = count_statuses(checks)
     failed, fail_on = _gate_failed(report, counts)
