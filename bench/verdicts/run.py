@@ -252,7 +252,9 @@ def _ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     )
 
 
-def confirm_calibration(ds: Dataset, kind: str, frame: pd.DataFrame, seed: int) -> dict[str, Any]:
+def confirm_calibration(
+    ds: Dataset, kind: str, frame: pd.DataFrame, seed: int, summary: str = ""
+) -> dict[str, Any]:
     """Is ``kind`` miscalibrated on this data? Out-of-fold scores of the same model kind on
     every row of the audit's sample (5 folds, so each score comes from a model that never
     saw its row), the plain 10-bin ECE of the positive class (binary) or of the top label
@@ -289,7 +291,95 @@ def confirm_calibration(ds: Dataset, kind: str, frame: pd.DataFrame, seed: int) 
     }
 
 
-CONFIRM_WARNINGS = {"evaluation.calibration": confirm_calibration}
+_COND = (
+    (r"^(-?[\d.e+-]+) <= (.+) < (-?[\d.e+-]+)$", lambda c, a, b: (c >= float(a)) & (c < float(b))),
+    (r"^(.+) < (-?[\d.e+-]+)$", lambda c, b: c < float(b)),
+    (r"^(.+) >= (-?[\d.e+-]+)$", lambda c, a: c >= float(a)),
+    (r"^(.+) = (.+)$", None),
+)
+
+
+def segment_mask(frame: pd.DataFrame, segment: str) -> np.ndarray | None:
+    """Rows of ``frame`` inside a segment as the check writes it ("a <= x < b and y = v");
+    ``None`` when a condition is not of these forms."""
+    import re
+
+    mask = np.ones(len(frame), dtype=bool)
+    for cond in segment.split(" and "):
+        for pattern, fn in _COND:
+            m = re.match(pattern, cond.strip())
+            if not m:
+                continue
+            groups = m.groups()
+            col = groups[1] if len(groups) == 3 else groups[0]
+            if col not in frame.columns:
+                return None
+            values = frame[col]
+            if fn is None:  # equality: compare as text, the way the check prints values
+                want = groups[1].strip("'\"")
+                shown = values.map(lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+                mask &= (shown == want).to_numpy()
+            else:
+                nums = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+                args = (groups[0], groups[2]) if len(groups) == 3 else (groups[1],)
+                mask &= fn(nums, *args)
+            break
+        else:
+            return None
+    return mask
+
+
+def confirm_segment(
+    ds: Dataset, kind: str, frame: pd.DataFrame, seed: int, summary: str = ""
+) -> dict[str, Any]:
+    """Does the weakest segment the audit names stay weak on rows it never saw? The same
+    model (refitted from the same seed on the same training rows: identical), scored on the
+    dataset's disjoint spare sample: the segment's MAE over the overall MAE (regression,
+    confirmed from the check's warn_ratio 1.25) or its error rate less the overall one
+    (classification, from warn_gap 0.05), with a 95% bootstrap interval whose low end must
+    clear "no worse" (1 or 0). The claim is the check's own sentence ("MAE ... against ...
+    overall"); the segment is pre-specified, so there is no search to correct for."""
+    import re
+
+    found = re.search(r"weakest where (.+?) \(\d[\d,]* rows", summary)
+    segment = found.group(1) if found else None
+    _, spare = samples(ds, len(frame), seed)
+    if not segment or spare is None:
+        return {"confirmed": None, "evidence": "no segment named, or no spare rows"}
+    train, _ = split(frame, seed)
+    model = build_model(kind, ds, seed).fit(train[ds.features], train[ds.target])
+    mask = segment_mask(spare, segment)
+    if mask is None or mask.sum() < 20:
+        return {"confirmed": None, "evidence": f"segment {segment!r} not found in spare rows"}
+    y = spare[ds.target].to_numpy()
+    pred = model.predict(spare[ds.features])
+    loss = np.abs(y - pred) if ds.task == "regression" else (pred != y).astype(float)
+    rng = np.random.default_rng(seed + 5)
+
+    def stat(idx: np.ndarray) -> float:
+        seg, allv = loss[idx][mask[idx]], loss[idx]
+        if ds.task == "regression":
+            return float(seg.mean() / allv.mean())
+        return float(seg.mean() - allv.mean())
+
+    point = stat(np.arange(len(y)))
+    boot = np.array([stat(rng.integers(0, len(y), len(y))) for _ in range(400)])
+    low = float(np.quantile(boot, 0.025))
+    line, null, what = (
+        (1.25, 1.0, "MAE ratio") if ds.task == "regression" else (0.05, 0.0, "error-rate gap")
+    )
+    ok = point >= line and low > null
+    return {
+        "confirmed": bool(ok),
+        "evidence": f"'{segment}' on {int(mask.sum())} of {len(y)} unseen rows, same model: "
+        f"{what} {point:.2f} (95% low {low:.2f}; confirmed from {line:g})",
+    }
+
+
+CONFIRM_WARNINGS = {
+    "evaluation.calibration": confirm_calibration,
+    "evaluation.weak_segments": confirm_segment,
+}
 """Checks whose *warnings* (not only failures) get an independent confirmation: a
 null-hypothesis check's alarm on an honest model is either false or a real problem of
 that model, and the table counts the two apart."""
@@ -331,7 +421,9 @@ def run_case(
         again = one_audit(ds, kind, fresh, seed, include=sorted(alarms), fitted=fitted)
         got = {c.id: c.status for c in again.checks}
         same_model = {cid: got.get(cid) in ("warn", "fail") for cid in alarms}
-    confirmed = add_confirmations(ds, kind, main, seed, alarms)
+    confirmed = add_confirmations(
+        ds, kind, main, seed, alarms, {c.id: c.summary for c in result.checks}
+    )
     return {
         "dataset": ds.name,
         "task": ds.task,
@@ -351,7 +443,12 @@ def run_case(
 
 
 def add_confirmations(
-    ds: Dataset, kind: str, main: pd.DataFrame, seed: int, alarms: dict[str, str]
+    ds: Dataset,
+    kind: str,
+    main: pd.DataFrame,
+    seed: int,
+    alarms: dict[str, str],
+    summaries: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The independent confirmation of each failure, and of each warning of a check in
     :data:`CONFIRM_WARNINGS`."""
@@ -359,7 +456,11 @@ def add_confirmations(
     for cid in (c for c, st in alarms.items() if st == "fail" or c in CONFIRM_WARNINGS):
         try:
             fn = CONFIRM_WARNINGS.get(cid)
-            confirmed[cid] = fn(ds, kind, main, seed) if fn else confirm(ds, kind, main, seed, cid)
+            confirmed[cid] = (
+                fn(ds, kind, main, seed, (summaries or {}).get(cid, ""))
+                if fn
+                else confirm(ds, kind, main, seed, cid)
+            )
         except Exception as exc:  # a broken confirmation must not lose the audit's record
             confirmed[cid] = {"confirmed": None, "evidence": f"confirmation failed: {exc!r}"}
     return confirmed
@@ -379,7 +480,7 @@ def reconfirm(rows: list[dict[str, Any]], checks: list[str]) -> list[dict[str, A
                 **r,
                 "confirmed": {
                     **(r.get("confirmed") or {}),
-                    **add_confirmations(ds, r["model"], main, r["seed"], todo),
+                    **add_confirmations(ds, r["model"], main, r["seed"], todo, r.get("summaries")),
                 },
             }
         out.append(r)
