@@ -17,19 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import xml_attr, xml_text
-from assay.render._format import (
-    as_list,
-    as_mapping,
-    as_number,
-    as_str_list,
-    fmt_number,
-    report_mapping,
-    shorten,
-    status_of,
-)
+from assay.render._format import fmt_number, shorten
+from assay.render._report import UNKNOWN, read_report
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
+    from assay.core.result import CheckResult, Finding
 
 __all__ = ["render_junit"]
 
@@ -67,56 +60,50 @@ class _Node:
         return [f"{pad}<{self.tag}{attrs} />"]
 
 
-def _finding_line(f: Mapping[str, Any]) -> str:
+def _finding_line(f: Finding) -> str:
     about = []
-    if f.get("column") is not None:
-        about.append(f"column={f['column']}")
-    cols = as_str_list(f.get("columns"))
+    if f.column is not None:
+        about.append(f"column={f.column}")
+    cols = f.columns or ()
     if cols:
         about.append("columns=" + ",".join(cols[:10]) + (",…" if len(cols) > 10 else ""))
-    if f.get("group") is not None:
-        about.append(f"group={f['group']}")
-    rows = as_list(f.get("rows"))
+    if f.group is not None:
+        about.append(f"group={f.group}")
+    rows = f.rows or ()
     if rows:
         shown = ",".join(str(r) for r in rows[:10])
         about.append(f"rows={shown}" + (f" (+{len(rows) - 10:,} more)" if len(rows) > 10 else ""))
-    if f.get("split") is not None:
-        about.append(f"split={f['split']}")
-    numbers = ", ".join(
-        f"{k}={fmt_number(v)}" for k, v in list(as_mapping(f.get("metrics")).items())[:8]
-    )
-    line = f"- [{status_of(f.get('status'))}] "
-    line += f"({'; '.join(str(a) for a in about)}) " if about else ""
-    line += str(f.get("message") or "")
+    if f.split is not None:
+        about.append(f"split={f.split}")
+    numbers = ", ".join(f"{k}={fmt_number(v)}" for k, v in list(f.metrics.items())[:8])
+    line = f"- [{f.status}] "
+    line += f"({'; '.join(about)}) " if about else ""
+    line += f.message
     return line + (f" [{numbers}]" if numbers else "")
 
 
-def _body(c: Mapping[str, Any]) -> str:
+def _body(c: CheckResult) -> str:
     """The failure text: summary, findings (capped) and the recommendation."""
-    lines = [str(c.get("summary") or "")]
-    findings = [f for f in as_list(c.get("findings")) if isinstance(f, Mapping)]
+    lines = [c.summary]
+    findings = c.findings
     if findings:
         lines += ["", f"Findings ({len(findings):,}):"]
         lines += [_finding_line(f) for f in findings[:MAX_FINDINGS]]
         if len(findings) > MAX_FINDINGS:
             lines.append(f"... and {len(findings) - MAX_FINDINGS:,} more in report.json")
-    metrics = as_mapping(c.get("metrics"))
-    if metrics:
-        lines += [
-            "",
-            "Metrics: " + ", ".join(f"{k}={fmt_number(v)}" for k, v in list(metrics.items())[:40]),
-        ]
-    details = as_mapping(c.get("details"))
-    if details.get("exception") or details.get("where"):
-        lines += ["", f"Exception: {details.get('exception', '')} at {details.get('where', '')}"]
-    if c.get("recommendation"):
-        lines += ["", f"What to do: {c['recommendation']}"]
+    if c.metrics:
+        numbers = ", ".join(f"{k}={fmt_number(v)}" for k, v in list(c.metrics.items())[:40])
+        lines += ["", "Metrics: " + numbers]
+    exception, where = c.details.get("exception"), c.details.get("where")
+    if exception or where:
+        lines += ["", f"Exception: {exception or ''} at {where or ''}"]
+    if c.recommendation:
+        lines += ["", f"What to do: {c.recommendation}"]
     return "\n".join(lines)
 
 
-def _duration(value: Any) -> str:
-    d = as_number(value)
-    return f"{max(float(d), 0.0):.3f}" if d is not None else "0.000"
+def _duration(value: float | None) -> str:
+    return f"{max(float(value), 0.0):.3f}" if value is not None else "0.000"
 
 
 def render_junit(report: AuditResult | Mapping[str, Any], *, fail_on: str | None = None) -> str:
@@ -144,34 +131,33 @@ def render_junit(report: AuditResult | Mapping[str, Any], *, fail_on: str | None
     >>> 'failures="1"' in xml and 'type="warn"' in xml
     True
     """
-    report = report_mapping(report)
-    level = fail_on or as_mapping(report.get("gate")).get("fail_on") or "fail"
+    audit = read_report(report)
+    level = fail_on or audit.fail_on
     warn_fails = level == "warn"
-    checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
 
     suite = _Node("testsuite", {"name": "assay"})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_time = 0.0
     cases = []
-    for c in checks:
-        status = status_of(c.get("status"))
-        time = _duration(c.get("duration_s"))
+    for c in audit.checks:
+        status = c.status
+        time = _duration(c.duration_s)
         total_time += float(time)
         case = _Node(
             "testcase",
             {
-                "classname": f"assay.{c.get('area') or 'other'}",
-                "name": c.get("id") or c.get("title") or "unnamed",
+                "classname": f"assay.{c.area or 'other'}",
+                "name": c.id or c.title or "unnamed",
                 "time": time,
             },
         )
         cases.append(case)
-        message = shorten(c.get("summary") or status, MAX_MESSAGE)
+        message = shorten(c.summary or status, MAX_MESSAGE)
         counts["tests"] += 1
         if status == "fail" or (status == "warn" and warn_fails):
             counts["failures"] += 1
             case.add("failure", {"message": message, "type": status}, _body(c))
-        elif status in ("error", "unknown"):
+        elif status in ("error", UNKNOWN):
             counts["errors"] += 1
             case.add("error", {"message": message, "type": status}, _body(c))
         elif status == "skipped":
@@ -183,14 +169,13 @@ def render_junit(report: AuditResult | Mapping[str, Any], *, fail_on: str | None
     attrs: dict[str, Any] = {k: str(v) for k, v in counts.items()}
     attrs["time"] = f"{total_time:.3f}"
     suite.attrs.update(attrs)
-    created = report.get("created_at")
-    if isinstance(created, str) and created:
-        suite.attrs["timestamp"] = shorten(created, 64)
+    if audit.created_at:
+        suite.attrs["timestamp"] = shorten(audit.created_at, 64)
     props = _Node("properties")
     for key, value in (
-        ("assay_version", report.get("assay_version")),
+        ("assay_version", audit.assay_version or None),
         ("fail_on", level),
-        ("seed", as_mapping(report.get("settings")).get("seed")),
+        ("seed", audit.settings.get("seed")),
     ):
         if value is not None:
             props.add("property", {"name": key, "value": shorten(value, 200)})
