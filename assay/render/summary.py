@@ -26,21 +26,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
-from assay.render._format import (
-    as_list,
-    as_mapping,
-    as_number,
-    count_statuses,
-    details_of,
-    fmt_number,
-    humanize,
-    plural,
-    report_mapping,
-    shorten,
-)
+from assay.render._format import STATUS_LABEL, fmt_number, humanize, plural, shorten
+from assay.render._report import UNKNOWN, Report, gate_failed, read_report
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
+    from assay.core.result import CheckResult
 
 __all__ = ["MAX_STEPS", "MAX_TEXT", "render_summary"]
 
@@ -53,47 +44,39 @@ _HEADLINE_FALLBACK = ("roc_auc", "balanced_accuracy", "r2", "accuracy")
 _STATUS_WORD = {"fail": "fail", "error": "could not run", "warn": "warning"}
 
 
-def _gate_failed(report: Mapping[str, Any], counts: Mapping[str, int]) -> tuple[bool, str]:
-    gate = as_mapping(report.get("gate"))
-    fail_on = "warn" if gate.get("fail_on") == "warn" else "fail"
-    failed = gate.get("failed")
-    if not isinstance(failed, bool):
-        bad = counts["fail"] + counts["error"] + counts["unknown"]
-        failed = bad + (counts["warn"] if fail_on == "warn" else 0) > 0
-    return failed, fail_on
+def _counts(checks: tuple[CheckResult, ...]) -> dict[str, int]:
+    """Counts by status (every status present, unknown ones apart)."""
+    counts = dict.fromkeys([*STATUS_LABEL, UNKNOWN], 0)
+    for c in checks:
+        counts[c.status] += 1
+    return counts
 
 
-def _headline(report: Mapping[str, Any]) -> str | None:
+def _headline(audit: Report) -> str | None:
     """``ROC-AUC **0.842** (95% interval 0.810–0.876) on 300 test rows``, or ``None``."""
-    perf = next(
-        (
-            c
-            for c in as_list(report.get("checks"))
-            if isinstance(c, Mapping) and c.get("id") == "evaluation.performance"
-        ),
-        None,
-    )
-    if perf is None or perf.get("status") in ("skipped", "error"):
+    perf = next((c for c in audit.checks if c.id == "evaluation.performance"), None)
+    if perf is None or perf.status in ("skipped", "error"):
         return None
     from assay.details.evaluation import PerformanceDetails
 
-    metrics = as_mapping(perf.get("metrics"))
-    details = details_of(perf, PerformanceDetails)
+    metrics = perf.metrics
+    details = perf.details_as(PerformanceDetails)
     key: str | None = details.main_metric
-    if not key or as_number(metrics.get(key)) is None:
+    if not key or metrics.get(key) is None:
         # older reports name no headline metric: the one the checks judge by
-        key = next((k for k in _HEADLINE_FALLBACK if as_number(metrics.get(k)) is not None), None)
+        key = next((k for k in _HEADLINE_FALLBACK if metrics.get(k) is not None), None)
         if key is None:
             return None
     label = details.metric_labels.get(key) or humanize(key)
     text = f"{markdown_text(label)} **{fmt_number(metrics[key])}**"
-    low, high = as_number(metrics.get(f"{key}_low")), as_number(metrics.get(f"{key}_high"))
+    low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
     if low is not None and high is not None:
-        conf = as_mapping(report.get("settings")).get("confidence")
+        conf = audit.settings.get("confidence")
         level = f"{conf * 100:g}% " if isinstance(conf, float) and 0 < conf < 1 else ""
         text += f" ({level}interval {fmt_number(low)}–{fmt_number(high)})"
-    rows = as_number(as_mapping(as_mapping(report.get("inputs")).get("test")).get("rows"))
-    if isinstance(rows, int):
+    test = audit.inputs.get("test")
+    rows = test.get("rows") if isinstance(test, Mapping) else None
+    if isinstance(rows, int) and not isinstance(rows, bool):
         text += f" on {plural(rows, 'test row')}"
     return text
 
@@ -132,10 +115,10 @@ def render_summary(report: AuditResult | Mapping[str, Any], *, max_steps: int = 
     bad fields."""
     from assay.governance._plan import remediation_plan
 
-    report = report_mapping(report)
-    checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
-    counts = count_statuses(checks)
-    failed, fail_on = _gate_failed(report, counts)
+    audit = read_report(report)
+    checks = audit.checks
+    counts = _counts(checks)
+    failed, fail_on = gate_failed(audit), audit.fail_on
     icon, word = ("❌", "failed") if failed else ("✅", "passed")
     rule = "a failed check or a warning" if fail_on == "warn" else "a failed check"
     lines = [
@@ -144,10 +127,17 @@ def render_summary(report: AuditResult | Mapping[str, Any], *, max_steps: int = 
         f"{_counts_line(counts)} of {plural(len(checks), 'check')} "
         f"(the gate fails on {rule}, or a check that could not run).",
     ]
-    headline = _headline(report)
+    headline = _headline(audit)
     if headline:
         lines += ["", f"Headline metric: {headline}."]
-    plan = remediation_plan({**report, "checks": checks})
+    plan = remediation_plan(
+        {
+            "checks": [c.to_dict() for c in checks],
+            "inputs": audit.inputs,
+            "settings": audit.settings,
+            "extra": audit.extra,
+        }
+    )
     if plan:
         lines += ["", "**Next steps**, most important first:", ""]
         for n, s in enumerate(plan[:max_steps], 1):
@@ -156,8 +146,7 @@ def render_summary(report: AuditResult | Mapping[str, Any], *, max_steps: int = 
             lines += ["", f"_and {plural(len(plan) - max_steps, 'more step')} in report.html._"]
     else:
         lines += ["", "Nothing to fix: every check passed or did not apply."]
-    version = report.get("assay_version")
-    created = report.get("created_at")
-    if isinstance(version, str) and isinstance(created, str):
+    version, created = audit.assay_version, audit.created_at
+    if version and created:
         lines += ["", f"<sub>Assay {markdown_text(version)} · {markdown_text(created)}</sub>"]
     return "\n".join(lines) + "\n"
