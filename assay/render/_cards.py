@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import html_attr, html_text
 from assay.render._format import (
@@ -17,9 +17,6 @@ from assay.render._format import (
     STATUS_ICON,
     STATUS_LABEL,
     as_list,
-    as_mapping,
-    as_number,
-    as_str_list,
     clean_text,
     fmt_number,
     fmt_unit,
@@ -27,7 +24,14 @@ from assay.render._format import (
     shorten,
     status_of,
 )
+from assay.render._report import UNKNOWN
 from assay.render.charts import render_charts
+
+if TYPE_CHECKING:
+    from assay.core.charts import Unit
+    from assay.core.result import CheckResult, Finding
+
+Number = float | int | None
 
 MAX_FINDINGS = 50  # finding rows per check
 FINDINGS_FIRST = 10  # finding rows shown before "Show more"
@@ -57,14 +61,13 @@ def badge(status: Any, *, small: bool = False) -> str:
     )
 
 
-def evidence_label(c: Mapping[str, Any]) -> str:
+def evidence_label(c: CheckResult) -> str:
     """`` · strong evidence (q < 0.0001)`` for a graded warn or fail, else ``""``;
-    graded from the result's own metrics (see :mod:`assay.core.evidence`)."""
-    from assay.core.evidence import grade
-
-    strength, basis = grade(as_mapping(c.get("metrics")), str(c.get("status")))
-    if strength is None:
+    graded from the result's own metrics (``CheckResult.evidence``)."""
+    evidence = c.evidence
+    if evidence is None:
         return ""
+    strength, basis = evidence["strength"], evidence["basis"]
     return (
         f' · <span class="ay-strength ay-strength-{strength}" title="how sure: from the '
         f"check's own test\">{strength} evidence ({html_text(basis)})</span>"
@@ -86,27 +89,26 @@ def _para(text: Any) -> str:
 
 
 # -- metrics --------------------------------------------------------------------
-def _fmt_metric(value: Any, name: str, units: Mapping[str, Any]) -> str:
+def _fmt_metric(value: Number, name: str, units: Mapping[str, Unit]) -> str:
     """A metric by its declared unit (the one its check's charts use); a metric
     without one keeps the older rule of :func:`fmt_number` (``share`` in its name)."""
     unit = units.get(name)
-    return fmt_unit(value, unit) if isinstance(unit, str) else fmt_number(value, name)
+    return fmt_unit(value, unit) if unit is not None else fmt_number(value, name)
 
 
 def _metrics_table(
-    metrics: Mapping[str, Any], confidence: Any, units: Mapping[str, Any] | None = None
+    metrics: Mapping[str, Number], confidence: float | None, units: Mapping[str, Unit]
 ) -> str:
     if not metrics:
         return ""
-    units = units or {}
-    keys = [str(k) for k in metrics]
+    keys = list(metrics)
     bounds = {
         k: (f"{k}_low", f"{k}_high")
         for k in keys
         if f"{k}_low" in metrics and f"{k}_high" in metrics
     }
     hidden = {b for pair in bounds.values() for b in pair}
-    conf = as_number(confidence)
+    conf = confidence
     ci_name = f"{conf * 100:g}% interval" if conf is not None and 0 < conf < 1 else "interval"
     rows = []
     shown = [k for k in keys if k not in hidden]
@@ -114,7 +116,7 @@ def _metrics_table(
         value = html_text(_fmt_metric(metrics[k], k, units))
         if k in bounds:
             lo, hi = (metrics[b] for b in bounds[k])
-            if as_number(lo) is not None and as_number(hi) is not None:
+            if lo is not None and hi is not None:
                 value += (
                     f' <span class="ay-ci-text">{ci_name} {html_text(_fmt_metric(lo, k, units))}'
                     f" – {html_text(_fmt_metric(hi, k, units))}</span>"
@@ -137,21 +139,21 @@ def _metrics_table(
 
 
 # -- findings -------------------------------------------------------------------
-def _about(f: Mapping[str, Any]) -> str:
+def _about(f: Finding) -> str:
     """What a finding is about: column(s), group, rows, split."""
     parts = []
-    if f.get("column") is not None:
-        parts.append(f"<small>column</small> <code>{html_text(f['column'])}</code>")
-    cols = as_str_list(f.get("columns"))
+    if f.column is not None:
+        parts.append(f"<small>column</small> <code>{html_text(f.column)}</code>")
+    cols = f.columns or ()
     if cols:
         listed = ", ".join(f"<code>{html_text(c)}</code>" for c in cols[:MAX_COLUMNS_LISTED])
         extra = len(cols) - MAX_COLUMNS_LISTED
         if extra > 0:
             listed += f" and {extra:,} more"
         parts.append(f"<small>columns</small> {listed}")
-    if f.get("group") is not None:
-        parts.append(f"<small>group</small> <code>{html_text(f['group'])}</code>")
-    rows = as_list(f.get("rows"))
+    if f.group is not None:
+        parts.append(f"<small>group</small> <code>{html_text(f.group)}</code>")
+    rows = f.rows or ()
     if rows:
         listed = ", ".join(html_text(r) for r in rows[:MAX_ROWS_LISTED])
         extra = len(rows) - MAX_ROWS_LISTED
@@ -159,12 +161,12 @@ def _about(f: Mapping[str, Any]) -> str:
             listed += f" and {extra:,} more"
         word = "row" if len(rows) == 1 else "rows"
         parts.append(f"<small>{word}</small> {listed}")
-    if f.get("split") is not None:
-        parts.append(f"<small>in</small> {html_text(f['split'])} data")
+    if f.split is not None:
+        parts.append(f"<small>in</small> {html_text(f.split)} data")
     return " · ".join(parts) or DASH
 
 
-def _finding_numbers(metrics: Mapping[str, Any], units: Mapping[str, Any]) -> str:
+def _finding_numbers(metrics: Mapping[str, Number], units: Mapping[str, Unit]) -> str:
     items = list(metrics.items())[:MAX_FINDING_NUMBERS]
     return "<br>".join(
         f"<small>{html_text(humanize(k))}</small> {html_text(_fmt_metric(v, str(k), units))}"
@@ -173,30 +175,27 @@ def _finding_numbers(metrics: Mapping[str, Any], units: Mapping[str, Any]) -> st
 
 
 def _findings_table(
-    findings: list[Mapping[str, Any]],
-    open_: bool,
-    key: str,
-    units: Mapping[str, Any] | None = None,
+    findings: tuple[Finding, ...], open_: bool, key: str, units: Mapping[str, Unit]
 ) -> str:
     """Findings, problems first; the first few shown, the rest behind a CSS-only toggle."""
     if not findings:
         return ""
     order = {"error": 0, "fail": 1, "warn": 2}
-    ranked = sorted(findings, key=lambda f: order.get(status_of(f.get("status")), 3))
+    ranked = sorted(findings, key=lambda f: order.get(f.status, 3))
     shown = ranked[:MAX_FINDINGS]
-    with_numbers = any(as_mapping(f.get("metrics")) for f in shown)
+    with_numbers = any(f.metrics for f in shown)
     head = "<th>Status</th><th>About</th><th>Finding</th>" + (
         "<th>Numbers</th>" if with_numbers else ""
     )
     rows = []
     for f in shown:
         cells = [
-            badge(f.get("status"), small=True),
+            badge(f.status, small=True),
             _about(f),
-            html_text(shorten(f.get("message", ""), MAX_MESSAGE)) or DASH,
+            html_text(shorten(f.message, MAX_MESSAGE)) or DASH,
         ]
         if with_numbers:
-            cells.append(_finding_numbers(as_mapping(f.get("metrics")), units or {}))
+            cells.append(_finding_numbers(f.metrics, units))
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     tbody = "<tbody>" + "".join(rows[:FINDINGS_FIRST]) + "</tbody>"
     toggle = label = ""
@@ -310,15 +309,15 @@ def _technical(details: Mapping[str, Any]) -> str:
 
 
 # -- footer: standards and thresholds -------------------------------------------
-def _card_footer(c: Mapping[str, Any]) -> str:
+def _card_footer(c: CheckResult) -> str:
     parts = []
-    standards = as_str_list(c.get("standards"))
+    standards = c.standards
     if standards:
         chips = "".join(f'<span class="ay-chip">{html_text(s)}</span>' for s in standards[:20])
         parts.append(
             f'<div class="ay-standards"><span class="ay-k">NIST AI RMF</span> {chips}</div>'
         )
-    th = as_mapping(c.get("thresholds"))
+    th = c.thresholds
     if th:
         items = []
         for k, v in list(th.items())[:MAX_DETAIL_ITEMS]:
@@ -326,22 +325,30 @@ def _card_footer(c: Mapping[str, Any]) -> str:
             shown = shown if shown is not None else shorten(clean_text(v), 120)
             items.append(f"{html_text(humanize(k))} <b>{html_text(shown)}</b>")
         parts.append('<div class="ay-thresholds">Thresholds: ' + " · ".join(items) + "</div>")
-    duration = as_number(c.get("duration_s"))
-    if duration is not None and c.get("status") != "skipped":
+    duration = c.duration_s
+    if duration is not None and c.status != "skipped":
         parts.append(f'<div class="ay-duration">Ran in {html_text(fmt_number(duration))} s</div>')
     return f'<footer class="ay-card-foot">{"".join(parts)}</footer>' if parts else ""
 
 
 # -- the card -------------------------------------------------------------------
-def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str:
-    """The HTML card of one check result (a ``CheckResult.to_dict()``)."""
-    status = status_of(c.get("status"))
-    anchor = anchor_id(index, c.get("id"))
-    problem = status in _PROBLEMS or status == "unknown"
-    title = c.get("title") or c.get("id") or "Untitled check"
-    severity = c.get("severity")
-    meta = f"<code>{html_text(c.get('id') or '')}</code>"
-    if isinstance(severity, str) and severity:
+def _charts(c: CheckResult) -> str:
+    try:
+        charts = c.charts
+    except (TypeError, ValueError, ArithmeticError, KeyError):
+        return ""  # a malformed chart in a hand-edited report loses its charts, not the card
+    return render_charts(charts)
+
+
+def render_card(c: CheckResult, index: int, confidence: float | None = None) -> str:
+    """The HTML card of one check result."""
+    status = c.status
+    anchor = anchor_id(index, c.id)
+    problem = status in _PROBLEMS or status == UNKNOWN
+    title = c.title or c.id or "Untitled check"
+    severity = c.severity
+    meta = f"<code>{html_text(c.id)}</code>"
+    if severity:
         klass = f" ay-sev-{severity}" if severity in SEVERITY_RANK else ""
         meta += f' · <span class="ay-sev{klass}">{html_text(severity)} severity</span>'
     meta += evidence_label(c)
@@ -349,26 +356,18 @@ def render_card(c: Mapping[str, Any], index: int, confidence: Any = None) -> str
         f'<header class="ay-card-head">{badge(status)}<h3>{html_text(title)}</h3>'
         f'<div class="ay-meta">{meta}</div></header>'
     )
-    summary = c.get("summary")
-    summary_html = f'<p class="ay-summary">{html_text(summary)}</p>' if summary else ""
+    summary_html = f'<p class="ay-summary">{html_text(c.summary)}</p>' if c.summary else ""
 
-    explanation = _para(c.get("explanation"))
-    todo = _para(c.get("recommendation"))
-    details = as_mapping(c.get("details"))
-    units = as_mapping(c.get("units"))
-    charts = render_charts(details.get("charts"))
+    explanation = _para(c.explanation)
+    todo = _para(c.recommendation)
+    charts = _charts(c)
     body = [
         f'<div class="ay-block"><h4>What this means</h4>{explanation}</div>' if explanation else "",
         f'<div class="ay-block ay-todo"><h4>What to do</h4>{todo}</div>' if todo else "",
-        _metrics_table(as_mapping(c.get("metrics")), confidence, units),
+        _metrics_table(c.metrics, confidence, c.units),
         charts if problem else "",
-        _findings_table(
-            [f for f in as_list(c.get("findings")) if isinstance(f, Mapping)],
-            open_=problem,
-            key=anchor,
-            units=units,
-        ),
-        _technical(details),
+        _findings_table(c.findings, open_=problem, key=anchor, units=c.units),
+        _technical(c.details),
         _card_footer(c),
     ]
     inner = "".join(body)

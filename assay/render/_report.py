@@ -23,7 +23,7 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -33,7 +33,7 @@ from assay.core.result import STATUSES, CheckResult, Finding, Severity, Status
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
 
-__all__ = ["UNKNOWN", "ParsedReport", "Report", "gate_failed", "read_report"]
+__all__ = ["UNKNOWN", "ParsedReport", "Report", "count_statuses", "gate_failed", "read_report"]
 
 UNKNOWN = cast(Status, "unknown")
 """The status of a check or finding whose status is none of the five (a hand-edited
@@ -89,6 +89,14 @@ def read_report(report: AuditResult | Mapping[str, Any] | Any) -> Report:
     if all(a is b for a, b in zip(checks, audit.checks, strict=True)):
         return audit
     return _top(_getter(audit), checks)
+
+
+def count_statuses(checks: Iterable[CheckResult]) -> dict[str, int]:
+    """Counts by status over the checks (every status present, :data:`UNKNOWN` apart)."""
+    counts: dict[str, int] = dict.fromkeys([*STATUSES, UNKNOWN], 0)
+    for c in checks:
+        counts[c.status] += 1
+    return counts
 
 
 def gate_failed(report: Report) -> bool:

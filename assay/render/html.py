@@ -33,19 +33,22 @@ from assay.render._format import (
     as_mapping,
     as_number,
     as_str_list,
-    count_statuses,
     fmt_number,
     plural,
     report_mapping,
     short_hash,
-    status_of,
+)
+from assay.render._format import (
+    count_statuses as _count_statuses,
 )
 from assay.render._governance import governance_section, plan_section
+from assay.render._report import count_statuses, read_report
 from assay.render._unsupervised import unsupervised_section
 from assay.render.datasheet import datasheet_section
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
+    from assay.core.result import CheckResult
 
 __all__ = ["content_security_policy", "render_html"]
 
@@ -313,24 +316,22 @@ def _audited(report: Mapping[str, Any]) -> str:
 
 
 # -- checks ---------------------------------------------------------------------
-def _sort_key(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int, int]:
+def _sort_key(item: tuple[int, CheckResult]) -> tuple[int, int, int]:
     i, c = item
-    status = status_of(c.get("status"))
-    rank = STATUS_RANK.get(status, 0)  # unknown statuses go first, with errors
-    return rank, SEVERITY_RANK.get(str(c.get("severity")), 5), i
+    rank = STATUS_RANK.get(c.status, 0)  # unknown statuses go first, with errors
+    return rank, SEVERITY_RANK.get(c.severity, 5), i
 
 
-def _areas(indexed: list[tuple[int, Mapping[str, Any]]], confidence: Any) -> str:
-    groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
-    for i, c in indexed:
-        area = c.get("area")
-        groups.setdefault(area if isinstance(area, str) and area else "other", []).append((i, c))
+def _areas(checks: tuple[CheckResult, ...], confidence: float | None) -> str:
+    groups: dict[str, list[tuple[int, CheckResult]]] = {}
+    for i, c in enumerate(checks):
+        groups.setdefault(c.area or "other", []).append((i, c))
     order = [a for a in AREAS if a in groups] + [a for a in groups if a not in AREAS]
     out = []
     for area in order:
         members = sorted(groups[area], key=_sort_key)
         title, blurb = AREAS.get(area, (area.replace("_", " ").capitalize(), ""))
-        counts = count_statuses([c for _, c in members])
+        counts = count_statuses(c for _, c in members)
         tally = " · ".join(
             f'<span class="ay-tally-{s}">{n:,} {label.lower()}</span>'
             for s, label in (
@@ -421,17 +422,17 @@ def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = Fal
     >>> render_html({"checks": []}, fragment=True).startswith("<div")
     True
     """
+    audit = read_report(report)
     report = report_mapping(report)
     checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
-    indexed = list(enumerate(checks))
-    counts = count_statuses(checks)
+    counts = _count_statuses(checks)
     confidence = as_number(as_mapping(report.get("settings")).get("confidence"))
     body = (
         _header(report, counts, len(checks))
         + unsupervised_section(report, checks)  # clustering / anomaly tasks only
         + plan_section(report, checks)  # "What to do next" replaces "Needs attention"
         + _audited(report)
-        + _areas(indexed, confidence)
+        + _areas(audit.checks, confidence)
         + governance_section(report, checks)
         + datasheet_section(report)
         + _footer(report)

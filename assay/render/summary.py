@@ -26,12 +26,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
-from assay.render._format import STATUS_LABEL, fmt_number, humanize, plural, shorten
-from assay.render._report import UNKNOWN, Report, gate_failed, read_report
+from assay.render._format import fmt_number, humanize, plural, shorten
+from assay.render._report import Report, count_statuses, gate_failed, read_report
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
-    from assay.core.result import CheckResult
 
 __all__ = ["MAX_STEPS", "MAX_TEXT", "render_summary"]
 
@@ -42,14 +41,6 @@ MAX_TEXT = 300
 
 _HEADLINE_FALLBACK = ("roc_auc", "balanced_accuracy", "r2", "accuracy")
 _STATUS_WORD = {"fail": "fail", "error": "could not run", "warn": "warning"}
-
-
-def _counts(checks: tuple[CheckResult, ...]) -> dict[str, int]:
-    """Counts by status (every status present, unknown ones apart)."""
-    counts = dict.fromkeys([*STATUS_LABEL, UNKNOWN], 0)
-    for c in checks:
-        counts[c.status] += 1
-    return counts
 
 
 def _headline(audit: Report) -> str | None:
@@ -117,7 +108,7 @@ def render_summary(report: AuditResult | Mapping[str, Any], *, max_steps: int = 
 
     audit = read_report(report)
     checks = audit.checks
-    counts = _counts(checks)
+    counts = count_statuses(checks)
     failed, fail_on = gate_failed(audit), audit.fail_on
     icon, word = ("❌", "failed") if failed else ("✅", "passed")
     rule = "a failed check or a warning" if fail_on == "warn" else "a failed check"

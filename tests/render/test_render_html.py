@@ -418,7 +418,10 @@ def test_odd_reports_do_not_crash(odd, fragment):
 def test_odd_report_shows_what_it_can():
     page = render_html(ODD_REPORTS[-1])
     assert "Unknown" in render_html(ODD_REPORTS[4])
-    assert "<td>text</td>" in page and "<td>yes</td>" in page
+    # metrics are numbers: a hand-edited text or true reads as missing, the row kept
+    assert '<th scope="row" title="a">A</th><td>—</td>' in page
+    assert '<th scope="row" title="c">C</th><td>—</td>' in page
+    assert '<th scope="row" title="d">D</th><td>1,000,000,000,000,000' in page
     assert "None given; predictions read from <code>p</code>, <code>s1</code>" in page
     assert "<svg" not in page  # every malformed chart was left out
 

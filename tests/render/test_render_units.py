@@ -46,19 +46,19 @@ def test_a_share_reads_the_same_in_the_table_the_findings_and_the_chart():
     chart = BarChart("Flips", "share of predictions changed", "share", [Bar("x1", 0.3, "warn")])
     finding = Finding("warn", "x1 flips", column="x1", metrics={"flip_rate": 0.3})
     units = {"noise_flip_rate": "share", "flip_rate": "share"}
-    card = render_card(_result({"noise_flip_rate": 0.3}, units, [chart], [finding]).to_dict(), 0)
+    card = render_card(_result({"noise_flip_rate": 0.3}, units, [chart], [finding]), 0)
     assert _table_value(card, "Noise flip rate") == "30.0%"
     assert "<small>Flip rate</small> 30.0%" in card
     assert _chart_values(card) == ["30.0%"]
     # the same metric without a declared unit keeps the old name rule (no "share" in it)
-    bare = render_card(_result({"noise_flip_rate": 0.3}, {}, [chart]).to_dict(), 0)
+    bare = render_card(_result({"noise_flip_rate": 0.3}, {}, [chart]), 0)
     assert _table_value(bare, "Noise flip rate") == "0.300"
 
 
 def test_bounds_take_their_metric_unit():
     r = _result({"coverage": 0.9, "coverage_low": 0.85, "coverage_high": 0.95}, {}, [])
     r = CheckResult.from_dict({**r.to_dict(), "units": {"coverage": "share"}})
-    card = render_card(r.to_dict(), 0, confidence=0.95)
+    card = render_card(r, 0, confidence=0.95)
     assert "90.0%" in card and "85.0% – 95.0%" in card
 
 
@@ -90,7 +90,7 @@ def test_a_real_robustness_result_agrees_between_table_and_chart():
     )
     assert r.units.get("worst_feature_flip_rate") == "share"
     d = r.to_dict()
-    card = render_card(d, 0)
+    card = render_card(r, 0)
     worst = _table_value(card, "Worst feature flip rate")
     assert worst.endswith("%")
     flips = d["details"]["charts"][0]
