@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.core.result import STATUSES, CheckResult, to_jsonable
 from assay.errors import ConfigError, UnknownCheckError
@@ -33,6 +33,8 @@ class AuditResult:
     assay_version: str
     fail_on: str = "fail"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    schema_version: ClassVar[str] = REPORT_SCHEMA_VERSION
+    """The version of the ``report.json`` shape this result writes."""
 
     # -- access --------------------------------------------------------------
     def check(self, check_id: str) -> CheckResult:
@@ -63,7 +65,7 @@ class AuditResult:
         # report) lacks them and is written back without them.
         stamp = {"assay_version": self.assay_version, "created_at": self.created_at}
         return {
-            "schema_version": REPORT_SCHEMA_VERSION,
+            "schema_version": self.schema_version,
             **{k: v for k, v in stamp.items() if v},
             "inputs": to_jsonable(dict(self.inputs)),
             "settings": to_jsonable(dict(self.settings)),

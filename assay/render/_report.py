@@ -61,6 +61,8 @@ class Report(Protocol):
     def fail_on(self) -> str: ...
     @property
     def extra(self) -> Mapping[str, Any]: ...
+    @property
+    def schema_version(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ParsedReport:
     assay_version: str = ""
     fail_on: str = "fail"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    schema_version: str = ""
 
 
 def read_report(report: AuditResult | Mapping[str, Any] | Any) -> Report:
@@ -132,6 +135,7 @@ def _top(get: Callable[[str], Any], checks: tuple[CheckResult, ...]) -> ParsedRe
         assay_version=_text(get("assay_version")),
         fail_on="warn" if fail_on == "warn" else "fail",
         extra=_mapping(get("extra")),
+        schema_version=_text(get("schema_version")),
     )
 
 

@@ -38,11 +38,8 @@ from assay.render._format import (
     report_mapping,
     short_hash,
 )
-from assay.render._format import (
-    count_statuses as _count_statuses,
-)
 from assay.render._governance import governance_section, plan_section
-from assay.render._report import count_statuses, read_report
+from assay.render._report import Report, count_statuses, gate_failed, read_report
 from assay.render._unsupervised import unsupervised_section
 from assay.render.datasheet import datasheet_section
 
@@ -174,22 +171,16 @@ def _verdict(counts: Mapping[str, int], total: int) -> tuple[str, str, str]:
     return tone, head, ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
 
 
-def _gate(report: Mapping[str, Any], counts: Mapping[str, int]) -> str:
-    gate = as_mapping(report.get("gate"))
-    fail_on = gate.get("fail_on") if gate.get("fail_on") in ("fail", "warn") else "fail"
-    failed = gate.get("failed")
-    if not isinstance(failed, bool):
-        bad = counts["fail"] + counts["error"] + (counts["warn"] if fail_on == "warn" else 0)
-        failed = bad > 0
-    rule = "a failed check or a warning" if fail_on == "warn" else "a failed check"
-    word = "failed" if failed else "passed"
+def _gate(audit: Report) -> str:
+    rule = "a failed check or a warning" if audit.fail_on == "warn" else "a failed check"
+    word = "failed" if gate_failed(audit) else "passed"
     return (
         f'<p class="ay-gate ay-gate-{word}">Quality gate <strong>{word}</strong> '
         f'<span class="ay-muted">(it fails on {rule}, or a check that could not run)</span></p>'
     )
 
 
-def _header(report: Mapping[str, Any], counts: Mapping[str, int], total: int) -> str:
+def _header(audit: Report, counts: Mapping[str, int], total: int) -> str:
     tone, head, sentence = _verdict(counts, total)
     tiles = []
     for status, label in _TILES:
@@ -208,10 +199,10 @@ def _header(report: Mapping[str, Any], counts: Mapping[str, int], total: int) ->
         f'<header class="ay-hero ay-hero-{tone}">'
         '<div class="ay-brand"><span class="ay-logo" aria-hidden="true">◆</span> Assay '
         '<span class="ay-muted">· model audit report · '
-        f"{html_text(_when(report.get('created_at')))}"
+        f"{html_text(_when(audit.created_at))}"
         "</span></div>"
         f'<h1>{html_text(head)}</h1><p class="ay-lede">{html_text(sentence)}</p>'
-        f"{_gate(report, counts)}"
+        f"{_gate(audit)}"
         f'<ul class="ay-tiles" aria-label="Checks by status">{"".join(tiles)}</ul></header>'
     )
 
@@ -278,8 +269,7 @@ def _codes(values: list[str], limit: int = 12) -> str:
     return shown + (f" and {extra:,} more" if extra > 0 else "")
 
 
-def _audited(report: Mapping[str, Any]) -> str:
-    inputs = as_mapping(report.get("inputs"))
+def _audited(inputs: Mapping[str, Any]) -> str:
     schema = as_mapping(inputs.get("schema"))
     facts: list[tuple[str, str]] = []
     task = schema.get("task")
@@ -362,13 +352,12 @@ def _level(value: Any) -> Any:
     return f"{v * 100:g}%" if v is not None and 0 < v < 1 else value
 
 
-def _footer(report: Mapping[str, Any]) -> str:
-    settings = as_mapping(report.get("settings"))
-    env = as_mapping(report.get("environment"))
+def _footer(audit: Report) -> str:
+    settings, env = audit.settings, audit.environment
     facts = [
-        ("Assay", report.get("assay_version")),
-        ("Report schema", report.get("schema_version")),
-        ("Created", _when(report.get("created_at"))),
+        ("Assay", audit.assay_version or None),
+        ("Report schema", audit.schema_version or None),
+        ("Created", _when(audit.created_at)),
         ("Random seed", settings.get("seed")),
         ("Bootstrap resamples", settings.get("n_bootstrap")),
         ("Confidence level", _level(settings.get("confidence"))),
@@ -423,24 +412,25 @@ def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = Fal
     True
     """
     audit = read_report(report)
-    report = report_mapping(report)
-    checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
-    counts = _count_statuses(checks)
-    confidence = as_number(as_mapping(report.get("settings")).get("confidence"))
+    counts = count_statuses(audit.checks)
+    confidence = as_number(audit.settings.get("confidence"))
+    # the sections below still read the report dict (typed in the next steps)
+    mapping = report_mapping(report)
+    checks = [c for c in as_list(mapping.get("checks")) if isinstance(c, Mapping)]
     body = (
-        _header(report, counts, len(checks))
-        + unsupervised_section(report, checks)  # clustering / anomaly tasks only
-        + plan_section(report, checks)  # "What to do next" replaces "Needs attention"
-        + _audited(report)
+        _header(audit, counts, len(audit.checks))
+        + unsupervised_section(mapping, checks)  # clustering / anomaly tasks only
+        + plan_section(mapping, checks)  # "What to do next" replaces "Needs attention"
+        + _audited(audit.inputs)
         + _areas(audit.checks, confidence)
-        + governance_section(report, checks)
-        + datasheet_section(report)
-        + _footer(report)
+        + governance_section(mapping, checks)
+        + datasheet_section(mapping)
+        + _footer(audit)
     )
     style = f"<style>{stylesheet()}</style>"
     if fragment:
         return f'<div class="assay-report ay-fragment">{style}{body}</div>'
-    _, head, _ = _verdict(counts, len(checks))
+    _, head, _ = _verdict(counts, len(audit.checks))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" '
