@@ -24,7 +24,7 @@ from assay.render._format import (
     shorten,
     status_of,
 )
-from assay.render._report import UNKNOWN
+from assay.render._report import UNKNOWN, charts_of
 from assay.render.charts import render_charts
 
 if TYPE_CHECKING:
@@ -332,14 +332,6 @@ def _card_footer(c: CheckResult) -> str:
 
 
 # -- the card -------------------------------------------------------------------
-def _charts(c: CheckResult) -> str:
-    try:
-        charts = c.charts
-    except (TypeError, ValueError, ArithmeticError, KeyError):
-        return ""  # a malformed chart in a hand-edited report loses its charts, not the card
-    return render_charts(charts)
-
-
 def render_card(c: CheckResult, index: int, confidence: float | None = None) -> str:
     """The HTML card of one check result."""
     status = c.status
@@ -360,7 +352,7 @@ def render_card(c: CheckResult, index: int, confidence: float | None = None) -> 
 
     explanation = _para(c.explanation)
     todo = _para(c.recommendation)
-    charts = _charts(c)
+    charts = render_charts(charts_of(c))
     body = [
         f'<div class="ay-block"><h4>What this means</h4>{explanation}</div>' if explanation else "",
         f'<div class="ay-block ay-todo"><h4>What to do</h4>{todo}</div>' if todo else "",

@@ -32,8 +32,17 @@ from assay.core.result import STATUSES, CheckResult, Finding, Severity, Status
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
+    from assay.core.charts import Chart
 
-__all__ = ["UNKNOWN", "ParsedReport", "Report", "count_statuses", "gate_failed", "read_report"]
+__all__ = [
+    "UNKNOWN",
+    "ParsedReport",
+    "Report",
+    "charts_of",
+    "count_statuses",
+    "gate_failed",
+    "read_report",
+]
 
 UNKNOWN = cast(Status, "unknown")
 """The status of a check or finding whose status is none of the five (a hand-edited
@@ -83,6 +92,8 @@ class ParsedReport:
 def read_report(report: AuditResult | Mapping[str, Any] | Any) -> Report:
     """``report`` (an audit, ``report.json`` loaded, or anything else) as a :class:`Report`
     whose every field has its declared type; never raises."""
+    if isinstance(report, ParsedReport):
+        return report  # read already
     if isinstance(report, Mapping):
         return _parse(report)
     if not callable(getattr(report, "gate_failed", None)):
@@ -100,6 +111,15 @@ def count_statuses(checks: Iterable[CheckResult]) -> dict[str, int]:
     for c in checks:
         counts[c.status] += 1
     return counts
+
+
+def charts_of(c: CheckResult) -> tuple[Chart, ...]:
+    """The typed charts of a check (``CheckResult.charts``); none when a hand-edited chart
+    cannot be read, which loses the check's charts, never the document."""
+    try:
+        return c.charts
+    except (TypeError, ValueError, ArithmeticError, KeyError, AttributeError):
+        return ()
 
 
 def gate_failed(report: Report) -> bool:

@@ -10,21 +10,16 @@ field drops its part of the section, never the report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import html_attr, html_text
-from assay.render._format import (
-    as_list,
-    as_mapping,
-    as_number,
-    details_of,
-    fmt_number,
-    fmt_percent,
-)
+from assay.render._format import fmt_number, fmt_percent
+from assay.render._report import Report, charts_of, read_report
 from assay.render.charts import _f, _scale, _svg, _text, _ticks, render_chart
 
 if TYPE_CHECKING:
+    from assay.core.result import CheckResult
     from assay.details.unsupervised import Projection
 
 __all__ = ["unsupervised_headline", "unsupervised_section"]
@@ -36,15 +31,17 @@ _MAX_POINTS = 600
 _MAX_LEGEND = 12
 
 
-def _by_id(checks: list[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    return {str(c.get("id")): c for c in checks if c.get("status") not in ("skipped", "error")}
+def _by_id(checks: Iterable[CheckResult]) -> dict[str, CheckResult]:
+    return {c.id: c for c in checks if c.status not in ("skipped", "error")}
 
 
-def _m(check: Mapping[str, Any] | None, key: str) -> float | None:
-    if check is None:
-        return None
-    v = as_number(as_mapping(check.get("metrics")).get(key))
+def _m(check: CheckResult | None, key: str) -> float | None:
+    v = None if check is None else check.metrics.get(key)
     return None if v is None else float(v)
+
+
+def _first_chart(check: CheckResult) -> str:
+    return render_chart(next(iter(charts_of(check)), None))
 
 
 def _scatter(proj: Projection) -> str:
@@ -104,7 +101,7 @@ def _scatter(proj: Projection) -> str:
     )
 
 
-def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
+def _clustering(by_id: dict[str, CheckResult]) -> tuple[str, list[str]]:
     q, s = by_id.get("clustering.quality"), by_id.get("clustering.stability")
     z, d = by_id.get("clustering.sizes"), by_id.get("clustering.drift")
     parts = []
@@ -115,7 +112,7 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
     sil, null = _m(q, "silhouette"), _m(q, "silhouette_null")
     if q is not None and sil is not None and null is not None:  # sil is None when q is
         verdict = {"pass": "clearly better than", "warn": "only slightly better than"}.get(
-            str(q.get("status")),
+            q.status,
             "no better than",
         )
         parts.append(
@@ -130,24 +127,20 @@ def _clustering(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
             else f"{int(unstable):,} of {int(n):,} clusters do not come back when refitted"
         )
     if d is not None:
-        parts.append(
-            "no cluster drift" if d.get("status") == "pass" else "the clusters have drifted"
-        )
+        parts.append("no cluster drift" if d.status == "pass" else "the clusters have drifted")
     charts = []
     if z is not None:
         from assay.details.unsupervised import ClusterSizesDetails
 
-        det = details_of(z, ClusterSizesDetails)
+        det = z.details_as(ClusterSizesDetails)
         charts.append(render_chart(next(iter(det.charts), None)))
         charts.append(_scatter(det.projection))
     if s is not None:
-        charts.append(
-            render_chart(next(iter(as_list(as_mapping(s.get("details")).get("charts"))), None))
-        )
+        charts.append(_first_chart(s))
     return "; ".join(parts), charts
 
 
-def _anomaly(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
+def _anomaly(by_id: dict[str, CheckResult]) -> tuple[str, list[str]]:
     r, d, t = (
         by_id.get("anomaly.rate"),
         by_id.get("anomaly.rate_drift"),
@@ -164,41 +157,42 @@ def _anomaly(by_id: dict[str, Mapping[str, Any]]) -> tuple[str, list[str]]:
         parts.append(f"the detector flags {fmt_percent(rate)} of rows{ci}")
     cur, ratio = _m(d, "current_rate"), _m(d, "rate_ratio")
     if d is not None and cur is not None and ratio is not None:  # cur is None when d is
-        how = "steady" if d.get("status") == "pass" else f"{ratio:.1f} times the reference"
+        how = "steady" if d.status == "pass" else f"{ratio:.1f} times the reference"
         parts.append(f"{fmt_percent(cur)} of current rows ({how})")
     ap, prev = _m(t, "pr_auc"), _m(t, "prevalence")
     if ap is not None and prev is not None:
         parts.append(f"PR-AUC {fmt_number(ap)} against {fmt_number(prev)} for random flagging")
-    charts = []
-    for c in (d, t):
-        if c is not None:
-            charts.append(
-                render_chart(next(iter(as_list(as_mapping(c.get("details")).get("charts"))), None))
-            )
+    charts = [_first_chart(c) for c in (d, t) if c is not None]
     return "; ".join(parts), charts
 
 
-def unsupervised_headline(report: Mapping[str, Any]) -> str:
+def _task(audit: Report) -> Any:
+    schema = audit.inputs.get("schema")
+    return schema.get("task") if isinstance(schema, Mapping) else None
+
+
+def unsupervised_headline(report: Report | Mapping[str, Any]) -> str:
     """The headline sentence of a clustering or anomaly report (``""`` for other tasks,
     or when no check gave a part of it); the model card prints the same sentence.
 
     >>> unsupervised_headline({"inputs": {"schema": {"task": "binary"}}, "checks": []})
     ''
     """
-    task = as_mapping(as_mapping(report.get("inputs")).get("schema")).get("task")
+    audit = read_report(report)
+    task = _task(audit)
     if task not in ("clustering", "anomaly"):
         return ""
-    checks = [c for c in as_list(report.get("checks")) if isinstance(c, Mapping)]
-    sentence, _ = (_clustering if task == "clustering" else _anomaly)(_by_id(checks))
+    sentence, _ = (_clustering if task == "clustering" else _anomaly)(_by_id(audit.checks))
     return f"{sentence[:1].upper()}{sentence[1:]}." if sentence else ""
 
 
-def unsupervised_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+def unsupervised_section(report: Report | Mapping[str, Any]) -> str:
     """The overview section of a clustering or anomaly report; ``""`` for other tasks."""
-    task = as_mapping(as_mapping(report.get("inputs")).get("schema")).get("task")
+    audit = read_report(report)
+    task = _task(audit)
     if task not in ("clustering", "anomaly"):
         return ""
-    by_id = _by_id(checks)
+    by_id = _by_id(audit.checks)
     sentence, charts = (_clustering if task == "clustering" else _anomaly)(by_id)
     title = "Clustering at a glance" if task == "clustering" else "Anomaly detection at a glance"
     figures = "".join(c for c in charts if c)

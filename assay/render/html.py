@@ -419,7 +419,7 @@ def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = Fal
     checks = [c for c in as_list(mapping.get("checks")) if isinstance(c, Mapping)]
     body = (
         _header(audit, counts, len(audit.checks))
-        + unsupervised_section(mapping, checks)  # clustering / anomaly tasks only
+        + unsupervised_section(audit)  # clustering / anomaly tasks only
         + plan_section(mapping, checks)  # "What to do next" replaces "Needs attention"
         + _audited(audit.inputs)
         + _areas(audit.checks, confidence)

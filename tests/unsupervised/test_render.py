@@ -27,14 +27,14 @@ SIZES = {
 
 
 def test_map_escapes_cluster_names_and_skips_missing_points():
-    html = unsupervised_section(_report("clustering", [SIZES]), [SIZES])
+    html = unsupervised_section(_report("clustering", [SIZES]))
     assert "<b>a</b>" not in html and "cluster &lt;b&gt;a&lt;/b&gt;" in html
     assert html.count("<circle") == 2 + 2  # two drawable points, two legend dots
     assert "2 clusters over 10 rows" in html
 
 
 def test_supervised_reports_have_no_section():
-    assert unsupervised_section(_report("binary", [SIZES]), [SIZES]) == ""
+    assert unsupervised_section(_report("binary", [SIZES])) == ""
     assert "at a glance" not in render_html(_report("binary", []))
 
 
