@@ -1,15 +1,16 @@
 """Report sections for governance: "What to do next" and the standards crosswalk.
 
-Both read the report dict only. The crosswalk comes from the report's
-``governance`` block (written by the audit into ``report.json`` under
-``extra``); for an older report without it, the same block is rebuilt from the
-crosswalk shipped with Assay (static reference data, not a computation).
+Both read the typed report (:func:`assay.render._report.read_report`). The
+crosswalk comes from the report's ``governance`` block (written by the audit into
+``report.json`` under ``extra``); for an older report without it, the same block is
+rebuilt from the crosswalk shipped with Assay (static reference data, not a
+computation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay.render._cards import anchor_id, badge
 from assay.render._escape import html_text
@@ -19,8 +20,11 @@ from assay.render._format import (
     as_str_list,
     plural,
     shorten,
-    status_of,
 )
+from assay.render._report import Report, plan_input
+
+if TYPE_CHECKING:
+    from assay.core.result import CheckResult
 
 __all__ = ["DECISION_WORDS", "decisions_of", "governance_section", "plan_section"]
 
@@ -51,7 +55,7 @@ DECISION_WORDS = {
 
 
 # -- people's decisions -----------------------------------------------------------
-def decisions_of(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+def decisions_of(report: Report | Mapping[str, Any]) -> list[dict[str, Any]]:
     """The decisions people recorded on the next steps (the workbench writes them to
     ``extra.workbench.decisions``), oldest first; entries of the wrong shape are left
     out. Each: ``check_id``, ``decision``, ``comment``, ``who``, ``at`` (epoch seconds).
@@ -63,7 +67,8 @@ def decisions_of(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     >>> decisions_of(r)[0]["who"], decisions_of({})
     ('Ana', [])
     """
-    raw = as_mapping(as_mapping(report.get("extra")).get("workbench")).get("decisions")
+    extra = report.get("extra") if isinstance(report, Mapping) else report.extra
+    raw = as_mapping(as_mapping(extra).get("workbench")).get("decisions")
     out = []
     for d in raw if isinstance(raw, list) else []:
         if not isinstance(d, Mapping) or not isinstance(d.get("check_id"), str):
@@ -94,7 +99,7 @@ def decision_when(at: float | None) -> str:
         return "—"
 
 
-def latest_decisions(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def latest_decisions(report: Report | Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The newest decision per step (``check_id``)."""
     return {d["check_id"]: d for d in decisions_of(report)}
 
@@ -119,12 +124,12 @@ def _decision_rows(decisions: Sequence[Mapping[str, Any]], titles: Mapping[str, 
     )
 
 
-def _decisions_block(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+def _decisions_block(audit: Report) -> str:
     """People's decisions on the next steps: the latest per step, then earlier ones."""
-    every = decisions_of(report)
+    every = decisions_of(audit)
     if not every:
         return ""
-    titles = {str(c.get("id")): str(c.get("title") or c.get("id")) for c in checks}
+    titles = {c.id: c.title or c.id for c in audit.checks}
     latest = list({d["check_id"]: d for d in every}.values())
     earlier = [d for d in every if not any(d is x for x in latest)]
     head = (
@@ -147,15 +152,14 @@ def _decisions_block(report: Mapping[str, Any], checks: list[Mapping[str, Any]])
     return out
 
 
-def _record(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+def _record(audit: Report) -> Mapping[str, Any]:
     from assay.governance._crosswalk import governance_record
     from assay.governance._plan import governance_of
 
-    block = governance_of(report)
+    block = governance_of({"extra": audit.extra})
     if as_mapping(block.get("nist_ai_rmf")):
         return block
-    ids = [str(c.get("id")) for c in checks if isinstance(c.get("id"), str)]
-    return governance_record(ids)
+    return governance_record([c.id for c in audit.checks if c.id])
 
 
 # -- what to do next ------------------------------------------------------------
@@ -207,13 +211,13 @@ def _step(n: int, s: Mapping[str, Any], decided: Mapping[str, Any] | None = None
     )
 
 
-def plan_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+def plan_section(audit: Report) -> str:
     """ "What to do next": problems as numbered steps, most important first."""
     from assay.governance._plan import remediation_plan
 
-    if not checks:
+    if not audit.checks:
         return ""
-    plan = remediation_plan({**report, "checks": checks})
+    plan = remediation_plan(plan_input(audit))
     if not plan:
         return (
             '<section class="ay-section ay-plan ay-plan-empty"><h2>What to do next</h2>'
@@ -232,7 +236,7 @@ def plan_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> 
         first = "The first one" if fails == 1 else f"The first {fails:,}"
         lead += f" {first} must be fixed before the quality gate passes."
     lead += " Each step says what to do and which check to run again afterwards."
-    decided = latest_decisions(report)
+    decided = latest_decisions(audit)
     steps = "".join(_step(n, s, decided.get(s["check_id"])) for n, s in enumerate(plan, 1))
     return (
         '<section class="ay-section ay-plan"><h2>What to do next</h2>'
@@ -248,13 +252,13 @@ def _worst(statuses: list[str]) -> str:
     return min(ran, key=lambda s: STATUS_RANK.get(s, 0))
 
 
-def _evidence(ids: list[str], where: Mapping[str, tuple[int, Mapping[str, Any]]]) -> str:
+def _evidence(ids: list[str], where: _Where) -> str:
     items = []
     for cid in ids:
         i, c = where[cid]
         items.append(
-            f'<li>{badge(c.get("status"), small=True)}<a href="#{anchor_id(i, cid)}">'
-            f"{html_text(c.get('title') or cid)}</a></li>"
+            f'<li>{badge(c.status, small=True)}<a href="#{anchor_id(i, cid)}">'
+            f"{html_text(c.title or cid)}</a></li>"
         )
     return f'<ul class="ay-evidence">{"".join(items)}</ul>'
 
@@ -286,7 +290,7 @@ def _owner_box(owner: Mapping[str, Any]) -> str:
     return f'<div class="ay-gov-card"><h3>Model card</h3><dl class="ay-facts">{dl}</dl>{note}</div>'
 
 
-_Where = Mapping[str, tuple[int, Mapping[str, Any]]]
+_Where = Mapping[str, tuple[int, "CheckResult"]]
 _Sub = tuple[str, Mapping[str, Any], list[str]]
 
 
@@ -298,7 +302,7 @@ def _classify(
     rows, uncovered, people = [], [], []
     for sid, item in nist.items():
         ids = [c for c in as_str_list(item.get("checks")) if c in where]
-        statuses = [status_of(where[c][1].get("status")) for c in ids]
+        statuses: list[str] = [where[c][1].status for c in ids]
         evidence = bool(ids) and _worst(statuses) != "skipped"
         if evidence:
             rows.append((sid, item, ids, _worst(statuses)))
@@ -383,7 +387,7 @@ def _people_item(sid: str, item: Mapping[str, Any], ids: list[str], where: _Wher
         )
         + (
             '<span class="ay-helped">Some evidence from this audit: '
-            + ", ".join(html_text(where[c][1].get("title") or c) for c in ids)
+            + ", ".join(html_text(where[c][1].title or c) for c in ids)
             + "</span>"
             if ids
             else ""
@@ -420,7 +424,7 @@ def _iso_block(rec: Mapping[str, Any], where: _Where) -> str:
     iso_rows = []
     for cid, item in iso.items():
         ids = [c for c in as_str_list(item.get("checks")) if c in where]
-        ran = [c for c in ids if status_of(where[c][1].get("status")) != "skipped"]
+        ran = [c for c in ids if where[c][1].status != "skipped"]
         if ran:
             iso_rows.append(
                 f'<tr><th scope="row"><span class="ay-sub-id">{html_text(cid)}</span></th>'
@@ -446,18 +450,18 @@ def _iso_block(rec: Mapping[str, Any], where: _Where) -> str:
     )
 
 
-def governance_section(report: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> str:
+def governance_section(audit: Report) -> str:
     """Evidence per NIST AI RMF subcategory, the checklist for people, ISO/IEC 42001."""
-    if not checks:
+    if not audit.checks:
         return ""
-    rec = _record(report, checks)
+    rec = _record(audit)
     nist = {k: as_mapping(v) for k, v in as_mapping(rec.get("nist_ai_rmf")).items()}
-    where = {str(c.get("id")): (i, c) for i, c in enumerate(checks) if isinstance(c.get("id"), str)}
+    where = {c.id: (i, c) for i, c in enumerate(audit.checks) if c.id}
     rows, uncovered, people = _classify(nist, where)
     parts = [
         _intro(rec, len(rows), len(uncovered), len(people)),
         _owner_box(as_mapping(rec.get("owner"))),
-        _decisions_block(report, checks),
+        _decisions_block(audit),
         _evidence_table(rows, where) if rows else "",
         _uncovered_list(uncovered) if uncovered else "",
         _people_checklist(people, where) if people else "",

@@ -122,6 +122,18 @@ def charts_of(c: CheckResult) -> tuple[Chart, ...]:
         return ()
 
 
+def plan_input(report: Report) -> dict[str, Any]:
+    """The report dict the governance helpers read (``remediation_plan``, ``governance_of``
+    in :mod:`assay.governance._plan`): each check's ``to_dict()`` with the report's inputs,
+    settings and extra."""
+    return {
+        "checks": [c.to_dict() for c in report.checks],
+        "inputs": report.inputs,
+        "settings": report.settings,
+        "extra": report.extra,
+    }
+
+
 def gate_failed(report: Report) -> bool:
     """Whether the gate fails: a ``fail``, ``error`` or :data:`UNKNOWN` check (or a
     ``warn`` when the gate fails on warnings), as ``AuditResult.gate_failed``."""

@@ -29,7 +29,6 @@ from assay.render._format import (
     DASH,
     SEVERITY_RANK,
     STATUS_RANK,
-    as_list,
     as_mapping,
     as_number,
     as_str_list,
@@ -414,17 +413,14 @@ def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = Fal
     audit = read_report(report)
     counts = count_statuses(audit.checks)
     confidence = as_number(audit.settings.get("confidence"))
-    # the sections below still read the report dict (typed in the next steps)
-    mapping = report_mapping(report)
-    checks = [c for c in as_list(mapping.get("checks")) if isinstance(c, Mapping)]
     body = (
         _header(audit, counts, len(audit.checks))
         + unsupervised_section(audit)  # clustering / anomaly tasks only
-        + plan_section(mapping, checks)  # "What to do next" replaces "Needs attention"
+        + plan_section(audit)  # "What to do next" replaces "Needs attention"
         + _audited(audit.inputs)
         + _areas(audit.checks, confidence)
-        + governance_section(mapping, checks)
-        + datasheet_section(mapping)
+        + governance_section(audit)
+        + datasheet_section(report_mapping(report))  # the datasheet still reads the dict
         + _footer(audit)
     )
     style = f"<style>{stylesheet()}</style>"

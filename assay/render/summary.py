@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
 from assay.render._format import fmt_number, humanize, plural, shorten
-from assay.render._report import Report, count_statuses, gate_failed, read_report
+from assay.render._report import Report, count_statuses, gate_failed, plan_input, read_report
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
@@ -121,14 +121,7 @@ def render_summary(report: AuditResult | Mapping[str, Any], *, max_steps: int = 
     headline = _headline(audit)
     if headline:
         lines += ["", f"Headline metric: {headline}."]
-    plan = remediation_plan(
-        {
-            "checks": [c.to_dict() for c in checks],
-            "inputs": audit.inputs,
-            "settings": audit.settings,
-            "extra": audit.extra,
-        }
-    )
+    plan = remediation_plan(plan_input(audit))
     if plan:
         lines += ["", "**Next steps**, most important first:", ""]
         for n, s in enumerate(plan[:max_steps], 1):
