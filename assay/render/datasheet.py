@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from assay.render._escape import html_text, markdown_code, markdown_text
 from assay.render._format import (
     DASH,
-    as_list,
     as_mapping,
     as_number,
     as_str_list,
@@ -32,13 +31,13 @@ from assay.render._format import (
     details_of,
     fmt_number,
     fmt_percent,
-    report_mapping,
     short_hash,
-    status_of,
 )
+from assay.render._report import Report, read_report
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
+    from assay.core.result import CheckResult
     from assay.details.data import ClassShare, GroupShare
     from assay.details.security import NameHint, PiiColumn
 
@@ -106,11 +105,8 @@ CHECKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 # -- extraction (fields of the report, nothing computed) ----------------------------
-def _check(report: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
-    for c in as_list(report.get("checks")):
-        if isinstance(c, Mapping) and c.get("id") == check_id:
-            return c
-    return None
+def _check(audit: Report, check_id: str) -> CheckResult | None:
+    return next((c for c in audit.checks if c.id == check_id), None)
 
 
 def _fingerprint(split: Mapping[str, Any]) -> str | None:
@@ -164,14 +160,14 @@ def _roles(schema: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _columns(
-    report: Mapping[str, Any], schema: Mapping[str, Any], sensitive: list[str]
+    audit: Report, schema: Mapping[str, Any], sensitive: list[str]
 ) -> list[dict[str, Any]]:
     """One entry per column of the schema: type, role and missing share per split (from
     ``data.integrity``'s typed details)."""
     from assay.details.data import IntegrityDetails
 
     missing: dict[str, dict[str, Any]] = {}
-    for row in details_of(_check(report, "data.integrity"), IntegrityDetails).columns:
+    for row in details_of(_check(audit, "data.integrity"), IntegrityDetails).columns:
         missing.setdefault(row.column, {})[row.split] = row.missing_share
     roles = _roles(schema)
     columns = []
@@ -185,37 +181,26 @@ def _columns(
     return columns
 
 
-def _issues(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    issues = []
-    for c in as_list(report.get("checks")):
-        if not isinstance(c, Mapping):
-            continue
-        cid = str(c.get("id") or "")
-        if not (cid.startswith("data.") or cid in _DATASET_CHECKS):
-            continue
-        if status_of(c.get("status")) in ("fail", "warn", "error"):
-            issues.append(
-                {
-                    "id": cid,
-                    "title": c.get("title") or cid,
-                    "status": c.get("status"),
-                    "summary": c.get("summary"),
-                }
-            )
-    return issues
+def _issues(audit: Report) -> list[dict[str, Any]]:
+    return [
+        {"id": c.id, "title": c.title or c.id, "status": c.status, "summary": c.summary}
+        for c in audit.checks
+        if (c.id.startswith("data.") or c.id in _DATASET_CHECKS)
+        and c.status in ("fail", "warn", "error")
+    ]
 
 
-def _personal(report: Mapping[str, Any]) -> dict[str, Any]:
+def _personal(audit: Report) -> dict[str, Any]:
     """What ``security.pii`` found (its typed details), as the datasheet lists it."""
     from assay.details.security import PiiDetails
 
-    pii = _check(report, "security.pii")
+    pii = _check(audit, "security.pii")
     details = details_of(pii, PiiDetails)
     hints = details.name_hints
     return {
         "sensitive_named": [h.column for h in hints if h.kind == "SENSITIVE"],
-        "pii_status": None if pii is None else status_of(pii.get("status")),
-        "pii_summary": None if pii is None else pii.get("summary"),
+        "pii_status": None if pii is None else pii.status,
+        "pii_summary": None if pii is None else pii.summary,
         "pii_columns": list(details.columns),
         "pii_named": [h for h in hints if h.kind not in ("SENSITIVE", "QUASI_IDENTIFIER")],
         "quasi_identifiers": [h.column for h in hints if h.kind == "QUASI_IDENTIFIER"],
@@ -223,29 +208,30 @@ def _personal(report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def datasheet_data(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The datasheet's content, picked from the report dict (nothing is computed); the
-    checks' details are read as their declared types (:mod:`assay.core.details`)."""
+def datasheet_data(report: AuditResult | Report | Mapping[str, Any]) -> dict[str, Any]:
+    """The datasheet's content, picked from the report (typed, or a dict read once by
+    :func:`~assay.render._report.read_report`; nothing is computed); the checks' details
+    are read as their declared types (:mod:`assay.core.details`)."""
     from assay.details.data import RepresentativenessDetails
 
-    report = as_mapping(report)
-    inputs = as_mapping(report.get("inputs"))
+    audit = read_report(report)
+    inputs = audit.inputs
     schema = as_mapping(inputs.get("schema"))
     sensitive = as_str_list(inputs.get("sensitive"))
-    rep = details_of(_check(report, "data.representativeness"), RepresentativenessDetails)
+    rep = details_of(_check(audit, "data.representativeness"), RepresentativenessDetails)
     return {
-        "assay_version": report.get("assay_version"),
-        "created_at": report.get("created_at"),
+        "assay_version": audit.assay_version or None,
+        "created_at": audit.created_at or None,
         "splits": _splits(inputs),
         "task": schema.get("task"),
         "target": schema.get("target"),
         "classes": as_str_list(schema.get("classes")),
-        "columns": _columns(report, schema, sensitive),
+        "columns": _columns(audit, schema, sensitive),
         "class_balance": rep.class_balance,
         "sensitive": sensitive,
         "sensitive_groups": list(rep.sensitive_groups),
-        **_personal(report),
-        "known_issues": _issues(report),
+        **_personal(audit),
+        "known_issues": _issues(audit),
     }
 
 
@@ -440,7 +426,7 @@ def render_datasheet(report: AuditResult | Mapping[str, Any]) -> str:
     >>> text.startswith("# Datasheet") and "| Test data |" in text
     True
     """
-    d = datasheet_data(report_mapping(report))
+    d = datasheet_data(report)
     lines = [
         "# Datasheet for the dataset",
         "",
@@ -561,7 +547,7 @@ def _html_issues_and_questions(d: Mapping[str, Any]) -> list[str]:
     return parts
 
 
-def datasheet_section(report: Mapping[str, Any]) -> str:
+def datasheet_section(report: AuditResult | Report | Mapping[str, Any]) -> str:
     """The "Datasheet" section of the HTML report (the same content as ``datasheet.md``).
 
     Examples

@@ -34,7 +34,6 @@ from assay.render._format import (
     as_str_list,
     fmt_number,
     plural,
-    report_mapping,
     short_hash,
 )
 from assay.render._governance import governance_section, plan_section
@@ -420,7 +419,7 @@ def render_html(report: AuditResult | Mapping[str, Any], *, fragment: bool = Fal
         + _audited(audit.inputs)
         + _areas(audit.checks, confidence)
         + governance_section(audit)
-        + datasheet_section(report_mapping(report))  # the datasheet still reads the dict
+        + datasheet_section(audit)
         + _footer(audit)
     )
     style = f"<style>{stylesheet()}</style>"
