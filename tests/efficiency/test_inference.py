@@ -11,7 +11,11 @@ ID = "efficiency.inference"
 
 @pytest.fixture(scope="module")
 def clean(logreg, small):
-    return run(logreg, *small, [ID])[ID]
+    # Twenty single-row calls must fit before the measurement's hard stop (twice its
+    # share of the budget, at least 0.5 s), which the short FAST budget set at 25 ms a
+    # call: a loaded CI machine took longer (18 repetitions). A 20 s budget (2 s on these
+    # 400 rows) allows 80 ms a call; what is asserted below is unchanged.
+    return run(logreg, *small, [ID], thresholds={ID: {"time_budget_s": 20.0}})[ID]
 
 
 def test_clean_model_passes_and_reports_every_figure(clean):
