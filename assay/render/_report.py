@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from assay.core.charts import UNITS
@@ -87,6 +87,8 @@ class ParsedReport:
     fail_on: str = "fail"
     extra: Mapping[str, Any] = field(default_factory=dict)
     schema_version: str = ""
+    recorded_gate: bool | None = None
+    """``gate.failed`` as the report file records it (``None`` when it records none)."""
 
 
 def read_report(report: AuditResult | Mapping[str, Any] | Any) -> Report:
@@ -102,7 +104,7 @@ def read_report(report: AuditResult | Mapping[str, Any] | Any) -> Report:
     checks = tuple(c if _sound_check(c) else _check(_getter(c)) for c in audit.checks)
     if all(a is b for a, b in zip(checks, audit.checks, strict=True)):
         return audit
-    return _top(_getter(audit), checks)
+    return replace(_top(_getter(audit), checks), recorded_gate=audit.gate_failed())
 
 
 def count_statuses(checks: Iterable[CheckResult]) -> dict[str, int]:
@@ -134,9 +136,20 @@ def plan_input(report: Report) -> dict[str, Any]:
     }
 
 
+def gate_recorded(report: Report) -> bool | None:
+    """Whether the gate failed, as a report read from a dict records it (``None`` when it
+    records none); an audit's own verdict (:func:`gate_failed`) otherwise."""
+    if isinstance(report, ParsedReport):
+        return report.recorded_gate
+    return gate_failed(report)
+
+
 def gate_failed(report: Report) -> bool:
-    """Whether the gate fails: a ``fail``, ``error`` or :data:`UNKNOWN` check (or a
-    ``warn`` when the gate fails on warnings), as ``AuditResult.gate_failed``."""
+    """Whether the gate fails: as the report records it when it does, else a ``fail``,
+    ``error`` or :data:`UNKNOWN` check (or a ``warn`` when the gate fails on warnings), as
+    ``AuditResult.gate_failed``."""
+    if isinstance(report, ParsedReport) and report.recorded_gate is not None:
+        return report.recorded_gate
     bad = {"fail", "error", UNKNOWN} | ({"warn"} if report.fail_on == "warn" else set())
     return any(c.status in bad for c in report.checks)
 
@@ -158,6 +171,7 @@ def _parse_check(d: Mapping[str, Any]) -> CheckResult:
 def _top(get: Callable[[str], Any], checks: tuple[CheckResult, ...]) -> ParsedReport:
     gate = get("gate")
     fail_on = get("fail_on") if gate is None else _mapping(gate).get("fail_on")
+    failed = _mapping(gate).get("failed")
     return ParsedReport(
         checks=checks,
         inputs=_mapping(get("inputs")),
@@ -168,6 +182,7 @@ def _top(get: Callable[[str], Any], checks: tuple[CheckResult, ...]) -> ParsedRe
         fail_on="warn" if fail_on == "warn" else "fail",
         extra=_mapping(get("extra")),
         schema_version=_text(get("schema_version")),
+        recorded_gate=failed if isinstance(failed, bool) else None,
     )
 
 

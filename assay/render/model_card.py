@@ -3,7 +3,8 @@
 evaluation data, training data, quantitative analyses, ethical
 considerations, caveats and recommendations.
 
-Every number is copied from the report dict (``report.json``); nothing is
+Every number is copied from the report (an audit, or ``report.json`` read once by
+:func:`~assay.render._report.read_report` into typed results); nothing is
 computed. What only the owner can know (intended use, out-of-scope uses,
 owners, licence...) comes from the owner fields (the ``model_card:`` section
 of ``assay.yaml``, see :mod:`assay.governance._owner`) or is left as a
@@ -16,10 +17,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from assay.render._escape import markdown_code, markdown_text
-from assay.render._format import details_of, report_mapping
+from assay.render._report import Report, gate_recorded, plan_input, read_report
 
 if TYPE_CHECKING:
     from assay.core.audit_result import AuditResult
+    from assay.core.result import CheckResult
 
 __all__ = ["QUESTION", "render_model_card"]
 
@@ -135,20 +137,20 @@ def _field(owner: Mapping[str, Any], key: str, label: str) -> str:
     return f"- **{label}:** {v}" if v else f"- **{label}:** {QUESTION} {_ASK[key]}"
 
 
-def _checks(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [c for c in _l(report.get("checks")) if isinstance(c, Mapping)]
+def _check(audit: Report, check_id: str) -> CheckResult | None:
+    return next((c for c in audit.checks if c.id == check_id), None)
 
 
-def _check(report: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
-    return next((c for c in _checks(report) if c.get("id") == check_id), None)
+def _ran(c: CheckResult | None) -> bool:
+    return c is not None and c.status not in ("skipped", "error")
 
 
-def _conf(report: Mapping[str, Any]) -> str:
-    c = _m(report.get("settings")).get("confidence")
+def _conf(audit: Report) -> str:
+    c = audit.settings.get("confidence")
     return f"{c * 100:g}%" if isinstance(c, float) and 0 < c < 1 else "confidence"
 
 
-def _interval(metrics: Mapping[str, Any], k: str) -> str:
+def _interval(metrics: Mapping[str, float | int | None], k: str) -> str:
     lo, hi = metrics.get(f"{k}_low"), metrics.get(f"{k}_high")
     if lo is None or hi is None:
         return DASH
@@ -168,8 +170,8 @@ def _data_line(name: str, split: Mapping[str, Any]) -> str:
 
 
 # -- sections -------------------------------------------------------------------
-def _details(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
-    inputs = _m(report.get("inputs"))
+def _details(audit: Report, owner: Mapping[str, Any]) -> list[str]:
+    inputs = audit.inputs
     schema = _m(inputs.get("schema"))
     model = _m(inputs.get("model"))
     lines = ["## Model details", ""]
@@ -198,7 +200,7 @@ def _details(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
             if target
             else "; no known anomaly labels were given"
         )
-    positive = _m(report.get("settings")).get("positive_label")
+    positive = audit.settings.get("positive_label")
     if task == "anomaly" and target and positive is not None:
         line += f" ({code(positive)} marks an anomaly)"
     elif task not in _UNSUPERVISED:
@@ -216,12 +218,11 @@ def _details(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
     if owner.get("contact"):
         lines.append(f"- **Contact:** {text(owner['contact'])}")
     lines.append(_field(owner, "licence", "Licence"))
-    gate = _m(report.get("gate"))
     verdicts: dict[bool | None, str] = {True: "failed", False: "passed"}
-    verdict = verdicts.get(gate.get("failed"), "not recorded")
+    verdict = verdicts.get(gate_recorded(audit), "not recorded")
     lines.append(
-        f"- **Audit:** Assay {text(report.get('assay_version') or '?')}, "
-        f"{text(report.get('created_at') or 'date not recorded')}; quality gate {verdict}"
+        f"- **Audit:** Assay {text(audit.assay_version or '?')}, "
+        f"{text(audit.created_at or 'date not recorded')}; quality gate {verdict}"
     )
     return lines
 
@@ -236,17 +237,12 @@ def _intended(owner: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _fairness_checks(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [
-        c
-        for c in _checks(report)
-        if c.get("area") == "fairness" or c.get("id") == "clustering.fairness"
-    ]
+def _fairness_checks(audit: Report) -> list[CheckResult]:
+    return [c for c in audit.checks if c.area == "fairness" or c.id == "clustering.fairness"]
 
 
-def _factors(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
-    inputs = _m(report.get("inputs"))
-    sensitive = [str(s) for s in _l(inputs.get("sensitive"))]
+def _factors(audit: Report, owner: Mapping[str, Any]) -> list[str]:
+    sensitive = [str(s) for s in _l(audit.inputs.get("sensitive"))]
     lines = ["## Factors", ""]
     if sensitive:
         lines.append("- **Sensitive attributes audited:** " + ", ".join(code(s) for s in sensitive))
@@ -255,27 +251,25 @@ def _factors(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
             "- **Sensitive attributes audited:** none were given, so results were not broken "
             "down by group (give `--sensitive COLUMN` to the audit)."
         )
-    for c in _fairness_checks(report):
+    for c in _fairness_checks(audit):
         lines.append(
-            f"- **{text(c.get('title') or c.get('id'))}:** {_STATUS.get(c.get('status'), '?')}"
-            f" — {text(c.get('summary'))}"
+            f"- **{text(c.title or c.id)}:** {_STATUS.get(c.status, '?')} — {text(c.summary)}"
         )
     lines.append(_field(owner, "factors", "Other relevant factors"))
     return lines
 
 
-def _unsupervised_metrics(report: Mapping[str, Any], task: str) -> list[str]:
+def _unsupervised_metrics(audit: Report, task: str) -> list[str]:
     """The Metrics section of a clustering or anomaly card: the report's headline
     sentence, then the task's own numbers (there is no accuracy to report)."""
     from assay.render._unsupervised import unsupervised_headline
 
-    settings = _m(report.get("settings"))
+    settings = audit.settings
     lines = ["## Metrics", ""]
-    headline = unsupervised_headline(report)
+    headline = unsupervised_headline(audit)
     if headline:
         lines += [f"**In one sentence:** {text(headline)}", ""]
-    detection = _check(report, "anomaly.detection")
-    labelled = detection is not None and detection.get("status") not in ("skipped", "error")
+    labelled = _ran(_check(audit, "anomaly.detection"))
     if task == "clustering":
         why = (
             "A clustering has no right answers to score against, so this card reports no "
@@ -293,15 +287,15 @@ def _unsupervised_metrics(report: Mapping[str, Any], task: str) -> list[str]:
             "detector flags and how it moved, not how many real anomalies it finds."
         )
     lines.append(
-        f"{why} Measured on the test data; intervals are {_conf(report)} intervals "
+        f"{why} Measured on the test data; intervals are {_conf(audit)} intervals "
         f"({num(settings.get('n_bootstrap'))} resamples, seed {num(settings.get('seed'))})."
     )
     rows = []
     for check_id, key, label in _HEADLINE_METRICS[task]:
-        c = _check(report, check_id)
-        if c is None or c.get("status") in ("skipped", "error"):
+        c = _check(audit, check_id)
+        if c is None or not _ran(c):
             continue
-        metrics = _m(c.get("metrics"))
+        metrics = c.metrics
         v = metrics.get(key)
         if v is None:
             continue
@@ -309,29 +303,29 @@ def _unsupervised_metrics(report: Mapping[str, Any], task: str) -> list[str]:
             v = int(v)
         rows.append([text(label), code(f"{check_id}.{key}"), num(v), _interval(metrics, key)])
     if rows:
-        lines += ["", _table(["Metric", "Id", "Test", f"{_conf(report)} interval"], rows).rstrip()]
+        lines += ["", _table(["Metric", "Id", "Test", f"{_conf(audit)} interval"], rows).rstrip()]
     else:
         lines += ["", f"No {_TASKS[task]} check gave a number in this audit."]
     return lines
 
 
-def _metrics(report: Mapping[str, Any]) -> list[str]:
-    task = _m(_m(report.get("inputs")).get("schema")).get("task")
+def _metrics(audit: Report) -> list[str]:
+    task = _m(audit.inputs.get("schema")).get("task")
     if task in _UNSUPERVISED:
-        return _unsupervised_metrics(report, str(task))
-    perf = _check(report, "evaluation.performance")
+        return _unsupervised_metrics(audit, str(task))
+    perf = _check(audit, "evaluation.performance")
     lines = ["## Metrics", ""]
-    if perf is None or perf.get("status") in ("skipped", "error"):
-        why = text(perf.get("summary")) if perf else "The performance check did not run."
+    if perf is None or not _ran(perf):
+        why = text(perf.summary) if perf else "The performance check did not run."
         return [*lines, f"No performance metrics: {why}"]
     from assay.details.evaluation import PerformanceDetails
 
-    metrics = _m(perf.get("metrics"))
-    details = details_of(perf, PerformanceDetails)
+    metrics = perf.metrics
+    details = perf.details_as(PerformanceDetails)
     labels = details.metric_labels
-    settings = _m(report.get("settings"))
+    settings = audit.settings
     lines.append(
-        f"Measured on the test data; intervals are {_conf(report)} bootstrap intervals "
+        f"Measured on the test data; intervals are {_conf(audit)} bootstrap intervals "
         f"({num(settings.get('n_bootstrap'))} resamples, seed {num(settings.get('seed'))})."
         + (f" The headline metric is {code(details.main_metric)}." if details.main_metric else "")
     )
@@ -351,13 +345,13 @@ def _metrics(report: Mapping[str, Any]) -> list[str]:
             ]
         )
     lines.append(
-        _table(["Metric", "Id", "Test", f"{_conf(report)} interval", "Training"], rows).rstrip()
+        _table(["Metric", "Id", "Test", f"{_conf(audit)} interval", "Training"], rows).rstrip()
     )
     return lines
 
 
-def _data(report: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> list[str]:
-    inputs = _m(report.get("inputs"))
+def _data(audit: Report, name: str, keys: tuple[str, ...]) -> list[str]:
+    inputs = audit.inputs
     labels = {
         "test": "Test data",
         "current": "Current (production) data",
@@ -377,28 +371,23 @@ def _data(report: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> list[s
     return lines
 
 
-def _status_table(report: Mapping[str, Any]) -> str:
+def _status_table(audit: Report) -> str:
     rows = [
-        [
-            code(c.get("id")),
-            _STATUS.get(c.get("status"), text(c.get("status"))),
-            text(c.get("summary")),
-        ]
-        for c in _checks(report)
+        [code(c.id), _STATUS.get(c.status, text(c.status)), text(c.summary)] for c in audit.checks
     ]
     return _table(["Check", "Status", "Summary"], rows)
 
 
-def _interval_rows(report: Mapping[str, Any]) -> list[list[str]]:
+def _interval_rows(audit: Report) -> list[list[str]]:
     rows = []
-    for c in _checks(report):
-        if c.get("id") == "evaluation.performance":
+    for c in audit.checks:
+        if c.id == "evaluation.performance":
             continue
-        metrics = _m(c.get("metrics"))
+        metrics = c.metrics
         for k, v in metrics.items():
             if k.endswith(("_low", "_high")) or f"{k}_low" not in metrics:
                 continue
-            rows.append([code(c.get("id")), code(k), num(v), _interval(metrics, k)])
+            rows.append([code(c.id), code(k), num(v), _interval(metrics, k)])
     return rows
 
 
@@ -448,27 +437,21 @@ def _group_table(items: list[Mapping[str, Any]]) -> str:
     return _table(["group", *(text(c) for c in cols)], rows)
 
 
-def _finding_rows(c: Mapping[str, Any]) -> list[list[str]]:
+def _finding_rows(c: CheckResult) -> list[list[str]]:
     rows = []
-    for f in _l(c.get("findings")):
-        if not isinstance(f, Mapping) or f.get("group") is None:
+    for f in c.findings:
+        if f.group is None:
             continue
-        numbers = ", ".join(f"{text(k)} {num(v)}" for k, v in _m(f.get("metrics")).items())
-        rows.append(
-            [code(f["group"]), _STATUS.get(f.get("status"), "?"), text(f.get("message")), numbers]
-        )
+        numbers = ", ".join(f"{text(k)} {num(v)}" for k, v in f.metrics.items())
+        rows.append([code(f.group), _STATUS.get(f.status, "?"), text(f.message), numbers])
     return rows
 
 
-def _disaggregated(report: Mapping[str, Any], c: Mapping[str, Any]) -> list[str]:
-    lines = [
-        f"**{text(c.get('title') or c.get('id'))}** ({code(c.get('id'))}): "
-        f"{text(c.get('summary'))}",
-        "",
-    ]
-    tables = _group_lists(_m(c.get("details")))
+def _disaggregated(audit: Report, c: CheckResult) -> list[str]:
+    lines = [f"**{text(c.title or c.id)}** ({code(c.id)}): {text(c.summary)}", ""]
+    tables = _group_lists(c.details)
     if tables:
-        lines.append(f"Per group, with {_conf(report)} intervals in brackets:")
+        lines.append(f"Per group, with {_conf(audit)} intervals in brackets:")
         lines.append("")
     for label, items in tables:
         lines += [f"*{text(label)}*", "", _group_table(items).rstrip(), ""]
@@ -483,24 +466,24 @@ def _disaggregated(report: Mapping[str, Any], c: Mapping[str, Any]) -> list[str]
     return lines
 
 
-def _quantitative(report: Mapping[str, Any]) -> list[str]:
+def _quantitative(audit: Report) -> list[str]:
     lines = ["## Quantitative analyses", "", "### Every check of the audit", ""]
-    lines.append(_status_table(report).rstrip() or "No checks were run.")
-    rows = _interval_rows(report)
+    lines.append(_status_table(audit).rstrip() or "No checks were run.")
+    rows = _interval_rows(audit)
     if rows:
         lines += ["", "### Other measurements with intervals", ""]
         lines.append(
-            _table(["Check", "Metric", "Value", f"{_conf(report)} interval"], rows).rstrip()
+            _table(["Check", "Metric", "Value", f"{_conf(audit)} interval"], rows).rstrip()
         )
     lines += ["", "### Disaggregated results", ""]
     found = False
-    for c in [*_fairness_checks(report), _check(report, "evaluation.weak_segments")]:
-        if c is None or c.get("status") in ("skipped", "error"):
+    for c in [*_fairness_checks(audit), _check(audit, "evaluation.weak_segments")]:
+        if c is None or not _ran(c):
             continue
-        lines += _disaggregated(report, c)
+        lines += _disaggregated(audit, c)
         found = True
     if not found:
-        sensitive = _l(_m(report.get("inputs")).get("sensitive"))
+        sensitive = _l(audit.inputs.get("sensitive"))
         hint = "" if sensitive else " (give sensitive attributes with `--sensitive COLUMN`)"
         lines.append(
             "No results broken down by group: no fairness or segment check ran in this "
@@ -509,17 +492,15 @@ def _quantitative(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _ethics(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
+def _ethics(audit: Report, owner: Mapping[str, Any]) -> list[str]:
     lines = ["## Ethical considerations", ""]
     relevant = [
-        c
-        for c in _checks(report)
-        if c.get("area") in ("fairness", "security") and c.get("status") != "skipped"
+        c for c in audit.checks if c.area in ("fairness", "security") and c.status != "skipped"
     ]
     for c in relevant:
         lines.append(
-            f"- **{text(c.get('title') or c.get('id'))}** ({code(c.get('id'))}): "
-            f"{_STATUS.get(c.get('status'), '?')} — {text(c.get('summary'))}"
+            f"- **{text(c.title or c.id)}** ({code(c.id)}): "
+            f"{_STATUS.get(c.status, '?')} — {text(c.summary)}"
         )
     if not relevant:
         lines.append(
@@ -530,11 +511,11 @@ def _ethics(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _caveats(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
+def _caveats(audit: Report, owner: Mapping[str, Any]) -> list[str]:
     from assay.governance._plan import remediation_plan
 
     lines = ["## Caveats and recommendations", ""]
-    plan = remediation_plan(report)
+    plan = remediation_plan(plan_input(audit))
     if plan:
         lines.append("What the audit found to fix, most important first:")
         lines.append("")
@@ -548,22 +529,22 @@ def _caveats(report: Mapping[str, Any], owner: Mapping[str, Any]) -> list[str]:
             )
     else:
         lines.append("The audit found nothing to fix.")
-    skipped = [c for c in _checks(report) if c.get("status") == "skipped"]
+    skipped = [c for c in audit.checks if c.status == "skipped"]
     if skipped:
         lines += ["", "Not evaluated by this audit:", ""]
-        lines += [f"- {code(c.get('id'))}: {text(c.get('summary'))}" for c in skipped]
+        lines += [f"- {code(c.id)}: {text(c.summary)}" for c in skipped]
     lines += ["", _field(owner, "caveats", "Owner's caveats")]
     return lines
 
 
-def _decisions(report: Mapping[str, Any]) -> list[str]:
+def _decisions(audit: Report) -> list[str]:
     """People's decisions on the next steps (recorded in the workbench), newest per step."""
     from assay.render._governance import DECISION_WORDS, decision_when, latest_decisions
 
-    latest = latest_decisions(report)
+    latest = latest_decisions(audit)
     if not latest:
         return []
-    titles = {str(c.get("id")): c.get("title") or c.get("id") for c in _checks(report)}
+    titles = {c.id: c.title or c.id for c in audit.checks}
     lines = ["## Decisions on the findings", ""]
     for cid, d in latest.items():
         comment = f": {text(d['comment'])}" if d["comment"] else ""
@@ -575,16 +556,14 @@ def _decisions(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _standards(report: Mapping[str, Any]) -> list[str]:
+def _standards(audit: Report) -> list[str]:
     from assay.governance._crosswalk import nist_sort_key
     from assay.governance._plan import governance_of
 
-    nist = _m(governance_of(report).get("nist_ai_rmf"))
+    nist = _m(governance_of({"extra": audit.extra}).get("nist_ai_rmf"))
     with_evidence = [k for k, v in nist.items() if _l(_m(v).get("checks"))]
     if not with_evidence:
-        ids = sorted(
-            {str(s) for c in _checks(report) for s in _l(c.get("standards"))}, key=nist_sort_key
-        )
+        ids = sorted({s for c in audit.checks for s in c.standards}, key=nist_sort_key)
         with_evidence = ids
     if not with_evidence:
         return []
@@ -624,9 +603,9 @@ def render_model_card(
     from assay.governance._owner import OWNER_FIELDS, owner_fields
     from assay.governance._plan import governance_of
 
-    report = report_mapping(report)
+    audit = read_report(report)
     if owner is None:
-        owner = _m(governance_of(report).get("owner"))
+        owner = _m(governance_of({"extra": audit.extra}).get("owner"))
     try:
         owner = owner_fields(owner)
     except ConfigError:  # a hand-edited report: keep what is usable, never fail
@@ -634,13 +613,13 @@ def render_model_card(
             k: v for k, v in _m(owner).items() if k in OWNER_FIELDS and isinstance(v, (str, list))
         }
     name = _owner_value(owner, "name")
-    model_cls = str(_m(_m(report.get("inputs")).get("model")).get("class") or "")
+    model_cls = str(_m(audit.inputs.get("model")).get("class") or "")
     title = name or (text(model_cls.rsplit(".", 1)[-1]) if model_cls else "the audited model")
     questions = sum(1 for k in _ASK if not owner.get(k))
     intro = [
         f"# Model card: {title}",
         "",
-        f"> Generated by Assay from `report.json` ({text(report.get('created_at') or 'undated')})."
+        f"> Generated by Assay from `report.json` ({text(audit.created_at or 'undated')})."
         " Every number below is copied from that report."
         + (
             f" {questions} item(s) marked **Question for the owner** need an answer from the "
@@ -652,16 +631,16 @@ def render_model_card(
     ]
     sections = [
         intro,
-        _details(report, owner),
+        _details(audit, owner),
         _intended(owner),
-        _factors(report, owner),
-        _metrics(report),
-        _data(report, "Evaluation data", ("test", "current")),
-        _data(report, "Training data", ("train",)),
-        _quantitative(report),
-        _ethics(report, owner),
-        _caveats(report, owner),
-        _decisions(report),
-        _standards(report),
+        _factors(audit, owner),
+        _metrics(audit),
+        _data(audit, "Evaluation data", ("test", "current")),
+        _data(audit, "Training data", ("train",)),
+        _quantitative(audit),
+        _ethics(audit, owner),
+        _caveats(audit, owner),
+        _decisions(audit),
+        _standards(audit),
     ]
     return "\n\n".join("\n".join(s).strip() for s in sections if s) + "\n"
