@@ -9,14 +9,13 @@ wrong types and hostile strings) and never raises.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from assay.core.details import details_from_dict
 from assay.render._escape import clean_text, html_text
 
 if TYPE_CHECKING:
-    from assay.core.audit_result import AuditResult
     from assay.core.details import Record
     from assay.core.result import CheckResult
 
@@ -182,23 +181,14 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def report_mapping(report: AuditResult | Mapping[str, Any] | Any) -> Mapping[str, Any]:
-    """What a renderer reads: an :class:`~assay.AuditResult` as its ``to_dict()`` (the
-    content of ``report.json``), a mapping as it is, anything else as an empty report."""
-    if not isinstance(report, Mapping) and callable(getattr(report, "to_dict", None)):
-        report = report.to_dict()  # an AuditResult (render sits below core.audit_result)
-    return as_mapping(report)
-
-
-def details_of(check: CheckResult | Mapping[str, Any] | None, tp: type[R]) -> R:
+def details_of(check: CheckResult | None, tp: type[R]) -> R:
     """The ``details`` of a check of the report (``None`` when it is not there) read as the
-    check's declared details type (:mod:`assay.core.details`): leniently, so that an older
-    or odd report reads with defaults where it lacks a field, and never raises. A
-    :class:`~assay.core.result.CheckResult` is read through ``details_as`` (parsed once
-    per type and kept on the result)."""
-    if check is not None and not isinstance(check, Mapping):
+    check's declared details type (:mod:`assay.core.details`) through ``details_as``
+    (leniently, parsed once per type and kept on the result); the type's defaults when
+    the check is not there."""
+    if check is not None:
         return check.details_as(tp)
-    return details_from_dict(tp, as_mapping(check.get("details")) if check else None)
+    return details_from_dict(tp, None)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -216,15 +206,6 @@ def as_str_list(value: Any) -> list[str]:
 def status_of(value: Any) -> str:
     """A known status string, or ``"unknown"``."""
     return value if isinstance(value, str) and value in STATUS_LABEL else "unknown"
-
-
-def count_statuses(checks: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """Counts by status over the checks (every status present, unknown ones apart)."""
-    counts = dict.fromkeys(STATUS_LABEL, 0)
-    counts["unknown"] = 0
-    for c in checks:
-        counts[status_of(c.get("status"))] += 1
-    return counts
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

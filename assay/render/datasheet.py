@@ -25,7 +25,6 @@ from assay.render._escape import html_text, markdown_code, markdown_text
 from assay.render._format import (
     DASH,
     as_mapping,
-    as_number,
     as_str_list,
     clean_text,
     details_of,
@@ -260,9 +259,9 @@ def _count(value: Any) -> str:
     return _md(fmt_number(value))
 
 
-def _share(value: Any) -> str:
-    num = as_number(value)
-    return fmt_percent(float(num)) if num is not None else DASH
+def _share(value: float | None) -> str:
+    """A share from a typed details field (a number or ``None``) as a percentage."""
+    return fmt_percent(float(value)) if value is not None else DASH
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
