@@ -491,6 +491,7 @@ def window_drift(model: ModelRecord, rows: Sequence[tuple[Any, ...]], seed: int)
 
 @router.get(PREFIX + "/models/{name}/window")
 def window_page(request: Request, name: str, size: str = "1d", start: str = "") -> Response:
+    from assay.core.result import CheckResult
     from assay.render._cards import render_card
     from assay.render.charts import render_chart
 
@@ -510,7 +511,7 @@ def window_page(request: Request, name: str, size: str = "1d", start: str = "") 
         d = check.to_dict()
         details = dict(d.get("details") or {})
         figures += [render_chart(c) for c in details.pop("charts", None) or []]
-        cards.append(render_card({**d, "details": details}, i))
+        cards.append(render_card(CheckResult.from_dict({**d, "details": details}), i))
     back = esc(_model_url(name, size))
     body = (
         f'<p><a href="{back}">← {esc(name)} timeline</a></p>'
