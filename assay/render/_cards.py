@@ -325,7 +325,8 @@ def _card_footer(c: CheckResult) -> str:
             shown = shown if shown is not None else shorten(clean_text(v), 120)
             items.append(f"{html_text(humanize(k))} <b>{html_text(shown)}</b>")
         parts.append('<div class="ay-thresholds">Thresholds: ' + " · ".join(items) + "</div>")
-    duration = c.duration_s
+    # As report.json holds it (4 decimals), so `assay report` rebuilds the same page.
+    duration = None if c.duration_s is None else round(c.duration_s, 4)
     if duration is not None and c.status != "skipped":
         parts.append(f'<div class="ay-duration">Ran in {html_text(fmt_number(duration))} s</div>')
     return f'<footer class="ay-card-foot">{"".join(parts)}</footer>' if parts else ""
